@@ -1,0 +1,394 @@
+"""The .lpu frontend: text (grammar/lpu.lark) to lpu dialect IR.
+
+Every op gets a `file:line:col` location, and every error, syntactic or
+semantic, is an `LpuError` that names the position and what was expected.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from xdsl.context import Context
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    FileLineColLoc,
+    IntAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+    TensorType,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import ParseError
+
+from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu
+from lpuir.machine import CHIP_PRESETS
+
+_TERMINALS = {
+    "VALUE": "an SSA value like %x",
+    "SYMBOL": "a tensor name like @x",
+    "STREAM": "a stream like S3E or S0W",
+    "SLICE": "a MEM slice like W4 or E0",
+    "HEMISPHERE": "a hemisphere, W or E",
+    "PLANE": "an MXM plane like W.0",
+    "ELEMENT": "an element type (i8, i16, i32, f16, bf16, f32)",
+    "SHAPE_TYPE": "a tensor type like 4x320xf32",
+    "TENSOR_KIND": "input, output, weight or scratch",
+    "VXM_OP": "a VXM instruction like vxm.add",
+    "SXM_OP": "an SXM instruction like sxm.shift",
+    "BARE_OP": "c2c.deskew, icu.nop, icu.notify or icu.sync",
+    "PREDICATE": "a predicate (eq, ne, lt, le, gt, ge)",
+    "DIRECTION": "north or south",
+    "DENSE": "a dense<...> value",
+    "INT": "an integer",
+    "NAME": "a parameter name",
+    "STRING": 'a string like "x"',
+    "$END": "end of input",
+}
+
+
+@cache
+def _lark() -> Lark:
+    grammar = files("lpuir.grammar").joinpath("lpu.lark").read_text()
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _describe(names: set[str]) -> str:
+    readable = sorted(_TERMINALS.get(n, _literal(n)) for n in names)
+    return ", ".join(readable) if len(readable) < 12 else ", ".join(readable[:12]) + ", ..."
+
+
+def _literal(terminal: str) -> str:
+    pattern = _lark().get_terminal(terminal).pattern
+    return f"'{pattern.value}'" if pattern.type == "str" else terminal.lower()
+
+
+def parse_lpu(text: str, filename: str = "<stdin>", ctx: Context | None = None) -> ModuleOp:
+    """Parse .lpu text into a module holding one lpu.system."""
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as e:
+        raise LpuError(_syntax_message(e, filename)) from None
+    return _Builder(filename, ctx).module(tree)
+
+
+def _syntax_message(e: UnexpectedInput, filename: str) -> str:
+    where = f"{filename}:{e.line}:{e.column}"
+    if isinstance(e, UnexpectedToken):
+        got = "end of input" if e.token.type == "$END" else f"'{e.token}'"
+        return f"{where}: error: unexpected {got}; expected {_describe(set(e.accepts or e.expected))}"
+    if isinstance(e, UnexpectedCharacters):
+        return f"{where}: error: unexpected character '{e.char}'; expected {_describe(set(e.allowed or ()))}"
+    assert isinstance(e, UnexpectedEOF)
+    return f"{where}: error: unexpected end of input; expected {_describe(set(e.expected))}"
+
+
+def _int(token: Token) -> int:
+    return int(str(token), 0)
+
+
+def _str(token: Token) -> str:
+    return str(token)[1:-1]
+
+
+class _Builder:
+    """Builds IR from the parse tree, keeping the SSA scope of one chip."""
+
+    def __init__(self, filename: str, ctx: Context | None):
+        self.filename = filename
+        self.ctx = ctx
+        self.values: dict[str, SSAValue] = {}
+
+    def error(self, node: Tree | Token, message: str) -> LpuError:
+        line, col = (node.line, node.column) if isinstance(node, Token) else (node.meta.line, node.meta.column)
+        return LpuError(f"{self.filename}:{line}:{col}: error: {message}")
+
+    def located(self, op: Operation, node: Tree) -> Operation:
+        op.location = FileLineColLoc(StringAttr(self.filename), IntAttr(node.meta.line), IntAttr(node.meta.column))
+        return op
+
+    # ---------------------------------------------------------------- structure
+
+    def module(self, tree: Tree) -> ModuleOp:
+        system_tree = next((c for c in tree.children if isinstance(c, Tree) and c.data == "system"), None)
+        machine = self.machine(system_tree) if system_tree is not None else lpu.SystemAttr()
+        static = None
+        if system_tree is not None:
+            cycles = [c for c in system_tree.children if isinstance(c, Tree) and c.data == "static_cycles"]
+            static = _int(cycles[0].children[0]) if cycles else None
+        chips = [self.chip(c) for c in tree.children if isinstance(c, Tree) and c.data == "chip"]
+        system = lpu.SystemOp(machine, chips, static)
+        if system_tree is not None:
+            self.located(system, system_tree)
+        return ModuleOp([system])
+
+    def overrides(self, tree: Tree | None) -> dict[str, Attribute]:
+        out: dict[str, Attribute] = {}
+        for item in tree.children if tree is not None else ():
+            name, value = item.children
+            if str(name) in out:
+                raise self.error(name, f"parameter '{name}' is given twice")
+            out[str(name)] = StringAttr(_str(value)) if value.type == "STRING" else IntegerAttr(_int(value), i64)
+        return out
+
+    def machine(self, tree: Tree) -> lpu.SystemAttr:
+        preset, *rest = tree.children
+        trees = {c.data: c for c in rest if isinstance(c, Tree)}
+        overrides = self.overrides(trees.get("overrides"))
+        if "chip_machine" in trees:
+            chip_preset, *chip_rest = trees["chip_machine"].children
+            if _str(chip_preset) not in CHIP_PRESETS:
+                raise self.error(chip_preset, f"unknown chip preset {chip_preset} (known: {', '.join(CHIP_PRESETS)})")
+            overrides["chip"] = lpu.ChipAttr(_str(chip_preset), self.overrides(chip_rest[0] if chip_rest else None))
+        attr = lpu.SystemAttr(_str(preset), overrides)
+        try:
+            attr.verify()
+        except Exception as e:
+            raise self.error(preset, str(e)) from None
+        return attr
+
+    def chip(self, tree: Tree) -> lpu.ChipOp:
+        chip_id, *items = tree.children
+        self.values = {}
+        ops = [self.tensor(item) if item.data == "tensor" else self.instruction(item) for item in items]
+        return self.located(lpu.ChipOp(_int(chip_id), ops), tree)  # type: ignore[return-value]
+
+    def tensor(self, tree: Tree) -> lpu.TensorOp:
+        symbol, shape_type, kind, *rest = tree.children
+        *dims, element = str(shape_type).split("x")
+        ttype = TensorType(lpu.ELEMENT_TYPES[element], [int(d) for d in dims])
+        props: dict[str, Attribute] = {"sym_name": StringAttr(str(symbol)[1:]), "type": ttype, "kind": StringAttr(str(kind))}
+        for item in rest:
+            if isinstance(item, Token):
+                props["arg"] = IntAttr(_int(item))
+            elif item.data == "placement":
+                props["slice"] = StringAttr(str(item.children[0]))
+                props["address"] = IntAttr(_int(item.children[1]))
+            else:
+                props["value"] = self.dense(item.children[0], ttype)
+        return self.located(lpu.TensorOp.create(properties=props), tree)  # type: ignore[return-value]
+
+    def dense(self, token: Token, ttype: TensorType) -> DenseIntOrFPElementsAttr:
+        from lpuir.context import make_context
+
+        text = f"{token} : {ttype}"
+        try:
+            attr = Parser(self.ctx or make_context(), text).parse_attribute()
+        except ParseError as e:
+            raise self.error(token, f"bad tensor value: {e.args[0] if e.args else e}") from None
+        if not isinstance(attr, DenseIntOrFPElementsAttr):
+            raise self.error(token, "a tensor value is a dense<...> literal")
+        return attr
+
+    # ------------------------------------------------------------- instructions
+
+    def instruction(self, tree: Tree) -> Operation:
+        children = tree.children
+        cycle = None
+        if isinstance(children[0], Tree) and children[0].data == "cycle":
+            cycle = _int(children[0].children[0])
+            children = children[1:]
+        (body,) = children
+        op = getattr(self, body.data)(body)
+        if cycle is not None:
+            op.properties["cycle"] = IntAttr(cycle)
+        return self.located(op, tree)
+
+    def use(self, token: Token) -> SSAValue:
+        name = str(token)[1:]
+        if name not in self.values:
+            raise self.error(token, f"%{name} is used before it is defined on this chip")
+        return self.values[name]
+
+    def define(self, token: Token, op: Operation) -> Operation:
+        name = str(token)[1:]
+        if name in self.values:
+            raise self.error(token, f"%{name} is defined twice on this chip")
+        self.values[name] = op.results[0]
+        if not name.isdigit():
+            op.results[0].name_hint = name
+        return op
+
+    def operands(self, trees: list[Tree]) -> tuple[list[SSAValue], list[Attribute] | None]:
+        """SSA values and their sources; sources must be all present or all absent."""
+        values: list[SSAValue] = []
+        sources: list[Attribute] = []
+        for t in trees:
+            values.append(self.use(t.children[0]))
+            if len(t.children) > 1:
+                src = t.children[1].children
+                sources.append(lpu.AluAttr(_int(src[0])) if src[0].type == "INT" else _stream(src[0]))
+        if sources and len(sources) != len(values):
+            raise self.error(trees[0], "give a stream source for every operand of a scheduled instruction, or for none")
+        return values, sources or None
+
+    def parts(self, tree: Tree) -> dict[str, Any]:
+        """Children by rule name (subtrees) or terminal type (tokens)."""
+        out: dict[str, Any] = {}
+        for c in tree.children:
+            key = c.data if isinstance(c, Tree) else c.type
+            out.setdefault(key, []).append(c)
+        return out
+
+    def build(self, cls: type[Operation], parts: dict[str, Any], operands: list[SSAValue], props: dict[str, Attribute], result_type: Attribute | None) -> Operation:
+        srcs = self.operands(parts.get("operand", []))[1]
+        if srcs is not None:
+            props["srcs"] = ArrayAttr(srcs)
+        if "dst" in parts:
+            props["dst"] = _stream(parts["dst"][0].children[0])
+        return cls.create(operands=operands, properties=props, result_types=[result_type] if result_type else [])
+
+    def vtype(self, tree: Tree) -> lpu.VectorType:
+        element, *count = tree.children
+        return lpu.VectorType(str(element), _int(count[0]) if count else 1)
+
+    def tensor_ref(self, token: Token) -> SymbolRefAttr:
+        return SymbolRefAttr(str(token)[1:])
+
+    def mem_read(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        props = {"tensor": self.tensor_ref(p["SYMBOL"][0]), "index": IntAttr(_int(p["INT"][0]))}
+        return self.define(p["VALUE"][0], self.build(lpu.ReadOp, p, [], props, self.vtype(p["vtype"][0])))
+
+    def mem_write(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        values, _ = self.operands(p["operand"])
+        props = {"tensor": self.tensor_ref(p["SYMBOL"][0]), "index": IntAttr(_int(p["INT"][0]))}
+        return self.build(lpu.WriteOp, p, values, props, None)
+
+    def mem_gather(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        values, _ = self.operands(p["operand"])
+        op = self.build(lpu.GatherOp, p, values, {"tensor": self.tensor_ref(p["SYMBOL"][0])}, self.vtype(p["vtype"][0]))
+        return self.define(p["VALUE"][0], op)
+
+    def mem_scatter(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        values, _ = self.operands(p["operand"])
+        return self.build(lpu.ScatterOp, p, values, {"tensor": self.tensor_ref(p["SYMBOL"][0])}, None)
+
+    def vxm(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        mnemonic = p["VXM_OP"][0]
+        cls = _VXM.get(str(mnemonic))
+        if cls is None:
+            raise self.error(mnemonic, f"unknown VXM instruction '{mnemonic}' (known: {', '.join(sorted(_VXM))})")
+        values, _ = self.operands(p["operand"])
+        arity = len(cls.STREAM_OPERANDS)
+        if len(values) != arity:
+            raise self.error(mnemonic, f"{mnemonic} takes {arity} operand(s), not {len(values)}")
+        props: dict[str, Attribute] = {}
+        if (cls is lpu.CmpOp) != ("PREDICATE" in p):
+            raise self.error(mnemonic, "vxm.cmp, and only vxm.cmp, takes a predicate (eq, ne, lt, le, gt, ge)")
+        if "PREDICATE" in p:
+            props["predicate"] = StringAttr(str(p["PREDICATE"][0]))
+        if "alu" in p:
+            props["alu"] = IntAttr(_int(p["alu"][0].children[0]))
+        return self.define(p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0])))
+
+    def sxm(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        mnemonic = p["SXM_OP"][0]
+        cls = _SXM.get(str(mnemonic))
+        if cls is None:
+            raise self.error(mnemonic, f"unknown SXM instruction '{mnemonic}' (known: {', '.join(sorted(_SXM))})")
+        given = {k for k in ("DIRECTION", "INT", "int_list") if k in p}
+        wanted = _SXM_ARGS[cls]
+        if given != wanted:
+            forms = {lpu.ShiftOp: "north|south N", lpu.RotateOp: "N", lpu.PermuteOp: "[lane map]", lpu.DistributeOp: "[lane map]", lpu.TransposeOp: "no argument"}
+            raise self.error(mnemonic, f"{mnemonic} takes {forms[cls]} before its operand")
+        props: dict[str, Attribute] = {}
+        if "DIRECTION" in p:
+            props["direction"] = StringAttr(str(p["DIRECTION"][0]))
+        if "INT" in p:
+            props["amount"] = IntAttr(_int(p["INT"][0]))
+        if "int_list" in p:
+            props["map"] = DenseArrayBase.from_list(i32, [_int(t) for t in p["int_list"][0].children])
+        if "hemisphere" in p:
+            props["hemisphere"] = StringAttr(str(p["hemisphere"][0].children[0]))
+        values, _ = self.operands(p["operand"])
+        return self.define(p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0])))
+
+    def plane(self, p: dict[str, Any], props: dict[str, Attribute]) -> None:
+        if "plane" in p:
+            hemisphere, plane = str(p["plane"][0].children[0]).split(".")
+            props["hemisphere"] = StringAttr(hemisphere)
+            props["plane"] = IntAttr(int(plane))
+
+    def mxm_install(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        values, _ = self.operands(p["operand"])
+        props: dict[str, Attribute] = {}
+        self.plane(p, props)
+        wtype = lpu.WeightsType(lpu.ELEMENT_TYPES[str(p["wtype"][0].children[0])])
+        return self.define(p["VALUE"][0], self.build(lpu.InstallOp, p, values, props, wtype))
+
+    def mxm_matmul(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        result, weights = p["VALUE"]
+        values = [self.use(weights), *self.operands(p["operand"])[0]]
+        if "acc" in p:
+            values.append(self.use(p["acc"][0].children[0]))
+        props: dict[str, Attribute] = {}
+        self.plane(p, props)
+        return self.define(result, self.build(lpu.MatmulOp, p, values, props, self.vtype(p["vtype"][0])))
+
+    def port(self, p: dict[str, Any], props: dict[str, Attribute]) -> None:
+        if "port" in p:
+            props["port"] = IntAttr(_int(p["port"][0].children[0]))
+
+    def c2c_send(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        values, _ = self.operands(p["operand"])
+        props: dict[str, Attribute] = {"to": IntAttr(_int(p["INT"][0])), "channel": StringAttr(_str(p["STRING"][0]))}
+        self.port(p, props)
+        return self.build(lpu.SendOp, p, values, props, None)
+
+    def c2c_recv(self, tree: Tree) -> Operation:
+        p = self.parts(tree)
+        props: dict[str, Attribute] = {"sender": IntAttr(_int(p["INT"][0])), "channel": StringAttr(_str(p["STRING"][0]))}
+        self.port(p, props)
+        return self.define(p["VALUE"][0], self.build(lpu.RecvOp, p, [], props, self.vtype(p["vtype"][0])))
+
+    def c2c_forward(self, tree: Tree) -> Operation:
+        channel, in_port, out_port = tree.children
+        props = {"channel": StringAttr(_str(channel)), "in_port": IntAttr(_int(in_port)), "out_port": IntAttr(_int(out_port))}
+        return lpu.ForwardOp.create(properties=props)
+
+    def bare(self, tree: Tree) -> Operation:
+        mnemonic, *count = tree.children
+        cls = _BARE[str(mnemonic)]
+        if (cls is lpu.NopOp) != bool(count):
+            raise self.error(mnemonic, "icu.nop, and only icu.nop, takes a cycle count")
+        return cls.create(properties={"count": IntAttr(_int(count[0]))} if count else {})
+
+
+def _stream(token: Token) -> lpu.StreamAttr:
+    text = str(token)
+    return lpu.StreamAttr((int(text[1:-1]), text[-1]))
+
+
+def _mnemonic(cls: type[Operation]) -> str:
+    return cls.name.removeprefix("lpu.")
+
+
+_VXM = {_mnemonic(c): c for c in lpu.VXM_OPS}
+_SXM = {_mnemonic(c): c for c in (lpu.ShiftOp, lpu.RotateOp, lpu.PermuteOp, lpu.DistributeOp, lpu.TransposeOp)}
+_SXM_ARGS: dict[type[Operation], set[str]] = {
+    lpu.ShiftOp: {"DIRECTION", "INT"},
+    lpu.RotateOp: {"INT"},
+    lpu.PermuteOp: {"int_list"},
+    lpu.DistributeOp: {"int_list"},
+    lpu.TransposeOp: set(),
+}
+_BARE = {_mnemonic(c): c for c in (lpu.DeskewOp, lpu.NopOp, lpu.NotifyOp, lpu.SyncOp)}

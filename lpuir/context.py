@@ -1,0 +1,46 @@
+"""The one place that says which dialects lpuir tools understand."""
+
+from collections.abc import Callable
+
+from xdsl.context import Context
+from xdsl.ir import Dialect
+
+
+def _tosa() -> Dialect:
+    from lpuir.dialects.tosa import TOSA
+
+    return TOSA
+
+
+def _lpu() -> Dialect:
+    from lpuir.dialects.lpu import LPU
+
+    return LPU
+
+
+def _stock(name: str) -> Callable[[], Dialect]:
+    """A stock xDSL dialect, loaded lazily as xdsl-opt does."""
+    from xdsl.dialects import get_all_dialects
+
+    return get_all_dialects()[name]
+
+
+LPUIR_DIALECTS: dict[str, Callable[[], Dialect]] = {
+    "builtin": _stock("builtin"),
+    "func": _stock("func"),
+    "arith": _stock("arith"),
+    "math": _stock("math"),
+    "tensor": _stock("tensor"),
+    "linalg": _stock("linalg"),
+    "tosa": _tosa,
+    "lpu": _lpu,
+}
+"""Dialects registered by lpu-opt and lpu-run; tosa and lpu are lpuir's own."""
+
+
+def make_context(*, allow_unregistered: bool = False) -> Context:
+    """A context with every lpuir dialect registered (loaded on first use)."""
+    ctx = Context(allow_unregistered=allow_unregistered)
+    for name, factory in LPUIR_DIALECTS.items():
+        ctx.register_dialect(name, factory)
+    return ctx

@@ -1,0 +1,50 @@
+"""User-facing errors: every one names where it happened, none is a traceback."""
+
+from xdsl.dialects.builtin import FileLineColLoc
+from xdsl.ir import Operation
+from xdsl.utils.exceptions import DiagnosticException, VerifyException
+
+
+class LpuError(Exception):
+    """An error in what the user gave, with its location already in the message."""
+
+
+def op_location(op: Operation) -> str:
+    """`file:line:col` when the op came from text with positions, else the op's
+    name and its first printed line, so the user can still find it."""
+    loc = op.location
+    if isinstance(loc, FileLineColLoc):
+        return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
+    text = str(op).split("\n", 1)[0]
+    return f"'{op.name}' op `{text[:120]}`"
+
+
+def _failing_op(root: Operation) -> Operation | None:
+    """The first op (outermost first) whose own verifier fails."""
+    for op in root.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except (DiagnosticException, ValueError):
+            return op
+    return None
+
+
+def verify_located(root: Operation) -> None:
+    """Verify, turning a failure into an LpuError that says where."""
+    try:
+        root.verify()
+    except (DiagnosticException, ValueError) as e:
+        op = getattr(e, "op", None) or _failing_op(root)
+        message = str(e.args[0]) if e.args else type(e).__name__
+        message = message.removeprefix("Operation does not verify: ")
+        where = op_location(op) if op is not None else "<module>"
+        raise LpuError(f"{where}: error: {message}") from e
+
+
+class LocatedVerifyException(VerifyException):
+    """A verifier failure that knows the op it is about (not always the op
+    whose verifier found it: a chip's verifier blames the offending instruction)."""
+
+    def __init__(self, op: Operation, message: str):
+        super().__init__(message)
+        self.op = op

@@ -1,0 +1,80 @@
+"""lpu-opt: parse, verify, transform and print lpuir programs (like mlir-opt).
+
+Inputs are MLIR text (`.mlir`, or stdin) or LPU text (`.lpu`, or `-f lpu`);
+outputs MLIR (`-t mlir`, the default) or LPU text (`-t lpu`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
+from xdsl.passes import ModulePass
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from lpuir.context import LPUIR_DIALECTS
+from lpuir.diagnostics import verify_located
+from lpuir.grammar.parser import parse_lpu
+from lpuir.grammar.printer import print_lpu
+from lpuir.tools.errors import run_reporting_errors
+
+STOCK_PASSES = ("canonicalize", "cse", "dce")
+"""xDSL passes that are meaningful on lpuir programs."""
+
+
+def lpuir_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """lpuir's own passes by name (each module holds one pass)."""
+    from xdsl.transforms import get_all_passes
+
+    stock = get_all_passes()
+    return {name: stock[name] for name in STOCK_PASSES}
+
+
+class LpuOptMain(xDSLOptMain):
+    """xdsl-opt with lpuir's dialects, passes, frontends and targets only."""
+
+    def register_all_dialects(self) -> None:
+        for name, factory in LPUIR_DIALECTS.items():
+            self.ctx.register_dialect(name, factory)
+
+    def register_all_passes(self) -> None:
+        for name, factory in lpuir_passes().items():
+            self.register_pass(name, factory)
+
+    def register_all_frontends(self) -> None:
+        def parse_mlir(io: IO[bytes]) -> ModuleOp:
+            return Parser(self.ctx, io.read(), self.get_input_name()).parse_module(not self.args.no_implicit_module)
+
+        def parse_lpu_text(io: IO[bytes]) -> ModuleOp:
+            return parse_lpu(io.read().decode(), self.get_input_name(), self.ctx)
+
+        self.available_frontends["mlir"] = parse_mlir
+        self.available_frontends["lpu"] = parse_lpu_text
+
+    def register_all_targets(self) -> None:
+        super().register_all_targets()
+        self.available_targets["lpu"] = print_lpu
+
+    def get_input_stream(self) -> tuple[IO[bytes], str]:
+        if self.args.input_file == "-":
+            return sys.stdin.buffer, "mlir"
+        return super().get_input_stream()
+
+    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+        module = super().parse_chunk(chunk, file_extension, start_offset)
+        if module is not None and not self.args.disable_verify and not self.args.verify_diagnostics:
+            verify_located(module)
+        return module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `lpu-opt` console script."""
+    return run_reporting_errors("lpu-opt", lambda: LpuOptMain(description="lpuir modular optimizer driver", args=argv).run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
