@@ -1260,7 +1260,6 @@ class SendOp(NetworkOp):
     where the link's other end receives it exactly one link latency later."""
 
     name = "lpu.c2c.send"
-    DELAY: ClassVar[str] = "send"
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("value",)
     PLACEMENT: ClassVar[tuple[str, ...]] = ("port",)
 

@@ -10,7 +10,16 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import (
+    Lark,
+    Token,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+)
+from lpuir.dialects import lpu
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -31,7 +40,6 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError
 
 from lpuir.diagnostics import LpuError
-from lpuir.dialects import lpu
 from lpuir.machine import CHIP_PRESETS
 
 _TERMINALS = {
@@ -73,17 +81,18 @@ def _literal(terminal: str) -> str:
     return f"'{pattern.value}'" if pattern.type == "str" else terminal.lower()
 
 
-def parse_lpu(text: str, filename: str = "<stdin>", ctx: Context | None = None) -> ModuleOp:
-    """Parse .lpu text into a module holding one lpu.system."""
+def parse_lpu(text: str, filename: str = "<stdin>", ctx: Context | None = None, line_offset: int = 0) -> ModuleOp:
+    """Parse .lpu text into a module holding one lpu.system; `line_offset` is
+    added to reported lines (for a chunk of a split input file)."""
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as e:
-        raise LpuError(_syntax_message(e, filename)) from None
-    return _Builder(filename, ctx).module(tree)
+        raise LpuError(_syntax_message(e, filename, line_offset)) from None
+    return _Builder(filename, ctx, line_offset).module(tree)
 
 
-def _syntax_message(e: UnexpectedInput, filename: str) -> str:
-    where = f"{filename}:{e.line}:{e.column}"
+def _syntax_message(e: UnexpectedInput, filename: str, line_offset: int) -> str:
+    where = f"{filename}:{e.line + line_offset}:{e.column}"
     if isinstance(e, UnexpectedToken):
         got = "end of input" if e.token.type == "$END" else f"'{e.token}'"
         return f"{where}: error: unexpected {got}; expected {_describe(set(e.accepts or e.expected))}"
@@ -104,17 +113,18 @@ def _str(token: Token) -> str:
 class _Builder:
     """Builds IR from the parse tree, keeping the SSA scope of one chip."""
 
-    def __init__(self, filename: str, ctx: Context | None):
+    def __init__(self, filename: str, ctx: Context | None, line_offset: int):
         self.filename = filename
+        self.line_offset = line_offset
         self.ctx = ctx
         self.values: dict[str, SSAValue] = {}
 
     def error(self, node: Tree | Token, message: str) -> LpuError:
         line, col = (node.line, node.column) if isinstance(node, Token) else (node.meta.line, node.meta.column)
-        return LpuError(f"{self.filename}:{line}:{col}: error: {message}")
+        return LpuError(f"{self.filename}:{line + self.line_offset}:{col}: error: {message}")
 
     def located(self, op: Operation, node: Tree) -> Operation:
-        op.location = FileLineColLoc(StringAttr(self.filename), IntAttr(node.meta.line), IntAttr(node.meta.column))
+        op.location = FileLineColLoc(StringAttr(self.filename), IntAttr(node.meta.line + self.line_offset), IntAttr(node.meta.column))
         return op
 
     # ---------------------------------------------------------------- structure

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import IO
 
+from lpuir.dialects import lpu
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from lpuir.diagnostics import LpuError
-from lpuir.dialects import lpu
 
 
 def print_lpu(module: ModuleOp, out: IO[str]) -> None:

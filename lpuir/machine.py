@@ -36,7 +36,6 @@ DELAY_KINDS: tuple[str, ...] = (
     "sxm_transpose",
     "mxm_install",
     "mxm_matmul",
-    "send",
     "receive",
     "forward",
     "barrier",
@@ -76,7 +75,6 @@ class ChipSpec:
     delay_sxm_transpose: int = 8
     delay_mxm_install: int = 4
     delay_mxm_matmul: int = 24
-    delay_send: int = 2
     delay_receive: int = 2
     delay_forward: int = 4
     delay_barrier: int = 16

@@ -10,16 +10,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO
 
+from lpuir.grammar.printer import print_lpu
+from lpuir.tools.errors import run_reporting_errors
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
 from xdsl.passes import ModulePass
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from lpuir.context import LPUIR_DIALECTS
 from lpuir.diagnostics import verify_located
-from lpuir.grammar.parser import parse_lpu
-from lpuir.grammar.printer import print_lpu
-from lpuir.tools.errors import run_reporting_errors
+from lpuir.frontend import parse_source
 
 STOCK_PASSES = ("canonicalize", "cse", "dce")
 """xDSL passes that are meaningful on lpuir programs."""
@@ -45,14 +44,16 @@ class LpuOptMain(xDSLOptMain):
             self.register_pass(name, factory)
 
     def register_all_frontends(self) -> None:
-        def parse_mlir(io: IO[bytes]) -> ModuleOp:
-            return Parser(self.ctx, io.read(), self.get_input_name()).parse_module(not self.args.no_implicit_module)
+        def frontend(kind: str) -> Callable[[IO[bytes]], ModuleOp]:
+            def parse(io: IO[bytes]) -> ModuleOp:
+                text = io.read().decode()
+                implicit = not self.args.no_implicit_module
+                return parse_source(text, self.get_input_name(), frontend=kind, ctx=self.ctx, line_offset=self._chunk_line, implicit_module=implicit)
 
-        def parse_lpu_text(io: IO[bytes]) -> ModuleOp:
-            return parse_lpu(io.read().decode(), self.get_input_name(), self.ctx)
+            return parse
 
-        self.available_frontends["mlir"] = parse_mlir
-        self.available_frontends["lpu"] = parse_lpu_text
+        self.available_frontends["mlir"] = frontend("mlir")
+        self.available_frontends["lpu"] = frontend("lpu")
 
     def register_all_targets(self) -> None:
         super().register_all_targets()
@@ -63,7 +64,11 @@ class LpuOptMain(xDSLOptMain):
             return sys.stdin.buffer, "mlir"
         return super().get_input_stream()
 
+    _chunk_line = 0
+    """Line offset of the --split-input-file chunk being parsed."""
+
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+        self._chunk_line = start_offset
         module = super().parse_chunk(chunk, file_extension, start_offset)
         if module is not None and not self.args.disable_verify and not self.args.verify_diagnostics:
             verify_located(module)
