@@ -359,7 +359,8 @@ def machine_of(op: Operation) -> tuple[SystemSpec, int] | None:
 
 def tensor_layout(t: TensorType, lanes: int) -> tuple[int, int]:
     """(rows, vectors per row) of a tensor in SRAM: row-major over the last
-    dimension, each row padded with zero lanes to whole vectors."""
+    dimension, `lanes` elements of a row per vector, each row padded with zero
+    lanes to whole vectors."""
     shape = t.get_shape()
     cols = shape[-1] if shape else 1
     rows = 1
@@ -492,6 +493,7 @@ class TensorOp(IRDLOperation):
     type = prop_def(TensorType)
     kind = prop_def(StringAttr)
     arg = opt_prop_def(IntAttr)
+    row_lanes = opt_prop_def(IntAttr)
     slice = opt_prop_def(StringAttr)
     address = opt_prop_def(IntAttr)
     value = opt_prop_def(DenseIntOrFPElementsAttr)
@@ -502,8 +504,13 @@ class TensorOp(IRDLOperation):
     def element(self) -> str:
         return element_name(self.type.element_type)
 
+    def elements_per_vector(self, lanes: int) -> int:
+        """Row elements per vector: `row_lanes` if given (e.g. 160 for an f16
+        matmul operand, one MXM K-block per vector), else all lanes."""
+        return self.row_lanes.data if self.row_lanes is not None else lanes
+
     def vector_count(self, lanes: int) -> int:
-        rows, per_row = tensor_layout(self.type, lanes)
+        rows, per_row = tensor_layout(self.type, self.elements_per_vector(lanes))
         return rows * per_row
 
     def plane_slices(self, spec: ChipSpec) -> list[str]:
@@ -526,6 +533,8 @@ class TensorOp(IRDLOperation):
         if (self.slice is None) != (self.address is None):
             raise _err(self, "a placement needs both slice and address")
         found = machine_of(self)
+        if found is not None and self.row_lanes is not None and not 0 < self.row_lanes.data <= found[0].chip.lanes:
+            raise _err(self, f"row_lanes must be 1..{found[0].chip.lanes}, not {self.row_lanes.data}")
         if self.slice is None or found is None:
             return
         spec = found[0].chip
