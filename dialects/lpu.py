@@ -657,13 +657,20 @@ class MemOp(Instruction):
             raise _err(self, f"vector element type {t.element_type} does not match tensor @{tensor.sym_name.data} of {tensor.type.element_type}")
         return tensor
 
-    def verify_index(self, index: int, t: VectorType) -> None:
+    def vector_indices(self) -> range:
+        """The tensor's vectors this read or write touches, burst vector k at
+        `index + k * step` (step 0 repeats one vector)."""
+        step = self.step.data if self.step is not None else 1  # type: ignore[attr-defined]
+        n = self.burst
+        return range(self.index.data, self.index.data + n * step, step) if step else range(self.index.data, self.index.data + 1)  # type: ignore[attr-defined]
+
+    def verify_index(self, t: VectorType) -> None:
         tensor = self.verify_tensor_vector(t)
         found = machine_of(self)
-        lanes = found[0].chip.lanes if found else 320
-        count = tensor.vector_count(lanes)
-        if index + t.n > count:
-            raise _err(self, f"vectors {index}..{index + t.n - 1} are out of range: tensor @{tensor.sym_name.data} has {count}")
+        count = tensor.vector_count(found[0].chip.lanes if found else 320)
+        indices = self.vector_indices()
+        if indices.start < 0 or indices[-1] >= count:
+            raise _err(self, f"vectors {indices.start}..{indices[-1]} are out of range: tensor @{tensor.sym_name.data} has {count}")
 
     def verify_scheduled(self) -> None:
         super().verify_scheduled()
@@ -673,18 +680,19 @@ class MemOp(Instruction):
 
 @irdl_op_definition
 class ReadOp(MemOp):
-    """Read vectors index.. of a tensor onto a stream."""
+    """Read vectors index, index+step, ... of a tensor onto a stream."""
 
     name = "lpu.mem.read"
     DELAY: ClassVar[str] = "read"
     HAS_DST: ClassVar[bool] = True
 
     index = prop_def(IntAttr)
+    step = opt_prop_def(IntAttr)
     dst = opt_prop_def(StreamAttr)
     result = result_def(VectorType)
 
     def verify_(self) -> None:
-        self.verify_index(self.index.data, self.result.type)
+        self.verify_index(self.result.type)
 
     def verify_scheduled(self) -> None:
         super().verify_scheduled()
@@ -694,7 +702,8 @@ class ReadOp(MemOp):
 
 @irdl_op_definition
 class WriteOp(MemOp):
-    """Write vectors from a stream into a tensor from vector `index` on."""
+    """Write vectors from a stream into vectors index, index+step, ... of a
+    tensor (step at least 1)."""
 
     name = "lpu.mem.write"
     DELAY: ClassVar[str] = "write"
@@ -702,10 +711,13 @@ class WriteOp(MemOp):
 
     value = operand_def(VectorType)
     index = prop_def(IntAttr)
+    step = opt_prop_def(IntAttr)
     srcs = opt_prop_def(ArrayAttr)
 
     def verify_(self) -> None:
-        self.verify_index(self.index.data, self.value.type)
+        if self.step is not None and self.step.data < 1:
+            raise _err(self, "a write's step is at least 1 (step 0 would write one vector n times)")
+        self.verify_index(self.value.type)
 
 
 @irdl_op_definition

@@ -267,16 +267,22 @@ class _Builder:
     def tensor_ref(self, token: Token) -> SymbolRefAttr:
         return SymbolRefAttr(str(token)[1:])
 
+    def vector_ref(self, p: dict[str, Any]) -> dict[str, Attribute]:
+        """`@t[i]` or `@t[i step s]`."""
+        props: dict[str, Attribute] = {"tensor": self.tensor_ref(p["SYMBOL"][0]), "index": IntAttr(_int(p["INT"][0]))}
+        if "step" in p:
+            props["step"] = IntAttr(_int(p["step"][0].children[0]))
+        return props
+
     def mem_read(self, tree: Tree) -> Operation:
         p = self.parts(tree)
-        props = {"tensor": self.tensor_ref(p["SYMBOL"][0]), "index": IntAttr(_int(p["INT"][0]))}
+        props = self.vector_ref(p)
         return self.define(p["VALUE"][0], self.build(lpu.ReadOp, p, [], props, self.vtype(p["vtype"][0])))
 
     def mem_write(self, tree: Tree) -> Operation:
         p = self.parts(tree)
         values, _ = self.operands(p["operand"])
-        props = {"tensor": self.tensor_ref(p["SYMBOL"][0]), "index": IntAttr(_int(p["INT"][0]))}
-        return self.build(lpu.WriteOp, p, values, props, None)
+        return self.build(lpu.WriteOp, p, values, self.vector_ref(p), None)
 
     def mem_gather(self, tree: Tree) -> Operation:
         p = self.parts(tree)

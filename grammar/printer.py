@@ -36,6 +36,11 @@ def _overrides(attr: lpu.ChipAttr | lpu.SystemAttr) -> str:
     return f" {{{', '.join(items)}}}" if items else ""
 
 
+def _vector_ref(op: lpu.ReadOp | lpu.WriteOp) -> str:
+    step = f" step {op.step.data}" if op.step is not None else ""
+    return f"@{op.tensor.root_reference.data}[{op.index.data}{step}]"
+
+
 def _vtype(t: Attribute) -> str:
     if isinstance(t, lpu.WeightsType):
         return f"weights<{t.element}>"
@@ -133,9 +138,9 @@ class _Printer:
         streamed = op.stream_operands()
         match op:
             case lpu.ReadOp():
-                body = f"@{op.tensor.root_reference.data}[{op.index.data}]"
+                body = _vector_ref(op)
             case lpu.WriteOp():
-                body = f"{self.operands(op, streamed)} -> @{op.tensor.root_reference.data}[{op.index.data}]"
+                body = f"{self.operands(op, streamed)} -> {_vector_ref(op)}"
             case lpu.GatherOp():
                 body = f"@{op.tensor.root_reference.data}[{self.operands(op, streamed)}]"
             case lpu.ScatterOp():
