@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -105,6 +105,19 @@ def is_float(name: str) -> bool:
     return name in ("f16", "bf16", "f32")
 
 
+_Params = TypeVar("_Params", bound=tuple[Attribute, ...])
+
+
+def _checked(cls: type[ParametrizedAttribute], parser: AttrParser, start: int, params: _Params) -> _Params:
+    """Parsed parameters of `cls`, verified where they were written: xDSL would
+    verify the attribute only after parsing, with no position in the error."""
+    try:
+        cls.new(params)
+    except VerifyException as e:
+        parser.raise_error(str(e), start, parser.pos)
+    return params
+
+
 @irdl_attr_definition
 class VectorType(ParametrizedAttribute, TypeAttribute):
     """`count` vectors of one lane-width each, on consecutive cycles (a burst; the
@@ -135,10 +148,11 @@ class VectorType(ParametrizedAttribute, TypeAttribute):
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, IntAttr]:
+        start = parser.pos
         with parser.in_angle_brackets():
             element = parser.parse_type()
             count = parser.parse_integer() if parser.parse_optional_punctuation(",") else 1
-        return (element, IntAttr(count))
+        return _checked(cls, parser, start, (element, IntAttr(count)))
 
     def print_parameters(self, printer: Printer) -> None:
         with printer.in_angle_brackets():
@@ -165,8 +179,10 @@ class WeightsType(ParametrizedAttribute, TypeAttribute):
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute]:
+        start = parser.pos
         with parser.in_angle_brackets():
-            return (parser.parse_type(),)
+            element = parser.parse_type()
+        return _checked(cls, parser, start, (element,))
 
     def print_parameters(self, printer: Printer) -> None:
         with printer.in_angle_brackets():
@@ -176,13 +192,14 @@ class WeightsType(ParametrizedAttribute, TypeAttribute):
 # ---------------------------------------------------------------- machine attributes
 
 
-def _parse_preset_and_overrides(parser: AttrParser) -> tuple[StringAttr, DictionaryAttr]:
+def _parse_preset_and_overrides(cls: type[ParametrizedAttribute], parser: AttrParser) -> tuple[StringAttr, DictionaryAttr]:
+    start = parser.pos
     with parser.in_angle_brackets():
         preset = parser.parse_str_literal("preset name")
         overrides = {}
         if parser.parse_optional_punctuation(","):
             overrides = parser.parse_optional_dictionary_attr_dict()
-    return StringAttr(preset), DictionaryAttr(overrides)
+    return _checked(cls, parser, start, (StringAttr(preset), DictionaryAttr(overrides)))
 
 
 def _print_preset_and_overrides(printer: Printer, preset: StringAttr, overrides: DictionaryAttr) -> None:
@@ -226,7 +243,7 @@ class ChipAttr(ParametrizedAttribute):
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> tuple[StringAttr, DictionaryAttr]:
-        return _parse_preset_and_overrides(parser)
+        return _parse_preset_and_overrides(cls, parser)
 
     def print_parameters(self, printer: Printer) -> None:
         _print_preset_and_overrides(printer, self.preset, self.overrides)
@@ -268,7 +285,7 @@ class SystemAttr(ParametrizedAttribute):
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> tuple[StringAttr, DictionaryAttr]:
-        return _parse_preset_and_overrides(parser)
+        return _parse_preset_and_overrides(cls, parser)
 
     def print_parameters(self, printer: Printer) -> None:
         _print_preset_and_overrides(printer, self.preset, self.overrides)
@@ -404,11 +421,11 @@ class SystemOp(IRDLOperation):
         seen: set[int] = set()
         for op in self.body.ops:
             if not isinstance(op, ChipOp):
-                raise _err(self, f"holds only lpu.chip ops, found '{op.name}'")
+                raise LocatedVerifyException(op, f"'{self.name}': holds only lpu.chip ops, found '{op.name}'")
             if op.chip_id in seen:
-                raise _err(self, f"chip {op.chip_id} is programmed twice")
-            if op.chip_id >= spec.chips:
-                raise _err(self, f"chip {op.chip_id} does not exist: the system has {spec.chips} chips")
+                raise LocatedVerifyException(op, f"'{self.name}': chip {op.chip_id} is programmed twice")
+            if not 0 <= op.chip_id < spec.chips:
+                raise LocatedVerifyException(op, f"'{self.name}': chip {op.chip_id} does not exist: the system has {spec.chips} chips")
             seen.add(op.chip_id)
         _verify_network(self)
 
@@ -445,13 +462,15 @@ class ChipOp(IRDLOperation):
         return (op for op in self.body.ops if isinstance(op, TensorOp))
 
     def verify_(self) -> None:
+        for op in self.body.ops:
+            if not isinstance(op, TensorOp | Instruction):
+                raise LocatedVerifyException(op, f"'{self.name}': holds only lpu.tensor ops and LPU instructions, found '{op.name}'")
         instrs = list(self.instructions())
-        scheduled = [op for op in instrs if op.is_scheduled]
-        if scheduled and len(scheduled) != len([op for op in instrs if not isinstance(op, NopOp)]):
-            logical = next(op for op in instrs if not op.is_scheduled and not isinstance(op, NopOp))
-            raise _err(logical, f"chip {self.chip_id} mixes scheduled and logical instructions; this one has no cycle")
-        if scheduled:
-            for op in scheduled:
+        if any(op.is_scheduled for op in instrs):
+            for op in instrs:
+                # a nop without a cycle gets the nop's own message
+                if not op.is_scheduled and not isinstance(op, NopOp):
+                    raise _err(op, f"chip {self.chip_id} mixes scheduled and logical instructions; this one has no cycle")
                 op.verify_scheduled()
         else:
             for op in instrs:
@@ -524,6 +543,8 @@ class TensorOp(IRDLOperation):
         if self.kind.data not in TENSOR_KINDS:
             raise _err(self, f"kind must be one of {', '.join(TENSOR_KINDS)}, not '{self.kind.data}'")
         element_name(self.type.element_type)
+        if any(d < 0 for d in self.type.get_shape()):
+            raise _err(self, f"a tensor in SRAM has a static shape, not {self.type}")
         if (self.arg is not None) != (self.kind.data in ("input", "output")):
             raise _err(self, "input and output tensors, and only those, carry an arg index")
         if self.value is not None and self.kind.data != "weight":
@@ -538,11 +559,12 @@ class TensorOp(IRDLOperation):
         if self.slice is None or found is None:
             return
         spec = found[0].chip
-        for s in self.plane_slices(spec):
-            if s not in spec.mem_slices:
-                raise _err(self, f"slice {s} does not exist on this chip (MEM slices are W0..W{sum(1 for k in spec.mem_slices if k[0] == 'W') - 1} and E0..E{sum(1 for k in spec.mem_slices if k[0] == 'E') - 1})")
+        base = self.slice.data
+        missing = base if base not in spec.mem_slices else next((s for s in self.plane_slices(spec) if s not in spec.mem_slices), None)
+        if missing is not None:
+            raise _err(self, f"slice {missing} does not exist on this chip (MEM slices are W0..W{sum(1 for k in spec.mem_slices if k[0] == 'W') - 1} and E0..E{sum(1 for k in spec.mem_slices if k[0] == 'E') - 1})")
         end = self.address.data + self.vector_count(spec.lanes)  # type: ignore[union-attr]
-        if end > spec.sram_addresses:
+        if self.address.data < 0 or end > spec.sram_addresses:  # type: ignore[union-attr]
             raise _err(self, f"tensor @{self.sym_name.data} needs addresses {self.address.data}..{end - 1}, but a slice has {spec.sram_addresses}")  # type: ignore[union-attr]
 
 
@@ -569,6 +591,11 @@ class Instruction(IRDLOperation):
     @property
     def is_scheduled(self) -> bool:
         return self.cycle is not None
+
+    def result_delay(self, spec: ChipSpec) -> int:
+        """Cycles from taking burst vector k (at issue + k) to its result: the
+        functional delay of the timing law [ISCA20]."""
+        return spec.delay(self.DELAY) if self.DELAY else 0
 
     def stream_operands(self) -> list[SSAValue]:
         out: list[SSAValue] = []
@@ -601,6 +628,8 @@ class Instruction(IRDLOperation):
         assert found is not None
         spec = found[0].chip
         assert self.cycle is not None
+        if self.cycle.data < 0:
+            raise _err(self, f"cycle {self.cycle.data} is negative")
         for name in self.PLACEMENT:
             if getattr(self, name, None) is None:
                 raise _err(self, f"a scheduled instruction needs '{name}'")
@@ -618,7 +647,7 @@ class Instruction(IRDLOperation):
         width = element_bytes(t.element) if isinstance(t, VectorType) else 1
         if stream.direction not in ("E", "W"):
             raise _err(self, f"stream direction must be E or W, not {stream.direction}")
-        if stream.index + width > spec.streams:
+        if stream.index < 0 or stream.index + width > spec.streams:
             raise _err(self, f"stream {stream} with {width} byte plane(s) needs streams {stream.index}..{stream.index + width - 1}, but there are {spec.streams} per direction")
 
     def _verify_source(self, spec: ChipSpec, value: SSAValue, src: Attribute) -> None:
@@ -669,7 +698,7 @@ class MemOp(Instruction):
         found = machine_of(self)
         count = tensor.vector_count(found[0].chip.lanes if found else 320)
         indices = self.vector_indices()
-        if indices.start < 0 or indices[-1] >= count:
+        if min(indices) < 0 or max(indices) >= count:
             raise _err(self, f"vectors {indices.start}..{indices[-1]} are out of range: tensor @{tensor.sym_name.data} has {count}")
 
     def verify_scheduled(self) -> None:
@@ -811,7 +840,7 @@ class VxmOp(Instruction):
         super().verify_scheduled()
         found = machine_of(self)
         assert found is not None and self.alu is not None
-        if self.alu.data >= found[0].chip.vxm_alus:
+        if not 0 <= self.alu.data < found[0].chip.vxm_alus:
             raise _err(self, f"ALU {self.alu.data} does not exist: the VXM has {found[0].chip.vxm_alus} per lane")
 
 
@@ -1165,6 +1194,10 @@ class TransposeOp(SxmOp):
     name = "lpu.sxm.transpose"
     DELAY: ClassVar[str] = "sxm_transpose"
 
+    def result_delay(self, spec: ChipSpec) -> int:
+        """A transpose also waits for the last vector of its group of 16."""
+        return spec.delay(self.DELAY) + spec.lanes_per_superlane - 1
+
     def verify_(self) -> None:
         super().verify_()
         found = machine_of(self)
@@ -1190,7 +1223,7 @@ class MxmOp(Instruction):
         assert found is not None and self.plane is not None and self.hemisphere is not None
         if self.hemisphere.data not in ("W", "E"):
             raise _err(self, f"hemisphere must be W or E, not {self.hemisphere.data}")
-        if self.plane.data >= found[0].chip.mxm_planes:
+        if not 0 <= self.plane.data < found[0].chip.mxm_planes:
             raise _err(self, f"plane {self.plane.data} does not exist: each MXM has {found[0].chip.mxm_planes}")
 
 
@@ -1252,7 +1285,7 @@ class MatmulOp(MxmOp):
 
     def verify_scheduled(self) -> None:
         super().verify_scheduled()
-        for dep, what in ((self.weights.owner, "weights"), (self.acc.owner if self.acc else None, "accumulator")):
+        for dep, what in ((self.weights.owner, "weights"), (self.acc.owner if self.acc else None, "accumulators")):
             if isinstance(dep, MxmOp) and (dep.hemisphere, dep.plane) != (self.hemisphere, self.plane):
                 raise _err(self, f"its {what} live in MXM {dep.hemisphere.data}.{dep.plane.data}, not {self.hemisphere.data}.{self.plane.data}")  # type: ignore[union-attr]
 
@@ -1398,37 +1431,53 @@ INSTRUCTIONS: tuple[type[Instruction], ...] = (
 
 
 def _verify_network(system: SystemOp) -> None:
-    """Logical: every send has one receive with the same (sender, receiver,
-    channel) and type. Scheduled: every vector put on a link (send or forward)
+    """One level for the whole network. Logical: every send has one receive with
+    the same (sender, receiver, channel) and type, the k-th receive of a channel
+    taking its k-th send. Scheduled: every vector put on a link (send or forward)
     arrives at the link's other end at exactly cycle + latency, where a receive or
     forward takes it; every receive or forward takes such an arrival; the path
     ends on the chip the send named."""
     spec = system.machine.spec
     ops = [(chip.chip_id, op) for chip in system.chips for op in chip.instructions() if isinstance(op, SendOp | RecvOp | ForwardOp)]
-    if not ops or not ops[0][1].is_scheduled:
-        sends = {(c, op.to.data, op.channel.data): op for c, op in ops if isinstance(op, SendOp)}
+    if not ops:
+        return
+    first_chip, first = ops[0]
+    for c, op in ops:
+        if op.is_scheduled != first.is_scheduled:
+            level = {True: "scheduled", False: "logical"}
+            raise _err(op, f"is {level[op.is_scheduled]} on chip {c}, but chip {first_chip}'s network is {level[first.is_scheduled]}: the sends, receives and forwards of a system are all of one level")
+    if not first.is_scheduled:
+        # a channel may carry several vectors: its receives take its sends in order
+        sends: dict[tuple[int, int, str], list[SendOp]] = {}
+        for c, op in ops:
+            if isinstance(op, SendOp):
+                sends.setdefault((c, op.to.data, op.channel.data), []).append(op)
         for c, op in ops:
             if isinstance(op, RecvOp):
-                key = (op.sender.data, c, op.channel.data)
-                send = sends.pop(key, None)
-                if send is None:
-                    raise _err(op, f"chip {c} receives channel \"{op.channel.data}\" from chip {op.sender.data}, but chip {op.sender.data} sends nothing on it to chip {c}")
+                queue = sends.get((op.sender.data, c, op.channel.data))
+                if not queue:
+                    raise _err(op, f"chip {c} receives channel \"{op.channel.data}\" from chip {op.sender.data}, but chip {op.sender.data} sends nothing (more) on it to chip {c}")
+                send = queue.pop(0)
                 if send.value.type != op.result.type:
                     raise _err(op, f"receives {op.result.type}, but the send carries {send.value.type}")
-        for (a, b, ch), send in sends.items():
-            raise _err(send, f"chip {a} sends channel \"{ch}\" to chip {b}, but chip {b} receives nothing on it")
+        for (a, b, ch), queue in sends.items():
+            if queue:
+                raise _err(queue[0], f"chip {a} sends channel \"{ch}\" to chip {b}, but chip {b} receives nothing on it")
         return
-    # scheduled: departures (chip, port, cycle) -> (op, origin chip, final chip)
+    # scheduled: the receive or forward that takes a vector at (chip, port, cycle)
     takers: dict[tuple[int, int, int], Instruction] = {}
     for c, op in ops:
-        if op.cycle is None:
-            continue
         port = op.port if isinstance(op, RecvOp) else op.in_port if isinstance(op, ForwardOp) else None
         if port is not None:
-            takers[(c, port.data, op.cycle.data)] = op
+            assert op.cycle is not None
+            key = (c, port.data, op.cycle.data)
+            if key in takers:
+                raise _err(op, f"chip {c} takes a second vector from port {port.data} at cycle {op.cycle.data}; a link delivers one")
+            takers[key] = op
     for c, op in ops:
-        if not isinstance(op, SendOp) or op.cycle is None or op.port is None:
+        if not isinstance(op, SendOp):
             continue
+        assert op.cycle is not None and op.port is not None
         chip, port, cycle, hops = c, op.port.data, op.cycle.data, 0
         while True:
             link = spec.link_at(chip, port)

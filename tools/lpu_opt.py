@@ -17,7 +17,7 @@ from xdsl.passes import ModulePass
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from lpuir.context import LPUIR_DIALECTS
-from lpuir.diagnostics import verify_located
+from lpuir.diagnostics import LpuError, verify_located
 from lpuir.frontend import parse_source
 
 STOCK_PASSES = ("canonicalize", "cse", "dce")
@@ -28,8 +28,10 @@ def lpuir_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """lpuir's own passes by name (each module holds one pass)."""
     from xdsl.transforms import get_all_passes
 
+    from lpuir.transforms import LPUIR_PASSES
+
     stock = get_all_passes()
-    return {name: stock[name] for name in STOCK_PASSES}
+    return {**{name: stock[name] for name in STOCK_PASSES}, **LPUIR_PASSES}
 
 
 class LpuOptMain(xDSLOptMain):
@@ -68,10 +70,19 @@ class LpuOptMain(xDSLOptMain):
     """Line offset of the --split-input-file chunk being parsed."""
 
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+        """Parse and verify a chunk; with --verify-diagnostics or --parsing-diagnostics
+        a located error is printed (on stdout, as xDSL prints its diagnostics) and
+        the next chunk follows."""
         self._chunk_line = start_offset
-        module = super().parse_chunk(chunk, file_extension, start_offset)
-        if module is not None and not self.args.disable_verify and not self.args.verify_diagnostics:
-            verify_located(module)
+        try:
+            module = super().parse_chunk(chunk, file_extension, start_offset)
+            if module is not None and not self.args.disable_verify:
+                verify_located(module)
+        except LpuError as e:
+            if not (self.args.verify_diagnostics or self.args.parsing_diagnostics):
+                raise
+            print(e)
+            return None
         return module
 
 

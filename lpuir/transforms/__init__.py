@@ -1,0 +1,24 @@
+"""lpuir's passes, one per module, by the names lpu-opt knows them by."""
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def _allocate_sram() -> type[ModulePass]:
+    from lpuir.transforms.allocate_sram import AllocateSramPass
+
+    return AllocateSramPass
+
+
+def _schedule() -> type[ModulePass]:
+    from lpuir.transforms.schedule import SchedulePass
+
+    return SchedulePass
+
+
+LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "lpu-allocate-sram": _allocate_sram,
+    "lpu-schedule": _schedule,
+}
+"""Loaded lazily, as xdsl-opt loads its own."""

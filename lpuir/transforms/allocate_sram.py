@@ -1,0 +1,123 @@
+"""lpu-allocate-sram: give every unplaced lpu.tensor a slice and an address.
+
+Tensors are spread over as many slice groups as possible, nearest the VXM
+first and alternating hemispheres, so the reads of one instruction group use
+different slices (each slice reads one vector per cycle) and travel short
+distances. A tensor never straddles a bank boundary when it fits in one bank,
+so a burst touches one bank. A program that does not fit fails with a memory
+map: what takes how much, where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import IntAttr, ModuleOp, StringAttr
+from xdsl.passes import ModulePass
+
+from lpuir.diagnostics import LpuError, op_location
+from lpuir.dialects import lpu
+from lpuir.dialects.lpu import element_bytes
+from lpuir.machine import ChipSpec
+
+
+@dataclass
+class _Slice:
+    """Free space of one slice: a list of free [start, end) address ranges."""
+
+    free: list[tuple[int, int]]
+    users: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def _slice_order(spec: ChipSpec) -> list[str]:
+    """MEM slices nearest the VXM first, alternating W and E."""
+    per_side = sum(1 for name in spec.mem_slices if name[0] == "W")
+    return [f"{side}{i}" for i in range(per_side) for side in ("W", "E")]
+
+
+class SramMap:
+    """The SRAM of one chip, slice by slice."""
+
+    def __init__(self, spec: ChipSpec):
+        self.spec = spec
+        self.slices = {name: _Slice([(0, spec.sram_addresses)]) for name in spec.mem_slices}
+        self.cursor = 0
+
+    def reserve(self, name: str, base: str, address: int, count: int, planes: int) -> None:
+        """Mark a placed tensor's addresses as used in each of its plane slices."""
+        side, first = base[0], int(base[1:])
+        for b in range(planes):
+            s = self.slices[f"{side}{first + b}"]
+            s.free = [r for lo, hi in s.free for r in ((lo, min(hi, address)), (max(lo, address + count), hi)) if r[0] < r[1]]
+            s.users.append((name, address, count))
+
+    def _fits(self, base: str, count: int, planes: int) -> int | None:
+        """Lowest address where `count` vectors fit in every plane slice from
+        `base`, avoiding a bank boundary when the tensor fits in one bank."""
+        side, first = base[0], int(base[1:])
+        names = [f"{side}{first + b}" for b in range(planes)]
+        if any(n not in self.slices for n in names):
+            return None
+        bank_size = self.spec.sram_addresses // self.spec.sram_banks
+        candidates = sorted({lo for n in names for lo, _ in self.slices[n].free} | {k * bank_size for k in range(self.spec.sram_banks)})
+        for start in candidates:
+            if count <= bank_size and start // bank_size != (start + count - 1) // bank_size:
+                continue
+            if all(any(lo <= start and start + count <= hi for lo, hi in self.slices[n].free) for n in names):
+                return start
+        return None
+
+    def place(self, name: str, count: int, planes: int) -> tuple[str, int] | None:
+        """Next slice group (round robin from the VXM outward) with room."""
+        order = [s for s in _slice_order(self.spec) if int(s[1:]) % planes == 0 or planes == 1]
+        for i in range(len(order)):
+            base = order[(self.cursor + i) % len(order)]
+            address = self._fits(base, count, planes)
+            if address is not None:
+                self.cursor = (self.cursor + i + 1) % len(order)
+                self.reserve(name, base, address, count, planes)
+                return base, address
+        return None
+
+    def memory_map(self) -> str:
+        """What takes how much, where: one line per used slice."""
+        lines = []
+        for name, s in self.slices.items():
+            if s.users:
+                used = sum(c for _, _, c in s.users)
+                parts = ", ".join(f"@{n} {a}..{a + c - 1}" for n, a, c in sorted(s.users, key=lambda u: u[1]))
+                lines.append(f"  {name}: {used}/{self.spec.sram_addresses} vectors: {parts}")
+        return "\n".join(lines) or "  (empty)"
+
+
+def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec) -> None:
+    """Place every unplaced tensor of a chip; placed ones stay where they are."""
+    sram = SramMap(spec)
+    tensors = list(chip.tensors())
+    for t in tensors:
+        if t.slice is not None and t.address is not None:
+            sram.reserve(t.sym_name.data, t.slice.data, t.address.data, t.vector_count(spec.lanes), element_bytes(t.element))
+    for t in sorted((t for t in tensors if t.slice is None), key=lambda t: -t.vector_count(spec.lanes) * element_bytes(t.element)):
+        count, planes = t.vector_count(spec.lanes), element_bytes(t.element)
+        placed = sram.place(t.sym_name.data, count, planes)
+        if placed is None:
+            need = count * planes * spec.lanes
+            raise LpuError(
+                f"{op_location(t)}: error: chip {chip.chip_id} SRAM is full: tensor @{t.sym_name.data} "
+                f"({t.type}, {count} vectors x {planes} byte plane(s) = {need} bytes) does not fit.\n"
+                f"memory map of chip {chip.chip_id} ({len(spec.mem_slices)} slices x {spec.sram_addresses} vectors):\n{sram.memory_map()}"
+            )
+        t.slice, t.address = StringAttr(placed[0]), IntAttr(placed[1])
+
+
+class AllocateSramPass(ModulePass):
+    """Place every unplaced SRAM tensor of every chip (see the module docstring)."""
+
+    name = "lpu-allocate-sram"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for system in (o for o in op.walk() if isinstance(o, lpu.SystemOp)):
+            spec = system.machine.spec.chip
+            for chip in system.chips:
+                allocate_chip(chip, spec)
