@@ -5,6 +5,18 @@ from collections.abc import Callable
 from xdsl.passes import ModulePass
 
 
+def _vectorize() -> type[ModulePass]:
+    from lpuir.transforms.vectorize import VectorizePass
+
+    return VectorizePass
+
+
+def _compile() -> type[ModulePass]:
+    from lpuir.transforms.compile import CompilePass
+
+    return CompilePass
+
+
 def _allocate_sram() -> type[ModulePass]:
     from lpuir.transforms.allocate_sram import AllocateSramPass
 
@@ -18,6 +30,8 @@ def _schedule() -> type[ModulePass]:
 
 
 LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    "lpu-compile": _compile,
+    "lpu-vectorize": _vectorize,
     "lpu-allocate-sram": _allocate_sram,
     "lpu-schedule": _schedule,
 }

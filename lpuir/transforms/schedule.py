@@ -97,6 +97,7 @@ class Node:
     pos: int = 0
     rel: int = 0
     alu: int | None = None
+    hemisphere: str = "W"
 
 
 @dataclass
@@ -199,7 +200,7 @@ class ChipScheduler:
 
     # ------------------------------------------------------------- templates
 
-    def position(self, node: Node, hemisphere: str, plane: tuple[str, int] | None) -> int:
+    def position(self, node: Node, plane: tuple[str, int] | None) -> int:
         op, spec = node.op, self.spec
         if isinstance(op, lpu.MemOp):
             tensor = _tensor(op)
@@ -208,17 +209,17 @@ class ChipScheduler:
         if isinstance(op, lpu.VxmOp):
             return spec.vxm_position
         if isinstance(op, lpu.SxmOp):
-            return spec.unit_position("SXM", hemisphere)  # type: ignore[arg-type]
+            return spec.unit_position("SXM", node.hemisphere)  # type: ignore[arg-type]
         if isinstance(op, lpu.MxmOp):
             assert plane is not None
             return spec.unit_position("MXM", plane[0])  # type: ignore[arg-type]
         raise LpuError(f"{op_location(op)}: error: lpu-schedule cannot place '{op.name}' on one chip yet")
 
-    def template(self, group: Group, hemisphere: str, plane: tuple[str, int] | None) -> None:
+    def template(self, group: Group, plane: tuple[str, int] | None) -> None:
         """Positions, directions and relative cycles of a group (normalised so
         the earliest instruction is at 0)."""
         for node in group.nodes:
-            node.pos = self.position(node, hemisphere, plane)
+            node.pos = self.position(node, plane)
         adjacency: dict[int, list[tuple[int, int]]] = defaultdict(list)
         ids = {id(n): n for n in group.nodes}
         for edge in group.edges:
@@ -277,7 +278,7 @@ class ChipScheduler:
 
     # ------------------------------------------------------------- resources
 
-    def unit_claims(self, node: Node, start: int, plane: tuple[str, int] | None, hemisphere: str) -> list[tuple[tuple, int, int]] | None:
+    def unit_claims(self, node: Node, start: int, plane: tuple[str, int] | None) -> list[tuple[tuple, int, int]] | None:
         """(resource, from, to) intervals a node needs; None leaves the ALU open."""
         op, c = node.op, start + node.rel
         n = max(1, op.burst)
@@ -291,7 +292,7 @@ class ChipScheduler:
                 claims.append((("bank", name, bank, port), c, c + n))
             return claims
         if isinstance(op, lpu.SxmOp):
-            return [(("sxm", hemisphere), c, c + n)]
+            return [(("sxm", node.hemisphere), c, c + n)]
         if isinstance(op, lpu.InstallOp):
             rows = max(v.type.n for v in op.rows)  # type: ignore[attr-defined]
             return [(("plane", *plane), c, c + rows)]  # type: ignore[misc]
@@ -367,32 +368,60 @@ class ChipScheduler:
             return [self.state.weights_plane[matmul.weights]]
         if install is None:
             return [None]
+        for use in install.result.uses:
+            user = use.operation
+            if isinstance(user, lpu.MatmulOp) and user.acc is not None and isinstance(user.acc.owner, lpu.MatmulOp):
+                return [self.state.weights_plane[user.acc.owner.weights]]
         planes = [(h, p) for p in range(self.spec.mxm_planes) for h in ("W", "E")]
         free = [pl for pl in planes if self.state.pending_uses.get(self.state.plane_weights.get(pl), 0) == 0]  # type: ignore[arg-type]
         if not free:
             raise LpuError(f"{op_location(install)}: error: lpu-schedule: every MXM plane still holds weights that later matmuls need")
         return sorted(free, key=lambda pl: self.state.plane_free[pl])
 
-    def schedule_group(self, group: Group) -> None:
-        best: tuple[int, str, tuple[str, int] | None] | None = None
-        hemispheres = ["W", "E"] if any(isinstance(n.op, lpu.SxmOp) for n in group.nodes) else ["W"]
-        for plane in self.plane_options(group):
-            for hemisphere in hemispheres:
-                self.template(group, hemisphere, plane)
-                start = self.search(group, plane, hemisphere, dry=True)
-                if best is None or start < best[0]:
-                    best = (start, hemisphere, plane)
-        assert best is not None
-        start, hemisphere, plane = best
-        self.template(group, hemisphere, plane)
-        self.search(group, plane, hemisphere, dry=False, first=start)
+    def sxm_assignments(self, group: Group, plane: tuple[str, int] | None) -> list[dict[int, str]]:
+        """Hemispheres for the group's SXM instructions: west unless another of
+        them needs the west SXM at the same time; and the mirror image."""
+        sxm = [n for n in group.nodes if isinstance(n.op, lpu.SxmOp)]
+        if not sxm:
+            return [{}]
+        for _ in range(len(sxm) + 1):
+            self.template(group, plane)
+            busy: dict[str, list[tuple[int, int]]] = {"W": [], "E": []}
+            changed = False
+            for node in sorted(sxm, key=lambda n: n.rel):
+                span = (node.rel, node.rel + max(1, node.op.burst))
+                side = next((h for h in (node.hemisphere, "E" if node.hemisphere == "W" else "W") if all(b <= span[0] or span[1] <= a for a, b in busy[h])), node.hemisphere)
+                changed |= side != node.hemisphere
+                node.hemisphere = side
+                busy[side].append(span)
+            if not changed:
+                break
+        chosen = {id(n): n.hemisphere for n in sxm}
+        return [chosen, {k: ("E" if h == "W" else "W") for k, h in chosen.items()}]
 
-    def search(self, group: Group, plane: tuple[str, int] | None, hemisphere: str, *, dry: bool, first: int | None = None) -> int:
+    def schedule_group(self, group: Group) -> None:
+        best: tuple[int, dict[int, str], tuple[str, int] | None] | None = None
+        for plane in self.plane_options(group):
+            for sides in self.sxm_assignments(group, plane):
+                for node in group.nodes:
+                    node.hemisphere = sides.get(id(node), "W")
+                self.template(group, plane)
+                start = self.search(group, plane, dry=True)
+                if best is None or start < best[0]:
+                    best = (start, sides, plane)
+        assert best is not None
+        start, sides, plane = best
+        for node in group.nodes:
+            node.hemisphere = sides.get(id(node), "W")
+        self.template(group, plane)
+        self.search(group, plane, dry=False, first=start)
+
+    def search(self, group: Group, plane: tuple[str, int] | None, *, dry: bool, first: int | None = None) -> int:
         start = self.earliest(group) if first is None else first
         if plane is not None and any(isinstance(n.op, lpu.InstallOp) for n in group.nodes):
             start = max(start, self.state.plane_free[plane] - min(n.rel for n in group.nodes if isinstance(n.op, lpu.InstallOp)))
         for _ in range(SEARCH_LIMIT):
-            claims = [c for n in group.nodes for c in (self.unit_claims(n, start, plane, hemisphere) or [])]
+            claims = [c for n in group.nodes for c in (self.unit_claims(n, start, plane) or [])]
             try:
                 move = self.fits_units(claims)
             except IntraGroupConflict as e:
@@ -403,13 +432,13 @@ class ChipScheduler:
                 streams = self.pick_streams(group, start) if alus is not None else None
                 if alus is not None and streams is not None:
                     if not dry:
-                        self.commit(group, start, plane, hemisphere, claims, alus, streams)
+                        self.commit(group, start, plane, claims, alus, streams)
                     return start
                 move = 1
             start += move
         raise LpuError(f"{op_location(group.nodes[0].op)}: error: lpu-schedule found no free slot for this instruction group")
 
-    def commit(self, group: Group, start: int, plane: tuple[str, int] | None, hemisphere: str, claims: list[tuple[tuple, int, int]], alus: dict[int, int], streams: dict[int, tuple[int, Segment]]) -> None:
+    def commit(self, group: Group, start: int, plane: tuple[str, int] | None, claims: list[tuple[tuple, int, int]], alus: dict[int, int], streams: dict[int, tuple[int, Segment]]) -> None:
         st, spec = self.state, self.spec
         for key, lo, hi in claims:
             st.units[key].add(lo, hi)
@@ -422,7 +451,7 @@ class ChipScheduler:
                 op.properties["alu"] = IntAttr(node.alu)
                 st.units[("alu", node.alu)].add(c, c + n)
             if isinstance(op, lpu.SxmOp):
-                op.properties["hemisphere"] = StringAttr(hemisphere)
+                op.properties["hemisphere"] = StringAttr(node.hemisphere)
             if isinstance(op, lpu.MxmOp):
                 assert plane is not None
                 op.properties["hemisphere"] = StringAttr(plane[0])

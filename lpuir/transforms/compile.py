@@ -1,0 +1,28 @@
+"""lpu-compile: the whole pipeline, tensor-level function to scheduled LPU program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from lpuir.transforms.allocate_sram import AllocateSramPass
+from lpuir.transforms.schedule import SchedulePass
+from lpuir.transforms.vectorize import VectorizePass
+
+
+@dataclass(frozen=True)
+class CompilePass(ModulePass):
+    """lpu-vectorize, lpu-allocate-sram and lpu-schedule for one system preset;
+    the result carries its static cycle count (`cycles N`)."""
+
+    name = "lpu-compile"
+
+    system: str = "tsp-v1"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        VectorizePass(system=self.system).apply(ctx, op)
+        AllocateSramPass().apply(ctx, op)
+        SchedulePass().apply(ctx, op)

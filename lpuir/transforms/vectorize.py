@@ -1,0 +1,550 @@
+"""lpu-vectorize: a tensor-level function to a logical LPU program on one chip.
+
+Every tensor lives in SRAM as an `lpu.tensor` (arguments as inputs, returned
+values as outputs, constants as weights, the rest as scratch), laid out as
+docs/dialect.md says: row-major, a row split into vectors of `row_lanes`
+elements. Each tensor op becomes instruction groups that read vectors, compute
+on the VXM, SXM or MXM, and write vectors back; values travel between groups
+through SRAM, so every group is a tree the scheduler can time rigidly.
+
+- Elementwise ops (with TOSA broadcasting): the output vectors are split into
+  runs in which every operand's vector index moves by a fixed step; each run is
+  one group of bursts (a step-0 read repeats a broadcast row).
+- A last-axis broadcast ([R, 1] against [R, C]) reads a *splat* tensor: one
+  vector per row with every lane holding the row's value.
+- Matmul on the MXM: per batch, output tile of 320 columns and K-block, a weight
+  tile is installed from the right-hand side's rows and the left-hand side's
+  rows stream through, accumulating K-blocks in order (numerics.md).
+- Reductions along the last axis combine a row's vectors in order, then reduce
+  the lanes by the numerics spec's tree with SXM rotations, both rotation paths
+  going through an SXM (west and east) so they meet the VXM in the same cycle;
+  the result is broadcast to a splat by a max-doubling over rotations.
+- Reductions along other axes are sequences of elementwise steps.
+
+Unsupported ops and types fail with an error naming the op and the type.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+    TensorType,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+
+from lpuir import numerics
+from lpuir.diagnostics import LpuError, op_location
+from lpuir.dialects import lpu, tosa
+from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, VectorType, WeightsType
+from lpuir.machine import ChipSpec
+from lpuir.types import tensor_shape_and_element
+
+MAX_TREE_BURST = 64
+"""Rows per lane-reduction group: an SXM round trip (about 94 cycles on tsp-v1)
+must outlast a burst so one stage's rotation is done before the next's."""
+
+
+def unsupported(op: Operation, why: str) -> LpuError:
+    return LpuError(f"{op_location(op)}: error: lpu-vectorize: {why}")
+
+
+@dataclass
+class Placed:
+    """A tensor-level value in SRAM. `splat`: shape [..., 1] stored as one vector
+    per row whose every lane holds the value (what a broadcast along the last
+    axis reads)."""
+
+    tensor: lpu.TensorOp
+    shape: tuple[int, ...]
+    element: str
+    lanes: int
+    splat: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.tensor.sym_name.data
+
+    @property
+    def rows(self) -> int:
+        return math.prod(self.shape[:-1]) if self.shape else 1
+
+    @property
+    def cols(self) -> int:
+        return self.shape[-1] if self.shape else 1
+
+    @property
+    def per_row(self) -> int:
+        return 1 if self.splat else -(-self.cols // self.lanes)
+
+    @property
+    def vectors(self) -> int:
+        return self.rows * self.per_row
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a lane pipeline: v'[l] = combine(v[l], w[l + offset]) where w
+    is v itself ("tree") or the previous stage's rotated operand ("seq", the
+    numerics spec's left-to-right pass); `backwards` reads w[l - offset]."""
+
+    combine: type[lpu.VxmOp]
+    offset: int
+    mode: str
+    backwards: bool = False
+
+
+@dataclass
+class Operand:
+    """An operand of a group: a placed tensor and the vector it supplies for each
+    output vector of a run."""
+
+    placed: Placed
+    indices: np.ndarray
+
+
+@dataclass
+class ChipProgram:
+    """The chip being built: its tensors and instructions in program order."""
+
+    spec: ChipSpec
+    tensors: list[lpu.TensorOp] = field(default_factory=list)
+    body: list[Operation] = field(default_factory=list)
+    counter: int = 0
+    constants: dict[tuple[str, str, bytes], Placed] = field(default_factory=dict)
+
+    def tensor(self, shape: Sequence[int], element: str, kind: str, loc: Operation | None, *, arg: int | None = None, value: Attribute | None = None, lanes: int | None = None, splat: bool = False, prefix: str = "t") -> Placed:
+        name = f"{prefix}{self.counter}"
+        self.counter += 1
+        stored = (*shape[:-1], self.spec.lanes) if splat else tuple(shape)
+        props: dict[str, Attribute] = {"sym_name": StringAttr(name), "type": TensorType(ELEMENT_TYPES[element], stored or (1,)), "kind": StringAttr(kind)}
+        if arg is not None:
+            props["arg"] = IntAttr(arg)
+        if value is not None:
+            props["value"] = value
+        if lanes is not None and lanes != self.spec.lanes:
+            props["row_lanes"] = IntAttr(lanes)
+        op = lpu.TensorOp.create(properties=props)
+        if loc is not None:
+            op.location = loc.location
+        self.tensors.append(op)
+        return Placed(op, tuple(shape) or (1,), element, lanes or self.spec.lanes, splat)
+
+    def emit(self, op: Operation, loc: Operation) -> Operation:
+        op.location = loc.location
+        self.body.append(op)
+        return op
+
+    def constant_vector(self, values: np.ndarray, element: str, loc: Operation) -> Placed:
+        """A one-vector weight tensor (a mask or a fill), shared by content."""
+        key = (element, "vec", values.tobytes())
+        if key not in self.constants:
+            attr = _dense(values.reshape(1, -1), element)
+            self.constants[key] = self.tensor((1, self.spec.lanes), element, "weight", loc, value=attr, prefix="c")
+        return self.constants[key]
+
+
+def _dense(values: np.ndarray, element: str) -> DenseIntOrFPElementsAttr:
+    t = TensorType(ELEMENT_TYPES[element], values.shape)
+    flat = values.reshape(-1).tolist()
+    return DenseIntOrFPElementsAttr.from_list(t, flat)
+
+
+def _runs(sequences: Sequence[np.ndarray]) -> list[tuple[int, int]]:
+    """Split 0..n-1 into maximal runs [a, b) over which every sequence moves by
+    one constant step (the output's own step is 1)."""
+    n = len(sequences[0]) if sequences else 0
+    if n <= 1:
+        return [(0, n)] if n else []
+    breaks = np.zeros(n - 1, dtype=bool)
+    for seq in sequences:
+        d = np.diff(seq)
+        # a run of constant difference: a break where the step changes
+        breaks[1:] |= d[1:] != d[:-1]
+    runs, start = [], 0
+    for i in np.flatnonzero(breaks) + 1:
+        runs.append((start, int(i)))
+        start = int(i)
+    runs.append((start, n))
+    # the first element of each run may start a new step: split greedily so
+    # each run has one step for every sequence
+    out = []
+    for a, b in runs:
+        if b - a > 1 and any(int(s[a + 1] - s[a]) < 0 for s in sequences):
+            out.extend((i, i + 1) for i in range(a, b))
+        else:
+            out.append((a, b))
+    return out
+
+
+class Vectorizer:
+    """Lowers one func.func; see the module docstring."""
+
+    def __init__(self, fn: func.FuncOp, spec: ChipSpec):
+        self.fn = fn
+        self.spec = spec
+        self.chip = ChipProgram(spec)
+        self.values: dict[SSAValue, Placed] = {}
+        self.lanes_wanted = self._matmul_layouts()
+
+    # ---------------------------------------------------------------- layouts
+
+    def _matmul_layouts(self) -> dict[SSAValue, int]:
+        """Values that feed a matmul's left-hand side as f16/bf16 want one MXM
+        K-block (160 elements) per vector; elementwise producers pass the wish on."""
+        wanted: dict[SSAValue, int] = {}
+        ops = list(self.fn.body.walk())
+        for op in reversed(ops):
+            if isinstance(op, tosa.MatMulOp):
+                element = tensor_shape_and_element(op.a.type)[1]
+                if element in ("f16", "bf16"):
+                    wanted[op.a] = self.spec.mxm_k(element)
+            elif op.results and op.results[0] in wanted and _is_elementwise(op):
+                for v in op.operands:
+                    if isinstance(v.type, TensorType) and tensor_shape_and_element(v.type)[0][-1:] == tensor_shape_and_element(op.results[0].type)[0][-1:]:
+                        wanted.setdefault(v, wanted[op.results[0]])
+        return wanted
+
+    def place_new(self, value: SSAValue, op: Operation, kind: str = "scratch", **kw: object) -> Placed:
+        shape, element = tensor_shape_and_element(value.type)
+        placed = self.chip.tensor(shape, element, kind, op, lanes=self.lanes_wanted.get(value), **kw)  # type: ignore[arg-type]
+        self.values[value] = placed
+        return placed
+
+    def get(self, value: SSAValue, user: Operation) -> Placed:
+        if value not in self.values:
+            raise unsupported(user, f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)")
+        return self.values[value]
+
+    # ------------------------------------------------------------ instructions
+
+    def read(self, operand: Operand, start: int, count: int, loc: Operation) -> SSAValue:
+        idx = operand.indices[start : start + count]
+        step = int(idx[1] - idx[0]) if count > 1 else 1
+        props: dict[str, Attribute] = {"tensor": SymbolRefAttr(operand.placed.name), "index": IntAttr(int(idx[0]))}
+        if step != 1:
+            props["step"] = IntAttr(step)
+        op = lpu.ReadOp.create(properties=props, result_types=[VectorType(operand.placed.element, count)])
+        return self.chip.emit(op, loc).results[0]
+
+    def write(self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation) -> None:
+        props: dict[str, Attribute] = {"tensor": SymbolRefAttr(placed.name), "index": IntAttr(index)}
+        if step != 1:
+            props["step"] = IntAttr(step)
+        self.chip.emit(lpu.WriteOp.create(operands=[value], properties=props), loc)
+
+    def vxm(self, cls: type[lpu.VxmOp], operands: Sequence[SSAValue], element: str, count: int, loc: Operation, **props: Attribute) -> SSAValue:
+        op = cls.create(operands=list(operands), properties=dict(props), result_types=[VectorType(element, count)])
+        return self.chip.emit(op, loc).results[0]
+
+    def rotate(self, value: SSAValue, amount: int, loc: Operation) -> SSAValue:
+        op = lpu.RotateOp.create(operands=[value], properties={"amount": IntAttr(amount % self.spec.lanes)}, result_types=[value.type])
+        return self.chip.emit(op, loc).results[0]
+
+    # -------------------------------------------------------------- elementwise
+
+    def operand_indices(self, placed: Placed, out_shape: tuple[int, ...], out_lanes: int) -> np.ndarray:
+        """For each output vector, the operand vector it needs (TOSA broadcast)."""
+        out_rows = math.prod(out_shape[:-1]) if len(out_shape) > 1 else 1
+        out_per_row = -(-out_shape[-1] // out_lanes)
+        lead = [d for d in out_shape[:-1]]
+        in_lead = list(placed.shape[:-1]) if len(placed.shape) == len(out_shape) else [1] * len(lead)
+        grid = np.indices(lead, dtype=np.int64).reshape(len(lead), -1) if lead else np.zeros((0, 1), dtype=np.int64)
+        src_row = np.zeros(out_rows, dtype=np.int64)
+        for axis, d in enumerate(in_lead):
+            src_row = src_row * d + (grid[axis] if d != 1 else 0)
+        j = np.arange(out_per_row, dtype=np.int64)
+        if placed.splat or (placed.cols == 1 and out_shape[-1] != 1):
+            if not placed.splat:
+                raise LpuError("internal: last-axis broadcast of a non-splat operand")
+            return np.repeat(src_row, out_per_row)
+        if placed.lanes != out_lanes:
+            raise LpuError("internal: operands of different row layouts")
+        return (src_row[:, None] * placed.per_row + j[None, :]).reshape(-1)
+
+    def ensure_splat(self, placed: Placed, op: Operation) -> Placed:
+        """A value of shape [..., 1] as a splat (see Placed)."""
+        if placed.splat:
+            return placed
+        return self.splat_lane0(placed, op)
+
+    def elementwise(self, op: Operation, cls: type[lpu.VxmOp], inputs: Sequence[SSAValue], out: SSAValue, *, element: str | None = None, **props: Attribute) -> Placed:
+        shape, out_element = tensor_shape_and_element(out.type)
+        shape = shape or (1,)
+        placed_in = [self.get(v, op) for v in inputs]
+        for p in placed_in:
+            _check_vxm_type(op, p.element)
+        placed_in = [self.ensure_splat(p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p for p in placed_in]
+        result = self.place_new(out, op)
+        return self.elementwise_into(op, cls, placed_in, result, element or out_element, **props)
+
+    def elementwise_into(self, op: Operation, cls: type[lpu.VxmOp], placed_in: Sequence[Placed], result: Placed, element: str, **props: Attribute) -> Placed:
+        lanes_set = {p.lanes for p in placed_in if not p.splat} | {result.lanes}
+        if len(lanes_set) > 1:
+            raise unsupported(op, f"operands in different row layouts ({sorted(lanes_set)} elements per vector); relayout is not implemented yet")
+        operands = [Operand(p, self.operand_indices(p, result.shape, result.lanes)) for p in placed_in]
+        out_idx = np.arange(result.vectors, dtype=np.int64)
+        for a, b in _runs([out_idx, *(o.indices for o in operands)]):
+            values: list[SSAValue] = []
+            seen: dict[tuple[str, bytes], SSAValue] = {}
+            for o in operands:
+                key = (o.placed.name, o.indices[a:b].tobytes())
+                if key not in seen:
+                    seen[key] = self.read(o, a, b - a, op)
+                values.append(seen[key])
+            v = self.vxm(cls, values, element, b - a, op, **props)
+            self.write(v, result, a, 1, op)
+        return result
+
+    # --------------------------------------------------------------- splats
+
+    def splat_lane0(self, placed: Placed, op: Operation) -> Placed:
+        """[..., 1] tensor (value in lane 0 of each row's vector) to a splat."""
+        if placed.per_row != 1:
+            raise unsupported(op, "broadcast of a row longer than one vector along the last axis")
+        splat = self.chip.tensor(placed.shape, placed.element, "scratch", op, splat=True)
+        self.lane_pipeline(op, placed, splat, [])
+        return splat
+
+    def lane_pipeline(self, op: Operation, source: Placed, target: Placed, stages: list[Stage]) -> None:
+        """Run each row's vector through `stages`, then keep lane 0 and broadcast
+        it to every lane (max-doubling over rotations), writing one splat vector
+        per row. Bursts of at most MAX_TREE_BURST rows, one group each."""
+        element, lanes = source.element, self.spec.lanes
+        mask = self.chip.constant_vector((np.arange(lanes) == 0).astype(np.int32), "i32", op)
+        filler = self.chip.constant_vector(np.full(lanes, _lowest(element), dtype=numerics.carrier(element)), element, op)
+        doubling = [Stage(lpu.MaxOp, 1 << k, "tree", backwards=True) for k in range(max(1, (lanes - 1).bit_length()))]
+        rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
+        constant = np.zeros(source.rows, dtype=np.int64)
+        for first in range(0, source.rows, MAX_TREE_BURST):
+            n = min(MAX_TREE_BURST, source.rows - first)
+            v = self._stages(op, self.read(rows, first, n, op), stages, element, n)
+            m = self.read(Operand(mask, constant), first, n, op)
+            f = self.read(Operand(filler, constant), first, n, op)
+            v = self.vxm(lpu.SelectOp, [m, v, f], element, n, op)
+            self.write(self._stages(op, v, doubling, element, n), target, first, 1, op)
+
+    def _stages(self, op: Operation, v: SSAValue, stages: Sequence[Stage], element: str, n: int) -> SSAValue:
+        """Each stage combines a value with a rotation of it (tree) or of the
+        stage's other operand (seq). Both operands reach an SXM, the unrotated
+        one to rotate by 0, so the two arrive back at the VXM in one cycle; a
+        VXM result goes to one stream, so each stage computes on two ALUs, one
+        result for each SXM."""
+        if not stages:
+            return v
+        pair = (self.vxm(lpu.CopyOp, [v], element, n, op), self.vxm(lpu.CopyOp, [v], element, n, op))
+        for i, stage in enumerate(stages):
+            west = self.rotate(pair[0], 0, op)
+            east = self.rotate(pair[1], stage.offset if stage.backwards else -stage.offset, op)
+            combined = self.vxm(stage.combine, [west, east], element, n, op)
+            if i == len(stages) - 1:
+                return combined
+            # the next stage's second operand: this result again, or (within the
+            # left-to-right pass) the source rotated one lane further
+            keep_sequence = stage.mode == "seq" and stages[i + 1].mode == "seq"
+            other = self.vxm(lpu.CopyOp, [east], element, n, op) if keep_sequence else self.vxm(stage.combine, [west, east], element, n, op)
+            pair = (combined, other)
+        raise AssertionError("unreachable")
+
+    # -------------------------------------------------------------- reductions
+
+    def reduce_last(self, op: Operation, kind: str) -> None:
+        """Reduce along the last axis in the numerics spec's order (module
+        docstring); the result is a splat."""
+        src = self.get(op.operands[0], op)
+        out = op.results[0]
+        _check_vxm_type(op, src.element)
+        shape = tensor_shape_and_element(out.type)[0]
+        combine, spec = _COMBINE[kind], self.spec
+        rows = Operand(src, np.arange(src.rows, dtype=np.int64) * src.per_row)
+        constant = np.zeros(src.rows, dtype=np.int64)
+        valid = src.cols - (src.per_row - 1) * src.lanes
+        fill = self.chip.constant_vector(np.full(spec.lanes, _identity(kind, src.element), dtype=numerics.carrier(src.element)), src.element, op)
+
+        def chunk(j: int) -> SSAValue:
+            """Vector j of every row; padding lanes hold the identity."""
+            v = self.read(Operand(src, rows.indices + j), 0, src.rows, op)
+            lanes = valid if j == src.per_row - 1 else src.lanes
+            if lanes == spec.lanes or kind == "sum":
+                return v
+            mask = self.chip.constant_vector((np.arange(spec.lanes) < lanes).astype(np.int32), "i32", op)
+            m = self.read(Operand(mask, constant), 0, src.rows, op)
+            f = self.read(Operand(fill, constant), 0, src.rows, op)
+            return self.vxm(lpu.SelectOp, [m, v, f], src.element, src.rows, op)
+
+        acc = src
+        if src.per_row > 1 or (kind != "sum" and valid < spec.lanes):
+            acc = self.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
+            self.write(self.vxm(lpu.CopyOp, [chunk(0)], src.element, src.rows, op), acc, 0, 1, op)
+            for j in range(1, src.per_row):
+                prev = self.read(Operand(acc, np.arange(src.rows, dtype=np.int64)), 0, src.rows, op)
+                self.write(self.vxm(combine, [prev, chunk(j)], src.element, src.rows, op), acc, 0, 1, op)
+        stages, width = [], spec.lanes
+        while width % 2 == 0:
+            width //= 2
+            stages.append(Stage(combine, width, "tree"))
+        stages += [Stage(combine, 1, "seq") for _ in range(width - 1)]
+        target = self.chip.tensor((*shape[:-1], 1), src.element, "scratch", op, splat=True)
+        self.values[out] = target
+        self.lane_pipeline(op, acc, target, stages)
+
+    # ----------------------------------------------------------------- matmul
+
+    def matmul(self, op: tosa.MatMulOp) -> None:
+        a, b = self.get(op.a, op), self.get(op.b, op)
+        (batch, m, k), element = tensor_shape_and_element(op.a.type)
+        n = tensor_shape_and_element(op.b.type)[0][2]
+        out_element = tensor_shape_and_element(op.output.type)[1]
+        if element not in ACCUMULATOR:
+            raise unsupported(op, f"the MXM multiplies i8, f16 and bf16, not {element}")
+        if out_element != ACCUMULATOR[element]:
+            raise unsupported(op, f"{element} x {element} -> {out_element}: the MXM accumulates {element} in {ACCUMULATOR[element]}")
+        kb = self.spec.mxm_k(element)
+        if a.lanes != kb:
+            raise unsupported(op, f"the left-hand side is laid out {a.lanes} elements per vector, but the MXM takes {kb} (relayout is not implemented yet)")
+        c = self.place_new(op.output, op)
+        blocks, tiles = -(-k // kb), -(-n // self.spec.lanes)
+        for bi in range(batch):
+            for j in range(tiles):
+                acc: SSAValue | None = None
+                for kbi in range(blocks):
+                    rows = min(kb, k - kbi * kb)
+                    first_row = bi * k + kbi * kb
+                    w_rows = Operand(b, (first_row + np.arange(rows, dtype=np.int64)) * b.per_row + j)
+                    weights = self.chip.emit(lpu.InstallOp.create(operands=[self.read(w_rows, 0, rows, op)], result_types=[WeightsType(ELEMENT_TYPES[element])]), op).results[0]
+                    x_rows = Operand(a, (bi * m + np.arange(m, dtype=np.int64)) * a.per_row + kbi)
+                    x = self.read(x_rows, 0, m, op)
+                    operands = [weights, x] + ([acc] if acc is not None else [])
+                    acc = self.chip.emit(lpu.MatmulOp.create(operands=operands, result_types=[VectorType(out_element, m)]), op).results[0]
+                assert acc is not None
+                self.write(acc, c, (bi * m) * c.per_row + j, c.per_row, op)
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self) -> lpu.ChipOp:
+        fn = self.fn
+        for i, arg in enumerate(fn.args):
+            self.place_new(arg, fn, "input", arg=i, prefix="in")
+        for op in list(fn.body.walk()):
+            if op is fn:
+                continue
+            self.lower(op)
+        return lpu.ChipOp(0, [*self.chip.tensors, *self.chip.body])
+
+    def lower(self, op: Operation) -> None:
+        if isinstance(op, func.ReturnOp):
+            self.outputs(op)
+        elif isinstance(op, tosa.ConstOp | arith.ConstantOp):
+            value = op.properties.get("values") or op.properties.get("value")
+            self.place_new(op.results[0], op, "weight", value=value)
+        elif isinstance(op, tosa.ConstShapeOp):
+            return
+        elif isinstance(op, tosa.MatMulOp):
+            self.matmul(op)
+        elif type(op) in _ELEMENTWISE:
+            cls, operand_count = _ELEMENTWISE[type(op)]
+            self.elementwise(op, cls, op.operands[:operand_count], op.results[0])
+        elif isinstance(op, tosa.CastOp):
+            self.elementwise(op, lpu.ConvertOp, [op.input], op.output)
+        elif isinstance(op, tosa.ReduceSumOp | tosa.ReduceMaxOp | tosa.ReduceMinOp):
+            axis = op.axis.value.data
+            rank = len(tensor_shape_and_element(op.input.type)[0])
+            if axis != rank - 1:
+                raise unsupported(op, f"reductions along axis {axis} of a rank-{rank} tensor (only the last axis yet)")
+            self.reduce_last(op, _REDUCTION[type(op)])
+        else:
+            raise unsupported(op, f"'{op.name}' is not lowered to the LPU yet")
+
+    def outputs(self, ret: func.ReturnOp) -> None:
+        for i, value in enumerate(ret.arguments):
+            placed = self.get(value, ret)
+            if placed.splat:
+                raise unsupported(ret, f"result {i} is a last-axis reduction; returning it needs a lane-0 relayout (not implemented yet)")
+            if placed.tensor.kind.data == "scratch":
+                placed.tensor.kind = StringAttr("output")
+                placed.tensor.arg = IntAttr(i)
+            else:
+                copy = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i, lanes=placed.lanes)
+                self.elementwise_into(ret, lpu.CopyOp, [placed], copy, placed.element)
+
+
+def _is_elementwise(op: Operation) -> bool:
+    return type(op) in _ELEMENTWISE or isinstance(op, tosa.CastOp)
+
+
+def _check_vxm_type(op: Operation, element: str) -> None:
+    if element not in ("i16", "i32", "f16", "bf16", "f32"):
+        raise unsupported(op, f"the VXM computes on 16- and 32-bit elements, not {element}")
+
+
+def _lowest(element: str) -> float | int:
+    if numerics.is_float(element):
+        return -math.inf
+    return int(np.iinfo(numerics.carrier(element)).min)
+
+
+def _identity(kind: str, element: str) -> float | int:
+    if kind == "sum":
+        return 0
+    if kind == "max":
+        return _lowest(element)
+    return math.inf if numerics.is_float(element) else int(np.iinfo(numerics.carrier(element)).max)
+
+
+_COMBINE: dict[str, type[lpu.VxmOp]] = {"sum": lpu.AddOp, "max": lpu.MaxOp, "min": lpu.MinOp}
+
+_REDUCTION: dict[type[Operation], str] = {tosa.ReduceSumOp: "sum", tosa.ReduceMaxOp: "max", tosa.ReduceMinOp: "min"}
+
+_ELEMENTWISE: dict[type[Operation], tuple[type[lpu.VxmOp], int]] = {
+    tosa.AddOp: (lpu.AddOp, 2),
+    tosa.SubOp: (lpu.SubOp, 2),
+    tosa.MulOp: (lpu.MulOp, 2),
+    tosa.MaximumOp: (lpu.MaxOp, 2),
+    tosa.MinimumOp: (lpu.MinOp, 2),
+    tosa.PowOp: (lpu.PowOp, 2),
+    tosa.ExpOp: (lpu.ExpOp, 1),
+    tosa.LogOp: (lpu.LogOp, 1),
+    tosa.TanhOp: (lpu.TanhOp, 1),
+    tosa.SigmoidOp: (lpu.SigmoidOp, 1),
+    tosa.ErfOp: (lpu.ErfOp, 1),
+    tosa.RsqrtOp: (lpu.RsqrtOp, 1),
+    tosa.ReciprocalOp: (lpu.ReciprocalOp, 1),
+    tosa.AbsOp: (lpu.AbsOp, 1),
+    tosa.NegateOp: (lpu.NegOp, 1),
+    tosa.IdentityOp: (lpu.CopyOp, 1),
+}
+
+
+@dataclass(frozen=True)
+class VectorizePass(ModulePass):
+    """Lower the module's tensor-level function to an lpu.system (module docstring)."""
+
+    name = "lpu-vectorize"
+
+    system: str = "tsp-v1"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        functions = [f for f in op.ops if isinstance(f, func.FuncOp) and not f.is_declaration]
+        if len(functions) != 1:
+            raise LpuError(f"lpu-vectorize lowers a module with one function; this one has {len(functions)}")
+        fn = functions[0]
+        machine = lpu.SystemAttr(self.system)
+        machine.verify()
+        chip = Vectorizer(fn, machine.spec.chip).run()
+        system = lpu.SystemOp(machine, [chip])
+        system.location = fn.location
+        op.body.block.insert_op_before(system, fn)
+        fn.detach()
+        fn.erase()
+
