@@ -5,6 +5,12 @@ from collections.abc import Callable
 from xdsl.passes import ModulePass
 
 
+def _decompose() -> type[ModulePass]:
+    from lpuir.transforms.decompose import DecomposePass
+
+    return DecomposePass
+
+
 def _vectorize() -> type[ModulePass]:
     from lpuir.transforms.vectorize import VectorizePass
 
@@ -31,6 +37,7 @@ def _schedule() -> type[ModulePass]:
 
 LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "lpu-compile": _compile,
+    "lpu-decompose": _decompose,
     "lpu-vectorize": _vectorize,
     "lpu-allocate-sram": _allocate_sram,
     "lpu-schedule": _schedule,

@@ -9,13 +9,14 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from lpuir.transforms.allocate_sram import AllocateSramPass
+from lpuir.transforms.decompose import DecomposePass
 from lpuir.transforms.schedule import SchedulePass
 from lpuir.transforms.vectorize import VectorizePass
 
 
 @dataclass(frozen=True)
 class CompilePass(ModulePass):
-    """lpu-vectorize, lpu-allocate-sram and lpu-schedule for one system preset;
+    """lpu-decompose, lpu-vectorize, lpu-allocate-sram and lpu-schedule for one system preset;
     the result carries its static cycle count (`cycles N`)."""
 
     name = "lpu-compile"
@@ -23,6 +24,7 @@ class CompilePass(ModulePass):
     system: str = "tsp-v1"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        DecomposePass().apply(ctx, op)
         VectorizePass(system=self.system).apply(ctx, op)
         AllocateSramPass().apply(ctx, op)
         SchedulePass().apply(ctx, op)

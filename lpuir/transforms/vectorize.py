@@ -196,6 +196,7 @@ class Vectorizer:
         self.spec = spec
         self.chip = ChipProgram(spec)
         self.values: dict[SSAValue, Placed] = {}
+        self.constants: dict[SSAValue, Operation] = {}
         self.lanes_wanted = self._matmul_layouts()
 
     # ---------------------------------------------------------------- layouts
@@ -216,13 +217,18 @@ class Vectorizer:
                         wanted.setdefault(v, wanted[op.results[0]])
         return wanted
 
-    def place_new(self, value: SSAValue, op: Operation, kind: str = "scratch", **kw: object) -> Placed:
-        shape, element = tensor_shape_and_element(value.type)
-        placed = self.chip.tensor(shape, element, kind, op, lanes=self.lanes_wanted.get(value), **kw)  # type: ignore[arg-type]
-        self.values[value] = placed
+    def place_new(self, ssa: SSAValue, op: Operation, kind: str = "scratch", **kw: object) -> Placed:
+        shape, element = tensor_shape_and_element(ssa.type)
+        placed = self.chip.tensor(shape, element, kind, op, lanes=self.lanes_wanted.get(ssa), **kw)  # type: ignore[arg-type]
+        self.values[ssa] = placed
         return placed
 
     def get(self, value: SSAValue, user: Operation) -> Placed:
+        """Where a value lives; constants are placed on first use (so zero
+        points and other operands the LPU ignores take no SRAM)."""
+        if value in self.constants:
+            const = self.constants.pop(value)
+            self.place_new(value, const, "weight", value=const.properties.get("values") or const.properties.get("value"))
         if value not in self.values:
             raise unsupported(user, f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)")
         return self.values[value]
@@ -274,10 +280,16 @@ class Vectorizer:
         return (src_row[:, None] * placed.per_row + j[None, :]).reshape(-1)
 
     def ensure_splat(self, placed: Placed, op: Operation) -> Placed:
-        """A value of shape [..., 1] as a splat (see Placed)."""
+        """A value of shape [..., 1] as a splat (see Placed); a constant's splat
+        is a constant too."""
         if placed.splat:
             return placed
-        return self.splat_lane0(placed, op)
+        value = placed.tensor.value
+        if value is None:
+            return self.splat_lane0(placed, op)
+        column = np.array(value.get_values(), dtype=numerics.carrier(placed.element)).reshape(placed.rows, 1)
+        lanes = np.repeat(column, self.spec.lanes, axis=1)
+        return self.chip.tensor(placed.shape, placed.element, "weight", op, value=_dense(lanes.reshape(*placed.shape[:-1], self.spec.lanes), placed.element), splat=True, prefix="c")
 
     def elementwise(self, op: Operation, cls: type[lpu.VxmOp], inputs: Sequence[SSAValue], out: SSAValue, *, element: str | None = None, **props: Attribute) -> Placed:
         shape, out_element = tensor_shape_and_element(out.type)
@@ -446,8 +458,7 @@ class Vectorizer:
         if isinstance(op, func.ReturnOp):
             self.outputs(op)
         elif isinstance(op, tosa.ConstOp | arith.ConstantOp):
-            value = op.properties.get("values") or op.properties.get("value")
-            self.place_new(op.results[0], op, "weight", value=value)
+            self.constants[op.results[0]] = op
         elif isinstance(op, tosa.ConstShapeOp):
             return
         elif isinstance(op, tosa.MatMulOp):

@@ -1,0 +1,55 @@
+"""lpu-decompose: tensor ops to the core set lpu-vectorize lowers.
+
+The core set is TOSA's elementwise ops, matmul, last-axis reductions, casts,
+reshapes that keep the last axis, and constants. Composite ops become core
+ops here, keeping their source location:
+
+- tosa.clamp(x, lo, hi) -> tosa.minimum(tosa.maximum(x, lo), hi) with splat
+  constants (NaN propagates through both, as clamp's default nan_mode says).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+from lpuir.dialects import tosa
+
+
+def _located(op: Operation, source: Operation) -> Operation:
+    op.location = source.location
+    return op
+
+
+class ClampToMinMax(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tosa.ClampOp, rewriter: PatternRewriter) -> None:
+        t = op.input.type
+        assert isinstance(t, TensorType)
+        ones = TensorType(t.element_type, [1] * len(t.get_shape()))
+        lo = _located(tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(ones, [op.min_val.value.data])), op)
+        hi = _located(tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(ones, [op.max_val.value.data])), op)
+        floor = _located(tosa.MaximumOp.create(operands=[op.input, lo.results[0]], result_types=[t]), op)
+        ceiling = _located(tosa.MinimumOp.create(operands=[floor.results[0], hi.results[0]], result_types=[t]), op)
+        rewriter.replace_op(op, [lo, hi, floor, ceiling], [ceiling.results[0]])
+
+
+@dataclass(frozen=True)
+class DecomposePass(ModulePass):
+    """Rewrite composite tensor ops into lpu-vectorize's core set."""
+
+    name = "lpu-decompose"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(GreedyRewritePatternApplier([ClampToMinMax()])).rewrite_module(op)
