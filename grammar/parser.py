@@ -6,9 +6,10 @@ semantic, is an `LpuError` that names the position and what was expected.
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 from lark import (
     Lark,
@@ -36,11 +37,9 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.parser import Parser
-from xdsl.utils.exceptions import ParseError
+from xdsl.utils.exceptions import ParseError, VerifyException
 
 from lpuir.diagnostics import LpuError
-from lpuir.machine import CHIP_PRESETS
 
 _TERMINALS = {
     "VALUE": "an SSA value like %x",
@@ -72,7 +71,7 @@ def _lark() -> Lark:
 
 
 def _describe(names: set[str]) -> str:
-    readable = sorted(_TERMINALS.get(n, _literal(n)) for n in names)
+    readable = sorted(_TERMINALS[n] if n in _TERMINALS else _literal(n) for n in names)
     return ", ".join(readable) if len(readable) < 12 else ", ".join(readable[:12]) + ", ..."
 
 
@@ -102,8 +101,12 @@ def _syntax_message(e: UnexpectedInput, filename: str, line_offset: int) -> str:
     return f"{where}: error: unexpected end of input; expected {_describe(set(e.expected))}"
 
 
+_A = TypeVar("_A", bound=Attribute)
+
+
 def _int(token: Token) -> int:
-    return int(str(token), 0)
+    text = str(token)
+    return int(text, 16) if text.startswith("0x") else int(text)
 
 
 def _str(token: Token) -> str:
@@ -148,8 +151,15 @@ class _Builder:
             name, value = item.children
             if str(name) in out:
                 raise self.error(name, f"parameter '{name}' is given twice")
-            out[str(name)] = StringAttr(_str(value)) if value.type == "STRING" else IntegerAttr(_int(value), i64)
+            out[str(name)] = StringAttr(_str(value)) if value.type == "STRING" else self.checked(value, partial(IntegerAttr, _int(value), i64))
         return out
+
+    def checked(self, node: Tree | Token, make: Callable[[], _A]) -> _A:
+        """An attribute built from the text; what its verifier says is located at `node`."""
+        try:
+            return make()
+        except (VerifyException, ValueError) as e:
+            raise self.error(node, str(e.args[0]) if e.args else type(e).__name__) from None
 
     def machine(self, tree: Tree) -> lpu.SystemAttr:
         preset, *rest = tree.children
@@ -157,15 +167,11 @@ class _Builder:
         overrides = self.overrides(trees.get("overrides"))
         if "chip_machine" in trees:
             chip_preset, *chip_rest = trees["chip_machine"].children
-            if _str(chip_preset) not in CHIP_PRESETS:
-                raise self.error(chip_preset, f"unknown chip preset {chip_preset} (known: {', '.join(CHIP_PRESETS)})")
-            overrides["chip"] = lpu.ChipAttr(_str(chip_preset), self.overrides(chip_rest[0] if chip_rest else None))
-        attr = lpu.SystemAttr(_str(preset), overrides)
-        try:
-            attr.verify()
-        except Exception as e:
-            raise self.error(preset, str(e)) from None
-        return attr
+            if "chip" in overrides:
+                raise self.error(chip_preset, "the chip is given twice (as parameter 'chip' and after 'with chip')")
+            chip_overrides = self.overrides(chip_rest[0] if chip_rest else None)
+            overrides["chip"] = self.checked(chip_preset, lambda: lpu.ChipAttr(_str(chip_preset), chip_overrides))
+        return self.checked(preset, lambda: lpu.SystemAttr(_str(preset), overrides))
 
     def chip(self, tree: Tree) -> lpu.ChipOp:
         chip_id, *items = tree.children
@@ -192,12 +198,15 @@ class _Builder:
 
     def dense(self, token: Token, ttype: TensorType) -> DenseIntOrFPElementsAttr:
         from lpuir.context import make_context
+        from lpuir.frontend import LocatedParser
 
         text = f"{token} : {ttype}"
         try:
-            attr = Parser(self.ctx or make_context(), text).parse_attribute()
+            attr = LocatedParser(self.ctx or make_context(), text, self.filename).parse_attribute()
         except ParseError as e:
-            raise self.error(token, f"bad tensor value: {e.args[0] if e.args else e}") from None
+            raise self.error(token, f"bad tensor value: {e.msg}") from None
+        except (VerifyException, ValueError) as e:
+            raise self.error(token, f"bad tensor value: {e.args[0] if e.args else type(e).__name__}") from None
         if not isinstance(attr, DenseIntOrFPElementsAttr):
             raise self.error(token, "a tensor value is a dense<...> literal")
         return attr
@@ -227,7 +236,7 @@ class _Builder:
         if name in self.values:
             raise self.error(token, f"%{name} is defined twice on this chip")
         self.values[name] = op.results[0]
-        if not name.isdigit():
+        if SSAValue.is_valid_name(name):  # else (%0, %1x) the printer numbers it
             op.results[0].name_hint = name
         return op
 
@@ -262,7 +271,7 @@ class _Builder:
 
     def vtype(self, tree: Tree) -> lpu.VectorType:
         element, *count = tree.children
-        return lpu.VectorType(str(element), _int(count[0]) if count else 1)
+        return self.checked(tree, lambda: lpu.VectorType(str(element), _int(count[0]) if count else 1))
 
     def tensor_ref(self, token: Token) -> SymbolRefAttr:
         return SymbolRefAttr(str(token)[1:])
@@ -348,7 +357,7 @@ class _Builder:
         values, _ = self.operands(p["operand"])
         props: dict[str, Attribute] = {}
         self.plane(p, props)
-        wtype = lpu.WeightsType(lpu.ELEMENT_TYPES[str(p["wtype"][0].children[0])])
+        wtype = self.checked(p["wtype"][0], lambda: lpu.WeightsType(lpu.ELEMENT_TYPES[str(p["wtype"][0].children[0])]))
         return self.define(p["VALUE"][0], self.build(lpu.InstallOp, p, values, props, wtype))
 
     def mxm_matmul(self, tree: Tree) -> Operation:

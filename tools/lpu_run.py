@@ -158,13 +158,24 @@ _SPEC_RE = re.compile(r"^((?:\d+x)*)([a-z]+\d+)=(.*)$", re.S)
 
 
 def parse_value(spec: str, what: str) -> np.ndarray | tuple[tuple[int, ...], str, str]:
-    """`@file.npy` loads an array; `2x3xf32=1,2,3,4,5,6` (or one value to fill
+    """`@file.npy` (or `@file.npz:NAME`) loads an array; `2x3xf32=1,2,3,4,5,6` (or one value to fill
     the shape) gives shape, element type and the values' text."""
     if spec.startswith("@"):
+        path, _, key = spec[1:].partition(".npz:")
+        path = path + ".npz" if key else path
         try:
-            return np.load(spec[1:], allow_pickle=False)
+            loaded = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as e:
-            raise LpuError(f"{what}: cannot read {spec[1:]}: {e}") from None
+            raise LpuError(f"{what}: cannot read {path}: {e}") from None
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            names = list(loaded.keys())
+            if not key and len(names) != 1:
+                raise LpuError(f"{what}: {path} holds {', '.join(names)}; name one as @{path}:NAME")
+            key = key or names[0]
+            if key not in names:
+                raise LpuError(f"{what}: {path} has no array '{key}' (it has {', '.join(names)})")
+            return loaded[key]
+        return loaded
     m = _SPEC_RE.match(spec)
     if m is None:
         raise LpuError(f"{what}: '{spec}' is neither @file.npy nor SHAPExTYPE=values (like 2x3xf32=1,2,3,4,5,6)")
