@@ -42,7 +42,7 @@ class ClampToMinMax(RewritePattern):
         hi = _located(tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(ones, [op.max_val.value.data])), op)
         floor = _located(tosa.MaximumOp.create(operands=[op.input, lo.results[0]], result_types=[t]), op)
         ceiling = _located(tosa.MinimumOp.create(operands=[floor.results[0], hi.results[0]], result_types=[t]), op)
-        rewriter.replace_op(op, [lo, hi, floor, ceiling], [ceiling.results[0]])
+        rewriter.replace(op, [lo, hi, floor, ceiling], [ceiling.results[0]])
 
 
 @dataclass(frozen=True)
