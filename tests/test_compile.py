@@ -45,7 +45,7 @@ def programs(draw: st.DrawFn) -> Program:
     values = ["%arg0"]
     row_value = "%arg1"
     for i in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["unary", "binary", "broadcast", "clamp", "reduce"]))
+        kind = draw(st.sampled_from(["unary", "binary", "broadcast", "clamp", "reduce", "reduce"]))
         x = draw(st.sampled_from(values))
         ty = _t(shape, "f32")
         if kind == "unary":

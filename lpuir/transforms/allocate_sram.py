@@ -1,7 +1,7 @@
 """lpu-allocate-sram: give every unplaced lpu.tensor a slice and an address.
 
-Tensors are spread over as many slice groups as possible, nearest the VXM
-first and alternating hemispheres, so the reads of one instruction group use
+Tensors are spread over as many slice groups as possible (the least used
+first, nearest the VXM on a tie, alternating hemispheres), so the reads of one instruction group use
 different slices (each slice reads one vector per cycle) and travel short
 distances. A tensor never straddles a bank boundary when it fits in one bank,
 so a burst touches one bank. A program that does not fit fails with a memory
@@ -42,7 +42,6 @@ class SramMap:
     def __init__(self, spec: ChipSpec):
         self.spec = spec
         self.slices = {name: _Slice([(0, spec.sram_addresses)]) for name in spec.mem_slices}
-        self.cursor = 0
 
     def reserve(self, name: str, base: str, address: int, count: int, planes: int) -> None:
         """Mark a placed tensor's addresses as used in each of its plane slices."""
@@ -69,16 +68,21 @@ class SramMap:
         return None
 
     def place(self, name: str, count: int, planes: int) -> tuple[str, int] | None:
-        """Next slice group (round robin from the VXM outward) with room."""
-        order = [s for s in _slice_order(self.spec) if int(s[1:]) % planes == 0 or planes == 1]
-        for i in range(len(order)):
-            base = order[(self.cursor + i) % len(order)]
+        """The least used slice group with room, nearest the VXM on a tie, so
+        tensors spread over as many slices (read ports) as possible."""
+        best: tuple[int, int, str, int] | None = None
+        for rank, base in enumerate(_slice_order(self.spec)):
             address = self._fits(base, count, planes)
-            if address is not None:
-                self.cursor = (self.cursor + i + 1) % len(order)
-                self.reserve(name, base, address, count, planes)
-                return base, address
-        return None
+            if address is None:
+                continue
+            side, first = base[0], int(base[1:])
+            used = max(sum(c for _, _, c in self.slices[f"{side}{first + b}"].users) for b in range(planes))
+            if best is None or (used, rank) < best[:2]:
+                best = (used, rank, base, address)
+        if best is None:
+            return None
+        self.reserve(name, best[2], best[3], count, planes)
+        return best[2], best[3]
 
     def memory_map(self) -> str:
         """What takes how much, where: one line per used slice."""

@@ -197,6 +197,7 @@ class Vectorizer:
         self.chip = ChipProgram(spec)
         self.values: dict[SSAValue, Placed] = {}
         self.constants: dict[SSAValue, Operation] = {}
+        self.relayouts: dict[tuple[str, int], Placed] = {}
         self.lanes_wanted = self._matmul_layouts()
 
     # ---------------------------------------------------------------- layouts
@@ -218,14 +219,61 @@ class Vectorizer:
         return wanted
 
     def place_new(self, ssa: SSAValue, op: Operation, kind: str = "scratch", **kw: object) -> Placed:
+        """A new tensor for a value, in the layout its users wish for unless
+        the producer fixes it (`lanes=`)."""
         shape, element = tensor_shape_and_element(ssa.type)
-        placed = self.chip.tensor(shape, element, kind, op, lanes=self.lanes_wanted.get(ssa), **kw)  # type: ignore[arg-type]
+        kw.setdefault("lanes", self.lanes_wanted.get(ssa))
+        placed = self.chip.tensor(shape, element, kind, op, **kw)  # type: ignore[arg-type]
         self.values[ssa] = placed
         return placed
 
-    def get(self, value: SSAValue, user: Operation) -> Placed:
+    def masked(self, v: SSAValue, lanes: int, element: str, n: int, op: Operation) -> SSAValue:
+        """v with lanes `lanes..` zeroed (padding lanes of scratch tensors hold
+        whatever the op computed there; the MXM and reductions must not see it)."""
+        mask = self.chip.constant_vector((np.arange(self.spec.lanes) < lanes).astype(np.int32), "i32", op)
+        zero = self.chip.constant_vector(np.zeros(self.spec.lanes, dtype=numerics.carrier(element)), element, op)
+        constant = Operand(mask, np.zeros(n, dtype=np.int64))
+        m = self.read(constant, 0, n, op)
+        z = self.read(Operand(zero, constant.indices), 0, n, op)
+        return self.vxm(lpu.SelectOp, [m, v, z], element, n, op)
+
+    def relayout(self, placed: Placed, lanes: int, op: Operation) -> Placed:
+        """The same value with `lanes` elements per vector, from a layout with
+        twice as many: each vector's low half (masked) and its high half (shifted
+        south by `lanes` on an SXM) become two vectors. Cached per value."""
+        if placed.lanes == lanes or placed.splat:
+            return placed
+        key = (placed.name, lanes)
+        if key in self.relayouts:
+            return self.relayouts[key]
+        if placed.lanes != 2 * lanes:
+            raise unsupported(op, f"relayout from {placed.lanes} to {lanes} elements per vector")
+        target = self.chip.tensor(placed.shape, placed.element, "scratch", op, lanes=lanes)
+        rows = np.arange(placed.rows, dtype=np.int64)
+        for j in range(placed.per_row):
+            source = Operand(placed, rows * placed.per_row + j)
+            low = self.masked(self.read(source, 0, placed.rows, op), lanes, placed.element, placed.rows, op)
+            self.write(low, target, 2 * j, target.per_row, op)
+            if 2 * j + 1 < target.per_row:
+                shift = lpu.ShiftOp.create(operands=[self.read(source, 0, placed.rows, op)], properties={"direction": StringAttr("south"), "amount": IntAttr(lanes)}, result_types=[VectorType(placed.element, placed.rows)])
+                self.write(self.chip.emit(shift, op).results[0], target, 2 * j + 1, target.per_row, op)
+        self.relayouts[key] = target
+        return target
+
+    def get(self, value: SSAValue, user: Operation, *, splat: bool = False) -> Placed:
         """Where a value lives; constants are placed on first use (so zero
-        points and other operands the LPU ignores take no SRAM)."""
+        points and other operands the LPU ignores take no SRAM), directly as a
+        splat when the user broadcasts them along the last axis."""
+        if value in self.constants and splat:
+            const = self.constants.pop(value)
+            values = const.properties.get("values") or const.properties.get("value")
+            assert isinstance(values, DenseIntOrFPElementsAttr)
+            shape, element = tensor_shape_and_element(value.type)
+            column = np.array(values.get_values(), dtype=numerics.carrier(element)).reshape(-1, 1)
+            lanes = np.repeat(np.broadcast_to(column, (math.prod(shape[:-1]) if len(shape) > 1 else 1, 1)), self.spec.lanes, axis=1)
+            placed = self.chip.tensor(shape, element, "weight", const, value=_dense(lanes.reshape(*shape[:-1], self.spec.lanes) if len(shape) > 1 else lanes, element), splat=True, prefix="c")
+            self.values[value] = placed
+            return placed
         if value in self.constants:
             const = self.constants.pop(value)
             self.place_new(value, const, "weight", value=const.properties.get("values") or const.properties.get("value"))
@@ -294,7 +342,7 @@ class Vectorizer:
     def elementwise(self, op: Operation, cls: type[lpu.VxmOp], inputs: Sequence[SSAValue], out: SSAValue, *, element: str | None = None, **props: Attribute) -> Placed:
         shape, out_element = tensor_shape_and_element(out.type)
         shape = shape or (1,)
-        placed_in = [self.get(v, op) for v in inputs]
+        placed_in = [self.get(v, op, splat=_broadcasts_last_axis(v, shape)) for v in inputs]
         for p in placed_in:
             _check_vxm_type(op, p.element)
         placed_in = [self.ensure_splat(p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p for p in placed_in]
@@ -302,9 +350,7 @@ class Vectorizer:
         return self.elementwise_into(op, cls, placed_in, result, element or out_element, **props)
 
     def elementwise_into(self, op: Operation, cls: type[lpu.VxmOp], placed_in: Sequence[Placed], result: Placed, element: str, **props: Attribute) -> Placed:
-        lanes_set = {p.lanes for p in placed_in if not p.splat} | {result.lanes}
-        if len(lanes_set) > 1:
-            raise unsupported(op, f"operands in different row layouts ({sorted(lanes_set)} elements per vector); relayout is not implemented yet")
+        placed_in = [self.relayout(p, result.lanes, op) for p in placed_in]
         operands = [Operand(p, self.operand_indices(p, result.shape, result.lanes)) for p in placed_in]
         out_idx = np.arange(result.vectors, dtype=np.int64)
         for a, b in _runs([out_idx, *(o.indices for o in operands)]):
@@ -388,7 +434,7 @@ class Vectorizer:
             """Vector j of every row; padding lanes hold the identity."""
             v = self.read(Operand(src, rows.indices + j), 0, src.rows, op)
             lanes = valid if j == src.per_row - 1 else src.lanes
-            if lanes == spec.lanes or kind == "sum":
+            if lanes == spec.lanes:
                 return v
             mask = self.chip.constant_vector((np.arange(spec.lanes) < lanes).astype(np.int32), "i32", op)
             m = self.read(Operand(mask, constant), 0, src.rows, op)
@@ -396,7 +442,7 @@ class Vectorizer:
             return self.vxm(lpu.SelectOp, [m, v, f], src.element, src.rows, op)
 
         acc = src
-        if src.per_row > 1 or (kind != "sum" and valid < spec.lanes):
+        if src.per_row > 1 or valid < spec.lanes:
             acc = self.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
             self.write(self.vxm(lpu.CopyOp, [chunk(0)], src.element, src.rows, op), acc, 0, 1, op)
             for j in range(1, src.per_row):
@@ -423,9 +469,8 @@ class Vectorizer:
         if out_element != ACCUMULATOR[element]:
             raise unsupported(op, f"{element} x {element} -> {out_element}: the MXM accumulates {element} in {ACCUMULATOR[element]}")
         kb = self.spec.mxm_k(element)
-        if a.lanes != kb:
-            raise unsupported(op, f"the left-hand side is laid out {a.lanes} elements per vector, but the MXM takes {kb} (relayout is not implemented yet)")
-        c = self.place_new(op.output, op)
+        a = self.relayout(a, kb, op)
+        c = self.place_new(op.output, op, lanes=self.spec.lanes)
         blocks, tiles = -(-k // kb), -(-n // self.spec.lanes)
         for bi in range(batch):
             for j in range(tiles):
@@ -437,6 +482,8 @@ class Vectorizer:
                     weights = self.chip.emit(lpu.InstallOp.create(operands=[self.read(w_rows, 0, rows, op)], result_types=[WeightsType(ELEMENT_TYPES[element])]), op).results[0]
                     x_rows = Operand(a, (bi * m + np.arange(m, dtype=np.int64)) * a.per_row + kbi)
                     x = self.read(x_rows, 0, m, op)
+                    if rows < kb:
+                        x = self.masked(x, rows, element, m, op)
                     operands = [weights, x] + ([acc] if acc is not None else [])
                     acc = self.chip.emit(lpu.MatmulOp.create(operands=operands, result_types=[VectorType(out_element, m)]), op).results[0]
                 assert acc is not None
@@ -461,6 +508,8 @@ class Vectorizer:
             self.constants[op.results[0]] = op
         elif isinstance(op, tosa.ConstShapeOp):
             return
+        elif isinstance(op, tosa.ReshapeOp):
+            self.reshape(op)
         elif isinstance(op, tosa.MatMulOp):
             self.matmul(op)
         elif type(op) in _ELEMENTWISE:
@@ -477,17 +526,32 @@ class Vectorizer:
         else:
             raise unsupported(op, f"'{op.name}' is not lowered to the LPU yet")
 
+    def reshape(self, op: tosa.ReshapeOp) -> None:
+        """A reshape that keeps the last axis keeps every vector where it is:
+        the result shares the operand's tensor."""
+        src = self.get(op.input1, op)
+        shape = tensor_shape_and_element(op.output.type)[0] or (1,)
+        if shape[-1] != src.shape[-1] or src.splat:
+            raise unsupported(op, f"reshape {src.shape} -> {shape} changes the last axis (only reshapes that keep it are lowered yet)")
+        self.values[op.output] = Placed(src.tensor, shape, src.element, src.lanes)
+
     def outputs(self, ret: func.ReturnOp) -> None:
         for i, value in enumerate(ret.arguments):
             placed = self.get(value, ret)
             if placed.splat:
                 raise unsupported(ret, f"result {i} is a last-axis reduction; returning it needs a lane-0 relayout (not implemented yet)")
-            if placed.tensor.kind.data == "scratch":
+            declared = tuple(placed.tensor.type.get_shape())
+            if placed.tensor.kind.data == "scratch" and declared == placed.shape:
                 placed.tensor.kind = StringAttr("output")
                 placed.tensor.arg = IntAttr(i)
             else:
                 copy = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i, lanes=placed.lanes)
                 self.elementwise_into(ret, lpu.CopyOp, [placed], copy, placed.element)
+
+
+def _broadcasts_last_axis(value: SSAValue, out_shape: tuple[int, ...]) -> bool:
+    shape = tensor_shape_and_element(value.type)[0] or (1,)
+    return shape[-1] == 1 and out_shape[-1] != 1
 
 
 def _is_elementwise(op: Operation) -> bool:
