@@ -20,8 +20,9 @@ def op_location(op: Operation) -> str:
 
 
 def _failing_op(root: Operation) -> Operation | None:
-    """The first op (outermost first) whose own verifier fails."""
-    for op in root.walk():
+    """The first op whose own verifier fails, in the order `verify` visits them
+    (nested ops before their parent), so it is the op the error is about."""
+    for op in root.walk(region_first=True):
         try:
             op.verify(verify_nested_ops=False)
         except (DiagnosticException, ValueError):

@@ -241,6 +241,9 @@ class SystemSpec:
             raise MachineError("a system needs at least one node of at least one chip")
         if self.epoch < 1 or self.cycles_per_vector < 1:
             raise MachineError("epoch and cycles_per_vector must be positive")
+        for name in ("local_latency", "global_latency", "global_ports"):
+            if getattr(self, name) < 0:
+                raise MachineError(f"system parameter '{name}' must be a non-negative integer, got {getattr(self, name)}")
         links = _build_links(self)
         used: dict[tuple[int, int], LinkSpec] = {}
         for link in links:

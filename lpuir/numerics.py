@@ -1,0 +1,1286 @@
+"""The numerics spec, implemented once: exactly what every arithmetic operation computes.
+
+The tensor-level reference interpreter and the simulator's functional units both call
+these functions, so a program gives bit-identical results in both and on every host.
+docs/numerics.md is the human-readable form of this module; keep them in step.
+
+Conventions:
+- Element types are named by their MLIR spelling (``ELEMENT_TYPES``). Values travel in
+  numpy *carrier* arrays (``carrier``); bf16 has no numpy dtype and travels as float32
+  whose every value is a bf16 value.
+- Every function is vectorised numpy and broadcasts its array operands numpy-style.
+- Results are defined only through IEEE basic operations (+ - * /, sqrt, conversions,
+  rint/floor/ceil, ldexp/frexp, fmod, comparisons), which every IEEE host computes
+  identically. libm functions (np.exp, np.log, ...) are never used to define a result.
+- Float results carry one NaN, the canonical quiet NaN (f16 0x7E00, bf16 0x7FC0,
+  f32 0x7FC00000): NaN payloads and signs are not modelled.
+- Denormals are kept everywhere (no flush to zero). The host must run its FPU in the
+  IEEE default mode (round to nearest even, no flush-to-zero), as numpy does.
+"""
+
+import math
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+ELEMENT_TYPES: tuple[str, ...] = (
+    "i1",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "ui8",
+    "ui16",
+    "ui32",
+    "ui64",
+    "f16",
+    "bf16",
+    "f32",
+)
+
+_CARRIERS: dict[str, type[np.generic]] = {
+    "i1": np.bool_,
+    "i8": np.int8,
+    "i16": np.int16,
+    "i32": np.int32,
+    "i64": np.int64,
+    "ui8": np.uint8,
+    "ui16": np.uint16,
+    "ui32": np.uint32,
+    "ui64": np.uint64,
+    "f16": np.float16,
+    "bf16": np.float32,
+    "f32": np.float32,
+}
+
+# Binary floating-point formats: precision p (significand bits with the hidden bit),
+# emin and emax of normal numbers (IEEE 754 binary16 and binary32; bfloat16 is
+# binary32 with 8 significand bits).
+_FORMATS: dict[str, tuple[int, int, int]] = {
+    "f16": (11, -14, 15),
+    "bf16": (8, -126, 127),
+    "f32": (24, -126, 127),
+}
+
+_F64 = np.float64
+
+
+class NumericsError(ValueError):
+    """A value, type or operation that the numerics spec does not define."""
+
+
+# --------------------------------------------------------------------------- types
+
+
+def _check(t: str) -> str:
+    if t not in _CARRIERS:
+        raise NumericsError(
+            f"unknown element type '{t}' (known: {', '.join(ELEMENT_TYPES)})"
+        )
+    return t
+
+
+def carrier(t: str) -> np.dtype:
+    """The numpy dtype that holds values of element type t (bf16: float32)."""
+    return np.dtype(_CARRIERS[_check(t)])
+
+
+def is_float(t: str) -> bool:
+    """f16, bf16 and f32."""
+    return _check(t) in _FORMATS
+
+
+def is_int(t: str) -> bool:
+    """i1 .. i64 and the unsigned views ui8 .. ui64."""
+    return not is_float(t)
+
+
+def is_unsigned(t: str) -> bool:
+    """The unsigned views uiN (i1 is boolean: it reads as 0 and 1, see docs)."""
+    return _check(t).startswith("ui")
+
+
+def bitwidth(t: str) -> int:
+    """Bits of one element (i1: 1, bf16: 16)."""
+    _check(t)
+    return 16 if t == "bf16" else int("".join(c for c in t if c.isdigit()))
+
+
+def _reads_unsigned(t: str) -> bool:
+    """uiN and i1 (false = 0, true = 1) read their bits as unsigned numbers."""
+    return is_unsigned(t) or t == "i1"
+
+
+def _int_range(t: str) -> tuple[int, int]:
+    w = bitwidth(t)
+    return (0, 2**w - 1) if _reads_unsigned(t) else (-(2 ** (w - 1)), 2 ** (w - 1) - 1)
+
+
+def _require_float(t: str, what: str) -> None:
+    if not is_float(t):
+        raise NumericsError(f"{what} is defined for f16, bf16 and f32, not {t}")
+
+
+def _require_int(t: str, what: str) -> None:
+    if not is_int(t):
+        raise NumericsError(f"{what} is defined for integer types, not {t}")
+
+
+def _require_i1(t: str, what: str) -> None:
+    if _check(t) != "i1":
+        raise NumericsError(f"{what} is defined for i1, not {t}")
+
+
+def _option(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise NumericsError(
+            f"{what} must be one of {', '.join(allowed)}, not '{value}'"
+        )
+    return value
+
+
+# ----------------------------------------------------------------------- int bits
+
+
+def _ubits(x: np.ndarray, t: str) -> np.ndarray:
+    """The bit pattern as an unsigned number (i1: uint8 0/1)."""
+    return np.asarray(x, carrier(t)).astype(f"uint{max(8, bitwidth(t))}")
+
+
+def _sbits(x: np.ndarray, t: str) -> np.ndarray:
+    """The bit pattern as a two's complement number (i1: int8 0/-1)."""
+    u = _ubits(x, t)
+    if t == "i1":
+        return np.negative(u.astype(np.int8))
+    return u.astype(f"int{bitwidth(t)}")
+
+
+def _values(x: np.ndarray, t: str) -> np.ndarray:
+    """The numbers an integer type holds: signed for iN, unsigned for uiN and i1."""
+    return _ubits(x, t) if _reads_unsigned(t) else np.asarray(x, carrier(t))
+
+
+def _from_bits(r: np.ndarray, t: str) -> np.ndarray:
+    """Keep the low bitwidth(t) bits of integers r (two's complement wrap-around)."""
+    if t == "i1":
+        return np.bitwise_and(r, 1).astype(np.bool_)
+    return np.asarray(r).astype(carrier(t))
+
+
+def to_bits(x: np.ndarray, t: str) -> np.ndarray:
+    """The raw bit patterns (uint8/16/32/64; bf16 as uint16), as stored in SRAM."""
+    if t == "bf16":
+        return (np.asarray(x, np.float32).view(np.uint32) >> 16).astype(np.uint16)
+    if is_float(t):
+        return np.asarray(x, carrier(t)).view(f"uint{bitwidth(t)}")
+    return _ubits(x, t)
+
+
+def from_bits(bits: np.ndarray, t: str) -> np.ndarray:
+    """Values from raw bit patterns (the inverse of to_bits; NaN payloads are kept)."""
+    b = np.asarray(bits)
+    if t == "bf16":
+        return (b.astype(np.uint32) << 16).view(np.float32)
+    if is_float(t):
+        return b.astype(f"uint{bitwidth(t)}").view(carrier(t))
+    return _from_bits(b, t)
+
+
+# ----------------------------------------------------------------------- rounding
+
+
+def _canonical_nan(r: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(r), r.dtype.type(np.nan), r)
+
+
+def _f64(x: object) -> np.ndarray:
+    """The exact float64 values of x (a signaling NaN quietly becomes a NaN)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(x, _F64)
+
+
+def _round_to_format(v: np.ndarray, t: str) -> np.ndarray:
+    """RNE of float64 v to format t, as float64: scale so the quantum is 1, rint, scale
+    back (all exact but rint); magnitudes beyond the largest finite value become inf."""
+    p, emin, emax = _FORMATS[t]
+    _, e = np.frexp(v)  # |v| in [2**(e-1), 2**e)
+    q = np.maximum(e - 1, emin) - (p - 1)  # exponent of the quantum (denormals: fixed)
+    r = np.ldexp(np.rint(np.ldexp(v, -q)), q)
+    largest = (2.0 - 2.0 ** (1 - p)) * 2.0**emax
+    return np.where(np.abs(r) > largest, np.copysign(np.inf, v), r)
+
+
+def round_float(x: np.ndarray, t: str) -> np.ndarray:
+    """Round float values (taken exactly) to t: nearest even, IEEE overflow to inf,
+    gradual underflow (denormals kept), NaN to the canonical quiet NaN."""
+    _require_float(t, "round_float")
+    v = _f64(x)
+    with np.errstate(all="ignore"):
+        r = (
+            v.astype(np.float32)
+            if t == "f32"
+            else _round_to_format(v, t).astype(carrier(t))
+        )
+    return _canonical_nan(r)
+
+
+# -------------------------------------------------------------------- conversions
+
+
+def _type_of_dtype(dtype: np.dtype) -> str:
+    """The integer element type whose carrier is dtype (bool: i1)."""
+    return (
+        "i1"
+        if dtype.kind == "b"
+        else f"{'ui' if dtype.kind == 'u' else 'i'}{8 * dtype.itemsize}"
+    )
+
+
+def _int_to_f64(x: np.ndarray, src: str) -> np.ndarray:
+    """Integers as float64, exactly when they fit in 53 bits; wider magnitudes are
+    rounded to odd (the dropped bits OR-ed into the last kept one), which keeps at least
+    43 bits, so a later RNE to <= 24 bits equals the RNE of the exact integer."""
+    if bitwidth(src) <= 32:
+        return x.astype(_F64)
+    if _reads_unsigned(src):
+        neg = np.zeros(x.shape, np.bool_)
+        mag = x.astype(np.uint64)
+    else:
+        neg = x < 0
+        mag = np.where(neg, np.negative(x.astype(np.uint64)), x.astype(np.uint64))
+    wide = mag >= np.uint64(2**53)
+    odd = (mag >> np.uint64(11)) | (mag & np.uint64(2047) != 0).astype(np.uint64)
+    v = np.where(wide, odd.astype(_F64) * 2048.0, mag.astype(_F64))
+    return np.where(neg, -v, v)
+
+
+def _f64_to_bits64(r: np.ndarray) -> np.ndarray:
+    """Finite integer-valued float64 (any magnitude) modulo 2**64, as uint64."""
+    m = np.fmod(r, 2.0**64)  # fmod is exact
+    hi = np.floor(m / 2.0**32)
+    lo = m - hi * 2.0**32
+    return (hi.astype(np.int64).astype(np.uint64) << np.uint64(32)) + lo.astype(
+        np.uint64
+    )
+
+
+def _float_to_int(v: np.ndarray, dst: str, rounding: str, saturate: bool) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        r = np.rint(v) if rounding == "rne" else np.trunc(v)
+        finite = np.isfinite(r)
+        if not saturate:
+            return _from_bits(_f64_to_bits64(np.where(finite, r, 0.0)), dst)
+        lo, hi = _int_range(dst)
+        over = r >= float(hi + 1)  # hi + 1 and lo are powers of two (or 0): exact
+        under = r < float(lo)
+        inside = _from_bits(
+            _f64_to_bits64(np.where(finite & ~over & ~under, r, 0.0)), dst
+        )
+    out = np.where(
+        over, carrier(dst).type(hi), np.where(under, carrier(dst).type(lo), inside)
+    )
+    return out.astype(carrier(dst))
+
+
+def cast(
+    x: np.ndarray, src: str, dst: str, *, rounding: str = "rne", saturate: bool = True
+) -> np.ndarray:
+    """Convert between any two element types.
+
+    int -> int: keep the low bits, after sign extension (iN) or zero extension (uiN, i1).
+    int -> float and float -> float: one round to nearest even (widening is exact).
+    float -> int: round ("rne" or "trunc" toward zero), then saturate to the range with
+    NaN -> 0, or (saturate=False) wrap the integer modulo 2**N with NaN, inf -> 0.
+    """
+    _check(src)
+    _check(dst)
+    _option(rounding, ("rne", "trunc"), "rounding")
+    v = np.asarray(x, carrier(src))
+    if is_float(dst):
+        if rounding != "rne":
+            raise NumericsError(
+                "conversions to a float type round to nearest even only"
+            )
+        return round_float(_f64(v) if is_float(src) else _int_to_f64(v, src), dst)
+    if is_float(src):
+        return _float_to_int(_f64(v), dst, rounding, saturate)
+    return _from_bits(v.astype(np.uint64 if _reads_unsigned(src) else np.int64), dst)
+
+
+def _first_bad(a: np.ndarray, bad: np.ndarray, t: str, why: str) -> NumericsError:
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = a[index]
+    where = f" at index {index}" if index else ""
+    return NumericsError(
+        f"value {getattr(value, 'item', lambda: value)()}{where} {why} {t}"
+    )
+
+
+def _as_float_carrier(a: np.ndarray, t: str) -> np.ndarray:
+    kind = a.dtype.kind
+    if kind == "f":
+        v = _f64(a)
+    elif kind in "biu":
+        v = _int_to_f64(a, _type_of_dtype(a.dtype))
+    elif kind == "O":
+        try:
+            v = a.astype(_F64)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise NumericsError(f"cannot read the data as {t}: {e}") from None
+        inexact = (v.astype(object) != a) & ~np.isnan(v)
+        if inexact.any():
+            raise _first_bad(a, inexact, t, "is not a value of")
+    else:
+        raise NumericsError(f"cannot read {a.dtype} data as {t}")
+    r = round_float(v, t)
+    bad = (r.astype(_F64) != v) & ~np.isnan(v)
+    if bad.any():
+        raise _first_bad(a, bad, t, "is not a value of")
+    return r
+
+
+def _as_int_carrier(a: np.ndarray, t: str) -> np.ndarray:
+    lo, hi = _int_range(t)
+    kind = a.dtype.kind
+    if kind == "b":
+        return a.astype(carrier(t))
+    if kind in "iu":
+        info = np.iinfo(a.dtype)
+        bad = np.zeros(a.shape, np.bool_)
+        if lo > info.min:
+            bad |= a < lo
+        if hi < info.max:
+            bad |= a > hi
+        wide = a
+    elif kind in "fO":
+        try:
+            with np.errstate(invalid="ignore"):
+                bad = np.asarray(
+                    (a % 1 != 0) | (a < lo) | (a >= hi + 1) | (a != a), np.bool_
+                )
+        except TypeError as e:
+            raise NumericsError(f"cannot read the data as {t}: {e}") from None
+        wide = np.where(bad, 0, a)
+    else:
+        raise NumericsError(f"cannot read {a.dtype} data as {t}")
+    if bad.any():
+        raise _first_bad(a, bad, t, f"is not an integer in the range [{lo}, {hi}] of")
+    return _from_bits(wide.astype(np.uint64 if lo == 0 else np.int64), t)
+
+
+def as_carrier(x: object, t: str) -> np.ndarray:
+    """Validate user data (e.g. from .npy) and convert it to t's carrier, exactly.
+
+    Raises NumericsError when a value is not a value of t (an out-of-range or fractional
+    integer, a float that t cannot represent exactly, e.g. 0.1 for bf16). NaNs become
+    the canonical quiet NaN.
+    """
+    a = np.asarray(x)
+    return _as_float_carrier(a, t) if is_float(t) else _as_int_carrier(a, t)
+
+
+# ---------------------------------------------------------------- float elementwise
+
+
+def _float_map(fn: Callable[..., np.ndarray], t: str, *xs: object) -> np.ndarray:
+    """fn on the exact float64 values of the operands, rounded once to t.
+
+    For t-values, float64 + - * / and sqrt are either exact (products) or rounded twice,
+    53-bit then p-bit, and double rounding is innocuous because 53 >= 2p + 2 (Figueroa,
+    "When is double rounding innocuous?", 1995): the result is the correctly rounded one.
+    """
+    with np.errstate(all="ignore"):
+        return round_float(fn(*(_f64(x) for x in xs)), t)
+
+
+# ------------------------------------------------------------------ int elementwise
+
+
+_Overflow = tuple[np.ndarray, np.ndarray | bool]  # (overflowed, toward the maximum)
+
+
+def _overflow_add(
+    x: np.ndarray, y: np.ndarray, r: np.ndarray, signed: bool
+) -> _Overflow:
+    if signed:
+        return ((x ^ r) & (y ^ r)) < 0, x >= 0
+    return r < x, True
+
+
+def _overflow_sub(
+    x: np.ndarray, y: np.ndarray, r: np.ndarray, signed: bool
+) -> _Overflow:
+    if signed:
+        return ((x ^ y) & (x ^ r)) < 0, x >= 0
+    return x < y, False
+
+
+def _overflow_mul(
+    x: np.ndarray, y: np.ndarray, r: np.ndarray, signed: bool
+) -> _Overflow:
+    # r is the wrapped product: it is exact iff r / x == y (x != 0), except that
+    # MIN * -1 wraps to MIN and MIN // -1 wraps too.
+    over = (x != 0) & (r // np.where(x == 0, 1, x) != y)
+    if signed:
+        over |= (x == -1) & (y == np.iinfo(x.dtype).min)
+        return over, (x < 0) == (y < 0)
+    return over, True
+
+
+_INT_OPS = {
+    "add": (np.add, _overflow_add),
+    "sub": (np.subtract, _overflow_sub),
+    "mul": (np.multiply, _overflow_mul),
+}
+
+
+def _int_arith(kind: str, a: object, b: object, t: str, overflow: str) -> np.ndarray:
+    """Wrap modulo 2**N, or saturate to the type's range (i1 computes as ui8 and
+    reduces to 0/1 at the end)."""
+    _option(overflow, ("wrap", "saturate"), "overflow")
+    work = "ui8" if t == "i1" else t
+    x = _values(a, t).astype(carrier(work))
+    y = _values(b, t).astype(carrier(work))
+    fn, overflows = _INT_OPS[kind]
+    with np.errstate(all="ignore"):
+        r = fn(x, y)
+        if overflow == "saturate":
+            over, upward = overflows(x, y, r, not _reads_unsigned(work))
+            lo, hi = (carrier(work).type(v) for v in _int_range(work))
+            r = np.where(over, np.where(upward, hi, lo), r)
+    if t == "i1" and overflow == "saturate":
+        r = np.minimum(r, 1)
+    return _from_bits(r, t)
+
+
+def _arith(
+    kind: str, fn: Callable, a: object, b: object, t: str, overflow: str
+) -> np.ndarray:
+    if is_float(t):
+        return _float_map(fn, t, a, b)
+    return _int_arith(kind, a, b, t, overflow)
+
+
+def add(a: object, b: object, t: str, *, overflow: str = "wrap") -> np.ndarray:
+    """a + b: floats correctly rounded; integers wrap (or saturate on request)."""
+    return _arith("add", np.add, a, b, t, overflow)
+
+
+def sub(a: object, b: object, t: str, *, overflow: str = "wrap") -> np.ndarray:
+    """a - b: floats correctly rounded; integers wrap (or saturate on request)."""
+    return _arith("sub", np.subtract, a, b, t, overflow)
+
+
+def mul(a: object, b: object, t: str, *, overflow: str = "wrap") -> np.ndarray:
+    """a * b: floats correctly rounded; integers wrap (or saturate on request)."""
+    return _arith("mul", np.multiply, a, b, t, overflow)
+
+
+def _int_divmod(a: object, b: object, t: str) -> tuple[np.ndarray, np.ndarray]:
+    """Quotient truncated toward zero and the remainder with the dividend's sign.
+    x / 0 = all bits set (-1, or the unsigned maximum) and x % 0 = x, the results of a
+    restoring divider; MIN / -1 = MIN (wraps) and MIN % -1 = 0."""
+    work = "ui8" if t == "i1" else t
+    x = _values(a, t).astype(carrier(work))
+    y = _values(b, t).astype(carrier(work))
+    zero = y == 0
+    with np.errstate(all="ignore"):
+        if _reads_unsigned(work):
+            ys = np.where(zero, 1, y).astype(y.dtype)
+            q, r = x // ys, x % ys
+        else:
+            wraps = (x == np.iinfo(x.dtype).min) & (y == -1)
+            ys = np.where(zero | wraps, 1, y).astype(y.dtype)
+            r = np.fmod(x, ys)
+            q = (x - r) // ys  # exact division
+    all_ones = carrier(work).type(_int_range(work)[1] if _reads_unsigned(work) else -1)
+    return _from_bits(np.where(zero, all_ones, q), t), _from_bits(
+        np.where(zero, x, r), t
+    )
+
+
+def div(a: object, b: object, t: str) -> np.ndarray:
+    """a / b: floats IEEE (correctly rounded); integers truncate toward zero, with
+    x / 0 = all bits set and MIN / -1 = MIN."""
+    if is_float(t):
+        return _float_map(np.divide, t, a, b)
+    return _int_divmod(a, b, t)[0]
+
+
+def rem(a: object, b: object, t: str) -> np.ndarray:
+    """Remainder with the dividend's sign (C fmod, arith.remf/remsi/remui); exact.
+    Integers: x % 0 = x."""
+    if is_float(t):
+        return _float_map(np.fmod, t, a, b)
+    return _int_divmod(a, b, t)[1]
+
+
+def neg(x: object, t: str) -> np.ndarray:
+    """-x: floats flip the sign; integers wrap (-MIN = MIN, unsigned: 2**N - x)."""
+    if is_float(t):
+        return _float_map(np.negative, t, x)
+    return _from_bits(np.negative(_ubits(x, t)), t)
+
+
+def abs(x: object, t: str) -> np.ndarray:
+    """|x|: floats clear the sign; signed integers wrap (abs(MIN) = MIN); unsigned
+    and i1 values are their own absolute value."""
+    if is_float(t):
+        return _float_map(np.abs, t, x)
+    v = np.asarray(x, carrier(t))
+    if _reads_unsigned(t):
+        return v.copy()
+    return np.where(v < 0, neg(v, t), v)
+
+
+def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarray:
+    _option(nan, ("propagate", "ignore"), "nan")
+    if is_int(t):
+        x, y = _values(a, t), _values(b, t)
+        return _from_bits((np.maximum if take_max else np.minimum)(x, y), t)
+    x, y = _f64(a), _f64(b)
+    # Equal values (+0 and -0 included): the maximum takes the one without the sign
+    # bit, the minimum the one with it, as IEEE 754-2019 maximum/minimum.
+    pick_x = (x > y) if take_max else (x < y)
+    pick_x = pick_x | ((x == y) & (np.signbit(x) != take_max))
+    r = np.where(pick_x, x, y)
+    nx, ny = np.isnan(x), np.isnan(y)
+    if nan == "propagate":
+        r = np.where(nx | ny, np.nan, r)
+    else:
+        r = np.where(nx, y, np.where(ny, x, r))
+    return round_float(r, t)
+
+
+def minimum(a: object, b: object, t: str, *, nan: str = "propagate") -> np.ndarray:
+    """The smaller value; -0 < +0. nan="propagate": any NaN gives NaN (arith.minimumf,
+    TOSA); nan="ignore": a NaN operand yields the other one (arith.minnumf)."""
+    return _min_max(a, b, t, nan, take_max=False)
+
+
+def maximum(a: object, b: object, t: str, *, nan: str = "propagate") -> np.ndarray:
+    """The larger value; +0 > -0. NaN handling as in minimum."""
+    return _min_max(a, b, t, nan, take_max=True)
+
+
+def clamp(x: object, lo: object, hi: object, t: str) -> np.ndarray:
+    """minimum(maximum(x, lo), hi) (TOSA clamp): NaN propagates; lo > hi gives hi."""
+    return minimum(maximum(x, lo, t), hi, t)
+
+
+def _shift(kind: str, a: object, b: object, t: str) -> np.ndarray:
+    """Shift by b read as an unsigned number, so a negative amount is a huge one. An
+    amount >= the width shifts every bit out: 0, or the sign for shr_arith."""
+    _require_int(t, kind)
+    w = bitwidth(t)
+    amount = _ubits(b, t)
+    if kind == "shr_arith":
+        v = _sbits(a, t)
+        return _from_bits(v >> np.minimum(amount, w - 1).astype(v.dtype), t)
+    u = _ubits(a, t)
+    s = np.minimum(amount, w - 1).astype(u.dtype)
+    r = u << s if kind == "shl" else u >> s
+    return _from_bits(np.where(amount >= w, u.dtype.type(0), r), t)
+
+
+def shl(a: object, b: object, t: str) -> np.ndarray:
+    """a << b, bits shifted out are lost; b >= width (or negative) gives 0."""
+    return _shift("shl", a, b, t)
+
+
+def shr_logical(a: object, b: object, t: str) -> np.ndarray:
+    """a >> b filling with zeros; b >= width (or negative) gives 0."""
+    return _shift("shr_logical", a, b, t)
+
+
+def shr_arith(a: object, b: object, t: str) -> np.ndarray:
+    """a >> b filling with the sign bit (of the bit pattern, whatever t's signedness);
+    b >= width (or negative) gives 0 or -1."""
+    return _shift("shr_arith", a, b, t)
+
+
+def _bitwise(fn: Callable, t: str, *xs: object) -> np.ndarray:
+    _require_int(t, "a bitwise operation")
+    return fn(*(np.asarray(x, carrier(t)) for x in xs))
+
+
+def bit_and(a: object, b: object, t: str) -> np.ndarray:
+    """Bitwise and of integers."""
+    return _bitwise(np.bitwise_and, t, a, b)
+
+
+def bit_or(a: object, b: object, t: str) -> np.ndarray:
+    """Bitwise or of integers."""
+    return _bitwise(np.bitwise_or, t, a, b)
+
+
+def bit_xor(a: object, b: object, t: str) -> np.ndarray:
+    """Bitwise exclusive or of integers."""
+    return _bitwise(np.bitwise_xor, t, a, b)
+
+
+def bit_not(a: object, t: str) -> np.ndarray:
+    """Bitwise complement of integers (on i1: logical not)."""
+    return _bitwise(np.invert, t, a)
+
+
+def _logical(fn: Callable, *xs: object) -> np.ndarray:
+    return fn(*(np.asarray(x, np.bool_) for x in xs))
+
+
+def logical_and(a: object, b: object) -> np.ndarray:
+    """And of i1 values."""
+    return _logical(np.logical_and, a, b)
+
+
+def logical_or(a: object, b: object) -> np.ndarray:
+    """Or of i1 values."""
+    return _logical(np.logical_or, a, b)
+
+
+def logical_xor(a: object, b: object) -> np.ndarray:
+    """Exclusive or of i1 values."""
+    return _logical(np.logical_xor, a, b)
+
+
+def logical_not(a: object) -> np.ndarray:
+    """Not of i1 values."""
+    return _logical(np.logical_not, a)
+
+
+_FLOAT_PREDICATES: dict[
+    str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+] = {
+    # o*: ordered (false if either is NaN); u*: unordered or ... (true if either is NaN)
+    "oeq": lambda x, y, u: x == y,
+    "one": lambda x, y, u: (x < y) | (x > y),
+    "olt": lambda x, y, u: x < y,
+    "ole": lambda x, y, u: x <= y,
+    "ogt": lambda x, y, u: x > y,
+    "oge": lambda x, y, u: x >= y,
+    "ord": lambda x, y, u: ~u,
+    "ueq": lambda x, y, u: (x == y) | u,
+    "une": lambda x, y, u: x != y,
+    "ult": lambda x, y, u: ~(x >= y),
+    "ule": lambda x, y, u: ~(x > y),
+    "ugt": lambda x, y, u: ~(x <= y),
+    "uge": lambda x, y, u: ~(x < y),
+    "uno": lambda x, y, u: u,
+    "true": lambda x, y, u: np.ones_like(u),
+    "false": lambda x, y, u: np.zeros_like(u),
+}
+# The plain names are IEEE's (and numpy's, C's): ordered, except ne.
+_FLOAT_PREDICATES |= {
+    plain: _FLOAT_PREDICATES[ieee]
+    for plain, ieee in (
+        ("eq", "oeq"),
+        ("ne", "une"),
+        ("lt", "olt"),
+        ("le", "ole"),
+        ("gt", "ogt"),
+        ("ge", "oge"),
+    )
+}
+
+_ORDER = {
+    "eq": np.equal,
+    "ne": np.not_equal,
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+}
+_INT_READERS: dict[str, Callable[[object, str], np.ndarray]] = {
+    "": _values,
+    "s": _sbits,
+    "u": _ubits,
+}
+
+
+def compare(a: object, b: object, pred: str, t: str) -> np.ndarray:
+    """A boolean array. Integers: eq ne lt le gt ge read t's signedness (i1: 0/1);
+    slt.. sge read the bits as signed, ult.. uge as unsigned. Floats: eq lt le gt ge
+    are ordered (false with a NaN), ne is unordered (true with a NaN); the arith.cmpf
+    predicates oeq .. uno, true, false are available too."""
+    if is_float(t):
+        fn = _FLOAT_PREDICATES.get(pred)
+        if fn is None:
+            raise NumericsError(
+                f"unknown float predicate '{pred}' (known: {', '.join(_FLOAT_PREDICATES)})"
+            )
+        x, y = _f64(a), _f64(b)
+        return np.asarray(fn(x, y, np.isnan(x) | np.isnan(y)), np.bool_)
+    reader, order = ("", pred) if pred in _ORDER else (pred[:1], pred[1:])
+    if (
+        reader not in _INT_READERS
+        or order not in _ORDER
+        or (reader and order in ("eq", "ne"))
+    ):
+        known = list(_ORDER) + [
+            r + o for r in "su" for o in _ORDER if o not in ("eq", "ne")
+        ]
+        raise NumericsError(
+            f"unknown integer predicate '{pred}' (known: {', '.join(known)})"
+        )
+    read = _INT_READERS[reader]
+    return np.asarray(_ORDER[order](read(a, t), read(b, t)), np.bool_)
+
+
+def select(cond: object, a: object, b: object) -> np.ndarray:
+    """a where cond (i1) is true, else b."""
+    return np.where(np.asarray(cond, np.bool_), a, b)
+
+
+def floor(x: object, t: str) -> np.ndarray:
+    """Largest integral value <= x (exact; -0 and specials kept)."""
+    _require_float(t, "floor")
+    return _float_map(np.floor, t, x)
+
+
+def ceil(x: object, t: str) -> np.ndarray:
+    """Smallest integral value >= x (exact; ceil(-0.5) = -0)."""
+    _require_float(t, "ceil")
+    return _float_map(np.ceil, t, x)
+
+
+def round_even(x: object, t: str) -> np.ndarray:
+    """Nearest integral value, ties to even (exact; round_even(-0.5) = -0)."""
+    _require_float(t, "round_even")
+    return _float_map(np.rint, t, x)
+
+
+def sqrt(x: object, t: str) -> np.ndarray:
+    """IEEE square root, correctly rounded: sqrt(-0) = -0, negative -> NaN."""
+    _require_float(t, "sqrt")
+    return _float_map(np.sqrt, t, x)
+
+
+# ---------------------------------------------------------------- transcendentals
+#
+# Each is a float64 algorithm built from IEEE basic operations, rounded once to t.
+# The constants are exact float64 literals; polynomial coefficients are 1/n! and
+# 2/(2j+1) rounded to nearest by Python's correctly rounded int/int division.
+# Truncation errors are below 2**-60 relative; see docs/numerics.md for the bounds.
+
+_INV_LN2 = float.fromhex("0x1.71547652b82fep+0")  # 1/ln 2
+_LN2_HI = float.fromhex(
+    "0x1.62e42fee00000p-1"
+)  # ln 2, high 32 bits: k * _LN2_HI is exact
+_LN2_LO = float.fromhex("0x1.a39ef35793c76p-33")  # ln 2 - _LN2_HI
+_SQRT_HALF = float.fromhex("0x1.6a09e667f3bcdp-1")
+_TWO_OVER_SQRT_PI = float.fromhex("0x1.20dd750429b6dp+0")
+_EXP_CLAMP = (
+    200.0  # exp(+-200) overflows / underflows every type: clamping changes nothing
+)
+_EXPM1_COEFFS = tuple(
+    1.0 / math.factorial(n) for n in range(14, 1, -1)
+)  # 1/14! .. 1/2!
+_LOG_COEFFS = tuple(2.0 / (2 * j + 1) for j in range(11, 0, -1))  # 2/23 .. 2/3
+_ERF_TERMS = 62  # terms of the erf series after the first, enough for |x| < 4
+_ERF_ONE = 4.0  # erf(x) rounds to 1 in every type for x >= 4 (1 - erf(4) < 2**-25)
+
+
+def _horner(coeffs: tuple[float, ...], z: np.ndarray) -> np.ndarray:
+    p = np.full_like(z, coeffs[0])
+    for c in coeffs[1:]:
+        p = p * z + c
+    return p
+
+
+def _exp_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """exp(x) = 2**k * (1 + q): k = rint(x / ln 2), r = x - k ln 2 (Cody-Waite, the
+    first step exact), |r| <= 0.347, q = expm1(r) by its Taylor polynomial of degree
+    14 in Horner form. x is clamped to +-200 first."""
+    x = np.clip(x, -_EXP_CLAMP, _EXP_CLAMP)
+    k = np.rint(x * _INV_LN2)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    q = r + (r * r) * _horner(_EXPM1_COEFFS, r)
+    return np.where(np.isnan(k), 0.0, k).astype(np.int32), q
+
+
+def _exp64(x: np.ndarray) -> np.ndarray:
+    k, q = _exp_parts(x)
+    return np.ldexp(1.0 + q, k)
+
+
+def _log64(x: np.ndarray) -> np.ndarray:
+    """x = 2**e * m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m-1)/(m+1),
+    |s| <= 0.172, by its odd series to s**23; log x = e ln 2 + log m."""
+    ok = (x > 0) & np.isfinite(x)
+    m, e = np.frexp(np.where(ok, x, 1.0))
+    small = m < _SQRT_HALF
+    m = np.where(small, 2.0 * m, m)
+    e = (e - small).astype(_F64)
+    f = m - 1.0  # exact (Sterbenz)
+    s = f / (2.0 + f)
+    z = s * s
+    log_m = 2.0 * s + s * (z * _horner(_LOG_COEFFS, z))
+    r = e * _LN2_HI + (log_m + e * _LN2_LO)
+    special = np.where(x == 0, -np.inf, np.where(x > 0, x, np.nan))  # +inf, NaN, <0
+    return np.where(ok, r, special)
+
+
+def _tanh64(x: np.ndarray) -> np.ndarray:
+    """tanh |x| = e / (e + 2) with e = expm1(2|x|) = 2**k (1 + q) - 1 (no cancellation
+    for small |x|); |x| is clamped to 20, where tanh rounds to 1 even in float64."""
+    k, q = _exp_parts(2.0 * np.minimum(np.abs(x), 20.0))
+    e = np.ldexp(q, k) + (np.ldexp(1.0, k) - 1.0)
+    return np.copysign(e / (e + 2.0), x)
+
+
+def _sigmoid64(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, with e = exp(-|x|) in (0, 1]."""
+    e = _exp64(-np.abs(x))
+    return np.where(np.signbit(x), e / (1.0 + e), 1.0 / (1.0 + e))
+
+
+def _erf64(x: np.ndarray) -> np.ndarray:
+    """erf x = 2/sqrt(pi) x exp(-x**2) sum_n (2x**2)**n / (1*3*...*(2n+1)), a series of
+    positive terms (no cancellation), for |x| < 4; +-1 beyond."""
+    a = np.minimum(np.abs(x), _ERF_ONE)
+    z = a * a  # exact for t-values (<= 24-bit significands)
+    term = np.ones_like(a)
+    total = np.ones_like(a)
+    for n in range(1, _ERF_TERMS + 1):
+        term = term * (2.0 * z) / (2 * n + 1)
+        total = total + term
+    r = _TWO_OVER_SQRT_PI * a * _exp64(-z) * total
+    return np.copysign(np.where(np.abs(x) >= _ERF_ONE, 1.0, r), x)
+
+
+def _pow64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """exp(y log|x|) with the sign and the special cases of C99/IEEE 754 pow."""
+    y_int = np.isfinite(y) & (np.floor(y) == y)
+    y_odd = y_int & (np.fmod(y, 2.0) != 0)
+    core = _exp64(y * _log64(np.abs(x)))
+    r = np.where(np.signbit(x) & y_odd, -core, core)
+    r = np.where(np.isfinite(x) & (x < 0) & np.isfinite(y) & ~y_int, np.nan, r)
+    one = (y == 0) | (x == 1) | ((x == -1) & np.isinf(y))
+    return np.where(one, 1.0, r)
+
+
+def _transcendental(
+    fn: Callable[..., np.ndarray], name: str, t: str, *xs: object
+) -> np.ndarray:
+    _require_float(t, name)
+    return _float_map(fn, t, *xs)
+
+
+def exp(x: object, t: str) -> np.ndarray:
+    """e**x; exp(-inf) = +0, exp(+inf) = +inf, overflow -> inf, underflow -> denormal/0."""
+    return _transcendental(_exp64, "exp", t, x)
+
+
+def log(x: object, t: str) -> np.ndarray:
+    """Natural logarithm; log(+-0) = -inf, log(x < 0) = NaN, log(1) = +0."""
+    return _transcendental(_log64, "log", t, x)
+
+
+def tanh(x: object, t: str) -> np.ndarray:
+    """Hyperbolic tangent; tanh(+-inf) = +-1, tanh(-0) = -0."""
+    return _transcendental(_tanh64, "tanh", t, x)
+
+
+def sigmoid(x: object, t: str) -> np.ndarray:
+    """1 / (1 + exp(-x)); sigmoid(-inf) = +0, sigmoid(+inf) = 1."""
+    return _transcendental(_sigmoid64, "sigmoid", t, x)
+
+
+def erf(x: object, t: str) -> np.ndarray:
+    """The error function; erf(+-inf) = +-1, erf(-0) = -0."""
+    return _transcendental(_erf64, "erf", t, x)
+
+
+def rsqrt(x: object, t: str) -> np.ndarray:
+    """1 / sqrt(x): float64 sqrt then division, rounded once; correctly rounded for
+    every input (verified exhaustively, see docs). rsqrt(+-0) = +-inf, rsqrt(x<0) = NaN."""
+    return _transcendental(lambda v: 1.0 / np.sqrt(v), "rsqrt", t, x)
+
+
+def reciprocal(x: object, t: str) -> np.ndarray:
+    """1 / x, IEEE division (correctly rounded)."""
+    return _transcendental(lambda v: 1.0 / v, "reciprocal", t, x)
+
+
+def pow(x: object, y: object, t: str) -> np.ndarray:
+    """x**y as exp(y log|x|); special cases as C99 pow (pow(x, 0) = 1, pow(1, y) = 1,
+    negative x with non-integral y -> NaN, odd integral y keeps the sign of x)."""
+    return _transcendental(_pow64, "pow", t, x, y)
+
+
+# ------------------------------------------------------------------------- matmul
+#
+# The exact sum of one K-block is computed with exact float64 matrix products, whatever
+# BLAS does (order, blocking, FMA), because every product and partial sum is an integer
+# below 2**53. Each operand is scaled to integers, N(x) = x * 2**-base (base: the lowest
+# bit any of its values can have), and N is cut into digits of wa bits (operand a) and
+# wb bits (operand b), kb * 2**(wa + wb) <= 2**53. Every digit-matrix product is added
+# into an int64 accumulator on a grid of g bits (wa, wb multiples of g); carries are
+# then propagated and the top bits rounded to odd, which one RNE to f32 finishes.
+
+_BLOCK_GROUP_ELEMENTS = (
+    1 << 20
+)  # output elements x blocks computed at once (memory bound)
+
+
+def _scale(v: np.ndarray, p: int, qmin: int) -> tuple[int, int]:
+    """(base, span): every nonzero |v| is an integer multiple of 2**base below
+    2**(base + span). (0, 0) if v is all zero."""
+    mags = np.abs(v[v != 0])
+    if mags.size == 0:
+        return 0, 0
+    low = max(int(np.frexp(mags.min())[1]) - p, qmin)
+    return low, int(np.frexp(mags.max())[1]) - low
+
+
+def _digit_plan(span_a: int, span_b: int, k_block: int) -> tuple[int, int, int]:
+    """(g, m, n): digits of m*g bits for a and n*g bits for b, fewest digit pairs first,
+    then the widest grid. g >= 13 so that three grid digits hold >= 27 bits."""
+    budget = 53 - (k_block - 1).bit_length()  # k_block products of wa + wb bits < 2**53
+    plans = [
+        (
+            -(-span_a // (m * g)) * -(-span_b // ((budget // g - m) * g)),
+            -g,
+            m,
+            budget // g - m,
+        )
+        for g in range(13, budget // 2 + 1)
+        for m in range(1, budget // g)
+    ]
+    if not plans:
+        raise NumericsError(
+            f"k_block {k_block} is too large for exact block sums (at most 2**27)"
+        )
+    _, g, m, n = min(plans)
+    return -g, m, n
+
+
+def _digits(
+    v: np.ndarray, base: int, width: int, span: int
+) -> list[tuple[int, np.ndarray]]:
+    """(c, digit c of N(v) in base 2**width, signed like v) for the nonzero digits."""
+    n = np.ldexp(np.abs(v), -base)  # exact integers
+    out = []
+    for c in range(-(-span // width)):
+        digit = np.fmod(np.floor(np.ldexp(n, -c * width)), 2.0**width)
+        if digit.any():
+            out.append((c, np.copysign(digit, v)))
+    return out
+
+
+def _propagate(digits: list[np.ndarray], g: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Carry-propagate int64 digits to [0, 2**g); returns them and the final carry."""
+    mask = (1 << g) - 1
+    carry = np.zeros_like(digits[0])
+    out = []
+    for d in digits:
+        v = d + carry
+        out.append(v & mask)
+        carry = v >> g
+    return out, carry
+
+
+def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """a[..., i] per element along the last axis, 0 where i < 0."""
+    got = np.take_along_axis(a, np.maximum(i, 0)[..., None], axis=-1)[..., 0]
+    return np.where(i >= 0, got, 0)
+
+
+def _grid_to_f64(
+    acc: dict[int, np.ndarray], g: int, scale: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """sum_s acc[s] * 2**(s*g + scale) rounded to odd with >= 27 significant bits (so
+    one more RNE to f32 is the RNE of the exact sum), and a mask of exact zeros."""
+    zero = np.zeros(np.broadcast_shapes(*(v.shape for v in acc.values())), np.int64)
+    digits = [acc.get(s, zero) + zero for s in range(max(acc) + 1)]
+    digits += [zero] * (64 // g + 1)  # room for the carries
+    _, carry = _propagate(digits, g)
+    negative = carry < 0
+    d = np.stack(_propagate([np.where(negative, -x, x) for x in digits], g)[0], axis=-1)
+    nonzero = d != 0
+    top = d.shape[-1] - 1 - np.argmax(nonzero[..., ::-1], axis=-1)
+    cut = max(0, 3 * g - 62)  # bits of the third digit that do not fit an int64
+    t = (
+        (_take(d, top) << (2 * g - cut))
+        | (_take(d, top - 1) << (g - cut))
+        | (_take(d, top - 2) >> cut)
+    )
+    sticky = (_take(np.cumsum(nonzero, axis=-1), top - 3) > 0) | (
+        _take(d, top - 2) & ((1 << cut) - 1) != 0
+    )
+    wide = t >= (1 << 52)
+    sticky = sticky | (wide & ((t & 2047) != 0))
+    t = np.where(wide, t >> 11, t)
+    exponent = (top - 2) * g + cut + scale - 1 + 11 * wide
+    value = np.ldexp((2 * t + sticky).astype(_F64), exponent.astype(np.int32))
+    return np.where(negative, -value, value), ~nonzero.any(axis=-1)
+
+
+def _special_blocks(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks with a non-finite product: NaN (a NaN product, or +inf and -inf), else
+    the infinity; counted with exact 0/1 matrix products. Returns (mask, value)."""
+
+    def lhs(*masks: np.ndarray) -> np.ndarray:
+        return np.concatenate([m.astype(_F64) for m in masks], axis=-1)
+
+    def rhs(*masks: np.ndarray) -> np.ndarray:
+        return np.concatenate([m.astype(_F64) for m in masks], axis=-2)
+
+    nan = np.isnan(xb).any(axis=-1, keepdims=True) | np.isnan(yb).any(
+        axis=-2, keepdims=True
+    )
+    nan = nan | (lhs(xb == 0, np.isinf(xb)) @ rhs(np.isinf(yb), yb == 0) > 0)
+    signs_x = lhs(xb == np.inf, xb == -np.inf, xb > 0, xb < 0)
+    pos = signs_x @ rhs(yb > 0, yb < 0, yb == np.inf, yb == -np.inf) > 0
+    negv = signs_x @ rhs(yb < 0, yb > 0, yb == -np.inf, yb == np.inf) > 0
+    nan = nan | (pos & negv)
+    return nan | pos | negv, np.where(nan, np.nan, np.where(pos, np.inf, -np.inf))
+
+
+def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
+    """f32 RNE of the exact dot product of each K-block: xb (..., blocks, M, kb) with
+    yb (..., blocks, kb, N) -> (..., blocks, M, N)."""
+    k_block = xb.shape[-1]
+    finite = bool(np.isfinite(xb).all() and np.isfinite(yb).all())
+    if not finite:
+        special, special_value = _special_blocks(xb, yb)
+        xb = np.where(np.isfinite(xb), xb, 0.0)
+        yb = np.where(np.isfinite(yb), yb, 0.0)
+    p, emin, _ = _FORMATS[in_t]
+    (base_x, span_x), (base_y, span_y) = (
+        _scale(xb, p, emin - p + 1),
+        _scale(yb, p, emin - p + 1),
+    )
+    g, m, n = _digit_plan(span_x, span_y, k_block)
+    acc: dict[int, np.ndarray] = {}
+    for c, dx in _digits(xb, base_x, m * g, span_x):
+        for d, dy in _digits(yb, base_y, n * g, span_y):
+            product = np.matmul(dx, dy).astype(np.int64)  # exact: an integer < 2**53
+            s = c * m + d * n
+            acc[s] = acc[s] + product if s in acc else product
+    if acc:
+        value, zero = _grid_to_f64(acc, g, base_x + base_y)
+        with np.errstate(over="ignore"):
+            r = value.astype(np.float32)
+    else:
+        shape = np.broadcast_shapes(
+            (*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1])
+        )
+        r, zero = np.zeros(shape, np.float32), np.ones(shape, np.bool_)
+    if zero.any():
+        # An exact zero is -0 only if every product is -0 (IEEE's rule for exact sums):
+        # no product of two nonzeros, and every product's sign negative.
+        no_nonzero = (xb != 0).astype(_F64) @ (yb != 0).astype(_F64) == 0
+        signs = np.where(np.signbit(xb), -1.0, 1.0) @ np.where(
+            np.signbit(yb), -1.0, 1.0
+        )
+        r = np.where(zero & no_nonzero & (signs == -k_block), np.float32(-0.0), r)
+    if not finite:
+        r = np.where(special, special_value, r).astype(np.float32)
+    return r
+
+
+def _matmul_int(x: np.ndarray, y: np.ndarray, acc_t: str) -> np.ndarray:
+    """The exact sum modulo 2**bits(acc_t): float64 BLAS when every partial sum is an
+    integer below 2**53 (then exact), else int64 arithmetic modulo 2**64."""
+    bound = 0.0
+    if x.size and y.size:
+        bound = (
+            x.shape[-1]
+            * float(np.abs(x.astype(_F64)).max())
+            * float(np.abs(y.astype(_F64)).max())
+        )
+    if bound < 2.0**52:
+        r = np.matmul(x.astype(_F64), y.astype(_F64)).astype(np.int64)
+    else:
+        r = np.matmul(x.astype(np.int64), y.astype(np.int64))
+    return _from_bits(r, acc_t)
+
+
+def _block_values(
+    x: np.ndarray, y: np.ndarray, in_t: str, k_block: int
+) -> Iterator[np.ndarray]:
+    """The f32 value of each K-block in K order (the last block may be shorter),
+    computed a group of blocks at a time to bound the memory."""
+    k, cols = x.shape[-1], y.shape[-1]
+    out_size = (
+        math.prod(np.broadcast_shapes(x.shape[:-2], y.shape[:-2])) * x.shape[-2] * cols
+    )
+    group = max(1, _BLOCK_GROUP_ELEMENTS // max(1, out_size))
+    full, tail = divmod(k, k_block)
+    spans = [
+        (start * k_block, min(group, full - start), k_block)
+        for start in range(0, full, group)
+    ]
+    spans += [(full * k_block, 1, tail)] if tail else []
+    xf, yf = _f64(x), _f64(y)
+    for start, count, size in spans:
+        ks = slice(start, start + count * size)
+        xb = np.moveaxis(xf[..., ks].reshape((*x.shape[:-1], count, size)), -2, -3)
+        yb = yf[..., ks, :].reshape((*y.shape[:-2], count, size, cols))
+        part = _fused_blocks(xb, yb, in_t)
+        yield from (part[..., i, :, :] for i in range(count))
+
+
+def _matmul_float(x: np.ndarray, y: np.ndarray, in_t: str, k_block: int) -> np.ndarray:
+    """The K-blocks added in order with IEEE f32 additions (K = 0: zeros)."""
+    acc = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for block in _block_values(x, y, in_t, k_block):
+            acc = block if acc is None else acc + block
+    if acc is None:
+        shape = (
+            *np.broadcast_shapes(x.shape[:-2], y.shape[:-2]),
+            x.shape[-2],
+            y.shape[-1],
+        )
+        return np.zeros(shape, np.float32)
+    return _canonical_nan(acc)
+
+
+def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.ndarray:
+    """The MXM matrix product over the last two dims, batch dims broadcast.
+
+    Floats (f16, bf16, f32 in; f32 accumulator): each K-block of k_block consecutive
+    indices (the last may be shorter) is a fused dot product, its exact sum rounded once
+    (RNE) to f32; the blocks are then added in order in f32. acc_t f16 or bf16: that f32
+    result rounded once. Integers (i8, i16, ...; acc_t i32 or i64): the exact sum
+    modulo 2**bits(acc_t) (k_block does not matter).
+    """
+    _check(in_t)
+    _check(acc_t)
+    if k_block < 1:
+        raise NumericsError(f"k_block must be positive, not {k_block}")
+    x, y = np.asarray(a, carrier(in_t)), np.asarray(b, carrier(in_t))
+    if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-2]:
+        raise NumericsError(f"matmul of shapes {x.shape} and {y.shape}")
+    if is_int(in_t):
+        if acc_t not in ("i32", "i64"):
+            raise NumericsError(
+                f"an integer matmul accumulates in i32 or i64, not {acc_t}"
+            )
+        return _matmul_int(x, y, acc_t)
+    if acc_t not in ("f32", "f16", "bf16"):
+        raise NumericsError(
+            f"a float matmul accumulates in f32 (or rounds to f16, bf16), not {acc_t}"
+        )
+    r = _matmul_float(x, y, in_t, k_block)
+    return r if acc_t == "f32" else round_float(r, acc_t)
+
+
+# --------------------------------------------------------------------- reductions
+
+_REDUCTIONS = ("sum", "product", "max", "min", "all", "any")
+
+
+def _reducer(
+    kind: str, t: str, nan: str
+) -> tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], object]:
+    """The combining step and its identity (the padding of a partial chunk)."""
+    _option(kind, _REDUCTIONS, "reduction kind")
+    if kind in ("all", "any"):
+        _require_i1(t, f"reduce '{kind}'")
+        return (logical_and, True) if kind == "all" else (logical_or, False)
+    lo, hi = (-np.inf, np.inf) if is_float(t) else _int_range(t)
+    steps = {
+        "sum": (
+            lambda a, b: add(a, b, t),
+            -0.0 if is_float(t) else 0,
+        ),  # -0: x + -0 = x
+        "product": (lambda a, b: mul(a, b, t), 1),
+        "max": (lambda a, b: maximum(a, b, t, nan=nan), lo),
+        "min": (lambda a, b: minimum(a, b, t, nan=nan), hi),
+    }
+    return steps[kind]
+
+
+def _fold(
+    step: Callable[[np.ndarray, np.ndarray], np.ndarray], xs: np.ndarray
+) -> np.ndarray:
+    """Sequential left-to-right combination along axis 0."""
+    acc = xs[0]
+    for v in xs[1:]:
+        acc = step(acc, v)
+    return acc
+
+
+def _axis(x: np.ndarray, axis: int) -> int:
+    if not -x.ndim <= axis < x.ndim:
+        raise NumericsError(f"axis {axis} out of range for rank {x.ndim}")
+    return axis % x.ndim
+
+
+def _empty_reduction(
+    x: np.ndarray, axis: int, kind: str, identity: object
+) -> np.ndarray:
+    shape = x.shape[:axis] + x.shape[axis + 1 :]
+    return np.full(shape, 0 if kind == "sum" else identity, x.dtype)
+
+
+def reduce_sequential(
+    x: object, axis: int, kind: str, t: str, *, nan: str = "propagate"
+) -> np.ndarray:
+    """Reduce along axis strictly in index order: acc = x0; acc = op(acc, xi), each
+    step rounded to t (floats) or wrapped (integers). An empty axis gives the identity
+    (0 for sum)."""
+    v = np.asarray(x, carrier(t))
+    axis = _axis(v, axis)
+    step, identity = _reducer(kind, t, nan)
+    if v.shape[axis] == 0:
+        return _empty_reduction(v, axis, kind, identity)
+    return np.asarray(_fold(step, np.moveaxis(v, axis, 0)), carrier(t))
+
+
+def reduce(
+    x: object, axis: int, kind: str, t: str, *, lanes: int = 320, nan: str = "propagate"
+) -> np.ndarray:
+    """Reduce along axis in the LPU's canonical order (docs/numerics.md).
+
+    Last axis: chunks of `lanes` elements (the last padded with the identity) are
+    combined elementwise in order, then the lanes by halving while the width is even
+    (lane i with lane i + width/2), then the remaining odd width left to right.
+    Other axes: reduce_sequential. max/min treat NaN per `nan` (see maximum).
+    """
+    v = np.asarray(x, carrier(t))
+    axis = _axis(v, axis)
+    if lanes < 1:
+        raise NumericsError(f"lanes must be positive, not {lanes}")
+    if axis != v.ndim - 1:
+        return reduce_sequential(v, axis, kind, t, nan=nan)
+    step, identity = _reducer(kind, t, nan)
+    n = v.shape[-1]
+    if n == 0:
+        return _empty_reduction(v, axis, kind, identity)
+    chunks = -(-n // lanes)
+    padded = np.concatenate(
+        [v, np.full((*v.shape[:-1], chunks * lanes - n), identity, v.dtype)], axis=-1
+    )
+    acc = _fold(
+        step, np.moveaxis(padded.reshape((*v.shape[:-1], chunks, lanes)), -2, 0)
+    )
+    width = lanes
+    while width % 2 == 0:
+        width //= 2
+        acc = step(acc[..., :width], acc[..., width:])
+    return np.asarray(_fold(step, np.moveaxis(acc, -1, 0)), carrier(t))
+
+
+def argmax(x: object, axis: int, t: str, *, nan: str = "propagate") -> np.ndarray:
+    """Index (int64) of the first maximum along axis; -0 and +0 tie. nan="propagate":
+    the first NaN wins (TOSA); nan="ignore": NaNs are skipped (all NaN -> 0)."""
+    _option(nan, ("propagate", "ignore"), "nan")
+    v = np.asarray(x, carrier(t))
+    axis = _axis(v, axis)
+    if v.shape[axis] == 0:
+        raise NumericsError("argmax over an empty axis")
+    if is_int(t):
+        return np.argmax(_values(v, t), axis=axis).astype(np.int64)
+    f = _f64(v)
+    isnan = np.isnan(f)
+    top = np.max(np.where(isnan, -np.inf, f), axis=axis, keepdims=True)
+    first_max = np.argmax(f == top, axis=axis)
+    if nan == "ignore":
+        return first_max.astype(np.int64)
+    return np.where(
+        isnan.any(axis=axis), np.argmax(isnan, axis=axis), first_max
+    ).astype(np.int64)
