@@ -4,6 +4,7 @@ bit equal to the reference, in exactly the statically predicted cycles."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +138,29 @@ def test_unsupported_op_names_op_and_type() -> None:
     text = "func.func @main(%a: tensor<4x8xi8>) -> tensor<4x8xi8> {\n  %0 = tosa.abs %a : (tensor<4x8xi8>) -> tensor<4x8xi8>\n  return %0 : tensor<4x8xi8>\n}\n"
     with pytest.raises(LpuError, match=r"prop\.mlir:2:3: error: lpu-vectorize: .*16- and 32-bit elements, not i8"):
         compile_text(text)
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "compile").glob("*.mlir"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_models_compile_bit_exact(path: Path) -> None:
+    """The MLP, softmax, RMSNorm and attention examples: compiled == reference."""
+    from xdsl.dialects import func
+
+    from lpuir import numerics
+    from lpuir.types import tensor_shape_and_element
+
+    text = path.read_text()
+    source = parse_source(text, str(path))
+    fn = next(op for op in source.walk() if isinstance(op, func.FuncOp))
+    rng = np.random.default_rng(7)
+    inputs = []
+    for t in fn.function_type.inputs:
+        shape, element = tensor_shape_and_element(t)
+        inputs.append(numerics.round_float(rng.standard_normal(shape) * 0.5, element))
+    expected = run_function(source, None, inputs)
+    result = simulate(compile_text(text), inputs)
+    assert result.cycles == result.static_cycles
+    for got, want in zip(result.outputs, expected, strict=True):
+        assert np.array_equal(got, want)

@@ -346,12 +346,23 @@ class Vectorizer:
         for p in placed_in:
             _check_vxm_type(op, p.element)
         placed_in = [self.ensure_splat(p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p for p in placed_in]
-        result = self.place_new(out, op)
+        if shape[-1] == 1 and any(p.splat for p in placed_in):
+            # an op on per-row values stays a splat: no lane is special
+            placed_in = [self.ensure_splat(p, op) for p in placed_in]
+            result = self.chip.tensor(shape, out_element, "scratch", op, splat=True)
+            self.values[out] = result
+        else:
+            result = self.place_new(out, op)
         return self.elementwise_into(op, cls, placed_in, result, element or out_element, **props)
 
     def elementwise_into(self, op: Operation, cls: type[lpu.VxmOp], placed_in: Sequence[Placed], result: Placed, element: str, **props: Attribute) -> Placed:
         placed_in = [self.relayout(p, result.lanes, op) for p in placed_in]
         operands = [Operand(p, self.operand_indices(p, result.shape, result.lanes)) for p in placed_in]
+        return self.vector_map(op, cls, operands, result, element, **props)
+
+    def vector_map(self, op: Operation, cls: type[lpu.VxmOp], operands: Sequence[Operand], result: Placed, element: str, **props: Attribute) -> Placed:
+        """result vector v = cls(operand vectors indices[v]), in groups over
+        runs of constant steps (one read per distinct operand sequence)."""
         out_idx = np.arange(result.vectors, dtype=np.int64)
         for a, b in _runs([out_idx, *(o.indices for o in operands)]):
             values: list[SSAValue] = []
@@ -457,6 +468,30 @@ class Vectorizer:
         self.values[out] = target
         self.lane_pipeline(op, acc, target, stages)
 
+    def reduce_axis(self, op: Operation, kind: str, axis: int) -> None:
+        """Reduce along a leading axis: sequentially in index order (numerics.md),
+        one elementwise step per index, accumulating in a scratch tensor."""
+        src = self.get(op.operands[0], op)
+        out = op.results[0]
+        _check_vxm_type(op, src.element)
+        shape = tensor_shape_and_element(out.type)[0]
+        lead = list(src.shape[:-1])
+        out_lead = [1 if k == axis else d for k, d in enumerate(lead)]
+        grid = np.indices(out_lead, dtype=np.int64).reshape(len(out_lead), -1)
+        strides = np.array([math.prod(lead[k + 1 :]) for k in range(len(lead))], dtype=np.int64)
+        j = np.arange(src.per_row, dtype=np.int64)
+
+        def slice_indices(i: int) -> np.ndarray:
+            rows = (grid * strides[:, None]).sum(axis=0) + i * strides[axis]
+            return (rows[:, None] * src.per_row + j[None, :]).reshape(-1)
+
+        acc = self.chip.tensor(shape, src.element, "scratch", op, lanes=src.lanes, splat=src.splat)
+        self.values[out] = acc
+        self.vector_map(op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element)
+        own = Operand(acc, np.arange(acc.vectors, dtype=np.int64))
+        for i in range(1, lead[axis]):
+            self.vector_map(op, _COMBINE[kind], [own, Operand(src, slice_indices(i))], acc, src.element)
+
     # ----------------------------------------------------------------- matmul
 
     def matmul(self, op: tosa.MatMulOp) -> None:
@@ -520,9 +555,10 @@ class Vectorizer:
         elif isinstance(op, tosa.ReduceSumOp | tosa.ReduceMaxOp | tosa.ReduceMinOp):
             axis = op.axis.value.data
             rank = len(tensor_shape_and_element(op.input.type)[0])
-            if axis != rank - 1:
-                raise unsupported(op, f"reductions along axis {axis} of a rank-{rank} tensor (only the last axis yet)")
-            self.reduce_last(op, _REDUCTION[type(op)])
+            if axis == rank - 1:
+                self.reduce_last(op, _REDUCTION[type(op)])
+            else:
+                self.reduce_axis(op, _REDUCTION[type(op)], axis)
         else:
             raise unsupported(op, f"'{op.name}' is not lowered to the LPU yet")
 
@@ -539,7 +575,10 @@ class Vectorizer:
         for i, value in enumerate(ret.arguments):
             placed = self.get(value, ret)
             if placed.splat:
-                raise unsupported(ret, f"result {i} is a last-axis reduction; returning it needs a lane-0 relayout (not implemented yet)")
+                # one vector per row either way: the splat's lane 0 is the value
+                out = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i)
+                self.vector_map(ret, lpu.CopyOp, [Operand(placed, np.arange(placed.rows, dtype=np.int64))], out, placed.element)
+                continue
             declared = tuple(placed.tensor.type.get_shape())
             if placed.tensor.kind.data == "scratch" and declared == placed.shape:
                 placed.tensor.kind = StringAttr("output")
