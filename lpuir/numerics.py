@@ -131,12 +131,11 @@ def _require_i1(t: str, what: str) -> None:
         raise NumericsError(f"{what} is defined for i1, not {t}")
 
 
-def _option(value: str, allowed: tuple[str, ...], what: str) -> str:
+def _option(value: str, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise NumericsError(
             f"{what} must be one of {', '.join(allowed)}, not '{value}'"
         )
-    return value
 
 
 # ----------------------------------------------------------------------- int bits

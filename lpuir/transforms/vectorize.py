@@ -610,7 +610,7 @@ def _lowest(element: str) -> float | int:
 
 def _identity(kind: str, element: str) -> float | int:
     if kind == "sum":
-        return 0
+        return -0.0 if numerics.is_float(element) else 0  # -0 keeps a sum of -0s at -0
     if kind == "max":
         return _lowest(element)
     return math.inf if numerics.is_float(element) else int(np.iinfo(numerics.carrier(element)).max)
