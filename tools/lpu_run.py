@@ -196,8 +196,10 @@ def materialise(spec: np.ndarray | tuple[tuple[int, ...], str, str], want: tuple
         given_shape, given_element, text = spec
         if (given_shape, given_element) != want:
             raise LpuError(f"{what}: given {describe_tensor(given_shape, given_element)}, but the program takes {describe_tensor(shape, element)}")
-        items = [t.strip() for t in text.split(",") if t.strip()]
         count = int(np.prod(shape, dtype=np.int64))
+        if text.startswith("random"):
+            return random_values(shape, element, text, what)
+        items = [t.strip() for t in text.split(",") if t.strip()]
         if len(items) not in (1, count):
             raise LpuError(f"{what}: {len(items)} values for {count} elements")
         try:
@@ -214,6 +216,21 @@ def materialise(spec: np.ndarray | tuple[tuple[int, ...], str, str], want: tuple
         return numerics.as_carrier(np.asarray(array), element)
     except numerics.NumericsError as e:
         raise LpuError(f"{what}: {e}") from None
+
+
+def random_values(shape: tuple[int, ...], element: str, text: str, what: str) -> np.ndarray:
+    """`random` or `random:SEED`: reproducible values of the type: standard
+    normal floats rounded to the type, integers uniform over [-8, 8)."""
+    seed_text = text.removeprefix("random").removeprefix(":") or "0"
+    if not seed_text.isdigit():
+        raise LpuError(f"{what}: 'random:{seed_text}' needs an integer seed, as in random:7")
+    rng = np.random.default_rng(int(seed_text))
+    if numerics.is_float(element):
+        return numerics.round_float(rng.standard_normal(shape), element)
+    if element == "i1":
+        return rng.integers(0, 2, shape).astype(bool)
+    low = 0 if numerics.is_unsigned(element) else -8
+    return rng.integers(low, 8, shape).astype(numerics.carrier(element))
 
 
 def bits_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -252,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="the program; - reads stdin")
     p.add_argument("-f", "--frontend", choices=("mlir", "lpu"), help="input syntax (default: by extension, or by content for stdin)")
     p.add_argument("--function", help="the tensor-level function to run (default: the only public one)")
-    p.add_argument("--input", action="append", default=[], metavar="SPEC", help="an argument, in order: @x.npy or SHAPExTYPE=v,v,... (one value fills the shape)")
+    p.add_argument("--input", action="append", default=[], metavar="SPEC", help="an argument, in order: @x.npy, @x.npz:NAME, SHAPExTYPE=v,v,... (one value fills the shape) or SHAPExTYPE=random:SEED")
     p.add_argument("--output", metavar="OUT.npz", help="write result0, result1, ... to an npz file")
     p.add_argument("--expected-output", action="append", default=[], metavar="SPEC", help="expected result, in order; compared bit for bit unless --atol/--rtol")
     p.add_argument("--atol", type=float, help="absolute tolerance for --expected-output")

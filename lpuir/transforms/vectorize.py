@@ -124,7 +124,9 @@ class ChipProgram:
     counter: int = 0
     constants: dict[tuple[str, str, bytes], Placed] = field(default_factory=dict)
 
-    def tensor(self, shape: Sequence[int], element: str, kind: str, loc: Operation | None, *, arg: int | None = None, value: Attribute | None = None, lanes: int | None = None, splat: bool = False, prefix: str = "t") -> Placed:
+    def tensor(self, shape: Sequence[int], element: str, kind: str, loc: Operation | None, *, arg: int | None = None, value: Attribute | None = None, lanes: int | None = None, splat: bool = False, prefix: str = "tmp") -> Placed:
+        """A new tensor; `prefix` tells what it holds: v (the result of a tensor
+        op, what lpu-run --reference compares), in, out, c (a constant), tmp."""
         name = f"{prefix}{self.counter}"
         self.counter += 1
         stored = (*shape[:-1], self.spec.lanes) if splat else tuple(shape)
@@ -223,6 +225,7 @@ class Vectorizer:
         the producer fixes it (`lanes=`)."""
         shape, element = tensor_shape_and_element(ssa.type)
         kw.setdefault("lanes", self.lanes_wanted.get(ssa))
+        kw.setdefault("prefix", "v")
         placed = self.chip.tensor(shape, element, kind, op, **kw)  # type: ignore[arg-type]
         self.values[ssa] = placed
         return placed
@@ -276,7 +279,7 @@ class Vectorizer:
             return placed
         if value in self.constants:
             const = self.constants.pop(value)
-            self.place_new(value, const, "weight", value=const.properties.get("values") or const.properties.get("value"))
+            self.place_new(value, const, "weight", value=const.properties.get("values") or const.properties.get("value"), prefix="c")
         if value not in self.values:
             raise unsupported(user, f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)")
         return self.values[value]
@@ -349,7 +352,7 @@ class Vectorizer:
         if shape[-1] == 1 and any(p.splat for p in placed_in):
             # an op on per-row values stays a splat: no lane is special
             placed_in = [self.ensure_splat(p, op) for p in placed_in]
-            result = self.chip.tensor(shape, out_element, "scratch", op, splat=True)
+            result = self.chip.tensor(shape, out_element, "scratch", op, splat=True, prefix="v")
             self.values[out] = result
         else:
             result = self.place_new(out, op)
@@ -464,7 +467,7 @@ class Vectorizer:
             width //= 2
             stages.append(Stage(combine, width, "tree"))
         stages += [Stage(combine, 1, "seq") for _ in range(width - 1)]
-        target = self.chip.tensor((*shape[:-1], 1), src.element, "scratch", op, splat=True)
+        target = self.chip.tensor((*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v")
         self.values[out] = target
         self.lane_pipeline(op, acc, target, stages)
 
@@ -485,7 +488,7 @@ class Vectorizer:
             rows = (grid * strides[:, None]).sum(axis=0) + i * strides[axis]
             return (rows[:, None] * src.per_row + j[None, :]).reshape(-1)
 
-        acc = self.chip.tensor(shape, src.element, "scratch", op, lanes=src.lanes, splat=src.splat)
+        acc = self.chip.tensor(shape, src.element, "scratch", op, lanes=src.lanes, splat=src.splat, prefix="v")
         self.values[out] = acc
         self.vector_map(op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element)
         own = Operand(acc, np.arange(acc.vectors, dtype=np.int64))
@@ -576,7 +579,7 @@ class Vectorizer:
             placed = self.get(value, ret)
             if placed.splat:
                 # one vector per row either way: the splat's lane 0 is the value
-                out = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i)
+                out = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i, prefix="out")
                 self.vector_map(ret, lpu.CopyOp, [Operand(placed, np.arange(placed.rows, dtype=np.int64))], out, placed.element)
                 continue
             declared = tuple(placed.tensor.type.get_shape())
@@ -584,7 +587,7 @@ class Vectorizer:
                 placed.tensor.kind = StringAttr("output")
                 placed.tensor.arg = IntAttr(i)
             else:
-                copy = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i, lanes=placed.lanes)
+                copy = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i, lanes=placed.lanes, prefix="out")
                 self.elementwise_into(ret, lpu.CopyOp, [placed], copy, placed.element)
 
 
