@@ -35,11 +35,18 @@ def _schedule() -> type[ModulePass]:
     return SchedulePass
 
 
+def _verify_schedule() -> type[ModulePass]:
+    from lpuir.transforms.verify_schedule import VerifySchedulePass
+
+    return VerifySchedulePass
+
+
 LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "lpu-compile": _compile,
     "lpu-decompose": _decompose,
     "lpu-vectorize": _vectorize,
     "lpu-allocate-sram": _allocate_sram,
     "lpu-schedule": _schedule,
+    "lpu-verify-schedule": _verify_schedule,
 }
 """Loaded lazily, as xdsl-opt loads its own."""

@@ -12,19 +12,25 @@ from lpuir.transforms.allocate_sram import AllocateSramPass
 from lpuir.transforms.decompose import DecomposePass
 from lpuir.transforms.schedule import SchedulePass
 from lpuir.transforms.vectorize import VectorizePass
+from lpuir.transforms.verify_schedule import VerifySchedulePass
 
 
 @dataclass(frozen=True)
 class CompilePass(ModulePass):
-    """lpu-decompose, lpu-vectorize, lpu-allocate-sram and lpu-schedule for one system preset;
-    the result carries its static cycle count (`cycles N`)."""
+    """lpu-decompose, lpu-vectorize, lpu-allocate-sram, lpu-schedule and
+    lpu-verify-schedule for one system preset; the result carries its static
+    cycle count (`cycles N`)."""
 
     name = "lpu-compile"
 
     system: str = "tsp-v1"
+    verify: bool = True
+    """Run lpu-verify-schedule at the end (verify=false skips the check run)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         DecomposePass().apply(ctx, op)
         VectorizePass(system=self.system).apply(ctx, op)
         AllocateSramPass().apply(ctx, op)
         SchedulePass().apply(ctx, op)
+        if self.verify:
+            VerifySchedulePass().apply(ctx, op)

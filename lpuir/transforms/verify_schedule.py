@@ -1,0 +1,61 @@
+"""lpu-verify-schedule: check a scheduled program against every rule of the machine.
+
+It shares no code with the scheduler: it runs the program on the modelled
+array (`lpuir.interpreter.simulator`, the one implementation of the rules)
+with every input zero, collecting every violation, and checks that the
+static cycle count the scheduler recorded is the one the array takes. The
+rules are about the schedule, not the data, so zeros find every one (a
+gather's data-dependent addresses are the exception: the run checks those).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from lpuir import numerics
+from lpuir.diagnostics import LpuError, op_location
+from lpuir.dialects import lpu
+
+
+def zero_inputs(system: lpu.SystemOp) -> list[np.ndarray]:
+    """One zero array per input argument of an LPU program."""
+    shapes: dict[int, tuple[tuple[int, ...], str]] = {}
+    for chip in system.chips:
+        for t in chip.tensors():
+            if t.kind.data == "input" and t.arg is not None:
+                shapes.setdefault(t.arg.data, (tuple(t.type.get_shape()), t.element))
+    return [np.zeros(shape, numerics.carrier(element)) for _, (shape, element) in sorted(shapes.items())]
+
+
+def verify_schedule(system: lpu.SystemOp) -> int:
+    """The simulated cycle count of a valid schedule; an LpuError listing every
+    violation otherwise."""
+    from lpuir.interpreter.sim_errors import SimulationError
+    from lpuir.interpreter.simulator import simulate
+
+    if not any(op.is_scheduled for chip in system.chips for op in chip.instructions()):
+        raise LpuError(f"{op_location(system)}: error: lpu-verify-schedule checks scheduled programs; this one is logical")
+    module = ModuleOp([system.clone()])
+    try:
+        result = simulate(module, zero_inputs(system), collect_all=True)
+    except SimulationError as e:
+        raise LpuError(f"lpu-verify-schedule: {e}") from None
+    if result.static_cycles is not None and result.static_cycles != result.cycles:
+        raise LpuError(f"{op_location(system)}: error: lpu-verify-schedule: the program records {result.static_cycles} cycles, but it takes {result.cycles}")
+    return result.cycles
+
+
+@dataclass(frozen=True)
+class VerifySchedulePass(ModulePass):
+    """Fail unless every scheduled lpu.system keeps every rule (module docstring)."""
+
+    name = "lpu-verify-schedule"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
+            verify_schedule(system)
