@@ -226,3 +226,26 @@ def test_schedule_verifier_rejects_streams_moved_onto_busy_ones() -> None:
             continue
         assert np.array_equal(simulate(module, inputs).outputs[0], expected[0])
     assert rejected > 0
+
+
+def test_first_divergence_names_the_tensor_op() -> None:
+    """A compiled softmax whose exp became a sigmoid diverges first at tosa.exp."""
+    from lpuir.compare import first_divergence
+    from lpuir.dialects import lpu
+
+    path = EXAMPLES[0].parent / "softmax.mlir"
+    text = path.read_text().replace("4x4096", "2x700").replace("tensor<4x1xf32>", "tensor<2x1xf32>")
+    inputs = [np.random.default_rng(5).standard_normal((2, 700)).astype(np.float32)]
+    source = parse_source(text, "softmax.mlir")
+    compiled = compile_text(text)
+    assert first_divergence(compiled, source, inputs) is None
+    exp = next(op for op in compiled.walk() if isinstance(op, lpu.ExpOp))
+    sigmoid = lpu.SigmoidOp.create(operands=list(exp.operands), properties=dict(exp.properties), result_types=[exp.result.type])
+    sigmoid.location = exp.location
+    exp.result.replace_by(sigmoid.result)
+    exp.parent_block().insert_op_before(sigmoid, exp)
+    exp.detach()
+    divergence = first_divergence(compiled, source, inputs)
+    assert divergence is not None
+    assert divergence.op.name == "tosa.exp"
+    assert str(divergence).startswith("softmax.mlir:5:3: first divergence: 'tosa.exp' element [0, 0]")

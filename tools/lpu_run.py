@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from lpuir.dialects import lpu
-from lpuir.tools.errors import run_reporting_errors
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 from lpuir import numerics
+from lpuir.compare import bits_equal, first_divergence
 from lpuir.diagnostics import LpuError, verify_located
+from lpuir.dialects import lpu
 from lpuir.frontend import parse_source
+from lpuir.tools.errors import run_reporting_errors
 from lpuir.types import describe_tensor, tensor_shape_and_element
 
 PRINT_LIMIT = 1024
@@ -233,14 +234,6 @@ def random_values(shape: tuple[int, ...], element: str, text: str, what: str) ->
     return rng.integers(low, 8, shape).astype(numerics.carrier(element))
 
 
-def bits_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise bit identity (so -0.0 != 0.0 and NaN == the same NaN)."""
-    if a.dtype.kind == "f":
-        view = {2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
-        return a.view(view) == b.view(view)
-    return a == b
-
-
 def compare(index: int, got: np.ndarray, expected: np.ndarray, atol: float | None, rtol: float | None) -> str | None:
     """None if equal (bit for bit, or within atol/rtol); else where and how not."""
     if atol is None and rtol is None:
@@ -253,7 +246,7 @@ def compare(index: int, got: np.ndarray, expected: np.ndarray, atol: float | Non
         return None
     where = tuple(int(i) for i in np.argwhere(~np.asarray(same))[0])
     bad = int(np.count_nonzero(~np.asarray(same)))
-    return f"result{index}: element {list(where)} is {got[where]!r}, expected {expected[where]!r} ({bad} of {got.size} elements differ)"
+    return f"result{index}: element {list(where)} is {got[where].item()!r}, expected {expected[where].item()!r} ({bad} of {got.size} elements differ)"
 
 
 def format_output(index: int, array: np.ndarray, element: str) -> str:
@@ -276,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, help="relative tolerance for --expected-output")
     p.add_argument("--report-file", metavar="R.json", help="write the run's report as JSON")
     p.add_argument("--trace", metavar="T.json", help="write a Chrome trace (opens in the Perfetto UI) of an LPU run")
+    p.add_argument("--reference", metavar="SOURCE.mlir", help="the tensor-level program an LPU program was compiled from: check the results against it and name the first op that diverges")
     p.add_argument("--collect-all", action="store_true", help="report every schedule violation, not just the first")
     p.add_argument("--quiet", action="store_true", help="do not print the results")
     return p
@@ -313,6 +307,19 @@ def run(argv: Sequence[str] | None = None) -> int:
         Path(args.report_file).write_text(json.dumps(report, indent=2) + "\n")
     if args.trace and result.trace is not None:
         Path(args.trace).write_text(json.dumps(result.trace) + "\n")
+    if args.reference:
+        if result.level != "lpu":
+            raise LpuError("--reference checks an LPU program against its tensor-level source; this program is tensor-level")
+        source = load_module(args.reference, "mlir")
+        from lpuir.interpreter.reference import run_function
+
+        expected = run_function(source, args.function, inputs)
+        if any(not bool(np.all(bits_equal(o, e))) for o, e in zip(result.outputs, expected, strict=True)):
+            divergence = first_divergence(module, source, inputs)
+            where = str(divergence) if divergence is not None else f"the results differ, and no intermediate that carries a location in {args.reference} does (compile to MLIR, not .lpu text, to keep them)"
+            print(f"lpu-run: mismatch with {args.reference}: {where}", file=sys.stderr)
+            return 1
+        print(f"reference: all {len(expected)} result(s) equal {args.reference} bit for bit")
     if args.expected_output:
         if len(args.expected_output) != len(result.outputs):
             raise LpuError(f"{len(args.expected_output)} expected output(s) for {len(result.outputs)} result(s)")

@@ -1,0 +1,97 @@
+"""Where a compiled program first departs from the tensor-level program it came from.
+
+The compiler gives every tensor that holds a tensor op's result a name starting
+with `v` and the op's `file:line:col` (docs/compiler.md), which the MLIR form of
+the compiled program keeps (the .lpu text gives its own lines instead). So: run the source on
+the reference interpreter, keeping every op's result; run the compiled program
+on the simulator with those tensors made outputs too; compare them in program
+order; the first that differs names the op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
+from xdsl.ir import Operation
+
+from lpuir.diagnostics import op_location
+from lpuir.dialects import lpu
+
+
+@dataclass
+class Divergence:
+    """The first tensor op whose compiled value differs from the reference's."""
+
+    op: Operation
+    index: tuple[int, ...]
+    got: object
+    expected: object
+
+    def __str__(self) -> str:
+        return f"{op_location(self.op)}: first divergence: '{self.op.name}' element {list(self.index)} is {self.got!r} on the LPU, {self.expected!r} in the reference"
+
+
+def bits_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise bit identity (so -0.0 != 0.0 and NaN == the same NaN)."""
+    if a.dtype.kind == "f":
+        view = {2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
+        return a.view(view) == b.view(view)
+    return a == b
+
+
+def _where(op: Operation) -> tuple[str, int, int] | None:
+    loc = op.location
+    return (loc.filename.data, loc.line.data, loc.column.data) if isinstance(loc, FileLineColLoc) else None
+
+
+def reference_values(source: ModuleOp, inputs: Sequence[np.ndarray]) -> dict[tuple[str, int, int], tuple[Operation, np.ndarray]]:
+    """Every located op's first result on the reference interpreter."""
+    from lpuir.interpreter.reference import check_inputs, select_function
+    from lpuir.interpreter.reference_core import Interpreter
+
+    seen: dict[tuple[str, int, int], tuple[Operation, np.ndarray]] = {}
+
+    class Recording(Interpreter):
+        def run_op(self, op: Operation, operands: tuple[np.ndarray, ...]) -> Sequence[np.ndarray]:
+            results = super().run_op(op, operands)
+            where = _where(op)
+            if where is not None and results:
+                seen.setdefault(where, (op, np.asarray(results[0])))
+            return results
+
+    function = select_function(source, None)
+    Recording(source).call(function, check_inputs(function, inputs))
+    return seen
+
+
+def first_divergence(compiled: ModuleOp, source: ModuleOp, inputs: Sequence[np.ndarray]) -> Divergence | None:
+    """None if every value the compiled program keeps of a tensor op matches
+    the reference bit for bit; else the first (in program order) that does not."""
+    from lpuir.interpreter.simulator import simulate
+
+    expected = reference_values(source, inputs)
+    module = compiled.clone()
+    system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
+    lanes = system.machine.spec.chip.lanes
+    outputs = sum(1 for chip in system.chips for t in chip.tensors() if t.kind.data == "output")
+    watched: list[tuple[str, int, int]] = []
+    for chip in system.chips:
+        for t in chip.tensors():
+            where = _where(t)
+            if t.kind.data == "scratch" and t.sym_name.data.startswith("v") and where in expected:
+                t.kind, t.arg = StringAttr("output"), IntAttr(outputs + len(watched))
+                watched.append(where)
+    values = simulate(module, inputs).outputs[outputs:]
+    for where, got in zip(watched, values, strict=True):
+        op, want = expected[where]
+        if got.shape[-1:] == (lanes,) and want.shape[-1:] == (1,):
+            got = got[..., :1]  # a per-row value kept in every lane
+        got = got.reshape(want.shape)
+        same = bits_equal(got, want.astype(got.dtype))
+        if not bool(np.all(same)):
+            index = tuple(int(i) for i in np.argwhere(~same)[0])
+            return Divergence(op, index, got[index].item(), want[index].item())
+    return None
