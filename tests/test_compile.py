@@ -242,7 +242,7 @@ def test_first_divergence_names_the_tensor_op() -> None:
     exp = next(op for op in compiled.walk() if isinstance(op, lpu.ExpOp))
     sigmoid = lpu.SigmoidOp.create(operands=list(exp.operands), properties=dict(exp.properties), result_types=[exp.result.type])
     sigmoid.location = exp.location
-    exp.result.replace_by(sigmoid.result)
+    exp.result.replace_all_uses_with(sigmoid.result)
     exp.parent_block().insert_op_before(sigmoid, exp)
     exp.detach()
     divergence = first_divergence(compiled, source, inputs)
