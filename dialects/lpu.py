@@ -488,13 +488,12 @@ def _verify_sram_overlap(chip: ChipOp) -> None:
     for t in chip.tensors():
         if t.slice is None or t.address is None:
             continue
-        lo = t.address.data
-        hi = lo + t.vector_count(spec.lanes)
-        for s in t.plane_slices(spec):
-            for a, b, other in owner.get(s, []):
-                if lo < b and a < hi:
-                    raise _err(t, f"tensor @{t.sym_name.data} overlaps @{other.sym_name.data} in slice {s} (addresses {max(a, lo)}..{min(b, hi) - 1})")
-            owner.setdefault(s, []).append((lo, hi, t))
+        for group, (lo, hi) in enumerate(t.group_ranges(spec)):
+            for s in t.plane_slices(spec, group):
+                for a, b, other in owner.get(s, []):
+                    if lo < b and a < hi:
+                        raise _err(t, f"tensor @{t.sym_name.data} overlaps @{other.sym_name.data} in slice {s} (addresses {max(a, lo)}..{min(b, hi) - 1})")
+                owner.setdefault(s, []).append((lo, hi, t))
 
 
 TENSOR_KINDS = ("input", "output", "weight", "scratch")
@@ -532,12 +531,30 @@ class TensorOp(IRDLOperation):
         rows, per_row = tensor_layout(self.type, self.elements_per_vector(lanes))
         return rows * per_row
 
-    def plane_slices(self, spec: ChipSpec) -> list[str]:
-        """The slices holding the byte planes: the base slice and the next ones
-        outward from the VXM, one per byte of the element type."""
+    def group_ranges(self, spec: ChipSpec) -> list[tuple[int, int]]:
+        """Address ranges [lo, hi) the tensor uses in each slice group it spans:
+        its vectors take consecutive addresses from `address`, continuing at
+        address 0 of the next slice group outward when a slice is full."""
+        assert self.address is not None
+        first, end = self.address.data, self.address.data + self.vector_count(spec.lanes)
+        size = spec.sram_addresses
+        return [(max(first, g * size) - g * size, min(end, (g + 1) * size) - g * size) for g in range(first // size, max(first // size + 1, -(-end // size)))]
+
+    def locate(self, vector: int, spec: ChipSpec) -> tuple[int, int]:
+        """(slice group, address in its slices) of one of the tensor's vectors."""
+        assert self.address is not None
+        linear = self.address.data + vector
+        return linear // spec.sram_addresses, linear % spec.sram_addresses
+
+    def plane_slices(self, spec: ChipSpec, group: int | None = None) -> list[str]:
+        """The slices holding the byte planes of one slice group (the first when
+        not given): its base slice and the next ones outward from the VXM, one
+        per byte of the element type. Group g starts `g` element widths out."""
         assert self.slice is not None
         side, base = self.slice.data[0], int(self.slice.data[1:])
-        return [f"{side}{base + i}" for i in range(element_bytes(self.element))]
+        width = element_bytes(self.element)
+        first = base + (group or 0) * width
+        return [f"{side}{first + i}" for i in range(width)]
 
     def verify_(self) -> None:
         if self.kind.data not in TENSOR_KINDS:
@@ -563,9 +580,12 @@ class TensorOp(IRDLOperation):
         missing = base if base not in spec.mem_slices else next((s for s in self.plane_slices(spec) if s not in spec.mem_slices), None)
         if missing is not None:
             raise _err(self, f"slice {missing} does not exist on this chip (MEM slices are W0..W{sum(1 for k in spec.mem_slices if k[0] == 'W') - 1} and E0..E{sum(1 for k in spec.mem_slices if k[0] == 'E') - 1})")
-        end = self.address.data + self.vector_count(spec.lanes)  # type: ignore[union-attr]
-        if self.address.data < 0 or end > spec.sram_addresses:  # type: ignore[union-attr]
-            raise _err(self, f"tensor @{self.sym_name.data} needs addresses {self.address.data}..{end - 1}, but a slice has {spec.sram_addresses}")  # type: ignore[union-attr]
+        if self.address.data < 0 or self.address.data >= spec.sram_addresses:  # type: ignore[union-attr]
+            raise _err(self, f"address {self.address.data} is outside a slice's 0..{spec.sram_addresses - 1}")  # type: ignore[union-attr]
+        groups = self.group_ranges(spec)
+        missing = next((s for g in range(1, len(groups)) for s in self.plane_slices(spec, g) if s not in spec.mem_slices), None)
+        if missing is not None:
+            raise _err(self, f"tensor @{self.sym_name.data} needs {len(groups)} slice groups of {spec.sram_addresses} addresses from {self.slice.data}, but slice {missing} does not exist")
 
 
 # ------------------------------------------------------------------- instructions
@@ -580,6 +600,8 @@ class Instruction(IRDLOperation):
     """
 
     cycle = opt_prop_def(IntAttr)
+
+    traits = traits_def(HasParent(ChipOp))
 
     UNIT: ClassVar[str] = ""
     DELAY: ClassVar[str] = ""
@@ -701,10 +723,30 @@ class MemOp(Instruction):
         if min(indices) < 0 or max(indices) >= count:
             raise _err(self, f"vectors {indices.start}..{indices[-1]} are out of range: tensor @{tensor.sym_name.data} has {count}")
 
+    def slice_group(self, spec: ChipSpec) -> int:
+        """The slice group this instruction's burst reads or writes (a burst
+        stays in one; gathers and scatters need an unspanned tensor)."""
+        tensor = self.tensor_op()
+        if isinstance(self, ReadOp | WriteOp):
+            return tensor.locate(self.vector_indices().start, spec)[0]
+        return tensor.locate(0, spec)[0]
+
     def verify_scheduled(self) -> None:
         super().verify_scheduled()
-        if self.tensor_op().slice is None:
+        tensor = self.tensor_op()
+        if tensor.slice is None:
             raise _err(self, f"tensor @{self.tensor.root_reference.data} has no SRAM placement, so this scheduled instruction has no slice")
+        found = machine_of(self)
+        assert found is not None
+        spec = found[0].chip
+        groups = len(tensor.group_ranges(spec))
+        if isinstance(self, ReadOp | WriteOp):
+            indices = self.vector_indices()
+            first, last = tensor.locate(indices.start, spec)[0], tensor.locate(indices[-1], spec)[0]
+            if first != last:
+                raise _err(self, f"the burst reaches from slice group {first} into {last} of tensor @{tensor.sym_name.data}; an instruction works on one slice group")
+        elif groups > 1:
+            raise _err(self, f"tensor @{tensor.sym_name.data} spans {groups} slice groups; per-lane addresses need a tensor in one")
 
 
 @irdl_op_definition

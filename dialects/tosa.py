@@ -31,9 +31,12 @@ from xdsl.dialects.builtin import (
     I32,
     I64,
     AnyFloat,
+    BFloat16Type,
     BoolAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
     FloatAttr,
     IndexType,
     IntAttr,
@@ -63,7 +66,6 @@ from xdsl.irdl import (
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
-    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
@@ -175,11 +177,8 @@ def _const_values(value: SSAValue) -> tuple[int | float, ...] | None:
     return None
 
 
-class TosaOperation(IRDLOperation, ABC):
-    """A TOSA op: pure, with upstream's custom syntax
-    `operands attr-dict : functional-type(operands, results)`, whose attr-dict
-    takes bare enum keywords (declarative formats cannot, hence the custom
-    parser), and shared checks that name the op in their messages."""
+class TosaOpBase(IRDLOperation, ABC):
+    """A pure TOSA op, with shared checks that name the op in their messages."""
 
     traits = traits_def(Pure())
 
@@ -187,17 +186,25 @@ class TosaOperation(IRDLOperation, ABC):
         """A verifier error in MLIR's `'tosa.x' op ...` style."""
         return VerifyException(f"'{self.name}' op {message}")
 
-    def static_tensor(self, value: SSAValue | Attribute, what: str) -> TensorType[Attribute]:
+    def static_tensor(
+        self, value: SSAValue | Attribute, what: str
+    ) -> TensorType[Attribute]:
         """The ranked, static-shaped tensor type of `value` (lpuir's tensor
         level has no dynamic shapes)."""
         t = value.type if isinstance(value, SSAValue) else value
         if not isinstance(t, TensorType) or any(d < 0 for d in t.get_shape()):
-            raise self.fail(f"expects {what} to be a ranked tensor with a static shape, got {t}")
+            raise self.fail(
+                f"expects {what} to be a ranked tensor with a static shape, got {t}"
+            )
         return t
 
-    def check_kind(self, element_type: Attribute, kinds: frozenset[str], what: str) -> None:
+    def check_kind(
+        self, element_type: Attribute, kinds: frozenset[str], what: str
+    ) -> None:
         if _kind(element_type) not in kinds:
-            raise self.fail(f"expects {what} of {' or '.join(sorted(kinds))} elements, got {element_type}")
+            raise self.fail(
+                f"expects {what} of {' or '.join(sorted(kinds))} elements, got {element_type}"
+            )
 
     def check_scalar(self, value: SSAValue, element_type: Attribute, what: str) -> None:
         """A zero point, shift or pad value: a one-element tensor of `element_type`."""
@@ -205,19 +212,25 @@ class TosaOperation(IRDLOperation, ABC):
         if prod(t.get_shape()) != 1 or len(t.get_shape()) > 1:
             raise self.fail(f"expects {what} to be a tensor<1x{element_type}>, got {t}")
         if t.get_element_type() != element_type:
-            raise self.fail(f"expects {what} of element type {element_type}, got {t.get_element_type()}")
+            raise self.fail(
+                f"expects {what} of element type {element_type}, got {t.get_element_type()}"
+            )
 
     def check_zero(self, value: SSAValue, what: str) -> None:
         """Zero points of non-i8 operands must be 0 (TOSA 1.0's ERROR_IF)."""
         values = _const_values(value)
         if values is not None and any(v != 0 for v in values):
-            raise self.fail(f"expects {what} to be 0 for non-i8 element types, got {values[0]}")
+            raise self.fail(
+                f"expects {what} to be 0 for non-i8 element types, got {values[0]}"
+            )
 
     def check_axis(self, axis: int, rank: int) -> None:
         if not 0 <= axis < max(rank, 1):
             raise self.fail(f"axis {axis} is out of range for a rank-{rank} tensor")
 
-    def check_shape_operand(self, value: SSAValue, rank: int, what: str) -> tuple[int, ...] | None:
+    def check_shape_operand(
+        self, value: SSAValue, rank: int, what: str
+    ) -> tuple[int, ...] | None:
         """A `!tosa.shape<rank>` operand; its values when they are constant."""
         t = value.type
         if not isinstance(t, ShapeType) or t.rank.data != rank:
@@ -225,19 +238,37 @@ class TosaOperation(IRDLOperation, ABC):
         values = _const_values(value)
         return None if values is None else tuple(int(v) for v in values)
 
+
+class TosaOperation(TosaOpBase, ABC):
+    """A TOSA op with upstream's custom syntax
+    `operands attr-dict : functional-type(operands, results)`, whose attr-dict
+    takes bare enum keywords (declarative formats cannot, hence this parser)
+    and leaves out properties at their default."""
+
     @classmethod
     def parse(cls, parser: Parser) -> TosaOperation:
         pos = parser.pos
-        operands = parser.parse_optional_undelimited_comma_separated_list(
-            parser.parse_optional_unresolved_operand, parser.parse_unresolved_operand
+        operands = (
+            parser.parse_optional_undelimited_comma_separated_list(
+                parser.parse_optional_unresolved_operand,
+                parser.parse_unresolved_operand,
+            )
+            or []
         )
         entries: dict[str, Attribute] = {}
-        if parser.parse_optional_punctuation("{") is not None and parser.parse_optional_punctuation("}") is None:
+        if (
+            parser.parse_optional_punctuation("{") is not None
+            and parser.parse_optional_punctuation("}") is None
+        ):
             while True:
                 key = parser.parse_identifier_or_str_literal()
                 parser.parse_punctuation("=")
                 enum = _ENUM_KEYWORDS.get(key)
-                keyword = parser.parse_optional_identifier() if enum is not None else None
+                keyword = (
+                    parser.parse_optional_identifier_or_str_literal()
+                    if enum is not None
+                    else None
+                )
                 if enum is not None and keyword is not None:
                     if keyword not in enum.enum_type.__members__.values():
                         parser.raise_error(f"invalid {key} value: {keyword}")
@@ -266,11 +297,13 @@ class TosaOperation(IRDLOperation, ABC):
         shown = {
             k: v
             for k, v in self.properties.items()
-            if not (isinstance(d := definitions.get(k), _OptionalDefault) and v == d.default_value)
+            if not ((d := definitions.get(k)) is not None and v == d.default_value)
         } | dict(self.attributes)
         if shown:
             printer.print_string(" {")
-            printer.print_list(sorted(shown.items()), lambda kv: self._print_entry(printer, *kv))
+            printer.print_list(
+                sorted(shown.items()), lambda kv: self._print_entry(printer, *kv)
+            )
             printer.print_string("}")
         printer.print_string(" : ")
         printer.print_function_type(self.operand_types, self.result_types)
@@ -283,15 +316,6 @@ class TosaOperation(IRDLOperation, ABC):
             printer.print_string(value.data.value)
         else:
             printer.print_attribute(value)
-
-
-def _optional_default_type() -> type:
-    from xdsl.irdl import OptionalDef
-
-    return OptionalDef
-
-
-_OptionalDefault = _optional_default_type()
 
 
 # --------------------------------------------------------------------------- #
@@ -310,7 +334,10 @@ class ElementwiseOperation(TosaOperation, ABC):
     dimension of an operand is the result's or 1."""
 
     def broadcast(self, values: Sequence[SSAValue], result: SSAValue) -> None:
-        shapes = [self.static_tensor(v, f"operand #{i}").get_shape() for i, v in enumerate(values)]
+        shapes = [
+            self.static_tensor(v, f"operand #{i}").get_shape()
+            for i, v in enumerate(values)
+        ]
         out = self.static_tensor(result, "the result").get_shape()
         for i, shape in enumerate(shapes):
             if len(shape) != len(out):
@@ -322,9 +349,13 @@ class ElementwiseOperation(TosaOperation, ABC):
             expected = max(dims, default=1)
             if any(d not in (1, expected) for d in dims):
                 listed = ", ".join(_dims(s) for s in shapes)
-                raise self.fail(f"operands of shapes {listed} do not broadcast (dimension {axis})")
+                raise self.fail(
+                    f"operands of shapes {listed} do not broadcast (dimension {axis})"
+                )
             if out[axis] != expected:
-                raise self.fail(f"result shape {_dims(out)} is not the broadcast shape of the operands (dimension {axis})")
+                raise self.fail(
+                    f"result shape {_dims(out)} is not the broadcast shape of the operands (dimension {axis})"
+                )
 
 
 class ElementwiseBinaryOperation(ElementwiseOperation, ABC):
@@ -343,7 +374,9 @@ class ElementwiseBinaryOperation(ElementwiseOperation, ABC):
         t1 = self.static_tensor(self.input1, "input1").get_element_type()
         t2 = self.static_tensor(self.input2, "input2").get_element_type()
         if t1 != t2:
-            raise self.fail(f"expects input1 and input2 of one element type, got {t1} and {t2}")
+            raise self.fail(
+                f"expects input1 and input2 of one element type, got {t1} and {t2}"
+            )
         self.check_kind(t1, self.KINDS, "operands")
         expected = IntegerType(1) if self.BOOL_RESULT else t1
         got = self.static_tensor(self.output, "the result").get_element_type()
@@ -371,7 +404,7 @@ class IntDivOp(ElementwiseBinaryOperation):
     """Integer division rounding toward zero (TOSA 1.0 INTDIV)."""
 
     name = "tosa.intdiv"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
 
 
 @irdl_op_definition
@@ -379,11 +412,11 @@ class PowOp(ElementwiseBinaryOperation):
     """input1 raised to input2 (TOSA 1.0 POW)."""
 
     name = "tosa.pow"
-    KINDS = _FLOAT
+    KINDS: ClassVar = _FLOAT
 
 
 class _NanModeBinaryOperation(ElementwiseBinaryOperation, ABC):
-    nan_mode = opt_prop_def(NanModeAttr, default_value=_PROPAGATE)
+    nan_mode = prop_def(NanModeAttr, default_value=_PROPAGATE)
     traits = traits_def(Commutative())
 
 
@@ -406,7 +439,7 @@ class BitwiseAndOp(ElementwiseBinaryOperation):
     """Elementwise bitwise and (TOSA 1.0 BITWISE_AND)."""
 
     name = "tosa.bitwise_and"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
     traits = traits_def(Commutative())
 
 
@@ -415,7 +448,7 @@ class BitwiseOrOp(ElementwiseBinaryOperation):
     """Elementwise bitwise or (TOSA 1.0 BITWISE_OR)."""
 
     name = "tosa.bitwise_or"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
     traits = traits_def(Commutative())
 
 
@@ -424,7 +457,7 @@ class BitwiseXorOp(ElementwiseBinaryOperation):
     """Elementwise bitwise xor (TOSA 1.0 BITWISE_XOR)."""
 
     name = "tosa.bitwise_xor"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
     traits = traits_def(Commutative())
 
 
@@ -433,7 +466,7 @@ class LogicalAndOp(ElementwiseBinaryOperation):
     """Elementwise logical and of i1 tensors (TOSA 1.0 LOGICAL_AND)."""
 
     name = "tosa.logical_and"
-    KINDS = _BOOL
+    KINDS: ClassVar = _BOOL
     traits = traits_def(Commutative())
 
 
@@ -442,7 +475,7 @@ class LogicalOrOp(ElementwiseBinaryOperation):
     """Elementwise logical or of i1 tensors (TOSA 1.0 LOGICAL_OR)."""
 
     name = "tosa.logical_or"
-    KINDS = _BOOL
+    KINDS: ClassVar = _BOOL
     traits = traits_def(Commutative())
 
 
@@ -451,7 +484,7 @@ class LogicalXorOp(ElementwiseBinaryOperation):
     """Elementwise logical xor of i1 tensors (TOSA 1.0 LOGICAL_XOR)."""
 
     name = "tosa.logical_xor"
-    KINDS = _BOOL
+    KINDS: ClassVar = _BOOL
     traits = traits_def(Commutative())
 
 
@@ -460,7 +493,7 @@ class LogicalLeftShiftOp(ElementwiseBinaryOperation):
     """input1 shifted left by input2 bits (TOSA 1.0 LOGICAL_LEFT_SHIFT)."""
 
     name = "tosa.logical_left_shift"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
 
 
 @irdl_op_definition
@@ -468,7 +501,7 @@ class LogicalRightShiftOp(ElementwiseBinaryOperation):
     """input1 shifted right by input2 bits, zero-filled (TOSA 1.0 LOGICAL_RIGHT_SHIFT)."""
 
     name = "tosa.logical_right_shift"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
 
 
 @irdl_op_definition
@@ -477,7 +510,7 @@ class ArithmeticRightShiftOp(ElementwiseBinaryOperation):
     bit shifted out is added back (TOSA 1.0 ARITHMETIC_RIGHT_SHIFT)."""
 
     name = "tosa.arithmetic_right_shift"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
 
     round = prop_def(BoolAttr)
 
@@ -487,8 +520,8 @@ class EqualOp(ElementwiseBinaryOperation):
     """Elementwise ==, an i1 tensor (TOSA 1.0 EQUAL)."""
 
     name = "tosa.equal"
-    KINDS = _NUMBER
-    BOOL_RESULT = True
+    KINDS: ClassVar = _NUMBER
+    BOOL_RESULT: ClassVar = True
     traits = traits_def(Commutative())
 
 
@@ -497,7 +530,7 @@ class GreaterOp(ElementwiseBinaryOperation):
     """Elementwise >, an i1 tensor (TOSA 1.0 GREATER)."""
 
     name = "tosa.greater"
-    BOOL_RESULT = True
+    BOOL_RESULT: ClassVar = True
 
 
 @irdl_op_definition
@@ -505,7 +538,7 @@ class GreaterEqualOp(ElementwiseBinaryOperation):
     """Elementwise >=, an i1 tensor (TOSA 1.0 GREATER_EQUAL)."""
 
     name = "tosa.greater_equal"
-    BOOL_RESULT = True
+    BOOL_RESULT: ClassVar = True
 
 
 @irdl_op_definition
@@ -526,12 +559,16 @@ class MulOp(ElementwiseOperation):
         t1 = self.static_tensor(self.input1, "input1").get_element_type()
         t2 = self.static_tensor(self.input2, "input2").get_element_type()
         if t1 != t2:
-            raise self.fail(f"expects input1 and input2 of one element type, got {t1} and {t2}")
+            raise self.fail(
+                f"expects input1 and input2 of one element type, got {t1} and {t2}"
+            )
         self.check_kind(t1, _NUMBER, "operands")
         expected = IntegerType(32) if _kind(t1) == "int" else t1
         got = self.static_tensor(self.output, "the result").get_element_type()
         if got != expected:
-            raise self.fail(f"expects a result of element type {expected} for {t1} operands, got {got}")
+            raise self.fail(
+                f"expects a result of element type {expected} for {t1} operands, got {got}"
+            )
         self.check_scalar(self.shift, IntegerType(8), "shift")
         if t1 != IntegerType(32):
             self.check_zero(self.shift, "shift")
@@ -553,9 +590,14 @@ class SelectOp(ElementwiseOperation):
         condition = self.static_tensor(self.input1, "input1").get_element_type()
         if condition != IntegerType(1):
             raise self.fail(f"expects an i1 condition (input1), got {condition}")
-        types = [self.static_tensor(v, "a value").get_element_type() for v in (self.input2, self.input3, self.output)]
+        types = [
+            self.static_tensor(v, "a value").get_element_type()
+            for v in (self.input2, self.input3, self.output)
+        ]
         if len(set(types)) != 1:
-            raise self.fail(f"expects input2, input3 and the result of one element type, got {', '.join(map(str, types))}")
+            raise self.fail(
+                f"expects input2, input3 and the result of one element type, got {', '.join(map(str, types))}"
+            )
 
 
 class ElementwiseUnaryOperation(ElementwiseOperation, ABC):
@@ -612,7 +654,7 @@ class AbsOp(UnaryOperation):
     """Absolute value (TOSA 1.0 ABS)."""
 
     name = "tosa.abs"
-    KINDS = _NUMBER
+    KINDS: ClassVar = _NUMBER
 
 
 @irdl_op_definition
@@ -676,7 +718,7 @@ class BitwiseNotOp(UnaryOperation):
     """Bitwise complement (TOSA 1.0 BITWISE_NOT)."""
 
     name = "tosa.bitwise_not"
-    KINDS = _INT
+    KINDS: ClassVar = _INT
 
 
 @irdl_op_definition
@@ -684,7 +726,7 @@ class LogicalNotOp(UnaryOperation):
     """Logical not of an i1 tensor (TOSA 1.0 LOGICAL_NOT)."""
 
     name = "tosa.logical_not"
-    KINDS = _BOOL
+    KINDS: ClassVar = _BOOL
 
 
 @irdl_op_definition
@@ -692,23 +734,28 @@ class IdentityOp(UnaryOperation):
     """The input, unchanged (TOSA 1.0 IDENTITY)."""
 
     name = "tosa.identity"
-    KINDS = _ANY
+    KINDS: ClassVar = _ANY
 
 
 @irdl_op_definition
-class NegateOp(UnaryOperation):
+class NegateOp(ElementwiseUnaryOperation):
     """-x; for i8, (output_zp - (x - input1_zp)) saturated (TOSA 1.0 NEGATE)."""
 
     name = "tosa.negate"
-    KINDS = _NUMBER
+    KINDS: ClassVar = _NUMBER
 
+    input1 = operand_def(TensorType)
     input1_zp = operand_def(TensorType)
     output_zp = operand_def(TensorType)
+    output = result_def(TensorType)
 
     def verify_(self) -> None:
         super().verify_()
         element_type = self.static_tensor(self.input1, "input1").get_element_type()
-        for value, what in ((self.input1_zp, "input1_zp"), (self.output_zp, "output_zp")):
+        for value, what in (
+            (self.input1_zp, "input1_zp"),
+            (self.output_zp, "output_zp"),
+        ):
             self.check_scalar(value, element_type, what)
             if element_type != IntegerType(8):
                 self.check_zero(value, what)
@@ -724,7 +771,7 @@ class ClampOp(TosaOperation):
     input = operand_def(TensorType)
     min_val = prop_def(IntegerAttr | FloatAttr)
     max_val = prop_def(IntegerAttr | FloatAttr)
-    nan_mode = opt_prop_def(NanModeAttr, default_value=_PROPAGATE)
+    nan_mode = prop_def(NanModeAttr, default_value=_PROPAGATE)
     output = result_def(TensorType)
 
     def verify_(self) -> None:
@@ -736,9 +783,13 @@ class ClampOp(TosaOperation):
         self.check_kind(element_type, _NUMBER, "an input")
         for bound, what in ((self.min_val, "min_val"), (self.max_val, "max_val")):
             if bound.type != element_type:
-                raise self.fail(f"expects {what} of the input's element type {element_type}, got {bound.type}")
+                raise self.fail(
+                    f"expects {what} of the input's element type {element_type}, got {bound.type}"
+                )
         if self.min_val.value.data > self.max_val.value.data:
-            raise self.fail(f"expects min_val <= max_val, got {self.min_val.value.data} > {self.max_val.value.data}")
+            raise self.fail(
+                f"expects min_val <= max_val, got {self.min_val.value.data} > {self.max_val.value.data}"
+            )
 
 
 @irdl_op_definition
@@ -754,7 +805,9 @@ class CastOp(TosaOperation):
         t = self.static_tensor(self.input, "the input")
         out = self.static_tensor(self.output, "the result")
         if t.get_shape() != out.get_shape():
-            raise self.fail(f"expects a result of the input's shape {_dims(t.get_shape())}, got {_dims(out.get_shape())}")
+            raise self.fail(
+                f"expects a result of the input's shape {_dims(t.get_shape())}, got {_dims(out.get_shape())}"
+            )
         self.check_kind(t.get_element_type(), _ANY, "an input")
         self.check_kind(out.get_element_type(), _ANY, "a result")
 
@@ -782,10 +835,14 @@ class RescaleOp(TosaOperation):
         t = self.static_tensor(self.input, "the input")
         out = self.static_tensor(self.output, "the result")
         if t.get_shape() != out.get_shape():
-            raise self.fail(f"expects a result of the input's shape {_dims(t.get_shape())}, got {_dims(out.get_shape())}")
+            raise self.fail(
+                f"expects a result of the input's shape {_dims(t.get_shape())}, got {_dims(out.get_shape())}"
+            )
         self.check_kind(t.get_element_type(), _INT, "an input")
         self.check_kind(out.get_element_type(), _INT, "a result")
-        channels = t.get_shape()[-1] if self.per_channel.value.data and t.get_shape() else 1
+        channels = (
+            t.get_shape()[-1] if self.per_channel.value.data and t.get_shape() else 1
+        )
         width = 32 if self.scale32.value.data else 16
         for value, element_type, what in (
             (self.multiplier, IntegerType(width), "multiplier"),
@@ -793,10 +850,15 @@ class RescaleOp(TosaOperation):
         ):
             s = self.static_tensor(value, what)
             if s.get_shape() != (channels,) or s.get_element_type() != element_type:
-                raise self.fail(f"expects {what} to be a tensor<{channels}x{element_type}>, got {s}")
+                raise self.fail(
+                    f"expects {what} to be a tensor<{channels}x{element_type}>, got {s}"
+                )
         self.check_scalar(self.input_zp, t.get_element_type(), "input_zp")
         self.check_scalar(self.output_zp, out.get_element_type(), "output_zp")
-        if self.rounding_mode.data == RoundingMode.DOUBLE_ROUND and not self.scale32.value.data:
+        if (
+            self.rounding_mode.data == RoundingMode.DOUBLE_ROUND
+            and not self.scale32.value.data
+        ):
             raise self.fail("DOUBLE_ROUND needs scale32 = true")
 
 
@@ -819,11 +881,16 @@ class TableOp(TosaOperation):
         table = self.static_tensor(self.table, "the table")
         out = self.static_tensor(self.output, "the result")
         element_type = t.get_element_type()
-        if not isinstance(element_type, IntegerType) or element_type.width.data not in self.LAYOUTS:
+        if (
+            not isinstance(element_type, IntegerType)
+            or element_type.width.data not in self.LAYOUTS
+        ):
             raise self.fail(f"expects an i8 or i16 input, got {element_type}")
         entries, out_width = self.LAYOUTS[element_type.width.data]
         if table.get_shape() != (entries,) or table.get_element_type() != element_type:
-            raise self.fail(f"expects a tensor<{entries}x{element_type}> table, got {table}")
+            raise self.fail(
+                f"expects a tensor<{entries}x{element_type}> table, got {table}"
+            )
         expected = TensorType(IntegerType(out_width), t.get_shape())
         if out != expected:
             raise self.fail(f"expects a result of type {expected}, got {out}")
@@ -876,7 +943,7 @@ class ReduceMaxOp(ReductionOperation):
 
     name = "tosa.reduce_max"
 
-    nan_mode = opt_prop_def(NanModeAttr, default_value=_PROPAGATE)
+    nan_mode = prop_def(NanModeAttr, default_value=_PROPAGATE)
 
 
 @irdl_op_definition
@@ -885,7 +952,7 @@ class ReduceMinOp(ReductionOperation):
 
     name = "tosa.reduce_min"
 
-    nan_mode = opt_prop_def(NanModeAttr, default_value=_PROPAGATE)
+    nan_mode = prop_def(NanModeAttr, default_value=_PROPAGATE)
 
 
 @irdl_op_definition
@@ -893,7 +960,7 @@ class ReduceAllOp(ReductionOperation):
     """Logical and along `axis` (TOSA 1.0 REDUCE_ALL)."""
 
     name = "tosa.reduce_all"
-    KINDS = _BOOL
+    KINDS: ClassVar = _BOOL
 
 
 @irdl_op_definition
@@ -901,7 +968,7 @@ class ReduceAnyOp(ReductionOperation):
     """Logical or along `axis` (TOSA 1.0 REDUCE_ANY)."""
 
     name = "tosa.reduce_any"
-    KINDS = _BOOL
+    KINDS: ClassVar = _BOOL
 
 
 @irdl_op_definition
@@ -913,7 +980,7 @@ class ArgMaxOp(TosaOperation):
 
     input = operand_def(TensorType)
     axis = prop_def(IntegerAttr[I32])
-    nan_mode = opt_prop_def(NanModeAttr, default_value=_PROPAGATE)
+    nan_mode = prop_def(NanModeAttr, default_value=_PROPAGATE)
     output = result_def(TensorType)
 
     def verify_(self) -> None:
@@ -926,7 +993,9 @@ class ArgMaxOp(TosaOperation):
         self.check_kind(t.get_element_type(), _NUMBER, "an input")
         shape = t.get_shape()[:axis] + t.get_shape()[axis + 1 :]
         if out.get_shape() != shape:
-            raise self.fail(f"expects a result of shape {_dims(shape)}, got {_dims(out.get_shape())}")
+            raise self.fail(
+                f"expects a result of shape {_dims(shape)}, got {_dims(out.get_shape())}"
+            )
         self.check_kind(out.get_element_type(), _INT, "a result")
 
 
@@ -934,11 +1003,14 @@ class ArgMaxOp(TosaOperation):
 # Tensor data: matmul, pooling, layout
 # --------------------------------------------------------------------------- #
 
-ACCUMULATOR_TYPES: dict[Attribute, tuple[Attribute, ...]] = {
+MATMUL_ACCUMULATORS: dict[Attribute, tuple[Attribute, ...]] = {
     IntegerType(8): (IntegerType(32),),
     IntegerType(16): (IntegerType(48),),
-    AnyFloat.__args__[0]() if False else IntegerType(0): (),  # placeholder, replaced below
+    Float16Type(): (Float16Type(), Float32Type()),
+    BFloat16Type(): (Float32Type(),),
+    Float32Type(): (Float32Type(),),
 }
+"""Input element type -> the result element types TOSA 1.0 allows for MATMUL."""
 
 
 @irdl_op_definition
@@ -965,17 +1037,27 @@ class MatMulOp(TosaOperation):
         if n != nb:
             raise self.fail(f"expects a and b of one batch size, got {n} and {nb}")
         if c != cb:
-            raise self.fail(f"expects the columns of a ({c}) to equal the rows of b ({cb})")
+            raise self.fail(
+                f"expects the columns of a ({c}) to equal the rows of b ({cb})"
+            )
         if out.get_shape() != (n, h, w):
-            raise self.fail(f"expects a result of shape {_dims((n, h, w))}, got {_dims(out.get_shape())}")
-        ea, eb, eo = ta.get_element_type(), tb.get_element_type(), out.get_element_type()
+            raise self.fail(
+                f"expects a result of shape {_dims((n, h, w))}, got {_dims(out.get_shape())}"
+            )
+        ea, eb, eo = (
+            ta.get_element_type(),
+            tb.get_element_type(),
+            out.get_element_type(),
+        )
         if ea != eb:
             raise self.fail(f"expects a and b of one element type, got {ea} and {eb}")
         allowed = MATMUL_ACCUMULATORS.get(ea)
         if allowed is None:
             raise self.fail(f"does not multiply {ea} (i8, i16, f16, bf16 or f32)")
         if eo not in allowed:
-            raise self.fail(f"expects a result of element type {' or '.join(map(str, allowed))} for {ea} inputs, got {eo}")
+            raise self.fail(
+                f"expects a result of element type {' or '.join(map(str, allowed))} for {ea} inputs, got {eo}"
+            )
         for value, what in ((self.a_zp, "a_zp"), (self.b_zp, "b_zp")):
             self.check_scalar(value, ea, what)
             if ea != IntegerType(8):
@@ -993,7 +1075,7 @@ class MaxPool2dOp(TosaOperation):
     kernel = prop_def(DenseArrayBase[I64])
     stride = prop_def(DenseArrayBase[I64])
     pad = prop_def(DenseArrayBase[I64])
-    nan_mode = opt_prop_def(NanModeAttr, default_value=_PROPAGATE)
+    nan_mode = prop_def(NanModeAttr, default_value=_PROPAGATE)
     output = result_def(TensorType)
 
     def verify_(self) -> None:
@@ -1001,7 +1083,11 @@ class MaxPool2dOp(TosaOperation):
         out = self.static_tensor(self.output, "the result")
         if len(t.get_shape()) != 4:
             raise self.fail(f"expects an NHWC input of rank 4, got {t}")
-        kernel, stride, pad = self.kernel.get_values(), self.stride.get_values(), self.pad.get_values()
+        kernel, stride, pad = (
+            self.kernel.get_values(),
+            self.stride.get_values(),
+            self.pad.get_values(),
+        )
         if len(kernel) != 2 or len(stride) != 2 or len(pad) != 4:
             raise self.fail("expects a kernel and stride of 2 values and a pad of 4")
         if min(kernel) < 1 or min(stride) < 1 or min(pad) < 0:
@@ -1030,7 +1116,9 @@ class TransposeOp(TosaOperation):
         out = self.static_tensor(self.output, "the result")
         perms = self.perms.get_values()
         if sorted(perms) != list(range(len(t.get_shape()))):
-            raise self.fail(f"expects perms to be a permutation of 0..{len(t.get_shape()) - 1}, got {list(perms)}")
+            raise self.fail(
+                f"expects perms to be a permutation of 0..{len(t.get_shape()) - 1}, got {list(perms)}"
+            )
         expected = TensorType(t.get_element_type(), [t.get_shape()[p] for p in perms])
         if out != expected:
             raise self.fail(f"expects a result of type {expected}, got {out}")
@@ -1050,12 +1138,20 @@ class ReshapeOp(TosaOperation):
         t = self.static_tensor(self.input1, "input1")
         out = self.static_tensor(self.output, "the result")
         if t.get_element_type() != out.get_element_type():
-            raise self.fail(f"expects a result of element type {t.get_element_type()}, got {out.get_element_type()}")
+            raise self.fail(
+                f"expects a result of element type {t.get_element_type()}, got {out.get_element_type()}"
+            )
         if prod(t.get_shape()) != prod(out.get_shape()):
-            raise self.fail(f"cannot reshape {prod(t.get_shape())} elements into {_dims(out.get_shape())}")
+            raise self.fail(
+                f"cannot reshape {prod(t.get_shape())} elements into {_dims(out.get_shape())}"
+            )
         values = self.check_shape_operand(self.shape, len(out.get_shape()), "shape")
-        if values is not None and any(v not in (-1, d) for v, d in zip(values, out.get_shape(), strict=True)):
-            raise self.fail(f"shape {list(values)} does not match the result shape {_dims(out.get_shape())}")
+        if values is not None and any(
+            v not in (-1, d) for v, d in zip(values, out.get_shape(), strict=True)
+        ):
+            raise self.fail(
+                f"shape {list(values)} does not match the result shape {_dims(out.get_shape())}"
+            )
 
 
 @irdl_op_definition
@@ -1073,16 +1169,27 @@ class SliceOp(TosaOperation):
         t = self.static_tensor(self.input1, "input1")
         out = self.static_tensor(self.output, "the result")
         rank = len(t.get_shape())
-        if out.get_element_type() != t.get_element_type() or len(out.get_shape()) != rank:
-            raise self.fail(f"expects a result of rank {rank} and element type {t.get_element_type()}, got {out}")
+        if (
+            out.get_element_type() != t.get_element_type()
+            or len(out.get_shape()) != rank
+        ):
+            raise self.fail(
+                f"expects a result of rank {rank} and element type {t.get_element_type()}, got {out}"
+            )
         start = self.check_shape_operand(self.start, rank, "start")
         size = self.check_shape_operand(self.size, rank, "size")
         if size is not None and size != out.get_shape():
-            raise self.fail(f"size {list(size)} does not match the result shape {_dims(out.get_shape())}")
+            raise self.fail(
+                f"size {list(size)} does not match the result shape {_dims(out.get_shape())}"
+            )
         if start is not None:
-            for axis, (s, n, d) in enumerate(zip(start, out.get_shape(), t.get_shape(), strict=True)):
+            for axis, (s, n, d) in enumerate(
+                zip(start, out.get_shape(), t.get_shape(), strict=True)
+            ):
                 if s < 0 or s + n > d:
-                    raise self.fail(f"slice [{s}, {s + n}) is out of bounds of dimension {axis} (size {d})")
+                    raise self.fail(
+                        f"slice [{s}, {s + n}) is out of bounds of dimension {axis} (size {d})"
+                    )
 
 
 @irdl_op_definition
@@ -1098,17 +1205,32 @@ class ConcatOp(TosaOperation):
     def verify_(self) -> None:
         if not self.input1:
             raise self.fail("expects at least one input")
-        types = [self.static_tensor(v, f"input #{i}") for i, v in enumerate(self.input1)]
+        types = [
+            self.static_tensor(v, f"input #{i}") for i, v in enumerate(self.input1)
+        ]
         out = self.static_tensor(self.output, "the result")
         first = types[0]
         rank = len(first.get_shape())
         axis = self.axis.value.data
         self.check_axis(axis, rank)
         for i, t in enumerate(types):
-            if t.get_element_type() != first.get_element_type() or len(t.get_shape()) != rank:
-                raise self.fail(f"expects inputs of one rank and element type, input #{i} is {t}")
-            if any(a != b for k, (a, b) in enumerate(zip(t.get_shape(), first.get_shape(), strict=True)) if k != axis):
-                raise self.fail(f"input #{i} of shape {_dims(t.get_shape())} differs from input #0 off axis {axis}")
+            if (
+                t.get_element_type() != first.get_element_type()
+                or len(t.get_shape()) != rank
+            ):
+                raise self.fail(
+                    f"expects inputs of one rank and element type, input #{i} is {t}"
+                )
+            if any(
+                a != b
+                for k, (a, b) in enumerate(
+                    zip(t.get_shape(), first.get_shape(), strict=True)
+                )
+                if k != axis
+            ):
+                raise self.fail(
+                    f"input #{i} of shape {_dims(t.get_shape())} differs from input #0 off axis {axis}"
+                )
         shape = list(first.get_shape())
         shape[axis] = sum(t.get_shape()[axis] for t in types)
         expected = TensorType(first.get_element_type(), shape)
@@ -1131,12 +1253,17 @@ class PadOp(TosaOperation):
     def verify_(self) -> None:
         t = self.static_tensor(self.input1, "input1")
         out = self.static_tensor(self.output, "the result")
-        padding = self.check_shape_operand(self.padding, 2 * len(t.get_shape()), "padding")
+        padding = self.check_shape_operand(
+            self.padding, 2 * len(t.get_shape()), "padding"
+        )
         self.check_scalar(self.pad_const, t.get_element_type(), "pad_const")
         if padding is not None:
             if min(padding, default=0) < 0:
                 raise self.fail(f"expects non-negative padding, got {list(padding)}")
-            shape = [d + padding[2 * i] + padding[2 * i + 1] for i, d in enumerate(t.get_shape())]
+            shape = [
+                d + padding[2 * i] + padding[2 * i + 1]
+                for i, d in enumerate(t.get_shape())
+            ]
         else:
             shape = list(out.get_shape())
         expected = TensorType(t.get_element_type(), shape)
@@ -1158,10 +1285,16 @@ class TileOp(TosaOperation):
     def verify_(self) -> None:
         t = self.static_tensor(self.input1, "input1")
         out = self.static_tensor(self.output, "the result")
-        multiples = self.check_shape_operand(self.multiples, len(t.get_shape()), "multiples")
+        multiples = self.check_shape_operand(
+            self.multiples, len(t.get_shape()), "multiples"
+        )
         if multiples is not None and min(multiples, default=1) < 1:
             raise self.fail(f"expects multiples >= 1, got {list(multiples)}")
-        shape = out.get_shape() if multiples is None else [d * m for d, m in zip(t.get_shape(), multiples, strict=True)]
+        shape = (
+            out.get_shape()
+            if multiples is None
+            else [d * m for d, m in zip(t.get_shape(), multiples, strict=True)]
+        )
         expected = TensorType(t.get_element_type(), shape)
         if out != expected:
             raise self.fail(f"expects a result of type {expected}, got {out}")
@@ -1200,12 +1333,16 @@ class GatherOp(TosaOperation):
         ti = self.static_tensor(self.indices, "indices")
         out = self.static_tensor(self.output, "the result")
         if len(tv.get_shape()) != 3 or len(ti.get_shape()) != 2:
-            raise self.fail(f"expects values of rank 3 [N,K,C] and indices of rank 2 [N,W], got {tv} and {ti}")
+            raise self.fail(
+                f"expects values of rank 3 [N,K,C] and indices of rank 2 [N,W], got {tv} and {ti}"
+            )
         if ti.get_element_type() != IntegerType(32):
             raise self.fail(f"expects i32 indices, got {ti.get_element_type()}")
         (n, _, c), (ni, w) = tv.get_shape(), ti.get_shape()
         if n != ni:
-            raise self.fail(f"expects values and indices of one batch size, got {n} and {ni}")
+            raise self.fail(
+                f"expects values and indices of one batch size, got {n} and {ni}"
+            )
         expected = TensorType(tv.get_element_type(), (n, w, c))
         if out != expected:
             raise self.fail(f"expects a result of type {expected}, got {out}")
@@ -1217,8 +1354,8 @@ class GatherOp(TosaOperation):
 
 
 @irdl_op_definition
-class ConstOp(TosaOperation, HasFolderInterface):
-    """A constant tensor (TOSA 1.0 CONST); upstream prints it generically."""
+class ConstOp(TosaOpBase, HasFolderInterface):
+    """A constant tensor (TOSA 1.0 CONST); upstream has no custom syntax for it."""
 
     name = "tosa.const"
 
@@ -1228,17 +1365,18 @@ class ConstOp(TosaOperation, HasFolderInterface):
     traits = traits_def(ConstantLike())
 
     def __init__(self, values: DenseIntOrFPElementsAttr):
-        super().__init__(properties={"values": values}, result_types=(values.get_type(),))
+        super().__init__(
+            properties={"values": values}, result_types=(values.get_type(),)
+        )
 
     def verify_(self) -> None:
         if self.values.get_type() != self.output.type:
-            raise self.fail(f"expects a result of its values' type {self.values.get_type()}, got {self.output.type}")
+            raise self.fail(
+                f"expects a result of its values' type {self.values.get_type()}, got {self.output.type}"
+            )
 
     def fold(self) -> Sequence[Attribute]:
         return (self.values,)
-
-    print = IRDLOperation.print  # upstream has no custom syntax for tosa.const
-    parse = IRDLOperation.parse
 
 
 @irdl_op_definition
@@ -1254,11 +1392,18 @@ class ConstShapeOp(TosaOperation, HasFolderInterface):
 
     def verify_(self) -> None:
         values_type = self.values.get_type()
-        if values_type.get_element_type() != IndexType() or len(values_type.get_shape()) != 1:
-            raise self.fail(f"expects values of a rank-1 index tensor, got {values_type}")
+        if (
+            values_type.get_element_type() != IndexType()
+            or len(values_type.get_shape()) != 1
+        ):
+            raise self.fail(
+                f"expects values of a rank-1 index tensor, got {values_type}"
+            )
         n = values_type.get_shape()[0]
         if self.output.type != ShapeType(n):
-            raise self.fail(f"expects a result of type !tosa.shape<{n}>, got {self.output.type}")
+            raise self.fail(
+                f"expects a result of type !tosa.shape<{n}>, got {self.output.type}"
+            )
 
     def fold(self) -> Sequence[Attribute]:
         return (self.values,)

@@ -4,7 +4,9 @@ Tensors are spread over as many slice groups as possible (the least used
 first, nearest the VXM on a tie, alternating hemispheres), so the reads of one instruction group use
 different slices (each slice reads one vector per cycle) and travel short
 distances. A tensor never straddles a bank boundary when it fits in one bank,
-so a burst touches one bank. A program that does not fit fails with a memory
+so a burst touches one bank; one too big for a slice takes several empty
+slice groups, from address 0 (so the vectorizer knows where each group
+starts). A program that does not fit fails with a memory
 map: what takes how much, where.
 """
 
@@ -44,12 +46,25 @@ class SramMap:
         self.slices = {name: _Slice([(0, spec.sram_addresses)]) for name in spec.mem_slices}
 
     def reserve(self, name: str, base: str, address: int, count: int, planes: int) -> None:
-        """Mark a placed tensor's addresses as used in each of its plane slices."""
+        """Mark a placed tensor's addresses as used in each of its plane slices,
+        continuing into the next slice groups outward when it spans several."""
         side, first = base[0], int(base[1:])
-        for b in range(planes):
-            s = self.slices[f"{side}{first + b}"]
-            s.free = [r for lo, hi in s.free for r in ((lo, min(hi, address)), (max(lo, address + count), hi)) if r[0] < r[1]]
-            s.users.append((name, address, count))
+        size = self.spec.sram_addresses
+        end = address + count
+        for g in range(address // size, -(-end // size)):
+            lo, hi = max(address, g * size) - g * size, min(end, (g + 1) * size) - g * size
+            for b in range(planes):
+                s = self.slices[f"{side}{first + g * planes + b}"]
+                s.free = [r for a, z in s.free for r in ((a, min(z, lo)), (max(a, hi), z)) if r[0] < r[1]]
+                s.users.append((name, lo, hi - lo))
+
+    def _spans(self, base: str, count: int, planes: int) -> bool:
+        """Whether a tensor too big for one slice fits from address 0 of `base`
+        through the next slice groups outward, all of them empty."""
+        side, first = base[0], int(base[1:])
+        groups = -(-count // self.spec.sram_addresses)
+        names = [f"{side}{first + g * planes + b}" for g in range(groups) for b in range(planes)]
+        return all(n in self.slices and not self.slices[n].users for n in names)
 
     def _fits(self, base: str, count: int, planes: int) -> int | None:
         """Lowest address where `count` vectors fit in every plane slice from
@@ -72,6 +87,11 @@ class SramMap:
         tensors spread over as many slices (read ports) as possible."""
         best: tuple[int, int, str, int] | None = None
         for rank, base in enumerate(_slice_order(self.spec)):
+            if count > self.spec.sram_addresses:
+                if self._spans(base, count, planes):
+                    self.reserve(name, base, 0, count, planes)
+                    return base, 0
+                continue
             address = self._fits(base, count, planes)
             if address is None:
                 continue

@@ -141,8 +141,6 @@ def _tensor(op: lpu.MemOp) -> lpu.TensorOp:
     return op.tensor_op()
 
 
-def _slice_names(tensor: lpu.TensorOp, spec: ChipSpec) -> list[str]:
-    return tensor.plane_slices(spec)
 
 
 def build_groups(chip: lpu.ChipOp) -> list[Group]:
@@ -203,9 +201,8 @@ class ChipScheduler:
     def position(self, node: Node, plane: tuple[str, int] | None) -> int:
         op, spec = node.op, self.spec
         if isinstance(op, lpu.MemOp):
-            tensor = _tensor(op)
-            assert tensor.slice is not None, "lpu-allocate-sram places tensors first"
-            return spec.mem_slices[tensor.slice.data]
+            assert _tensor(op).slice is not None, "lpu-allocate-sram places tensors first"
+            return spec.mem_slices[_tensor(op).plane_slices(spec, op.slice_group(spec))[0]]
         if isinstance(op, lpu.VxmOp):
             return spec.vxm_position
         if isinstance(op, lpu.SxmOp):
@@ -285,9 +282,11 @@ class ChipScheduler:
         if isinstance(op, lpu.MemOp):
             tensor = _tensor(op)
             port = "read" if isinstance(op, lpu.ReadOp | lpu.GatherOp) else "write"
-            bank = self.spec.bank(tensor.address.data) if tensor.address is not None else 0
+            first = op.vector_indices().start if isinstance(op, lpu.ReadOp | lpu.WriteOp) else 0
+            group, address = tensor.locate(first, self.spec)
+            bank = self.spec.bank(address)
             claims = []
-            for name in _slice_names(tensor, self.spec):
+            for name in tensor.plane_slices(self.spec, group):
                 claims.append((("port", name, port), c, c + n))
                 claims.append((("bank", name, bank, port), c, c + n))
             return claims

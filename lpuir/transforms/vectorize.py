@@ -26,6 +26,7 @@ Unsupported ops and types fail with an error naming the op and the type.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -163,31 +164,37 @@ def _dense(values: np.ndarray, element: str) -> DenseIntOrFPElementsAttr:
     return DenseIntOrFPElementsAttr.from_list(t, flat)
 
 
-def _runs(sequences: Sequence[np.ndarray]) -> list[tuple[int, int]]:
+def _runs(sequences: Sequence[np.ndarray], keys: Sequence[np.ndarray] = (), limit: int | None = None) -> list[tuple[int, int]]:
     """Split 0..n-1 into maximal runs [a, b) over which every sequence moves by
-    one constant step (the output's own step is 1)."""
+    one constant, non-negative step and every key stays the same (the slice
+    group a vector is in), of at most `limit` elements."""
     n = len(sequences[0]) if sequences else 0
-    if n <= 1:
-        return [(0, n)] if n else []
-    breaks = np.zeros(n - 1, dtype=bool)
+    if n == 0:
+        return []
+    cut = np.zeros(n, dtype=bool)  # cut[i]: a run starts at i
+    cut[0] = True
+    for key in keys:
+        cut[1:] |= key[1:] != key[:-1]
     for seq in sequences:
         d = np.diff(seq)
-        # a run of constant difference: a break where the step changes
-        breaks[1:] |= d[1:] != d[:-1]
-    runs, start = [], 0
-    for i in np.flatnonzero(breaks) + 1:
-        runs.append((start, int(i)))
-        start = int(i)
-    runs.append((start, n))
-    # the first element of each run may start a new step: split greedily so
-    # each run has one step for every sequence
-    out = []
-    for a, b in runs:
-        if b - a > 1 and any(int(s[a + 1] - s[a]) < 0 for s in sequences):
-            out.extend((i, i + 1) for i in range(a, b))
-        else:
-            out.append((a, b))
-    return out
+        cut[1:] |= d < 0
+    runs: list[tuple[int, int]] = []
+    starts = [*(int(i) for i in np.flatnonzero(cut)), n]
+    for a, b in itertools.pairwise(starts):
+        # within [a, b) split greedily where some step changes
+        i = int(a)
+        while i < b:
+            j = i + 1
+            if j < b:
+                steps = [int(seq[j] - seq[i]) for seq in sequences]
+                while j + 1 < b and all(int(seq[j + 1] - seq[j]) == st for seq, st in zip(sequences, steps, strict=True)):
+                    j += 1
+                j += 1
+            if limit is not None:
+                j = min(j, i + limit)
+            runs.append((i, j))
+            i = j
+    return runs
 
 
 class Vectorizer:
@@ -255,11 +262,18 @@ class Vectorizer:
         rows = np.arange(placed.rows, dtype=np.int64)
         for j in range(placed.per_row):
             source = Operand(placed, rows * placed.per_row + j)
-            low = self.masked(self.read(source, 0, placed.rows, op), lanes, placed.element, placed.rows, op)
-            self.write(low, target, 2 * j, target.per_row, op)
-            if 2 * j + 1 < target.per_row:
-                shift = lpu.ShiftOp.create(operands=[self.read(source, 0, placed.rows, op)], properties={"direction": StringAttr("south"), "amount": IntAttr(lanes)}, result_types=[VectorType(placed.element, placed.rows)])
-                self.write(self.chip.emit(shift, op).results[0], target, 2 * j + 1, target.per_row, op)
+            for half in (0, 1):
+                if 2 * j + half >= target.per_row:
+                    continue
+                dest = Operand(target, rows * target.per_row + 2 * j + half)
+                for a, b in self.runs([source, dest]):
+                    v = self.read(source, a, b - a, op)
+                    if half:
+                        shift = lpu.ShiftOp.create(operands=[v], properties={"direction": StringAttr("south"), "amount": IntAttr(lanes)}, result_types=[v.type])
+                        v = self.chip.emit(shift, op).results[0]
+                    else:
+                        v = self.masked(v, lanes, placed.element, b - a, op)
+                    self.write(v, target, int(dest.indices[a]), target.per_row, op)
         self.relayouts[key] = target
         return target
 
@@ -285,6 +299,14 @@ class Vectorizer:
         return self.values[value]
 
     # ------------------------------------------------------------ instructions
+
+    def runs(self, operands: Sequence[Operand], limit: int | None = None) -> list[tuple[int, int]]:
+        """Runs over the operands' index sequences (see `_runs`), each inside one
+        slice group of every tensor: a tensor too big for a slice continues in
+        the next group at a multiple of `sram_addresses` (lpu-allocate-sram
+        starts such tensors at address 0)."""
+        size = self.spec.sram_addresses
+        return _runs([o.indices for o in operands], [o.indices // size for o in operands], limit)
 
     def read(self, operand: Operand, start: int, count: int, loc: Operation) -> SSAValue:
         idx = operand.indices[start : start + count]
@@ -366,8 +388,8 @@ class Vectorizer:
     def vector_map(self, op: Operation, cls: type[lpu.VxmOp], operands: Sequence[Operand], result: Placed, element: str, **props: Attribute) -> Placed:
         """result vector v = cls(operand vectors indices[v]), in groups over
         runs of constant steps (one read per distinct operand sequence)."""
-        out_idx = np.arange(result.vectors, dtype=np.int64)
-        for a, b in _runs([out_idx, *(o.indices for o in operands)]):
+        out = Operand(result, np.arange(result.vectors, dtype=np.int64))
+        for a, b in self.runs([out, *operands]):
             values: list[SSAValue] = []
             seen: dict[tuple[str, bytes], SSAValue] = {}
             for o in operands:
@@ -398,9 +420,10 @@ class Vectorizer:
         filler = self.chip.constant_vector(np.full(lanes, _lowest(element), dtype=numerics.carrier(element)), element, op)
         doubling = [Stage(lpu.MaxOp, 1 << k, "tree", backwards=True) for k in range(max(1, (lanes - 1).bit_length()))]
         rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
+        dest = Operand(target, np.arange(source.rows, dtype=np.int64))
         constant = np.zeros(source.rows, dtype=np.int64)
-        for first in range(0, source.rows, MAX_TREE_BURST):
-            n = min(MAX_TREE_BURST, source.rows - first)
+        for first, end in self.runs([rows, dest], MAX_TREE_BURST):
+            n = end - first
             v = self._stages(op, self.read(rows, first, n, op), stages, element, n)
             m = self.read(Operand(mask, constant), first, n, op)
             f = self.read(Operand(filler, constant), first, n, op)
@@ -444,24 +467,26 @@ class Vectorizer:
         valid = src.cols - (src.per_row - 1) * src.lanes
         fill = self.chip.constant_vector(np.full(spec.lanes, _identity(kind, src.element), dtype=numerics.carrier(src.element)), src.element, op)
 
-        def chunk(j: int) -> SSAValue:
-            """Vector j of every row; padding lanes hold the identity."""
-            v = self.read(Operand(src, rows.indices + j), 0, src.rows, op)
+        def chunk(j: int, a: int, n: int) -> SSAValue:
+            """Vector j of rows a..a+n-1; padding lanes hold the identity."""
+            v = self.read(Operand(src, rows.indices + j), a, n, op)
             lanes = valid if j == src.per_row - 1 else src.lanes
             if lanes == spec.lanes:
                 return v
             mask = self.chip.constant_vector((np.arange(spec.lanes) < lanes).astype(np.int32), "i32", op)
-            m = self.read(Operand(mask, constant), 0, src.rows, op)
-            f = self.read(Operand(fill, constant), 0, src.rows, op)
-            return self.vxm(lpu.SelectOp, [m, v, f], src.element, src.rows, op)
+            m = self.read(Operand(mask, constant), a, n, op)
+            f = self.read(Operand(fill, constant), a, n, op)
+            return self.vxm(lpu.SelectOp, [m, v, f], src.element, n, op)
 
         acc = src
         if src.per_row > 1 or valid < spec.lanes:
             acc = self.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
-            self.write(self.vxm(lpu.CopyOp, [chunk(0)], src.element, src.rows, op), acc, 0, 1, op)
-            for j in range(1, src.per_row):
-                prev = self.read(Operand(acc, np.arange(src.rows, dtype=np.int64)), 0, src.rows, op)
-                self.write(self.vxm(combine, [prev, chunk(j)], src.element, src.rows, op), acc, 0, 1, op)
+            own = Operand(acc, np.arange(src.rows, dtype=np.int64))
+            for j in range(src.per_row):
+                for a, b in self.runs([own, Operand(src, rows.indices + j)]):
+                    v = chunk(j, a, b - a)
+                    v = self.vxm(combine, [self.read(own, a, b - a, op), v], src.element, b - a, op) if j else self.vxm(lpu.CopyOp, [v], src.element, b - a, op)
+                    self.write(v, acc, a, 1, op)
         stages, width = [], spec.lanes
         while width % 2 == 0:
             width //= 2
@@ -510,22 +535,29 @@ class Vectorizer:
         a = self.relayout(a, kb, op)
         c = self.place_new(op.output, op, lanes=self.spec.lanes)
         blocks, tiles = -(-k // kb), -(-n // self.spec.lanes)
+        size = self.spec.sram_addresses
+        wtype = WeightsType(ELEMENT_TYPES[element])
         for bi in range(batch):
+            rows_m = bi * m + np.arange(m, dtype=np.int64)
+            # row chunks that keep every x vector and every result vector of a
+            # chunk in one slice group (a burst works on one group)
+            groups = np.stack([(rows_m * a.per_row + kbi) // size for kbi in range(blocks)] + [(rows_m * c.per_row + j) // size for j in range(tiles)])
+            cuts = [0, *(np.flatnonzero(np.any(groups[:, 1:] != groups[:, :-1], axis=0)) + 1), m]
             for j in range(tiles):
-                acc: SSAValue | None = None
-                for kbi in range(blocks):
-                    rows = min(kb, k - kbi * kb)
-                    first_row = bi * k + kbi * kb
-                    w_rows = Operand(b, (first_row + np.arange(rows, dtype=np.int64)) * b.per_row + j)
-                    weights = self.chip.emit(lpu.InstallOp.create(operands=[self.read(w_rows, 0, rows, op)], result_types=[WeightsType(ELEMENT_TYPES[element])]), op).results[0]
-                    x_rows = Operand(a, (bi * m + np.arange(m, dtype=np.int64)) * a.per_row + kbi)
-                    x = self.read(x_rows, 0, m, op)
-                    if rows < kb:
-                        x = self.masked(x, rows, element, m, op)
-                    operands = [weights, x] + ([acc] if acc is not None else [])
-                    acc = self.chip.emit(lpu.MatmulOp.create(operands=operands, result_types=[VectorType(out_element, m)]), op).results[0]
-                assert acc is not None
-                self.write(acc, c, (bi * m) * c.per_row + j, c.per_row, op)
+                for lo, hi in itertools.pairwise(cuts):
+                    acc: SSAValue | None = None
+                    for kbi in range(blocks):
+                        rows = min(kb, k - kbi * kb)
+                        w_rows = Operand(b, (bi * k + kbi * kb + np.arange(rows, dtype=np.int64)) * b.per_row + j)
+                        parts = [self.read(w_rows, p, q - p, op) for p, q in self.runs([w_rows])]
+                        weights = self.chip.emit(lpu.InstallOp.create(operands=parts, result_types=[wtype]), op).results[0]
+                        x = self.read(Operand(a, rows_m * a.per_row + kbi), lo, hi - lo, op)
+                        if rows < kb:
+                            x = self.masked(x, rows, element, hi - lo, op)
+                        operands = [weights, x] + ([acc] if acc is not None else [])
+                        acc = self.chip.emit(lpu.MatmulOp.create(operands=operands, result_types=[VectorType(out_element, hi - lo)]), op).results[0]
+                    assert acc is not None
+                    self.write(acc, c, int(rows_m[lo]) * c.per_row + j, c.per_row, op)
 
     # ------------------------------------------------------------------ driver
 

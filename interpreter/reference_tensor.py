@@ -1,0 +1,152 @@
+"""tensor dialect ops: data movement only (numpy), no arithmetic.
+
+`tensor.empty` holds zeros (MLIR leaves it undefined; zeros make runs
+reproducible). Dynamic offsets, sizes and paddings are read from their index
+operands; result shapes are always the static result types'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from xdsl.dialects import tensor
+from xdsl.dialects.builtin import DYNAMIC_INDEX, DenseArrayBase
+from xdsl.ir import Operation
+
+from lpuir import numerics
+from lpuir.interpreter.reference_core import (
+    Args,
+    ExecutionError,
+    Interpreter,
+    implements,
+    result_type,
+)
+
+
+def mixed(static: DenseArrayBase, dynamic: Iterator[np.ndarray]) -> list[int]:
+    """Static values, with each DYNAMIC_INDEX taken from the next index operand."""
+    return [
+        int(next(dynamic)) if v == DYNAMIC_INDEX else int(v)
+        for v in static.get_values()
+    ]
+
+
+def slices(
+    op: tensor.ExtractSliceOp | tensor.InsertSliceOp,
+    args: Sequence[np.ndarray],
+    bounds: tuple[int, ...],
+) -> tuple[tuple[slice, ...], list[int]]:
+    """The numpy slices an extract/insert_slice addresses, and their sizes."""
+    dynamic = iter(args)
+    offsets = mixed(op.static_offsets, dynamic)
+    sizes = mixed(op.static_sizes, dynamic)
+    strides = mixed(op.static_strides, dynamic)
+    for axis, (o, n, s, d) in enumerate(
+        zip(offsets, sizes, strides, bounds, strict=True)
+    ):
+        if n and (o < 0 or o + (n - 1) * s >= d):
+            raise ExecutionError(
+                f"slice offset {o} size {n} stride {s} is out of bounds of dimension {axis} (size {d})"
+            )
+    return tuple(
+        slice(o, o + n * s, s) for o, n, s in zip(offsets, sizes, strides, strict=True)
+    ), sizes
+
+
+@implements(tensor.EmptyOp)
+def _empty(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    shape, t = result_type(op)
+    return [numerics.as_carrier(np.zeros(shape), t)]
+
+
+@implements(tensor.ExtractSliceOp)
+def _extract_slice(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    assert isinstance(op, tensor.ExtractSliceOp)
+    source = args[0]
+    index, _ = slices(op, args[1:], source.shape)
+    return [np.array(source[index], order="C").reshape(result_type(op)[0])]
+
+
+@implements(tensor.InsertSliceOp)
+def _insert_slice(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    assert isinstance(op, tensor.InsertSliceOp)
+    source, dest = args[:2]
+    index, sizes = slices(op, args[2:], dest.shape)
+    result = np.array(dest, copy=True)
+    result[index] = source.reshape(sizes)
+    return [result]
+
+
+@implements(
+    tensor.CollapseShapeOp, tensor.ExpandShapeOp, tensor.ReshapeOp, tensor.CastOp
+)
+def _reshape(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """Row-major reshapes to the static result shape."""
+    return [args[0].reshape(result_type(op)[0])]
+
+
+@implements(tensor.ConcatOp)
+def _concat(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    assert isinstance(op, tensor.ConcatOp)
+    return [np.concatenate(args, axis=op.dim.value.data)]
+
+
+@implements(tensor.PadOp)
+def _pad(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The region, run once on the result's index grid, gives the padding values."""
+    assert isinstance(op, tensor.PadOp)
+    source = args[0]
+    dynamic = iter(args[1:])
+    low = mixed(op.static_low, dynamic)
+    high = mixed(op.static_high, dynamic)
+    shape, t = result_type(op)
+    grid = [
+        numerics.as_carrier(i, "i64")
+        for i in np.ogrid[tuple(slice(0, n) for n in shape)]
+    ]
+    (padding,) = interp.run_block(op.region.block, grid)
+    result = np.array(np.broadcast_to(padding, shape), dtype=numerics.carrier(t))
+    inner = tuple(slice(lo, lo + n) for lo, n in zip(low, source.shape, strict=True))
+    if any(lo < 0 or hi < 0 for lo, hi in zip(low, high, strict=True)):
+        raise ExecutionError(f"negative padding low {low} high {high}")
+    result[inner] = source
+    return [result]
+
+
+@implements(tensor.ExtractOp)
+def _extract(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    source, *indices = args
+    at = tuple(int(i) for i in indices)
+    if any(not 0 <= i < d for i, d in zip(at, source.shape, strict=True)):
+        raise ExecutionError(
+            f"index {list(at)} is out of bounds of {list(source.shape)}"
+        )
+    return [np.array(source[at])]
+
+
+@implements(tensor.InsertOp)
+def _insert(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    value, dest, *indices = args
+    at = tuple(int(i) for i in indices)
+    if any(not 0 <= i < d for i, d in zip(at, dest.shape, strict=True)):
+        raise ExecutionError(f"index {list(at)} is out of bounds of {list(dest.shape)}")
+    result = np.array(dest, copy=True)
+    result[at] = value
+    return [result]
+
+
+@implements(tensor.SplatOp)
+def _splat(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    return [np.array(np.broadcast_to(args[0], result_type(op)[0]))]
+
+
+@implements(tensor.FromElementsOp)
+def _from_elements(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    return [np.stack(args).reshape(result_type(op)[0])]
+
+
+@implements(tensor.DimOp)
+def _dim(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    source, index = args
+    return [numerics.as_carrier(np.array(source.shape[int(index)]), "i64")]

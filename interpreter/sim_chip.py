@@ -1,0 +1,916 @@
+"""One chip of the modelled array: the static plan of its scheduled program,
+the timing rules checked on that plan, and the evaluation of its data.
+
+Every cycle of a scheduled program is stated in the IR, so where each vector
+is, which unit is busy and what each SRAM read sees are known before any data
+exist: the plan records them as ranges (bursts on streams, busy intervals,
+SRAM writes with their visible cycles) in cycle order and checks the rules on
+those ranges. Data are then computed one whole burst per instruction, in
+dependency order (a heap keyed by issue cycle), so idle cycles cost nothing.
+The only thing a chip takes from outside is link traffic (`arrive`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+import numpy as np
+from xdsl.ir import SSAValue
+
+from lpuir import numerics
+from lpuir.diagnostics import LpuError, op_location
+from lpuir.dialects import lpu
+from lpuir.dialects.lpu import element_bytes
+from lpuir.interpreter.sim_errors import Violation
+from lpuir.interpreter.sim_memory import (
+    END_OF_TIME,
+    TensorMemory,
+    from_vectors,
+    initial_image,
+)
+from lpuir.interpreter.sim_streams import (
+    Burst,
+    StreamKey,
+    StreamTable,
+    diagonal,
+    stream_name,
+)
+from lpuir.interpreter.sim_units import compute, element, lane_indices, mem_vectors
+from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
+
+_SXM_OPS = (lpu.ShiftOp, lpu.RotateOp, lpu.PermuteOp, lpu.DistributeOp, lpu.TransposeOp)
+
+KINDS: dict[type[lpu.Instruction], str] = {
+    lpu.ReadOp: "read",
+    lpu.WriteOp: "write",
+    lpu.GatherOp: "gather",
+    lpu.ScatterOp: "scatter",
+    **dict.fromkeys(lpu.VXM_OPS, "vxm"),
+    **dict.fromkeys(_SXM_OPS, "sxm"),
+    lpu.InstallOp: "install",
+    lpu.MatmulOp: "matmul",
+    lpu.SendOp: "send",
+    lpu.RecvOp: "recv",
+    lpu.ForwardOp: "forward",
+    lpu.DeskewOp: "deskew",
+    lpu.NotifyOp: "notify",
+    lpu.SyncOp: "sync",
+}
+"""What an instruction class does; steps dispatch on it (isinstance on
+xDSL's abstract classes costs more than the rest of a small step)."""
+
+MEM_KINDS = ("read", "write", "gather", "scatter")
+
+
+def link_name(link: LinkSpec) -> str:
+    """`a:p-b:q`, the name the report gives a link."""
+    return f"{link.a[0]}:{link.a[1]}-{link.b[0]}:{link.b[1]}"
+
+
+def union_length(pieces: list[tuple[int, int]]) -> int:
+    """Cycles covered by half-open intervals [start, end)."""
+    total, reach = 0, -1
+    for a, b in sorted(pieces):
+        if b > reach:
+            total += b - max(a, reach)
+            reach = b
+    return total
+
+
+def _vectors(value: SSAValue | None) -> int:
+    """Vectors in a burst value (1 for anything else); an instruction handles
+    as many as its longest stream operand or result (an install: its rows)."""
+    t = value.type if value is not None else None
+    return t.n if type(t) is lpu.VectorType else 1
+
+
+def describe_value(value: SSAValue) -> str:
+    """`%name`, or the op that defines an unnamed value."""
+    if value.name_hint:
+        return f"%{value.name_hint}"
+    return f"the result of {value.owner.name.removeprefix('lpu.')} at {op_location(value.owner)}"  # type: ignore[union-attr]
+
+
+@dataclass
+class Flit:
+    """One vector on a link: what a send put there, forwarded unchanged.
+    `payload` is None when a forward had nothing to forward."""
+
+    channel: str
+    origin: int
+    element: str
+    payload: np.ndarray | None
+    sender: Step
+
+
+@dataclass(eq=False)
+class Step:
+    """One scheduled instruction and its static facts."""
+
+    op: lpu.Instruction
+    kind: str
+    """What it does: a value of `KINDS`."""
+    index: int
+    cycle: int
+    n: int
+    unit: str
+    position: int | None
+    delay: int
+    acts: int
+    """The last cycle at which it acts (docs/dialect.md "Program length")."""
+    busy: int
+    """Cycles its unit is held from `cycle` (a trace event's length)."""
+    operands: tuple[SSAValue, ...] = ()
+    result: SSAValue | None = None
+    element: str = ""
+    """The result's element type."""
+    takes: tuple[tuple[SSAValue, lpu.Source], ...] = ()
+    """Stream operands and where each is taken from (a stream or an ALU)."""
+    dst: lpu.StreamAttr | None = None
+    port: int | None = None
+    """The port a send, receive or forward takes from or puts on the streams."""
+    tensor: lpu.TensorOp | None = None
+    vectors: np.ndarray | None = None
+    """A read's or write's tensor vectors, burst vector k first."""
+    deps: set[Step] = field(default_factory=set)
+    users: list[Step] = field(default_factory=list)
+    pending: int = 0
+    done: bool = False
+
+    @property
+    def mnemonic(self) -> str:
+        return self.op.name.removeprefix("lpu.")
+
+    @property
+    def location(self) -> str:
+        return op_location(self.op)
+
+    def __str__(self) -> str:
+        return f"{self.mnemonic} at {self.location} (issued at cycle {self.cycle})"
+
+
+@dataclass
+class _PortUse:
+    """A burst's use of one MEM slice port: cycles and addresses (None until a
+    gather or scatter is evaluated)."""
+
+    step: Step
+    times: np.ndarray
+    addresses: np.ndarray | None
+
+
+Transmit = Callable[[int, int, int, Flit], None]
+Report = Callable[[Violation], None]
+
+
+class ChipSim:
+    """The plan and the state of one chip; `violations` holds the rules the
+    plan breaks, `run` evaluates what is ready, `arrive` takes link traffic."""
+
+    def __init__(
+        self,
+        chip: lpu.ChipOp,
+        system: SystemSpec,
+        inputs: dict[int, np.ndarray],
+        transmit: Transmit,
+        report: Report,
+    ):
+        self.id = chip.chip_id
+        self.system = system
+        self.spec: ChipSpec = system.chip
+        self.transmit = transmit
+        self.report = report
+        self.violations: list[Violation] = []
+        self.tensors = {t.sym_name.data: t for t in chip.tensors()}
+        self.slices = {
+            name: t.plane_slices(self.spec)
+            for name, t in self.tensors.items()
+            if t.slice is not None
+        }
+        self.memory = {
+            name: TensorMemory(initial_image(t, self.spec.lanes, inputs))
+            for name, t in self.tensors.items()
+        }
+        self.values: dict[SSAValue, np.ndarray] = {}
+        self.steps = [self._step(i, op) for i, op in enumerate(chip.instructions())]
+        self.order = sorted(self.steps, key=lambda s: (s.cycle, s.index))
+        self.producer = {s.result: s for s in self.steps if s.result is not None}
+        self.streams = StreamTable()
+        self.stream_reads: list[tuple[Step, SSAValue, lpu.StreamAttr, int, int]] = []
+        self.chains: list[tuple[Step, SSAValue, int]] = []
+        self.intervals: defaultdict[
+            tuple[str, str, str], list[tuple[int, int, Step]]
+        ] = defaultdict(list)
+        self.ports: defaultdict[tuple[str, str], list[_PortUse]] = defaultdict(list)
+        self.port_uses: dict[Step, _PortUse] = {}
+        self.takers: dict[tuple[int, int], Step] = {}
+        self.arrivals: dict[tuple[int, int], Flit | None] = {}
+        self.stray: list[tuple[int, int, Flit, str]] = []
+        self.strays_reported = 0
+        self.ready: list[tuple[int, int, Step]] = []
+        self.evaluated = 0
+        for step in self.order:
+            self._plan(step)
+        self._check_streams()
+        self._check_chains()
+        self._check_intervals()
+        self._check_banks(self.violations.append, final=False)
+        self._check_planes()
+        self._check_icu()
+        self._link_dependences()
+
+    # ------------------------------------------------------------------ plan
+
+    def _step(self, index: int, op: lpu.Instruction) -> Step:
+        """Unit, position, delay and last acting cycle of one instruction."""
+        if op.cycle is None:
+            raise LpuError(
+                f"{op_location(op)}: error: chip {self.id} is not scheduled ({op.name} has no cycle); the logical level runs with execute_logical"
+            )
+        if type(op) not in KINDS:
+            raise LpuError(
+                f"{op_location(op)}: error: {op.name} has no place in a scheduled program"
+            )
+        spec, c, kind = self.spec, op.cycle.data, KINDS[type(op)]
+        result = op.results[0] if op.results else None
+        takes = tuple(zip(op.stream_operands(), op.sources(), strict=True))
+        element_type = element(result) if result is not None else ""
+        n = max([_vectors(result), *(_vectors(v) for v, _ in takes)])
+        delay, busy = op.result_delay(spec), n
+        position, port, tensor, vectors = None, None, None, None
+        if kind in MEM_KINDS:
+            tensor = self._tensor(op)  # type: ignore[arg-type]
+            assert tensor.slice is not None
+            unit, position = (
+                f"MEM.{tensor.slice.data}",
+                spec.mem_slices[tensor.slice.data],
+            )
+            if kind in ("read", "write"):
+                vectors = mem_vectors(op)  # type: ignore[arg-type]
+        elif kind == "vxm":
+            unit, position = f"VXM.alu{op.alu.data}", spec.vxm_position  # type: ignore[attr-defined]
+        elif kind == "sxm":
+            hemisphere = op.hemisphere.data  # type: ignore[attr-defined]
+            unit, position = f"SXM.{hemisphere}", spec.unit_position("SXM", hemisphere)
+        elif kind in ("install", "matmul"):
+            hemisphere = op.hemisphere.data  # type: ignore[attr-defined]
+            unit = f"MXM.{hemisphere}.{op.plane.data}"  # type: ignore[attr-defined]
+            position = spec.unit_position("MXM", hemisphere)
+        elif kind in ("send", "recv", "forward"):
+            port = (op.in_port if kind == "forward" else op.port).data  # type: ignore[attr-defined]
+            unit, position = f"C2C.port{port}", spec.port_position(port)
+            busy = self.system.cycles_per_vector if kind == "send" else 1
+        else:
+            unit, delay = "ICU", 0
+            if kind == "deskew":
+                boundary = (c // self.system.epoch + 1) * self.system.epoch
+                delay, busy = boundary - 1 - c, boundary - c
+        return Step(
+            op,
+            kind,
+            index,
+            c,
+            n,
+            unit,
+            position,
+            delay,
+            c + n - 1 + delay,
+            busy,
+            tuple(op.operands),
+            result,
+            element_type,
+            takes,
+            getattr(op, "dst", None),
+            port,
+            tensor,
+            vectors,
+        )
+
+    def _tensor(self, op: lpu.MemOp) -> lpu.TensorOp:
+        name = op.tensor.root_reference.data
+        if name not in self.tensors:
+            raise LpuError(
+                f"{op_location(op)}: error: no tensor @{name} on chip {self.id}"
+            )
+        return self.tensors[name]
+
+    def _plan(self, step: Step) -> None:
+        """Record what one instruction puts on and takes from streams, the
+        units and ports it holds, and its SRAM writes."""
+        kind, c = step.kind, step.cycle
+        if kind in MEM_KINDS:
+            self._plan_mem(step)
+        elif kind in ("vxm", "sxm", "matmul", "install"):
+            self.intervals[(step.unit, step.unit, "unit busy")].append(
+                (c, c + step.n, step)
+            )
+        if kind == "install" and len(step.takes) > self.spec.mxm_install_rows_per_cycle:
+            limit = self.spec.mxm_install_rows_per_cycle
+            self._violate(
+                step,
+                c,
+                step.unit,
+                "install width",
+                f"installs {len(step.takes)} operands side by side, but a plane takes at most {limit} rows per cycle",
+            )
+        if kind in ("recv", "forward"):
+            assert step.port is not None
+            self.takers[(step.port, c)] = step
+        if kind == "send":
+            assert step.port is not None
+            self._link_out(step, step.port, c)
+        elif kind == "forward":
+            self._link_out(step, step.op.out_port.data, c + step.delay)  # type: ignore[attr-defined]
+        self._take_operands(step, c)
+        if step.dst is not None:
+            self._put(step, c + step.delay)
+
+    def _plan_mem(self, step: Step) -> None:
+        """Ports held per byte-plane slice, and the SRAM writes (visible
+        `delay` after each vector is taken)."""
+        tensor, vectors = step.tensor, step.vectors
+        assert tensor is not None and tensor.address is not None
+        c, n = step.cycle, step.n
+        times = c + np.arange(n, dtype=np.int64)
+        port = "write port" if step.kind in ("write", "scatter") else "read port"
+        addresses = tensor.address.data + vectors if vectors is not None else None
+        use = _PortUse(step, times, addresses)
+        self.port_uses[step] = use
+        for slice_name in self.slices[tensor.sym_name.data]:
+            unit = f"MEM.{slice_name}"
+            self.intervals[(unit, f"{unit} {port}", "unit busy")].append(
+                (c, c + n, step)
+            )
+            self.ports[(slice_name, port)].append(use)
+        memory = self.memory[tensor.sym_name.data]
+        if step.kind == "write":
+            assert vectors is not None
+            memory.plan_write(step.index, vectors, times + step.delay)
+        elif step.kind == "scatter":
+            memory.plan_scatter(step.index, times + step.delay)
+
+    def _link_out(self, step: Step, port: int, depart: int) -> None:
+        link = self.system.link_at(self.id, port)
+        if link is None:
+            raise LpuError(
+                f"{step.location}: error: chip {self.id} port {port} has no link"
+            )
+        label = f"link {link_name(link)}"
+        self.intervals[(f"C2C.port{port}", label, "link busy")].append(
+            (depart, depart + link.cycles_per_vector, step)
+        )
+
+    def _put(self, step: Step, cycle: int) -> None:
+        """The result put on its stream group at the step's position, vector k
+        at `cycle + k`: one burst per byte plane."""
+        dst, value = step.dst, step.result
+        assert step.position is not None and dst is not None and value is not None
+        first = diagonal(dst.direction, step.position, cycle)
+        for plane in range(element_bytes(step.element)):
+            burst = Burst(step.position, first, step.n, step, value, plane)
+            self.streams.put((dst.index + plane, dst.direction), burst)
+
+    def _take_operands(self, step: Step, cycle: int) -> None:
+        """Each stream operand is taken at the step's position, vector k at
+        `cycle + k`; a chained one from its ALU."""
+        for value, src in step.takes:
+            if type(src) is lpu.AluAttr:
+                self.chains.append((step, value, src.data))
+            else:
+                assert step.position is not None
+                self.stream_reads.append((step, value, src, step.position, cycle))  # type: ignore[arg-type]
+
+    def _violate(
+        self, step: Step, cycle: int, unit: str, rule: str, message: str
+    ) -> None:
+        self.violations.append(
+            Violation(self.id, cycle, unit, rule, message, step.location)
+        )
+
+    def position_name(self, position: int) -> str:
+        """`W4`, `VXM`, `SXM.E`, ...: what sits at a floor-plan position."""
+        spec = self.spec
+        for name, p in spec.mem_slices.items():
+            if p == position:
+                return name
+        kind = spec.positions[position]
+        return (
+            kind
+            if kind == "VXM"
+            else f"{kind}.{'W' if position < spec.vxm_position else 'E'}"
+        )
+
+    # ---------------------------------------------------------------- checks
+
+    def _check_streams(self) -> None:
+        """Two puts into one slot in one cycle; a read of a slot that does not
+        hold exactly the named vector (every byte plane from its put)."""
+        reported: set[tuple[Step, Step]] = set()
+        for key, first, second, cycle in self.streams.finish():
+            pair = (first.owner, second.owner)
+            if pair in reported:
+                continue
+            reported.add(pair)
+            step = second.owner
+            self._violate(
+                step,
+                cycle,
+                step.unit,
+                "stream clash",
+                f"puts {describe_value(second.value)} on stream {stream_name(key)} at position {second.position} ({self.position_name(second.position)}) at cycle {cycle}, where {describe_value(first.value)} is put in the same cycle by {first.owner}",
+            )
+        for step, value, src, position, cycle in self.stream_reads:
+            self._check_read(step, value, src, position, cycle)
+
+    def _check_read(
+        self,
+        step: Step,
+        value: SSAValue,
+        src: lpu.StreamAttr,
+        position: int,
+        cycle: int,
+    ) -> None:
+        producer = self.producer.get(value)
+        n = _vectors(value)
+        first = diagonal(src.direction, position, cycle)
+        width = element_bytes(producer.element if producer else element(value))
+        for plane in range(width):
+            key: StreamKey = (src.index + plane, src.direction)
+            candidates = self.streams.candidates(key, position, cycle, n)
+            last = candidates[-1] if candidates else None
+            if (
+                last is not None
+                and last.owner is producer
+                and last.value is value
+                and last.plane == plane
+                and last.diagonal == first
+                and (len(candidates) == 1 or candidates[-2].position != last.position)
+            ):
+                continue  # the named put is the nearest upstream one, all n vectors
+            owner, vector = self.streams.paint(candidates, first, n)
+            good = np.array(
+                [
+                    b.owner is producer and b.value is value and b.plane == plane
+                    for b in candidates
+                ]
+                + [False]
+            )
+            ok = good[owner] & (vector == np.arange(n))
+            k = int(np.argmin(ok))
+            if owner[k] < 0:
+                held = "nothing"
+            else:
+                b = candidates[owner[k]]
+                held = (
+                    f"{describe_value(b.value)} vector {vector[k]}"
+                    + (
+                        f" byte plane {b.plane}"
+                        if element_bytes(element(b.value)) > 1
+                        else ""
+                    )
+                    + f" put by {b.owner}"
+                )
+            self._violate(
+                step,
+                cycle + k,
+                step.unit,
+                "stream slot",
+                f"reads stream {stream_name(key)} at position {position} ({self.position_name(position)}) at cycle {cycle + k}: slot holds {held}; expected {describe_value(value)} vector {k}",
+            )
+            return
+
+    def _check_chains(self) -> None:
+        """A chained operand is on its ALU's output only at producer cycle + delay."""
+        for step, value, alu in self.chains:
+            producer = self.producer.get(value)
+            if producer is None or producer.unit != f"VXM.alu{alu}":
+                self._violate(
+                    step,
+                    step.cycle,
+                    step.unit,
+                    "chain timing",
+                    f"chains {describe_value(value)} from ALU {alu}, but ALU {alu} does not compute it",
+                )
+                continue
+            ready = producer.cycle + producer.delay
+            if step.cycle != ready:
+                self._violate(
+                    step,
+                    step.cycle,
+                    step.unit,
+                    "chain timing",
+                    f"takes {describe_value(value)} from ALU {alu} at cycle {step.cycle}, but it is on ALU {alu}'s output only at cycle {ready} ({producer} + delay {producer.delay})",
+                )
+
+    def _check_intervals(self) -> None:
+        """A unit, port or link direction used by two instructions at once."""
+        for (_, label, rule), uses in self.intervals.items():
+            uses.sort(key=lambda u: (u[0], u[2].index))
+            holder: tuple[int, int, Step] | None = None
+            for use in uses:
+                if holder is not None and use[0] < holder[1]:
+                    self._violate(
+                        use[2],
+                        use[0],
+                        label,
+                        rule,
+                        f"{label} is busy at cycle {use[0]}: {holder[2]} holds it until cycle {holder[1] - 1}",
+                    )
+                if holder is None or use[1] > holder[1]:
+                    holder = use
+
+    def _banks(self, addresses: np.ndarray) -> np.ndarray:
+        return addresses * self.spec.sram_banks // self.spec.sram_addresses
+
+    def _check_banks(self, report: Report, final: bool) -> None:
+        """A read and a write of one slice in one cycle must use different
+        banks. Before the run only fixed addresses are known; `final` checks
+        the pairs that involve a gather or scatter, whose lanes choose them."""
+        for (slice_name, port), reads in self.ports.items():
+            if port != "read port":
+                continue
+            writes = sorted(
+                self.ports.get((slice_name, "write port"), []),
+                key=lambda u: int(u.times[0]),
+            )
+            starts = [int(w.times[0]) for w in writes]
+            reach = list(accumulate((int(w.times[-1]) for w in writes), max))
+            for r in reads:
+                first, last = int(r.times[0]), int(r.times[-1])
+                for w in writes[bisect_left(reach, first) : bisect_right(starts, last)]:
+                    known = r.addresses is not None and w.addresses is not None
+                    if known != final:
+                        self._bank_pair(slice_name, r, w, report)
+
+    def _bank_pair(
+        self, slice_name: str, r: _PortUse, w: _PortUse, report: Report
+    ) -> None:
+        common, ri, wi = np.intersect1d(r.times, w.times, return_indices=True)
+        if r.addresses is None or w.addresses is None:
+            return
+        read_banks = self._banks(r.addresses[ri]).reshape(len(ri), -1)
+        write_banks = self._banks(w.addresses[wi]).reshape(len(wi), -1)
+        clash = (read_banks[:, :, None] == write_banks[:, None, :]) & (
+            read_banks[:, :, None] >= 0
+        )
+        hit = clash.any(axis=(1, 2))
+        if not hit.any():
+            return
+        k = int(np.argmax(hit))
+        bank = int(read_banks[k][clash[k].any(axis=1)][0])
+        later = max(r.step, w.step, key=lambda s: (s.cycle, s.index))
+        report(
+            Violation(
+                self.id,
+                int(common[k]),
+                f"MEM.{slice_name}",
+                "bank conflict",
+                f"slice {slice_name} is read by {r.step} and written by {w.step} in bank {bank} at cycle {int(common[k])} (one read and one write per cycle, in different banks)",
+                later.location,
+            )
+        )
+
+    def _check_planes(self) -> None:
+        """A matmul needs its weights installed and not yet replaced on its
+        plane, and `acc` must be the plane's previous matmul."""
+        planes: defaultdict[str, list[Step]] = defaultdict(list)
+        for step in self.order:
+            if step.kind in ("install", "matmul"):
+                planes[step.unit].append(step)
+        for unit, steps in planes.items():
+            installed: Step | None = None
+            accumulators: Step | None = None
+            for step in steps:
+                op = step.op
+                if step.kind == "install":
+                    installed = step
+                    continue
+                assert type(op) is lpu.MatmulOp
+                self._check_weights(step, op, installed)
+                if op.acc is not None and self.producer.get(op.acc) is not accumulators:
+                    held = (
+                        f"{describe_value(accumulators.op.results[0])} from {accumulators}"
+                        if accumulators
+                        else "nothing"
+                    )
+                    self._violate(
+                        step,
+                        step.cycle,
+                        unit,
+                        "accumulator",
+                        f"accumulates onto {describe_value(op.acc)}, but the plane's accumulators hold {held}",
+                    )
+                accumulators = step
+
+    def _check_weights(
+        self, step: Step, op: lpu.MatmulOp, installed: Step | None
+    ) -> None:
+        wanted = self.producer.get(op.weights)
+        name = describe_value(op.weights)
+        if wanted is None or wanted.unit != step.unit:
+            where = f" (they are installed on {wanted.unit})" if wanted else ""
+            self._violate(
+                step,
+                step.cycle,
+                step.unit,
+                "weights",
+                f"multiplies by {name}, which this plane never installs{where}",
+            )
+        elif installed is not wanted:
+            if installed is None or wanted.cycle > step.cycle:
+                problem = f"their install is issued only at cycle {wanted.cycle}"
+            else:
+                problem = f"they were replaced by {installed}"
+            self._violate(
+                step,
+                step.cycle,
+                step.unit,
+                "weights",
+                f"multiplies by {name} at cycle {step.cycle}, but {problem}",
+            )
+        elif step.cycle < wanted.acts + 1:
+            self._violate(
+                step,
+                step.cycle,
+                step.unit,
+                "weights",
+                f"multiplies by {name} at cycle {step.cycle}, but they are usable only from cycle {wanted.acts + 1} ({wanted}: {wanted.n} rows + delay {wanted.delay})",
+            )
+
+    def _check_icu(self) -> None:
+        """Sync at least delay_barrier after the last notify; nothing issues
+        inside a deskew wait."""
+        last_notify: Step | None = None
+        barrier = self.spec.delay_barrier
+        cycles = [s.cycle for s in self.order]
+        for step in self.order:
+            if step.kind == "notify":
+                last_notify = step
+            elif step.kind == "sync":
+                if last_notify is None:
+                    self._violate(
+                        step,
+                        step.cycle,
+                        "ICU",
+                        "barrier",
+                        f"sync at cycle {step.cycle} has no notify before it",
+                    )
+                elif step.cycle - last_notify.cycle < barrier:
+                    self._violate(
+                        step,
+                        step.cycle,
+                        "ICU",
+                        "barrier",
+                        f"sync at cycle {step.cycle} comes {step.cycle - last_notify.cycle} cycles after {last_notify}; the barrier takes delay_barrier = {barrier}",
+                    )
+            elif step.kind == "deskew":
+                boundary = step.acts + 1
+                lo = np.searchsorted(cycles, step.cycle + 1)
+                hi = np.searchsorted(cycles, boundary)
+                for other in self.order[lo:hi]:
+                    self._violate(
+                        other,
+                        other.cycle,
+                        other.unit,
+                        "deskew",
+                        f"issued at cycle {other.cycle}, inside the deskew wait of {step} until the epoch boundary at cycle {boundary}",
+                    )
+
+    def _link_dependences(self) -> None:
+        """What each step must wait for before its data can be computed: the
+        producers of its operands, the writes its SRAM reads see, and for a
+        receive or forward, its arrival."""
+        for memory in self.memory.values():
+            memory.freeze()
+        by_index = {s.index: s for s in self.steps}
+        for step in self.steps:
+            step.deps.update(
+                self.producer[v] for v in step.operands if v in self.producer
+            )
+            if step.kind in ("read", "gather"):
+                assert step.tensor is not None
+                memory = self.memory[step.tensor.sym_name.data]
+                times = step.cycle + np.arange(step.n, dtype=np.int64)
+                writers = (
+                    memory.sources(step.vectors, times)
+                    if step.vectors is not None
+                    else memory.writers_until(int(times[-1]))
+                )
+                step.deps.update(by_index[w] for w in writers)
+            for dep in step.deps:
+                dep.users.append(step)
+            step.pending = len(step.deps) + (step.kind in ("recv", "forward"))
+            if step.pending == 0:
+                heapq.heappush(self.ready, (step.cycle, step.index, step))
+
+    # ----------------------------------------------------------------- run
+
+    def run(self) -> int:
+        """Evaluate every step whose inputs are there; the number evaluated."""
+        count = 0
+        while self.ready:
+            _, _, step = heapq.heappop(self.ready)
+            self._evaluate(step)
+            step.done = True
+            count += 1
+            for user in step.users:
+                user.pending -= 1
+                if user.pending == 0:
+                    heapq.heappush(self.ready, (user.cycle, user.index, user))
+        self.evaluated += count
+        return count
+
+    def _evaluate(self, step: Step) -> None:
+        op, kind = step.op, step.kind
+        if kind in MEM_KINDS:
+            self._evaluate_mem(step)
+        elif kind == "send":
+            assert step.port is not None
+            value = step.operands[0]
+            flit = Flit(
+                op.channel.data, self.id, element(value), self.values[value][0], step
+            )  # type: ignore[attr-defined]
+            self.transmit(self.id, step.port, step.cycle, flit)
+        elif kind == "recv":
+            assert step.result is not None
+            self.values[step.result] = self._receive(step, op)  # type: ignore[arg-type]
+        elif kind == "forward":
+            flit = self.arrivals[(step.port, step.cycle)]  # type: ignore[index]
+            if flit is not None:
+                self.transmit(self.id, op.out_port.data, step.cycle + step.delay, flit)  # type: ignore[attr-defined]
+        elif step.result is not None:
+            operands = [self.values[v] for v in step.operands]
+            self.values[step.result] = compute(op, operands, self.spec)
+
+    def _evaluate_mem(self, step: Step) -> None:
+        tensor, kind = step.tensor, step.kind
+        assert tensor is not None
+        memory = self.memory[tensor.sym_name.data]
+        times = step.cycle + np.arange(step.n, dtype=np.int64)
+        if kind == "read":
+            assert step.vectors is not None and step.result is not None
+            self.values[step.result] = memory.load(step.vectors, times)
+        elif kind == "write":
+            memory.data[step.index] = self.values[step.operands[0]]
+        else:
+            op = step.op
+            assert type(op) is lpu.GatherOp or type(op) is lpu.ScatterOp
+            vectors = self._lane_vectors(step, op, tensor)
+            if kind == "gather":
+                outside = vectors < 0
+                data = memory.load(np.where(outside, 0, vectors), times)
+                data[outside] = 0
+                self.values[op.result] = data  # type: ignore[union-attr]
+            else:
+                memory.set_scatter(step.index, vectors, self.values[op.value])  # type: ignore[union-attr]
+
+    def _lane_vectors(
+        self, step: Step, op: lpu.GatherOp | lpu.ScatterOp, tensor: lpu.TensorOp
+    ) -> np.ndarray:
+        """A gather's or scatter's per-lane vectors (-1 where out of range,
+        which is reported); their addresses complete its port uses."""
+        assert tensor.address is not None
+        count = tensor.vector_count(self.spec.lanes)
+        vectors, outside = lane_indices(self.values[op.indices], count)
+        if outside.any():
+            k, lane = (int(i) for i in np.argwhere(outside)[0])
+            self.report(
+                Violation(
+                    self.id,
+                    step.cycle + k,
+                    step.unit,
+                    "address range",
+                    f"lane {lane} of index vector {k} is {int(vectors[k, lane])}, outside @{tensor.sym_name.data}'s vectors 0..{count - 1}",
+                    step.location,
+                )
+            )
+        vectors = np.where(outside, -1, vectors)
+        self.port_uses[step].addresses = np.where(
+            outside, -1, vectors + tensor.address.data
+        )
+        return vectors
+
+    def _receive(self, step: Step, op: lpu.RecvOp) -> np.ndarray:
+        flit = self.arrivals[(step.port, step.cycle)]  # type: ignore[index]
+        want = step.element
+        if flit is None or flit.payload is None:
+            return np.zeros((1, self.spec.lanes), numerics.carrier(want))
+        if (flit.channel, flit.origin, flit.element) != (
+            op.channel.data,
+            op.sender.data,
+            want,
+        ):
+            self.report(
+                Violation(
+                    self.id,
+                    step.cycle,
+                    step.unit,
+                    "wrong arrival",
+                    f'receives channel "{op.channel.data}" ({want}) from chip {op.sender.data}, but the vector arriving is channel "{flit.channel}" ({flit.element}) from chip {flit.origin}, sent by {flit.sender}',
+                    step.location,
+                )
+            )
+            if flit.element != want:
+                return np.zeros((1, self.spec.lanes), numerics.carrier(want))
+        return flit.payload[None, :]
+
+    # ------------------------------------------------------------- network
+
+    def arrive(self, port: int, cycle: int, flit: Flit, link: str) -> None:
+        """A vector arriving on `port` at `cycle`: taken by the receive or
+        forward issued then, or kept as a stray (reported later)."""
+        key = (port, cycle)
+        taker = self.takers.get(key)
+        if taker is None or key in self.arrivals:
+            self.stray.append((port, cycle, flit, link))
+            return
+        self.arrivals[key] = flit
+        taker.pending -= 1
+        if taker.pending == 0:
+            heapq.heappush(self.ready, (taker.cycle, taker.index, taker))
+
+    def _port_activity(self, port: int) -> str:
+        takes = sorted(c for p, c in self.takers if p == port)
+        comes = sorted(c for p, c in self.arrivals if p == port) + sorted(
+            c for p, c, _, _ in self.stray if p == port
+        )
+        return f"takers on port {port} at cycles {takes[:4] or 'none'}, arrivals at {sorted(comes)[:4] or 'none'}"
+
+    def stray_violations(self) -> Iterator[Violation]:
+        """Arrivals nobody took; each is reported once."""
+        for port, cycle, flit, link in self.stray[self.strays_reported :]:
+            yield Violation(
+                self.id,
+                cycle,
+                f"link {link}",
+                "unconsumed arrival",
+                f'the vector chip {flit.origin} sent on channel "{flit.channel}" arrives on chip {self.id} port {port} at cycle {cycle}, but no receive or forward takes it then ({self._port_activity(port)})',
+                flit.sender.location,
+            )
+        self.strays_reported = len(self.stray)
+
+    def starving(self) -> list[Step]:
+        """Receives and forwards still waiting for an arrival."""
+        return [
+            s
+            for key, s in self.takers.items()
+            if key not in self.arrivals and not s.done
+        ]
+
+    def starve(self, step: Step) -> Violation:
+        """Give up waiting: the step takes nothing; what it broke."""
+        port = step.port
+        assert port is not None
+        violation = Violation(
+            self.id,
+            step.cycle,
+            step.unit,
+            "no arrival",
+            f"{step.mnemonic} on port {port} at cycle {step.cycle}, but nothing arrives then ({self._port_activity(port)})",
+            step.location,
+        )
+        self.arrivals[(port, step.cycle)] = None
+        step.pending -= 1
+        if step.pending == 0:
+            heapq.heappush(self.ready, (step.cycle, step.index, step))
+        return violation
+
+    # -------------------------------------------------------------- results
+
+    def finish(self) -> None:
+        """After the run: bank conflicts that depend on gathered or scattered
+        addresses, and steps that never ran (a dependence cycle)."""
+        self._check_banks(self.report, final=True)
+        stuck = [s for s in self.order if not s.done]
+        if stuck:
+            raise LpuError(
+                f"{stuck[0].location}: error: chip {self.id}: {stuck[0]} depends on its own result through SRAM within one burst; the simulator evaluates bursts whole"
+            )
+
+    def output(self, name: str) -> np.ndarray:
+        """A tensor's value at the end of the program."""
+        memory = self.memory[name]
+        count = memory.image.shape[0]
+        image = memory.load(
+            np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
+        )
+        return from_vectors(image, self.tensors[name], self.spec.lanes)
+
+    @property
+    def cycles(self) -> int:
+        """docs/dialect.md "Program length": last acting cycle + 1 + skew."""
+        last = max((s.acts for s in self.steps), default=0)
+        return last + 1 + (self.spec.superlanes - 1) * self.spec.superlane_skew
+
+    def busy(self) -> dict[str, int]:
+        """Busy cycles of each unit instance (a MEM slice counts a cycle in
+        which either port is busy), as the union of its intervals."""
+        spans: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+        for (unit, _, _), uses in self.intervals.items():
+            spans[unit].extend((a, b) for a, b, _ in uses)
+        return {unit: union_length(pieces) for unit, pieces in spans.items()}

@@ -1,0 +1,279 @@
+"""Tensors in SRAM: their layout as vectors, the program's inputs and outputs,
+and the simulator's SRAM over time.
+
+A tensor's image is a (vectors, lanes) array in the numerics carrier of its
+element type, laid out as docs/dialect.md "Tensor layout" says. Both the
+simulator and the logical executor build images and read outputs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from xdsl.dialects.builtin import TensorType
+
+from lpuir import numerics
+from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu
+from lpuir.types import describe_tensor
+
+
+def _shape(tensor: lpu.TensorOp) -> tuple[int, ...]:
+    return tuple(tensor.type.get_shape())
+
+
+def _geometry(tensor: lpu.TensorOp, lanes: int) -> tuple[int, int, int, int]:
+    """(rows, vectors per row, row elements per vector, row length)."""
+    per_vector = tensor.elements_per_vector(lanes)
+    rows, per_row = lpu.tensor_layout(tensor.type, per_vector)
+    shape = _shape(tensor)
+    return rows, per_row, per_vector, shape[-1] if shape else 1
+
+
+def to_vectors(value: np.ndarray, tensor: lpu.TensorOp, lanes: int) -> np.ndarray:
+    """A tensor's SRAM image: element j of a row is lane j mod L of its vector
+    j div L; lanes past L and past the row's end hold zero."""
+    rows, per_row, per_vector, cols = _geometry(tensor, lanes)
+    padded = np.zeros((rows, per_row * per_vector), value.dtype)
+    padded[:, :cols] = value.reshape(rows, cols)
+    image = np.zeros((rows * per_row, lanes), value.dtype)
+    image[:, :per_vector] = padded.reshape(rows * per_row, per_vector)
+    return image
+
+
+def from_vectors(image: np.ndarray, tensor: lpu.TensorOp, lanes: int) -> np.ndarray:
+    """The tensor a (vectors, lanes) SRAM image holds (inverse of `to_vectors`)."""
+    rows, per_row, per_vector, cols = _geometry(tensor, lanes)
+    flat = image[:, :per_vector].reshape(rows, per_row * per_vector)[:, :cols]
+    return np.ascontiguousarray(flat).reshape(_shape(tensor))
+
+
+def _describe(tensor: lpu.TensorOp) -> str:
+    return describe_tensor(_shape(tensor), tensor.element)
+
+
+def _declared(system: lpu.SystemOp, kind: str) -> dict[int, lpu.TensorOp]:
+    """The program's input or output tensors by arg, from the lowest chip
+    declaring each; a tensor declared on several chips must agree in type."""
+    found: dict[int, lpu.TensorOp] = {}
+    for chip in sorted(system.chips, key=lambda c: c.chip_id):
+        for t in chip.tensors():
+            if t.kind.data != kind or t.arg is None:
+                continue
+            first = found.setdefault(t.arg.data, t)
+            if first.type != t.type:
+                raise LpuError(
+                    f"{kind} {t.arg.data} is declared as {_describe(first)} and as {_describe(t)}"
+                )
+    return found
+
+
+def bind_inputs(
+    system: lpu.SystemOp, inputs: Sequence[np.ndarray]
+) -> dict[int, np.ndarray]:
+    """The inputs by arg, checked against the input tensors: count, shape and
+    carrier dtype (bf16 travels in float32 holding bf16-exact values)."""
+    declared = _declared(system, "input")
+    if len(inputs) != len(declared) or sorted(declared) != list(range(len(declared))):
+        missing = [a for a in sorted(declared) if a >= len(inputs)]
+        detail = (
+            f"; argument {missing[0]} ({_describe(declared[missing[0]])}) is missing"
+            if missing
+            else ""
+        )
+        raise LpuError(
+            f"the program takes {len(declared)} input(s) (args {sorted(declared)}), {len(inputs)} given{detail}"
+        )
+    bound: dict[int, np.ndarray] = {}
+    for arg, tensor in sorted(declared.items()):
+        value = np.asarray(inputs[arg])
+        what = f"input {arg} (@{tensor.sym_name.data}, {_describe(tensor)})"
+        if value.shape != _shape(tensor):
+            raise LpuError(f"{what}: given an array of shape {value.shape}")
+        carrier = np.dtype(numerics.carrier(tensor.element))
+        if value.dtype != carrier:
+            raise LpuError(
+                f"{what}: given dtype {value.dtype}, but {tensor.element} is carried in {carrier}"
+            )
+        try:
+            bound[arg] = numerics.as_carrier(value, tensor.element)
+        except numerics.NumericsError as e:
+            raise LpuError(f"{what}: {e}") from None
+    return bound
+
+
+def initial_image(
+    tensor: lpu.TensorOp, lanes: int, inputs: dict[int, np.ndarray]
+) -> np.ndarray:
+    """What a tensor's SRAM holds at cycle 0: its input, its weight value, or zero."""
+    t = tensor.element
+    if tensor.kind.data == "input":
+        assert tensor.arg is not None
+        value = inputs[tensor.arg.data]
+    elif tensor.value is not None:
+        values = np.asarray(tensor.value.get_values())
+        value = numerics.as_carrier(
+            np.broadcast_to(values, _shape(tensor))
+            if values.size == 1
+            else values.reshape(_shape(tensor)),
+            t,
+        )
+    else:
+        value = np.zeros(_shape(tensor), numerics.carrier(t))
+    return to_vectors(value, tensor, lanes)
+
+
+def output_tensors(system: lpu.SystemOp) -> Iterator[tuple[int, lpu.TensorOp]]:
+    """(chip id, tensor) of each output, by arg, from the lowest chip declaring it."""
+    declared = _declared(system, "output")
+    for arg in sorted(declared):
+        tensor = declared[arg]
+        chip = tensor.parent_op()
+        assert isinstance(chip, lpu.ChipOp) and isinstance(tensor.type, TensorType)
+        yield chip.chip_id, tensor
+
+
+TIME_SPAN = 1 << 40
+"""Cycles are below this; (vector, cycle) pairs sort as vector * TIME_SPAN + cycle."""
+
+END_OF_TIME = TIME_SPAN - 1
+
+
+class TensorMemory:
+    """One tensor's SRAM over time, for the simulator.
+
+    Every write is known before the run (its vectors and the cycles they
+    become visible); its data arrive when the write is evaluated, which the
+    simulator does in dependency order, not in cycle order. A load of vector
+    v at cycle r returns the latest write of v visible at r (or the initial
+    image), then lanes of scatters visible by r on top, so the result does
+    not depend on the order in which writes were evaluated.
+    """
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+        self._planned: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._keys = np.zeros(0, np.int64)
+        self._vector = self._time = self._writer = self._k = self._keys
+        self._scatter_times: dict[int, np.ndarray] = {}
+        self._scatters: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.data: dict[int, np.ndarray] = {}
+
+    def plan_write(self, writer: int, vectors: np.ndarray, times: np.ndarray) -> None:
+        """A write (id `writer`) of `vectors`, visible from `times`."""
+        self._planned.append((writer, vectors, times))
+
+    def plan_scatter(self, writer: int, times: np.ndarray) -> None:
+        """A scatter; its lanes' vectors are known once it is evaluated."""
+        self._scatter_times[writer] = times
+
+    def freeze(self) -> None:
+        """Index the planned writes by (vector, cycle)."""
+        if not self._planned:
+            return
+        vector = np.concatenate([v for _, v, _ in self._planned])
+        time = np.concatenate([t for _, _, t in self._planned])
+        writer = np.concatenate(
+            [np.full(v.size, w, np.int64) for w, v, _ in self._planned]
+        )
+        k = np.concatenate(
+            [np.arange(v.size, dtype=np.int64) for _, v, _ in self._planned]
+        )
+        keys = vector * TIME_SPAN + time
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._vector, self._time = keys[order], vector[order], time[order]
+        self._writer, self._k = writer[order], k[order]
+
+    def _latest(
+        self, vectors: np.ndarray, times: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Index of the latest planned write of each (vector, cycle), and
+        whether there is one."""
+        pos = np.searchsorted(self._keys, vectors * TIME_SPAN + times, side="right") - 1
+        pos = np.maximum(pos, 0)
+        hit = (
+            (self._vector[pos] == vectors) & (self._time[pos] <= times)
+            if self._keys.size
+            else np.zeros(vectors.shape, bool)
+        )
+        return pos, hit
+
+    def sources(self, vectors: np.ndarray, times: np.ndarray) -> set[int]:
+        """The writes a load of whole vectors at `times` takes data from."""
+        if not self._keys.size:
+            found: set[int] = set()
+        else:
+            pos, hit = self._latest(vectors, times)
+            found = {int(w) for w in np.unique(self._writer[pos[hit]])}
+        last = int(times.max(initial=-1))
+        return found | {
+            w for w, t in self._scatter_times.items() if t.size and int(t[0]) <= last
+        }
+
+    def writers_until(self, cycle: int) -> set[int]:
+        """Every write with a vector visible by `cycle` (a gather's addresses
+        are known only when it runs, so it depends on all of them)."""
+        found = {w for w, _, t in self._planned if t.size and int(t.min()) <= cycle}
+        return found | {
+            w for w, t in self._scatter_times.items() if t.size and int(t[0]) <= cycle
+        }
+
+    def set_scatter(self, writer: int, vectors: np.ndarray, data: np.ndarray) -> None:
+        """An evaluated scatter: lane l of `data[k]` goes to vector
+        `vectors[k, l]` (-1: nowhere) at its planned cycle."""
+        self._scatters[writer] = (vectors, data)
+
+    def load(self, vectors: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """What the SRAM holds: `vectors` (n,) gives whole vectors, (n, lanes)
+        one vector per lane (a gather); vector k is read at `times[k]`."""
+        per_lane = vectors.ndim == 2
+        lanes = self.image.shape[1]
+        columns = np.broadcast_to(np.arange(lanes), vectors.shape) if per_lane else None
+        out = self.image[vectors, columns] if per_lane else self.image[vectors]
+        at = np.broadcast_to(times[:, None], vectors.shape) if per_lane else times
+        seen = np.full(vectors.shape, -1, np.int64)
+        if self._keys.size:
+            pos, hit = self._latest(vectors, at)
+            writer = self._writer[pos]
+            for w in np.unique(writer[hit]):
+                chosen = hit & (writer == w)
+                ks = self._k[pos[chosen]]
+                data = self.data[int(w)]
+                out[chosen] = (
+                    data[ks, columns[chosen]] if columns is not None else data[ks]
+                )
+            seen = np.where(hit, self._time[pos], -1)
+        if self._scatters:
+            out = self._apply_scatters(
+                out,
+                vectors if per_lane else vectors[:, None],
+                times,
+                seen if per_lane else seen[:, None],
+            )
+        return out
+
+    def _apply_scatters(
+        self, out: np.ndarray, vectors: np.ndarray, times: np.ndarray, seen: np.ndarray
+    ) -> np.ndarray:
+        """Scatter lanes newer than what the load found, in cycle order."""
+        out = np.array(np.broadcast_to(out, (out.shape[0], self.image.shape[1])))
+        seen = np.array(np.broadcast_to(seen, out.shape))
+        events = sorted(
+            (int(t), w, k)
+            for w, (_, _) in self._scatters.items()
+            for k, t in enumerate(self._scatter_times[w])
+        )
+        last = int(times.max(initial=-1))
+        for t, w, k in events:
+            if t > last:
+                break
+            lanes_vectors, data = self._scatters[w]
+            hit = (
+                (lanes_vectors[k][None, :] == vectors)
+                & (t <= times[:, None])
+                & (t > seen)
+            )
+            out[hit] = np.broadcast_to(data[k], out.shape)[hit]
+            seen[hit] = t
+        return out
