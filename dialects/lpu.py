@@ -634,11 +634,10 @@ class Instruction(IRDLOperation):
 
     @property
     def burst(self) -> int:
-        """Vectors this instruction handles, one per cycle."""
-        for v in [*self.results, *self.stream_operands()]:
-            if isinstance(v.type, VectorType):
-                return v.type.n
-        return 1
+        """Vectors this instruction handles, one per cycle: its longest vector
+        operand or result (an install's rows arrive side by side)."""
+        counts = [v.type.n for v in [*self.results, *self.stream_operands()] if isinstance(v.type, VectorType)]
+        return max(counts, default=1)
 
     def verify_logical(self) -> None:
         for name in ("srcs", "dst", *self.PLACEMENT):
@@ -1456,7 +1455,6 @@ class SyncOp(Instruction):
 
     name = "lpu.icu.sync"
     UNIT: ClassVar[str] = "ICU"
-    DELAY: ClassVar[str] = "barrier"
 
 
 VXM_OPS: tuple[type[VxmOp], ...] = (

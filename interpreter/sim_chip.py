@@ -187,11 +187,6 @@ class ChipSim:
         self.report = report
         self.violations: list[Violation] = []
         self.tensors = {t.sym_name.data: t for t in chip.tensors()}
-        self.slices = {
-            name: t.plane_slices(self.spec)
-            for name, t in self.tensors.items()
-            if t.slice is not None
-        }
         self.memory = {
             name: TensorMemory(initial_image(t, self.spec.lanes, inputs))
             for name, t in self.tensors.items()
@@ -246,10 +241,8 @@ class ChipSim:
         if kind in MEM_KINDS:
             tensor = self._tensor(op)  # type: ignore[arg-type]
             assert tensor.slice is not None
-            unit, position = (
-                f"MEM.{tensor.slice.data}",
-                spec.mem_slices[tensor.slice.data],
-            )
+            base = tensor.plane_slices(spec, op.slice_group(spec))[0]  # type: ignore[attr-defined]
+            unit, position = f"MEM.{base}", spec.mem_slices[base]
             if kind in ("read", "write"):
                 vectors = mem_vectors(op)  # type: ignore[arg-type]
         elif kind == "vxm":
@@ -338,10 +331,12 @@ class ChipSim:
         c, n = step.cycle, step.n
         times = c + np.arange(n, dtype=np.int64)
         port = "write port" if step.kind in ("write", "scatter") else "read port"
-        addresses = tensor.address.data + vectors if vectors is not None else None
+        size = self.spec.sram_addresses
+        addresses = (tensor.address.data + vectors) % size if vectors is not None else None
         use = _PortUse(step, times, addresses)
         self.port_uses[step] = use
-        for slice_name in self.slices[tensor.sym_name.data]:
+        group = step.op.slice_group(self.spec)  # type: ignore[attr-defined]
+        for slice_name in tensor.plane_slices(self.spec, group):
             unit = f"MEM.{slice_name}"
             self.intervals[(unit, f"{unit} {port}", "unit busy")].append(
                 (c, c + n, step)

@@ -54,7 +54,7 @@ def _step_args(chip: ChipSim, step: Step) -> dict[str, Any]:
     if step.tensor is not None:
         name = step.tensor.sym_name.data
         args["tensor"] = f"@{name}"
-        args["slices"] = chip.slices[name]
+        args["slices"] = step.tensor.plane_slices(chip.spec, op.slice_group(chip.spec))  # type: ignore[attr-defined]
     return args
 
 

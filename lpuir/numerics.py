@@ -389,7 +389,14 @@ def _float_map(fn: Callable[..., np.ndarray], t: str, *xs: object) -> np.ndarray
     "When is double rounding innocuous?", 1995): the result is the correctly rounded one.
     """
     with np.errstate(all="ignore"):
+        if t == "f32" and fn in _BINARY32_EXACT:
+            # IEEE binary32 + - * / and sqrt are correctly rounded: the same
+            # result in one pass, which is the simulator's hot path
+            return _canonical_nan(fn(*(np.asarray(x, np.float32) for x in xs)))
         return round_float(fn(*(_f64(x) for x in xs)), t)
+
+
+_BINARY32_EXACT = (np.add, np.subtract, np.multiply, np.divide, np.sqrt, np.negative, np.abs)
 
 
 # ------------------------------------------------------------------ int elementwise
