@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", metavar="T.json", help="write a Chrome trace (opens in the Perfetto UI) of an LPU run")
     p.add_argument("--reference", metavar="SOURCE.mlir", help="the tensor-level program an LPU program was compiled from: check the results against it and name the first op that diverges")
     p.add_argument("--collect-all", action="store_true", help="report every schedule violation, not just the first")
-    p.add_argument("--quiet", action="store_true", help="do not print the results")
+    p.add_argument("--quiet", action="store_true", help="do not print the results (the cycle count still prints)")
     return p
 
 
@@ -292,9 +292,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         for i, (out, (_, element)) in enumerate(zip(result.outputs, signature.outputs, strict=True)):
             print(format_output(i, out, element))
-        if result.report.get("scheduled"):
-            static = result.report["static_cycles"]
-            print(f"cycles: {result.report['cycles']}" + (f" (static: {static})" if static is not None else ""))
+    if result.report.get("scheduled"):
+        static = result.report["static_cycles"]
+        print(f"cycles: {result.report['cycles']}" + (f" (static: {static})" if static is not None else ""))
     if args.output:
         np.savez(args.output, **{f"result{i}": out for i, out in enumerate(result.outputs)})
     if args.report_file:
