@@ -1,7 +1,9 @@
 """lpu-allocate-sram: give every unplaced lpu.tensor a slice and an address.
 
 Tensors are spread over as many slice groups as possible (the least used
-first, nearest the VXM on a tie, alternating hemispheres), so the reads of one instruction group use
+first, nearest the VXM on a tie, alternating hemispheres; never beside a
+tensor that an instruction group of the same program also uses, unless
+nothing else has room), so the reads of one instruction group use
 different slices (each slice reads one vector per cycle) and travel short
 distances. A tensor never straddles a bank boundary when it fits in one bank,
 so a burst touches one bank; one too big for a slice takes several empty
@@ -22,6 +24,7 @@ from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import ChipSpec
+from lpuir.transforms.schedule import build_groups
 
 
 @dataclass
@@ -82,10 +85,12 @@ class SramMap:
                 return start
         return None
 
-    def place(self, name: str, count: int, planes: int) -> tuple[str, int] | None:
+    def place(self, name: str, count: int, planes: int, partners: set[str] = frozenset()) -> tuple[str, int] | None:  # type: ignore[assignment]
         """The least used slice group with room, nearest the VXM on a tie, so
-        tensors spread over as many slices (read ports) as possible."""
-        best: tuple[int, int, str, int] | None = None
+        tensors spread over as many slices (read ports) as possible; a group
+        holding one of `partners` (tensors used in the same instruction group)
+        only if nothing else has room."""
+        best: tuple[bool, int, int, str, int] | None = None
         for rank, base in enumerate(_slice_order(self.spec)):
             if count > self.spec.sram_addresses:
                 if self._spans(base, count, planes):
@@ -96,13 +101,15 @@ class SramMap:
             if address is None:
                 continue
             side, first = base[0], int(base[1:])
-            used = max(sum(c for _, _, c in self.slices[f"{side}{first + b}"].users) for b in range(planes))
-            if best is None or (used, rank) < best[:2]:
-                best = (used, rank, base, address)
+            users = [self.slices[f"{side}{first + b}"].users for b in range(planes)]
+            shared = any(n in partners for u in users for n, _, _ in u)
+            used = max(sum(c for _, _, c in u) for u in users)
+            if best is None or (shared, used, rank) < best[:3]:
+                best = (shared, used, rank, base, address)
         if best is None:
             return None
-        self.reserve(name, best[2], best[3], count, planes)
-        return best[2], best[3]
+        self.reserve(name, best[3], best[4], count, planes)
+        return best[3], best[4]
 
     def memory_map(self) -> str:
         """What takes how much, where: one line per used slice."""
@@ -122,9 +129,14 @@ def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec) -> None:
     for t in tensors:
         if t.slice is not None and t.address is not None:
             sram.reserve(t.sym_name.data, t.slice.data, t.address.data, t.vector_count(spec.lanes), element_bytes(t.element))
+    partners: dict[str, set[str]] = {t.sym_name.data: set() for t in tensors}
+    for group in build_groups(chip):
+        names = {n.op.tensor.root_reference.data for n in group.nodes if isinstance(n.op, lpu.MemOp)}
+        for name in names:
+            partners[name] |= names - {name}
     for t in sorted((t for t in tensors if t.slice is None), key=lambda t: -t.vector_count(spec.lanes) * element_bytes(t.element)):
         count, planes = t.vector_count(spec.lanes), element_bytes(t.element)
-        placed = sram.place(t.sym_name.data, count, planes)
+        placed = sram.place(t.sym_name.data, count, planes, partners[t.sym_name.data])
         if placed is None:
             need = count * planes * spec.lanes
             raise LpuError(
