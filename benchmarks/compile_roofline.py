@@ -7,6 +7,8 @@ cycles), and the roofline, the highest of:
 - stream-bound: those bytes / (2 directions x streams x lanes bytes);
 - VXM-bound: elementwise operations / (ALUs x lanes).
 Run: python benchmarks/compile_roofline.py [--simulate]
+(--simulate checks static == simulated cycles, except for kernels of over 10^9
+multiply-accumulates, whose bit-exact simulation takes minutes.)
 """
 
 from __future__ import annotations
@@ -96,8 +98,9 @@ def main() -> None:
     args = parser.parse_args()
     spec = CHIP_PRESETS["tsp-v1"]
     kernels = [
+        matmul("GEMM 2304x4096 x 4096x4096 f16", 2304, 4096, 4096, "f16"),
+        matmul("GEMV 1x4096 x 4096x4096 i8", 1, 4096, 4096, "i8"),
         matmul("GEMM 256x1024 x 1024x1024 f16", 256, 1024, 1024, "f16"),
-        matmul("GEMV 1x1024 x 1024x2048 i8", 1, 1024, 2048, "i8"),
         mlp(64, 1024, 1024),
         example("softmax over 4096 (4 rows) f32", "examples/compile/softmax.mlir", vxm_ops=4 * 4096 * 5),
         example("RMSNorm over 4096 (2 rows) f32", "examples/compile/rmsnorm.mlir", vxm_ops=2 * 4096 * 4),
@@ -106,7 +109,8 @@ def main() -> None:
     for kernel in kernels:
         module = parse_source(kernel.text, kernel.name)
         start = time.perf_counter()
-        CompilePass(verify=args.simulate).apply(make_context(), module)
+        big = kernel.macs > 10**9
+        CompilePass(verify=args.simulate and not big).apply(make_context(), module)
         seconds = time.perf_counter() - start
         system = next(op for op in module.walk() if op.name == "lpu.system")
         static = system.static_cycles.data  # type: ignore[attr-defined]

@@ -89,6 +89,28 @@ class Segment:
         return self.d0 < other.d1 and other.d0 < self.d1 and self.p0 <= other.p1 and other.p0 <= self.p1
 
 
+class SegmentSet:
+    """The segments of one stream, sorted by first diagonal, so a query looks
+    only at those that can reach it (bounded by the longest burst)."""
+
+    def __init__(self) -> None:
+        self.items: list[Segment] = []
+        self.longest = 0
+
+    def conflict(self, seg: Segment) -> bool:
+        i = bisect_left(self.items, Segment(seg.d0 - self.longest, -1 << 62, -1 << 62, -1 << 62))
+        for other in self.items[i:]:
+            if other.d0 >= seg.d1:
+                return False
+            if seg.overlaps(other):
+                return True
+        return False
+
+    def add(self, seg: Segment) -> None:
+        insort(self.items, seg)
+        self.longest = max(self.longest, seg.d1 - seg.d0)
+
+
 @dataclass
 class Node:
     """One instruction of a group: where it acts and when, relative to the group."""
@@ -125,7 +147,7 @@ class ChipState:
 
     spec: ChipSpec
     units: dict[tuple, IntervalSet] = field(default_factory=lambda: defaultdict(IntervalSet))
-    streams: dict[tuple[str, int], list[Segment]] = field(default_factory=lambda: defaultdict(list))
+    streams: dict[tuple[str, int], SegmentSet] = field(default_factory=lambda: defaultdict(SegmentSet))
     visible: dict[str, np.ndarray] = field(default_factory=dict)
     last_read: dict[str, np.ndarray] = field(default_factory=dict)
     weights_ready: dict[SSAValue, int] = field(default_factory=dict)
@@ -166,18 +188,15 @@ def build_groups(chip: lpu.ChipOp) -> list[Group]:
                 edges.append((result, op, list(dict.fromkeys(users))))
                 for user in users:
                     parent[find(index[user])] = find(index[op])
-    members: dict[int, list[lpu.Instruction]] = defaultdict(list)
+    nodes = {op: Node(op) for op in instrs}
+    members: dict[int, list[Node]] = defaultdict(list)
     for op in instrs:
-        members[find(index[op])].append(op)
-    groups = []
-    for ops in members.values():
-        nodes = {op: Node(op) for op in ops}
-        group_edges = []
-        for value, producer, users in edges:
-            if producer in nodes:
-                chained = isinstance(producer, lpu.VxmOp) and all(isinstance(u, lpu.VxmOp) for u in users) and len(users) == 1
-                group_edges.append(Edge(value, nodes[producer], [nodes[u] for u in users], chained))
-        groups.append(Group(list(nodes.values()), group_edges, max(index[op] for op in ops)))
+        members[find(index[op])].append(nodes[op])
+    group_edges: dict[int, list[Edge]] = defaultdict(list)
+    for value, producer, users in edges:
+        chained = isinstance(producer, lpu.VxmOp) and all(isinstance(u, lpu.VxmOp) for u in users) and len(users) == 1
+        group_edges[find(index[producer])].append(Edge(value, nodes[producer], [nodes[u] for u in users], chained))
+    groups = [Group(ns, group_edges[root], max(index[n.op] for n in ns)) for root, ns in members.items()]
     return sorted(groups, key=lambda g: g.order)
 
 
@@ -349,7 +368,7 @@ class ChipScheduler:
             width = element_bytes(edge.value.type.element)  # type: ignore[attr-defined]
             for s in range(0, self.spec.streams - width + 1):
                 keys = [(edge.direction, s + j) for j in range(width)]
-                if all(not any(seg.overlaps(o) for o in self.state.streams[k]) and not any(seg.overlaps(o) for o in extra[k]) for k in keys):
+                if all(not self.state.streams[k].conflict(seg) and not any(seg.overlaps(o) for o in extra[k]) for k in keys):
                     chosen[i] = (s, seg)
                     for k in keys:
                         extra[k].append(seg)
@@ -470,7 +489,7 @@ class ChipScheduler:
             stream = lpu.StreamAttr((s, edge.direction))
             edge.producer.op.properties["dst"] = stream
             for j in range(element_bytes(edge.value.type.element)):  # type: ignore[attr-defined]
-                insort(st.streams[(edge.direction, s + j)], seg)
+                st.streams[(edge.direction, s + j)].add(seg)
             for consumer in edge.consumers:
                 sources[(id(consumer.op), edge.value)] = stream
         for node in group.nodes:
