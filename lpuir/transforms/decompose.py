@@ -5,13 +5,16 @@ reshapes that keep the last axis, and constants. Composite ops become core
 ops here, keeping their source location:
 
 - tosa.clamp(x, lo, hi) -> tosa.minimum(tosa.maximum(x, lo), hi) with splat
-  constants (NaN propagates through both, as clamp's default nan_mode says).
+  constants (NaN propagates through both, as clamp's default nan_mode says);
+- tosa.transpose and tosa.reshape of a constant -> the transposed or reshaped
+  constant (frontends transpose linear layers' weights this way).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
 from xdsl.ir import Operation
@@ -30,6 +33,24 @@ from lpuir.dialects import tosa
 def _located(op: Operation, source: Operation) -> Operation:
     op.location = source.location
     return op
+
+
+class FoldConstantLayout(RewritePattern):
+    """A transpose or reshape of a constant is a constant: move the values now."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tosa.TransposeOp | tosa.ReshapeOp, rewriter: PatternRewriter) -> None:
+        source = op.input1.owner
+        if not isinstance(source, tosa.ConstOp):
+            return
+        values = source.values
+        out = op.output.type
+        assert isinstance(out, TensorType)
+        array = np.array(values.get_values(), dtype=object).reshape(tuple(values.type.get_shape()))
+        if isinstance(op, tosa.TransposeOp):
+            array = array.transpose(op.perms.get_values())
+        folded = _located(tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(out, array.reshape(-1).tolist())), op)
+        rewriter.replace(op, [folded], [folded.results[0]])
 
 
 class ClampToMinMax(RewritePattern):
@@ -52,4 +73,4 @@ class DecomposePass(ModulePass):
     name = "lpu-decompose"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(GreedyRewritePatternApplier([ClampToMinMax()])).rewrite_module(op)
+        PatternRewriteWalker(GreedyRewritePatternApplier([ClampToMinMax(), FoldConstantLayout()])).rewrite_module(op)
