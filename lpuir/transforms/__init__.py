@@ -1,52 +1,25 @@
 """lpuir's passes, one per module, by the names lpu-opt knows them by."""
 
 from collections.abc import Callable
+from importlib import import_module
 
 from xdsl.passes import ModulePass
 
 
-def _decompose() -> type[ModulePass]:
-    from lpuir.transforms.decompose import DecomposePass
+def _lazy(module: str, name: str) -> Callable[[], type[ModulePass]]:
+    """A pass class loaded on first use, as xdsl-opt loads its own."""
 
-    return DecomposePass
+    def load() -> type[ModulePass]:
+        return getattr(import_module(f"lpuir.transforms.{module}"), name)
 
-
-def _vectorize() -> type[ModulePass]:
-    from lpuir.transforms.vectorize import VectorizePass
-
-    return VectorizePass
-
-
-def _compile() -> type[ModulePass]:
-    from lpuir.transforms.compile import CompilePass
-
-    return CompilePass
-
-
-def _allocate_sram() -> type[ModulePass]:
-    from lpuir.transforms.allocate_sram import AllocateSramPass
-
-    return AllocateSramPass
-
-
-def _schedule() -> type[ModulePass]:
-    from lpuir.transforms.schedule import SchedulePass
-
-    return SchedulePass
-
-
-def _verify_schedule() -> type[ModulePass]:
-    from lpuir.transforms.verify_schedule import VerifySchedulePass
-
-    return VerifySchedulePass
+    return load
 
 
 LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
-    "lpu-compile": _compile,
-    "lpu-decompose": _decompose,
-    "lpu-vectorize": _vectorize,
-    "lpu-allocate-sram": _allocate_sram,
-    "lpu-schedule": _schedule,
-    "lpu-verify-schedule": _verify_schedule,
+    "lpu-compile": _lazy("compile", "CompilePass"),
+    "lpu-decompose": _lazy("decompose", "DecomposePass"),
+    "lpu-vectorize": _lazy("vectorize", "VectorizePass"),
+    "lpu-allocate-sram": _lazy("allocate_sram", "AllocateSramPass"),
+    "lpu-schedule": _lazy("schedule", "SchedulePass"),
+    "lpu-verify-schedule": _lazy("verify_schedule", "VerifySchedulePass"),
 }
-"""Loaded lazily, as xdsl-opt loads its own."""
