@@ -280,3 +280,25 @@ def test_schedule_verifier_rejects_a_read_moved_into_a_writing_bank() -> None:
     assert spec.bank(moved.address.data) == spec.bank(target.address.data)
     with pytest.raises(LpuError, match="bank conflict"):
         verify_schedule(system)
+
+
+def test_a_program_that_does_not_fit_prints_a_memory_map() -> None:
+    from xdsl.dialects.builtin import IntegerAttr, StringAttr, i64
+
+    from lpuir.dialects import lpu
+    from lpuir.transforms.allocate_sram import AllocateSramPass
+    from lpuir.transforms.vectorize import VectorizePass
+
+    text = (EXAMPLES[0].parent / "rmsnorm.mlir").read_text()
+    module = parse_source(text, "rms.mlir")
+    VectorizePass().apply(make_context(), module)
+    system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
+    tiny = lpu.ChipAttr("tsp-v1", {"floorplan": StringAttr("MXM SXM MEM*4 VXM MEM*4 SXM MXM"), "sram_addresses": IntegerAttr(16, i64)})
+    system.machine = lpu.SystemAttr("tsp-v1", {"chip": tiny})
+    with pytest.raises(LpuError) as failure:
+        AllocateSramPass().apply(make_context(), module)
+    message = str(failure.value)
+    assert message.startswith("rms.mlir:")
+    assert "chip 0 SRAM is full" in message
+    assert "memory map of chip 0 (8 slices x 16 vectors):" in message
+    assert "@in0" in message or "@v" in message
