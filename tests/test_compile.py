@@ -302,3 +302,17 @@ def test_a_program_that_does_not_fit_prints_a_memory_map() -> None:
     assert "chip 0 SRAM is full" in message
     assert "memory map of chip 0 (8 slices x 16 vectors):" in message
     assert "@in0" in message or "@v" in message
+
+
+@pytest.mark.parametrize(("shape", "element"), [((1, 1), "f32"), ((37, 300), "f32"), ((320, 320), "f16"), ((2, 16, 5), "bf16"), ((3, 17, 33), "i32")])
+def test_transpose_of_the_last_two_axes_compiles_bit_exact(shape: tuple[int, ...], element: str) -> None:
+    from lpuir import numerics
+
+    out = (*shape[:-2], shape[-1], shape[-2])
+    perms = ", ".join(str(p) for p in [*range(len(shape) - 2), len(shape) - 1, len(shape) - 2])
+    text = f"func.func @main(%x: {_t(shape, element)}) -> {_t(out, element)} {{\n  %0 = tosa.transpose %x {{perms = array<i32: {perms}>}} : ({_t(shape, element)}) -> {_t(out, element)}\n  return %0 : {_t(out, element)}\n}}\n"
+    rng = np.random.default_rng(len(shape))
+    x = numerics.round_float(rng.standard_normal(shape), element) if numerics.is_float(element) else rng.integers(-99, 99, shape).astype(np.int32)
+    result = simulate(compile_text(text), [x])
+    assert result.cycles == result.static_cycles
+    assert np.array_equal(result.outputs[0], np.swapaxes(x, -1, -2))

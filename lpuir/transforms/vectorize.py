@@ -580,6 +580,8 @@ class Vectorizer:
             return
         elif isinstance(op, tosa.ReshapeOp):
             self.reshape(op)
+        elif isinstance(op, tosa.TransposeOp):
+            self.transpose(op)
         elif isinstance(op, tosa.MatMulOp):
             self.matmul(op)
         elif type(op) in _ELEMENTWISE:
@@ -596,6 +598,50 @@ class Vectorizer:
                 self.reduce_axis(op, _REDUCTION[type(op)], axis)
         else:
             raise unsupported(op, f"'{op.name}' is not lowered to the LPU yet")
+
+    def transpose(self, op: tosa.TransposeOp) -> None:
+        """Swap the last two axes of [..., R, C] (R, C <= lanes), per leading
+        index. The SXM transposes 16x16 blocks within each superlane; then the
+        block of vector group g in superlane s must move to vector group s,
+        superlane g: rotating every vector by 16d lanes (d = 0..19, one burst
+        each) puts superlane g - d at g, and one gather per output vector picks,
+        lane by lane, the rotation with d = g - s (docs/compiler.md)."""
+        src = self.get(op.input1, op)
+        perms = list(op.perms.get_values())
+        rank = len(src.shape)
+        if rank < 2 or perms != [*range(rank - 2), rank - 1, rank - 2]:
+            raise unsupported(op, f"transpose with perms {perms} (only swapping the last two axes is lowered)")
+        spec = self.spec
+        width = spec.lanes_per_superlane
+        *lead, rows, cols = src.shape
+        if rows > spec.lanes or cols > src.lanes or src.splat:
+            raise unsupported(op, f"transpose of {rows}x{cols} blocks (at most {spec.lanes}x{src.lanes} per leading index yet)")
+        _check_vxm_type(op, src.element)
+        padded = -(-rows // width) * width
+        batches = math.prod(lead) if lead else 1
+        out = self.place_new(op.output, op, lanes=spec.lanes)
+        blocks = np.arange(padded, dtype=np.int64)
+        # per-lane indices of the gather: output vector c = 16s + j, lane 16g + i
+        c = np.arange(cols, dtype=np.int64)[:, None]
+        lane = np.arange(spec.lanes, dtype=np.int64)[None, :]
+        g, s, j = lane // width, c // width, c % width
+        valid = g * width < padded
+        index = np.where(valid, ((g - s) % spec.superlanes) * padded + g * width + j, 0).astype(np.int32)
+        indices = self.chip.tensor((cols, spec.lanes), "i32", "weight", op, value=_dense(index, "i32"), prefix="c")
+        for b in range(batches):
+            staged = self.chip.tensor((padded, spec.lanes), src.element, "scratch", op)
+            rows_in = Operand(src, (b * rows + np.minimum(blocks, rows - 1)) * src.per_row)
+            self.vector_map(op, lpu.CopyOp, [rows_in], staged, src.element)
+            transposed = self.chip.tensor((padded, spec.lanes), src.element, "scratch", op)
+            flipped = lpu.TransposeOp.create(operands=[self.read(Operand(staged, blocks), 0, padded, op)], result_types=[VectorType(src.element, padded)])
+            self.write(self.chip.emit(flipped, op).results[0], transposed, 0, 1, op)
+            rotations = self.chip.tensor((spec.superlanes * padded, spec.lanes), src.element, "scratch", op)
+            for d in range(spec.superlanes):
+                v = self.rotate(self.read(Operand(transposed, blocks), 0, padded, op), width * d, op)
+                self.write(v, rotations, d * padded, 1, op)
+            picks = self.read(Operand(indices, np.arange(cols, dtype=np.int64)), 0, cols, op)
+            gather = lpu.GatherOp.create(operands=[picks], properties={"tensor": SymbolRefAttr(rotations.name)}, result_types=[VectorType(src.element, cols)])
+            self.write(self.chip.emit(gather, op).results[0], out, b * cols, 1, op)
 
     def reshape(self, op: tosa.ReshapeOp) -> None:
         """A reshape that keeps the last axis keeps every vector where it is:
