@@ -1,1 +1,1 @@
-"""lpuir."""
+"""The .lpu text: its lark grammar, the frontend that reads it and the target that prints it."""

@@ -1,1 +1,1 @@
-"""lpuir."""
+"""The command-line tools: lpu-opt and lpu-run."""
