@@ -40,7 +40,11 @@ class Kernel:
 
 def matmul(name: str, m: int, k: int, n: int, element: str) -> Kernel:
     acc = "i32" if element == "i8" else "f32"
-    a, b, c = f"tensor<1x{m}x{k}x{element}>", f"tensor<1x{k}x{n}x{element}>", f"tensor<1x{m}x{n}x{acc}>"
+    a, b, c = (
+        f"tensor<1x{m}x{k}x{element}>",
+        f"tensor<1x{k}x{n}x{element}>",
+        f"tensor<1x{m}x{n}x{acc}>",
+    )
     zp = "0" if element == "i8" else "0.0"
     text = f"""func.func @main(%a: {a}, %b: {b}) -> {c} {{
   %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>
@@ -51,8 +55,16 @@ def matmul(name: str, m: int, k: int, n: int, element: str) -> Kernel:
 
 
 def mlp(m: int, d: int, h: int) -> Kernel:
-    x, w1, w2 = f"tensor<1x{m}x{d}xf16>", f"tensor<1x{d}x{h}xf16>", f"tensor<1x{h}x{d}xf16>"
-    hf, hh, y = f"tensor<1x{m}x{h}xf32>", f"tensor<1x{m}x{h}xf16>", f"tensor<1x{m}x{d}xf32>"
+    x, w1, w2 = (
+        f"tensor<1x{m}x{d}xf16>",
+        f"tensor<1x{d}x{h}xf16>",
+        f"tensor<1x{h}x{d}xf16>",
+    )
+    hf, hh, y = (
+        f"tensor<1x{m}x{h}xf32>",
+        f"tensor<1x{m}x{h}xf16>",
+        f"tensor<1x{m}x{d}xf32>",
+    )
     text = f"""func.func @main(%x: {x}, %w1: {w1}, %w2: {w2}) -> {y} {{
   %z = "tosa.const"() <{{values = dense<0.0> : tensor<1xf16>}}> : () -> tensor<1xf16>
   %h = tosa.matmul %x, %w1, %z, %z : ({x}, {w1}, tensor<1xf16>, tensor<1xf16>) -> {hf}
@@ -61,7 +73,13 @@ def mlp(m: int, d: int, h: int) -> Kernel:
   %y = tosa.matmul %c, %w2, %z, %z : ({hh}, {w2}, tensor<1xf16>, tensor<1xf16>) -> {y}
   return %y : {y}
 }}"""
-    return Kernel(f"MLP {m}x{d} -> {h} -> {d} f16", text, macs=2 * m * d * h, element="f16", vxm_ops=3 * m * h)
+    return Kernel(
+        f"MLP {m}x{d} -> {h} -> {d} f16",
+        text,
+        macs=2 * m * d * h,
+        element="f16",
+        vxm_ops=3 * m * h,
+    )
 
 
 def example(name: str, path: str, vxm_ops: int) -> Kernel:
@@ -71,7 +89,9 @@ def example(name: str, path: str, vxm_ops: int) -> Kernel:
 
 def traffic(text: str) -> int:
     """Bytes of the function's arguments and results (each moved once)."""
-    fn = next(op for op in parse_source(text, "k.mlir").walk() if isinstance(op, func.FuncOp))
+    fn = next(
+        op for op in parse_source(text, "k.mlir").walk() if isinstance(op, func.FuncOp)
+    )
     total = 0
     for t in [*fn.function_type.inputs, *fn.function_type.outputs]:
         shape, element = tensor_shape_and_element(t)
@@ -84,7 +104,9 @@ def roofline(kernel: Kernel, spec: ChipSpec) -> dict[str, float]:
     moved = traffic(kernel.text)
     slices = len(spec.mem_slices)
     out = {
-        "MXM": kernel.macs / (planes * spec.mxm_k(kernel.element) * spec.lanes) if kernel.macs else 0.0,
+        "MXM": kernel.macs / (planes * spec.mxm_k(kernel.element) * spec.lanes)
+        if kernel.macs
+        else 0.0,
         "SRAM": moved / (slices * spec.lanes),
         "stream": moved / (2 * spec.streams * spec.lanes),
         "VXM": kernel.vxm_ops / (spec.vxm_alus * spec.lanes),
@@ -94,7 +116,11 @@ def roofline(kernel: Kernel, spec: ChipSpec) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--simulate", action="store_true", help="also simulate each kernel and check its cycles")
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="also simulate each kernel and check its cycles",
+    )
     args = parser.parse_args()
     spec = CHIP_PRESETS["tsp-v1"]
     kernels = [
@@ -102,10 +128,20 @@ def main() -> None:
         matmul("GEMV 1x4096 x 4096x4096 i8", 1, 4096, 4096, "i8"),
         matmul("GEMM 256x1024 x 1024x1024 f16", 256, 1024, 1024, "f16"),
         mlp(64, 1024, 1024),
-        example("softmax over 4096 (4 rows) f32", "examples/compile/softmax.mlir", vxm_ops=4 * 4096 * 5),
-        example("RMSNorm over 4096 (2 rows) f32", "examples/compile/rmsnorm.mlir", vxm_ops=2 * 4096 * 4),
+        example(
+            "softmax over 4096 (4 rows) f32",
+            "examples/compile/softmax.mlir",
+            vxm_ops=4 * 4096 * 5,
+        ),
+        example(
+            "RMSNorm over 4096 (2 rows) f32",
+            "examples/compile/rmsnorm.mlir",
+            vxm_ops=2 * 4096 * 4,
+        ),
     ]
-    print(f"{'kernel':40} {'compile s':>9} {'static cycles':>13} {'roofline':>9} {'bound':>6} {'roofline/static':>15}")
+    print(
+        f"{'kernel':40} {'compile s':>9} {'static cycles':>13} {'roofline':>9} {'bound':>6} {'roofline/static':>15}"
+    )
     for kernel in kernels:
         module = parse_source(kernel.text, kernel.name)
         start = time.perf_counter()
@@ -116,8 +152,9 @@ def main() -> None:
         static = system.static_cycles.data  # type: ignore[attr-defined]
         bounds = roofline(kernel, spec)
         bound = max(bounds, key=lambda k: bounds[k])
-        print(f"{kernel.name:40} {seconds:9.2f} {static:13d} {bounds[bound]:9.0f} {bound:>6} {bounds[bound] / static:15.1%}")
-
+        print(
+            f"{kernel.name:40} {seconds:9.2f} {static:13d} {bounds[bound]:9.0f} {bound:>6} {bounds[bound] / static:15.1%}"
+        )
 
 
 if __name__ == "__main__":

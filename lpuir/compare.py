@@ -44,10 +44,16 @@ def bits_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _where(op: Operation) -> tuple[str, int, int] | None:
     loc = op.location
-    return (loc.filename.data, loc.line.data, loc.column.data) if isinstance(loc, FileLineColLoc) else None
+    return (
+        (loc.filename.data, loc.line.data, loc.column.data)
+        if isinstance(loc, FileLineColLoc)
+        else None
+    )
 
 
-def reference_values(source: ModuleOp, inputs: Sequence[np.ndarray]) -> dict[tuple[str, int, int], tuple[Operation, np.ndarray]]:
+def reference_values(
+    source: ModuleOp, inputs: Sequence[np.ndarray]
+) -> dict[tuple[str, int, int], tuple[Operation, np.ndarray]]:
     """Every located op's first result on the reference interpreter."""
     from lpuir.interpreter.reference import check_inputs, select_function
     from lpuir.interpreter.reference_core import Interpreter
@@ -55,7 +61,9 @@ def reference_values(source: ModuleOp, inputs: Sequence[np.ndarray]) -> dict[tup
     seen: dict[tuple[str, int, int], tuple[Operation, np.ndarray]] = {}
 
     class Recording(Interpreter):
-        def run_op(self, op: Operation, operands: tuple[np.ndarray, ...]) -> Sequence[np.ndarray]:
+        def run_op(
+            self, op: Operation, operands: tuple[np.ndarray, ...]
+        ) -> Sequence[np.ndarray]:
             results = super().run_op(op, operands)
             where = _where(op)
             if where is not None and results:
@@ -67,7 +75,9 @@ def reference_values(source: ModuleOp, inputs: Sequence[np.ndarray]) -> dict[tup
     return seen
 
 
-def first_divergence(compiled: ModuleOp, source: ModuleOp, inputs: Sequence[np.ndarray]) -> Divergence | None:
+def first_divergence(
+    compiled: ModuleOp, source: ModuleOp, inputs: Sequence[np.ndarray]
+) -> Divergence | None:
     """None if every value the compiled program keeps of a tensor op matches
     the reference bit for bit; else the first (in program order) that does not."""
     from lpuir.interpreter.simulator import simulate
@@ -76,12 +86,18 @@ def first_divergence(compiled: ModuleOp, source: ModuleOp, inputs: Sequence[np.n
     module = compiled.clone()
     system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
     lanes = system.machine.spec.chip.lanes
-    outputs = sum(1 for chip in system.chips for t in chip.tensors() if t.kind.data == "output")
+    outputs = sum(
+        1 for chip in system.chips for t in chip.tensors() if t.kind.data == "output"
+    )
     watched: list[tuple[str, int, int]] = []
     for chip in system.chips:
         for t in chip.tensors():
             where = _where(t)
-            if t.kind.data == "scratch" and t.sym_name.data.startswith("v") and where in expected:
+            if (
+                t.kind.data == "scratch"
+                and t.sym_name.data.startswith("v")
+                and where in expected
+            ):
                 t.kind, t.arg = StringAttr("output"), IntAttr(outputs + len(watched))
                 watched.append(where)
     values = simulate(module, inputs).outputs[outputs:]

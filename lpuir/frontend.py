@@ -25,7 +25,9 @@ from xdsl.parser import Parser
 
 from lpuir.context import make_context
 
-_DENSE_TOKEN = re.compile(r"0[xX][0-9a-fA-F]+|[-+]?(?:inf|nan|\d+\.?\d*(?:[eE][-+]?\d+)?)|true|false")
+_DENSE_TOKEN = re.compile(
+    r"0[xX][0-9a-fA-F]+|[-+]?(?:inf|nan|\d+\.?\d*(?:[eE][-+]?\d+)?)|true|false"
+)
 
 
 class LocatedParser(Parser):
@@ -39,14 +41,18 @@ class LocatedParser(Parser):
         self._line_offset = line_offset
         self._line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
 
-    def parse_dense_int_or_fp_elements_attr(self, type: Any) -> DenseIntOrFPElementsAttr:
+    def parse_dense_int_or_fp_elements_attr(
+        self, type: Any
+    ) -> DenseIntOrFPElementsAttr:
         """MLIR prints a float that has no exact decimal form (inf, NaN) as its
         bit pattern, `0xff800000`; xDSL 0.74 reads that back as the integer's
         value. Read such elements as bit patterns, as MLIR does."""
         start = self.pos
         attr = super().parse_dense_int_or_fp_elements_attr(type)
         element = attr.get_element_type()
-        if not isinstance(element, Float16Type | BFloat16Type | Float32Type | Float64Type):
+        if not isinstance(
+            element, Float16Type | BFloat16Type | Float32Type | Float64Type
+        ):
             return attr
         text = self.lexer.input.content[start : self.pos]
         body = text[: text.find(">")] if ">" in text else text
@@ -62,7 +68,11 @@ class LocatedParser(Parser):
         for i, token in enumerate(tokens[: len(values)]):
             if token.lower().startswith("0x"):
                 raw = struct.pack(ints, int(token, 16))
-                values[i] = struct.unpack(bits, raw)[0] if not isinstance(element, BFloat16Type) else struct.unpack("<f", b"\0\0" + raw)[0]
+                values[i] = (
+                    struct.unpack(bits, raw)[0]
+                    if not isinstance(element, BFloat16Type)
+                    else struct.unpack("<f", b"\0\0" + raw)[0]
+                )
         return DenseIntOrFPElementsAttr.from_list(attr.type, values)
 
     def parse_operation(self) -> Operation:
@@ -71,7 +81,11 @@ class LocatedParser(Parser):
         if isinstance(op.location, UnknownLoc):
             line = bisect_right(self._line_starts, start)
             column = start - self._line_starts[line - 1] + 1
-            op.location = FileLineColLoc(StringAttr(self._name), IntAttr(line + self._line_offset), IntAttr(column))
+            op.location = FileLineColLoc(
+                StringAttr(self._name),
+                IntAttr(line + self._line_offset),
+                IntAttr(column),
+            )
         return op
 
 
@@ -84,7 +98,15 @@ def looks_like_lpu(text: str) -> bool:
     return False
 
 
-def parse_source(text: str, name: str, *, frontend: str | None = None, ctx: Context | None = None, line_offset: int = 0, implicit_module: bool = True) -> ModuleOp:
+def parse_source(
+    text: str,
+    name: str,
+    *,
+    frontend: str | None = None,
+    ctx: Context | None = None,
+    line_offset: int = 0,
+    implicit_module: bool = True,
+) -> ModuleOp:
     """Parse MLIR or .lpu text (chosen by `frontend`, else by the name's
     extension, else by content); errors carry file:line:col."""
     from lpuir.grammar.parser import parse_lpu

@@ -83,10 +83,25 @@ class ChipSpec:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.type == "int" and (not isinstance(value, int) or value < 0):
-                raise MachineError(f"chip parameter '{f.name}' must be a non-negative integer, got {value!r}")
-        if self.lanes != self.superlanes * (self.lanes // max(self.superlanes, 1)) or self.superlanes == 0:
-            raise MachineError(f"lanes ({self.lanes}) must be a multiple of superlanes ({self.superlanes})")
-        for name in ("lanes", "sram_addresses", "sram_banks", "streams", "mxm_planes", "vxm_alus", "clock_mhz"):
+                raise MachineError(
+                    f"chip parameter '{f.name}' must be a non-negative integer, got {value!r}"
+                )
+        if (
+            self.lanes != self.superlanes * (self.lanes // max(self.superlanes, 1))
+            or self.superlanes == 0
+        ):
+            raise MachineError(
+                f"lanes ({self.lanes}) must be a multiple of superlanes ({self.superlanes})"
+            )
+        for name in (
+            "lanes",
+            "sram_addresses",
+            "sram_banks",
+            "streams",
+            "mxm_planes",
+            "vxm_alus",
+            "clock_mhz",
+        ):
             if getattr(self, name) == 0:
                 raise MachineError(f"chip parameter '{name}' must be positive")
         if self.sram_addresses % self.sram_banks:
@@ -118,10 +133,14 @@ class ChipSpec:
         for token in self.floorplan.split():
             m = re.fullmatch(r"(MXM|SXM|MEM|VXM)(?:\*(\d+))?", token)
             if m is None:
-                raise MachineError(f"floorplan token '{token}' is not MXM, SXM, MEM or VXM[*n]")
+                raise MachineError(
+                    f"floorplan token '{token}' is not MXM, SXM, MEM or VXM[*n]"
+                )
             out.extend([m.group(1)] * int(m.group(2) or 1))  # type: ignore[list-item]
         if out.count("VXM") != 1:
-            raise MachineError("the floorplan needs exactly one VXM (it splits the hemispheres)")
+            raise MachineError(
+                "the floorplan needs exactly one VXM (it splits the hemispheres)"
+            )
         centre = out.index("VXM")
         for side, part in (("W", out[:centre]), ("E", out[centre + 1 :])):
             for kind in ("MXM", "SXM"):
@@ -140,18 +159,28 @@ class ChipSpec:
         centre = self.vxm_position
         out: dict[str, int] = {}
         west = [p for p in range(centre - 1, -1, -1) if self.positions[p] == "MEM"]
-        east = [p for p in range(centre + 1, len(self.positions)) if self.positions[p] == "MEM"]
+        east = [
+            p
+            for p in range(centre + 1, len(self.positions))
+            if self.positions[p] == "MEM"
+        ]
         for side, ps in (("W", west), ("E", east)):
             for i, p in enumerate(ps):
                 out[f"{side}{i}"] = p
         return out
 
-    def unit_position(self, kind: UnitKind, hemisphere: Hemisphere | None = None) -> int:
+    def unit_position(
+        self, kind: UnitKind, hemisphere: Hemisphere | None = None
+    ) -> int:
         """Position of the VXM, or of a hemisphere's MXM or SXM."""
         if kind == "VXM":
             return self.vxm_position
         centre = self.vxm_position
-        span = range(0, centre) if hemisphere == "W" else range(centre + 1, len(self.positions))
+        span = (
+            range(0, centre)
+            if hemisphere == "W"
+            else range(centre + 1, len(self.positions))
+        )
         return next(p for p in span if self.positions[p] == kind)
 
     def port_position(self, port: int) -> int:
@@ -173,13 +202,17 @@ CHIP_PRESETS: dict[str, ChipSpec] = {"tsp-v1": ChipSpec()}
 def chip_from_params(preset: str, overrides: dict[str, int | str]) -> ChipSpec:
     """A preset with some parameters replaced; unknown names are errors."""
     if preset not in CHIP_PRESETS:
-        raise MachineError(f"unknown chip preset '{preset}' (known: {', '.join(CHIP_PRESETS)})")
+        raise MachineError(
+            f"unknown chip preset '{preset}' (known: {', '.join(CHIP_PRESETS)})"
+        )
     known = {f.name: f.type for f in fields(ChipSpec)}
     for key, value in overrides.items():
         if key not in known:
             raise MachineError(f"unknown chip parameter '{key}'")
         if (known[key] == "int") != isinstance(value, int):
-            raise MachineError(f"chip parameter '{key}' must be {'an integer' if known[key] == 'int' else 'a string'}")
+            raise MachineError(
+                f"chip parameter '{key}' must be {'an integer' if known[key] == 'int' else 'a string'}"
+            )
     return replace(CHIP_PRESETS[preset], **overrides)
 
 
@@ -236,22 +269,30 @@ class SystemSpec:
 
     def __post_init__(self) -> None:
         if self.topology not in TOPOLOGIES:
-            raise MachineError(f"unknown topology '{self.topology}' (known: {', '.join(TOPOLOGIES)})")
+            raise MachineError(
+                f"unknown topology '{self.topology}' (known: {', '.join(TOPOLOGIES)})"
+            )
         if self.nodes < 1 or self.chips_per_node < 1:
             raise MachineError("a system needs at least one node of at least one chip")
         if self.epoch < 1 or self.cycles_per_vector < 1:
             raise MachineError("epoch and cycles_per_vector must be positive")
         for name in ("local_latency", "global_latency", "global_ports"):
             if getattr(self, name) < 0:
-                raise MachineError(f"system parameter '{name}' must be a non-negative integer, got {getattr(self, name)}")
+                raise MachineError(
+                    f"system parameter '{name}' must be a non-negative integer, got {getattr(self, name)}"
+                )
         links = _build_links(self)
         used: dict[tuple[int, int], LinkSpec] = {}
         for link in links:
             for chip, port in (link.a, link.b):
                 if not 0 <= chip < self.chips:
-                    raise MachineError(f"link {_fmt(link)} names chip {chip}, but the system has {self.chips}")
+                    raise MachineError(
+                        f"link {_fmt(link)} names chip {chip}, but the system has {self.chips}"
+                    )
                 if not 0 <= port < self.chip.link_ports:
-                    raise MachineError(f"link {_fmt(link)} names port {port}, but chips have {self.chip.link_ports}")
+                    raise MachineError(
+                        f"link {_fmt(link)} names port {port}, but chips have {self.chip.link_ports}"
+                    )
                 if (chip, port) in used:
                     raise MachineError(f"port {chip}:{port} is used by two links")
                 used[(chip, port)] = link
@@ -288,12 +329,19 @@ def _build_links(s: SystemSpec) -> list[LinkSpec]:
         if n == 2:
             links.append(LinkSpec((0, 0), (1, 1), s.local_latency, cpv))
         elif n > 2:
-            links += [LinkSpec((c, 0), ((c + 1) % n, 1), s.local_latency, cpv) for c in range(n)]
+            links += [
+                LinkSpec((c, 0), ((c + 1) % n, 1), s.local_latency, cpv)
+                for c in range(n)
+            ]
     elif s.topology in ("full", "dragonfly"):
         if s.topology == "full" and s.nodes != 1:
-            raise MachineError("topology 'full' is one node; use 'dragonfly' for several")
+            raise MachineError(
+                "topology 'full' is one node; use 'dragonfly' for several"
+            )
         if n - 1 + s.global_ports > s.chip.link_ports:
-            raise MachineError(f"{n - 1} local + {s.global_ports} global ports exceed the chip's {s.chip.link_ports}")
+            raise MachineError(
+                f"{n - 1} local + {s.global_ports} global ports exceed the chip's {s.chip.link_ports}"
+            )
         for node in range(s.nodes):
             base = node * n
             # local port k of chip c leads to chip (c + k + 1) mod n, arriving at its port n - 2 - k
@@ -301,7 +349,14 @@ def _build_links(s: SystemSpec) -> list[LinkSpec]:
                 for k in range(n - 1):
                     peer = (c + k + 1) % n
                     if c < peer:
-                        links.append(LinkSpec((base + c, k), (base + peer, n - 2 - k), s.local_latency, cpv))
+                        links.append(
+                            LinkSpec(
+                                (base + c, k),
+                                (base + peer, n - 2 - k),
+                                s.local_latency,
+                                cpv,
+                            )
+                        )
         if s.topology == "dragonfly":
             links += _dragonfly_global_links(s)
     else:
@@ -327,8 +382,15 @@ def _dragonfly_global_links(s: SystemSpec) -> list[LinkSpec]:
             mirror = gi - r + (nodes - 2 - r)
             if mirror >= total or (b, mirror) < (a, gi):
                 continue
-            ends = [(node * n + idx // g, n - 1 + idx % g) for node, idx in ((a, gi), (b, mirror))]
-            out.append(LinkSpec(ends[0], ends[1], s.global_latency, s.cycles_per_vector, "global"))
+            ends = [
+                (node * n + idx // g, n - 1 + idx % g)
+                for node, idx in ((a, gi), (b, mirror))
+            ]
+            out.append(
+                LinkSpec(
+                    ends[0], ends[1], s.global_latency, s.cycles_per_vector, "global"
+                )
+            )
     return out
 
 
@@ -341,10 +403,14 @@ def _parse_explicit_links(s: SystemSpec) -> list[LinkSpec]:
     for item in filter(None, (t.strip() for t in s.explicit_links.split(","))):
         m = _LINK_RE.fullmatch(item)
         if m is None:
-            raise MachineError(f"link '{item}' is not of the form chip:port-chip:port[@latency]")
+            raise MachineError(
+                f"link '{item}' is not of the form chip:port-chip:port[@latency]"
+            )
         a0, a1, b0, b1 = (int(m.group(i)) for i in range(1, 5))
         latency = int(m.group(5)) if m.group(5) else s.local_latency
-        out.append(LinkSpec((a0, a1), (b0, b1), latency, s.cycles_per_vector, "explicit"))
+        out.append(
+            LinkSpec((a0, a1), (b0, b1), latency, s.cycles_per_vector, "explicit")
+        )
     return out
 
 
@@ -370,20 +436,28 @@ SYSTEM_PRESETS: dict[str, dict[str, int | str]] = {
 """Named systems as overrides of the single-chip defaults."""
 
 
-def system_from_params(preset: str, overrides: dict[str, object], chip: ChipSpec | None = None) -> SystemSpec:
+def system_from_params(
+    preset: str, overrides: dict[str, object], chip: ChipSpec | None = None
+) -> SystemSpec:
     """Build a system from a preset and overrides (`chip` already resolved)."""
     if preset not in SYSTEM_PRESETS:
-        raise MachineError(f"unknown system preset '{preset}' (known: {', '.join(SYSTEM_PRESETS)})")
+        raise MachineError(
+            f"unknown system preset '{preset}' (known: {', '.join(SYSTEM_PRESETS)})"
+        )
     params = {**_SYSTEM_DEFAULTS, **SYSTEM_PRESETS[preset], **overrides}
     for key, value in overrides.items():
         if key not in SYSTEM_PARAMS:
             raise MachineError(f"unknown system parameter '{key}'")
         if key != "chip" and not isinstance(value, SYSTEM_PARAMS[key]):
-            raise MachineError(f"system parameter '{key}' must be {'an integer' if SYSTEM_PARAMS[key] is int else 'a string'}")
+            raise MachineError(
+                f"system parameter '{key}' must be {'an integer' if SYSTEM_PARAMS[key] is int else 'a string'}"
+            )
     if chip is None:
         chip_name = params["chip"]
         if not isinstance(chip_name, str):
-            raise MachineError("system parameter 'chip' must be a chip preset name or a #lpu.chip")
+            raise MachineError(
+                "system parameter 'chip' must be a chip preset name or a #lpu.chip"
+            )
         chip = chip_from_params(chip_name, {})
     return SystemSpec(
         chip=chip,

@@ -396,7 +396,15 @@ def _float_map(fn: Callable[..., np.ndarray], t: str, *xs: object) -> np.ndarray
         return round_float(fn(*(_f64(x) for x in xs)), t)
 
 
-_BINARY32_EXACT = (np.add, np.subtract, np.multiply, np.divide, np.sqrt, np.negative, np.abs)
+_BINARY32_EXACT = (
+    np.add,
+    np.subtract,
+    np.multiply,
+    np.divide,
+    np.sqrt,
+    np.negative,
+    np.abs,
+)
 
 
 # ------------------------------------------------------------------ int elementwise

@@ -23,7 +23,11 @@ def element_type_name(t: Attribute) -> str:
         return f"{prefix}{t.width.data}"
     if isinstance(t, IndexType):
         return "i64"
-    for cls, name in ((Float16Type, "f16"), (BFloat16Type, "bf16"), (Float32Type, "f32")):
+    for cls, name in (
+        (Float16Type, "f16"),
+        (BFloat16Type, "bf16"),
+        (Float32Type, "f32"),
+    ):
         if isinstance(t, cls):
             return name
     if isinstance(t, Float64Type):
@@ -41,6 +45,8 @@ def tensor_shape_and_element(t: Attribute) -> tuple[tuple[int, ...], str]:
     if isinstance(t, TensorType):
         shape = tuple(t.get_shape())
         if any(d < 0 for d in shape):
-            raise LpuError(f"{t} has a dynamic dimension; lpuir runs static shapes only")
+            raise LpuError(
+                f"{t} has a dynamic dimension; lpuir runs static shapes only"
+            )
         return shape, element_type_name(t.element_type)
     return (), element_type_name(t)

@@ -49,37 +49,59 @@ def programs(draw: st.DrawFn) -> Program:
     row_value = "%arg1"
     ty = _t(shape, el)
     for i in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["unary", "binary", "broadcast", "clamp", "reduce", "reduce"]))
+        kind = draw(
+            st.sampled_from(
+                ["unary", "binary", "broadcast", "clamp", "reduce", "reduce"]
+            )
+        )
         x = draw(st.sampled_from(values))
         if kind == "unary":
             name = draw(st.sampled_from(UNARY))
             if name == "negate":
-                lines.append(f'%z{i} = "tosa.const"() <{{values = dense<0.0> : tensor<1x{el}>}}> : () -> tensor<1x{el}>')
-                lines.append(f"%v{i} = tosa.negate {x}, %z{i}, %z{i} : ({ty}, tensor<1x{el}>, tensor<1x{el}>) -> {ty}")
+                lines.append(
+                    f'%z{i} = "tosa.const"() <{{values = dense<0.0> : tensor<1x{el}>}}> : () -> tensor<1x{el}>'
+                )
+                lines.append(
+                    f"%v{i} = tosa.negate {x}, %z{i}, %z{i} : ({ty}, tensor<1x{el}>, tensor<1x{el}>) -> {ty}"
+                )
             else:
                 lines.append(f"%v{i} = tosa.{name} {x} : ({ty}) -> {ty}")
         elif kind in ("binary", "broadcast"):
             name = draw(st.sampled_from(BINARY))
-            y, yty = (row_value, _t((1, cols), el)) if kind == "broadcast" else (draw(st.sampled_from(values)), ty)
+            y, yty = (
+                (row_value, _t((1, cols), el))
+                if kind == "broadcast"
+                else (draw(st.sampled_from(values)), ty)
+            )
             if name == "mul":
-                lines.append(f'%s{i} = "tosa.const"() <{{values = dense<0> : tensor<1xi8>}}> : () -> tensor<1xi8>')
-                lines.append(f"%v{i} = tosa.mul {x}, {y}, %s{i} : ({ty}, {yty}, tensor<1xi8>) -> {ty}")
+                lines.append(
+                    f'%s{i} = "tosa.const"() <{{values = dense<0> : tensor<1xi8>}}> : () -> tensor<1xi8>'
+                )
+                lines.append(
+                    f"%v{i} = tosa.mul {x}, {y}, %s{i} : ({ty}, {yty}, tensor<1xi8>) -> {ty}"
+                )
             else:
                 lines.append(f"%v{i} = tosa.{name} {x}, {y} : ({ty}, {yty}) -> {ty}")
         elif kind == "clamp":
-            lines.append(f"%v{i} = tosa.clamp {x} {{min_val = -0.5 : {el}, max_val = 0.75 : {el}}} : ({ty}) -> {ty}")
+            lines.append(
+                f"%v{i} = tosa.clamp {x} {{min_val = -0.5 : {el}, max_val = 0.75 : {el}}} : ({ty}) -> {ty}"
+            )
         else:
             name = draw(st.sampled_from(["reduce_max", "reduce_sum", "reduce_min"]))
             axis = draw(st.sampled_from([0, 1, 1]))
             col_shape = (rows, 1) if axis == 1 else (1, cols)
             col = _t(col_shape, el)
-            lines.append(f"%r{i} = tosa.{name} {x} {{axis = {axis} : i32}} : ({ty}) -> {col}")
+            lines.append(
+                f"%r{i} = tosa.{name} {x} {{axis = {axis} : i32}} : ({ty}) -> {col}"
+            )
             lines.append(f"%v{i} = tosa.sub {x}, %r{i} : ({ty}, {col}) -> {ty}")
         values.append(f"%v{i}")
     ret = values[-1]
     params = ", ".join(f"%arg{i}: {_t(s, e)}" for i, (s, e) in enumerate(args))
     body = "\n  ".join(lines)
-    text = f"func.func @main({params}) -> {ty} {{\n  {body}\n  return {ret} : {ty}\n}}\n"
+    text = (
+        f"func.func @main({params}) -> {ty} {{\n  {body}\n  return {ret} : {ty}\n}}\n"
+    )
     return Program(text, args)
 
 
@@ -87,7 +109,10 @@ def _inputs(program: Program, seed: int) -> list[np.ndarray]:
     from lpuir import numerics
 
     rng = np.random.default_rng(seed)
-    return [numerics.round_float(rng.standard_normal(shape), el) for shape, el in program.args]
+    return [
+        numerics.round_float(rng.standard_normal(shape), el)
+        for shape, el in program.args
+    ]
 
 
 def compile_text(text: str, system: str = "tsp-v1", name: str = "prop.mlir"):
@@ -109,13 +134,21 @@ def check_program(program: Program, seed: int = 0) -> None:
 
 
 @given(programs(), st.integers(0, 2**16))
-def test_compiled_programs_match_the_reference_bit_for_bit(program: Program, seed: int) -> None:
+def test_compiled_programs_match_the_reference_bit_for_bit(
+    program: Program, seed: int
+) -> None:
     check_program(program, seed)
 
 
 @pytest.mark.parametrize(
     ("m", "k", "n", "element"),
-    [(1, 320, 320, "i8"), (3, 700, 330, "i8"), (8, 400, 500, "f16"), (2, 160, 5, "bf16"), (1, 1, 1, "f16")],
+    [
+        (1, 320, 320, "i8"),
+        (3, 700, 330, "i8"),
+        (8, 400, 500, "f16"),
+        (2, 160, 5, "bf16"),
+        (1, 1, 1, "f16"),
+    ],
 )
 def test_matmul_compiles_bit_exact(m: int, k: int, n: int, element: str) -> None:
     acc = "i32" if element == "i8" else "f32"
@@ -129,11 +162,17 @@ def test_matmul_compiles_bit_exact(m: int, k: int, n: int, element: str) -> None
     ).replace("tensor<1xi8>", "tensor<1xi8>")
     rng = np.random.default_rng(m * 1000 + k)
     if element == "i8":
-        inputs = [rng.integers(-128, 128, (1, m, k)).astype(np.int8), rng.integers(-128, 128, (1, k, n)).astype(np.int8)]
+        inputs = [
+            rng.integers(-128, 128, (1, m, k)).astype(np.int8),
+            rng.integers(-128, 128, (1, k, n)).astype(np.int8),
+        ]
     else:
         from lpuir import numerics
 
-        inputs = [numerics.round_float(rng.standard_normal(s), element) for s in ((1, m, k), (1, k, n))]
+        inputs = [
+            numerics.round_float(rng.standard_normal(s), element)
+            for s in ((1, m, k), (1, k, n))
+        ]
     expected = run_function(parse_source(text, "mm.mlir"), None, inputs)
     result = simulate(compile_text(text), inputs)
     assert result.cycles == result.static_cycles
@@ -142,11 +181,16 @@ def test_matmul_compiles_bit_exact(m: int, k: int, n: int, element: str) -> None
 
 def test_unsupported_op_names_op_and_type() -> None:
     text = "func.func @main(%a: tensor<4x8xi8>) -> tensor<4x8xi8> {\n  %0 = tosa.abs %a : (tensor<4x8xi8>) -> tensor<4x8xi8>\n  return %0 : tensor<4x8xi8>\n}\n"
-    with pytest.raises(LpuError, match=r"prop\.mlir:2:3: error: lpu-vectorize: .*16- and 32-bit elements, not i8"):
+    with pytest.raises(
+        LpuError,
+        match=r"prop\.mlir:2:3: error: lpu-vectorize: .*16- and 32-bit elements, not i8",
+    ):
         compile_text(text)
 
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples" / "compile").glob("*.mlir"))
+EXAMPLES = sorted(
+    (Path(__file__).resolve().parent.parent / "examples" / "compile").glob("*.mlir")
+)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -173,7 +217,9 @@ def test_example_models_compile_bit_exact(path: Path) -> None:
 
 
 @given(programs(), st.data())
-def test_schedule_verifier_rejects_an_instruction_moved_by_one_cycle(program: Program, data: st.DataObject) -> None:
+def test_schedule_verifier_rejects_an_instruction_moved_by_one_cycle(
+    program: Program, data: st.DataObject
+) -> None:
     from xdsl.dialects.builtin import IntAttr
 
     from lpuir.dialects import lpu
@@ -201,11 +247,24 @@ def test_schedule_verifier_rejects_streams_moved_onto_busy_ones() -> None:
     from lpuir.transforms.verify_schedule import verify_schedule
 
     path = EXAMPLES[0].parent / "softmax.mlir"
-    text = path.read_text().replace("4x4096", "2x700").replace("4x1x", "2x1x").replace("tensor<4x1xf32>", "tensor<2x1xf32>")
+    text = (
+        path.read_text()
+        .replace("4x4096", "2x700")
+        .replace("4x1x", "2x1x")
+        .replace("tensor<4x1xf32>", "tensor<2x1xf32>")
+    )
     inputs = [np.random.default_rng(3).standard_normal((2, 700)).astype(np.float32)]
     expected = run_function(parse_source(text, "s.mlir"), None, inputs)
     compiled = compile_text(text)
-    producers = [i for i, op in enumerate(next(op for op in compiled.walk() if isinstance(op, lpu.ChipOp)).instructions()) if getattr(op, "dst", None) is not None]
+    producers = [
+        i
+        for i, op in enumerate(
+            next(
+                op for op in compiled.walk() if isinstance(op, lpu.ChipOp)
+            ).instructions()
+        )
+        if getattr(op, "dst", None) is not None
+    ]
     rejected = 0
     for a, b in [(a, b) for a in producers[:12] for b in producers[:12] if a != b]:
         module = compiled.clone()
@@ -221,7 +280,10 @@ def test_schedule_verifier_rejects_streams_moved_onto_busy_ones() -> None:
         for use in list(first.results[0].uses):
             user = use.operation
             assert isinstance(user, lpu.Instruction)
-            srcs = [new if v is first.results[0] else src for v, src in zip(user.stream_operands(), user.sources(), strict=True)]
+            srcs = [
+                new if v is first.results[0] else src
+                for v, src in zip(user.stream_operands(), user.sources(), strict=True)
+            ]
             user.srcs = ArrayAttr(srcs)
         system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
         try:
@@ -239,13 +301,21 @@ def test_first_divergence_names_the_tensor_op() -> None:
     from lpuir.dialects import lpu
 
     path = EXAMPLES[0].parent / "softmax.mlir"
-    text = path.read_text().replace("4x4096", "2x700").replace("tensor<4x1xf32>", "tensor<2x1xf32>")
+    text = (
+        path.read_text()
+        .replace("4x4096", "2x700")
+        .replace("tensor<4x1xf32>", "tensor<2x1xf32>")
+    )
     inputs = [np.random.default_rng(5).standard_normal((2, 700)).astype(np.float32)]
     source = parse_source(text, "softmax.mlir")
     compiled = compile_text(text, name="softmax.mlir")
     assert first_divergence(compiled, source, inputs) is None
     exp = next(op for op in compiled.walk() if isinstance(op, lpu.ExpOp))
-    sigmoid = lpu.SigmoidOp.create(operands=list(exp.operands), properties=dict(exp.properties), result_types=[exp.result.type])
+    sigmoid = lpu.SigmoidOp.create(
+        operands=list(exp.operands),
+        properties=dict(exp.properties),
+        result_types=[exp.result.type],
+    )
     sigmoid.location = exp.location
     exp.result.replace_all_uses_with(sigmoid.result)
     exp.parent_block().insert_op_before(sigmoid, exp)
@@ -253,7 +323,9 @@ def test_first_divergence_names_the_tensor_op() -> None:
     divergence = first_divergence(compiled, source, inputs)
     assert divergence is not None
     assert divergence.op.name == "tosa.exp"
-    assert str(divergence).startswith("softmax.mlir:5:3: first divergence: 'tosa.exp' element [0, 0]")
+    assert str(divergence).startswith(
+        "softmax.mlir:5:3: first divergence: 'tosa.exp' element [0, 0]"
+    )
 
 
 def test_schedule_verifier_rejects_a_read_moved_into_a_writing_bank() -> None:
@@ -272,7 +344,16 @@ def test_schedule_verifier_rejects_a_read_moved_into_a_writing_bank() -> None:
     def cycles(op: lpu.Instruction) -> set[int]:
         return set(range(op.cycle.data, op.cycle.data + op.burst))
 
-    write, read = next((w, r) for w in ops if isinstance(w, lpu.WriteOp) for r in ops if isinstance(r, lpu.ReadOp) and r.tensor != w.tensor and cycles(w) & cycles(r) and r.tensor_op().element == w.tensor_op().element)
+    write, read = next(
+        (w, r)
+        for w in ops
+        if isinstance(w, lpu.WriteOp)
+        for r in ops
+        if isinstance(r, lpu.ReadOp)
+        and r.tensor != w.tensor
+        and cycles(w) & cycles(r)
+        and r.tensor_op().element == w.tensor_op().element
+    )
     target, moved = write.tensor_op(), read.tensor_op()
     assert target.address is not None and target.slice is not None
     moved.slice = StringAttr(target.slice.data)
@@ -293,7 +374,13 @@ def test_a_program_that_does_not_fit_prints_a_memory_map() -> None:
     module = parse_source(text, "rms.mlir")
     VectorizePass().apply(make_context(), module)
     system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
-    tiny = lpu.ChipAttr("tsp-v1", {"floorplan": StringAttr("MXM SXM MEM*4 VXM MEM*4 SXM MXM"), "sram_addresses": IntegerAttr(16, i64)})
+    tiny = lpu.ChipAttr(
+        "tsp-v1",
+        {
+            "floorplan": StringAttr("MXM SXM MEM*4 VXM MEM*4 SXM MXM"),
+            "sram_addresses": IntegerAttr(16, i64),
+        },
+    )
     system.machine = lpu.SystemAttr("tsp-v1", {"chip": tiny})
     with pytest.raises(LpuError) as failure:
         AllocateSramPass().apply(make_context(), module)
@@ -304,15 +391,32 @@ def test_a_program_that_does_not_fit_prints_a_memory_map() -> None:
     assert "@in0" in message or "@v" in message
 
 
-@pytest.mark.parametrize(("shape", "element"), [((1, 1), "f32"), ((37, 300), "f32"), ((320, 320), "f16"), ((2, 16, 5), "bf16"), ((3, 17, 33), "i32")])
-def test_transpose_of_the_last_two_axes_compiles_bit_exact(shape: tuple[int, ...], element: str) -> None:
+@pytest.mark.parametrize(
+    ("shape", "element"),
+    [
+        ((1, 1), "f32"),
+        ((37, 300), "f32"),
+        ((320, 320), "f16"),
+        ((2, 16, 5), "bf16"),
+        ((3, 17, 33), "i32"),
+    ],
+)
+def test_transpose_of_the_last_two_axes_compiles_bit_exact(
+    shape: tuple[int, ...], element: str
+) -> None:
     from lpuir import numerics
 
     out = (*shape[:-2], shape[-1], shape[-2])
-    perms = ", ".join(str(p) for p in [*range(len(shape) - 2), len(shape) - 1, len(shape) - 2])
+    perms = ", ".join(
+        str(p) for p in [*range(len(shape) - 2), len(shape) - 1, len(shape) - 2]
+    )
     text = f"func.func @main(%x: {_t(shape, element)}) -> {_t(out, element)} {{\n  %0 = tosa.transpose %x {{perms = array<i32: {perms}>}} : ({_t(shape, element)}) -> {_t(out, element)}\n  return %0 : {_t(out, element)}\n}}\n"
     rng = np.random.default_rng(len(shape))
-    x = numerics.round_float(rng.standard_normal(shape), element) if numerics.is_float(element) else rng.integers(-99, 99, shape).astype(np.int32)
+    x = (
+        numerics.round_float(rng.standard_normal(shape), element)
+        if numerics.is_float(element)
+        else rng.integers(-99, 99, shape).astype(np.int32)
+    )
     result = simulate(compile_text(text), [x])
     assert result.cycles == result.static_cycles
     assert np.array_equal(result.outputs[0], np.swapaxes(x, -1, -2))

@@ -46,19 +46,31 @@ class SramMap:
 
     def __init__(self, spec: ChipSpec):
         self.spec = spec
-        self.slices = {name: _Slice([(0, spec.sram_addresses)]) for name in spec.mem_slices}
+        self.slices = {
+            name: _Slice([(0, spec.sram_addresses)]) for name in spec.mem_slices
+        }
 
-    def reserve(self, name: str, base: str, address: int, count: int, planes: int) -> None:
+    def reserve(
+        self, name: str, base: str, address: int, count: int, planes: int
+    ) -> None:
         """Mark a placed tensor's addresses as used in each of its plane slices,
         continuing into the next slice groups outward when it spans several."""
         side, first = base[0], int(base[1:])
         size = self.spec.sram_addresses
         end = address + count
         for g in range(address // size, -(-end // size)):
-            lo, hi = max(address, g * size) - g * size, min(end, (g + 1) * size) - g * size
+            lo, hi = (
+                max(address, g * size) - g * size,
+                min(end, (g + 1) * size) - g * size,
+            )
             for b in range(planes):
                 s = self.slices[f"{side}{first + g * planes + b}"]
-                s.free = [r for a, z in s.free for r in ((a, min(z, lo)), (max(a, hi), z)) if r[0] < r[1]]
+                s.free = [
+                    r
+                    for a, z in s.free
+                    for r in ((a, min(z, lo)), (max(a, hi), z))
+                    if r[0] < r[1]
+                ]
                 s.users.append((name, lo, hi - lo))
 
     def _spans(self, base: str, count: int, planes: int) -> bool:
@@ -66,7 +78,11 @@ class SramMap:
         through the next slice groups outward, all of them empty."""
         side, first = base[0], int(base[1:])
         groups = -(-count // self.spec.sram_addresses)
-        names = [f"{side}{first + g * planes + b}" for g in range(groups) for b in range(planes)]
+        names = [
+            f"{side}{first + g * planes + b}"
+            for g in range(groups)
+            for b in range(planes)
+        ]
         return all(n in self.slices and not self.slices[n].users for n in names)
 
     def _fits(self, base: str, count: int, planes: int) -> int | None:
@@ -77,15 +93,29 @@ class SramMap:
         if any(n not in self.slices for n in names):
             return None
         bank_size = self.spec.sram_addresses // self.spec.sram_banks
-        candidates = sorted({lo for n in names for lo, _ in self.slices[n].free} | {k * bank_size for k in range(self.spec.sram_banks)})
+        candidates = sorted(
+            {lo for n in names for lo, _ in self.slices[n].free}
+            | {k * bank_size for k in range(self.spec.sram_banks)}
+        )
         for start in candidates:
-            if count <= bank_size and start // bank_size != (start + count - 1) // bank_size:
+            if (
+                count <= bank_size
+                and start // bank_size != (start + count - 1) // bank_size
+            ):
                 continue
-            if all(any(lo <= start and start + count <= hi for lo, hi in self.slices[n].free) for n in names):
+            if all(
+                any(
+                    lo <= start and start + count <= hi
+                    for lo, hi in self.slices[n].free
+                )
+                for n in names
+            ):
                 return start
         return None
 
-    def place(self, name: str, count: int, planes: int, partners: set[str] = frozenset()) -> tuple[str, int] | None:  # type: ignore[assignment]
+    def place(
+        self, name: str, count: int, planes: int, partners: set[str] = frozenset()
+    ) -> tuple[str, int] | None:  # type: ignore[assignment]
         """The least used slice group with room, nearest the VXM on a tie, so
         tensors spread over as many slices (read ports) as possible; a group
         holding one of `partners` (tensors used in the same instruction group)
@@ -117,8 +147,13 @@ class SramMap:
         for name, s in self.slices.items():
             if s.users:
                 used = sum(c for _, _, c in s.users)
-                parts = ", ".join(f"@{n} {a}..{a + c - 1}" for n, a, c in sorted(s.users, key=lambda u: u[1]))
-                lines.append(f"  {name}: {used}/{self.spec.sram_addresses} vectors: {parts}")
+                parts = ", ".join(
+                    f"@{n} {a}..{a + c - 1}"
+                    for n, a, c in sorted(s.users, key=lambda u: u[1])
+                )
+                lines.append(
+                    f"  {name}: {used}/{self.spec.sram_addresses} vectors: {parts}"
+                )
         return "\n".join(lines) or "  (empty)"
 
 
@@ -128,13 +163,26 @@ def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec) -> None:
     tensors = list(chip.tensors())
     for t in tensors:
         if t.slice is not None and t.address is not None:
-            sram.reserve(t.sym_name.data, t.slice.data, t.address.data, t.vector_count(spec.lanes), element_bytes(t.element))
+            sram.reserve(
+                t.sym_name.data,
+                t.slice.data,
+                t.address.data,
+                t.vector_count(spec.lanes),
+                element_bytes(t.element),
+            )
     partners: dict[str, set[str]] = {t.sym_name.data: set() for t in tensors}
     for group in build_groups(chip):
-        names = {n.op.tensor.root_reference.data for n in group.nodes if isinstance(n.op, lpu.MemOp)}
+        names = {
+            n.op.tensor.root_reference.data
+            for n in group.nodes
+            if isinstance(n.op, lpu.MemOp)
+        }
         for name in names:
             partners[name] |= names - {name}
-    for t in sorted((t for t in tensors if t.slice is None), key=lambda t: -t.vector_count(spec.lanes) * element_bytes(t.element)):
+    for t in sorted(
+        (t for t in tensors if t.slice is None),
+        key=lambda t: -t.vector_count(spec.lanes) * element_bytes(t.element),
+    ):
         count, planes = t.vector_count(spec.lanes), element_bytes(t.element)
         placed = sram.place(t.sym_name.data, count, planes, partners[t.sym_name.data])
         if placed is None:

@@ -39,17 +39,26 @@ class FoldConstantLayout(RewritePattern):
     """A transpose or reshape of a constant is a constant: move the values now."""
 
     @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: tosa.TransposeOp | tosa.ReshapeOp, rewriter: PatternRewriter) -> None:
+    def match_and_rewrite(
+        self, op: tosa.TransposeOp | tosa.ReshapeOp, rewriter: PatternRewriter
+    ) -> None:
         source = op.input1.owner
         if not isinstance(source, tosa.ConstOp):
             return
         values = source.values
         out = op.output.type
         assert isinstance(out, TensorType)
-        array = np.array(values.get_values(), dtype=object).reshape(tuple(values.type.get_shape()))
+        array = np.array(values.get_values(), dtype=object).reshape(
+            tuple(values.type.get_shape())
+        )
         if isinstance(op, tosa.TransposeOp):
             array = array.transpose(op.perms.get_values())
-        folded = _located(tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(out, array.reshape(-1).tolist())), op)
+        folded = _located(
+            tosa.ConstOp(
+                DenseIntOrFPElementsAttr.from_list(out, array.reshape(-1).tolist())
+            ),
+            op,
+        )
         rewriter.replace(op, [folded], [folded.results[0]])
 
 
@@ -59,10 +68,28 @@ class ClampToMinMax(RewritePattern):
         t = op.input.type
         assert isinstance(t, TensorType)
         ones = TensorType(t.element_type, [1] * len(t.get_shape()))
-        lo = _located(tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(ones, [op.min_val.value.data])), op)
-        hi = _located(tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(ones, [op.max_val.value.data])), op)
-        floor = _located(tosa.MaximumOp.create(operands=[op.input, lo.results[0]], result_types=[t]), op)
-        ceiling = _located(tosa.MinimumOp.create(operands=[floor.results[0], hi.results[0]], result_types=[t]), op)
+        lo = _located(
+            tosa.ConstOp(
+                DenseIntOrFPElementsAttr.from_list(ones, [op.min_val.value.data])
+            ),
+            op,
+        )
+        hi = _located(
+            tosa.ConstOp(
+                DenseIntOrFPElementsAttr.from_list(ones, [op.max_val.value.data])
+            ),
+            op,
+        )
+        floor = _located(
+            tosa.MaximumOp.create(operands=[op.input, lo.results[0]], result_types=[t]),
+            op,
+        )
+        ceiling = _located(
+            tosa.MinimumOp.create(
+                operands=[floor.results[0], hi.results[0]], result_types=[t]
+            ),
+            op,
+        )
         rewriter.replace(op, [lo, hi, floor, ceiling], [ceiling.results[0]])
 
 
@@ -73,4 +100,6 @@ class DecomposePass(ModulePass):
     name = "lpu-decompose"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(GreedyRewritePatternApplier([ClampToMinMax(), FoldConstantLayout()])).rewrite_module(op)
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([ClampToMinMax(), FoldConstantLayout()])
+        ).rewrite_module(op)

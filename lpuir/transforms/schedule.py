@@ -86,7 +86,12 @@ class Segment:
     p1: int
 
     def overlaps(self, other: Segment) -> bool:
-        return self.d0 < other.d1 and other.d0 < self.d1 and self.p0 <= other.p1 and other.p0 <= self.p1
+        return (
+            self.d0 < other.d1
+            and other.d0 < self.d1
+            and self.p0 <= other.p1
+            and other.p0 <= self.p1
+        )
 
 
 class SegmentSet:
@@ -98,7 +103,9 @@ class SegmentSet:
         self.longest = 0
 
     def conflict(self, seg: Segment) -> bool:
-        i = bisect_left(self.items, Segment(seg.d0 - self.longest, -1 << 62, -1 << 62, -1 << 62))
+        i = bisect_left(
+            self.items, Segment(seg.d0 - self.longest, -1 << 62, -1 << 62, -1 << 62)
+        )
         for other in self.items[i:]:
             if other.d0 >= seg.d1:
                 return False
@@ -146,23 +153,27 @@ class ChipState:
     """Everything scheduled so far on one chip."""
 
     spec: ChipSpec
-    units: dict[tuple, IntervalSet] = field(default_factory=lambda: defaultdict(IntervalSet))
-    streams: dict[tuple[str, int], SegmentSet] = field(default_factory=lambda: defaultdict(SegmentSet))
+    units: dict[tuple, IntervalSet] = field(
+        default_factory=lambda: defaultdict(IntervalSet)
+    )
+    streams: dict[tuple[str, int], SegmentSet] = field(
+        default_factory=lambda: defaultdict(SegmentSet)
+    )
     visible: dict[str, np.ndarray] = field(default_factory=dict)
     last_read: dict[str, np.ndarray] = field(default_factory=dict)
     weights_ready: dict[SSAValue, int] = field(default_factory=dict)
     weights_plane: dict[SSAValue, tuple[str, int]] = field(default_factory=dict)
     pending_uses: dict[SSAValue, int] = field(default_factory=dict)
     plane_weights: dict[tuple[str, int], SSAValue] = field(default_factory=dict)
-    plane_free: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+    plane_free: dict[tuple[str, int], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
     plane_last_matmul: dict[tuple[str, int], lpu.MatmulOp] = field(default_factory=dict)
     last_act: int = -1
 
 
 def _tensor(op: lpu.MemOp) -> lpu.TensorOp:
     return op.tensor_op()
-
-
 
 
 def build_groups(chip: lpu.ChipOp) -> list[Group]:
@@ -183,7 +194,12 @@ def build_groups(chip: lpu.ChipOp) -> list[Group]:
         for result in op.results:
             if not isinstance(result.type, lpu.VectorType):
                 continue
-            users = [u.operation for u in result.uses if isinstance(u.operation, lpu.Instruction) and result in u.operation.stream_operands()]
+            users = [
+                u.operation
+                for u in result.uses
+                if isinstance(u.operation, lpu.Instruction)
+                and result in u.operation.stream_operands()
+            ]
             if users:
                 edges.append((result, op, list(dict.fromkeys(users))))
                 for user in users:
@@ -194,9 +210,18 @@ def build_groups(chip: lpu.ChipOp) -> list[Group]:
         members[find(index[op])].append(nodes[op])
     group_edges: dict[int, list[Edge]] = defaultdict(list)
     for value, producer, users in edges:
-        chained = isinstance(producer, lpu.VxmOp) and all(isinstance(u, lpu.VxmOp) for u in users) and len(users) == 1
-        group_edges[find(index[producer])].append(Edge(value, nodes[producer], [nodes[u] for u in users], chained))
-    groups = [Group(ns, group_edges[root], max(index[n.op] for n in ns)) for root, ns in members.items()]
+        chained = (
+            isinstance(producer, lpu.VxmOp)
+            and all(isinstance(u, lpu.VxmOp) for u in users)
+            and len(users) == 1
+        )
+        group_edges[find(index[producer])].append(
+            Edge(value, nodes[producer], [nodes[u] for u in users], chained)
+        )
+    groups = [
+        Group(ns, group_edges[root], max(index[n.op] for n in ns))
+        for root, ns in members.items()
+    ]
     return sorted(groups, key=lambda g: g.order)
 
 
@@ -213,15 +238,21 @@ class ChipScheduler:
             self.state.last_read[t.sym_name.data] = np.full(count, -1, dtype=np.int64)
         for op in chip.instructions():
             if isinstance(op, lpu.InstallOp):
-                self.state.pending_uses[op.result] = sum(1 for u in op.result.uses if isinstance(u.operation, lpu.MatmulOp))
+                self.state.pending_uses[op.result] = sum(
+                    1 for u in op.result.uses if isinstance(u.operation, lpu.MatmulOp)
+                )
 
     # ------------------------------------------------------------- templates
 
     def position(self, node: Node, plane: tuple[str, int] | None) -> int:
         op, spec = node.op, self.spec
         if isinstance(op, lpu.MemOp):
-            assert _tensor(op).slice is not None, "lpu-allocate-sram places tensors first"
-            return spec.mem_slices[_tensor(op).plane_slices(spec, op.slice_group(spec))[0]]
+            assert _tensor(op).slice is not None, (
+                "lpu-allocate-sram places tensors first"
+            )
+            return spec.mem_slices[
+                _tensor(op).plane_slices(spec, op.slice_group(spec))[0]
+            ]
         if isinstance(op, lpu.VxmOp):
             return spec.vxm_position
         if isinstance(op, lpu.SxmOp):
@@ -229,7 +260,9 @@ class ChipScheduler:
         if isinstance(op, lpu.MxmOp):
             assert plane is not None
             return spec.unit_position("MXM", plane[0])  # type: ignore[arg-type]
-        raise LpuError(f"{op_location(op)}: error: lpu-schedule cannot place '{op.name}' on one chip yet")
+        raise LpuError(
+            f"{op_location(op)}: error: lpu-schedule cannot place '{op.name}' on one chip yet"
+        )
 
     def template(self, group: Group, plane: tuple[str, int] | None) -> None:
         """Positions, directions and relative cycles of a group (normalised so
@@ -244,9 +277,13 @@ class ChipScheduler:
             if edge.chained:
                 offsets = [(c, delay) for c in edge.consumers]
             else:
-                sides = {(c.pos > u.pos) - (c.pos < u.pos) for c in edge.consumers} - {0}
+                sides = {(c.pos > u.pos) - (c.pos < u.pos) for c in edge.consumers} - {
+                    0
+                }
                 if len(sides) > 1:
-                    raise LpuError(f"{op_location(u.op)}: error: lpu-schedule: the result goes to consumers on both sides of position {u.pos}, but an instruction puts it on one stream")
+                    raise LpuError(
+                        f"{op_location(u.op)}: error: lpu-schedule: the result goes to consumers on both sides of position {u.pos}, but an instruction puts it on one stream"
+                    )
                 edge.direction = "W" if sides == {-1} else "E"
                 offsets = [(c, delay + abs(c.pos - u.pos)) for c in edge.consumers]
             for c, off in offsets:
@@ -266,7 +303,9 @@ class ChipScheduler:
                         rel[other] = want
                         todo.append(other)
                     elif rel[other] != want:
-                        raise LpuError(f"{op_location(ids[other].op)}: error: lpu-schedule: this instruction's operands cannot all arrive in the same cycle (reconvergent stream dataflow); route one of them through SRAM")
+                        raise LpuError(
+                            f"{op_location(ids[other].op)}: error: lpu-schedule: this instruction's operands cannot all arrive in the same cycle (reconvergent stream dataflow); route one of them through SRAM"
+                        )
         low = min(rel.values())
         for node in group.nodes:
             node.rel = rel[id(node)] - low
@@ -281,12 +320,28 @@ class ChipScheduler:
             op = node.op
             if isinstance(op, lpu.ReadOp | lpu.GatherOp | lpu.WriteOp | lpu.ScatterOp):
                 name = op.tensor.root_reference.data
-                indices = np.array(list(op.vector_indices())) if isinstance(op, lpu.ReadOp | lpu.WriteOp) else np.arange(len(self.state.visible[name]))
-                k = np.arange(len(indices)) if isinstance(op, lpu.ReadOp | lpu.WriteOp) else np.zeros(len(indices), dtype=np.int64)
+                indices = (
+                    np.array(list(op.vector_indices()))
+                    if isinstance(op, lpu.ReadOp | lpu.WriteOp)
+                    else np.arange(len(self.state.visible[name]))
+                )
+                k = (
+                    np.arange(len(indices))
+                    if isinstance(op, lpu.ReadOp | lpu.WriteOp)
+                    else np.zeros(len(indices), dtype=np.int64)
+                )
                 if isinstance(op, lpu.ReadOp | lpu.GatherOp):
                     need = int(np.max(self.state.visible[name][indices] - k))
                 else:
-                    need = int(np.max(np.maximum(self.state.last_read[name][indices] - dw + 1, self.state.visible[name][indices] - dw) - k))
+                    need = int(
+                        np.max(
+                            np.maximum(
+                                self.state.last_read[name][indices] - dw + 1,
+                                self.state.visible[name][indices] - dw,
+                            )
+                            - k
+                        )
+                    )
                 bound = max(bound, need - node.rel)
             if isinstance(op, lpu.MatmulOp):
                 bound = max(bound, self.state.weights_ready[op.weights] - node.rel)
@@ -294,14 +349,20 @@ class ChipScheduler:
 
     # ------------------------------------------------------------- resources
 
-    def unit_claims(self, node: Node, start: int, plane: tuple[str, int] | None) -> list[tuple[tuple, int, int]] | None:
+    def unit_claims(
+        self, node: Node, start: int, plane: tuple[str, int] | None
+    ) -> list[tuple[tuple, int, int]] | None:
         """(resource, from, to) intervals a node needs; None leaves the ALU open."""
         op, c = node.op, start + node.rel
         n = max(1, op.burst)
         if isinstance(op, lpu.MemOp):
             tensor = _tensor(op)
             port = "read" if isinstance(op, lpu.ReadOp | lpu.GatherOp) else "write"
-            first = op.vector_indices().start if isinstance(op, lpu.ReadOp | lpu.WriteOp) else 0
+            first = (
+                op.vector_indices().start
+                if isinstance(op, lpu.ReadOp | lpu.WriteOp)
+                else 0
+            )
             group, address = tensor.locate(first, self.spec)
             bank = self.spec.bank(address)
             claims = []
@@ -323,7 +384,11 @@ class ChipScheduler:
         other claims), else a hint how far to move."""
         own: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
         for key, lo, hi in claims:
-            against = (*key[:3], "write" if key[3] == "read" else "read") if key[0] == "bank" else key
+            against = (
+                (*key[:3], "write" if key[3] == "read" else "read")
+                if key[0] == "bank"
+                else key
+            )
             end = self.state.units[against].conflict(lo, hi)
             if end is not None:
                 return max(1, end - lo)
@@ -358,7 +423,9 @@ class ChipScheduler:
         diag = t - u.pos if edge.direction == "E" else t + u.pos
         return Segment(diag, diag + n, min(u.pos, far), max(u.pos, far))
 
-    def pick_streams(self, group: Group, start: int) -> dict[int, tuple[int, Segment]] | None:
+    def pick_streams(
+        self, group: Group, start: int
+    ) -> dict[int, tuple[int, Segment]] | None:
         chosen: dict[int, tuple[int, Segment]] = {}
         extra: dict[tuple[str, int], list[Segment]] = defaultdict(list)
         for i, edge in enumerate(group.edges):
@@ -368,7 +435,11 @@ class ChipScheduler:
             width = element_bytes(edge.value.type.element)  # type: ignore[attr-defined]
             for s in range(0, self.spec.streams - width + 1):
                 keys = [(edge.direction, s + j) for j in range(width)]
-                if all(not self.state.streams[k].conflict(seg) and not any(seg.overlaps(o) for o in extra[k]) for k in keys):
+                if all(
+                    not self.state.streams[k].conflict(seg)
+                    and not any(seg.overlaps(o) for o in extra[k])
+                    for k in keys
+                ):
                     chosen[i] = (s, seg)
                     for k in keys:
                         extra[k].append(seg)
@@ -380,23 +451,39 @@ class ChipScheduler:
     # ----------------------------------------------------------- placement
 
     def plane_options(self, group: Group) -> list[tuple[str, int] | None]:
-        install = next((n.op for n in group.nodes if isinstance(n.op, lpu.InstallOp)), None)
-        matmul = next((n.op for n in group.nodes if isinstance(n.op, lpu.MatmulOp)), None)
+        install = next(
+            (n.op for n in group.nodes if isinstance(n.op, lpu.InstallOp)), None
+        )
+        matmul = next(
+            (n.op for n in group.nodes if isinstance(n.op, lpu.MatmulOp)), None
+        )
         if matmul is not None:
             return [self.state.weights_plane[matmul.weights]]
         if install is None:
             return [None]
         for use in install.result.uses:
             user = use.operation
-            if isinstance(user, lpu.MatmulOp) and user.acc is not None and isinstance(user.acc.owner, lpu.MatmulOp):
+            if (
+                isinstance(user, lpu.MatmulOp)
+                and user.acc is not None
+                and isinstance(user.acc.owner, lpu.MatmulOp)
+            ):
                 return [self.state.weights_plane[user.acc.owner.weights]]
         planes = [(h, p) for p in range(self.spec.mxm_planes) for h in ("W", "E")]
-        free = [pl for pl in planes if self.state.pending_uses.get(self.state.plane_weights.get(pl), 0) == 0]  # type: ignore[arg-type]
+        free = [
+            pl
+            for pl in planes
+            if self.state.pending_uses.get(self.state.plane_weights.get(pl), 0) == 0
+        ]  # type: ignore[arg-type]
         if not free:
-            raise LpuError(f"{op_location(install)}: error: lpu-schedule: every MXM plane still holds weights that later matmuls need")
+            raise LpuError(
+                f"{op_location(install)}: error: lpu-schedule: every MXM plane still holds weights that later matmuls need"
+            )
         return sorted(free, key=lambda pl: self.state.plane_free[pl])
 
-    def sxm_assignments(self, group: Group, plane: tuple[str, int] | None) -> list[dict[int, str]]:
+    def sxm_assignments(
+        self, group: Group, plane: tuple[str, int] | None
+    ) -> list[dict[int, str]]:
         """Hemispheres for the group's SXM instructions: west unless another of
         them needs the west SXM at the same time; and the mirror image."""
         sxm = [n for n in group.nodes if isinstance(n.op, lpu.SxmOp)]
@@ -408,7 +495,17 @@ class ChipScheduler:
             changed = False
             for node in sorted(sxm, key=lambda n: n.rel):
                 span = (node.rel, node.rel + max(1, node.op.burst))
-                side = next((h for h in (node.hemisphere, "E" if node.hemisphere == "W" else "W") if all(b <= span[0] or span[1] <= a for a, b in busy[h])), node.hemisphere)
+                side = next(
+                    (
+                        h
+                        for h in (
+                            node.hemisphere,
+                            "E" if node.hemisphere == "W" else "W",
+                        )
+                        if all(b <= span[0] or span[1] <= a for a, b in busy[h])
+                    ),
+                    node.hemisphere,
+                )
                 changed |= side != node.hemisphere
                 node.hemisphere = side
                 busy[side].append(span)
@@ -434,17 +531,36 @@ class ChipScheduler:
         self.template(group, plane)
         self.search(group, plane, dry=False, first=start)
 
-    def search(self, group: Group, plane: tuple[str, int] | None, *, dry: bool, first: int | None = None) -> int:
+    def search(
+        self,
+        group: Group,
+        plane: tuple[str, int] | None,
+        *,
+        dry: bool,
+        first: int | None = None,
+    ) -> int:
         start = self.earliest(group) if first is None else first
-        if plane is not None and any(isinstance(n.op, lpu.InstallOp) for n in group.nodes):
-            start = max(start, self.state.plane_free[plane] - min(n.rel for n in group.nodes if isinstance(n.op, lpu.InstallOp)))
+        if plane is not None and any(
+            isinstance(n.op, lpu.InstallOp) for n in group.nodes
+        ):
+            start = max(
+                start,
+                self.state.plane_free[plane]
+                - min(n.rel for n in group.nodes if isinstance(n.op, lpu.InstallOp)),
+            )
         for _ in range(SEARCH_LIMIT):
-            claims = [c for n in group.nodes for c in (self.unit_claims(n, start, plane) or [])]
+            claims = [
+                c
+                for n in group.nodes
+                for c in (self.unit_claims(n, start, plane) or [])
+            ]
             try:
                 move = self.fits_units(claims)
             except IntraGroupConflict as e:
                 where = " ".join(str(k) for k in e.key)
-                raise LpuError(f"{op_location(group.nodes[-1].op)}: error: lpu-schedule: two instructions of this group need {where} in the same cycles, and the streams that join them fix their distance; read the operands from different slices or split the group through SRAM") from None
+                raise LpuError(
+                    f"{op_location(group.nodes[-1].op)}: error: lpu-schedule: two instructions of this group need {where} in the same cycles, and the streams that join them fix their distance; read the operands from different slices or split the group through SRAM"
+                ) from None
             if move is None:
                 alus = self.pick_alus(group, start)
                 streams = self.pick_streams(group, start) if alus is not None else None
@@ -454,9 +570,19 @@ class ChipScheduler:
                     return start
                 move = 1
             start += move
-        raise LpuError(f"{op_location(group.nodes[0].op)}: error: lpu-schedule found no free slot for this instruction group")
+        raise LpuError(
+            f"{op_location(group.nodes[0].op)}: error: lpu-schedule found no free slot for this instruction group"
+        )
 
-    def commit(self, group: Group, start: int, plane: tuple[str, int] | None, claims: list[tuple[tuple, int, int]], alus: dict[int, int], streams: dict[int, tuple[int, Segment]]) -> None:
+    def commit(
+        self,
+        group: Group,
+        start: int,
+        plane: tuple[str, int] | None,
+        claims: list[tuple[tuple, int, int]],
+        alus: dict[int, int],
+        streams: dict[int, tuple[int, Segment]],
+    ) -> None:
         st, spec = self.state, self.spec
         for key, lo, hi in claims:
             st.units[key].add(lo, hi)
@@ -495,7 +621,9 @@ class ChipScheduler:
         for node in group.nodes:
             operands = node.op.stream_operands()
             if operands:
-                node.op.properties["srcs"] = ArrayAttr([sources[(id(node.op), v)] for v in operands])
+                node.op.properties["srcs"] = ArrayAttr(
+                    [sources[(id(node.op), v)] for v in operands]
+                )
 
     def update_memory(self, op: lpu.Instruction, c: int) -> None:
         if not isinstance(op, lpu.MemOp):
@@ -511,9 +639,13 @@ class ChipScheduler:
         if isinstance(op, lpu.ReadOp | lpu.GatherOp):
             np.maximum.at(self.state.last_read[name], indices, times)
         else:
-            np.maximum.at(self.state.visible[name], indices, times + op.result_delay(spec))
+            np.maximum.at(
+                self.state.visible[name], indices, times + op.result_delay(spec)
+            )
 
-    def update_mxm(self, op: lpu.Instruction, c: int, plane: tuple[str, int] | None) -> None:
+    def update_mxm(
+        self, op: lpu.Instruction, c: int, plane: tuple[str, int] | None
+    ) -> None:
         st = self.state
         if isinstance(op, lpu.InstallOp):
             assert plane is not None
@@ -526,7 +658,9 @@ class ChipScheduler:
             assert plane is not None
             previous = st.plane_last_matmul.get(plane)
             if op.acc is not None and op.acc.owner is not previous:
-                raise LpuError(f"{op_location(op)}: error: lpu-schedule: the accumulator this matmul adds to is no longer in plane {plane[0]}.{plane[1]}")
+                raise LpuError(
+                    f"{op_location(op)}: error: lpu-schedule: the accumulator this matmul adds to is no longer in plane {plane[0]}.{plane[1]}"
+                )
             st.plane_last_matmul[plane] = op
             st.pending_uses[op.weights] -= 1
             st.plane_free[plane] = max(st.plane_free[plane], c + max(1, op.burst))
@@ -535,7 +669,11 @@ class ChipScheduler:
         """Schedule every group; the chip's static cycle count."""
         for group in build_groups(self.chip):
             self.schedule_group(group)
-        return self.state.last_act + 1 + (self.spec.superlanes - 1) * self.spec.superlane_skew
+        return (
+            self.state.last_act
+            + 1
+            + (self.spec.superlanes - 1) * self.spec.superlane_skew
+        )
 
 
 def schedule_system(system: lpu.SystemOp) -> int:
@@ -544,10 +682,28 @@ def schedule_system(system: lpu.SystemOp) -> int:
     cycles = 0
     for chip in system.chips:
         if any(op.is_scheduled for op in chip.instructions()):
-            raise LpuError(f"{op_location(chip)}: error: lpu-schedule takes a logical program; chip {chip.chip_id} is already scheduled")
-        unsupported = next((op for op in chip.instructions() if isinstance(op, lpu.NetworkOp | lpu.DeskewOp | lpu.NopOp | lpu.NotifyOp | lpu.SyncOp)), None)
+            raise LpuError(
+                f"{op_location(chip)}: error: lpu-schedule takes a logical program; chip {chip.chip_id} is already scheduled"
+            )
+        unsupported = next(
+            (
+                op
+                for op in chip.instructions()
+                if isinstance(
+                    op,
+                    lpu.NetworkOp
+                    | lpu.DeskewOp
+                    | lpu.NopOp
+                    | lpu.NotifyOp
+                    | lpu.SyncOp,
+                )
+            ),
+            None,
+        )
         if unsupported is not None:
-            raise LpuError(f"{op_location(unsupported)}: error: lpu-schedule does not schedule '{unsupported.name}' yet (single-chip programs only)")
+            raise LpuError(
+                f"{op_location(unsupported)}: error: lpu-schedule does not schedule '{unsupported.name}' yet (single-chip programs only)"
+            )
         cycles = max(cycles, ChipScheduler(chip, spec.chip).run())
     system.static_cycles = IntAttr(cycles)
     return cycles
@@ -561,4 +717,3 @@ class SchedulePass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
             schedule_system(system)
-

@@ -125,13 +125,29 @@ class ChipProgram:
     counter: int = 0
     constants: dict[tuple[str, str, bytes], Placed] = field(default_factory=dict)
 
-    def tensor(self, shape: Sequence[int], element: str, kind: str, loc: Operation | None, *, arg: int | None = None, value: Attribute | None = None, lanes: int | None = None, splat: bool = False, prefix: str = "tmp") -> Placed:
+    def tensor(
+        self,
+        shape: Sequence[int],
+        element: str,
+        kind: str,
+        loc: Operation | None,
+        *,
+        arg: int | None = None,
+        value: Attribute | None = None,
+        lanes: int | None = None,
+        splat: bool = False,
+        prefix: str = "tmp",
+    ) -> Placed:
         """A new tensor; `prefix` tells what it holds: v (the result of a tensor
         op, what lpu-run --reference compares), in, out, c (a constant), tmp."""
         name = f"{prefix}{self.counter}"
         self.counter += 1
         stored = (*shape[:-1], self.spec.lanes) if splat else tuple(shape)
-        props: dict[str, Attribute] = {"sym_name": StringAttr(name), "type": TensorType(ELEMENT_TYPES[element], stored or (1,)), "kind": StringAttr(kind)}
+        props: dict[str, Attribute] = {
+            "sym_name": StringAttr(name),
+            "type": TensorType(ELEMENT_TYPES[element], stored or (1,)),
+            "kind": StringAttr(kind),
+        }
         if arg is not None:
             props["arg"] = IntAttr(arg)
         if value is not None:
@@ -142,19 +158,25 @@ class ChipProgram:
         if loc is not None:
             op.location = loc.location
         self.tensors.append(op)
-        return Placed(op, tuple(shape) or (1,), element, lanes or self.spec.lanes, splat)
+        return Placed(
+            op, tuple(shape) or (1,), element, lanes or self.spec.lanes, splat
+        )
 
     def emit(self, op: Operation, loc: Operation) -> Operation:
         op.location = loc.location
         self.body.append(op)
         return op
 
-    def constant_vector(self, values: np.ndarray, element: str, loc: Operation) -> Placed:
+    def constant_vector(
+        self, values: np.ndarray, element: str, loc: Operation
+    ) -> Placed:
         """A one-vector weight tensor (a mask or a fill), shared by content."""
         key = (element, "vec", values.tobytes())
         if key not in self.constants:
             attr = _dense(values.reshape(1, -1), element)
-            self.constants[key] = self.tensor((1, self.spec.lanes), element, "weight", loc, value=attr, prefix="c")
+            self.constants[key] = self.tensor(
+                (1, self.spec.lanes), element, "weight", loc, value=attr, prefix="c"
+            )
         return self.constants[key]
 
 
@@ -164,7 +186,11 @@ def _dense(values: np.ndarray, element: str) -> DenseIntOrFPElementsAttr:
     return DenseIntOrFPElementsAttr.from_list(t, flat)
 
 
-def _runs(sequences: Sequence[np.ndarray], keys: Sequence[np.ndarray] = (), limit: int | None = None) -> list[tuple[int, int]]:
+def _runs(
+    sequences: Sequence[np.ndarray],
+    keys: Sequence[np.ndarray] = (),
+    limit: int | None = None,
+) -> list[tuple[int, int]]:
     """Split 0..n-1 into maximal runs [a, b) over which every sequence moves by
     one constant, non-negative step and every key stays the same (the slice
     group a vector is in), of at most `limit` elements."""
@@ -187,7 +213,10 @@ def _runs(sequences: Sequence[np.ndarray], keys: Sequence[np.ndarray] = (), limi
             j = i + 1
             if j < b:
                 steps = [int(seq[j] - seq[i]) for seq in sequences]
-                while j + 1 < b and all(int(seq[j + 1] - seq[j]) == st for seq, st in zip(sequences, steps, strict=True)):
+                while j + 1 < b and all(
+                    int(seq[j + 1] - seq[j]) == st
+                    for seq, st in zip(sequences, steps, strict=True)
+                ):
                     j += 1
                 j += 1
             if limit is not None:
@@ -223,11 +252,17 @@ class Vectorizer:
                     wanted[op.a] = self.spec.mxm_k(element)
             elif op.results and op.results[0] in wanted and _is_elementwise(op):
                 for v in op.operands:
-                    if isinstance(v.type, TensorType) and tensor_shape_and_element(v.type)[0][-1:] == tensor_shape_and_element(op.results[0].type)[0][-1:]:
+                    if (
+                        isinstance(v.type, TensorType)
+                        and tensor_shape_and_element(v.type)[0][-1:]
+                        == tensor_shape_and_element(op.results[0].type)[0][-1:]
+                    ):
                         wanted.setdefault(v, wanted[op.results[0]])
         return wanted
 
-    def place_new(self, ssa: SSAValue, op: Operation, kind: str = "scratch", **kw: object) -> Placed:
+    def place_new(
+        self, ssa: SSAValue, op: Operation, kind: str = "scratch", **kw: object
+    ) -> Placed:
         """A new tensor for a value, in the layout its users wish for unless
         the producer fixes it (`lanes=`)."""
         shape, element = tensor_shape_and_element(ssa.type)
@@ -237,11 +272,17 @@ class Vectorizer:
         self.values[ssa] = placed
         return placed
 
-    def masked(self, v: SSAValue, lanes: int, element: str, n: int, op: Operation) -> SSAValue:
+    def masked(
+        self, v: SSAValue, lanes: int, element: str, n: int, op: Operation
+    ) -> SSAValue:
         """v with lanes `lanes..` zeroed (padding lanes of scratch tensors hold
         whatever the op computed there; the MXM and reductions must not see it)."""
-        mask = self.chip.constant_vector((np.arange(self.spec.lanes) < lanes).astype(np.int32), "i32", op)
-        zero = self.chip.constant_vector(np.zeros(self.spec.lanes, dtype=numerics.carrier(element)), element, op)
+        mask = self.chip.constant_vector(
+            (np.arange(self.spec.lanes) < lanes).astype(np.int32), "i32", op
+        )
+        zero = self.chip.constant_vector(
+            np.zeros(self.spec.lanes, dtype=numerics.carrier(element)), element, op
+        )
         constant = Operand(mask, np.zeros(n, dtype=np.int64))
         m = self.read(constant, 0, n, op)
         z = self.read(Operand(zero, constant.indices), 0, n, op)
@@ -257,8 +298,12 @@ class Vectorizer:
         if key in self.relayouts:
             return self.relayouts[key]
         if placed.lanes != 2 * lanes:
-            raise unsupported(op, f"relayout from {placed.lanes} to {lanes} elements per vector")
-        target = self.chip.tensor(placed.shape, placed.element, "scratch", op, lanes=lanes)
+            raise unsupported(
+                op, f"relayout from {placed.lanes} to {lanes} elements per vector"
+            )
+        target = self.chip.tensor(
+            placed.shape, placed.element, "scratch", op, lanes=lanes
+        )
         rows = np.arange(placed.rows, dtype=np.int64)
         for j in range(placed.per_row):
             source = Operand(placed, rows * placed.per_row + j)
@@ -269,7 +314,14 @@ class Vectorizer:
                 for a, b in self.runs([source, dest]):
                     v = self.read(source, a, b - a, op)
                     if half:
-                        shift = lpu.ShiftOp.create(operands=[v], properties={"direction": StringAttr("south"), "amount": IntAttr(lanes)}, result_types=[v.type])
+                        shift = lpu.ShiftOp.create(
+                            operands=[v],
+                            properties={
+                                "direction": StringAttr("south"),
+                                "amount": IntAttr(lanes),
+                            },
+                            result_types=[v.type],
+                        )
                         v = self.chip.emit(shift, op).results[0]
                     else:
                         v = self.masked(v, lanes, placed.element, b - a, op)
@@ -286,60 +338,132 @@ class Vectorizer:
             values = const.properties.get("values") or const.properties.get("value")
             assert isinstance(values, DenseIntOrFPElementsAttr)
             shape, element = tensor_shape_and_element(value.type)
-            column = np.array(values.get_values(), dtype=numerics.carrier(element)).reshape(-1, 1)
-            lanes = np.repeat(np.broadcast_to(column, (math.prod(shape[:-1]) if len(shape) > 1 else 1, 1)), self.spec.lanes, axis=1)
-            placed = self.chip.tensor(shape, element, "weight", const, value=_dense(lanes.reshape(*shape[:-1], self.spec.lanes) if len(shape) > 1 else lanes, element), splat=True, prefix="c")
+            column = np.array(
+                values.get_values(), dtype=numerics.carrier(element)
+            ).reshape(-1, 1)
+            lanes = np.repeat(
+                np.broadcast_to(
+                    column, (math.prod(shape[:-1]) if len(shape) > 1 else 1, 1)
+                ),
+                self.spec.lanes,
+                axis=1,
+            )
+            placed = self.chip.tensor(
+                shape,
+                element,
+                "weight",
+                const,
+                value=_dense(
+                    lanes.reshape(*shape[:-1], self.spec.lanes)
+                    if len(shape) > 1
+                    else lanes,
+                    element,
+                ),
+                splat=True,
+                prefix="c",
+            )
             self.values[value] = placed
             return placed
         if value in self.constants:
             const = self.constants.pop(value)
-            self.place_new(value, const, "weight", value=const.properties.get("values") or const.properties.get("value"), prefix="c")
+            self.place_new(
+                value,
+                const,
+                "weight",
+                value=const.properties.get("values") or const.properties.get("value"),
+                prefix="c",
+            )
         if value not in self.values:
-            raise unsupported(user, f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)")
+            raise unsupported(
+                user,
+                f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)",
+            )
         return self.values[value]
 
     # ------------------------------------------------------------ instructions
 
-    def runs(self, operands: Sequence[Operand], limit: int | None = None) -> list[tuple[int, int]]:
+    def runs(
+        self, operands: Sequence[Operand], limit: int | None = None
+    ) -> list[tuple[int, int]]:
         """Runs over the operands' index sequences (see `_runs`), each inside one
         slice group of every tensor: a tensor too big for a slice continues in
         the next group at a multiple of `sram_addresses` (lpu-allocate-sram
         starts such tensors at address 0)."""
         size = self.spec.sram_addresses
-        return _runs([o.indices for o in operands], [o.indices // size for o in operands], limit)
+        return _runs(
+            [o.indices for o in operands], [o.indices // size for o in operands], limit
+        )
 
-    def read(self, operand: Operand, start: int, count: int, loc: Operation) -> SSAValue:
+    def read(
+        self, operand: Operand, start: int, count: int, loc: Operation
+    ) -> SSAValue:
         idx = operand.indices[start : start + count]
         step = int(idx[1] - idx[0]) if count > 1 else 1
-        props: dict[str, Attribute] = {"tensor": SymbolRefAttr(operand.placed.name), "index": IntAttr(int(idx[0]))}
+        props: dict[str, Attribute] = {
+            "tensor": SymbolRefAttr(operand.placed.name),
+            "index": IntAttr(int(idx[0])),
+        }
         if step != 1:
             props["step"] = IntAttr(step)
-        op = lpu.ReadOp.create(properties=props, result_types=[VectorType(operand.placed.element, count)])
+        op = lpu.ReadOp.create(
+            properties=props, result_types=[VectorType(operand.placed.element, count)]
+        )
         return self.chip.emit(op, loc).results[0]
 
-    def write(self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation) -> None:
-        props: dict[str, Attribute] = {"tensor": SymbolRefAttr(placed.name), "index": IntAttr(index)}
+    def write(
+        self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation
+    ) -> None:
+        props: dict[str, Attribute] = {
+            "tensor": SymbolRefAttr(placed.name),
+            "index": IntAttr(index),
+        }
         if step != 1:
             props["step"] = IntAttr(step)
         self.chip.emit(lpu.WriteOp.create(operands=[value], properties=props), loc)
 
-    def vxm(self, cls: type[lpu.VxmOp], operands: Sequence[SSAValue], element: str, count: int, loc: Operation, **props: Attribute) -> SSAValue:
-        op = cls.create(operands=list(operands), properties=dict(props), result_types=[VectorType(element, count)])
+    def vxm(
+        self,
+        cls: type[lpu.VxmOp],
+        operands: Sequence[SSAValue],
+        element: str,
+        count: int,
+        loc: Operation,
+        **props: Attribute,
+    ) -> SSAValue:
+        op = cls.create(
+            operands=list(operands),
+            properties=dict(props),
+            result_types=[VectorType(element, count)],
+        )
         return self.chip.emit(op, loc).results[0]
 
     def rotate(self, value: SSAValue, amount: int, loc: Operation) -> SSAValue:
-        op = lpu.RotateOp.create(operands=[value], properties={"amount": IntAttr(amount % self.spec.lanes)}, result_types=[value.type])
+        op = lpu.RotateOp.create(
+            operands=[value],
+            properties={"amount": IntAttr(amount % self.spec.lanes)},
+            result_types=[value.type],
+        )
         return self.chip.emit(op, loc).results[0]
 
     # -------------------------------------------------------------- elementwise
 
-    def operand_indices(self, placed: Placed, out_shape: tuple[int, ...], out_lanes: int) -> np.ndarray:
+    def operand_indices(
+        self, placed: Placed, out_shape: tuple[int, ...], out_lanes: int
+    ) -> np.ndarray:
         """For each output vector, the operand vector it needs (TOSA broadcast)."""
         out_rows = math.prod(out_shape[:-1]) if len(out_shape) > 1 else 1
         out_per_row = -(-out_shape[-1] // out_lanes)
         lead = [d for d in out_shape[:-1]]
-        in_lead = list(placed.shape[:-1]) if len(placed.shape) == len(out_shape) else [1] * len(lead)
-        grid = np.indices(lead, dtype=np.int64).reshape(len(lead), -1) if lead else np.zeros((0, 1), dtype=np.int64)
+        in_lead = (
+            list(placed.shape[:-1])
+            if len(placed.shape) == len(out_shape)
+            else [1] * len(lead)
+        )
+        grid = (
+            np.indices(lead, dtype=np.int64).reshape(len(lead), -1)
+            if lead
+            else np.zeros((0, 1), dtype=np.int64)
+        )
         src_row = np.zeros(out_rows, dtype=np.int64)
         for axis, d in enumerate(in_lead):
             src_row = src_row * d + (grid[axis] if d != 1 else 0)
@@ -360,32 +484,81 @@ class Vectorizer:
         value = placed.tensor.value
         if value is None:
             return self.splat_lane0(placed, op)
-        column = np.array(value.get_values(), dtype=numerics.carrier(placed.element)).reshape(placed.rows, 1)
+        column = np.array(
+            value.get_values(), dtype=numerics.carrier(placed.element)
+        ).reshape(placed.rows, 1)
         lanes = np.repeat(column, self.spec.lanes, axis=1)
-        return self.chip.tensor(placed.shape, placed.element, "weight", op, value=_dense(lanes.reshape(*placed.shape[:-1], self.spec.lanes), placed.element), splat=True, prefix="c")
+        return self.chip.tensor(
+            placed.shape,
+            placed.element,
+            "weight",
+            op,
+            value=_dense(
+                lanes.reshape(*placed.shape[:-1], self.spec.lanes), placed.element
+            ),
+            splat=True,
+            prefix="c",
+        )
 
-    def elementwise(self, op: Operation, cls: type[lpu.VxmOp], inputs: Sequence[SSAValue], out: SSAValue, *, element: str | None = None, **props: Attribute) -> Placed:
+    def elementwise(
+        self,
+        op: Operation,
+        cls: type[lpu.VxmOp],
+        inputs: Sequence[SSAValue],
+        out: SSAValue,
+        *,
+        element: str | None = None,
+        **props: Attribute,
+    ) -> Placed:
         shape, out_element = tensor_shape_and_element(out.type)
         shape = shape or (1,)
-        placed_in = [self.get(v, op, splat=_broadcasts_last_axis(v, shape)) for v in inputs]
+        placed_in = [
+            self.get(v, op, splat=_broadcasts_last_axis(v, shape)) for v in inputs
+        ]
         for p in placed_in:
             _check_vxm_type(op, p.element)
-        placed_in = [self.ensure_splat(p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p for p in placed_in]
+        placed_in = [
+            self.ensure_splat(p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p
+            for p in placed_in
+        ]
         if shape[-1] == 1 and any(p.splat for p in placed_in):
             # an op on per-row values stays a splat: no lane is special
             placed_in = [self.ensure_splat(p, op) for p in placed_in]
-            result = self.chip.tensor(shape, out_element, "scratch", op, splat=True, prefix="v")
+            result = self.chip.tensor(
+                shape, out_element, "scratch", op, splat=True, prefix="v"
+            )
             self.values[out] = result
         else:
             result = self.place_new(out, op)
-        return self.elementwise_into(op, cls, placed_in, result, element or out_element, **props)
+        return self.elementwise_into(
+            op, cls, placed_in, result, element or out_element, **props
+        )
 
-    def elementwise_into(self, op: Operation, cls: type[lpu.VxmOp], placed_in: Sequence[Placed], result: Placed, element: str, **props: Attribute) -> Placed:
+    def elementwise_into(
+        self,
+        op: Operation,
+        cls: type[lpu.VxmOp],
+        placed_in: Sequence[Placed],
+        result: Placed,
+        element: str,
+        **props: Attribute,
+    ) -> Placed:
         placed_in = [self.relayout(p, result.lanes, op) for p in placed_in]
-        operands = [Operand(p, self.operand_indices(p, result.shape, result.lanes)) for p in placed_in]
+        operands = [
+            Operand(p, self.operand_indices(p, result.shape, result.lanes))
+            for p in placed_in
+        ]
         return self.vector_map(op, cls, operands, result, element, **props)
 
-    def vector_map(self, op: Operation, cls: type[lpu.VxmOp], operands: Sequence[Operand], result: Placed, element: str, **props: Attribute) -> Placed:
+    def vector_map(
+        self,
+        op: Operation,
+        cls: type[lpu.VxmOp],
+        operands: Sequence[Operand],
+        result: Placed,
+        element: str,
+        **props: Attribute,
+    ) -> Placed:
         """result vector v = cls(operand vectors indices[v]), in groups over
         runs of constant steps (one read per distinct operand sequence)."""
         out = Operand(result, np.arange(result.vectors, dtype=np.int64))
@@ -406,19 +579,34 @@ class Vectorizer:
     def splat_lane0(self, placed: Placed, op: Operation) -> Placed:
         """[..., 1] tensor (value in lane 0 of each row's vector) to a splat."""
         if placed.per_row != 1:
-            raise unsupported(op, "broadcast of a row longer than one vector along the last axis")
-        splat = self.chip.tensor(placed.shape, placed.element, "scratch", op, splat=True)
+            raise unsupported(
+                op, "broadcast of a row longer than one vector along the last axis"
+            )
+        splat = self.chip.tensor(
+            placed.shape, placed.element, "scratch", op, splat=True
+        )
         self.lane_pipeline(op, placed, splat, [])
         return splat
 
-    def lane_pipeline(self, op: Operation, source: Placed, target: Placed, stages: list[Stage]) -> None:
+    def lane_pipeline(
+        self, op: Operation, source: Placed, target: Placed, stages: list[Stage]
+    ) -> None:
         """Run each row's vector through `stages`, then keep lane 0 and broadcast
         it to every lane (max-doubling over rotations), writing one splat vector
         per row. Bursts of at most MAX_TREE_BURST rows, one group each."""
         element, lanes = source.element, self.spec.lanes
-        mask = self.chip.constant_vector((np.arange(lanes) == 0).astype(np.int32), "i32", op)
-        filler = self.chip.constant_vector(np.full(lanes, _lowest(element), dtype=numerics.carrier(element)), element, op)
-        doubling = [Stage(lpu.MaxOp, 1 << k, "tree", backwards=True) for k in range(max(1, (lanes - 1).bit_length()))]
+        mask = self.chip.constant_vector(
+            (np.arange(lanes) == 0).astype(np.int32), "i32", op
+        )
+        filler = self.chip.constant_vector(
+            np.full(lanes, _lowest(element), dtype=numerics.carrier(element)),
+            element,
+            op,
+        )
+        doubling = [
+            Stage(lpu.MaxOp, 1 << k, "tree", backwards=True)
+            for k in range(max(1, (lanes - 1).bit_length()))
+        ]
         rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
         dest = Operand(target, np.arange(source.rows, dtype=np.int64))
         constant = np.zeros(source.rows, dtype=np.int64)
@@ -430,7 +618,9 @@ class Vectorizer:
             v = self.vxm(lpu.SelectOp, [m, v, f], element, n, op)
             self.write(self._stages(op, v, doubling, element, n), target, first, 1, op)
 
-    def _stages(self, op: Operation, v: SSAValue, stages: Sequence[Stage], element: str, n: int) -> SSAValue:
+    def _stages(
+        self, op: Operation, v: SSAValue, stages: Sequence[Stage], element: str, n: int
+    ) -> SSAValue:
         """Each stage combines a value with a rotation of it (tree) or of the
         stage's other operand (seq). Both operands reach an SXM, the unrotated
         one to rotate by 0, so the two arrive back at the VXM in one cycle; a
@@ -438,17 +628,26 @@ class Vectorizer:
         result for each SXM."""
         if not stages:
             return v
-        pair = (self.vxm(lpu.CopyOp, [v], element, n, op), self.vxm(lpu.CopyOp, [v], element, n, op))
+        pair = (
+            self.vxm(lpu.CopyOp, [v], element, n, op),
+            self.vxm(lpu.CopyOp, [v], element, n, op),
+        )
         for i, stage in enumerate(stages):
             west = self.rotate(pair[0], 0, op)
-            east = self.rotate(pair[1], stage.offset if stage.backwards else -stage.offset, op)
+            east = self.rotate(
+                pair[1], stage.offset if stage.backwards else -stage.offset, op
+            )
             combined = self.vxm(stage.combine, [west, east], element, n, op)
             if i == len(stages) - 1:
                 return combined
             # the next stage's second operand: this result again, or (within the
             # left-to-right pass) the source rotated one lane further
             keep_sequence = stage.mode == "seq" and stages[i + 1].mode == "seq"
-            other = self.vxm(lpu.CopyOp, [east], element, n, op) if keep_sequence else self.vxm(stage.combine, [west, east], element, n, op)
+            other = (
+                self.vxm(lpu.CopyOp, [east], element, n, op)
+                if keep_sequence
+                else self.vxm(stage.combine, [west, east], element, n, op)
+            )
             pair = (combined, other)
         raise AssertionError("unreachable")
 
@@ -465,7 +664,15 @@ class Vectorizer:
         rows = Operand(src, np.arange(src.rows, dtype=np.int64) * src.per_row)
         constant = np.zeros(src.rows, dtype=np.int64)
         valid = src.cols - (src.per_row - 1) * src.lanes
-        fill = self.chip.constant_vector(np.full(spec.lanes, _identity(kind, src.element), dtype=numerics.carrier(src.element)), src.element, op)
+        fill = self.chip.constant_vector(
+            np.full(
+                spec.lanes,
+                _identity(kind, src.element),
+                dtype=numerics.carrier(src.element),
+            ),
+            src.element,
+            op,
+        )
 
         def chunk(j: int, a: int, n: int) -> SSAValue:
             """Vector j of rows a..a+n-1; padding lanes hold the identity."""
@@ -473,7 +680,9 @@ class Vectorizer:
             lanes = valid if j == src.per_row - 1 else src.lanes
             if lanes == spec.lanes:
                 return v
-            mask = self.chip.constant_vector((np.arange(spec.lanes) < lanes).astype(np.int32), "i32", op)
+            mask = self.chip.constant_vector(
+                (np.arange(spec.lanes) < lanes).astype(np.int32), "i32", op
+            )
             m = self.read(Operand(mask, constant), a, n, op)
             f = self.read(Operand(fill, constant), a, n, op)
             return self.vxm(lpu.SelectOp, [m, v, f], src.element, n, op)
@@ -485,14 +694,26 @@ class Vectorizer:
             for j in range(src.per_row):
                 for a, b in self.runs([own, Operand(src, rows.indices + j)]):
                     v = chunk(j, a, b - a)
-                    v = self.vxm(combine, [self.read(own, a, b - a, op), v], src.element, b - a, op) if j else self.vxm(lpu.CopyOp, [v], src.element, b - a, op)
+                    v = (
+                        self.vxm(
+                            combine,
+                            [self.read(own, a, b - a, op), v],
+                            src.element,
+                            b - a,
+                            op,
+                        )
+                        if j
+                        else self.vxm(lpu.CopyOp, [v], src.element, b - a, op)
+                    )
                     self.write(v, acc, a, 1, op)
         stages, width = [], spec.lanes
         while width % 2 == 0:
             width //= 2
             stages.append(Stage(combine, width, "tree"))
         stages += [Stage(combine, 1, "seq") for _ in range(width - 1)]
-        target = self.chip.tensor((*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v")
+        target = self.chip.tensor(
+            (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
+        )
         self.values[out] = target
         self.lane_pipeline(op, acc, target, stages)
 
@@ -506,19 +727,37 @@ class Vectorizer:
         lead = list(src.shape[:-1])
         out_lead = [1 if k == axis else d for k, d in enumerate(lead)]
         grid = np.indices(out_lead, dtype=np.int64).reshape(len(out_lead), -1)
-        strides = np.array([math.prod(lead[k + 1 :]) for k in range(len(lead))], dtype=np.int64)
+        strides = np.array(
+            [math.prod(lead[k + 1 :]) for k in range(len(lead))], dtype=np.int64
+        )
         j = np.arange(src.per_row, dtype=np.int64)
 
         def slice_indices(i: int) -> np.ndarray:
             rows = (grid * strides[:, None]).sum(axis=0) + i * strides[axis]
             return (rows[:, None] * src.per_row + j[None, :]).reshape(-1)
 
-        acc = self.chip.tensor(shape, src.element, "scratch", op, lanes=src.lanes, splat=src.splat, prefix="v")
+        acc = self.chip.tensor(
+            shape,
+            src.element,
+            "scratch",
+            op,
+            lanes=src.lanes,
+            splat=src.splat,
+            prefix="v",
+        )
         self.values[out] = acc
-        self.vector_map(op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element)
+        self.vector_map(
+            op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element
+        )
         own = Operand(acc, np.arange(acc.vectors, dtype=np.int64))
         for i in range(1, lead[axis]):
-            self.vector_map(op, _COMBINE[kind], [own, Operand(src, slice_indices(i))], acc, src.element)
+            self.vector_map(
+                op,
+                _COMBINE[kind],
+                [own, Operand(src, slice_indices(i))],
+                acc,
+                src.element,
+            )
 
     # ----------------------------------------------------------------- matmul
 
@@ -530,7 +769,10 @@ class Vectorizer:
         if element not in ACCUMULATOR:
             raise unsupported(op, f"the MXM multiplies i8, f16 and bf16, not {element}")
         if out_element != ACCUMULATOR[element]:
-            raise unsupported(op, f"{element} x {element} -> {out_element}: the MXM accumulates {element} in {ACCUMULATOR[element]}")
+            raise unsupported(
+                op,
+                f"{element} x {element} -> {out_element}: the MXM accumulates {element} in {ACCUMULATOR[element]}",
+            )
         kb = self.spec.mxm_k(element)
         a = self.relayout(a, kb, op)
         c = self.place_new(op.output, op, lanes=self.spec.lanes)
@@ -541,21 +783,47 @@ class Vectorizer:
             rows_m = bi * m + np.arange(m, dtype=np.int64)
             # row chunks that keep every x vector and every result vector of a
             # chunk in one slice group (a burst works on one group)
-            groups = np.stack([(rows_m * a.per_row + kbi) // size for kbi in range(blocks)] + [(rows_m * c.per_row + j) // size for j in range(tiles)])
-            cuts = [0, *(np.flatnonzero(np.any(groups[:, 1:] != groups[:, :-1], axis=0)) + 1), m]
+            groups = np.stack(
+                [(rows_m * a.per_row + kbi) // size for kbi in range(blocks)]
+                + [(rows_m * c.per_row + j) // size for j in range(tiles)]
+            )
+            cuts = [
+                0,
+                *(np.flatnonzero(np.any(groups[:, 1:] != groups[:, :-1], axis=0)) + 1),
+                m,
+            ]
             for j in range(tiles):
                 for lo, hi in itertools.pairwise(cuts):
                     acc: SSAValue | None = None
                     for kbi in range(blocks):
                         rows = min(kb, k - kbi * kb)
-                        w_rows = Operand(b, (bi * k + kbi * kb + np.arange(rows, dtype=np.int64)) * b.per_row + j)
-                        parts = [self.read(w_rows, p, q - p, op) for p, q in self.runs([w_rows])]
-                        weights = self.chip.emit(lpu.InstallOp.create(operands=parts, result_types=[wtype]), op).results[0]
-                        x = self.read(Operand(a, rows_m * a.per_row + kbi), lo, hi - lo, op)
+                        w_rows = Operand(
+                            b,
+                            (bi * k + kbi * kb + np.arange(rows, dtype=np.int64))
+                            * b.per_row
+                            + j,
+                        )
+                        parts = [
+                            self.read(w_rows, p, q - p, op)
+                            for p, q in self.runs([w_rows])
+                        ]
+                        weights = self.chip.emit(
+                            lpu.InstallOp.create(operands=parts, result_types=[wtype]),
+                            op,
+                        ).results[0]
+                        x = self.read(
+                            Operand(a, rows_m * a.per_row + kbi), lo, hi - lo, op
+                        )
                         if rows < kb:
                             x = self.masked(x, rows, element, hi - lo, op)
                         operands = [weights, x] + ([acc] if acc is not None else [])
-                        acc = self.chip.emit(lpu.MatmulOp.create(operands=operands, result_types=[VectorType(out_element, hi - lo)]), op).results[0]
+                        acc = self.chip.emit(
+                            lpu.MatmulOp.create(
+                                operands=operands,
+                                result_types=[VectorType(out_element, hi - lo)],
+                            ),
+                            op,
+                        ).results[0]
                     assert acc is not None
                     self.write(acc, c, int(rows_m[lo]) * c.per_row + j, c.per_row, op)
 
@@ -610,12 +878,18 @@ class Vectorizer:
         perms = list(op.perms.get_values())
         rank = len(src.shape)
         if rank < 2 or perms != [*range(rank - 2), rank - 1, rank - 2]:
-            raise unsupported(op, f"transpose with perms {perms} (only swapping the last two axes is lowered)")
+            raise unsupported(
+                op,
+                f"transpose with perms {perms} (only swapping the last two axes is lowered)",
+            )
         spec = self.spec
         width = spec.lanes_per_superlane
         *lead, rows, cols = src.shape
         if rows > spec.lanes or cols > src.lanes or src.splat:
-            raise unsupported(op, f"transpose of {rows}x{cols} blocks (at most {spec.lanes}x{src.lanes} per leading index yet)")
+            raise unsupported(
+                op,
+                f"transpose of {rows}x{cols} blocks (at most {spec.lanes}x{src.lanes} per leading index yet)",
+            )
         _check_vxm_type(op, src.element)
         padded = -(-rows // width) * width
         batches = math.prod(lead) if lead else 1
@@ -626,21 +900,47 @@ class Vectorizer:
         lane = np.arange(spec.lanes, dtype=np.int64)[None, :]
         g, s, j = lane // width, c // width, c % width
         valid = g * width < padded
-        index = np.where(valid, ((g - s) % spec.superlanes) * padded + g * width + j, 0).astype(np.int32)
-        indices = self.chip.tensor((cols, spec.lanes), "i32", "weight", op, value=_dense(index, "i32"), prefix="c")
+        index = np.where(
+            valid, ((g - s) % spec.superlanes) * padded + g * width + j, 0
+        ).astype(np.int32)
+        indices = self.chip.tensor(
+            (cols, spec.lanes),
+            "i32",
+            "weight",
+            op,
+            value=_dense(index, "i32"),
+            prefix="c",
+        )
         for b in range(batches):
             staged = self.chip.tensor((padded, spec.lanes), src.element, "scratch", op)
-            rows_in = Operand(src, (b * rows + np.minimum(blocks, rows - 1)) * src.per_row)
+            rows_in = Operand(
+                src, (b * rows + np.minimum(blocks, rows - 1)) * src.per_row
+            )
             self.vector_map(op, lpu.CopyOp, [rows_in], staged, src.element)
-            transposed = self.chip.tensor((padded, spec.lanes), src.element, "scratch", op)
-            flipped = lpu.TransposeOp.create(operands=[self.read(Operand(staged, blocks), 0, padded, op)], result_types=[VectorType(src.element, padded)])
+            transposed = self.chip.tensor(
+                (padded, spec.lanes), src.element, "scratch", op
+            )
+            flipped = lpu.TransposeOp.create(
+                operands=[self.read(Operand(staged, blocks), 0, padded, op)],
+                result_types=[VectorType(src.element, padded)],
+            )
             self.write(self.chip.emit(flipped, op).results[0], transposed, 0, 1, op)
-            rotations = self.chip.tensor((spec.superlanes * padded, spec.lanes), src.element, "scratch", op)
+            rotations = self.chip.tensor(
+                (spec.superlanes * padded, spec.lanes), src.element, "scratch", op
+            )
             for d in range(spec.superlanes):
-                v = self.rotate(self.read(Operand(transposed, blocks), 0, padded, op), width * d, op)
+                v = self.rotate(
+                    self.read(Operand(transposed, blocks), 0, padded, op), width * d, op
+                )
                 self.write(v, rotations, d * padded, 1, op)
-            picks = self.read(Operand(indices, np.arange(cols, dtype=np.int64)), 0, cols, op)
-            gather = lpu.GatherOp.create(operands=[picks], properties={"tensor": SymbolRefAttr(rotations.name)}, result_types=[VectorType(src.element, cols)])
+            picks = self.read(
+                Operand(indices, np.arange(cols, dtype=np.int64)), 0, cols, op
+            )
+            gather = lpu.GatherOp.create(
+                operands=[picks],
+                properties={"tensor": SymbolRefAttr(rotations.name)},
+                result_types=[VectorType(src.element, cols)],
+            )
             self.write(self.chip.emit(gather, op).results[0], out, b * cols, 1, op)
 
     def reshape(self, op: tosa.ReshapeOp) -> None:
@@ -649,7 +949,10 @@ class Vectorizer:
         src = self.get(op.input1, op)
         shape = tensor_shape_and_element(op.output.type)[0] or (1,)
         if shape[-1] != src.shape[-1] or src.splat:
-            raise unsupported(op, f"reshape {src.shape} -> {shape} changes the last axis (only reshapes that keep it are lowered yet)")
+            raise unsupported(
+                op,
+                f"reshape {src.shape} -> {shape} changes the last axis (only reshapes that keep it are lowered yet)",
+            )
         self.values[op.output] = Placed(src.tensor, shape, src.element, src.lanes)
 
     def outputs(self, ret: func.ReturnOp) -> None:
@@ -657,15 +960,31 @@ class Vectorizer:
             placed = self.get(value, ret)
             if placed.splat:
                 # one vector per row either way: the splat's lane 0 is the value
-                out = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i, prefix="out")
-                self.vector_map(ret, lpu.CopyOp, [Operand(placed, np.arange(placed.rows, dtype=np.int64))], out, placed.element)
+                out = self.chip.tensor(
+                    placed.shape, placed.element, "output", ret, arg=i, prefix="out"
+                )
+                self.vector_map(
+                    ret,
+                    lpu.CopyOp,
+                    [Operand(placed, np.arange(placed.rows, dtype=np.int64))],
+                    out,
+                    placed.element,
+                )
                 continue
             declared = tuple(placed.tensor.type.get_shape())
             if placed.tensor.kind.data == "scratch" and declared == placed.shape:
                 placed.tensor.kind = StringAttr("output")
                 placed.tensor.arg = IntAttr(i)
             else:
-                copy = self.chip.tensor(placed.shape, placed.element, "output", ret, arg=i, lanes=placed.lanes, prefix="out")
+                copy = self.chip.tensor(
+                    placed.shape,
+                    placed.element,
+                    "output",
+                    ret,
+                    arg=i,
+                    lanes=placed.lanes,
+                    prefix="out",
+                )
                 self.elementwise_into(ret, lpu.CopyOp, [placed], copy, placed.element)
 
 
@@ -680,7 +999,9 @@ def _is_elementwise(op: Operation) -> bool:
 
 def _check_vxm_type(op: Operation, element: str) -> None:
     if element not in ("i16", "i32", "f16", "bf16", "f32"):
-        raise unsupported(op, f"the VXM computes on 16- and 32-bit elements, not {element}")
+        raise unsupported(
+            op, f"the VXM computes on 16- and 32-bit elements, not {element}"
+        )
 
 
 def _lowest(element: str) -> float | int:
@@ -694,12 +1015,24 @@ def _identity(kind: str, element: str) -> float | int:
         return -0.0 if numerics.is_float(element) else 0  # -0 keeps a sum of -0s at -0
     if kind == "max":
         return _lowest(element)
-    return math.inf if numerics.is_float(element) else int(np.iinfo(numerics.carrier(element)).max)
+    return (
+        math.inf
+        if numerics.is_float(element)
+        else int(np.iinfo(numerics.carrier(element)).max)
+    )
 
 
-_COMBINE: dict[str, type[lpu.VxmOp]] = {"sum": lpu.AddOp, "max": lpu.MaxOp, "min": lpu.MinOp}
+_COMBINE: dict[str, type[lpu.VxmOp]] = {
+    "sum": lpu.AddOp,
+    "max": lpu.MaxOp,
+    "min": lpu.MinOp,
+}
 
-_REDUCTION: dict[type[Operation], str] = {tosa.ReduceSumOp: "sum", tosa.ReduceMaxOp: "max", tosa.ReduceMinOp: "min"}
+_REDUCTION: dict[type[Operation], str] = {
+    tosa.ReduceSumOp: "sum",
+    tosa.ReduceMaxOp: "max",
+    tosa.ReduceMinOp: "min",
+}
 
 _ELEMENTWISE: dict[type[Operation], tuple[type[lpu.VxmOp], int]] = {
     tosa.AddOp: (lpu.AddOp, 2),
@@ -730,9 +1063,13 @@ class VectorizePass(ModulePass):
     system: str = "tsp-v1"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        functions = [f for f in op.ops if isinstance(f, func.FuncOp) and not f.is_declaration]
+        functions = [
+            f for f in op.ops if isinstance(f, func.FuncOp) and not f.is_declaration
+        ]
         if len(functions) != 1:
-            raise LpuError(f"lpu-vectorize lowers a module with one function; this one has {len(functions)}")
+            raise LpuError(
+                f"lpu-vectorize lowers a module with one function; this one has {len(functions)}"
+            )
         fn = functions[0]
         machine = lpu.SystemAttr(self.system)
         machine.verify()
@@ -742,4 +1079,3 @@ class VectorizePass(ModulePass):
         op.body.block.insert_op_before(system, fn)
         fn.detach()
         fn.erase()
-

@@ -29,7 +29,10 @@ def zero_inputs(system: lpu.SystemOp) -> list[np.ndarray]:
         for t in chip.tensors():
             if t.kind.data == "input" and t.arg is not None:
                 shapes.setdefault(t.arg.data, (tuple(t.type.get_shape()), t.element))
-    return [np.zeros(shape, numerics.carrier(element)) for _, (shape, element) in sorted(shapes.items())]
+    return [
+        np.zeros(shape, numerics.carrier(element))
+        for _, (shape, element) in sorted(shapes.items())
+    ]
 
 
 def verify_schedule(system: lpu.SystemOp) -> int:
@@ -39,14 +42,18 @@ def verify_schedule(system: lpu.SystemOp) -> int:
     from lpuir.interpreter.simulator import simulate
 
     if not any(op.is_scheduled for chip in system.chips for op in chip.instructions()):
-        raise LpuError(f"{op_location(system)}: error: lpu-verify-schedule checks scheduled programs; this one is logical")
+        raise LpuError(
+            f"{op_location(system)}: error: lpu-verify-schedule checks scheduled programs; this one is logical"
+        )
     module = ModuleOp([system.clone()])
     try:
         result = simulate(module, zero_inputs(system), collect_all=True)
     except SimulationError as e:
         raise LpuError(f"lpu-verify-schedule: {e}") from None
     if result.static_cycles is not None and result.static_cycles != result.cycles:
-        raise LpuError(f"{op_location(system)}: error: lpu-verify-schedule: the program records {result.static_cycles} cycles, but it takes {result.cycles}")
+        raise LpuError(
+            f"{op_location(system)}: error: lpu-verify-schedule: the program records {result.static_cycles} cycles, but it takes {result.cycles}"
+        )
     return result.cycles
 
 

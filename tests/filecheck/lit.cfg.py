@@ -15,4 +15,11 @@ bin_dir = os.path.dirname(sys.executable)
 config.environment["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])  # noqa: F821
 config.environment["PYTHON"] = sys.executable  # noqa: F821
 config.substitutions.append(("%python", sys.executable))  # noqa: F821
-config.substitutions.append(("%examples", os.path.join(os.path.dirname(os.path.dirname(config.test_source_root)), "examples")))  # noqa: F821
+config.substitutions.append(
+    (
+        "%examples",
+        os.path.join(
+            os.path.dirname(os.path.dirname(config.test_source_root)), "examples"
+        ),
+    )
+)  # noqa: F821
