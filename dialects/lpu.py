@@ -582,10 +582,11 @@ class TensorOp(IRDLOperation):
             raise _err(self, f"slice {missing} does not exist on this chip (MEM slices are W0..W{sum(1 for k in spec.mem_slices if k[0] == 'W') - 1} and E0..E{sum(1 for k in spec.mem_slices if k[0] == 'E') - 1})")
         if self.address.data < 0 or self.address.data >= spec.sram_addresses:  # type: ignore[union-attr]
             raise _err(self, f"address {self.address.data} is outside a slice's 0..{spec.sram_addresses - 1}")  # type: ignore[union-attr]
-        groups = self.group_ranges(spec)
-        missing = next((s for g in range(1, len(groups)) for s in self.plane_slices(spec, g) if s not in spec.mem_slices), None)
+        # counted, not listed: a huge tensor must not build a list of its groups
+        groups = max(1, -(-(self.address.data + self.vector_count(spec.lanes)) // spec.sram_addresses))  # type: ignore[union-attr]
+        missing = next((s for g in range(1, groups) for s in self.plane_slices(spec, g) if s not in spec.mem_slices), None)
         if missing is not None:
-            raise _err(self, f"tensor @{self.sym_name.data} needs {len(groups)} slice groups of {spec.sram_addresses} addresses from {self.slice.data}, but slice {missing} does not exist")
+            raise _err(self, f"tensor @{self.sym_name.data} needs {groups} slice groups of {spec.sram_addresses} addresses from {self.slice.data}, but slice {missing} does not exist")
 
 
 # ------------------------------------------------------------------- instructions
@@ -719,7 +720,7 @@ class MemOp(Instruction):
         found = machine_of(self)
         count = tensor.vector_count(found[0].chip.lanes if found else 320)
         indices = self.vector_indices()
-        if min(indices) < 0 or max(indices) >= count:
+        if min(indices[0], indices[-1]) < 0 or max(indices[0], indices[-1]) >= count:  # not min(range): O(n)
             raise _err(self, f"vectors {indices.start}..{indices[-1]} are out of range: tensor @{tensor.sym_name.data} has {count}")
 
     def slice_group(self, spec: ChipSpec) -> int:
@@ -1206,7 +1207,7 @@ class PermuteOp(SxmOp):
         values = list(self.map.get_values())
         found = machine_of(self)
         lanes = found[0].chip.lanes if found else len(values)
-        if sorted(values) != list(range(lanes)):
+        if len(values) != lanes or sorted(values) != list(range(lanes)):
             raise _err(self, f"map must be a permutation of the {lanes} lanes")
 
 

@@ -20,7 +20,6 @@ from lark import (
     UnexpectedInput,
     UnexpectedToken,
 )
-from lpuir.dialects import lpu
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -40,6 +39,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu
 
 _TERMINALS = {
     "VALUE": "an SSA value like %x",
@@ -205,7 +205,7 @@ class _Builder:
             attr = LocatedParser(self.ctx or make_context(), text, self.filename).parse_attribute()
         except ParseError as e:
             raise self.error(token, f"bad tensor value: {e.msg}") from None
-        except (VerifyException, ValueError) as e:
+        except (VerifyException, ValueError, OverflowError) as e:  # xDSL's own checks
             raise self.error(token, f"bad tensor value: {e.args[0] if e.args else type(e).__name__}") from None
         if not isinstance(attr, DenseIntOrFPElementsAttr):
             raise self.error(token, "a tensor value is a dense<...> literal")
@@ -340,7 +340,8 @@ class _Builder:
         if "INT" in p:
             props["amount"] = IntAttr(_int(p["INT"][0]))
         if "int_list" in p:
-            props["map"] = DenseArrayBase.from_list(i32, [_int(t) for t in p["int_list"][0].children])
+            lanes = [_int(t) for t in p["int_list"][0].children]
+            props["map"] = self.checked(p["int_list"][0], lambda: DenseArrayBase.from_list(i32, lanes))
         if "hemisphere" in p:
             props["hemisphere"] = StringAttr(str(p["hemisphere"][0].children[0]))
         values, _ = self.operands(p["operand"])

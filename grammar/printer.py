@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import IO
 
-from lpuir.dialects import lpu
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu
 
 
 def print_lpu(module: ModuleOp, out: IO[str]) -> None:
@@ -60,7 +60,7 @@ class _Printer:
         if isinstance(chip, lpu.ChipAttr):
             line += f' with chip "{chip.preset.data}"{_overrides(chip)}'
         elif isinstance(chip, StringAttr):
-            raise LpuError("the lpu target needs the system's chip as a #lpu.chip, not a string")
+            line += f' with chip "{chip.data}"'
         if system.static_cycles is not None:
             line += f" cycles {system.static_cycles.data}"
         self.out.write(line + "\n")

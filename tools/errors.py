@@ -14,7 +14,12 @@ from lpuir.diagnostics import LpuError
 
 
 def _message(e: BaseException) -> str:
-    if isinstance(e, ParseError | LpuError | ArgSpecParseError):
+    if isinstance(e, ParseError):
+        # xDSL puts the position alone on the first line; lead with `file:line:col: error:`
+        where, _, context = e.span.print_with_context().partition("\n")
+        notes = str(e).removeprefix(e.span.print_with_context(e.msg))  # other spans, if any
+        return f"{where}: error: {e.msg}\n{context}{notes}".rstrip()
+    if isinstance(e, LpuError | ArgSpecParseError):
         return str(e).rstrip()
     if isinstance(e, DiagnosticException):
         # xDSL attaches the whole module as a note; the first line says what broke

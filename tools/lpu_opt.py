@@ -10,8 +10,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO
 
-from lpuir.grammar.printer import print_lpu
-from lpuir.tools.errors import run_reporting_errors
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.xdsl_opt_main import xDSLOptMain
@@ -19,6 +17,8 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 from lpuir.context import LPUIR_DIALECTS
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.frontend import parse_source
+from lpuir.grammar.printer import print_lpu
+from lpuir.tools.errors import run_reporting_errors
 
 STOCK_PASSES = ("canonicalize", "cse", "dce")
 """xDSL passes that are meaningful on lpuir programs."""
