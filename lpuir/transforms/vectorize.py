@@ -338,30 +338,7 @@ class Vectorizer:
             values = const.properties.get("values") or const.properties.get("value")
             assert isinstance(values, DenseIntOrFPElementsAttr)
             shape, element = tensor_shape_and_element(value.type)
-            column = np.array(
-                values.get_values(), dtype=numerics.carrier(element)
-            ).reshape(-1, 1)
-            lanes = np.repeat(
-                np.broadcast_to(
-                    column, (math.prod(shape[:-1]) if len(shape) > 1 else 1, 1)
-                ),
-                self.spec.lanes,
-                axis=1,
-            )
-            placed = self.chip.tensor(
-                shape,
-                element,
-                "weight",
-                const,
-                value=_dense(
-                    lanes.reshape(*shape[:-1], self.spec.lanes)
-                    if len(shape) > 1
-                    else lanes,
-                    element,
-                ),
-                splat=True,
-                prefix="c",
-            )
+            placed = self.splat_constant(values, shape or (1,), element, const)
             self.values[value] = placed
             return placed
         if value in self.constants:
@@ -481,21 +458,37 @@ class Vectorizer:
         is a constant too."""
         if placed.splat:
             return placed
-        value = placed.tensor.value
-        if value is None:
+        if placed.tensor.value is None:
             return self.splat_lane0(placed, op)
-        column = np.array(
-            value.get_values(), dtype=numerics.carrier(placed.element)
-        ).reshape(placed.rows, 1)
-        lanes = np.repeat(column, self.spec.lanes, axis=1)
-        return self.chip.tensor(
-            placed.shape,
-            placed.element,
-            "weight",
-            op,
-            value=_dense(
-                lanes.reshape(*placed.shape[:-1], self.spec.lanes), placed.element
+        return self.splat_constant(
+            placed.tensor.value, placed.shape, placed.element, op
+        )
+
+    def splat_constant(
+        self,
+        values: DenseIntOrFPElementsAttr,
+        shape: tuple[int, ...],
+        element: str,
+        loc: Operation,
+    ) -> Placed:
+        """A weight tensor holding a [..., 1] constant as a splat: each row's
+        value in every lane."""
+        rows = math.prod(shape[:-1]) if len(shape) > 1 else 1
+        column = np.broadcast_to(
+            np.array(values.get_values(), dtype=numerics.carrier(element)).reshape(
+                -1, 1
             ),
+            (rows, 1),
+        )
+        lanes = np.repeat(column, self.spec.lanes, axis=1).reshape(
+            *shape[:-1], self.spec.lanes
+        )
+        return self.chip.tensor(
+            shape,
+            element,
+            "weight",
+            loc,
+            value=_dense(lanes, element),
             splat=True,
             prefix="c",
         )
