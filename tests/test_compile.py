@@ -49,13 +49,52 @@ def programs(draw: st.DrawFn) -> Program:
     row_value = "%arg1"
     ty = _t(shape, el)
     for i in range(draw(st.integers(1, 5))):
+        kinds = ["unary", "binary", "broadcast", "clamp", "reduce", "reduce"]
         kind = draw(
-            st.sampled_from(
-                ["unary", "binary", "broadcast", "clamp", "reduce", "reduce"]
-            )
+            st.sampled_from(kinds + (["matmul"] if el != "f32" and cols <= 64 else []))
         )
         x = draw(st.sampled_from(values))
-        if kind == "unary":
+        if kind == "matmul":
+            # x @ W for a constant W [C, C], through the MXM (accumulating in
+            # f32), then back to the element type
+            rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+            w = ", ".join(
+                repr(float(v)) for v in (rng.integers(-4, 5, cols * cols) / 4)
+            )
+            t3, w3, f3 = (
+                _t((1, rows, cols), el),
+                _t((1, cols, cols), el),
+                _t((1, rows, cols), "f32"),
+            )
+            lines.append(
+                f'%w{i} = "tosa.const"() <{{values = dense<[{w}]> : tensor<{cols * cols}x{el}>}}> : () -> tensor<{cols * cols}x{el}>'
+            )
+            lines.append(
+                f"%ws{i} = tosa.const_shape {{values = dense<[1, {cols}, {cols}]> : tensor<3xindex>}} : () -> !tosa.shape<3>"
+            )
+            lines.append(
+                f"%wr{i} = tosa.reshape %w{i}, %ws{i} : (tensor<{cols * cols}x{el}>, !tosa.shape<3>) -> {w3}"
+            )
+            lines.append(
+                f"%xs{i} = tosa.const_shape {{values = dense<[1, {rows}, {cols}]> : tensor<3xindex>}} : () -> !tosa.shape<3>"
+            )
+            lines.append(
+                f"%x3{i} = tosa.reshape {x}, %xs{i} : ({ty}, !tosa.shape<3>) -> {t3}"
+            )
+            lines.append(
+                f'%zp{i} = "tosa.const"() <{{values = dense<0.0> : tensor<1x{el}>}}> : () -> tensor<1x{el}>'
+            )
+            lines.append(
+                f"%mm{i} = tosa.matmul %x3{i}, %wr{i}, %zp{i}, %zp{i} : ({t3}, {w3}, tensor<1x{el}>, tensor<1x{el}>) -> {f3}"
+            )
+            lines.append(f"%mc{i} = tosa.cast %mm{i} : ({f3}) -> {t3}")
+            lines.append(
+                f"%ys{i} = tosa.const_shape {{values = dense<[{rows}, {cols}]> : tensor<2xindex>}} : () -> !tosa.shape<2>"
+            )
+            lines.append(
+                f"%v{i} = tosa.reshape %mc{i}, %ys{i} : ({t3}, !tosa.shape<2>) -> {ty}"
+            )
+        elif kind == "unary":
             name = draw(st.sampled_from(UNARY))
             if name == "negate":
                 lines.append(
