@@ -32,6 +32,7 @@ DENSE = {
     "int": ["0", "1", "-7", "100"],
     "float": ["0.000000e+00", "1.000000e+00", "-2.500000e-01", "3.200000e+01"],
 }
+INFINITY = {"f32": "0x7f800000", "f16": "0x7c00", "bf16": "0xff80"}  # bit patterns
 VXM_UNARY = {"neg": "any", "abs": "any", "copy": "any", "relu": "any", "not": "int"}
 VXM_UNARY |= {
     op: "float"
@@ -158,7 +159,12 @@ class ChipWriter:
             text += f" at {side}{self.draw(st.integers(0, 44 - WIDTH[element]))} {self.next_address}"
             self.next_address += vectors
         if kind == "weight" and self.draw(st.booleans()):
-            text += f" = dense<{self.draw(st.sampled_from(DENSE['float' if element in FLOATS else 'int']))}>"
+            values = (
+                DENSE["int"]
+                if element in INTS
+                else [*DENSE["float"], INFINITY[element]]
+            )
+            text += f" = dense<{self.draw(st.sampled_from(values))}>"
         self.tensors.append(Tensor(name, element, vectors))
         self.tensor_lines.append(text)
 
