@@ -108,7 +108,9 @@ def is_float(name: str) -> bool:
 _Params = TypeVar("_Params", bound=tuple[Attribute, ...])
 
 
-def _checked(cls: type[ParametrizedAttribute], parser: AttrParser, start: int, params: _Params) -> _Params:
+def _checked(
+    cls: type[ParametrizedAttribute], parser: AttrParser, start: int, params: _Params
+) -> _Params:
     """Parsed parameters of `cls`, verified where they were written: xDSL would
     verify the attribute only after parsing, with no position in the error."""
     try:
@@ -144,14 +146,18 @@ class VectorType(ParametrizedAttribute, TypeAttribute):
     def verify(self) -> None:
         element_name(self.element_type)
         if self.count.data < 1:
-            raise VerifyException(f"a vector burst holds at least one vector, not {self.count.data}")
+            raise VerifyException(
+                f"a vector burst holds at least one vector, not {self.count.data}"
+            )
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, IntAttr]:
         start = parser.pos
         with parser.in_angle_brackets():
             element = parser.parse_type()
-            count = parser.parse_integer() if parser.parse_optional_punctuation(",") else 1
+            count = (
+                parser.parse_integer() if parser.parse_optional_punctuation(",") else 1
+            )
         return _checked(cls, parser, start, (element, IntAttr(count)))
 
     def print_parameters(self, printer: Printer) -> None:
@@ -175,7 +181,9 @@ class WeightsType(ParametrizedAttribute, TypeAttribute):
 
     def verify(self) -> None:
         if element_name(self.element_type) not in ("i8", "f16", "bf16"):
-            raise VerifyException(f"MXM weights are i8, f16 or bf16, not {self.element_type}")
+            raise VerifyException(
+                f"MXM weights are i8, f16 or bf16, not {self.element_type}"
+            )
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute]:
@@ -192,7 +200,9 @@ class WeightsType(ParametrizedAttribute, TypeAttribute):
 # ---------------------------------------------------------------- machine attributes
 
 
-def _parse_preset_and_overrides(cls: type[ParametrizedAttribute], parser: AttrParser) -> tuple[StringAttr, DictionaryAttr]:
+def _parse_preset_and_overrides(
+    cls: type[ParametrizedAttribute], parser: AttrParser
+) -> tuple[StringAttr, DictionaryAttr]:
     start = parser.pos
     with parser.in_angle_brackets():
         preset = parser.parse_str_literal("preset name")
@@ -202,7 +212,9 @@ def _parse_preset_and_overrides(cls: type[ParametrizedAttribute], parser: AttrPa
     return _checked(cls, parser, start, (StringAttr(preset), DictionaryAttr(overrides)))
 
 
-def _print_preset_and_overrides(printer: Printer, preset: StringAttr, overrides: DictionaryAttr) -> None:
+def _print_preset_and_overrides(
+    printer: Printer, preset: StringAttr, overrides: DictionaryAttr
+) -> None:
     with printer.in_angle_brackets():
         printer.print_string_literal(preset.data)
         if overrides.data:
@@ -215,7 +227,9 @@ def _plain_value(key: str, value: Attribute) -> int | str:
         return value.data
     if hasattr(value, "value") and isinstance(value.value, IntAttr):
         return value.value.data  # type: ignore[attr-defined]
-    raise VerifyException(f"machine parameter '{key}' must be an integer or a string, not {value}")
+    raise VerifyException(
+        f"machine parameter '{key}' must be an integer or a string, not {value}"
+    )
 
 
 @irdl_attr_definition
@@ -228,7 +242,9 @@ class ChipAttr(ParametrizedAttribute):
     preset: StringAttr
     overrides: DictionaryAttr
 
-    def __init__(self, preset: str = "tsp-v1", overrides: dict[str, Attribute] | None = None):
+    def __init__(
+        self, preset: str = "tsp-v1", overrides: dict[str, Attribute] | None = None
+    ):
         super().__init__(StringAttr(preset), DictionaryAttr(overrides or {}))
 
     @property
@@ -270,7 +286,9 @@ class SystemAttr(ParametrizedAttribute):
     preset: StringAttr
     overrides: DictionaryAttr
 
-    def __init__(self, preset: str = "tsp-v1", overrides: dict[str, Attribute] | None = None):
+    def __init__(
+        self, preset: str = "tsp-v1", overrides: dict[str, Attribute] | None = None
+    ):
         super().__init__(StringAttr(preset), DictionaryAttr(overrides or {}))
 
     @property
@@ -337,7 +355,9 @@ class StreamAttr(Data[tuple[int, str]]):
             ident = parser.parse_identifier("stream name like S3E")
             m = _STREAM_RE.fullmatch(ident)
             if m is None:
-                parser.raise_error("expected a stream name like S3E or S0W", pos, parser.pos)
+                parser.raise_error(
+                    "expected a stream name like S3E or S0W", pos, parser.pos
+                )
             return (int(m.group(1)), m.group(2))
 
     def print_parameter(self, printer: Printer) -> None:
@@ -405,7 +425,12 @@ class SystemOp(IRDLOperation):
 
     traits = traits_def(NoTerminator(), IsolatedFromAbove())
 
-    def __init__(self, machine: SystemAttr, chips: Sequence[ChipOp] = (), static_cycles: int | None = None):
+    def __init__(
+        self,
+        machine: SystemAttr,
+        chips: Sequence[ChipOp] = (),
+        static_cycles: int | None = None,
+    ):
         props: dict[str, Attribute] = {"machine": machine}
         if static_cycles is not None:
             props["static_cycles"] = IntAttr(static_cycles)
@@ -421,11 +446,18 @@ class SystemOp(IRDLOperation):
         seen: set[int] = set()
         for op in self.body.ops:
             if not isinstance(op, ChipOp):
-                raise LocatedVerifyException(op, f"'{self.name}': holds only lpu.chip ops, found '{op.name}'")
+                raise LocatedVerifyException(
+                    op, f"'{self.name}': holds only lpu.chip ops, found '{op.name}'"
+                )
             if op.chip_id in seen:
-                raise LocatedVerifyException(op, f"'{self.name}': chip {op.chip_id} is programmed twice")
+                raise LocatedVerifyException(
+                    op, f"'{self.name}': chip {op.chip_id} is programmed twice"
+                )
             if not 0 <= op.chip_id < spec.chips:
-                raise LocatedVerifyException(op, f"'{self.name}': chip {op.chip_id} does not exist: the system has {spec.chips} chips")
+                raise LocatedVerifyException(
+                    op,
+                    f"'{self.name}': chip {op.chip_id} does not exist: the system has {spec.chips} chips",
+                )
             seen.add(op.chip_id)
         _verify_network(self)
 
@@ -464,13 +496,19 @@ class ChipOp(IRDLOperation):
     def verify_(self) -> None:
         for op in self.body.ops:
             if not isinstance(op, TensorOp | Instruction):
-                raise LocatedVerifyException(op, f"'{self.name}': holds only lpu.tensor ops and LPU instructions, found '{op.name}'")
+                raise LocatedVerifyException(
+                    op,
+                    f"'{self.name}': holds only lpu.tensor ops and LPU instructions, found '{op.name}'",
+                )
         instrs = list(self.instructions())
         if any(op.is_scheduled for op in instrs):
             for op in instrs:
                 # a nop without a cycle gets the nop's own message
                 if not op.is_scheduled and not isinstance(op, NopOp):
-                    raise _err(op, f"chip {self.chip_id} mixes scheduled and logical instructions; this one has no cycle")
+                    raise _err(
+                        op,
+                        f"chip {self.chip_id} mixes scheduled and logical instructions; this one has no cycle",
+                    )
                 op.verify_scheduled()
         else:
             for op in instrs:
@@ -492,7 +530,10 @@ def _verify_sram_overlap(chip: ChipOp) -> None:
             for s in t.plane_slices(spec, group):
                 for a, b, other in owner.get(s, []):
                     if lo < b and a < hi:
-                        raise _err(t, f"tensor @{t.sym_name.data} overlaps @{other.sym_name.data} in slice {s} (addresses {max(a, lo)}..{min(b, hi) - 1})")
+                        raise _err(
+                            t,
+                            f"tensor @{t.sym_name.data} overlaps @{other.sym_name.data} in slice {s} (addresses {max(a, lo)}..{min(b, hi) - 1})",
+                        )
                 owner.setdefault(s, []).append((lo, hi, t))
 
 
@@ -536,9 +577,15 @@ class TensorOp(IRDLOperation):
         its vectors take consecutive addresses from `address`, continuing at
         address 0 of the next slice group outward when a slice is full."""
         assert self.address is not None
-        first, end = self.address.data, self.address.data + self.vector_count(spec.lanes)
+        first, end = (
+            self.address.data,
+            self.address.data + self.vector_count(spec.lanes),
+        )
         size = spec.sram_addresses
-        return [(max(first, g * size) - g * size, min(end, (g + 1) * size) - g * size) for g in range(first // size, max(first // size + 1, -(-end // size)))]
+        return [
+            (max(first, g * size) - g * size, min(end, (g + 1) * size) - g * size)
+            for g in range(first // size, max(first // size + 1, -(-end // size)))
+        ]
 
     def locate(self, vector: int, spec: ChipSpec) -> tuple[int, int]:
         """(slice group, address in its slices) of one of the tensor's vectors."""
@@ -558,35 +605,79 @@ class TensorOp(IRDLOperation):
 
     def verify_(self) -> None:
         if self.kind.data not in TENSOR_KINDS:
-            raise _err(self, f"kind must be one of {', '.join(TENSOR_KINDS)}, not '{self.kind.data}'")
+            raise _err(
+                self,
+                f"kind must be one of {', '.join(TENSOR_KINDS)}, not '{self.kind.data}'",
+            )
         element_name(self.type.element_type)
         if any(d < 0 for d in self.type.get_shape()):
             raise _err(self, f"a tensor in SRAM has a static shape, not {self.type}")
         if (self.arg is not None) != (self.kind.data in ("input", "output")):
-            raise _err(self, "input and output tensors, and only those, carry an arg index")
+            raise _err(
+                self, "input and output tensors, and only those, carry an arg index"
+            )
         if self.value is not None and self.kind.data != "weight":
             raise _err(self, "only weight tensors carry a value")
         if self.value is not None and self.value.type != self.type:
-            raise _err(self, f"value type {self.value.type} does not match tensor type {self.type}")
+            raise _err(
+                self,
+                f"value type {self.value.type} does not match tensor type {self.type}",
+            )
         if (self.slice is None) != (self.address is None):
             raise _err(self, "a placement needs both slice and address")
         found = machine_of(self)
-        if found is not None and self.row_lanes is not None and not 0 < self.row_lanes.data <= found[0].chip.lanes:
-            raise _err(self, f"row_lanes must be 1..{found[0].chip.lanes}, not {self.row_lanes.data}")
+        if (
+            found is not None
+            and self.row_lanes is not None
+            and not 0 < self.row_lanes.data <= found[0].chip.lanes
+        ):
+            raise _err(
+                self,
+                f"row_lanes must be 1..{found[0].chip.lanes}, not {self.row_lanes.data}",
+            )
         if self.slice is None or found is None:
             return
         spec = found[0].chip
         base = self.slice.data
-        missing = base if base not in spec.mem_slices else next((s for s in self.plane_slices(spec) if s not in spec.mem_slices), None)
+        missing = (
+            base
+            if base not in spec.mem_slices
+            else next(
+                (s for s in self.plane_slices(spec) if s not in spec.mem_slices), None
+            )
+        )
         if missing is not None:
-            raise _err(self, f"slice {missing} does not exist on this chip (MEM slices are W0..W{sum(1 for k in spec.mem_slices if k[0] == 'W') - 1} and E0..E{sum(1 for k in spec.mem_slices if k[0] == 'E') - 1})")
+            raise _err(
+                self,
+                f"slice {missing} does not exist on this chip (MEM slices are W0..W{sum(1 for k in spec.mem_slices if k[0] == 'W') - 1} and E0..E{sum(1 for k in spec.mem_slices if k[0] == 'E') - 1})",
+            )
         if self.address.data < 0 or self.address.data >= spec.sram_addresses:  # type: ignore[union-attr]
-            raise _err(self, f"address {self.address.data} is outside a slice's 0..{spec.sram_addresses - 1}")  # type: ignore[union-attr]
+            raise _err(
+                self,
+                f"address {self.address.data} is outside a slice's 0..{spec.sram_addresses - 1}",
+            )  # type: ignore[union-attr]
         # counted, not listed: a huge tensor must not build a list of its groups
-        groups = max(1, -(-(self.address.data + self.vector_count(spec.lanes)) // spec.sram_addresses))  # type: ignore[union-attr]
-        missing = next((s for g in range(1, groups) for s in self.plane_slices(spec, g) if s not in spec.mem_slices), None)
+        groups = max(
+            1,
+            -(
+                -(self.address.data + self.vector_count(spec.lanes))
+                // spec.sram_addresses
+            ),
+        )  # type: ignore[union-attr]
+        missing = next(
+            (
+                s
+                for g in range(1, groups)
+                for s in self.plane_slices(spec, g)
+                if s not in spec.mem_slices
+            ),
+            None,
+        )
         if missing is not None:
-            raise _err(self, f"tensor @{self.sym_name.data} needs {groups} slice groups of {spec.sram_addresses} addresses from {self.slice.data}, but slice {missing} does not exist")
+            raise _err(
+                self,
+                f"tensor @{self.sym_name.data} needs {groups} slice groups of {spec.sram_addresses} addresses from {self.slice.data}, but slice {missing} does not exist",
+            )
 
 
 # ------------------------------------------------------------------- instructions
@@ -637,13 +728,20 @@ class Instruction(IRDLOperation):
     def burst(self) -> int:
         """Vectors this instruction handles, one per cycle: its longest vector
         operand or result (an install's rows arrive side by side)."""
-        counts = [v.type.n for v in [*self.results, *self.stream_operands()] if isinstance(v.type, VectorType)]
+        counts = [
+            v.type.n
+            for v in [*self.results, *self.stream_operands()]
+            if isinstance(v.type, VectorType)
+        ]
         return max(counts, default=1)
 
     def verify_logical(self) -> None:
         for name in ("srcs", "dst", *self.PLACEMENT):
             if getattr(self, name, None) is not None:
-                raise _err(self, f"'{name}' is a scheduled-level property, but this chip's program has no cycles")
+                raise _err(
+                    self,
+                    f"'{name}' is a scheduled-level property, but this chip's program has no cycles",
+                )
 
     def verify_scheduled(self) -> None:
         found = machine_of(self)
@@ -658,7 +756,10 @@ class Instruction(IRDLOperation):
         operands = self.stream_operands()
         srcs = self.sources()
         if len(srcs) != len(operands):
-            raise _err(self, f"has {len(operands)} stream operand(s) but {len(srcs)} source(s) in 'srcs'")
+            raise _err(
+                self,
+                f"has {len(operands)} stream operand(s) but {len(srcs)} source(s) in 'srcs'",
+            )
         for value, src in zip(operands, srcs, strict=True):
             self._verify_source(spec, value, src)
         dst = getattr(self, "dst", None)
@@ -670,19 +771,35 @@ class Instruction(IRDLOperation):
         if stream.direction not in ("E", "W"):
             raise _err(self, f"stream direction must be E or W, not {stream.direction}")
         if stream.index < 0 or stream.index + width > spec.streams:
-            raise _err(self, f"stream {stream} with {width} byte plane(s) needs streams {stream.index}..{stream.index + width - 1}, but there are {spec.streams} per direction")
+            raise _err(
+                self,
+                f"stream {stream} with {width} byte plane(s) needs streams {stream.index}..{stream.index + width - 1}, but there are {spec.streams} per direction",
+            )
 
     def _verify_source(self, spec: ChipSpec, value: SSAValue, src: Attribute) -> None:
         producer = value.owner
         if isinstance(src, StreamAttr):
             self._verify_stream(spec, src, value.type)
-            if isinstance(producer, Instruction) and getattr(producer, "dst", None) != src:
-                raise _err(self, f"reads {(value.name_hint and '%' + value.name_hint) or 'an operand'} from stream {src}, but its producer puts it on {getattr(producer, 'dst', None) or 'no stream'}")
+            if (
+                isinstance(producer, Instruction)
+                and getattr(producer, "dst", None) != src
+            ):
+                raise _err(
+                    self,
+                    f"reads {(value.name_hint and '%' + value.name_hint) or 'an operand'} from stream {src}, but its producer puts it on {getattr(producer, 'dst', None) or 'no stream'}",
+                )
         elif isinstance(src, AluAttr):
             if not isinstance(self, VxmOp):
                 raise _err(self, "only VXM instructions chain from an ALU")
-            if not isinstance(producer, VxmOp) or producer.alu is None or producer.alu.data != src.data:
-                raise _err(self, f"chains from ALU {src.data}, but the operand was not computed on that ALU")
+            if (
+                not isinstance(producer, VxmOp)
+                or producer.alu is None
+                or producer.alu.data != src.data
+            ):
+                raise _err(
+                    self,
+                    f"chains from ALU {src.data}, but the operand was not computed on that ALU",
+                )
         else:
             raise _err(self, f"a source is a stream or an ALU, not {src}")
 
@@ -699,13 +816,18 @@ class MemOp(Instruction):
     def tensor_op(self) -> TensorOp:
         found = SymbolTable.lookup_symbol(self, self.tensor)
         if not isinstance(found, TensorOp):
-            raise _err(self, f"no tensor @{self.tensor.root_reference.data} on this chip")
+            raise _err(
+                self, f"no tensor @{self.tensor.root_reference.data} on this chip"
+            )
         return found
 
     def verify_tensor_vector(self, t: Attribute) -> TensorOp:
         tensor = self.tensor_op()
         if isinstance(t, VectorType) and t.element_type != tensor.type.element_type:
-            raise _err(self, f"vector element type {t.element_type} does not match tensor @{tensor.sym_name.data} of {tensor.type.element_type}")
+            raise _err(
+                self,
+                f"vector element type {t.element_type} does not match tensor @{tensor.sym_name.data} of {tensor.type.element_type}",
+            )
         return tensor
 
     def vector_indices(self) -> range:
@@ -713,15 +835,24 @@ class MemOp(Instruction):
         `index + k * step` (step 0 repeats one vector)."""
         step = self.step.data if self.step is not None else 1  # type: ignore[attr-defined]
         n = self.burst
-        return range(self.index.data, self.index.data + n * step, step) if step else range(self.index.data, self.index.data + 1)  # type: ignore[attr-defined]
+        return (
+            range(self.index.data, self.index.data + n * step, step)
+            if step
+            else range(self.index.data, self.index.data + 1)
+        )  # type: ignore[attr-defined]
 
     def verify_index(self, t: VectorType) -> None:
         tensor = self.verify_tensor_vector(t)
         found = machine_of(self)
         count = tensor.vector_count(found[0].chip.lanes if found else 320)
         indices = self.vector_indices()
-        if min(indices[0], indices[-1]) < 0 or max(indices[0], indices[-1]) >= count:  # not min(range): O(n)
-            raise _err(self, f"vectors {indices.start}..{indices[-1]} are out of range: tensor @{tensor.sym_name.data} has {count}")
+        if (
+            min(indices[0], indices[-1]) < 0 or max(indices[0], indices[-1]) >= count
+        ):  # not min(range): O(n)
+            raise _err(
+                self,
+                f"vectors {indices.start}..{indices[-1]} are out of range: tensor @{tensor.sym_name.data} has {count}",
+            )
 
     def slice_group(self, spec: ChipSpec) -> int:
         """The slice group this instruction's burst reads or writes (a burst
@@ -735,18 +866,30 @@ class MemOp(Instruction):
         super().verify_scheduled()
         tensor = self.tensor_op()
         if tensor.slice is None:
-            raise _err(self, f"tensor @{self.tensor.root_reference.data} has no SRAM placement, so this scheduled instruction has no slice")
+            raise _err(
+                self,
+                f"tensor @{self.tensor.root_reference.data} has no SRAM placement, so this scheduled instruction has no slice",
+            )
         found = machine_of(self)
         assert found is not None
         spec = found[0].chip
         groups = len(tensor.group_ranges(spec))
         if isinstance(self, ReadOp | WriteOp):
             indices = self.vector_indices()
-            first, last = tensor.locate(indices.start, spec)[0], tensor.locate(indices[-1], spec)[0]
+            first, last = (
+                tensor.locate(indices.start, spec)[0],
+                tensor.locate(indices[-1], spec)[0],
+            )
             if first != last:
-                raise _err(self, f"the burst reaches from slice group {first} into {last} of tensor @{tensor.sym_name.data}; an instruction works on one slice group")
+                raise _err(
+                    self,
+                    f"the burst reaches from slice group {first} into {last} of tensor @{tensor.sym_name.data}; an instruction works on one slice group",
+                )
         elif groups > 1:
-            raise _err(self, f"tensor @{tensor.sym_name.data} spans {groups} slice groups; per-lane addresses need a tensor in one")
+            raise _err(
+                self,
+                f"tensor @{tensor.sym_name.data} spans {groups} slice groups; per-lane addresses need a tensor in one",
+            )
 
 
 @irdl_op_definition
@@ -787,7 +930,10 @@ class WriteOp(MemOp):
 
     def verify_(self) -> None:
         if self.step is not None and self.step.data < 1:
-            raise _err(self, "a write's step is at least 1 (step 0 would write one vector n times)")
+            raise _err(
+                self,
+                "a write's step is at least 1 (step 0 would write one vector n times)",
+            )
         self.verify_index(self.value.type)
 
 
@@ -883,7 +1029,10 @@ class VxmOp(Instruction):
         found = machine_of(self)
         assert found is not None and self.alu is not None
         if not 0 <= self.alu.data < found[0].chip.vxm_alus:
-            raise _err(self, f"ALU {self.alu.data} does not exist: the VXM has {found[0].chip.vxm_alus} per lane")
+            raise _err(
+                self,
+                f"ALU {self.alu.data} does not exist: the VXM has {found[0].chip.vxm_alus} per lane",
+            )
 
 
 class VxmUnaryOp(VxmOp):
@@ -1126,7 +1275,9 @@ class SelectOp(VxmOp):
             raise _err(self, "the mask is an integer vector")
         for v in (self.on_true, self.on_false):
             if v.type.element_type != self.result.type.element_type:  # type: ignore[attr-defined]
-                raise _err(self, f"choice {v.type} does not match result {self.result.type}")
+                raise _err(
+                    self, f"choice {v.type} does not match result {self.result.type}"
+                )
 
 
 @irdl_op_definition
@@ -1157,7 +1308,10 @@ class SxmOp(Instruction):
 
     def verify_(self) -> None:
         if self.input.type != self.result.type:
-            raise _err(self, f"moves lanes, so its result type {self.result.type} must equal its input type {self.input.type}")
+            raise _err(
+                self,
+                f"moves lanes, so its result type {self.result.type} must equal its input type {self.input.type}",
+            )
         if self.hemisphere is not None and self.hemisphere.data not in ("W", "E"):
             raise _err(self, f"hemisphere must be W or E, not {self.hemisphere.data}")
 
@@ -1180,7 +1334,9 @@ class ShiftOp(SxmOp):
     def verify_(self) -> None:
         super().verify_()
         if self.direction.data not in ("north", "south"):
-            raise _err(self, f"direction must be north or south, not {self.direction.data}")
+            raise _err(
+                self, f"direction must be north or south, not {self.direction.data}"
+            )
 
 
 @irdl_op_definition
@@ -1226,7 +1382,10 @@ class DistributeOp(SxmOp):
         found = machine_of(self)
         width = found[0].chip.lanes_per_superlane if found else len(values)
         if len(values) != width or not all(0 <= v < width for v in values):
-            raise _err(self, f"map must give one source lane in 0..{width - 1} for each of the {width} lanes of a superlane")
+            raise _err(
+                self,
+                f"map must give one source lane in 0..{width - 1} for each of the {width} lanes of a superlane",
+            )
 
 
 @irdl_op_definition
@@ -1245,7 +1404,10 @@ class TransposeOp(SxmOp):
         found = machine_of(self)
         width = found[0].chip.lanes_per_superlane if found else 16
         if self.input.type.n % width:  # type: ignore[attr-defined]
-            raise _err(self, f"transposes bursts of a multiple of {width} vectors, not {self.input.type.n}")  # type: ignore[attr-defined]
+            raise _err(
+                self,
+                f"transposes bursts of a multiple of {width} vectors, not {self.input.type.n}",
+            )  # type: ignore[attr-defined]
 
 
 # MXM ---------------------------------------------------------------------------
@@ -1262,11 +1424,16 @@ class MxmOp(Instruction):
     def verify_scheduled(self) -> None:
         super().verify_scheduled()
         found = machine_of(self)
-        assert found is not None and self.plane is not None and self.hemisphere is not None
+        assert (
+            found is not None and self.plane is not None and self.hemisphere is not None
+        )
         if self.hemisphere.data not in ("W", "E"):
             raise _err(self, f"hemisphere must be W or E, not {self.hemisphere.data}")
         if not 0 <= self.plane.data < found[0].chip.mxm_planes:
-            raise _err(self, f"plane {self.plane.data} does not exist: each MXM has {found[0].chip.mxm_planes}")
+            raise _err(
+                self,
+                f"plane {self.plane.data} does not exist: each MXM has {found[0].chip.mxm_planes}",
+            )
 
 
 @irdl_op_definition
@@ -1292,7 +1459,10 @@ class InstallOp(MxmOp):
         found = machine_of(self)
         k = found[0].chip.mxm_k(wt.element) if found else total
         if not 0 < total <= k:
-            raise _err(self, f"installs {total} rows, but a plane holds 1..{k} rows of {wt.element}")
+            raise _err(
+                self,
+                f"installs {total} rows, but a plane holds 1..{k} rows of {wt.element}",
+            )
 
 
 ACCUMULATOR = {"i8": "i32", "f16": "f32", "bf16": "f32"}
@@ -1317,19 +1487,35 @@ class MatmulOp(MxmOp):
 
     def verify_(self) -> None:
         wt, xt, rt = self.weights.type, self.input.type, self.result.type
-        assert isinstance(wt, WeightsType) and isinstance(xt, VectorType) and isinstance(rt, VectorType)
+        assert (
+            isinstance(wt, WeightsType)
+            and isinstance(xt, VectorType)
+            and isinstance(rt, VectorType)
+        )
         if xt.element_type != wt.element_type:
             raise _err(self, f"input {xt} does not match weights {wt}")
         if rt.element != ACCUMULATOR[wt.element] or rt.n != xt.n:
-            raise _err(self, f"result must be !lpu.vec<{ACCUMULATOR[wt.element]}, {xt.n}>, not {rt}")
+            raise _err(
+                self,
+                f"result must be !lpu.vec<{ACCUMULATOR[wt.element]}, {xt.n}>, not {rt}",
+            )
         if self.acc is not None and self.acc.type != rt:
             raise _err(self, f"accumulator {self.acc.type} does not match result {rt}")
 
     def verify_scheduled(self) -> None:
         super().verify_scheduled()
-        for dep, what in ((self.weights.owner, "weights"), (self.acc.owner if self.acc else None, "accumulators")):
-            if isinstance(dep, MxmOp) and (dep.hemisphere, dep.plane) != (self.hemisphere, self.plane):
-                raise _err(self, f"its {what} live in MXM {dep.hemisphere.data}.{dep.plane.data}, not {self.hemisphere.data}.{self.plane.data}")  # type: ignore[union-attr]
+        for dep, what in (
+            (self.weights.owner, "weights"),
+            (self.acc.owner if self.acc else None, "accumulators"),
+        ):
+            if isinstance(dep, MxmOp) and (dep.hemisphere, dep.plane) != (
+                self.hemisphere,
+                self.plane,
+            ):
+                raise _err(
+                    self,
+                    f"its {what} live in MXM {dep.hemisphere.data}.{dep.plane.data}, not {self.hemisphere.data}.{self.plane.data}",
+                )  # type: ignore[union-attr]
 
 
 # C2C (network) -----------------------------------------------------------------
@@ -1345,7 +1531,10 @@ class NetworkOp(Instruction):
             return
         system, chip = found
         if port.data >= system.chip.link_ports:
-            raise _err(self, f"port {port.data} does not exist: chips have {system.chip.link_ports}")
+            raise _err(
+                self,
+                f"port {port.data} does not exist: chips have {system.chip.link_ports}",
+            )
         if system.link_at(chip, port.data) is None:
             raise _err(self, f"chip {chip} port {port.data} has no link in this system")
 
@@ -1366,7 +1555,9 @@ class SendOp(NetworkOp):
 
     def verify_(self) -> None:
         if self.value.type.n != 1:  # type: ignore[attr-defined]
-            raise _err(self, "links carry one vector per send (a burst would need buffering)")
+            raise _err(
+                self, "links carry one vector per send (a burst would need buffering)"
+            )
         self.verify_port(self.port)
 
 
@@ -1413,7 +1604,10 @@ class ForwardOp(NetworkOp):
         self.verify_port(self.out_port)
 
     def verify_logical(self) -> None:
-        raise _err(self, "forwarding is a scheduled-level decision: a logical program has no forward")
+        raise _err(
+            self,
+            "forwarding is a scheduled-level decision: a logical program has no forward",
+        )
 
 
 @irdl_op_definition
@@ -1479,14 +1673,22 @@ def _verify_network(system: SystemOp) -> None:
     forward takes it; every receive or forward takes such an arrival; the path
     ends on the chip the send named."""
     spec = system.machine.spec
-    ops = [(chip.chip_id, op) for chip in system.chips for op in chip.instructions() if isinstance(op, SendOp | RecvOp | ForwardOp)]
+    ops = [
+        (chip.chip_id, op)
+        for chip in system.chips
+        for op in chip.instructions()
+        if isinstance(op, SendOp | RecvOp | ForwardOp)
+    ]
     if not ops:
         return
     first_chip, first = ops[0]
     for c, op in ops:
         if op.is_scheduled != first.is_scheduled:
             level = {True: "scheduled", False: "logical"}
-            raise _err(op, f"is {level[op.is_scheduled]} on chip {c}, but chip {first_chip}'s network is {level[first.is_scheduled]}: the sends, receives and forwards of a system are all of one level")
+            raise _err(
+                op,
+                f"is {level[op.is_scheduled]} on chip {c}, but chip {first_chip}'s network is {level[first.is_scheduled]}: the sends, receives and forwards of a system are all of one level",
+            )
     if not first.is_scheduled:
         # a channel may carry several vectors: its receives take its sends in order
         sends: dict[tuple[int, int, str], list[SendOp]] = {}
@@ -1497,23 +1699,41 @@ def _verify_network(system: SystemOp) -> None:
             if isinstance(op, RecvOp):
                 queue = sends.get((op.sender.data, c, op.channel.data))
                 if not queue:
-                    raise _err(op, f"chip {c} receives channel \"{op.channel.data}\" from chip {op.sender.data}, but chip {op.sender.data} sends nothing (more) on it to chip {c}")
+                    raise _err(
+                        op,
+                        f'chip {c} receives channel "{op.channel.data}" from chip {op.sender.data}, but chip {op.sender.data} sends nothing (more) on it to chip {c}',
+                    )
                 send = queue.pop(0)
                 if send.value.type != op.result.type:
-                    raise _err(op, f"receives {op.result.type}, but the send carries {send.value.type}")
+                    raise _err(
+                        op,
+                        f"receives {op.result.type}, but the send carries {send.value.type}",
+                    )
         for (a, b, ch), queue in sends.items():
             if queue:
-                raise _err(queue[0], f"chip {a} sends channel \"{ch}\" to chip {b}, but chip {b} receives nothing on it")
+                raise _err(
+                    queue[0],
+                    f'chip {a} sends channel "{ch}" to chip {b}, but chip {b} receives nothing on it',
+                )
         return
     # scheduled: the receive or forward that takes a vector at (chip, port, cycle)
     takers: dict[tuple[int, int, int], Instruction] = {}
     for c, op in ops:
-        port = op.port if isinstance(op, RecvOp) else op.in_port if isinstance(op, ForwardOp) else None
+        port = (
+            op.port
+            if isinstance(op, RecvOp)
+            else op.in_port
+            if isinstance(op, ForwardOp)
+            else None
+        )
         if port is not None:
             assert op.cycle is not None
             key = (c, port.data, op.cycle.data)
             if key in takers:
-                raise _err(op, f"chip {c} takes a second vector from port {port.data} at cycle {op.cycle.data}; a link delivers one")
+                raise _err(
+                    op,
+                    f"chip {c} takes a second vector from port {port.data} at cycle {op.cycle.data}; a link delivers one",
+                )
             takers[key] = op
     for c, op in ops:
         if not isinstance(op, SendOp):
@@ -1527,19 +1747,39 @@ def _verify_network(system: SystemOp) -> None:
             arrival = cycle + link.latency
             taker = takers.pop((peer, peer_port, arrival), None)
             if taker is None:
-                raise _err(op, f"chip {c} sends channel \"{op.channel.data}\" at cycle {op.cycle.data}; it arrives on chip {peer} port {peer_port} at cycle {arrival} (link {chip}:{port}-{peer}:{peer_port}, latency {link.latency}) after {hops} forward(s), but nothing receives or forwards it there")
+                raise _err(
+                    op,
+                    f'chip {c} sends channel "{op.channel.data}" at cycle {op.cycle.data}; it arrives on chip {peer} port {peer_port} at cycle {arrival} (link {chip}:{port}-{peer}:{peer_port}, latency {link.latency}) after {hops} forward(s), but nothing receives or forwards it there',
+                )
             if taker.channel != op.channel:  # type: ignore[attr-defined]
-                raise _err(taker, f"takes channel \"{op.channel.data}\" sent by chip {c}, but names channel \"{taker.channel.data}\"")  # type: ignore[attr-defined]
+                raise _err(
+                    taker,
+                    f'takes channel "{op.channel.data}" sent by chip {c}, but names channel "{taker.channel.data}"',
+                )  # type: ignore[attr-defined]
             if isinstance(taker, RecvOp):
                 if (taker.sender.data, peer) != (c, op.to.data):
-                    raise _err(taker, f"receives the vector chip {c} sent to chip {op.to.data}, but names sender {taker.sender.data} on chip {peer}")
+                    raise _err(
+                        taker,
+                        f"receives the vector chip {c} sent to chip {op.to.data}, but names sender {taker.sender.data} on chip {peer}",
+                    )
                 if taker.result.type != op.value.type:
-                    raise _err(taker, f"receives {taker.result.type}, but the send carries {op.value.type}")
+                    raise _err(
+                        taker,
+                        f"receives {taker.result.type}, but the send carries {op.value.type}",
+                    )
                 break
             assert isinstance(taker, ForwardOp) and taker.out_port is not None
-            chip, port, cycle, hops = peer, taker.out_port.data, arrival + spec.chip.delay("forward"), hops + 1
+            chip, port, cycle, hops = (
+                peer,
+                taker.out_port.data,
+                arrival + spec.chip.delay("forward"),
+                hops + 1,
+            )
     for (chip, port, cycle), taker in takers.items():
-        raise _err(taker, f"chip {chip} takes a vector from port {port} at cycle {cycle}, but no send or forward puts one on that link to arrive then")
+        raise _err(
+            taker,
+            f"chip {chip} takes a vector from port {port} at cycle {cycle}, but no send or forward puts one on that link to arrive then",
+        )
 
 
 LPU = Dialect(

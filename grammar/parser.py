@@ -67,12 +67,18 @@ _TERMINALS = {
 @cache
 def _lark() -> Lark:
     grammar = files("lpuir.grammar").joinpath("lpu.lark").read_text()
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return Lark(
+        grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False
+    )
 
 
 def _describe(names: set[str]) -> str:
     readable = sorted(_TERMINALS[n] if n in _TERMINALS else _literal(n) for n in names)
-    return ", ".join(readable) if len(readable) < 12 else ", ".join(readable[:12]) + ", ..."
+    return (
+        ", ".join(readable)
+        if len(readable) < 12
+        else ", ".join(readable[:12]) + ", ..."
+    )
 
 
 def _literal(terminal: str) -> str:
@@ -80,7 +86,12 @@ def _literal(terminal: str) -> str:
     return f"'{pattern.value}'" if pattern.type == "str" else terminal.lower()
 
 
-def parse_lpu(text: str, filename: str = "<stdin>", ctx: Context | None = None, line_offset: int = 0) -> ModuleOp:
+def parse_lpu(
+    text: str,
+    filename: str = "<stdin>",
+    ctx: Context | None = None,
+    line_offset: int = 0,
+) -> ModuleOp:
     """Parse .lpu text into a module holding one lpu.system; `line_offset` is
     added to reported lines (for a chunk of a split input file)."""
     try:
@@ -123,23 +134,46 @@ class _Builder:
         self.values: dict[str, SSAValue] = {}
 
     def error(self, node: Tree | Token, message: str) -> LpuError:
-        line, col = (node.line, node.column) if isinstance(node, Token) else (node.meta.line, node.meta.column)
-        return LpuError(f"{self.filename}:{line + self.line_offset}:{col}: error: {message}")
+        line, col = (
+            (node.line, node.column)
+            if isinstance(node, Token)
+            else (node.meta.line, node.meta.column)
+        )
+        return LpuError(
+            f"{self.filename}:{line + self.line_offset}:{col}: error: {message}"
+        )
 
     def located(self, op: Operation, node: Tree) -> Operation:
-        op.location = FileLineColLoc(StringAttr(self.filename), IntAttr(node.meta.line + self.line_offset), IntAttr(node.meta.column))
+        op.location = FileLineColLoc(
+            StringAttr(self.filename),
+            IntAttr(node.meta.line + self.line_offset),
+            IntAttr(node.meta.column),
+        )
         return op
 
     # ---------------------------------------------------------------- structure
 
     def module(self, tree: Tree) -> ModuleOp:
-        system_tree = next((c for c in tree.children if isinstance(c, Tree) and c.data == "system"), None)
-        machine = self.machine(system_tree) if system_tree is not None else lpu.SystemAttr()
+        system_tree = next(
+            (c for c in tree.children if isinstance(c, Tree) and c.data == "system"),
+            None,
+        )
+        machine = (
+            self.machine(system_tree) if system_tree is not None else lpu.SystemAttr()
+        )
         static = None
         if system_tree is not None:
-            cycles = [c for c in system_tree.children if isinstance(c, Tree) and c.data == "static_cycles"]
+            cycles = [
+                c
+                for c in system_tree.children
+                if isinstance(c, Tree) and c.data == "static_cycles"
+            ]
             static = _int(cycles[0].children[0]) if cycles else None
-        chips = [self.chip(c) for c in tree.children if isinstance(c, Tree) and c.data == "chip"]
+        chips = [
+            self.chip(c)
+            for c in tree.children
+            if isinstance(c, Tree) and c.data == "chip"
+        ]
         system = lpu.SystemOp(machine, chips, static)
         if system_tree is not None:
             self.located(system, system_tree)
@@ -151,7 +185,11 @@ class _Builder:
             name, value = item.children
             if str(name) in out:
                 raise self.error(name, f"parameter '{name}' is given twice")
-            out[str(name)] = StringAttr(_str(value)) if value.type == "STRING" else self.checked(value, partial(IntegerAttr, _int(value), i64))
+            out[str(name)] = (
+                StringAttr(_str(value))
+                if value.type == "STRING"
+                else self.checked(value, partial(IntegerAttr, _int(value), i64))
+            )
         return out
 
     def checked(self, node: Tree | Token, make: Callable[[], _A]) -> _A:
@@ -159,7 +197,9 @@ class _Builder:
         try:
             return make()
         except (VerifyException, ValueError) as e:
-            raise self.error(node, str(e.args[0]) if e.args else type(e).__name__) from None
+            raise self.error(
+                node, str(e.args[0]) if e.args else type(e).__name__
+            ) from None
 
     def machine(self, tree: Tree) -> lpu.SystemAttr:
         preset, *rest = tree.children
@@ -168,22 +208,34 @@ class _Builder:
         if "chip_machine" in trees:
             chip_preset, *chip_rest = trees["chip_machine"].children
             if "chip" in overrides:
-                raise self.error(chip_preset, "the chip is given twice (as parameter 'chip' and after 'with chip')")
+                raise self.error(
+                    chip_preset,
+                    "the chip is given twice (as parameter 'chip' and after 'with chip')",
+                )
             chip_overrides = self.overrides(chip_rest[0] if chip_rest else None)
-            overrides["chip"] = self.checked(chip_preset, lambda: lpu.ChipAttr(_str(chip_preset), chip_overrides))
+            overrides["chip"] = self.checked(
+                chip_preset, lambda: lpu.ChipAttr(_str(chip_preset), chip_overrides)
+            )
         return self.checked(preset, lambda: lpu.SystemAttr(_str(preset), overrides))
 
     def chip(self, tree: Tree) -> lpu.ChipOp:
         chip_id, *items = tree.children
         self.values = {}
-        ops = [self.tensor(item) if item.data == "tensor" else self.instruction(item) for item in items]
+        ops = [
+            self.tensor(item) if item.data == "tensor" else self.instruction(item)
+            for item in items
+        ]
         return self.located(lpu.ChipOp(_int(chip_id), ops), tree)  # type: ignore[return-value]
 
     def tensor(self, tree: Tree) -> lpu.TensorOp:
         symbol, shape_type, kind, *rest = tree.children
         *dims, element = str(shape_type).split("x")
         ttype = TensorType(lpu.ELEMENT_TYPES[element], [int(d) for d in dims])
-        props: dict[str, Attribute] = {"sym_name": StringAttr(str(symbol)[1:]), "type": ttype, "kind": StringAttr(str(kind))}
+        props: dict[str, Attribute] = {
+            "sym_name": StringAttr(str(symbol)[1:]),
+            "type": ttype,
+            "kind": StringAttr(str(kind)),
+        }
         for item in rest:
             if isinstance(item, Token):
                 props["arg"] = IntAttr(_int(item))
@@ -202,11 +254,15 @@ class _Builder:
 
         text = f"{token} : {ttype}"
         try:
-            attr = LocatedParser(self.ctx or make_context(), text, self.filename).parse_attribute()
+            attr = LocatedParser(
+                self.ctx or make_context(), text, self.filename
+            ).parse_attribute()
         except ParseError as e:
             raise self.error(token, f"bad tensor value: {e.msg}") from None
         except (VerifyException, ValueError, OverflowError) as e:  # xDSL's own checks
-            raise self.error(token, f"bad tensor value: {e.args[0] if e.args else type(e).__name__}") from None
+            raise self.error(
+                token, f"bad tensor value: {e.args[0] if e.args else type(e).__name__}"
+            ) from None
         if not isinstance(attr, DenseIntOrFPElementsAttr):
             raise self.error(token, "a tensor value is a dense<...> literal")
         return attr
@@ -228,7 +284,9 @@ class _Builder:
     def use(self, token: Token) -> SSAValue:
         name = str(token)[1:]
         if name not in self.values:
-            raise self.error(token, f"%{name} is used before it is defined on this chip")
+            raise self.error(
+                token, f"%{name} is used before it is defined on this chip"
+            )
         return self.values[name]
 
     def define(self, token: Token, op: Operation) -> Operation:
@@ -240,7 +298,9 @@ class _Builder:
             op.results[0].name_hint = name
         return op
 
-    def operands(self, trees: list[Tree]) -> tuple[list[SSAValue], list[Attribute] | None]:
+    def operands(
+        self, trees: list[Tree]
+    ) -> tuple[list[SSAValue], list[Attribute] | None]:
         """SSA values and their sources; sources must be all present or all absent."""
         values: list[SSAValue] = []
         sources: list[Attribute] = []
@@ -248,9 +308,16 @@ class _Builder:
             values.append(self.use(t.children[0]))
             if len(t.children) > 1:
                 src = t.children[1].children
-                sources.append(lpu.AluAttr(_int(src[0])) if src[0].type == "INT" else _stream(src[0]))
+                sources.append(
+                    lpu.AluAttr(_int(src[0]))
+                    if src[0].type == "INT"
+                    else _stream(src[0])
+                )
         if sources and len(sources) != len(values):
-            raise self.error(trees[0], "give a stream source for every operand of a scheduled instruction, or for none")
+            raise self.error(
+                trees[0],
+                "give a stream source for every operand of a scheduled instruction, or for none",
+            )
         return values, sources or None
 
     def parts(self, tree: Tree) -> dict[str, Any]:
@@ -261,24 +328,40 @@ class _Builder:
             out.setdefault(key, []).append(c)
         return out
 
-    def build(self, cls: type[Operation], parts: dict[str, Any], operands: list[SSAValue], props: dict[str, Attribute], result_type: Attribute | None) -> Operation:
+    def build(
+        self,
+        cls: type[Operation],
+        parts: dict[str, Any],
+        operands: list[SSAValue],
+        props: dict[str, Attribute],
+        result_type: Attribute | None,
+    ) -> Operation:
         srcs = self.operands(parts.get("operand", []))[1]
         if srcs is not None:
             props["srcs"] = ArrayAttr(srcs)
         if "dst" in parts:
             props["dst"] = _stream(parts["dst"][0].children[0])
-        return cls.create(operands=operands, properties=props, result_types=[result_type] if result_type else [])
+        return cls.create(
+            operands=operands,
+            properties=props,
+            result_types=[result_type] if result_type else [],
+        )
 
     def vtype(self, tree: Tree) -> lpu.VectorType:
         element, *count = tree.children
-        return self.checked(tree, lambda: lpu.VectorType(str(element), _int(count[0]) if count else 1))
+        return self.checked(
+            tree, lambda: lpu.VectorType(str(element), _int(count[0]) if count else 1)
+        )
 
     def tensor_ref(self, token: Token) -> SymbolRefAttr:
         return SymbolRefAttr(str(token)[1:])
 
     def vector_ref(self, p: dict[str, Any]) -> dict[str, Attribute]:
         """`@t[i]` or `@t[i step s]`."""
-        props: dict[str, Attribute] = {"tensor": self.tensor_ref(p["SYMBOL"][0]), "index": IntAttr(_int(p["INT"][0]))}
+        props: dict[str, Attribute] = {
+            "tensor": self.tensor_ref(p["SYMBOL"][0]),
+            "index": IntAttr(_int(p["INT"][0])),
+        }
         if "step" in p:
             props["step"] = IntAttr(_int(p["step"][0].children[0]))
         return props
@@ -286,7 +369,10 @@ class _Builder:
     def mem_read(self, tree: Tree) -> Operation:
         p = self.parts(tree)
         props = self.vector_ref(p)
-        return self.define(p["VALUE"][0], self.build(lpu.ReadOp, p, [], props, self.vtype(p["vtype"][0])))
+        return self.define(
+            p["VALUE"][0],
+            self.build(lpu.ReadOp, p, [], props, self.vtype(p["vtype"][0])),
+        )
 
     def mem_write(self, tree: Tree) -> Operation:
         p = self.parts(tree)
@@ -296,44 +382,73 @@ class _Builder:
     def mem_gather(self, tree: Tree) -> Operation:
         p = self.parts(tree)
         values, _ = self.operands(p["operand"])
-        op = self.build(lpu.GatherOp, p, values, {"tensor": self.tensor_ref(p["SYMBOL"][0])}, self.vtype(p["vtype"][0]))
+        op = self.build(
+            lpu.GatherOp,
+            p,
+            values,
+            {"tensor": self.tensor_ref(p["SYMBOL"][0])},
+            self.vtype(p["vtype"][0]),
+        )
         return self.define(p["VALUE"][0], op)
 
     def mem_scatter(self, tree: Tree) -> Operation:
         p = self.parts(tree)
         values, _ = self.operands(p["operand"])
-        return self.build(lpu.ScatterOp, p, values, {"tensor": self.tensor_ref(p["SYMBOL"][0])}, None)
+        return self.build(
+            lpu.ScatterOp, p, values, {"tensor": self.tensor_ref(p["SYMBOL"][0])}, None
+        )
 
     def vxm(self, tree: Tree) -> Operation:
         p = self.parts(tree)
         mnemonic = p["VXM_OP"][0]
         cls = _VXM.get(str(mnemonic))
         if cls is None:
-            raise self.error(mnemonic, f"unknown VXM instruction '{mnemonic}' (known: {', '.join(sorted(_VXM))})")
+            raise self.error(
+                mnemonic,
+                f"unknown VXM instruction '{mnemonic}' (known: {', '.join(sorted(_VXM))})",
+            )
         values, _ = self.operands(p["operand"])
         arity = len(cls.STREAM_OPERANDS)
         if len(values) != arity:
-            raise self.error(mnemonic, f"{mnemonic} takes {arity} operand(s), not {len(values)}")
+            raise self.error(
+                mnemonic, f"{mnemonic} takes {arity} operand(s), not {len(values)}"
+            )
         props: dict[str, Attribute] = {}
         if (cls is lpu.CmpOp) != ("PREDICATE" in p):
-            raise self.error(mnemonic, "vxm.cmp, and only vxm.cmp, takes a predicate (eq, ne, lt, le, gt, ge)")
+            raise self.error(
+                mnemonic,
+                "vxm.cmp, and only vxm.cmp, takes a predicate (eq, ne, lt, le, gt, ge)",
+            )
         if "PREDICATE" in p:
             props["predicate"] = StringAttr(str(p["PREDICATE"][0]))
         if "alu" in p:
             props["alu"] = IntAttr(_int(p["alu"][0].children[0]))
-        return self.define(p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0])))
+        return self.define(
+            p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0]))
+        )
 
     def sxm(self, tree: Tree) -> Operation:
         p = self.parts(tree)
         mnemonic = p["SXM_OP"][0]
         cls = _SXM.get(str(mnemonic))
         if cls is None:
-            raise self.error(mnemonic, f"unknown SXM instruction '{mnemonic}' (known: {', '.join(sorted(_SXM))})")
+            raise self.error(
+                mnemonic,
+                f"unknown SXM instruction '{mnemonic}' (known: {', '.join(sorted(_SXM))})",
+            )
         given = {k for k in ("DIRECTION", "INT", "int_list") if k in p}
         wanted = _SXM_ARGS[cls]
         if given != wanted:
-            forms = {lpu.ShiftOp: "north|south N", lpu.RotateOp: "N", lpu.PermuteOp: "[lane map]", lpu.DistributeOp: "[lane map]", lpu.TransposeOp: "no argument"}
-            raise self.error(mnemonic, f"{mnemonic} takes {forms[cls]} before its operand")
+            forms = {
+                lpu.ShiftOp: "north|south N",
+                lpu.RotateOp: "N",
+                lpu.PermuteOp: "[lane map]",
+                lpu.DistributeOp: "[lane map]",
+                lpu.TransposeOp: "no argument",
+            }
+            raise self.error(
+                mnemonic, f"{mnemonic} takes {forms[cls]} before its operand"
+            )
         props: dict[str, Attribute] = {}
         if "DIRECTION" in p:
             props["direction"] = StringAttr(str(p["DIRECTION"][0]))
@@ -341,11 +456,15 @@ class _Builder:
             props["amount"] = IntAttr(_int(p["INT"][0]))
         if "int_list" in p:
             lanes = [_int(t) for t in p["int_list"][0].children]
-            props["map"] = self.checked(p["int_list"][0], lambda: DenseArrayBase.from_list(i32, lanes))
+            props["map"] = self.checked(
+                p["int_list"][0], lambda: DenseArrayBase.from_list(i32, lanes)
+            )
         if "hemisphere" in p:
             props["hemisphere"] = StringAttr(str(p["hemisphere"][0].children[0]))
         values, _ = self.operands(p["operand"])
-        return self.define(p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0])))
+        return self.define(
+            p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0]))
+        )
 
     def plane(self, p: dict[str, Any], props: dict[str, Attribute]) -> None:
         if "plane" in p:
@@ -358,8 +477,13 @@ class _Builder:
         values, _ = self.operands(p["operand"])
         props: dict[str, Attribute] = {}
         self.plane(p, props)
-        wtype = self.checked(p["wtype"][0], lambda: lpu.WeightsType(lpu.ELEMENT_TYPES[str(p["wtype"][0].children[0])]))
-        return self.define(p["VALUE"][0], self.build(lpu.InstallOp, p, values, props, wtype))
+        wtype = self.checked(
+            p["wtype"][0],
+            lambda: lpu.WeightsType(lpu.ELEMENT_TYPES[str(p["wtype"][0].children[0])]),
+        )
+        return self.define(
+            p["VALUE"][0], self.build(lpu.InstallOp, p, values, props, wtype)
+        )
 
     def mxm_matmul(self, tree: Tree) -> Operation:
         p = self.parts(tree)
@@ -369,7 +493,10 @@ class _Builder:
             values.append(self.use(p["acc"][0].children[0]))
         props: dict[str, Attribute] = {}
         self.plane(p, props)
-        return self.define(result, self.build(lpu.MatmulOp, p, values, props, self.vtype(p["vtype"][0])))
+        return self.define(
+            result,
+            self.build(lpu.MatmulOp, p, values, props, self.vtype(p["vtype"][0])),
+        )
 
     def port(self, p: dict[str, Any], props: dict[str, Attribute]) -> None:
         if "port" in p:
@@ -378,19 +505,32 @@ class _Builder:
     def c2c_send(self, tree: Tree) -> Operation:
         p = self.parts(tree)
         values, _ = self.operands(p["operand"])
-        props: dict[str, Attribute] = {"to": IntAttr(_int(p["INT"][0])), "channel": StringAttr(_str(p["STRING"][0]))}
+        props: dict[str, Attribute] = {
+            "to": IntAttr(_int(p["INT"][0])),
+            "channel": StringAttr(_str(p["STRING"][0])),
+        }
         self.port(p, props)
         return self.build(lpu.SendOp, p, values, props, None)
 
     def c2c_recv(self, tree: Tree) -> Operation:
         p = self.parts(tree)
-        props: dict[str, Attribute] = {"sender": IntAttr(_int(p["INT"][0])), "channel": StringAttr(_str(p["STRING"][0]))}
+        props: dict[str, Attribute] = {
+            "sender": IntAttr(_int(p["INT"][0])),
+            "channel": StringAttr(_str(p["STRING"][0])),
+        }
         self.port(p, props)
-        return self.define(p["VALUE"][0], self.build(lpu.RecvOp, p, [], props, self.vtype(p["vtype"][0])))
+        return self.define(
+            p["VALUE"][0],
+            self.build(lpu.RecvOp, p, [], props, self.vtype(p["vtype"][0])),
+        )
 
     def c2c_forward(self, tree: Tree) -> Operation:
         channel, in_port, out_port = tree.children
-        props = {"channel": StringAttr(_str(channel)), "in_port": IntAttr(_int(in_port)), "out_port": IntAttr(_int(out_port))}
+        props = {
+            "channel": StringAttr(_str(channel)),
+            "in_port": IntAttr(_int(in_port)),
+            "out_port": IntAttr(_int(out_port)),
+        }
         return lpu.ForwardOp.create(properties=props)
 
     def bare(self, tree: Tree) -> Operation:
@@ -398,7 +538,9 @@ class _Builder:
         cls = _BARE[str(mnemonic)]
         if (cls is lpu.NopOp) != bool(count):
             raise self.error(mnemonic, "icu.nop, and only icu.nop, takes a cycle count")
-        return cls.create(properties={"count": IntAttr(_int(count[0]))} if count else {})
+        return cls.create(
+            properties={"count": IntAttr(_int(count[0]))} if count else {}
+        )
 
 
 def _stream(token: Token) -> lpu.StreamAttr:
@@ -411,7 +553,16 @@ def _mnemonic(cls: type[Operation]) -> str:
 
 
 _VXM = {_mnemonic(c): c for c in lpu.VXM_OPS}
-_SXM = {_mnemonic(c): c for c in (lpu.ShiftOp, lpu.RotateOp, lpu.PermuteOp, lpu.DistributeOp, lpu.TransposeOp)}
+_SXM = {
+    _mnemonic(c): c
+    for c in (
+        lpu.ShiftOp,
+        lpu.RotateOp,
+        lpu.PermuteOp,
+        lpu.DistributeOp,
+        lpu.TransposeOp,
+    )
+}
 _SXM_ARGS: dict[type[Operation], set[str]] = {
     lpu.ShiftOp: {"DIRECTION", "INT"},
     lpu.RotateOp: {"INT"},

@@ -20,7 +20,9 @@ def print_lpu(module: ModuleOp, out: IO[str]) -> None:
     """Write the module's lpu.system as .lpu text."""
     systems = [op for op in module.ops if isinstance(op, lpu.SystemOp)]
     if len(systems) != 1 or len(list(module.ops)) != 1:
-        raise LpuError("the lpu target prints a module that holds exactly one lpu.system (and nothing else)")
+        raise LpuError(
+            "the lpu target prints a module that holds exactly one lpu.system (and nothing else)"
+        )
     _Printer(out).system(systems[0])
 
 
@@ -32,7 +34,9 @@ def _value(v: Attribute) -> str:
 
 
 def _overrides(attr: lpu.ChipAttr | lpu.SystemAttr) -> str:
-    items = [f"{k} = {_value(v)}" for k, v in attr.overrides.data.items() if k != "chip"]
+    items = [
+        f"{k} = {_value(v)}" for k, v in attr.overrides.data.items() if k != "chip"
+    ]
     return f" {{{', '.join(items)}}}" if items else ""
 
 
@@ -72,7 +76,10 @@ class _Printer:
         self.names = {}
         self.out.write(f"\nchip {chip.chip_id} {{\n")
         instrs = list(chip.instructions())
-        width = max((len(str(op.cycle.data)) + 3 for op in instrs if op.cycle is not None), default=0)
+        width = max(
+            (len(str(op.cycle.data)) + 3 for op in instrs if op.cycle is not None),
+            default=0,
+        )
         for op in chip.body.ops:
             if isinstance(op, lpu.TensorOp):
                 self.out.write(f"  {self.tensor(op)}\n")
@@ -100,7 +107,11 @@ class _Printer:
     def name(self, v: SSAValue) -> str:
         if v not in self.names:
             hint = v.name_hint
-            self.names[v] = f"%{hint}" if hint and f"%{hint}" not in self.names.values() else f"%{len(self.names)}"
+            self.names[v] = (
+                f"%{hint}"
+                if hint and f"%{hint}" not in self.names.values()
+                else f"%{len(self.names)}"
+            )
         return self.names[v]
 
     def operands(self, op: lpu.Instruction, values: list[SSAValue]) -> str:
@@ -110,7 +121,9 @@ class _Printer:
             text = self.name(v)
             if sources:
                 src = sources[i]
-                text += f"[alu {src.data}]" if isinstance(src, lpu.AluAttr) else f"[{src}]"
+                text += (
+                    f"[alu {src.data}]" if isinstance(src, lpu.AluAttr) else f"[{src}]"
+                )
             parts.append(text)
         return ", ".join(parts)
 
@@ -121,7 +134,11 @@ class _Printer:
             text += f" alu {op.alu.data}"
         if isinstance(op, lpu.SxmOp) and op.hemisphere is not None:
             text += f" on {op.hemisphere.data}"
-        if isinstance(op, lpu.MxmOp) and op.hemisphere is not None and op.plane is not None:
+        if (
+            isinstance(op, lpu.MxmOp)
+            and op.hemisphere is not None
+            and op.plane is not None
+        ):
             text += f" on {op.hemisphere.data}.{op.plane.data}"
         if isinstance(op, lpu.SendOp | lpu.RecvOp) and op.port is not None:
             text += f" port {op.port.data}"
@@ -142,7 +159,9 @@ class _Printer:
             case lpu.WriteOp():
                 body = f"{self.operands(op, streamed)} -> {_vector_ref(op)}"
             case lpu.GatherOp():
-                body = f"@{op.tensor.root_reference.data}[{self.operands(op, streamed)}]"
+                body = (
+                    f"@{op.tensor.root_reference.data}[{self.operands(op, streamed)}]"
+                )
             case lpu.ScatterOp():
                 value, index = self.operands(op, streamed).split(", ")
                 body = f"{value} -> @{op.tensor.root_reference.data}[{index}]"
@@ -159,7 +178,9 @@ class _Printer:
                 if op.acc is not None:
                     body += f" acc {self.name(op.acc)}"
             case lpu.SendOp():
-                body = f'{self.operands(op, streamed)} to {op.to.data} "{op.channel.data}"'
+                body = (
+                    f'{self.operands(op, streamed)} to {op.to.data} "{op.channel.data}"'
+                )
             case lpu.RecvOp():
                 body = f'from {op.sender.data} "{op.channel.data}"'
             case lpu.ForwardOp():

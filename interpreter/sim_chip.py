@@ -332,7 +332,9 @@ class ChipSim:
         times = c + np.arange(n, dtype=np.int64)
         port = "write port" if step.kind in ("write", "scatter") else "read port"
         size = self.spec.sram_addresses
-        addresses = (tensor.address.data + vectors) % size if vectors is not None else None
+        addresses = (
+            (tensor.address.data + vectors) % size if vectors is not None else None
+        )
         use = _PortUse(step, times, addresses)
         self.port_uses[step] = use
         group = step.op.slice_group(self.spec)  # type: ignore[attr-defined]

@@ -17,7 +17,9 @@ def _message(e: BaseException) -> str:
     if isinstance(e, ParseError):
         # xDSL puts the position alone on the first line; lead with `file:line:col: error:`
         where, _, context = e.span.print_with_context().partition("\n")
-        notes = str(e).removeprefix(e.span.print_with_context(e.msg))  # other spans, if any
+        notes = str(e).removeprefix(
+            e.span.print_with_context(e.msg)
+        )  # other spans, if any
         return f"{where}: error: {e.msg}\n{context}{notes}".rstrip()
     if isinstance(e, LpuError | ArgSpecParseError):
         return str(e).rstrip()
@@ -39,7 +41,15 @@ def run_reporting_errors(tool: str, body: Callable[[], object]) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except (ParseError, LpuError, ArgSpecParseError, DiagnosticException, OSError, ValueError, LarkError) as e:
+    except (
+        ParseError,
+        LpuError,
+        ArgSpecParseError,
+        DiagnosticException,
+        OSError,
+        ValueError,
+        LarkError,
+    ) as e:
         if os.environ.get("LPUIR_TRACEBACK"):
             raise
         message = _message(e)
@@ -49,6 +59,9 @@ def run_reporting_errors(tool: str, body: Callable[[], object]) -> int:
     except Exception as e:
         if os.environ.get("LPUIR_TRACEBACK"):
             raise
-        print(f"{tool}: internal error: {type(e).__name__}: {e} (a bug in lpuir; LPUIR_TRACEBACK=1 shows where)", file=sys.stderr)
+        print(
+            f"{tool}: internal error: {type(e).__name__}: {e} (a bug in lpuir; LPUIR_TRACEBACK=1 shows where)",
+            file=sys.stderr,
+        )
         return 70
     return 0

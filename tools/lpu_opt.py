@@ -50,7 +50,14 @@ class LpuOptMain(xDSLOptMain):
             def parse(io: IO[bytes]) -> ModuleOp:
                 text = io.read().decode()
                 implicit = not self.args.no_implicit_module
-                return parse_source(text, self.get_input_name(), frontend=kind, ctx=self.ctx, line_offset=self._chunk_line, implicit_module=implicit)
+                return parse_source(
+                    text,
+                    self.get_input_name(),
+                    frontend=kind,
+                    ctx=self.ctx,
+                    line_offset=self._chunk_line,
+                    implicit_module=implicit,
+                )
 
             return parse
 
@@ -69,7 +76,9 @@ class LpuOptMain(xDSLOptMain):
     _chunk_line = 0
     """Line offset of the --split-input-file chunk being parsed."""
 
-    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+    def parse_chunk(
+        self, chunk: IO[bytes], file_extension: str, start_offset: int = 0
+    ) -> ModuleOp | None:
         """Parse and verify a chunk; with --verify-diagnostics or --parsing-diagnostics
         a located error is printed (on stdout, as xDSL prints its diagnostics) and
         the next chunk follows."""
@@ -88,9 +97,13 @@ class LpuOptMain(xDSLOptMain):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lpu-opt` console script."""
-    return run_reporting_errors("lpu-opt", lambda: LpuOptMain(description="lpuir modular optimizer driver", args=argv).run())
+    return run_reporting_errors(
+        "lpu-opt",
+        lambda: LpuOptMain(
+            description="lpuir modular optimizer driver", args=argv
+        ).run(),
+    )
 
 
 if __name__ == "__main__":
     sys.exit(main())
-
