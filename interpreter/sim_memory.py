@@ -53,7 +53,7 @@ def _describe(tensor: lpu.TensorOp) -> str:
     return describe_tensor(_shape(tensor), tensor.element)
 
 
-def _declared(system: lpu.SystemOp, kind: str) -> dict[int, lpu.TensorOp]:
+def declared_tensors(system: lpu.SystemOp, kind: str) -> dict[int, lpu.TensorOp]:
     """The program's input or output tensors by arg, from the lowest chip
     declaring each; a tensor declared on several chips must agree in type."""
     found: dict[int, lpu.TensorOp] = {}
@@ -74,7 +74,7 @@ def bind_inputs(
 ) -> dict[int, np.ndarray]:
     """The inputs by arg, checked against the input tensors: count, shape and
     carrier dtype (bf16 travels in float32 holding bf16-exact values)."""
-    declared = _declared(system, "input")
+    declared = declared_tensors(system, "input")
     if len(inputs) != len(declared) or sorted(declared) != list(range(len(declared))):
         missing = [a for a in sorted(declared) if a >= len(inputs)]
         detail = (
@@ -126,7 +126,7 @@ def initial_image(
 
 def output_tensors(system: lpu.SystemOp) -> Iterator[tuple[int, lpu.TensorOp]]:
     """(chip id, tensor) of each output, by arg, from the lowest chip declaring it."""
-    declared = _declared(system, "output")
+    declared = declared_tensors(system, "output")
     for arg in sorted(declared):
         tensor = declared[arg]
         chip = tensor.parent_op()

@@ -72,28 +72,17 @@ def _lpu_system(module: ModuleOp) -> lpu.SystemOp | None:
 
 def lpu_signature(system: lpu.SystemOp) -> Signature:
     """Inputs and outputs of an LPU program: its input/output tensors by arg."""
-    found: dict[str, dict[int, tuple[tuple[int, ...], str]]] = {
-        "input": {},
-        "output": {},
-    }
-    for chip in system.chips:
-        for t in chip.tensors():
-            if t.arg is None:
-                continue
-            kind, index = t.kind.data, t.arg.data
-            sig = tensor_shape_and_element(t.type)
-            if found[kind].setdefault(index, sig) != sig:
-                raise LpuError(
-                    f"{kind} {index} is declared with two types: {describe_tensor(*found[kind][index])} and {describe_tensor(*sig)}"
-                )
+    from lpuir.interpreter.sim_memory import declared_tensors
+
     sigs = []
     for kind in ("input", "output"):
-        indices = sorted(found[kind])
+        found = declared_tensors(system, kind)
+        indices = sorted(found)
         if indices != list(range(len(indices))):
             raise LpuError(
                 f"{kind} tensors must be numbered 0..n-1 by their arg; found {indices}"
             )
-        sigs.append([found[kind][i] for i in indices])
+        sigs.append([tensor_shape_and_element(found[i].type) for i in indices])
     return Signature(*sigs)
 
 

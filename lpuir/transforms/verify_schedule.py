@@ -24,14 +24,12 @@ from lpuir.dialects import lpu
 
 def zero_inputs(system: lpu.SystemOp) -> list[np.ndarray]:
     """One zero array per input argument of an LPU program."""
-    shapes: dict[int, tuple[tuple[int, ...], str]] = {}
-    for chip in system.chips:
-        for t in chip.tensors():
-            if t.kind.data == "input" and t.arg is not None:
-                shapes.setdefault(t.arg.data, (tuple(t.type.get_shape()), t.element))
+    from lpuir.interpreter.sim_memory import declared_tensors
+
+    declared = declared_tensors(system, "input")
     return [
-        np.zeros(shape, numerics.carrier(element))
-        for _, (shape, element) in sorted(shapes.items())
+        np.zeros(tuple(t.type.get_shape()), numerics.carrier(t.element))
+        for _, t in sorted(declared.items())
     ]
 
 
