@@ -172,10 +172,6 @@ class ChipState:
     last_act: int = -1
 
 
-def _tensor(op: lpu.MemOp) -> lpu.TensorOp:
-    return op.tensor_op()
-
-
 def build_groups(chip: lpu.ChipOp) -> list[Group]:
     """Tie instructions that share stream-borne vectors into groups, in order
     of each group's last instruction (a valid order for their dependences)."""
@@ -247,11 +243,11 @@ class ChipScheduler:
     def position(self, node: Node, plane: tuple[str, int] | None) -> int:
         op, spec = node.op, self.spec
         if isinstance(op, lpu.MemOp):
-            assert _tensor(op).slice is not None, (
+            assert op.tensor_op().slice is not None, (
                 "lpu-allocate-sram places tensors first"
             )
             return spec.mem_slices[
-                _tensor(op).plane_slices(spec, op.slice_group(spec))[0]
+                op.tensor_op().plane_slices(spec, op.slice_group(spec))[0]
             ]
         if isinstance(op, lpu.VxmOp):
             return spec.vxm_position
@@ -356,7 +352,7 @@ class ChipScheduler:
         op, c = node.op, start + node.rel
         n = max(1, op.burst)
         if isinstance(op, lpu.MemOp):
-            tensor = _tensor(op)
+            tensor = op.tensor_op()
             port = "read" if isinstance(op, lpu.ReadOp | lpu.GatherOp) else "write"
             first = (
                 op.vector_indices().start
