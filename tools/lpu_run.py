@@ -91,28 +91,21 @@ def function_signature(
 ) -> tuple[str, list[tuple[tuple[int, ...], str]], list[tuple[tuple[int, ...], str]]]:
     """The function lpu-run runs (by name, else the only public one) and the
     shapes and element types of its arguments and results."""
-    funcs = [
-        op
-        for op in module.walk()
-        if isinstance(op, func.FuncOp) and not op.is_declaration
-    ]
-    if name is not None:
-        chosen = [f for f in funcs if f.sym_name.data == name]
-        if not chosen:
-            raise LpuError(
-                f"no function @{name} (functions: {', '.join('@' + f.sym_name.data for f in funcs) or 'none'})"
-            )
-    else:
-        chosen = [
+    from lpuir.interpreter.reference import select_function
+
+    if name is None:
+        public = [
             f
-            for f in funcs
-            if f.sym_visibility is None or f.sym_visibility.data == "public"
+            for f in module.walk()
+            if isinstance(f, func.FuncOp)
+            and not f.is_declaration
+            and (f.sym_visibility is None or f.sym_visibility.data == "public")
         ]
-        if len(chosen) != 1:
+        if len(public) > 1:
             raise LpuError(
-                f"the module has {len(chosen)} public functions; choose one with --function"
+                f"the module has {len(public)} public functions; choose one with --function"
             )
-    f = chosen[0]
+    f = select_function(module, name)
     ins = [tensor_shape_and_element(t) for t in f.function_type.inputs]
     outs = [tensor_shape_and_element(t) for t in f.function_type.outputs]
     return f.sym_name.data, ins, outs
