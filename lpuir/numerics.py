@@ -1115,7 +1115,9 @@ def _block_values(
     x: np.ndarray, y: np.ndarray, in_t: str, k_block: int
 ) -> Iterator[np.ndarray]:
     """The f32 value of each K-block in K order (the last block may be shorter),
-    computed a group of blocks at a time to bound the memory."""
+    computed a group of blocks at a time to bound the memory. An exact sum of
+    zero is +0 (the fused sum has no signed zero), so zero padding of K, as the
+    MXM's fixed-size blocks need, never changes a result."""
     k, cols = x.shape[-1], y.shape[-1]
     out_size = (
         math.prod(np.broadcast_shapes(x.shape[:-2], y.shape[:-2])) * x.shape[-2] * cols
@@ -1132,7 +1134,7 @@ def _block_values(
         ks = slice(start, start + count * size)
         xb = np.moveaxis(xf[..., ks].reshape((*x.shape[:-1], count, size)), -2, -3)
         yb = yf[..., ks, :].reshape((*y.shape[:-2], count, size, cols))
-        part = _fused_blocks(xb, yb, in_t)
+        part = _fused_blocks(xb, yb, in_t) + np.float32(0)
         yield from (part[..., i, :, :] for i in range(count))
 
 

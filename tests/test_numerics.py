@@ -844,12 +844,9 @@ def ref_matmul(a: np.ndarray, b: np.ndarray, k_block: int) -> np.ndarray:
                 elif any(math.isinf(p) for p in products):
                     block = next(p for p in products if math.isinf(p))
                 else:
-                    all_negative_zero = all(
-                        p == 0 and math.copysign(1, p) < 0 for p in products
-                    )
-                    block = exact_round(
-                        sum(map(Fraction, products)), "f32", all_negative_zero
-                    )
+                    # a zero block, exact or rounded, is +0
+                    block = exact_round(sum(map(Fraction, products)), "f32", False)
+                    block = block if block != 0 else 0.0
                 with np.errstate(all="ignore"):
                     acc = np.float32(block) if acc is None else acc + np.float32(block)
             out[i, j] = 0.0 if acc is None else acc

@@ -941,12 +941,14 @@ class Vectorizer:
         the result shares the operand's tensor."""
         src = self.get(op.input1, op)
         shape = tensor_shape_and_element(op.output.type)[0] or (1,)
-        if shape[-1] != src.shape[-1] or src.splat:
+        if shape[-1] != src.shape[-1]:
             raise unsupported(
                 op,
                 f"reshape {src.shape} -> {shape} changes the last axis (only reshapes that keep it are lowered yet)",
             )
-        self.values[op.output] = Placed(src.tensor, shape, src.element, src.lanes)
+        self.values[op.output] = Placed(
+            src.tensor, shape, src.element, src.lanes, src.splat
+        )
 
     def outputs(self, ret: func.ReturnOp) -> None:
         for i, value in enumerate(ret.arguments):
