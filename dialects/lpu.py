@@ -544,7 +544,9 @@ TENSOR_KINDS = ("input", "output", "weight", "scratch")
 class TensorOp(IRDLOperation):
     """A tensor resident in one chip's SRAM: an input or output of the program
     (bound by `arg` index), a weight (with its value), or compiler scratch.
-    Placed at `slice` (the first of its byte-plane slices) from `address`."""
+    Placed at `slice` (the first of its byte-plane slices) from `address`.
+    An input or output with `cols` holds only the columns (last axis)
+    `cols .. cols + n - 1` of its argument: a shard of it on this chip."""
 
     name = "lpu.tensor"
 
@@ -552,6 +554,7 @@ class TensorOp(IRDLOperation):
     type = prop_def(TensorType)
     kind = prop_def(StringAttr)
     arg = opt_prop_def(IntAttr)
+    cols = opt_prop_def(IntAttr)
     row_lanes = opt_prop_def(IntAttr)
     slice = opt_prop_def(StringAttr)
     address = opt_prop_def(IntAttr)
@@ -615,6 +618,11 @@ class TensorOp(IRDLOperation):
         if (self.arg is not None) != (self.kind.data in ("input", "output")):
             raise _err(
                 self, "input and output tensors, and only those, carry an arg index"
+            )
+        if self.cols is not None and (self.arg is None or self.cols.data < 0):
+            raise _err(
+                self,
+                "cols (the first column of a shard) is a non-negative column of an input or output",
             )
         if self.value is not None and self.kind.data != "weight":
             raise _err(self, "only weight tensors carry a value")
@@ -1665,6 +1673,45 @@ INSTRUCTIONS: tuple[type[Instruction], ...] = (
 )  # fmt: skip
 
 
+def logical_pairs(system: SystemOp) -> list[tuple[SendOp, RecvOp]]:
+    """The sends and receives of a logical network, paired: every send has one
+    receive with the same (sender, receiver, channel) and type, the k-th receive
+    of a channel taking its k-th send."""
+    ops = [
+        (chip.chip_id, op)
+        for chip in system.chips
+        for op in chip.instructions()
+        if isinstance(op, SendOp | RecvOp)
+    ]
+    sends: dict[tuple[int, int, str], list[SendOp]] = {}
+    for c, op in ops:
+        if isinstance(op, SendOp):
+            sends.setdefault((c, op.to.data, op.channel.data), []).append(op)
+    pairs: list[tuple[SendOp, RecvOp]] = []
+    for c, op in ops:
+        if isinstance(op, RecvOp):
+            queue = sends.get((op.sender.data, c, op.channel.data))
+            if not queue:
+                raise _err(
+                    op,
+                    f'chip {c} receives channel "{op.channel.data}" from chip {op.sender.data}, but chip {op.sender.data} sends nothing (more) on it to chip {c}',
+                )
+            send = queue.pop(0)
+            if send.value.type != op.result.type:
+                raise _err(
+                    op,
+                    f"receives {op.result.type}, but the send carries {send.value.type}",
+                )
+            pairs.append((send, op))
+    for (a, b, ch), queue in sends.items():
+        if queue:
+            raise _err(
+                queue[0],
+                f'chip {a} sends channel "{ch}" to chip {b}, but chip {b} receives nothing on it',
+            )
+    return pairs
+
+
 def _verify_network(system: SystemOp) -> None:
     """One level for the whole network. Logical: every send has one receive with
     the same (sender, receiver, channel) and type, the k-th receive of a channel
@@ -1690,31 +1737,7 @@ def _verify_network(system: SystemOp) -> None:
                 f"is {level[op.is_scheduled]} on chip {c}, but chip {first_chip}'s network is {level[first.is_scheduled]}: the sends, receives and forwards of a system are all of one level",
             )
     if not first.is_scheduled:
-        # a channel may carry several vectors: its receives take its sends in order
-        sends: dict[tuple[int, int, str], list[SendOp]] = {}
-        for c, op in ops:
-            if isinstance(op, SendOp):
-                sends.setdefault((c, op.to.data, op.channel.data), []).append(op)
-        for c, op in ops:
-            if isinstance(op, RecvOp):
-                queue = sends.get((op.sender.data, c, op.channel.data))
-                if not queue:
-                    raise _err(
-                        op,
-                        f'chip {c} receives channel "{op.channel.data}" from chip {op.sender.data}, but chip {op.sender.data} sends nothing (more) on it to chip {c}',
-                    )
-                send = queue.pop(0)
-                if send.value.type != op.result.type:
-                    raise _err(
-                        op,
-                        f"receives {op.result.type}, but the send carries {send.value.type}",
-                    )
-        for (a, b, ch), queue in sends.items():
-            if queue:
-                raise _err(
-                    queue[0],
-                    f'chip {a} sends channel "{ch}" to chip {b}, but chip {b} receives nothing on it',
-                )
+        logical_pairs(system)
         return
     # scheduled: the receive or forward that takes a vector at (chip, port, cycle)
     takers: dict[tuple[int, int, int], Instruction] = {}

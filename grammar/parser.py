@@ -239,6 +239,8 @@ class _Builder:
         for item in rest:
             if isinstance(item, Token):
                 props["arg"] = IntAttr(_int(item))
+            elif item.data == "cols":
+                props["cols"] = IntAttr(_int(item.children[0]))
             elif item.data == "row_lanes":
                 props["row_lanes"] = IntAttr(_int(item.children[0]))
             elif item.data == "placement":

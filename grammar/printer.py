@@ -95,6 +95,8 @@ class _Printer:
         text = f"tensor @{op.sym_name.data} : {shape} {op.kind.data}"
         if op.arg is not None:
             text += f" {op.arg.data}"
+        if op.cols is not None:
+            text += f" cols {op.cols.data}"
         if op.row_lanes is not None:
             text += f" lanes {op.row_lanes.data}"
         if op.slice is not None and op.address is not None:

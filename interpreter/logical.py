@@ -20,10 +20,10 @@ from xdsl.ir import SSAValue
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.interpreter.sim_memory import (
+    assemble_outputs,
     bind_inputs,
     from_vectors,
     initial_image,
-    output_tensors,
 )
 from lpuir.interpreter.sim_units import compute, lane_indices, mem_vectors
 from lpuir.machine import ChipSpec
@@ -132,7 +132,7 @@ def execute_logical(module: ModuleOp, inputs: Sequence[np.ndarray]) -> list[np.n
     blocked = [chip for chip in chips.values() if chip.pc < len(chip.program)]
     if blocked:
         raise LpuError(blocked[0].blocked_at())
-    return [
-        from_vectors(chips[c].images[t.sym_name.data], t, spec.lanes)
-        for c, t in output_tensors(system)
-    ]
+    return assemble_outputs(
+        system,
+        lambda c, t: from_vectors(chips[c].images[t.sym_name.data], t, spec.lanes),
+    )

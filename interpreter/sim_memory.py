@@ -8,10 +8,10 @@ simulator and the logical executor build images and read outputs here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects.builtin import TensorType
 
 from lpuir import numerics
 from lpuir.diagnostics import LpuError
@@ -53,19 +53,62 @@ def _describe(tensor: lpu.TensorOp) -> str:
     return describe_tensor(_shape(tensor), tensor.element)
 
 
-def declared_tensors(system: lpu.SystemOp, kind: str) -> dict[int, lpu.TensorOp]:
-    """The program's input or output tensors by arg, from the lowest chip
-    declaring each; a tensor declared on several chips must agree in type."""
-    found: dict[int, lpu.TensorOp] = {}
+@dataclass
+class Argument:
+    """One input or output of an LPU program: its shape and element type, and
+    the tensors holding it (whole, or as column shards on several chips)."""
+
+    arg: int
+    shape: tuple[int, ...]
+    element: str
+    pieces: list[lpu.TensorOp]
+
+    @property
+    def description(self) -> str:
+        return describe_tensor(self.shape, self.element)
+
+
+def _columns(tensor: lpu.TensorOp) -> tuple[int, int]:
+    first = tensor.cols.data if tensor.cols is not None else 0
+    shape = _shape(tensor)
+    return first, first + (shape[-1] if shape else 1)
+
+
+def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
+    """The program's inputs or outputs by arg. A shard (`cols`) holds some
+    columns; an argument's shards agree in every other dimension and element
+    type, an output's cover each column exactly once, an input's every column."""
+    pieces: dict[int, list[lpu.TensorOp]] = {}
     for chip in sorted(system.chips, key=lambda c: c.chip_id):
         for t in chip.tensors():
-            if t.kind.data != kind or t.arg is None:
-                continue
-            first = found.setdefault(t.arg.data, t)
-            if first.type != t.type:
+            if t.kind.data == kind and t.arg is not None:
+                pieces.setdefault(t.arg.data, []).append(t)
+    found: dict[int, Argument] = {}
+    for arg, ts in sorted(pieces.items()):
+        first = ts[0]
+        for t in ts[1:]:
+            if _shape(t)[:-1] != _shape(first)[:-1] or t.element != first.element:
                 raise LpuError(
-                    f"{kind} {t.arg.data} is declared as {_describe(first)} and as {_describe(t)}"
+                    f"{kind} {arg} is declared as {_describe(first)} and as {_describe(t)}"
                 )
+        spans = sorted(_columns(t) for t in ts)
+        width = max(hi for _, hi in spans)
+        covered = np.zeros(width, np.int64)
+        for lo, hi in spans:
+            covered[lo:hi] += 1
+        wrong = np.flatnonzero(covered == 0 if kind == "input" else covered != 1)
+        if wrong.size:
+            raise LpuError(
+                f"{kind} {arg}: column {int(wrong[0])} is held by {int(covered[wrong[0]])} of its shards (@{', @'.join(t.sym_name.data for t in ts)})"
+            )
+        shape = (*_shape(first)[:-1], width) if _shape(first) else (width,)
+        if not any(t.cols is not None for t in ts):
+            shape = _shape(first)
+            if any(_shape(t) != shape for t in ts):
+                raise LpuError(
+                    f"{kind} {arg} is declared as {_describe(first)} and as {_describe(next(t for t in ts if _shape(t) != shape))}"
+                )
+        found[arg] = Argument(arg, shape, first.element, ts)
     return found
 
 
@@ -74,11 +117,11 @@ def bind_inputs(
 ) -> dict[int, np.ndarray]:
     """The inputs by arg, checked against the input tensors: count, shape and
     carrier dtype (bf16 travels in float32 holding bf16-exact values)."""
-    declared = declared_tensors(system, "input")
+    declared = program_arguments(system, "input")
     if len(inputs) != len(declared) or sorted(declared) != list(range(len(declared))):
         missing = [a for a in sorted(declared) if a >= len(inputs)]
         detail = (
-            f"; argument {missing[0]} ({_describe(declared[missing[0]])}) is missing"
+            f"; argument {missing[0]} ({declared[missing[0]].description}) is missing"
             if missing
             else ""
         )
@@ -86,18 +129,18 @@ def bind_inputs(
             f"the program takes {len(declared)} input(s) (args {sorted(declared)}), {len(inputs)} given{detail}"
         )
     bound: dict[int, np.ndarray] = {}
-    for arg, tensor in sorted(declared.items()):
+    for arg, argument in sorted(declared.items()):
         value = np.asarray(inputs[arg])
-        what = f"input {arg} (@{tensor.sym_name.data}, {_describe(tensor)})"
-        if value.shape != _shape(tensor):
+        what = f"input {arg} (@{argument.pieces[0].sym_name.data}, {argument.description})"
+        if value.shape != argument.shape:
             raise LpuError(f"{what}: given an array of shape {value.shape}")
-        carrier = np.dtype(numerics.carrier(tensor.element))
+        carrier = np.dtype(numerics.carrier(argument.element))
         if value.dtype != carrier:
             raise LpuError(
-                f"{what}: given dtype {value.dtype}, but {tensor.element} is carried in {carrier}"
+                f"{what}: given dtype {value.dtype}, but {argument.element} is carried in {carrier}"
             )
         try:
-            bound[arg] = numerics.as_carrier(value, tensor.element)
+            bound[arg] = numerics.as_carrier(value, argument.element)
         except numerics.NumericsError as e:
             raise LpuError(f"{what}: {e}") from None
     return bound
@@ -110,7 +153,8 @@ def initial_image(
     t = tensor.element
     if tensor.kind.data == "input":
         assert tensor.arg is not None
-        value = inputs[tensor.arg.data]
+        lo, hi = _columns(tensor)
+        value = inputs[tensor.arg.data][..., lo:hi]
     elif tensor.value is not None:
         values = np.asarray(tensor.value.get_values())
         value = numerics.as_carrier(
@@ -124,14 +168,21 @@ def initial_image(
     return to_vectors(value, tensor, lanes)
 
 
-def output_tensors(system: lpu.SystemOp) -> Iterator[tuple[int, lpu.TensorOp]]:
-    """(chip id, tensor) of each output, by arg, from the lowest chip declaring it."""
-    declared = declared_tensors(system, "output")
-    for arg in sorted(declared):
-        tensor = declared[arg]
-        chip = tensor.parent_op()
-        assert isinstance(chip, lpu.ChipOp) and isinstance(tensor.type, TensorType)
-        yield chip.chip_id, tensor
+def assemble_outputs(
+    system: lpu.SystemOp, read: Callable[[int, lpu.TensorOp], np.ndarray]
+) -> list[np.ndarray]:
+    """The program's outputs by arg, each put together from its tensors;
+    `read(chip id, tensor)` gives what one of them holds at the end."""
+    outputs = []
+    for _, argument in sorted(program_arguments(system, "output").items()):
+        value = np.zeros(argument.shape, numerics.carrier(argument.element))
+        for tensor in argument.pieces:
+            chip = tensor.parent_op()
+            assert isinstance(chip, lpu.ChipOp)
+            lo, hi = _columns(tensor)
+            value[..., lo:hi] = read(chip.chip_id, tensor)
+        outputs.append(value)
+    return outputs
 
 
 TIME_SPAN = 1 << 40

@@ -20,7 +20,7 @@ from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
 from lpuir.interpreter.sim_chip import ChipSim, Flit, Report, link_name, union_length
 from lpuir.interpreter.sim_errors import SimulationError, Violation
-from lpuir.interpreter.sim_memory import bind_inputs, output_tensors
+from lpuir.interpreter.sim_memory import assemble_outputs, bind_inputs
 from lpuir.interpreter.sim_trace import LinkEvent, chrome_trace
 from lpuir.machine import SystemSpec
 
@@ -159,10 +159,9 @@ def simulate(
     _run(chips, network, report)
     for chip in chips.values():
         chip.finish()
-    outputs = [
-        chips[chip_id].output(tensor.sym_name.data)
-        for chip_id, tensor in output_tensors(system_op)
-    ]
+    outputs = assemble_outputs(
+        system_op, lambda chip_id, tensor: chips[chip_id].output(tensor.sym_name.data)
+    )
     result = _account(system, system_op, chips, network, outputs, trace)
     if collected:
         result.violations = sorted(collected, key=lambda v: v.order)

@@ -72,17 +72,17 @@ def _lpu_system(module: ModuleOp) -> lpu.SystemOp | None:
 
 def lpu_signature(system: lpu.SystemOp) -> Signature:
     """Inputs and outputs of an LPU program: its input/output tensors by arg."""
-    from lpuir.interpreter.sim_memory import declared_tensors
+    from lpuir.interpreter.sim_memory import program_arguments
 
     sigs = []
     for kind in ("input", "output"):
-        found = declared_tensors(system, kind)
+        found = program_arguments(system, kind)
         indices = sorted(found)
         if indices != list(range(len(indices))):
             raise LpuError(
                 f"{kind} tensors must be numbered 0..n-1 by their arg; found {indices}"
             )
-        sigs.append([tensor_shape_and_element(found[i].type) for i in indices])
+        sigs.append([(found[i].shape, found[i].element) for i in indices])
     return Signature(*sigs)
 
 

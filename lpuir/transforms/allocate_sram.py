@@ -24,7 +24,7 @@ from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import ChipSpec
-from lpuir.transforms.schedule import build_groups
+from lpuir.transforms.schedule import Group, build_groups
 
 
 @dataclass
@@ -157,8 +157,9 @@ class SramMap:
         return "\n".join(lines) or "  (empty)"
 
 
-def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec) -> None:
-    """Place every unplaced tensor of a chip; placed ones stay where they are."""
+def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec, groups: list[Group]) -> None:
+    """Place every unplaced tensor of a chip; placed ones stay where they are.
+    `groups`: the system's instruction groups (tensors of one group are partners)."""
     sram = SramMap(spec)
     tensors = list(chip.tensors())
     for t in tensors:
@@ -171,11 +172,11 @@ def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec) -> None:
                 element_bytes(t.element),
             )
     partners: dict[str, set[str]] = {t.sym_name.data: set() for t in tensors}
-    for group in build_groups(chip):
+    for group in groups:
         names = {
             n.op.tensor.root_reference.data
             for n in group.nodes
-            if isinstance(n.op, lpu.MemOp)
+            if isinstance(n.op, lpu.MemOp) and n.chip == chip.chip_id
         }
         for name in names:
             partners[name] |= names - {name}
@@ -203,5 +204,6 @@ class AllocateSramPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for system in (o for o in op.walk() if isinstance(o, lpu.SystemOp)):
             spec = system.machine.spec.chip
+            groups = build_groups(system)
             for chip in system.chips:
-                allocate_chip(chip, spec)
+                allocate_chip(chip, spec, groups)

@@ -1,5 +1,10 @@
 """lpu-schedule: logical LPU programs to scheduled ones, with a static cycle count.
 
+The whole system is scheduled at once: a logical send and its receive tie the
+two chips' instruction groups into one, whose template fixes the receive at
+exactly the send's cycle plus the route's latency (links, and forwards on
+intermediate chips), as the sync-free network needs.
+
 The logical program's vectors flow from MEM reads through VXM/SXM/MXM ops to
 MEM writes; the values that travel on streams (or VXM chains) tie those
 instructions into *groups*. Inside a group every timing offset is fixed by
@@ -16,7 +21,10 @@ at the earliest start at which every resource it needs is free:
 - SRAM dependences per vector (a read after the write it needs is visible, a
   write after the reads of the old value), MXM weights (usable after their
   install, a plane reinstalled only when its weights are no longer needed)
-  and accumulators (`acc` is the previous matmul on the same plane).
+  and accumulators (`acc` is the previous matmul on the same plane);
+- links, one vector per `cycles_per_vector` in each direction; a route is
+  chosen per transfer among the direct links or, without one, the paths
+  through intermediate chips (with the fewest hops, then the lowest latency).
 
 docs/dialect.md states the rules; `lpu-verify-schedule` and the simulator check
 them independently of this code.
@@ -24,6 +32,7 @@ them independently of this code.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,13 +41,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
-from lpuir.machine import ChipSpec
+from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
+
+ROUTE_CHOICES = 4
+"""Routes tried per transfer (and route combinations per group)."""
 
 SEARCH_LIMIT = 1 << 22
 """Start cycles tried for one group before giving up (a scheduler bug guard)."""
@@ -123,6 +135,7 @@ class Node:
     """One instruction of a group: where it acts and when, relative to the group."""
 
     op: lpu.Instruction
+    chip: int = 0
     pos: int = 0
     rel: int = 0
     alu: int | None = None
@@ -141,24 +154,38 @@ class Edge:
     stream: int | None = None
 
 
+@dataclass(frozen=True)
+class Hop:
+    """One link of a route: from (chip, port) to (peer, peer_port)."""
+
+    chip: int
+    port: int
+    link: LinkSpec
+    peer: int
+    peer_port: int
+
+
+@dataclass
+class Transfer:
+    """A vector going from a send to its receive, along `route` (chosen while
+    the group is placed)."""
+
+    send: Node
+    recv: Node
+    route: tuple[Hop, ...] = ()
+
+
 @dataclass
 class Group:
     nodes: list[Node]
     edges: list[Edge]
-    order: int
+    transfers: list[Transfer] = field(default_factory=list)
 
 
 @dataclass
 class ChipState:
     """Everything scheduled so far on one chip."""
 
-    spec: ChipSpec
-    units: dict[tuple, IntervalSet] = field(
-        default_factory=lambda: defaultdict(IntervalSet)
-    )
-    streams: dict[tuple[str, int], SegmentSet] = field(
-        default_factory=lambda: defaultdict(SegmentSet)
-    )
     visible: dict[str, np.ndarray] = field(default_factory=dict)
     last_read: dict[str, np.ndarray] = field(default_factory=dict)
     weights_ready: dict[SSAValue, int] = field(default_factory=dict)
@@ -172,11 +199,13 @@ class ChipState:
     last_act: int = -1
 
 
-def build_groups(chip: lpu.ChipOp) -> list[Group]:
-    """Tie instructions that share stream-borne vectors into groups, in order
-    of each group's last instruction (a valid order for their dependences)."""
-    instrs = list(chip.instructions())
-    index = {op: i for i, op in enumerate(instrs)}
+def build_groups(system: lpu.SystemOp) -> list[Group]:
+    """Tie instructions that share stream-borne vectors, and sends to their
+    receives, into groups, in an order valid for every chip: on each chip, by
+    the group's last instruction there (which respects its dependences)."""
+    chips = sorted(system.chips, key=lambda c: c.chip_id)
+    instrs = [(chip.chip_id, op) for chip in chips for op in chip.instructions()]
+    index = {op: i for i, (_, op) in enumerate(instrs)}
     parent = list(range(len(instrs)))
 
     def find(i: int) -> int:
@@ -186,7 +215,7 @@ def build_groups(chip: lpu.ChipOp) -> list[Group]:
         return i
 
     edges: list[tuple[SSAValue, lpu.Instruction, list[lpu.Instruction]]] = []
-    for op in instrs:
+    for _, op in instrs:
         for result in op.results:
             if not isinstance(result.type, lpu.VectorType):
                 continue
@@ -200,9 +229,12 @@ def build_groups(chip: lpu.ChipOp) -> list[Group]:
                 edges.append((result, op, list(dict.fromkeys(users))))
                 for user in users:
                     parent[find(index[user])] = find(index[op])
-    nodes = {op: Node(op) for op in instrs}
+    pairs = lpu.logical_pairs(system)
+    for send, recv in pairs:
+        parent[find(index[recv])] = find(index[send])
+    nodes = {op: Node(op, chip) for chip, op in instrs}
     members: dict[int, list[Node]] = defaultdict(list)
-    for op in instrs:
+    for _, op in instrs:
         members[find(index[op])].append(nodes[op])
     group_edges: dict[int, list[Edge]] = defaultdict(list)
     for value, producer, users in edges:
@@ -214,29 +246,80 @@ def build_groups(chip: lpu.ChipOp) -> list[Group]:
         group_edges[find(index[producer])].append(
             Edge(value, nodes[producer], [nodes[u] for u in users], chained)
         )
-    groups = [
-        Group(ns, group_edges[root], max(index[n.op] for n in ns))
+    transfers: dict[int, list[Transfer]] = defaultdict(list)
+    for send, recv in pairs:
+        transfers[find(index[send])].append(Transfer(nodes[send], nodes[recv]))
+    groups = {
+        root: Group(ns, group_edges[root], transfers[root])
         for root, ns in members.items()
-    ]
-    return sorted(groups, key=lambda g: g.order)
+    }
+    return _chip_order(groups, index)
 
 
-class ChipScheduler:
-    """Schedules the groups of one chip, one after the other."""
+def _chip_order(groups: dict[int, Group], index: dict[Operation, int]) -> list[Group]:
+    """The groups in an order that keeps each chip's own order (by a group's
+    last instruction on that chip); the chips must agree on it."""
+    lists: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for root, group in groups.items():
+        last: dict[int, int] = {}
+        for node in group.nodes:
+            last[node.chip] = max(last.get(node.chip, -1), index[node.op])
+        for chip, i in last.items():
+            lists[chip].append((i, root))
+    queues = {
+        chip: [root for _, root in sorted(items)] for chip, items in lists.items()
+    }
+    heads = dict.fromkeys(queues, 0)
+    order: list[Group] = []
+    progress = True
+    while progress:
+        progress = False
+        for chip, queue in queues.items():
+            while heads[chip] < len(queue):
+                root = queue[heads[chip]]
+                spans = {n.chip for n in groups[root].nodes}
+                if any(queues[c][heads[c]] != root for c in spans):
+                    break
+                for c in spans:
+                    heads[c] += 1
+                order.append(groups[root])
+                progress = True
+    stuck = [(c, q[heads[c]]) for c, q in queues.items() if heads[c] < len(q)]
+    if stuck:
+        chip, root = stuck[0]
+        raise LpuError(
+            f"{op_location(groups[root].nodes[0].op)}: error: lpu-schedule: the chips' program orders disagree about this send or receive (chip {chip} needs other groups first); list transfers in the same order on both chips"
+        )
+    return order
 
-    def __init__(self, chip: lpu.ChipOp, spec: ChipSpec):
-        self.chip = chip
-        self.spec = spec
-        self.state = ChipState(spec)
-        for t in chip.tensors():
-            count = t.vector_count(spec.lanes)
-            self.state.visible[t.sym_name.data] = np.zeros(count, dtype=np.int64)
-            self.state.last_read[t.sym_name.data] = np.full(count, -1, dtype=np.int64)
-        for op in chip.instructions():
-            if isinstance(op, lpu.InstallOp):
-                self.state.pending_uses[op.result] = sum(
-                    1 for u in op.result.uses if isinstance(u.operation, lpu.MatmulOp)
-                )
+
+class SystemScheduler:
+    """Schedules the groups of every chip of a system, one after the other.
+    Resources are keyed by chip (chip -1: the links)."""
+
+    def __init__(self, system: lpu.SystemOp):
+        self.system = system
+        self.machine: SystemSpec = system.machine.spec
+        self.spec: ChipSpec = self.machine.chip
+        self.units: dict[tuple, IntervalSet] = defaultdict(IntervalSet)
+        self.streams: dict[tuple[int, str, int], SegmentSet] = defaultdict(SegmentSet)
+        self.states: dict[int, ChipState] = {}
+        self.last_act: dict[int, int] = {}
+        self.route_cache: dict[tuple[int, int], list[tuple[Hop, ...]]] = {}
+        for chip in system.chips:
+            state = self.states[chip.chip_id] = ChipState()
+            self.last_act[chip.chip_id] = -1
+            for t in chip.tensors():
+                count = t.vector_count(self.spec.lanes)
+                state.visible[t.sym_name.data] = np.zeros(count, dtype=np.int64)
+                state.last_read[t.sym_name.data] = np.full(count, -1, dtype=np.int64)
+            for op in chip.instructions():
+                if isinstance(op, lpu.InstallOp):
+                    state.pending_uses[op.result] = sum(
+                        1
+                        for u in op.result.uses
+                        if isinstance(u.operation, lpu.MatmulOp)
+                    )
 
     # ------------------------------------------------------------- templates
 
@@ -256,6 +339,8 @@ class ChipScheduler:
         if isinstance(op, lpu.MxmOp):
             assert plane is not None
             return spec.unit_position("MXM", plane[0])  # type: ignore[arg-type]
+        if isinstance(op, lpu.SendOp | lpu.RecvOp):
+            return node.pos
         raise LpuError(
             f"{op_location(op)}: error: lpu-schedule cannot place '{op.name}' on one chip yet"
         )
@@ -285,6 +370,10 @@ class ChipScheduler:
             for c, off in offsets:
                 adjacency[id(u)].append((id(c), off))
                 adjacency[id(c)].append((id(u), -off))
+        for transfer in group.transfers:
+            off = self.route_latency(transfer.route)
+            adjacency[id(transfer.send)].append((id(transfer.recv), off))
+            adjacency[id(transfer.recv)].append((id(transfer.send), -off))
         rel: dict[int, int] = {}
         for start in group.nodes:
             if id(start) in rel:
@@ -313,13 +402,13 @@ class ChipScheduler:
         bound = 0
         dw = self.spec.delay("write")
         for node in group.nodes:
-            op = node.op
+            op, state = node.op, self.states[node.chip]
             if isinstance(op, lpu.ReadOp | lpu.GatherOp | lpu.WriteOp | lpu.ScatterOp):
                 name = op.tensor.root_reference.data
                 indices = (
                     np.array(list(op.vector_indices()))
                     if isinstance(op, lpu.ReadOp | lpu.WriteOp)
-                    else np.arange(len(self.state.visible[name]))
+                    else np.arange(len(state.visible[name]))
                 )
                 k = (
                     np.arange(len(indices))
@@ -327,20 +416,20 @@ class ChipScheduler:
                     else np.zeros(len(indices), dtype=np.int64)
                 )
                 if isinstance(op, lpu.ReadOp | lpu.GatherOp):
-                    need = int(np.max(self.state.visible[name][indices] - k))
+                    need = int(np.max(state.visible[name][indices] - k))
                 else:
                     need = int(
                         np.max(
                             np.maximum(
-                                self.state.last_read[name][indices] - dw + 1,
-                                self.state.visible[name][indices] - dw,
+                                state.last_read[name][indices] - dw + 1,
+                                state.visible[name][indices] - dw,
                             )
                             - k
                         )
                     )
                 bound = max(bound, need - node.rel)
             if isinstance(op, lpu.MatmulOp):
-                bound = max(bound, self.state.weights_ready[op.weights] - node.rel)
+                bound = max(bound, state.weights_ready[op.weights] - node.rel)
         return max(bound, 0)
 
     # ------------------------------------------------------------- resources
@@ -363,17 +452,29 @@ class ChipScheduler:
             bank = self.spec.bank(address)
             claims = []
             for name in tensor.plane_slices(self.spec, group):
-                claims.append((("port", name, port), c, c + n))
-                claims.append((("bank", name, bank, port), c, c + n))
+                claims.append(((node.chip, "port", name, port), c, c + n))
+                claims.append(((node.chip, "bank", name, bank, port), c, c + n))
             return claims
         if isinstance(op, lpu.SxmOp):
-            return [(("sxm", node.hemisphere), c, c + n)]
+            return [((node.chip, "sxm", node.hemisphere), c, c + n)]
         if isinstance(op, lpu.InstallOp):
             rows = max(v.type.n for v in op.rows)  # type: ignore[attr-defined]
-            return [(("plane", *plane), c, c + rows)]  # type: ignore[misc]
+            return [((node.chip, "plane", *plane), c, c + rows)]  # type: ignore[misc]
         if isinstance(op, lpu.MatmulOp):
-            return [(("plane", *plane), c, c + n)]  # type: ignore[misc]
+            return [((node.chip, "plane", *plane), c, c + n)]  # type: ignore[misc]
         return []
+
+    def link_claims(
+        self, transfer: Transfer, start: int
+    ) -> list[tuple[tuple, int, int]]:
+        """Each hop's sending direction, busy for one vector's time."""
+        cpv, df = self.machine.cycles_per_vector, self.spec.delay("forward")
+        t = start + transfer.send.rel
+        claims = []
+        for hop in transfer.route:
+            claims.append(((-1, "link", hop.chip, hop.port), t, t + cpv))
+            t += hop.link.latency + df
+        return claims
 
     def fits_units(self, claims: Iterable[tuple[tuple, int, int]]) -> int | None:
         """None if every claim is free (of what is scheduled and of the group's
@@ -381,11 +482,11 @@ class ChipScheduler:
         own: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
         for key, lo, hi in claims:
             against = (
-                (*key[:3], "write" if key[3] == "read" else "read")
-                if key[0] == "bank"
+                (*key[:4], "write" if key[4] == "read" else "read")
+                if key[1] == "bank"
                 else key
             )
-            end = self.state.units[against].conflict(lo, hi)
+            end = self.units[against].conflict(lo, hi)
             if end is not None:
                 return max(1, end - lo)
             if any(a < hi and lo < b for a, b in own[against]):
@@ -395,17 +496,20 @@ class ChipScheduler:
 
     def pick_alus(self, group: Group, start: int) -> dict[int, int] | None:
         """An ALU for every VXM node, free for its burst."""
-        taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        taken: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
         chosen: dict[int, int] = {}
         for node in group.nodes:
             if not isinstance(node.op, lpu.VxmOp):
                 continue
             c, n = start + node.rel, max(1, node.op.burst)
             for alu in range(self.spec.vxm_alus):
-                busy = self.state.units[("alu", alu)].conflict(c, c + n) is not None
-                if not busy and all(hi <= c or c + n <= lo for lo, hi in taken[alu]):
+                key = (node.chip, alu)
+                busy = self.units[(node.chip, "alu", alu)].conflict(c, c + n)
+                if busy is None and all(
+                    hi <= c or c + n <= lo for lo, hi in taken[key]
+                ):
                     chosen[id(node)] = alu
-                    taken[alu].append((c, c + n))
+                    taken[key].append((c, c + n))
                     break
             else:
                 return None
@@ -423,16 +527,18 @@ class ChipScheduler:
         self, group: Group, start: int
     ) -> dict[int, tuple[int, Segment]] | None:
         chosen: dict[int, tuple[int, Segment]] = {}
-        extra: dict[tuple[str, int], list[Segment]] = defaultdict(list)
+        extra: dict[tuple[int, str, int], list[Segment]] = defaultdict(list)
         for i, edge in enumerate(group.edges):
             if edge.chained:
                 continue
             seg = self.segment(edge, start)
             width = element_bytes(edge.value.type.element)  # type: ignore[attr-defined]
             for s in range(0, self.spec.streams - width + 1):
-                keys = [(edge.direction, s + j) for j in range(width)]
+                keys = [
+                    (edge.producer.chip, edge.direction, s + j) for j in range(width)
+                ]
                 if all(
-                    not self.state.streams[k].conflict(seg)
+                    not self.streams[k].conflict(seg)
                     and not any(seg.overlaps(o) for o in extra[k])
                     for k in keys
                 ):
@@ -447,14 +553,14 @@ class ChipScheduler:
     # ----------------------------------------------------------- placement
 
     def plane_options(self, group: Group) -> list[tuple[str, int] | None]:
-        install = next(
-            (n.op for n in group.nodes if isinstance(n.op, lpu.InstallOp)), None
-        )
-        matmul = next(
-            (n.op for n in group.nodes if isinstance(n.op, lpu.MatmulOp)), None
-        )
+        mxm = [n for n in group.nodes if isinstance(n.op, lpu.MxmOp)]
+        if not mxm:
+            return [None]
+        state = self.states[mxm[0].chip]
+        install = next((n.op for n in mxm if isinstance(n.op, lpu.InstallOp)), None)
+        matmul = next((n.op for n in mxm if isinstance(n.op, lpu.MatmulOp)), None)
         if matmul is not None:
-            return [self.state.weights_plane[matmul.weights]]
+            return [state.weights_plane[matmul.weights]]
         if install is None:
             return [None]
         for use in install.result.uses:
@@ -464,18 +570,18 @@ class ChipScheduler:
                 and user.acc is not None
                 and isinstance(user.acc.owner, lpu.MatmulOp)
             ):
-                return [self.state.weights_plane[user.acc.owner.weights]]
+                return [state.weights_plane[user.acc.owner.weights]]
         planes = [(h, p) for p in range(self.spec.mxm_planes) for h in ("W", "E")]
         free = [
             pl
             for pl in planes
-            if self.state.pending_uses.get(self.state.plane_weights.get(pl), 0) == 0
+            if state.pending_uses.get(state.plane_weights.get(pl), 0) == 0
         ]  # type: ignore[arg-type]
         if not free:
             raise LpuError(
                 f"{op_location(install)}: error: lpu-schedule: every MXM plane still holds weights that later matmuls need"
             )
-        return sorted(free, key=lambda pl: self.state.plane_free[pl])
+        return sorted(free, key=lambda pl: state.plane_free[pl])
 
     def sxm_assignments(
         self, group: Group, plane: tuple[str, int] | None
@@ -487,7 +593,7 @@ class ChipScheduler:
             return [{}]
         for _ in range(len(sxm) + 1):
             self.template(group, plane)
-            busy: dict[str, list[tuple[int, int]]] = {"W": [], "E": []}
+            busy: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
             changed = False
             for node in sorted(sxm, key=lambda n: n.rel):
                 span = (node.rel, node.rel + max(1, node.op.burst))
@@ -498,34 +604,106 @@ class ChipScheduler:
                             node.hemisphere,
                             "E" if node.hemisphere == "W" else "W",
                         )
-                        if all(b <= span[0] or span[1] <= a for a, b in busy[h])
+                        if all(
+                            b <= span[0] or span[1] <= a
+                            for a, b in busy[(node.chip, h)]
+                        )
                     ),
                     node.hemisphere,
                 )
                 changed |= side != node.hemisphere
                 node.hemisphere = side
-                busy[side].append(span)
+                busy[(node.chip, side)].append(span)
             if not changed:
                 break
         chosen = {id(n): n.hemisphere for n in sxm}
         return [chosen, {k: ("E" if h == "W" else "W") for k, h in chosen.items()}]
 
     def schedule_group(self, group: Group) -> None:
-        best: tuple[int, dict[int, str], tuple[str, int] | None] | None = None
-        for plane in self.plane_options(group):
-            for sides in self.sxm_assignments(group, plane):
-                for node in group.nodes:
-                    node.hemisphere = sides.get(id(node), "W")
-                self.template(group, plane)
-                start = self.search(group, plane, dry=True)
-                if best is None or start < best[0]:
-                    best = (start, sides, plane)
+        best: tuple[int, dict[int, str], tuple[str, int] | None, tuple] | None = None
+        for routes in self.route_options(group):
+            self.take_routes(group, routes)
+            for plane in self.plane_options(group):
+                for sides in self.sxm_assignments(group, plane):
+                    for node in group.nodes:
+                        node.hemisphere = sides.get(id(node), "W")
+                    self.template(group, plane)
+                    start = self.search(group, plane, dry=True)
+                    if best is None or start < best[0]:
+                        best = (start, sides, plane, routes)
         assert best is not None
-        start, sides, plane = best
+        start, sides, plane, routes = best
+        self.take_routes(group, routes)
         for node in group.nodes:
             node.hemisphere = sides.get(id(node), "W")
         self.template(group, plane)
         self.search(group, plane, dry=False, first=start)
+
+    # -------------------------------------------------------------- network
+
+    def routes(self, transfer: Transfer) -> list[tuple[Hop, ...]]:
+        """Candidate routes from the send's chip to the receive's: every direct
+        link, else the two-hop paths, else one shortest path (fewest hops)."""
+        a, b = transfer.send.chip, transfer.recv.chip
+        if (a, b) in self.route_cache:
+            return self.route_cache[(a, b)]
+        m = self.machine
+
+        def hops(chip: int) -> list[Hop]:
+            out = []
+            for port in m.ports_of(chip):
+                link = m.link_at(chip, port)
+                assert link is not None
+                peer, peer_port = link.peer(chip, port)
+                out.append(Hop(chip, port, link, peer, peer_port))
+            return out
+
+        found: list[tuple[Hop, ...]] = [(h,) for h in hops(a) if h.peer == b]
+        if not found:
+            found = [
+                (h1, h2)
+                for h1 in hops(a)
+                if h1.peer != b
+                for h2 in hops(h1.peer)
+                if h2.peer == b
+            ]
+        if not found:
+            paths: dict[int, tuple[Hop, ...]] = {a: ()}
+            frontier = [a]
+            while frontier and b not in paths:
+                nxt = []
+                for chip in frontier:
+                    for h in hops(chip):
+                        if h.peer not in paths:
+                            paths[h.peer] = (*paths[chip], h)
+                            nxt.append(h.peer)
+                frontier = nxt
+            found = [paths[b]] if b in paths and a != b else []
+        if not found:
+            raise LpuError(
+                f"{op_location(transfer.send.op)}: error: lpu-schedule: no path of links from chip {a} to chip {b} in this system"
+            )
+        found.sort(key=lambda r: (len(r), self.route_latency(r)))
+        self.route_cache[(a, b)] = found[:ROUTE_CHOICES]
+        return self.route_cache[(a, b)]
+
+    def route_latency(self, route: tuple[Hop, ...]) -> int:
+        """Cycles from a send to the receive at the route's end."""
+        return sum(h.link.latency for h in route) + (len(route) - 1) * self.spec.delay(
+            "forward"
+        )
+
+    def route_options(self, group: Group) -> list[tuple[tuple[Hop, ...], ...]]:
+        if not group.transfers:
+            return [()]
+        choices = [self.routes(t) for t in group.transfers]
+        return list(itertools.islice(itertools.product(*choices), ROUTE_CHOICES))
+
+    def take_routes(self, group: Group, routes: tuple[tuple[Hop, ...], ...]) -> None:
+        for transfer, route in zip(group.transfers, routes, strict=True):
+            transfer.route = route
+            transfer.send.pos = self.spec.port_position(route[0].port)
+            transfer.recv.pos = self.spec.port_position(route[-1].peer_port)
 
     def search(
         self,
@@ -536,20 +714,19 @@ class ChipScheduler:
         first: int | None = None,
     ) -> int:
         start = self.earliest(group) if first is None else first
-        if plane is not None and any(
-            isinstance(n.op, lpu.InstallOp) for n in group.nodes
-        ):
+        installs = [n for n in group.nodes if isinstance(n.op, lpu.InstallOp)]
+        if plane is not None and installs:
             start = max(
                 start,
-                self.state.plane_free[plane]
-                - min(n.rel for n in group.nodes if isinstance(n.op, lpu.InstallOp)),
+                self.states[installs[0].chip].plane_free[plane]
+                - min(n.rel for n in installs),
             )
         for _ in range(SEARCH_LIMIT):
             claims = [
                 c
                 for n in group.nodes
                 for c in (self.unit_claims(n, start, plane) or [])
-            ]
+            ] + [c for t in group.transfers for c in self.link_claims(t, start)]
             try:
                 move = self.fits_units(claims)
             except IntraGroupConflict as e:
@@ -579,9 +756,9 @@ class ChipScheduler:
         alus: dict[int, int],
         streams: dict[int, tuple[int, Segment]],
     ) -> None:
-        st, spec = self.state, self.spec
+        spec = self.spec
         for key, lo, hi in claims:
-            st.units[key].add(lo, hi)
+            self.units[key].add(lo, hi)
         for node in group.nodes:
             op, c = node.op, start + node.rel
             op.properties["cycle"] = IntAttr(c)
@@ -589,16 +766,18 @@ class ChipScheduler:
             if id(node) in alus:
                 node.alu = alus[id(node)]
                 op.properties["alu"] = IntAttr(node.alu)
-                st.units[("alu", node.alu)].add(c, c + n)
+                self.units[(node.chip, "alu", node.alu)].add(c, c + n)
             if isinstance(op, lpu.SxmOp):
                 op.properties["hemisphere"] = StringAttr(node.hemisphere)
             if isinstance(op, lpu.MxmOp):
                 assert plane is not None
                 op.properties["hemisphere"] = StringAttr(plane[0])
                 op.properties["plane"] = IntAttr(plane[1])
-            st.last_act = max(st.last_act, c + n - 1 + op.result_delay(spec))
-            self.update_memory(op, c)
-            self.update_mxm(op, c, plane)
+            self.acts(node.chip, c + n - 1 + op.result_delay(spec))
+            self.update_memory(node, c)
+            self.update_mxm(node, c, plane)
+        for transfer in group.transfers:
+            self.commit_transfer(transfer, start)
         sources: dict[tuple[int, SSAValue], Attribute] = {}
         for i, edge in enumerate(group.edges):
             if edge.chained:
@@ -611,7 +790,7 @@ class ChipScheduler:
             stream = lpu.StreamAttr((s, edge.direction))
             edge.producer.op.properties["dst"] = stream
             for j in range(element_bytes(edge.value.type.element)):  # type: ignore[attr-defined]
-                st.streams[(edge.direction, s + j)].add(seg)
+                self.streams[(edge.producer.chip, edge.direction, s + j)].add(seg)
             for consumer in edge.consumers:
                 sources[(id(consumer.op), edge.value)] = stream
         for node in group.nodes:
@@ -621,28 +800,63 @@ class ChipScheduler:
                     [sources[(id(node.op), v)] for v in operands]
                 )
 
-    def update_memory(self, op: lpu.Instruction, c: int) -> None:
+    def acts(self, chip: int, cycle: int) -> None:
+        self.last_act[chip] = max(self.last_act.get(chip, -1), cycle)
+
+    def commit_transfer(self, transfer: Transfer, start: int) -> None:
+        """Ports of the send and receive; a forward on each intermediate chip."""
+        route = transfer.route
+        send, recv = transfer.send.op, transfer.recv.op
+        assert isinstance(send, lpu.SendOp)
+        send.properties["port"] = IntAttr(route[0].port)
+        recv.properties["port"] = IntAttr(route[-1].peer_port)
+        df = self.spec.delay("forward")
+        t = start + transfer.send.rel + route[0].link.latency
+        for inbound, outbound in itertools.pairwise(route):
+            forward = lpu.ForwardOp.create(
+                properties={
+                    "channel": send.channel,
+                    "in_port": IntAttr(inbound.peer_port),
+                    "out_port": IntAttr(outbound.port),
+                    "cycle": IntAttr(t),
+                }
+            )
+            forward.location = send.location
+            self.chip_op(outbound.chip).body.block.add_op(forward)
+            self.acts(outbound.chip, t + df)
+            t += df + outbound.link.latency
+
+    def chip_op(self, chip_id: int) -> lpu.ChipOp:
+        """A chip of the system, added (empty) when only forwards run on it."""
+        chips = {c.chip_id: c for c in self.system.chips}
+        if chip_id not in chips:
+            later = [c for c in self.system.chips if c.chip_id > chip_id]
+            chips[chip_id] = lpu.ChipOp(chip_id, [])
+            if later:
+                self.system.body.block.insert_op_before(chips[chip_id], later[0])
+            else:
+                self.system.body.block.add_op(chips[chip_id])
+        return chips[chip_id]
+
+    def update_memory(self, node: Node, c: int) -> None:
+        op = node.op
         if not isinstance(op, lpu.MemOp):
             return
         name = op.tensor.root_reference.data
-        spec = self.spec
+        spec, state = self.spec, self.states[node.chip]
         if isinstance(op, lpu.ReadOp | lpu.WriteOp):
             indices = np.array(list(op.vector_indices()))
             times = c + np.arange(len(indices))
         else:
-            indices = np.arange(len(self.state.visible[name]))
+            indices = np.arange(len(state.visible[name]))
             times = np.full(len(indices), c + max(1, op.burst) - 1)
         if isinstance(op, lpu.ReadOp | lpu.GatherOp):
-            np.maximum.at(self.state.last_read[name], indices, times)
+            np.maximum.at(state.last_read[name], indices, times)
         else:
-            np.maximum.at(
-                self.state.visible[name], indices, times + op.result_delay(spec)
-            )
+            np.maximum.at(state.visible[name], indices, times + op.result_delay(spec))
 
-    def update_mxm(
-        self, op: lpu.Instruction, c: int, plane: tuple[str, int] | None
-    ) -> None:
-        st = self.state
+    def update_mxm(self, node: Node, c: int, plane: tuple[str, int] | None) -> None:
+        op, st = node.op, self.states[node.chip]
         if isinstance(op, lpu.InstallOp):
             assert plane is not None
             rows = max(v.type.n for v in op.rows)  # type: ignore[attr-defined]
@@ -662,20 +876,18 @@ class ChipScheduler:
             st.plane_free[plane] = max(st.plane_free[plane], c + max(1, op.burst))
 
     def run(self) -> int:
-        """Schedule every group; the chip's static cycle count."""
-        for group in build_groups(self.chip):
+        """Schedule every group; the system's static cycle count (its longest
+        chip's, by the program-length rule)."""
+        for group in build_groups(self.system):
             self.schedule_group(group)
-        return (
-            self.state.last_act
-            + 1
-            + (self.spec.superlanes - 1) * self.spec.superlane_skew
+        skew = (self.spec.superlanes - 1) * self.spec.superlane_skew
+        return max(
+            (max(last, 0) + 1 + skew for last in self.last_act.values()), default=0
         )
 
 
 def schedule_system(system: lpu.SystemOp) -> int:
     """Schedule every logical chip of a system; record and return its cycles."""
-    spec = system.machine.spec
-    cycles = 0
     for chip in system.chips:
         if any(op.is_scheduled for op in chip.instructions()):
             raise LpuError(
@@ -687,7 +899,7 @@ def schedule_system(system: lpu.SystemOp) -> int:
                 for op in chip.instructions()
                 if isinstance(
                     op,
-                    lpu.NetworkOp
+                    lpu.ForwardOp
                     | lpu.DeskewOp
                     | lpu.NopOp
                     | lpu.NotifyOp
@@ -698,9 +910,9 @@ def schedule_system(system: lpu.SystemOp) -> int:
         )
         if unsupported is not None:
             raise LpuError(
-                f"{op_location(unsupported)}: error: lpu-schedule does not schedule '{unsupported.name}' yet (single-chip programs only)"
+                f"{op_location(unsupported)}: error: lpu-schedule does not schedule '{unsupported.name}' (the sync-free network needs no barriers; forwards are its own decision)"
             )
-        cycles = max(cycles, ChipScheduler(chip, spec.chip).run())
+    cycles = SystemScheduler(system).run()
     system.static_cycles = IntAttr(cycles)
     return cycles
 

@@ -24,12 +24,11 @@ from lpuir.dialects import lpu
 
 def zero_inputs(system: lpu.SystemOp) -> list[np.ndarray]:
     """One zero array per input argument of an LPU program."""
-    from lpuir.interpreter.sim_memory import declared_tensors
+    from lpuir.interpreter.sim_memory import program_arguments
 
-    declared = declared_tensors(system, "input")
+    declared = program_arguments(system, "input")
     return [
-        np.zeros(tuple(t.type.get_shape()), numerics.carrier(t.element))
-        for _, t in sorted(declared.items())
+        np.zeros(a.shape, numerics.carrier(a.element)) for _, a in sorted(declared.items())
     ]
 
 
