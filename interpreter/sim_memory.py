@@ -131,7 +131,9 @@ def bind_inputs(
     bound: dict[int, np.ndarray] = {}
     for arg, argument in sorted(declared.items()):
         value = np.asarray(inputs[arg])
-        what = f"input {arg} (@{argument.pieces[0].sym_name.data}, {argument.description})"
+        what = (
+            f"input {arg} (@{argument.pieces[0].sym_name.data}, {argument.description})"
+        )
         if value.shape != argument.shape:
             raise LpuError(f"{what}: given an array of shape {value.shape}")
         carrier = np.dtype(numerics.carrier(argument.element))

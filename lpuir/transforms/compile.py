@@ -10,6 +10,7 @@ from xdsl.passes import ModulePass
 
 from lpuir.transforms.allocate_sram import AllocateSramPass
 from lpuir.transforms.decompose import DecomposePass
+from lpuir.transforms.partition import PartitionPass
 from lpuir.transforms.schedule import SchedulePass
 from lpuir.transforms.vectorize import VectorizePass
 from lpuir.transforms.verify_schedule import VerifySchedulePass
@@ -17,18 +18,21 @@ from lpuir.transforms.verify_schedule import VerifySchedulePass
 
 @dataclass(frozen=True)
 class CompilePass(ModulePass):
-    """lpu-decompose, lpu-vectorize, lpu-allocate-sram, lpu-schedule and
-    lpu-verify-schedule for one system preset; the result carries its static
-    cycle count (`cycles N`)."""
+    """lpu-decompose, lpu-partition, lpu-vectorize, lpu-allocate-sram,
+    lpu-schedule and lpu-verify-schedule for one system preset; the result
+    carries its static cycle count (`cycles N`)."""
 
     name = "lpu-compile"
 
     system: str = "tsp-v1"
+    strategy: str = "auto"
+    """How lpu-partition places the function on the system's chips."""
     verify: bool = True
     """Run lpu-verify-schedule at the end (verify=false skips the check run)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         DecomposePass().apply(ctx, op)
+        PartitionPass(system=self.system, strategy=self.strategy).apply(ctx, op)
         VectorizePass(system=self.system).apply(ctx, op)
         AllocateSramPass().apply(ctx, op)
         SchedulePass().apply(ctx, op)

@@ -35,6 +35,7 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     IntAttr,
     ModuleOp,
@@ -133,6 +134,7 @@ class ChipProgram:
         loc: Operation | None,
         *,
         arg: int | None = None,
+        cols: int | None = None,
         value: Attribute | None = None,
         lanes: int | None = None,
         splat: bool = False,
@@ -150,6 +152,8 @@ class ChipProgram:
         }
         if arg is not None:
             props["arg"] = IntAttr(arg)
+        if cols is not None:
+            props["cols"] = IntAttr(cols)
         if value is not None:
             props["value"] = value
         if lanes is not None and lanes != self.spec.lanes:
@@ -226,17 +230,53 @@ def _runs(
     return runs
 
 
+@dataclass(frozen=True)
+class Shard:
+    """Columns lo..hi-1 (last axis) of a value, held on one chip."""
+
+    chip: int
+    lo: int
+    hi: int
+    placed: Placed
+
+
+@dataclass(frozen=True)
+class Window:
+    """The columns of the shard being lowered, of values whose last axis is `cols`."""
+
+    lo: int
+    hi: int
+    cols: int
+
+
 class Vectorizer:
     """Lowers one func.func; see the module docstring."""
 
     def __init__(self, fn: func.FuncOp, spec: ChipSpec):
         self.fn = fn
         self.spec = spec
-        self.chip = ChipProgram(spec)
-        self.values: dict[SSAValue, Placed] = {}
+        self.programs: dict[int, ChipProgram] = {}
+        self.placed: dict[int, dict[SSAValue, Placed]] = {}
+        self.relayout_cache: dict[int, dict[tuple[str, int], Placed]] = {}
+        self.window_cache: dict[int, dict[tuple[SSAValue, int], Placed]] = {}
         self.constants: dict[SSAValue, Operation] = {}
-        self.relayouts: dict[tuple[str, int], Placed] = {}
+        self.shards: dict[SSAValue, list[Shard]] = {}
+        self.window: Window | None = None
+        self.channels = 0
         self.lanes_wanted = self._matmul_layouts()
+        self.on(0)
+
+    def on(self, chip: int) -> None:
+        """Emit on `chip` from now on (its tensors, values and instructions)."""
+        if chip not in self.programs:
+            self.programs[chip] = ChipProgram(self.spec)
+            self.placed[chip] = {}
+            self.relayout_cache[chip] = {}
+            self.window_cache[chip] = {}
+        self.current = chip
+        self.chip = self.programs[chip]
+        self.values = self.placed[chip]
+        self.relayouts = self.relayout_cache[chip]
 
     # ---------------------------------------------------------------- layouts
 
@@ -250,7 +290,7 @@ class Vectorizer:
                 element = tensor_shape_and_element(op.a.type)[1]
                 if element in ("f16", "bf16"):
                     wanted[op.a] = self.spec.mxm_k(element)
-            elif op.results and op.results[0] in wanted and _is_elementwise(op):
+            elif op.results and op.results[0] in wanted and is_elementwise(op):
                 for v in op.operands:
                     if (
                         isinstance(v.type, TensorType)
@@ -265,12 +305,122 @@ class Vectorizer:
     ) -> Placed:
         """A new tensor for a value, in the layout its users wish for unless
         the producer fixes it (`lanes=`)."""
-        shape, element = tensor_shape_and_element(ssa.type)
+        shape, element = self.shape_of(ssa), tensor_shape_and_element(ssa.type)[1]
         kw.setdefault("lanes", self.lanes_wanted.get(ssa))
         kw.setdefault("prefix", "v")
         placed = self.chip.tensor(shape, element, kind, op, **kw)  # type: ignore[arg-type]
-        self.values[ssa] = placed
+        if self.windowed(ssa):
+            assert self.window is not None
+            shard = Shard(self.current, self.window.lo, self.window.hi, placed)
+            self.shards.setdefault(ssa, []).append(shard)
+        else:
+            self.values[ssa] = placed
         return placed
+
+    # ------------------------------------------------------------ many chips
+
+    def windowed(self, value: SSAValue) -> bool:
+        """Whether a value is cut to the current shard's columns."""
+        shape = tensor_shape_and_element(value.type)[0]
+        return self.window is not None and shape[-1:] == (self.window.cols,)
+
+    def shape_of(self, value: SSAValue) -> tuple[int, ...]:
+        shape = tensor_shape_and_element(value.type)[0]
+        if self.windowed(value):
+            assert self.window is not None
+            return (*shape[:-1], self.window.hi - self.window.lo)
+        return shape
+
+    def transfer(
+        self,
+        src: Placed,
+        src_chip: int,
+        src_vectors: np.ndarray,
+        dst: Placed,
+        dst_vectors: np.ndarray,
+        loc: Operation,
+    ) -> None:
+        """Copy vectors of `src` on `src_chip` into `dst` on the current chip,
+        one send and receive per vector (the scheduler routes them)."""
+        dst_chip = self.current
+        channel = StringAttr(f"x{self.channels}")
+        self.channels += 1
+        for i, j in zip(src_vectors.tolist(), dst_vectors.tolist(), strict=True):
+            self.on(src_chip)
+            v = self.read(Operand(src, np.array([i])), 0, 1, loc)
+            self.chip.emit(
+                lpu.SendOp.create(
+                    operands=[v],
+                    properties={"to": IntAttr(dst_chip), "channel": channel},
+                ),
+                loc,
+            )
+            self.on(dst_chip)
+            r = self.chip.emit(
+                lpu.RecvOp.create(
+                    properties={"sender": IntAttr(src_chip), "channel": channel},
+                    result_types=[VectorType(src.element, 1)],
+                ),
+                loc,
+            ).results[0]
+            self.write(r, dst, j, 1, loc)
+
+    def copy_vectors(
+        self,
+        src: Placed,
+        src_vectors: np.ndarray,
+        dst: Placed,
+        dst_vectors: np.ndarray,
+        loc: Operation,
+    ) -> None:
+        """dst[dst_vectors[k]] = src[src_vectors[k]] on this chip (VXM copies)."""
+        target = Operand(dst, dst_vectors)
+        for a, b in self.runs([Operand(src, src_vectors), target]):
+            v = self.read(Operand(src, src_vectors), a, b - a, loc)
+            copy = self.vxm(lpu.CopyOp, [v], src.element, b - a, loc)
+            step = int(dst_vectors[a + 1] - dst_vectors[a]) if b - a > 1 else 1
+            self.write(copy, dst, int(dst_vectors[a]), step, loc)
+
+    def fetch(self, value: SSAValue, user: Operation) -> Placed | None:
+        """A value made whole on the current chip from wherever it is: its
+        shards gathered (all-gather), or the whole tensor sent (point to point)."""
+        here = self.current
+        if value in self.shards:
+            shards = self.shards[value]
+            first = shards[0].placed
+            whole = self.chip.tensor(
+                tensor_shape_and_element(value.type)[0],
+                first.element,
+                "scratch",
+                user,
+                lanes=first.lanes,
+            )
+            for shard in shards:
+                if shard.lo % first.lanes:
+                    raise unsupported(
+                        user, "shards not aligned to whole vectors cannot be gathered"
+                    )
+                rows = np.arange(whole.rows, dtype=np.int64)[:, None]
+                j = np.arange(shard.placed.per_row, dtype=np.int64)[None, :]
+                src = (rows * shard.placed.per_row + j).reshape(-1)
+                dst = (rows * whole.per_row + shard.lo // first.lanes + j).reshape(-1)
+                if shard.chip == here:
+                    self.copy_vectors(shard.placed, src, whole, dst, user)
+                else:
+                    self.transfer(shard.placed, shard.chip, src, whole, dst, user)
+            self.values[value] = whole
+            return whole
+        owner = next((c for c, vs in self.placed.items() if value in vs), None)
+        if owner is None:
+            return None
+        src = self.placed[owner][value]
+        copy = self.chip.tensor(
+            src.shape, src.element, "scratch", user, lanes=src.lanes, splat=src.splat
+        )
+        every = np.arange(src.vectors, dtype=np.int64)
+        self.transfer(src, owner, every, copy, every, user)
+        self.values[value] = copy
+        return copy
 
     def masked(
         self, v: SSAValue, lanes: int, element: str, n: int, op: Operation
@@ -333,8 +483,12 @@ class Vectorizer:
         """Where a value lives; constants are placed on first use (so zero
         points and other operands the LPU ignores take no SRAM), directly as a
         splat when the user broadcasts them along the last axis."""
+        if self.windowed(value):
+            return self.get_shard(value, user)
+        if value in self.values:
+            return self.values[value]
         if value in self.constants and splat:
-            const = self.constants.pop(value)
+            const = self.constants[value]
             values = const.properties.get("values") or const.properties.get("value")
             assert isinstance(values, DenseIntOrFPElementsAttr)
             shape, element = tensor_shape_and_element(value.type)
@@ -342,20 +496,82 @@ class Vectorizer:
             self.values[value] = placed
             return placed
         if value in self.constants:
-            const = self.constants.pop(value)
-            self.place_new(
+            const = self.constants[value]
+            return self.place_new(
                 value,
                 const,
                 "weight",
                 value=const.properties.get("values") or const.properties.get("value"),
                 prefix="c",
             )
-        if value not in self.values:
+        if value in self.fn.args:
+            return self.place_new(
+                value, self.fn, "input", arg=self.fn.args.index(value), prefix="in"
+            )
+        fetched = self.fetch(value, user)
+        if fetched is None:
             raise unsupported(
                 user,
                 f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)",
             )
-        return self.values[value]
+        return fetched
+
+    def get_shard(self, value: SSAValue, user: Operation) -> Placed:
+        """The current window's columns of a value on this chip: its shard, or
+        a slice of a constant, or a shard (`cols`) of a program input."""
+        window = self.window
+        assert window is not None
+        key = (value, window.lo)
+        if key in self.window_cache[self.current]:
+            return self.window_cache[self.current][key]
+        shape, element = tensor_shape_and_element(value.type)
+        sub = (*shape[:-1], window.hi - window.lo)
+        if value in self.shards:
+            found = next(
+                (
+                    sh.placed
+                    for sh in self.shards[value]
+                    if (sh.chip, sh.lo, sh.hi) == (self.current, window.lo, window.hi)
+                ),
+                None,
+            )
+            if found is None:
+                raise unsupported(user, f"operand {value} is sharded differently")
+            return found
+        if value in self.constants:
+            const = self.constants[value]
+            attr = const.properties.get("values") or const.properties.get("value")
+            assert isinstance(attr, DenseIntOrFPElementsAttr)
+            vals = np.array(attr.get_values(), dtype=numerics.carrier(element))
+            full = (
+                vals.reshape(shape)
+                if vals.size > 1
+                else np.broadcast_to(vals.reshape(()), shape)
+            )
+            placed = self.chip.tensor(
+                sub,
+                element,
+                "weight",
+                const,
+                value=_dense(full[..., window.lo : window.hi], element),
+                lanes=self.lanes_wanted.get(value),
+                prefix="c",
+            )
+        elif value in self.fn.args:
+            placed = self.chip.tensor(
+                sub,
+                element,
+                "input",
+                self.fn,
+                arg=self.fn.args.index(value),
+                cols=window.lo,
+                lanes=self.lanes_wanted.get(value),
+                prefix="in",
+            )
+        else:
+            raise unsupported(user, f"operand {value} is not sharded")
+        self.window_cache[self.current][key] = placed
+        return placed
 
     # ------------------------------------------------------------ instructions
 
@@ -503,7 +719,7 @@ class Vectorizer:
         element: str | None = None,
         **props: Attribute,
     ) -> Placed:
-        shape, out_element = tensor_shape_and_element(out.type)
+        shape, out_element = self.shape_of(out), tensor_shape_and_element(out.type)[1]
         shape = shape or (1,)
         placed_in = [
             self.get(v, op, splat=_broadcasts_last_axis(v, shape)) for v in inputs
@@ -755,10 +971,117 @@ class Vectorizer:
     # ----------------------------------------------------------------- matmul
 
     def matmul(self, op: tosa.MatMulOp) -> None:
-        a, b = self.get(op.a, op), self.get(op.b, op)
-        (batch, m, k), element = tensor_shape_and_element(op.a.type)
+        chips = _chips_of(op)
+        split = op.attributes.get("lpu.split")
+        mode = split.data if isinstance(split, StringAttr) else None
+        if mode == "rows" and op.a in self.shards and op.b in self.constants:
+            self.matmul_rows(op)
+        elif mode == "cols" and op.b in self.constants and len(chips) > 1:
+            self.matmul_cols(op, chips)
+        else:
+            self.on(chips[0])
+            self.mxm(
+                op,
+                self.get(op.a, op),
+                self.get(op.b, op),
+                self.place_new(op.output, op, lanes=self.spec.lanes),
+            )
+
+    def matmul_cols(self, op: tosa.MatMulOp, chips: Sequence[int]) -> None:
+        """Tensor parallel by columns: each chip multiplies the whole left-hand
+        side by its columns of the (constant) right-hand side; the result stays
+        sharded by columns (no reduction, so no change of numerics)."""
+        n = tensor_shape_and_element(op.b.type)[0][2]
+        tiles = -(-n // self.spec.lanes)
+        used = chips[: min(len(chips), tiles)]
+        for i, chip in enumerate(used):
+            lo = tiles * i // len(used) * self.spec.lanes
+            hi = min(n, tiles * (i + 1) // len(used) * self.spec.lanes)
+            self.on(chip)
+            a = self.get(op.a, op)
+            self.window = Window(lo, hi, n)
+            try:
+                b = self.get(op.b, op)
+                c = self.place_new(op.output, op, lanes=self.spec.lanes)
+            finally:
+                self.window = None
+            self.mxm(op, a, b, c)
+
+    def matmul_rows(self, op: tosa.MatMulOp) -> None:
+        """Tensor parallel by rows: the left-hand side is sharded by columns (K);
+        each chip multiplies its shard by its rows of the right-hand side, and
+        the partial sums travel down the chain of chips in K order, each chip
+        adding its K-blocks one by one: exactly the numerics' in-order block
+        sum, so the result is bit-identical to one chip's (it ends whole on
+        the last chip)."""
+        (batch, m, _), element = tensor_shape_and_element(op.a.type)
         n = tensor_shape_and_element(op.b.type)[0][2]
         out_element = tensor_shape_and_element(op.output.type)[1]
+        kb = self.spec.mxm_k(element) if element in ACCUMULATOR else 1
+        shards = sorted(self.shards[op.a], key=lambda sh: sh.lo)
+        if any(sh.lo % kb for sh in shards):
+            raise unsupported(op, f"K shards must start at multiples of {kb}")
+        partial: Placed | None = None
+        partial_chip = shards[0].chip
+        for shard in shards:
+            self.on(shard.chip)
+            b = self.get_rows(op.b, shard.lo, shard.hi, op)
+            out = (batch, m, n)
+            if partial is None:
+                partial = self.chip.tensor(out, out_element, "scratch", op)
+                self.mxm(op, shard.placed, b, partial)
+            else:
+                acc = self.chip.tensor(out, out_element, "scratch", op)
+                every = np.arange(acc.vectors, dtype=np.int64)
+                self.transfer(partial, partial_chip, every, acc, every, op)
+                for kbi in range(-(-(shard.hi - shard.lo) // kb)):
+                    block = self.chip.tensor(out, out_element, "scratch", op)
+                    self.mxm(op, shard.placed, b, block, blocks=range(kbi, kbi + 1))
+                    total = self.chip.tensor(out, out_element, "scratch", op)
+                    acc = self.elementwise_into(
+                        op, lpu.AddOp, [acc, block], total, out_element
+                    )
+                partial = acc
+            partial_chip = shard.chip
+        assert partial is not None
+        self.values[op.output] = partial
+
+    def get_rows(self, value: SSAValue, lo: int, hi: int, user: Operation) -> Placed:
+        """Rows lo..hi-1 (the K axis) of a constant right-hand side."""
+        const = self.constants[value]
+        attr = const.properties.get("values") or const.properties.get("value")
+        assert isinstance(attr, DenseIntOrFPElementsAttr)
+        shape, element = tensor_shape_and_element(value.type)
+        vals = np.array(attr.get_values(), dtype=numerics.carrier(element))
+        full = (
+            vals.reshape(shape)
+            if vals.size > 1
+            else np.broadcast_to(vals.reshape(()), shape)
+        )
+        part = full[..., lo:hi, :]
+        return self.chip.tensor(
+            part.shape,
+            element,
+            "weight",
+            const,
+            value=_dense(part, element),
+            prefix="c",
+        )
+
+    def mxm(
+        self,
+        op: tosa.MatMulOp,
+        a: Placed,
+        b: Placed,
+        c: Placed,
+        blocks: range | None = None,
+    ) -> None:
+        """c = a x b on the MXM (per batch, output tile and K-block); `blocks`:
+        only these K-blocks (default: all, accumulated in order)."""
+        batch, m, k = a.shape
+        n = b.shape[2]
+        element = a.element
+        out_element = c.element
         if element not in ACCUMULATOR:
             raise unsupported(op, f"the MXM multiplies i8, f16 and bf16, not {element}")
         if out_element != ACCUMULATOR[element]:
@@ -768,8 +1091,8 @@ class Vectorizer:
             )
         kb = self.spec.mxm_k(element)
         a = self.relayout(a, kb, op)
-        c = self.place_new(op.output, op, lanes=self.spec.lanes)
-        blocks, tiles = -(-k // kb), -(-n // self.spec.lanes)
+        tiles = -(-n // self.spec.lanes)
+        blocks = blocks if blocks is not None else range(-(-k // kb))
         size = self.spec.sram_addresses
         wtype = WeightsType(ELEMENT_TYPES[element])
         for bi in range(batch):
@@ -777,7 +1100,7 @@ class Vectorizer:
             # row chunks that keep every x vector and every result vector of a
             # chunk in one slice group (a burst works on one group)
             groups = np.stack(
-                [(rows_m * a.per_row + kbi) // size for kbi in range(blocks)]
+                [(rows_m * a.per_row + kbi) // size for kbi in blocks]
                 + [(rows_m * c.per_row + j) // size for j in range(tiles)]
             )
             cuts = [
@@ -788,7 +1111,7 @@ class Vectorizer:
             for j in range(tiles):
                 for lo, hi in itertools.pairwise(cuts):
                     acc: SSAValue | None = None
-                    for kbi in range(blocks):
+                    for kbi in blocks:
                         rows = min(kb, k - kbi * kb)
                         w_rows = Operand(
                             b,
@@ -822,18 +1145,63 @@ class Vectorizer:
 
     # ------------------------------------------------------------------ driver
 
-    def run(self) -> lpu.ChipOp:
+    def run(self) -> list[lpu.ChipOp]:
         fn = self.fn
         for i, arg in enumerate(fn.args):
             self.place_new(arg, fn, "input", arg=i, prefix="in")
         for op in list(fn.body.walk()):
             if op is fn:
                 continue
+            self.on(_chips_of(op)[0])
             self.lower(op)
-        return lpu.ChipOp(0, [*self.chip.tensors, *self.chip.body])
+        return [
+            lpu.ChipOp(c, [*p.tensors, *p.body])
+            for c, p in sorted(self.programs.items())
+            if p.tensors or p.body
+        ]
+
+    def sharded_elementwise(self, op: Operation) -> bool:
+        """Lower an elementwise op shard by shard where its operand is sharded
+        and every other operand is too (alike), or a constant, a program input,
+        or broadcast along the last axis; False if it cannot be."""
+        out = op.results[0]
+        shape = tensor_shape_and_element(out.type)[0]
+        sharded = [v for v in op.operands if v in self.shards]
+        if not sharded or not shape:
+            return False
+        layout = [(sh.chip, sh.lo, sh.hi) for sh in self.shards[sharded[0]]]
+        for v in op.operands:
+            vshape = tensor_shape_and_element(v.type)[0]
+            if v in self.shards:
+                if [(sh.chip, sh.lo, sh.hi) for sh in self.shards[v]] != layout:
+                    return False
+            elif (
+                vshape[-1:] == shape[-1:]
+                and v not in self.constants
+                and v not in self.fn.args
+            ):
+                return False
+        for chip, lo, hi in layout:
+            self.on(chip)
+            self.window = Window(lo, hi, shape[-1])
+            try:
+                self.lower_elementwise(op)
+            finally:
+                self.window = None
+        return True
+
+    def lower_elementwise(self, op: Operation) -> None:
+        if isinstance(op, tosa.CastOp):
+            self.elementwise(op, lpu.ConvertOp, [op.input], op.output)
+        else:
+            cls, operand_count = _ELEMENTWISE[type(op)]
+            self.elementwise(op, cls, op.operands[:operand_count], op.results[0])
 
     def lower(self, op: Operation) -> None:
-        if isinstance(op, func.ReturnOp):
+        if is_elementwise(op):
+            if not self.sharded_elementwise(op):
+                self.lower_elementwise(op)
+        elif isinstance(op, func.ReturnOp):
             self.outputs(op)
         elif isinstance(op, tosa.ConstOp | arith.ConstantOp):
             self.constants[op.results[0]] = op
@@ -845,11 +1213,6 @@ class Vectorizer:
             self.transpose(op)
         elif isinstance(op, tosa.MatMulOp):
             self.matmul(op)
-        elif type(op) in _ELEMENTWISE:
-            cls, operand_count = _ELEMENTWISE[type(op)]
-            self.elementwise(op, cls, op.operands[:operand_count], op.results[0])
-        elif isinstance(op, tosa.CastOp):
-            self.elementwise(op, lpu.ConvertOp, [op.input], op.output)
         elif isinstance(op, tosa.ReduceSumOp | tosa.ReduceMaxOp | tosa.ReduceMinOp):
             axis = op.axis.value.data
             rank = len(tensor_shape_and_element(op.input.type)[0])
@@ -952,35 +1315,47 @@ class Vectorizer:
 
     def outputs(self, ret: func.ReturnOp) -> None:
         for i, value in enumerate(ret.arguments):
-            placed = self.get(value, ret)
-            if placed.splat:
-                # one vector per row either way: the splat's lane 0 is the value
-                out = self.chip.tensor(
-                    placed.shape, placed.element, "output", ret, arg=i, prefix="out"
-                )
-                self.vector_map(
-                    ret,
-                    lpu.CopyOp,
-                    [Operand(placed, np.arange(placed.rows, dtype=np.int64))],
-                    out,
-                    placed.element,
-                )
+            if value in self.shards:
+                for shard in self.shards[value]:
+                    self.on(shard.chip)
+                    self.output(ret, i, shard.placed, shard.lo)
                 continue
-            declared = tuple(placed.tensor.type.get_shape())
-            if placed.tensor.kind.data == "scratch" and declared == placed.shape:
-                placed.tensor.kind = StringAttr("output")
-                placed.tensor.arg = IntAttr(i)
-            else:
-                copy = self.chip.tensor(
-                    placed.shape,
-                    placed.element,
-                    "output",
-                    ret,
-                    arg=i,
-                    lanes=placed.lanes,
-                    prefix="out",
-                )
-                self.elementwise_into(ret, lpu.CopyOp, [placed], copy, placed.element)
+            owner = next((c for c, vs in self.placed.items() if value in vs), None)
+            self.on(owner if owner is not None else self.current)
+            self.output(ret, i, self.get(value, ret), None)
+
+    def output(
+        self, ret: func.ReturnOp, i: int, placed: Placed, cols: int | None
+    ) -> None:
+        """Make `placed` the program's output i (a shard of it from column
+        `cols`): the tensor itself if it is scratch of the right shape, else a
+        copy (a splat's lane 0 is the value: one vector per row either way)."""
+        declared = tuple(placed.tensor.type.get_shape())
+        if (
+            not placed.splat
+            and placed.tensor.kind.data == "scratch"
+            and declared == placed.shape
+        ):
+            placed.tensor.kind = StringAttr("output")
+            placed.tensor.arg = IntAttr(i)
+            if cols is not None:
+                placed.tensor.cols = IntAttr(cols)
+            return
+        out = self.chip.tensor(
+            placed.shape,
+            placed.element,
+            "output",
+            ret,
+            arg=i,
+            cols=cols,
+            lanes=None if placed.splat else placed.lanes,
+            prefix="out",
+        )
+        if placed.splat:
+            rows = Operand(placed, np.arange(placed.rows, dtype=np.int64))
+            self.vector_map(ret, lpu.CopyOp, [rows], out, placed.element)
+        else:
+            self.elementwise_into(ret, lpu.CopyOp, [placed], out, placed.element)
 
 
 def _broadcasts_last_axis(value: SSAValue, out_shape: tuple[int, ...]) -> bool:
@@ -988,7 +1363,15 @@ def _broadcasts_last_axis(value: SSAValue, out_shape: tuple[int, ...]) -> bool:
     return shape[-1] == 1 and out_shape[-1] != 1
 
 
-def _is_elementwise(op: Operation) -> bool:
+def _chips_of(op: Operation) -> list[int]:
+    """The chips lpu-partition put an op on (`lpu.chips`), else chip 0."""
+    attr = op.attributes.get("lpu.chips")
+    if isinstance(attr, DenseArrayBase):
+        return [int(c) for c in attr.get_values()] or [0]
+    return [0]
+
+
+def is_elementwise(op: Operation) -> bool:
     return type(op) in _ELEMENTWISE or isinstance(op, tosa.CastOp)
 
 
@@ -1068,8 +1451,15 @@ class VectorizePass(ModulePass):
         fn = functions[0]
         machine = lpu.SystemAttr(self.system)
         machine.verify()
-        chip = Vectorizer(fn, machine.spec.chip).run()
-        system = lpu.SystemOp(machine, [chip])
+        spec = machine.spec
+        for o in fn.walk():
+            bad = next((c for c in _chips_of(o) if not 0 <= c < spec.chips), None)
+            if bad is not None:
+                raise unsupported(
+                    o, f"lpu.chips names chip {bad}, but the system has {spec.chips}"
+                )
+        chips = Vectorizer(fn, spec.chip).run()
+        system = lpu.SystemOp(machine, chips)
         system.location = fn.location
         op.body.block.insert_op_before(system, fn)
         fn.detach()

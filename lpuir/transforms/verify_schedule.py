@@ -28,7 +28,8 @@ def zero_inputs(system: lpu.SystemOp) -> list[np.ndarray]:
 
     declared = program_arguments(system, "input")
     return [
-        np.zeros(a.shape, numerics.carrier(a.element)) for _, a in sorted(declared.items())
+        np.zeros(a.shape, numerics.carrier(a.element))
+        for _, a in sorted(declared.items())
     ]
 
 

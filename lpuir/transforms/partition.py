@@ -1,0 +1,145 @@
+"""lpu-partition: place a tensor-level function onto the chips of a system.
+
+The pass only annotates ops, so its decisions stay readable and hand-editable
+in the tensor-level IR; lpu-vectorize carries them out:
+
+- `lpu.chips = array<i64: ...>`: the chips an op runs on (chip 0 without it);
+- `lpu.split = "cols" | "rows"` on a `tosa.matmul` with a constant right-hand
+  side: tensor parallel by columns (each chip computes its columns, the result
+  stays sharded; elementwise ops on it run shard by shard), or by rows (the
+  left-hand side is sharded by K, as a "cols" matmul leaves it; the partial
+  sums travel down the chain of chips in K order, each adding its K-blocks in
+  order, so the numerics' reduction order, and every bit, is unchanged).
+
+Values needed whole on another chip are sent there (point to point), shards
+are gathered (all-gather) where an op needs the whole value.
+
+Strategies:
+- `tensor`: Megatron-style: a matmul with a constant right-hand side of at
+  least two 320-column tiles is split by columns over the chips; the next
+  matmul fed (through elementwise ops) by the sharded result is split by rows.
+- `pipeline`: the ops in program order are cut into one stage per chip with
+  about equal weight bytes (plus result bytes), point-to-point transfers at the
+  stage boundaries.
+- `auto` (the default): `tensor` if some matmul can be split by columns, else
+  `pipeline` when the weights do not fit one chip's SRAM, else one chip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, StringAttr, i64
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+
+from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu, tosa
+from lpuir.dialects.lpu import element_bytes
+from lpuir.machine import SystemSpec
+from lpuir.transforms.vectorize import is_elementwise
+from lpuir.types import tensor_shape_and_element
+
+STRATEGIES = ("auto", "tensor", "pipeline", "single")
+
+_FREE = (tosa.ConstOp, tosa.ConstShapeOp, func.ReturnOp)
+
+
+def _bytes(value: SSAValue) -> int:
+    shape, element = tensor_shape_and_element(value.type)
+    return math.prod(shape) * element_bytes(element)
+
+
+def _place(op: Operation, chips: list[int]) -> None:
+    op.attributes["lpu.chips"] = DenseArrayBase.from_list(i64, chips)
+
+
+def _constant(value: SSAValue) -> bool:
+    return isinstance(value.owner, tosa.ConstOp)
+
+
+def _elementwise_source(value: SSAValue, split: dict[Operation, str]) -> bool:
+    """Whether a value comes from a column-split matmul through elementwise ops."""
+    owner = value.owner
+    while isinstance(owner, Operation) and is_elementwise(owner):
+        owner = owner.operands[0].owner
+    return isinstance(owner, Operation) and split.get(owner) == "cols"
+
+
+@dataclass(frozen=True)
+class PartitionPass(ModulePass):
+    """Annotate the module's function with chip placements (module docstring)."""
+
+    name = "lpu-partition"
+
+    system: str = "tsp-v1"
+    strategy: str = "auto"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.strategy not in STRATEGIES:
+            raise LpuError(
+                f"lpu-partition: unknown strategy '{self.strategy}' (known: {', '.join(STRATEGIES)})"
+            )
+        machine = lpu.SystemAttr(self.system)
+        machine.verify()
+        spec = machine.spec
+        for fn in op.ops:
+            if isinstance(fn, func.FuncOp) and not fn.is_declaration:
+                partition(fn, spec, self.strategy)
+
+
+def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
+    """Annotate one function; the strategy actually used."""
+    ops = [o for o in fn.body.walk() if not isinstance(o, _FREE)]
+    chips = list(range(spec.chips))
+    matmuls = [o for o in ops if isinstance(o, tosa.MatMulOp) and _constant(o.b)]
+    splittable = [
+        m
+        for m in matmuls
+        if tensor_shape_and_element(m.b.type)[0][2] >= 2 * spec.chip.lanes
+    ]
+    weights = sum(
+        _bytes(o.results[0]) for o in fn.body.walk() if isinstance(o, tosa.ConstOp)
+    )
+    if strategy == "auto":
+        sram = spec.chip.sram_addresses * len(spec.chip.mem_slices) * spec.chip.lanes
+        strategy = (
+            "single"
+            if len(chips) == 1
+            else "tensor"
+            if splittable
+            else "pipeline"
+            if weights > sram // 2
+            else "single"
+        )
+    if strategy == "tensor" and len(chips) > 1:
+        split: dict[Operation, str] = {}
+        for o in ops:
+            if o in splittable and not _elementwise_source(o.a, split):
+                split[o] = "cols"
+            elif (
+                isinstance(o, tosa.MatMulOp)
+                and o in matmuls
+                and _elementwise_source(o.a, split)
+            ):
+                split[o] = "rows"
+        for o in ops:
+            if o in split:
+                o.attributes["lpu.split"] = StringAttr(split[o])
+                _place(o, chips)
+            else:
+                _place(o, chips if is_elementwise(o) else [0])
+    elif strategy == "pipeline" and len(chips) > 1:
+        cost = [
+            sum(_bytes(v) for v in o.operands if _constant(v))
+            + sum(_bytes(r) for r in o.results)
+            for o in ops
+        ]
+        total, running = max(1, sum(cost)), 0
+        for o, c in zip(ops, cost, strict=True):
+            _place(o, [min(len(chips) - 1, running * len(chips) // total)])
+            running += c
+    return strategy
