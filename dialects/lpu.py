@@ -23,6 +23,7 @@ from xdsl.dialects.builtin import (
     Float16Type,
     Float32Type,
     IntAttr,
+    IntegerAttr,
     IntegerType,
     Signedness,
     StringAttr,
@@ -290,6 +291,26 @@ class SystemAttr(ParametrizedAttribute):
         self, preset: str = "tsp-v1", overrides: dict[str, Attribute] | None = None
     ):
         super().__init__(StringAttr(preset), DictionaryAttr(overrides or {}))
+
+    @staticmethod
+    def from_option(text: str) -> SystemAttr:
+        """The machine a pass option names: a preset, or a preset with
+        overrides as in `.lpu` text, `node8 {chips_per_node = 4}`."""
+        name, _, rest = text.partition("{")
+        overrides: dict[str, Attribute] = {}
+        for item in rest.rstrip().removesuffix("}").split(","):
+            if not item.strip():
+                continue
+            key, _, value = (p.strip() for p in item.partition("="))
+            value = value.strip('"')
+            overrides[key] = (
+                IntegerAttr(int(value), 64)
+                if value.lstrip("-").isdigit()
+                else StringAttr(value)
+            )
+        attr = SystemAttr(name.strip().strip('"'), overrides)
+        attr.verify()
+        return attr
 
     @property
     def spec(self) -> SystemSpec:

@@ -61,10 +61,15 @@ def _constant(value: SSAValue) -> bool:
     return isinstance(value.owner, tosa.ConstOp)
 
 
+def _elementwise(op: Operation) -> bool:
+    """Ops lpu-vectorize runs shard by shard (clamp: before lpu-decompose)."""
+    return is_elementwise(op) or isinstance(op, tosa.ClampOp)
+
+
 def _elementwise_source(value: SSAValue, split: dict[Operation, str]) -> bool:
     """Whether a value comes from a column-split matmul through elementwise ops."""
     owner = value.owner
-    while isinstance(owner, Operation) and is_elementwise(owner):
+    while isinstance(owner, Operation) and _elementwise(owner):
         owner = owner.operands[0].owner
     return isinstance(owner, Operation) and split.get(owner) == "cols"
 
@@ -83,8 +88,7 @@ class PartitionPass(ModulePass):
             raise LpuError(
                 f"lpu-partition: unknown strategy '{self.strategy}' (known: {', '.join(STRATEGIES)})"
             )
-        machine = lpu.SystemAttr(self.system)
-        machine.verify()
+        machine = lpu.SystemAttr.from_option(self.system)
         spec = machine.spec
         for fn in op.ops:
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
@@ -131,7 +135,7 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
                 o.attributes["lpu.split"] = StringAttr(split[o])
                 _place(o, chips)
             else:
-                _place(o, chips if is_elementwise(o) else [0])
+                _place(o, chips if _elementwise(o) else [0])
     elif strategy == "pipeline" and len(chips) > 1:
         cost = [
             sum(_bytes(v) for v in o.operands if _constant(v))

@@ -1449,8 +1449,7 @@ class VectorizePass(ModulePass):
                 f"lpu-vectorize lowers a module with one function; this one has {len(functions)}"
             )
         fn = functions[0]
-        machine = lpu.SystemAttr(self.system)
-        machine.verify()
+        machine = lpu.SystemAttr.from_option(self.system)
         spec = machine.spec
         for o in fn.walk():
             bad = next((c for c in _chips_of(o) if not 0 <= c < spec.chips), None)
