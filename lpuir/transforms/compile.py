@@ -24,6 +24,7 @@ class CompilePass(ModulePass):
     name = "lpu-compile"
 
     system: str = "tsp-v1"
+    """A system preset name, or a whole `#lpu.system<...>` attribute's text."""
     verify: bool = True
     """Run lpu-verify-schedule at the end (verify=false skips the check run)."""
 

@@ -1047,6 +1047,20 @@ _ELEMENTWISE: dict[type[Operation], tuple[type[lpu.VxmOp], int]] = {
 }
 
 
+def _machine(system: str) -> lpu.SystemAttr:
+    """The system to lower for: a preset, or `#lpu.system<...>` with overrides."""
+    if not system.startswith("#"):
+        return lpu.SystemAttr(system)
+    from xdsl.parser import Parser
+
+    from lpuir.context import make_context
+
+    attr = Parser(make_context(), system, "system").parse_attribute()
+    if not isinstance(attr, lpu.SystemAttr):
+        raise LpuError(f"system must be a preset name or an #lpu.system, not {attr}")
+    return attr
+
+
 @dataclass(frozen=True)
 class VectorizePass(ModulePass):
     """Lower the module's tensor-level function to an lpu.system (module docstring)."""
@@ -1054,6 +1068,7 @@ class VectorizePass(ModulePass):
     name = "lpu-vectorize"
 
     system: str = "tsp-v1"
+    """A system preset name, or a whole `#lpu.system<...>` attribute's text."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         functions = [
@@ -1064,7 +1079,7 @@ class VectorizePass(ModulePass):
                 f"lpu-vectorize lowers a module with one function; this one has {len(functions)}"
             )
         fn = functions[0]
-        machine = lpu.SystemAttr(self.system)
+        machine = _machine(self.system)
         machine.verify()
         chip = Vectorizer(fn, machine.spec.chip).run()
         system = lpu.SystemOp(machine, [chip])
