@@ -28,6 +28,7 @@ from lpuir.api import (
 )
 from lpuir.builder import ChipBuilder, ProgramBuilder
 from lpuir.diagnostics import LpuError
+from lpuir.dialects.lpu import SystemAttr
 from lpuir.execute import Report, RunResult, Signature, is_scheduled, signature
 from lpuir.extensions import available_passes, register_instruction, register_pass
 from lpuir.interpreter.sim_errors import SimulationError, Violation
@@ -48,6 +49,7 @@ __all__ = [
     "Signature",
     "SimulationError",
     "StaticReport",
+    "SystemAttr",
     "SystemSpec",
     "Violation",
     "__version__",
