@@ -10,10 +10,10 @@ a schedule: `SimulationError`, with each `Violation`). docs/api.md.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
@@ -188,16 +188,15 @@ def _param(value: int | str | Attribute) -> Attribute:
     return IntegerAttr(value, i64) if isinstance(value, int) else StringAttr(value)
 
 
-def _checked_system(preset: str, params: dict[str, Attribute]) -> lpu.SystemAttr:
-    attr = lpu.SystemAttr(preset, params)
+_A = TypeVar("_A", bound=Attribute)
+
+
+def _checked(make: Callable[[], _A]) -> _A:
+    """A machine attribute; what its verifier says is an LpuError."""
     try:
-        attr.verify()
-        chip = params.get("chip")
-        if isinstance(chip, lpu.ChipAttr):
-            chip.verify()
+        return make()
     except VerifyException as e:
         raise LpuError(str(e)) from None
-    return attr
 
 
 def system_attr(
@@ -215,8 +214,8 @@ def system_attr(
     overrides = {k: _param(v) for k, v in params.items()}
     if chip_params or chip != "tsp-v1":
         chip_overrides = {k: _param(v) for k, v in (chip_params or {}).items()}
-        overrides["chip"] = lpu.ChipAttr(chip, chip_overrides)
-    return _checked_system(preset, overrides)
+        overrides["chip"] = _checked(lambda: lpu.ChipAttr(chip, chip_overrides))
+    return _checked(lambda: lpu.SystemAttr(preset, overrides))
 
 
 def modify_system(
@@ -237,8 +236,8 @@ def modify_system(
         )
         merged = dict(base.overrides.data)
         merged.update({k: _param(v) for k, v in chip_params.items()})
-        overrides["chip"] = lpu.ChipAttr(base.preset.data, merged)
-    return _checked_system(machine.preset.data, overrides)
+        overrides["chip"] = _checked(lambda: lpu.ChipAttr(base.preset.data, merged))
+    return _checked(lambda: lpu.SystemAttr(machine.preset.data, overrides))
 
 
 def with_machine(module: ModuleOp, machine: lpu.SystemAttr) -> ModuleOp:
