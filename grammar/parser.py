@@ -93,7 +93,11 @@ def parse_lpu(
     line_offset: int = 0,
 ) -> ModuleOp:
     """Parse .lpu text into a module holding one lpu.system; `line_offset` is
-    added to reported lines (for a chunk of a split input file)."""
+    added to reported lines (for a chunk of a split input file). Extension
+    instructions of installed distributions are known from here on."""
+    from lpuir.extensions import extension_instructions
+
+    extension_instructions()
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as e:
