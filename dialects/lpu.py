@@ -294,8 +294,20 @@ class SystemAttr(ParametrizedAttribute):
 
     @staticmethod
     def from_option(text: str) -> SystemAttr:
-        """The machine a pass option names: a preset, or a preset with
-        overrides as in `.lpu` text, `node8 {chips_per_node = 4}`."""
+        """The machine a pass option names: a preset, a preset with overrides
+        as in `.lpu` text (`node8 {chips_per_node = 4}`), or `#lpu.system<...>`."""
+        if text.lstrip().startswith("#"):
+            from xdsl.parser import Parser
+
+            from lpuir.context import make_context
+
+            attr = Parser(make_context(), text, "system").parse_attribute()
+            if not isinstance(attr, SystemAttr):
+                raise VerifyException(
+                    f"system must be a preset name or an #lpu.system, not {attr}"
+                )
+            attr.verify()
+            return attr
         name, _, rest = text.partition("{")
         overrides: dict[str, Attribute] = {}
         for item in rest.rstrip().removesuffix("}").split(","):

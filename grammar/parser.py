@@ -93,7 +93,11 @@ def parse_lpu(
     line_offset: int = 0,
 ) -> ModuleOp:
     """Parse .lpu text into a module holding one lpu.system; `line_offset` is
-    added to reported lines (for a chunk of a split input file)."""
+    added to reported lines (for a chunk of a split input file). Extension
+    instructions of installed distributions are known from here on."""
+    from lpuir.extensions import extension_instructions
+
+    extension_instructions()
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as e:
@@ -449,7 +453,8 @@ class _Builder:
                 lpu.TransposeOp: "no argument",
             }
             raise self.error(
-                mnemonic, f"{mnemonic} takes {forms[cls]} before its operand"
+                mnemonic,
+                f"{mnemonic} takes {forms.get(cls, 'no argument')} before its operand",
             )
         props: dict[str, Attribute] = {}
         if "DIRECTION" in p:
@@ -573,3 +578,13 @@ _SXM_ARGS: dict[type[Operation], set[str]] = {
     lpu.TransposeOp: set(),
 }
 _BARE = {_mnemonic(c): c for c in (lpu.DeskewOp, lpu.NopOp, lpu.NotifyOp, lpu.SyncOp)}
+
+
+def register_mnemonic(cls: type[lpu.Instruction]) -> None:
+    """Let .lpu text name an extension VXM or SXM instruction (`vxm.NAME`, or
+    `sxm.NAME` with no argument before its operand), as its MLIR name says."""
+    if issubclass(cls, lpu.VxmOp):
+        _VXM[_mnemonic(cls)] = cls
+    else:
+        _SXM[_mnemonic(cls)] = cls
+        _SXM_ARGS[cls] = set()

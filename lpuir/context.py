@@ -13,9 +13,14 @@ def _tosa() -> Dialect:
 
 
 def _lpu() -> Dialect:
+    """The lpu dialect with the extension instructions registered so far."""
     from lpuir.dialects.lpu import LPU
+    from lpuir.extensions import extension_instructions
 
-    return LPU
+    extra = extension_instructions()
+    if not extra:
+        return LPU
+    return Dialect("lpu", [*LPU.operations, *extra], list(LPU.attributes))
 
 
 def _stock(name: str) -> Callable[[], Dialect]:

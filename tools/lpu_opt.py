@@ -11,38 +11,26 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import ModulePass
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from lpuir.context import LPUIR_DIALECTS
 from lpuir.diagnostics import LpuError, verify_located
+from lpuir.extensions import available_passes
 from lpuir.frontend import parse_source
 from lpuir.grammar.printer import print_lpu
 from lpuir.tools.errors import run_reporting_errors
 
-STOCK_PASSES = ("canonicalize", "cse", "dce")
-"""xDSL passes that are meaningful on lpuir programs."""
-
-
-def lpuir_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """lpuir's own passes by name (each module holds one pass)."""
-    from xdsl.transforms import get_all_passes
-
-    from lpuir.transforms import LPUIR_PASSES
-
-    stock = get_all_passes()
-    return {**{name: stock[name] for name in STOCK_PASSES}, **LPUIR_PASSES}
-
 
 class LpuOptMain(xDSLOptMain):
-    """xdsl-opt with lpuir's dialects, passes, frontends and targets only."""
+    """xdsl-opt with lpuir's dialects, frontends and targets only, and its
+    passes: lpuir's own and the registered extensions (lpuir.extensions)."""
 
     def register_all_dialects(self) -> None:
         for name, factory in LPUIR_DIALECTS.items():
             self.ctx.register_dialect(name, factory)
 
     def register_all_passes(self) -> None:
-        for name, factory in lpuir_passes().items():
+        for name, factory in available_passes().items():
             self.register_pass(name, factory)
 
     def register_all_frontends(self) -> None:

@@ -2,7 +2,8 @@
 
 Tensor-level functions (func + tosa/linalg/tensor/arith) run on the reference
 interpreter; LPU programs run on the modelled chip array: scheduled ones on the
-cycle-level simulator, logical ones functionally in program order.
+cycle-level simulator, logical ones functionally in program order. The running
+and the report are `lpuir.execute`'s, shared with the Python API.
 """
 
 from __future__ import annotations
@@ -12,42 +13,21 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 from lpuir import numerics
 from lpuir.compare import bits_equal, first_divergence
 from lpuir.diagnostics import LpuError, verify_located
-from lpuir.dialects import lpu
+from lpuir.execute import check_input_count, materialise, run_module, signature
 from lpuir.frontend import parse_source
 from lpuir.tools.errors import run_reporting_errors
-from lpuir.types import describe_tensor, tensor_shape_and_element
+from lpuir.types import describe_tensor
 
 PRINT_LIMIT = 1024
 """Outputs with more elements print summarised (--output writes them whole)."""
-
-
-@dataclass
-class Signature:
-    """What a program takes and gives: (shape, element type name) per value."""
-
-    inputs: list[tuple[tuple[int, ...], str]]
-    outputs: list[tuple[tuple[int, ...], str]]
-
-
-@dataclass
-class RunResult:
-    level: str
-    function: str
-    outputs: list[np.ndarray]
-    signature: Signature
-    report: dict[str, Any] = field(default_factory=dict)
-    trace: dict[str, Any] | None = None
 
 
 def load_module(path: str, frontend: str | None = None) -> ModuleOp:
@@ -59,133 +39,6 @@ def load_module(path: str, frontend: str | None = None) -> ModuleOp:
     module = parse_source(text, name, frontend=frontend)
     verify_located(module)
     return module
-
-
-def _lpu_system(module: ModuleOp) -> lpu.SystemOp | None:
-    systems = [op for op in module.ops if isinstance(op, lpu.SystemOp)]
-    if len(systems) > 1:
-        raise LpuError(
-            "the module holds several lpu.system ops; lpu-run runs one program"
-        )
-    return systems[0] if systems else None
-
-
-def lpu_signature(system: lpu.SystemOp) -> Signature:
-    """Inputs and outputs of an LPU program: its input/output tensors by arg."""
-    from lpuir.interpreter.sim_memory import program_arguments
-
-    sigs = []
-    for kind in ("input", "output"):
-        found = program_arguments(system, kind)
-        indices = sorted(found)
-        if indices != list(range(len(indices))):
-            raise LpuError(
-                f"{kind} tensors must be numbered 0..n-1 by their arg; found {indices}"
-            )
-        sigs.append([(found[i].shape, found[i].element) for i in indices])
-    return Signature(*sigs)
-
-
-def function_signature(
-    module: ModuleOp, name: str | None
-) -> tuple[str, list[tuple[tuple[int, ...], str]], list[tuple[tuple[int, ...], str]]]:
-    """The function lpu-run runs (by name, else the only public one) and the
-    shapes and element types of its arguments and results."""
-    from lpuir.interpreter.reference import select_function
-
-    if name is None:
-        public = [
-            f
-            for f in module.walk()
-            if isinstance(f, func.FuncOp)
-            and not f.is_declaration
-            and (f.sym_visibility is None or f.sym_visibility.data == "public")
-        ]
-        if len(public) > 1:
-            raise LpuError(
-                f"the module has {len(public)} public functions; choose one with --function"
-            )
-    f = select_function(module, name)
-    ins = [tensor_shape_and_element(t) for t in f.function_type.inputs]
-    outs = [tensor_shape_and_element(t) for t in f.function_type.outputs]
-    return f.sym_name.data, ins, outs
-
-
-def run_module(
-    module: ModuleOp,
-    inputs: Sequence[np.ndarray],
-    *,
-    function: str | None = None,
-    collect_all: bool = False,
-    trace: bool = False,
-) -> RunResult:
-    """Run a verified module at the level its IR is at."""
-    system = _lpu_system(module)
-    if system is None:
-        from lpuir.interpreter.reference import run_function
-
-        name, args, results = function_signature(module, function)
-        signature = Signature(args, results)
-        outputs = run_function(module, name, inputs)
-        if trace:
-            raise LpuError(
-                "--trace records a run on the modelled chip array; this is a tensor-level program"
-            )
-        return RunResult("tensor", name, outputs, signature, {})
-    if function is not None:
-        raise LpuError(
-            "--function selects a tensor-level function; an LPU program has one system"
-        )
-    signature = lpu_signature(system)
-    scheduled = any(
-        op.is_scheduled for chip in system.chips for op in chip.instructions()
-    )
-    if not scheduled:
-        from lpuir.interpreter.logical import execute_logical
-
-        if trace:
-            raise LpuError(
-                "--trace needs a scheduled program: a logical one has no cycles"
-            )
-        return RunResult(
-            "lpu",
-            "lpu.system",
-            execute_logical(module, inputs),
-            signature,
-            {"scheduled": False},
-        )
-    from lpuir.interpreter.simulator import simulate
-
-    sim = simulate(module, inputs, collect_all=collect_all, trace=trace)
-    return RunResult(
-        "lpu",
-        "lpu.system",
-        sim.outputs,
-        signature,
-        lpu_report(sim, system),
-        sim.chrome_trace() if trace else None,
-    )
-
-
-def lpu_report(sim: Any, system: lpu.SystemOp) -> dict[str, Any]:
-    """The simulator's numbers as the report's JSON keys (see docs/lpu-run.md)."""
-    spec = system.machine.spec
-    return {
-        "scheduled": True,
-        "cycles": sim.cycles,
-        "static_cycles": sim.static_cycles,
-        "chips": len(system.chips),
-        "chip_cycles": {str(k): v for k, v in sorted(sim.chip_cycles.items())},
-        "latency_us": sim.cycles / spec.chip.clock_mhz,
-        "instructions": sim.instructions,
-        "unit_busy": sim.unit_busy,
-        "unit_utilisation": sim.utilisation(),
-        "link_busy": sim.link_busy,
-        "link_bytes": sim.link_bytes,
-        "link_utilisation": {
-            k: v / sim.cycles if sim.cycles else 0.0 for k, v in sim.link_busy.items()
-        },
-    }
 
 
 # ------------------------------------------------------------------ arguments
@@ -227,72 +80,6 @@ def parse_value(spec: str, what: str) -> np.ndarray | tuple[tuple[int, ...], str
             f"{what}: unknown element type '{element}' (known: {', '.join(numerics.ELEMENT_TYPES)})"
         )
     return tuple(int(d) for d in dims.split("x") if d), element, values
-
-
-def materialise(
-    spec: np.ndarray | tuple[tuple[int, ...], str, str],
-    want: tuple[tuple[int, ...], str],
-    what: str,
-) -> np.ndarray:
-    """The user's value as the carrier array of the wanted type; never silently
-    changed: a value the type cannot hold exactly is an error (text decimals
-    are rounded to nearest-even, as MLIR's parser does)."""
-    shape, element = want
-    if isinstance(spec, np.ndarray):
-        array = spec
-    else:
-        given_shape, given_element, text = spec
-        if (given_shape, given_element) != want:
-            raise LpuError(
-                f"{what}: given {describe_tensor(given_shape, given_element)}, but the program takes {describe_tensor(shape, element)}"
-            )
-        count = int(np.prod(shape, dtype=np.int64))
-        if text.startswith("random"):
-            return random_values(shape, element, text, what)
-        items = [t.strip() for t in text.split(",") if t.strip()]
-        if len(items) not in (1, count):
-            raise LpuError(f"{what}: {len(items)} values for {count} elements")
-        try:
-            if numerics.is_float(element):
-                parsed = numerics.round_float(
-                    np.array([float(t) for t in items], dtype=np.float64), element
-                )
-            else:
-                parsed = np.array([int(t, 0) for t in items], dtype=object)
-        except ValueError as e:
-            raise LpuError(f"{what}: {e}") from None
-        array = (
-            np.broadcast_to(parsed, (count,)).reshape(shape)
-            if len(items) == 1
-            else parsed.reshape(shape)
-        )
-    if tuple(array.shape) != shape:
-        raise LpuError(
-            f"{what}: shape {tuple(array.shape)}, but the program takes {describe_tensor(shape, element)}"
-        )
-    try:
-        return numerics.as_carrier(np.asarray(array), element)
-    except numerics.NumericsError as e:
-        raise LpuError(f"{what}: {e}") from None
-
-
-def random_values(
-    shape: tuple[int, ...], element: str, text: str, what: str
-) -> np.ndarray:
-    """`random` or `random:SEED`: reproducible values of the type: standard
-    normal floats rounded to the type, integers uniform over [-8, 8)."""
-    seed_text = text.removeprefix("random").removeprefix(":") or "0"
-    if not seed_text.isdigit():
-        raise LpuError(
-            f"{what}: 'random:{seed_text}' needs an integer seed, as in random:7"
-        )
-    rng = np.random.default_rng(int(seed_text))
-    if numerics.is_float(element):
-        return numerics.round_float(rng.standard_normal(shape), element)
-    if element == "i1":
-        return rng.integers(0, 2, shape).astype(bool)
-    low = 0 if numerics.is_unsigned(element) else -8
-    return rng.integers(low, 8, shape).astype(numerics.carrier(element))
 
 
 def compare(
@@ -394,25 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     module = load_module(args.file, args.frontend)
-    system = _lpu_system(module)
-    if system is not None:
-        signature = lpu_signature(system)
-    else:
-        _, ins, outs = function_signature(module, args.function)
-        signature = Signature(ins, outs)
-    if len(args.input) != len(signature.inputs):
-        have = len(args.input)
-        raise LpuError(
-            f"the program takes {len(signature.inputs)} input(s), {have} given"
-            + (
-                f"; argument {have} ({describe_tensor(*signature.inputs[have])}) is missing"
-                if have < len(signature.inputs)
-                else ""
-            )
-        )
+    sig = signature(module, args.function)
+    check_input_count(sig, len(args.input))
     inputs = [
         materialise(parse_value(s, f"input {i}"), want, f"input {i}")
-        for i, (s, want) in enumerate(zip(args.input, signature.inputs, strict=True))
+        for i, (s, want) in enumerate(zip(args.input, sig.inputs, strict=True))
     ]
     result = run_module(
         module,
@@ -421,15 +194,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         collect_all=args.collect_all,
         trace=args.trace is not None,
     )
+    report = result.report
     if not args.quiet:
         for i, (out, (_, element)) in enumerate(
-            zip(result.outputs, signature.outputs, strict=True)
+            zip(result.outputs, sig.outputs, strict=True)
         ):
             print(format_output(i, out, element))
-    if result.report.get("scheduled"):
-        static = result.report["static_cycles"]
+    if report.scheduled:
+        static = report.static_cycles
         print(
-            f"cycles: {result.report['cycles']}"
+            f"cycles: {report.cycles}"
             + (f" (static: {static})" if static is not None else "")
         )
     if args.output:
@@ -437,20 +211,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             args.output, **{f"result{i}": out for i, out in enumerate(result.outputs)}
         )
     if args.report_file:
-        report = {
-            "level": result.level,
-            "function": result.function,
-            "outputs": [
-                {"shape": list(o.shape), "dtype": e}
-                for o, (_, e) in zip(result.outputs, signature.outputs, strict=True)
-            ],
-            **result.report,
-        }
-        Path(args.report_file).write_text(json.dumps(report, indent=2) + "\n")
-    if args.trace and result.trace is not None:
-        Path(args.trace).write_text(json.dumps(result.trace) + "\n")
+        Path(args.report_file).write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    if args.trace and report.trace is not None:
+        Path(args.trace).write_text(json.dumps(report.trace) + "\n")
     if args.reference:
-        if result.level != "lpu":
+        if report.level != "lpu":
             raise LpuError(
                 "--reference checks an LPU program against its tensor-level source; this program is tensor-level"
             )
@@ -479,7 +244,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 f"{len(args.expected_output)} expected output(s) for {len(result.outputs)} result(s)"
             )
         for i, (spec, out, want) in enumerate(
-            zip(args.expected_output, result.outputs, signature.outputs, strict=True)
+            zip(args.expected_output, result.outputs, sig.outputs, strict=True)
         ):
             expected = materialise(
                 parse_value(spec, f"expected output {i}"), want, f"expected output {i}"

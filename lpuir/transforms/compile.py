@@ -25,6 +25,8 @@ class CompilePass(ModulePass):
     name = "lpu-compile"
 
     system: str = "tsp-v1"
+    """A system preset name, one with overrides (`node8 {chips_per_node = 4}`),
+    or a whole `#lpu.system<...>` attribute's text."""
     strategy: str = "auto"
     """How lpu-partition places the function on the system's chips."""
     verify: bool = True

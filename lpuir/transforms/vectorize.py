@@ -1439,6 +1439,8 @@ class VectorizePass(ModulePass):
     name = "lpu-vectorize"
 
     system: str = "tsp-v1"
+    """A system preset name, one with overrides (`node8 {chips_per_node = 4}`),
+    or a whole `#lpu.system<...>` attribute's text."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         functions = [

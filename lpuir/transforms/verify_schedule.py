@@ -11,6 +11,7 @@ gather's data-dependent addresses are the exception: the run checks those).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.context import Context
@@ -20,6 +21,9 @@ from xdsl.passes import ModulePass
 from lpuir import numerics
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
+
+if TYPE_CHECKING:
+    from lpuir.interpreter.simulator import SimulationResult
 
 
 def zero_inputs(system: lpu.SystemOp) -> list[np.ndarray]:
@@ -33,10 +37,10 @@ def zero_inputs(system: lpu.SystemOp) -> list[np.ndarray]:
     ]
 
 
-def verify_schedule(system: lpu.SystemOp) -> int:
-    """The simulated cycle count of a valid schedule; an LpuError listing every
-    violation otherwise."""
-    from lpuir.interpreter.sim_errors import SimulationError
+def check_schedule(system: lpu.SystemOp) -> SimulationResult:
+    """The zero-input run of a scheduled program; a `SimulationError` listing
+    every violation if it breaks a rule, an LpuError if it takes other than
+    the cycles it records."""
     from lpuir.interpreter.simulator import simulate
 
     if not any(op.is_scheduled for chip in system.chips for op in chip.instructions()):
@@ -44,15 +48,23 @@ def verify_schedule(system: lpu.SystemOp) -> int:
             f"{op_location(system)}: error: lpu-verify-schedule checks scheduled programs; this one is logical"
         )
     module = ModuleOp([system.clone()])
-    try:
-        result = simulate(module, zero_inputs(system), collect_all=True)
-    except SimulationError as e:
-        raise LpuError(f"lpu-verify-schedule: {e}") from None
+    result = simulate(module, zero_inputs(system), collect_all=True)
     if result.static_cycles is not None and result.static_cycles != result.cycles:
         raise LpuError(
             f"{op_location(system)}: error: lpu-verify-schedule: the program records {result.static_cycles} cycles, but it takes {result.cycles}"
         )
-    return result.cycles
+    return result
+
+
+def verify_schedule(system: lpu.SystemOp) -> int:
+    """The simulated cycle count of a valid schedule; an LpuError listing every
+    violation otherwise."""
+    from lpuir.interpreter.sim_errors import SimulationError
+
+    try:
+        return check_schedule(system).cycles
+    except SimulationError as e:
+        raise LpuError(f"lpu-verify-schedule: {e}") from None
 
 
 @dataclass(frozen=True)

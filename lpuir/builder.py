@@ -1,0 +1,676 @@
+"""Building LPU programs in Python, at the logical or the scheduled level.
+
+The builder makes the same IR the .lpu parser makes: one `ChipBuilder` per
+programmed chip, a method per instruction returning its result (an SSA
+value). Give `cycle=` and the placement (`alu=`, `on=`, `port=`) and `dst=`
+stream to schedule an instruction by hand, as GroqAPI components give each op
+its `time=`; the stream an operand is taken from is where its producer put it
+(or, for a VXM result with no `dst`, its ALU) unless `srcs=` says otherwise.
+Every op is located at the line of the script that built it, so a verifier
+error or a broken timing rule names that line. docs/api.md shows a kernel.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    FileLineColLoc,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+    TensorType,
+    i32,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from lpuir.diagnostics import LpuError, verify_located
+from lpuir.dialects import lpu
+from lpuir.extensions import extension_instructions
+from lpuir.machine import SystemSpec
+
+_STREAM = re.compile(r"S(\d+)([EW])")
+_ALU = re.compile(r"alu (\d+)")
+_THIS_FILE = str(Path(__file__))
+
+Element = str
+"""An element type name: i8, i16, i32, f16, bf16 or f32."""
+
+
+def _caller() -> FileLineColLoc:
+    """The position in the user's code that called into the builder."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename == _THIS_FILE:
+        frame = frame.f_back
+    info = inspect.getframeinfo(frame, context=0)
+    positions = info.positions
+    column = positions.col_offset + 1 if positions and positions.col_offset else 1
+    return FileLineColLoc(
+        StringAttr(info.filename), IntAttr(info.lineno), IntAttr(column)
+    )
+
+
+def _where(loc: FileLineColLoc) -> str:
+    return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
+
+
+def _stream(text: str, loc: FileLineColLoc) -> lpu.StreamAttr:
+    m = _STREAM.fullmatch(text)
+    if m is None:
+        raise LpuError(
+            f"{_where(loc)}: error: '{text}' is not a stream like S3E or S0W"
+        )
+    return lpu.StreamAttr((int(m.group(1)), m.group(2)))
+
+
+def _source(text: str, loc: FileLineColLoc) -> lpu.Source:
+    m = _ALU.fullmatch(text)
+    return lpu.AluAttr(int(m.group(1))) if m else _stream(text, loc)
+
+
+def _vector_type(value: SSAValue) -> lpu.VectorType:
+    assert isinstance(value.type, lpu.VectorType | lpu.WeightsType)
+    return value.type  # type: ignore[return-value]
+
+
+def _property(value: int | str | Sequence[int] | Attribute) -> Attribute:
+    """A Python value as the property attribute the dialect uses for it."""
+    if isinstance(value, Attribute):
+        return value
+    if isinstance(value, str):
+        return StringAttr(value)
+    if isinstance(value, int):
+        return IntAttr(value)
+    return DenseArrayBase.from_list(i32, list(value))
+
+
+class ChipBuilder:
+    """The program of one chip: its tensors, then its instructions in the order
+    they are added. Get one with `ProgramBuilder.chip`."""
+
+    def __init__(self, program: ProgramBuilder, chip_id: int):
+        self.program = program
+        self.chip_id = chip_id
+        self.tensors: dict[str, lpu.TensorOp] = {}
+        self.instructions: list[lpu.Instruction] = []
+        self._values: set[SSAValue] = set()
+
+    # ---------------------------------------------------------------- tensors
+
+    def tensor(
+        self,
+        name: str,
+        shape: Sequence[int],
+        element: Element,
+        kind: str,
+        *,
+        arg: int | None = None,
+        at: tuple[str, int] | str | None = None,
+        lanes: int | None = None,
+        value: np.ndarray | None = None,
+    ) -> lpu.TensorOp:
+        """A tensor in this chip's SRAM (`lpu.tensor`); `at` is the base slice
+        and address, `("W4", 0)`, or just the slice (address 0); `lanes` puts
+        that many row elements in each vector."""
+        loc = _caller()
+        if name in self.tensors:
+            raise LpuError(
+                f"{_where(loc)}: error: chip {self.chip_id} already has a tensor @{name}"
+            )
+        if element not in lpu.ELEMENT_TYPES:
+            raise LpuError(
+                f"{_where(loc)}: error: unknown element type '{element}' (known: {', '.join(lpu.ELEMENT_TYPES)})"
+            )
+        ttype = TensorType(lpu.ELEMENT_TYPES[element], list(shape))
+        props: dict[str, Attribute] = {
+            "sym_name": StringAttr(name),
+            "type": ttype,
+            "kind": StringAttr(kind),
+        }
+        if arg is not None:
+            props["arg"] = IntAttr(arg)
+        if lanes is not None:
+            props["row_lanes"] = IntAttr(lanes)
+        if at is not None:
+            slice_name, address = (at, 0) if isinstance(at, str) else at
+            props["slice"] = StringAttr(slice_name)
+            props["address"] = IntAttr(address)
+        if value is not None:
+            flat = np.asarray(value).reshape(-1).tolist()
+            props["value"] = DenseIntOrFPElementsAttr.from_list(ttype, flat)
+        op = lpu.TensorOp.create(properties=props)
+        op.location = loc
+        self.tensors[name] = op
+        return op
+
+    def input(
+        self,
+        name: str,
+        shape: Sequence[int],
+        element: Element,
+        *,
+        at: tuple[str, int] | str | None = None,
+        lanes: int | None = None,
+        arg: int | None = None,
+    ) -> lpu.TensorOp:
+        """An input tensor: argument `arg`, by default the next of the program."""
+        return self.tensor(
+            name,
+            shape,
+            element,
+            "input",
+            arg=self.program._arg("input", arg),
+            at=at,
+            lanes=lanes,
+        )
+
+    def output(
+        self,
+        name: str,
+        shape: Sequence[int],
+        element: Element,
+        *,
+        at: tuple[str, int] | str | None = None,
+        lanes: int | None = None,
+        arg: int | None = None,
+    ) -> lpu.TensorOp:
+        """An output tensor: result `arg`, by default the next of the program."""
+        return self.tensor(
+            name,
+            shape,
+            element,
+            "output",
+            arg=self.program._arg("output", arg),
+            at=at,
+            lanes=lanes,
+        )
+
+    def weight(
+        self,
+        name: str,
+        value: np.ndarray,
+        element: Element,
+        *,
+        at: tuple[str, int] | str | None = None,
+        lanes: int | None = None,
+    ) -> lpu.TensorOp:
+        """A weight tensor holding `value` (its shape is the value's)."""
+        return self.tensor(
+            name, np.shape(value), element, "weight", at=at, lanes=lanes, value=value
+        )
+
+    def scratch(
+        self,
+        name: str,
+        shape: Sequence[int],
+        element: Element,
+        *,
+        at: tuple[str, int] | str | None = None,
+        lanes: int | None = None,
+    ) -> lpu.TensorOp:
+        """A scratch tensor for intermediate values."""
+        return self.tensor(name, shape, element, "scratch", at=at, lanes=lanes)
+
+    def _tensor(self, tensor: lpu.TensorOp | str, loc: FileLineColLoc) -> lpu.TensorOp:
+        name = tensor if isinstance(tensor, str) else tensor.sym_name.data
+        if name not in self.tensors or (
+            not isinstance(tensor, str) and self.tensors[name] is not tensor
+        ):
+            raise LpuError(
+                f"{_where(loc)}: error: chip {self.chip_id} has no tensor @{name}"
+            )
+        return self.tensors[name]
+
+    # ----------------------------------------------------------- instructions
+
+    def instruction(
+        self,
+        cls: type[lpu.Instruction],
+        operands: Sequence[SSAValue] = (),
+        *,
+        result: Attribute | None = None,
+        cycle: int | None = None,
+        srcs: Sequence[str] | None = None,
+        dst: str | None = None,
+        name: str | None = None,
+        **properties: int | str | Sequence[int] | Attribute,
+    ) -> SSAValue | None:
+        """Any instruction, extension instructions included: its operands, its
+        result type (if it has a result), its properties by name, and at the
+        scheduled level its `cycle`, placement properties and streams."""
+        loc = _caller()
+        for value in operands:
+            if value not in self._values:
+                owner = getattr(value.owner, "name", "a block argument")
+                raise LpuError(
+                    f"{_where(loc)}: error: an operand of {cls.name} ({owner}) is not a value of chip {self.chip_id}; move values between chips with send and recv"
+                )
+        props = {k: _property(v) for k, v in properties.items() if v is not None}
+        if cycle is not None:
+            props["cycle"] = IntAttr(cycle)
+        if dst is not None:
+            props["dst"] = _stream(dst, loc)
+        try:
+            op = cls.create(
+                operands=list(operands),
+                properties=props,
+                result_types=[result] if result is not None else [],
+            )
+        except (ValueError, TypeError) as e:
+            raise LpuError(f"{_where(loc)}: error: {cls.name}: {e}") from None
+        op.location = loc
+        if srcs is not None:
+            op.properties["srcs"] = ArrayAttr([_source(s, loc) for s in srcs])
+        elif cycle is not None and op.stream_operands():
+            op.properties["srcs"] = ArrayAttr(
+                [self._inferred_source(v, op, loc) for v in op.stream_operands()]
+            )
+        self.instructions.append(op)
+        if not op.results:
+            return None
+        out = op.results[0]
+        if name is not None and SSAValue.is_valid_name(name):
+            out.name_hint = name
+        self._values.add(out)
+        return out
+
+    def _inferred_source(
+        self, value: SSAValue, op: Operation, loc: FileLineColLoc
+    ) -> lpu.Source:
+        """Where a scheduled operand comes from: its producer's stream, or the
+        ALU of a VXM producer that put it on none."""
+        producer = value.owner
+        dst = getattr(producer, "dst", None)
+        if dst is not None:
+            return dst
+        alu = getattr(producer, "alu", None)
+        if isinstance(producer, lpu.VxmOp) and alu is not None:
+            return lpu.AluAttr(alu.data)
+        raise LpuError(
+            f"{_where(loc)}: error: {op.name}: an operand's producer ({getattr(producer, 'name', 'none')}) puts it on no stream; give its producer dst= or this instruction srcs="
+        )
+
+    def read(
+        self,
+        tensor: lpu.TensorOp | str,
+        index: int = 0,
+        n: int = 1,
+        *,
+        step: int | None = None,
+        cycle: int | None = None,
+        dst: str | None = None,
+        name: str | None = None,
+    ) -> SSAValue:
+        """`mem.read`: vectors index, index+step, ... (n of them) of a tensor."""
+        t = self._tensor(tensor, _caller())
+        out = self.instruction(
+            lpu.ReadOp,
+            result=lpu.VectorType(t.element, n),
+            cycle=cycle,
+            dst=dst,
+            name=name or t.sym_name.data,
+            tensor=SymbolRefAttr(t.sym_name.data),
+            index=index,
+            step=step,
+        )
+        assert out is not None
+        return out
+
+    def write(
+        self,
+        value: SSAValue,
+        tensor: lpu.TensorOp | str,
+        index: int = 0,
+        *,
+        step: int | None = None,
+        cycle: int | None = None,
+        srcs: Sequence[str] | None = None,
+    ) -> None:
+        """`mem.write`: the burst into vectors index, index+step, ... of a tensor."""
+        t = self._tensor(tensor, _caller())
+        self.instruction(
+            lpu.WriteOp,
+            [value],
+            cycle=cycle,
+            srcs=srcs,
+            tensor=SymbolRefAttr(t.sym_name.data),
+            index=index,
+            step=step,
+        )
+
+    def gather(
+        self,
+        tensor: lpu.TensorOp | str,
+        indices: SSAValue,
+        *,
+        cycle: int | None = None,
+        dst: str | None = None,
+        srcs: Sequence[str] | None = None,
+        name: str | None = None,
+    ) -> SSAValue:
+        """`mem.gather`: lane l of result k is lane l of vector indices_k[l]."""
+        t = self._tensor(tensor, _caller())
+        out = self.instruction(
+            lpu.GatherOp,
+            [indices],
+            result=lpu.VectorType(t.element, _vector_type(indices).n),
+            cycle=cycle,
+            dst=dst,
+            srcs=srcs,
+            name=name,
+            tensor=SymbolRefAttr(t.sym_name.data),
+        )
+        assert out is not None
+        return out
+
+    def scatter(
+        self,
+        value: SSAValue,
+        tensor: lpu.TensorOp | str,
+        indices: SSAValue,
+        *,
+        cycle: int | None = None,
+        srcs: Sequence[str] | None = None,
+    ) -> None:
+        """`mem.scatter`: lane l of value_k into lane l of vector indices_k[l]."""
+        t = self._tensor(tensor, _caller())
+        self.instruction(
+            lpu.ScatterOp,
+            [value, indices],
+            cycle=cycle,
+            srcs=srcs,
+            tensor=SymbolRefAttr(t.sym_name.data),
+        )
+
+    def vxm(
+        self,
+        op: str | type[lpu.VxmOp],
+        *operands: SSAValue,
+        alu: int | None = None,
+        cycle: int | None = None,
+        dst: str | None = None,
+        srcs: Sequence[str] | None = None,
+        result: Element | None = None,
+        predicate: str | None = None,
+        name: str | None = None,
+    ) -> SSAValue:
+        """A VXM instruction by mnemonic (`"add"`, `"cmp"` with a `predicate`,
+        an extension's) or class. The result has the first operand's type
+        unless `result` names its element type (convert; cmp: i32 by default)."""
+        cls = self._vxm_class(op)
+        first = _vector_type(operands[0]) if operands else None
+        element = result or (
+            "i32" if cls is lpu.CmpOp else first.element if first else "f32"
+        )
+        out = self.instruction(
+            cls,
+            operands,
+            result=lpu.VectorType(element, first.n if first else 1),
+            cycle=cycle,
+            dst=dst,
+            srcs=srcs,
+            name=name,
+            alu=alu,
+            predicate=predicate,
+        )
+        assert out is not None
+        return out
+
+    def _vxm_class(self, op: str | type[lpu.VxmOp]) -> type[lpu.Instruction]:
+        if not isinstance(op, str):
+            return op
+        known = {
+            c.name.removeprefix("lpu.vxm."): c
+            for c in (*lpu.VXM_OPS, *extension_instructions())
+            if c.name.startswith("lpu.vxm.")
+        }
+        if op not in known:
+            raise LpuError(
+                f"{_where(_caller())}: error: unknown VXM instruction '{op}' (known: {', '.join(sorted(known))})"
+            )
+        return known[op]
+
+    def sxm(
+        self,
+        op: str | type[lpu.SxmOp],
+        value: SSAValue,
+        *,
+        on: str | None = None,
+        cycle: int | None = None,
+        dst: str | None = None,
+        srcs: Sequence[str] | None = None,
+        amount: int | None = None,
+        direction: str | None = None,
+        map: Sequence[int] | None = None,
+        name: str | None = None,
+    ) -> SSAValue:
+        """An SXM instruction by mnemonic (`"shift"` with `direction` and
+        `amount`, `"rotate"`, `"permute"`/`"distribute"` with a lane `map`,
+        `"transpose"`, an extension's) or class, on hemisphere `on` (W or E)."""
+        if isinstance(op, str):
+            known = {
+                c.name.removeprefix("lpu.sxm."): c
+                for c in (*lpu.INSTRUCTIONS, *extension_instructions())
+                if c.name.startswith("lpu.sxm.")
+            }
+            if op not in known:
+                raise LpuError(
+                    f"{_where(_caller())}: error: unknown SXM instruction '{op}' (known: {', '.join(sorted(known))})"
+                )
+            op = known[op]  # type: ignore[assignment]
+        out = self.instruction(
+            op,  # type: ignore[arg-type]
+            [value],
+            result=value.type,
+            cycle=cycle,
+            dst=dst,
+            srcs=srcs,
+            name=name,
+            hemisphere=on,
+            amount=amount,
+            direction=direction,
+            map=map,
+        )
+        assert out is not None
+        return out
+
+    def _plane(self, on: str | None) -> dict[str, str | int | None]:
+        if on is None:
+            return {}
+        hemisphere, _, plane = on.partition(".")
+        if hemisphere not in ("W", "E") or not plane.isdigit():
+            raise LpuError(
+                f"{_where(_caller())}: error: an MXM plane is like E.0 or W.1, not '{on}'"
+            )
+        return {"hemisphere": hemisphere, "plane": int(plane)}
+
+    def install(
+        self,
+        *rows: SSAValue,
+        on: str | None = None,
+        cycle: int | None = None,
+        srcs: Sequence[str] | None = None,
+        name: str | None = None,
+    ) -> SSAValue:
+        """`mxm.install`: the rows (operand after operand) of a weight tile, on
+        plane `on` (`"E.0"`)."""
+        element = _vector_type(rows[0]).element if rows else "i8"
+        out = self.instruction(
+            lpu.InstallOp,
+            rows,
+            result=lpu.WeightsType(lpu.ELEMENT_TYPES[element]),
+            cycle=cycle,
+            srcs=srcs,
+            name=name,
+            **self._plane(on),
+        )
+        assert out is not None
+        return out
+
+    def matmul(
+        self,
+        weights: SSAValue,
+        x: SSAValue,
+        *,
+        acc: SSAValue | None = None,
+        on: str | None = None,
+        cycle: int | None = None,
+        dst: str | None = None,
+        srcs: Sequence[str] | None = None,
+        name: str | None = None,
+    ) -> SSAValue:
+        """`mxm.matmul`: each vector of x times the installed weights, plus the
+        plane's accumulators holding `acc` if given."""
+        xt = _vector_type(x)
+        element = lpu.ACCUMULATOR.get(xt.element, xt.element)
+        out = self.instruction(
+            lpu.MatmulOp,
+            [weights, x, *([acc] if acc is not None else [])],
+            result=lpu.VectorType(element, xt.n),
+            cycle=cycle,
+            dst=dst,
+            srcs=srcs,
+            name=name,
+            **self._plane(on),
+        )
+        assert out is not None
+        return out
+
+    def send(
+        self,
+        value: SSAValue,
+        to: int,
+        channel: str,
+        *,
+        port: int | None = None,
+        cycle: int | None = None,
+        srcs: Sequence[str] | None = None,
+    ) -> None:
+        """`c2c.send`: one vector towards chip `to` on `channel` (via `port`)."""
+        self.instruction(
+            lpu.SendOp,
+            [value],
+            cycle=cycle,
+            srcs=srcs,
+            to=to,
+            channel=channel,
+            port=port,
+        )
+
+    def recv(
+        self,
+        sender: int,
+        channel: str,
+        element: Element,
+        *,
+        port: int | None = None,
+        cycle: int | None = None,
+        dst: str | None = None,
+        name: str | None = None,
+    ) -> SSAValue:
+        """`c2c.recv`: the vector chip `sender` sent on `channel`."""
+        out = self.instruction(
+            lpu.RecvOp,
+            result=lpu.VectorType(element),
+            cycle=cycle,
+            dst=dst,
+            name=name,
+            sender=sender,
+            channel=channel,
+            port=port,
+        )
+        assert out is not None
+        return out
+
+    def forward(self, channel: str, in_port: int, out_port: int, *, cycle: int) -> None:
+        """`c2c.forward`: the vector arriving on `in_port` at `cycle` leaves on
+        `out_port` (scheduled level only)."""
+        self.instruction(
+            lpu.ForwardOp,
+            cycle=cycle,
+            channel=channel,
+            in_port=in_port,
+            out_port=out_port,
+        )
+
+    def deskew(self, *, cycle: int | None = None) -> None:
+        """`c2c.deskew`: idle until the next epoch boundary."""
+        self.instruction(lpu.DeskewOp, cycle=cycle)
+
+    def notify(self, *, cycle: int | None = None) -> None:
+        """`icu.notify`: first half of the chip-wide barrier."""
+        self.instruction(lpu.NotifyOp, cycle=cycle)
+
+    def sync(self, *, cycle: int | None = None) -> None:
+        """`icu.sync`: second half of the chip-wide barrier."""
+        self.instruction(lpu.SyncOp, cycle=cycle)
+
+    def nop(self, count: int) -> None:
+        """`icu.nop`: wait `count` cycles (logical level only)."""
+        self.instruction(lpu.NopOp, count=count)
+
+
+class ProgramBuilder:
+    """An LPU program for a machine (a system preset or an `#lpu.system`, see
+    `lpuir.system_attr`): `chip(i)` gives each chip's builder, `build()` the
+    verified module."""
+
+    def __init__(
+        self,
+        system: str | lpu.SystemAttr = "tsp-v1",
+        *,
+        static_cycles: int | None = None,
+    ):
+        self.machine = lpu.SystemAttr(system) if isinstance(system, str) else system
+        self.static_cycles = static_cycles
+        self._chips: dict[int, ChipBuilder] = {}
+        self._next_arg = {"input": 0, "output": 0}
+        self._built = False
+
+    @property
+    def spec(self) -> SystemSpec:
+        """The machine's `SystemSpec` (its chip's delays are in `spec.chip`)."""
+        return self.machine.spec
+
+    def chip(self, chip_id: int = 0) -> ChipBuilder:
+        """The builder of chip `chip_id`'s program (made on first use)."""
+        if chip_id not in self._chips:
+            self._chips[chip_id] = ChipBuilder(self, chip_id)
+        return self._chips[chip_id]
+
+    def _arg(self, kind: str, arg: int | None) -> int:
+        """An input's or output's argument index: given, or the next one."""
+        if arg is None:
+            arg = self._next_arg[kind]
+        self._next_arg[kind] = max(self._next_arg[kind], arg + 1)
+        return arg
+
+    def build(self, *, check: bool = True) -> ModuleOp:
+        """The program as a verified module. A scheduled program is also run
+        once on zeros (`lpuir.check_schedule`) unless `check` is false: a
+        broken timing rule raises `SimulationError` listing every violation,
+        each at the line that built the instruction."""
+        if self._built:
+            raise LpuError("this ProgramBuilder has built its module already")
+        self._built = True
+        chips = [
+            lpu.ChipOp(c.chip_id, [*c.tensors.values(), *c.instructions])
+            for c in sorted(self._chips.values(), key=lambda c: c.chip_id)
+        ]
+        system = lpu.SystemOp(self.machine, chips, self.static_cycles)
+        module = ModuleOp([system])
+        verify_located(module)
+        if check and any(op.is_scheduled for c in chips for op in c.instructions()):
+            from lpuir.api import check_schedule
+
+            check_schedule(module)
+        return module

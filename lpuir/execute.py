@@ -1,0 +1,302 @@
+"""Running a program at the level its IR is at, and the report of the run.
+
+Tensor-level functions run on the reference interpreter; LPU programs on the
+modelled chip array: scheduled ones on the cycle-level simulator, logical ones
+functionally in program order. lpu-run and the Python API (`lpuir.run`) both
+run through here, so the report a script gets is the JSON lpu-run writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+
+from lpuir import numerics
+from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu
+from lpuir.types import describe_tensor, tensor_shape_and_element
+
+TensorSig = tuple[tuple[int, ...], str]
+"""A value's shape and element type name."""
+
+
+@dataclass
+class Signature:
+    """What a program takes and gives: (shape, element type name) per value."""
+
+    function: str
+    """The function that runs (`"lpu.system"` for an LPU program)."""
+    inputs: list[TensorSig]
+    outputs: list[TensorSig]
+
+
+@dataclass
+class Report:
+    """The account of one run: what `lpu-run --report-file` writes
+    (docs/lpu-run.md). The cycle-level fields are set for scheduled LPU
+    programs only; `trace` holds the Chrome trace when one was asked for."""
+
+    level: str
+    """`"tensor"` or `"lpu"`."""
+    function: str
+    outputs: list[TensorSig]
+    scheduled: bool | None = None
+    """LPU programs: whether the cycle-level simulator ran it (None: tensor level)."""
+    cycles: int | None = None
+    static_cycles: int | None = None
+    chips: int | None = None
+    chip_cycles: dict[int, int] = field(default_factory=dict)
+    latency_us: float | None = None
+    instructions: int | None = None
+    unit_busy: dict[str, int] = field(default_factory=dict)
+    unit_utilisation: dict[str, float] = field(default_factory=dict)
+    link_busy: dict[str, int] = field(default_factory=dict)
+    link_bytes: dict[str, int] = field(default_factory=dict)
+    link_utilisation: dict[str, float] = field(default_factory=dict)
+    trace: dict[str, Any] | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as lpu-run's JSON object, key for key."""
+        out: dict[str, Any] = {
+            "level": self.level,
+            "function": self.function,
+            "outputs": [
+                {"shape": list(shape), "dtype": element}
+                for shape, element in self.outputs
+            ],
+        }
+        if self.scheduled is None:
+            return out
+        out["scheduled"] = self.scheduled
+        if not self.scheduled:
+            return out
+        return {
+            **out,
+            "cycles": self.cycles,
+            "static_cycles": self.static_cycles,
+            "chips": self.chips,
+            "chip_cycles": {str(k): v for k, v in sorted(self.chip_cycles.items())},
+            "latency_us": self.latency_us,
+            "instructions": self.instructions,
+            "unit_busy": self.unit_busy,
+            "unit_utilisation": self.unit_utilisation,
+            "link_busy": self.link_busy,
+            "link_bytes": self.link_bytes,
+            "link_utilisation": self.link_utilisation,
+        }
+
+
+@dataclass
+class RunResult:
+    """A run's outputs (numerics carrier arrays, by result index) and report."""
+
+    outputs: list[np.ndarray]
+    report: Report
+
+
+def lpu_system(module: ModuleOp) -> lpu.SystemOp | None:
+    """The module's LPU program, or None for a tensor-level module."""
+    systems = [op for op in module.ops if isinstance(op, lpu.SystemOp)]
+    if len(systems) > 1:
+        raise LpuError("the module holds several lpu.system ops; one program runs")
+    return systems[0] if systems else None
+
+
+def is_scheduled(system: lpu.SystemOp) -> bool:
+    """Whether a program is at the scheduled level (its instructions have cycles)."""
+    return any(op.is_scheduled for chip in system.chips for op in chip.instructions())
+
+
+def _lpu_signature(system: lpu.SystemOp) -> Signature:
+    """Inputs and outputs of an LPU program: its input/output tensors by arg."""
+    from lpuir.interpreter.sim_memory import program_arguments
+
+    sigs = []
+    for kind in ("input", "output"):
+        found = program_arguments(system, kind)
+        indices = sorted(found)
+        if indices != list(range(len(indices))):
+            raise LpuError(
+                f"{kind} tensors must be numbered 0..n-1 by their arg; found {indices}"
+            )
+        sigs.append([(found[i].shape, found[i].element) for i in indices])
+    return Signature("lpu.system", *sigs)
+
+
+def _function_signature(module: ModuleOp, name: str | None) -> Signature:
+    """The function that runs (by name, else the only public one) and the
+    shapes and element types of its arguments and results."""
+    from lpuir.interpreter.reference import select_function
+
+    if name is None:
+        public = [
+            f
+            for f in module.walk()
+            if isinstance(f, func.FuncOp)
+            and not f.is_declaration
+            and (f.sym_visibility is None or f.sym_visibility.data == "public")
+        ]
+        if len(public) > 1:
+            raise LpuError(
+                f"the module has {len(public)} public functions; choose one with --function"
+            )
+    f = select_function(module, name)
+    ins = [tensor_shape_and_element(t) for t in f.function_type.inputs]
+    outs = [tensor_shape_and_element(t) for t in f.function_type.outputs]
+    return Signature(f.sym_name.data, ins, outs)
+
+
+def signature(module: ModuleOp, function: str | None = None) -> Signature:
+    """What the module's program takes and gives: an LPU program's input and
+    output tensors, or a tensor-level function's arguments and results."""
+    system = lpu_system(module)
+    if system is None:
+        return _function_signature(module, function)
+    if function is not None:
+        raise LpuError(
+            "--function selects a tensor-level function; an LPU program has one system"
+        )
+    return _lpu_signature(system)
+
+
+def check_input_count(sig: Signature, given: int) -> None:
+    """One input per argument, or an error naming the first missing one."""
+    if given == len(sig.inputs):
+        return
+    raise LpuError(
+        f"the program takes {len(sig.inputs)} input(s), {given} given"
+        + (
+            f"; argument {given} ({describe_tensor(*sig.inputs[given])}) is missing"
+            if given < len(sig.inputs)
+            else ""
+        )
+    )
+
+
+def run_module(
+    module: ModuleOp,
+    inputs: Sequence[np.ndarray],
+    *,
+    function: str | None = None,
+    collect_all: bool = False,
+    trace: bool = False,
+) -> RunResult:
+    """Run a verified module at the level its IR is at, on inputs already in
+    their numerics carriers (see `materialise`)."""
+    sig = signature(module, function)
+    system = lpu_system(module)
+    if system is None:
+        from lpuir.interpreter.reference import run_function
+
+        if trace:
+            raise LpuError(
+                "--trace records a run on the modelled chip array; this is a tensor-level program"
+            )
+        outputs = run_function(module, sig.function, inputs)
+        return RunResult(outputs, Report("tensor", sig.function, sig.outputs))
+    if not is_scheduled(system):
+        from lpuir.interpreter.logical import execute_logical
+
+        if trace:
+            raise LpuError(
+                "--trace needs a scheduled program: a logical one has no cycles"
+            )
+        return RunResult(
+            execute_logical(module, inputs),
+            Report("lpu", sig.function, sig.outputs, scheduled=False),
+        )
+    from lpuir.interpreter.simulator import simulate
+
+    sim = simulate(module, inputs, collect_all=collect_all, trace=trace)
+    clock = system.machine.spec.chip.clock_mhz
+    report = Report(
+        "lpu",
+        sig.function,
+        sig.outputs,
+        scheduled=True,
+        cycles=sim.cycles,
+        static_cycles=sim.static_cycles,
+        chips=len(system.chips),
+        chip_cycles=dict(sim.chip_cycles),
+        latency_us=sim.cycles / clock,
+        instructions=sim.instructions,
+        unit_busy=sim.unit_busy,
+        unit_utilisation=sim.utilisation(),
+        link_busy=sim.link_busy,
+        link_bytes=sim.link_bytes,
+        link_utilisation=sim.link_utilisation(),
+        trace=sim.chrome_trace() if trace else None,
+    )
+    return RunResult(sim.outputs, report)
+
+
+def materialise(
+    spec: np.ndarray | tuple[tuple[int, ...], str, str],
+    want: TensorSig,
+    what: str,
+) -> np.ndarray:
+    """The user's value as the carrier array of the wanted type; never silently
+    changed: a value the type cannot hold exactly is an error (text decimals
+    are rounded to nearest-even, as MLIR's parser does). `spec` is an array,
+    or lpu-run's text form parsed into (shape, element type, values text)."""
+    shape, element = want
+    if isinstance(spec, np.ndarray):
+        array = spec
+    else:
+        given_shape, given_element, text = spec
+        if (given_shape, given_element) != want:
+            raise LpuError(
+                f"{what}: given {describe_tensor(given_shape, given_element)}, but the program takes {describe_tensor(shape, element)}"
+            )
+        count = int(np.prod(shape, dtype=np.int64))
+        if text.startswith("random"):
+            return random_values(shape, element, text, what)
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        if len(items) not in (1, count):
+            raise LpuError(f"{what}: {len(items)} values for {count} elements")
+        try:
+            if numerics.is_float(element):
+                parsed = numerics.round_float(
+                    np.array([float(t) for t in items], dtype=np.float64), element
+                )
+            else:
+                parsed = np.array([int(t, 0) for t in items], dtype=object)
+        except ValueError as e:
+            raise LpuError(f"{what}: {e}") from None
+        array = (
+            np.broadcast_to(parsed, (count,)).reshape(shape)
+            if len(items) == 1
+            else parsed.reshape(shape)
+        )
+    if tuple(array.shape) != shape:
+        raise LpuError(
+            f"{what}: shape {tuple(array.shape)}, but the program takes {describe_tensor(shape, element)}"
+        )
+    try:
+        return numerics.as_carrier(np.asarray(array), element)
+    except numerics.NumericsError as e:
+        raise LpuError(f"{what}: {e}") from None
+
+
+def random_values(
+    shape: tuple[int, ...], element: str, text: str, what: str
+) -> np.ndarray:
+    """`random` or `random:SEED`: reproducible values of the type: standard
+    normal floats rounded to the type, integers uniform over [-8, 8)."""
+    seed_text = text.removeprefix("random").removeprefix(":") or "0"
+    if not seed_text.isdigit():
+        raise LpuError(
+            f"{what}: 'random:{seed_text}' needs an integer seed, as in random:7"
+        )
+    rng = np.random.default_rng(int(seed_text))
+    if numerics.is_float(element):
+        return numerics.round_float(rng.standard_normal(shape), element)
+    if element == "i1":
+        return rng.integers(0, 2, shape).astype(bool)
+    low = 0 if numerics.is_unsigned(element) else -8
+    return rng.integers(low, 8, shape).astype(numerics.carrier(element))
