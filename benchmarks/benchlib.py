@@ -17,7 +17,7 @@ from xdsl.dialects.builtin import ModuleOp
 from lpuir.context import make_context
 from lpuir.dialects import lpu
 from lpuir.frontend import parse_source
-from lpuir.tools.lpu_run import lpu_signature, random_values
+from lpuir.tools.lpu_run import function_signature, random_values
 from lpuir.transforms.compile import CompilePass
 
 
@@ -61,12 +61,14 @@ def static_cycles(module: ModuleOp) -> int:
     return cycles.data
 
 
-def random_inputs(module: ModuleOp) -> list[np.ndarray]:
-    """Reproducible inputs for a compiled program, as `lpu-run --input
-    SHAPExTYPE=random:I` makes them for input I."""
+def random_inputs(text: str) -> list[np.ndarray]:
+    """Reproducible inputs for a tensor-level program's function (and the
+    program compiled from it), as `lpu-run --input SHAPExTYPE=random:I` makes
+    them for input I."""
+    _, args, _ = function_signature(parse_source(text, "k.mlir"), None)
     return [
         random_values(shape, element, f"random:{i}", f"input {i}")
-        for i, (shape, element) in enumerate(lpu_signature(system_of(module)).inputs)
+        for i, (shape, element) in enumerate(args)
     ]
 
 

@@ -156,9 +156,7 @@ def work(text: str) -> Work:
             element = element if macs else a_element
             macs += math.prod(a) * b[-1]
         else:
-            vxm_ops += VXM_WEIGHT.get(op.name, 1) * max(
-                math.prod(s) for s, _ in shapes
-            )
+            vxm_ops += VXM_WEIGHT.get(op.name, 1) * max(math.prod(s) for s, _ in shapes)
     fn = next(op for op in module.walk() if isinstance(op, func.FuncOp))
     moved = 0
     for t in [*fn.function_type.inputs, *fn.function_type.outputs]:
@@ -192,9 +190,7 @@ def kernels(quick: bool) -> list[Kernel]:
     ]
 
 
-def report(
-    benchmark: str, kernel_list: list[Kernel], *, simulate: bool
-) -> list[Ratio]:
+def report(benchmark: str, kernel_list: list[Kernel], *, simulate: bool) -> list[Ratio]:
     """Compile each kernel, print its row, return static / roofline per kernel."""
     spec = CHIP_PRESETS["tsp-v1"]
     print(

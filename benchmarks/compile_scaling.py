@@ -77,7 +77,9 @@ def run(quick: bool) -> list[Ratio]:
         print(f"{n:>5} {seconds:>10.3f} {1000 * seconds / n:>8.2f}")
     growth = (times[-1] / sizes[-1]) / (times[0] / sizes[0])
     k = slope([float(n) for n in sizes], times)
-    print(f"per-op cost at {sizes[-1]} ops / at {sizes[0]} ops: {growth:.2f}; time ~ n^{k:.2f}")
+    print(
+        f"per-op cost at {sizes[-1]} ops / at {sizes[0]} ops: {growth:.2f}; time ~ n^{k:.2f}"
+    )
     return [
         Ratio(
             "compile-scaling",

@@ -94,7 +94,9 @@ def _numpy(
 
 
 def kernels(quick: bool) -> list[Kernel]:
-    return [decoder_layer(64, 16, 256)] + ([] if quick else [decoder_layer(256, 64, 1024)])
+    return [decoder_layer(64, 16, 256)] + (
+        [] if quick else [decoder_layer(256, 64, 1024)]
+    )
 
 
 def run(quick: bool) -> list[Ratio]:

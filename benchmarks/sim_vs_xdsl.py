@@ -88,7 +88,9 @@ def run(quick: bool) -> list[Ratio]:
     """run_all's entry: simulator / xdsl-run and reference / xdsl-run."""
     rows, ops = (8, 4) if quick else (32, 8)
     rng = np.random.default_rng(0)
-    inputs = [rng.standard_normal((rows, 320)).astype(np.float32) for _ in range(ops + 1)]
+    inputs = [
+        rng.standard_normal((rows, 320)).astype(np.float32) for _ in range(ops + 1)
+    ]
     linalg_text, tosa_text = program(rows, ops, "linalg"), program(rows, ops, "tosa")
     xdsl = xdsl_runner(linalg_text)
     linalg_module = parse_source(linalg_text, "chain.mlir")
@@ -102,12 +104,16 @@ def run(quick: bool) -> list[Ratio]:
 
     runners: dict[str, Callable[[], np.ndarray]] = {
         "xdsl-run (linalg)": lambda: xdsl(inputs),
-        "lpuir reference (linalg)": lambda: run_function(linalg_module, None, inputs)[0],
+        "lpuir reference (linalg)": lambda: run_function(linalg_module, None, inputs)[
+            0
+        ],
         "simulator (compiled tosa)": lambda: simulate(compiled, inputs).outputs[0],
         "numpy": numpy_chain,
     }
     expected = numpy_chain()
-    print(f"program: {ops} elementwise ops on {rows}x320 f32 ({ops * rows * 320} element ops)")
+    print(
+        f"program: {ops} elementwise ops on {rows}x320 f32 ({ops * rows * 320} element ops)"
+    )
     print(f"{'runner':28} {'s':>10} {'/ xdsl-run':>11}  result")
     seconds: dict[str, float] = {}
     for name, fn in runners.items():
