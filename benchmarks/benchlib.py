@@ -6,6 +6,7 @@ The benchmark scripts import this as a sibling module (`benchmarks/` is on
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -74,3 +75,10 @@ def random_inputs(text: str) -> list[np.ndarray]:
 
 def geomean(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def quick_main(run: Callable[[bool], object], doc: str | None, quick: str) -> None:
+    """The command line of a benchmark whose only option is --quick (help: `quick`)."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--quick", action="store_true", help=quick)
+    run(parser.parse_args().quick)

@@ -11,11 +11,10 @@ Run: python benchmarks/compile_scaling.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 
-from benchlib import Ratio
+from benchlib import Ratio, quick_main
 
 from lpuir.context import make_context
 from lpuir.frontend import parse_source
@@ -97,9 +96,7 @@ def run(quick: bool) -> list[Ratio]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="up to 128 ops, once each")
-    run(parser.parse_args().quick)
+    quick_main(run, __doc__, "up to 128 ops, once each")
 
 
 if __name__ == "__main__":

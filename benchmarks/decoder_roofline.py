@@ -14,10 +14,8 @@ Run: python benchmarks/decoder_roofline.py [--quick]
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
-from benchlib import Ratio
+from benchlib import Ratio, quick_main
 from compile_roofline import Kernel, attention_decode, report
 
 
@@ -105,9 +103,7 @@ def run(quick: bool) -> list[Ratio]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="the small layer only")
-    run(parser.parse_args().quick)
+    quick_main(run, __doc__, "the small layer only")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,11 @@ Run: python benchmarks/sim_vs_xdsl.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 
 import numpy as np
-from benchlib import Ratio, best_of, compile_text
+from benchlib import Ratio, best_of, compile_text, quick_main
 from xdsl.interpreter import Interpreter
 from xdsl.interpreters import register_implementations
 from xdsl.interpreters.shaped_array import ShapedArray
@@ -142,9 +141,7 @@ def run(quick: bool) -> list[Ratio]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a smaller program")
-    run(parser.parse_args().quick)
+    quick_main(run, __doc__, "a smaller program")
 
 
 if __name__ == "__main__":
