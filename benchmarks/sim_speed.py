@@ -1,8 +1,8 @@
 """How fast the cycle-level simulator runs: simulated instructions per second,
 and simulation time over the time plain numpy takes for the same tensors.
 
-Generates scheduled programs (scheduled by the timing rules of
-docs/dialect.md, checked by the simulator itself) and runs each once:
+Hand-scheduled programs (scheduled by the timing rules of docs/dialect.md,
+checked by the simulator itself):
 
 - `vxm chain`: 14 VXM ops chained ALU to ALU over one long burst of vectors,
   each with its own operand streamed from SRAM (few, huge instructions);
@@ -11,7 +11,13 @@ docs/dialect.md, checked by the simulator itself) and runs each once:
 - `mxm matvec`: an int8 320x320 tile installed once, then one matmul over a
   batch of activation vectors.
 
-Usage: python benchmarks/sim_speed.py [--scale S]  (S multiplies the sizes)
+and kernels compiled by lpu-compile from compile_roofline.py's list (numpy
+computes them in float32 from the same f16/i8 inputs, so their results are
+close, not bit-exact). "build s" is the parse, or the compile.
+
+Usage: python benchmarks/sim_speed.py [--scale S] [--quick]
+(S multiplies the hand-scheduled sizes; --quick: scale 0.25 and the small
+compiled kernels only)
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from benchlib import Ratio, best_of, compile_text, geomean, random_inputs
+from compile_roofline import Kernel, attention_decode, matmul, mlp, rmsnorm, softmax
+from xdsl.dialects.builtin import ModuleOp
 
 from lpuir.grammar.parser import parse_lpu
 from lpuir.interpreter.simulator import simulate
@@ -37,6 +46,32 @@ class Case:
     inputs: list[np.ndarray]
     numpy: Callable[[], object]
     """The same tensors computed with plain numpy."""
+    build: Callable[[str], ModuleOp] = lambda text: parse_lpu(text, "case.lpu")
+    """The scheduled program from `text`."""
+    compiled: bool = False
+
+
+def compiled(kernel: Kernel) -> Case:
+    """A kernel compiled by lpu-compile, its inputs as `lpu-run --input
+    ...=random:I` makes them."""
+    assert kernel.numpy is not None
+    numpy = kernel.numpy
+    inputs = random_inputs(kernel.text)
+    return Case(
+        f"compiled: {kernel.name}",
+        kernel.text,
+        inputs,
+        lambda: numpy(*inputs),
+        lambda text: compile_text(text, kernel.name),
+        compiled=True,
+    )
+
+
+def attention_head() -> Kernel:
+    with open("examples/compile/attention_head.mlir") as f:
+        return Kernel(
+            "attention head, decode (T=16, D=64) f32", f.read(), attention_decode
+        )
 
 
 def _position(slice_name: str) -> int:
@@ -157,13 +192,75 @@ def mxm_matvec(batch: int) -> Case:
     )
 
 
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
+def cases(scale: float, quick: bool) -> list[Case]:
+    """Hand-scheduled programs at `scale`, then compiled kernels (quick: the
+    small ones)."""
+    kernels = [softmax(), rmsnorm(), attention_head()]
+    if not quick:
+        kernels += [
+            matmul("GEMM 256x1024 x 1024x1024 f16", 256, 1024, 1024, "f16"),
+            mlp(64, 1024, 1024),
+        ]
+    return [
+        vxm_chain(int(4096 * scale)),
+        small_groups(int(2000 * scale), 1),
+        small_groups(int(250 * scale), 8),
+        mxm_matvec(int(1024 * scale)),
+        *(compiled(k) for k in kernels),
+    ]
+
+
+def agreement(got: np.ndarray, expected: np.ndarray) -> str:
+    """bit-exact, close (every error within 1e-3 of the largest magnitude: f16
+    roundings of intermediates may differ by an ulp) or DIFFERS."""
+    if np.array_equal(got, expected):
+        return "bit-exact"
+    scale = float(np.abs(expected).max()) or 1.0
+    close = float(np.abs(got - expected).max()) <= 1e-3 * scale
+    return "close" if close else "DIFFERS"
+
+
+def report(case_list: list[Case]) -> list[Ratio]:
+    """Run each case, print its row; sim / numpy per compiled kernel and the
+    geometric mean over the hand-scheduled ones."""
+    columns = ("instr", "cycles", "build s", "sim s", "instr/s", "numpy s", "sim/numpy")
+    print(f"{'program':<56}" + "".join(f"{c:>11}" for c in columns) + "  same")
+    ratios, hand = [], []
+    for case in case_list:
         t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        module = case.build(case.text)
+        build_time = time.perf_counter() - t
+        result = simulate(module, case.inputs)
+        sim_time = best_of(lambda c=case, m=module: simulate(m, c.inputs), repeat=2)
+        numpy_time = best_of(case.numpy)
+        same = agreement(result.outputs[0], np.asarray(case.numpy()))
+        row = (
+            f"{result.instructions:>11}{result.cycles:>11}{build_time:>11.3f}"
+            f"{sim_time:>11.3f}{result.instructions / sim_time:>11.0f}"
+            f"{numpy_time:>11.5f}{sim_time / numpy_time:>11.1f}"
+        )
+        print(f"{case.name:<56}{row}  {same}")
+        if case.compiled:
+            ratios.append(
+                Ratio("sim-numpy", case.name, sim_time / numpy_time, "sim s / numpy s")
+            )
+        else:
+            hand.append(sim_time / numpy_time)
+    ratios.insert(
+        0,
+        Ratio(
+            "sim-numpy",
+            f"hand-scheduled programs (geometric mean of {len(hand)})",
+            geomean(hand),
+            "sim s / numpy s",
+        ),
+    )
+    return ratios
+
+
+def run(quick: bool) -> list[Ratio]:
+    """run_all's entry (quick: scale 0.25, small compiled kernels)."""
+    return report(cases(0.25 if quick else 1.0, quick))
 
 
 def main() -> None:
@@ -173,29 +270,11 @@ def main() -> None:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the program sizes"
     )
-    s = parser.parse_args().scale
-    cases = [
-        vxm_chain(int(4096 * s)),
-        small_groups(int(2000 * s), 1),
-        small_groups(int(250 * s), 8),
-        mxm_matvec(int(1024 * s)),
-    ]
-    columns = ("instr", "cycles", "parse s", "sim s", "instr/s", "numpy s", "sim/numpy")
-    print(f"{'program':<48}" + "".join(f"{c:>11}" for c in columns) + "  same")
-    for case in cases:
-        t = time.perf_counter()
-        module = parse_lpu(case.text, case.name)
-        parse_time = time.perf_counter() - t
-        result = simulate(module, case.inputs)
-        sim_time = _best(lambda c=case, m=module: simulate(m, c.inputs), repeat=2)
-        numpy_time = _best(case.numpy)
-        same = np.array_equal(result.outputs[0], case.numpy())
-        row = (
-            f"{result.instructions:>11}{result.cycles:>11}{parse_time:>11.3f}"
-            f"{sim_time:>11.3f}{result.instructions / sim_time:>11.0f}"
-            f"{numpy_time:>11.5f}{sim_time / numpy_time:>11.1f}"
-        )
-        print(f"{case.name:<48}{row}  {'bit-exact' if same else 'DIFFERS'}")
+    parser.add_argument(
+        "--quick", action="store_true", help="the small compiled kernels only"
+    )
+    args = parser.parse_args()
+    report(cases(args.scale, args.quick))
 
 
 if __name__ == "__main__":
