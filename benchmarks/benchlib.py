@@ -17,8 +17,8 @@ from xdsl.dialects.builtin import ModuleOp
 
 from lpuir.context import make_context
 from lpuir.dialects import lpu
+from lpuir.execute import random_values, signature
 from lpuir.frontend import parse_source
-from lpuir.tools.lpu_run import function_signature, random_values
 from lpuir.transforms.compile import CompilePass
 
 
@@ -66,7 +66,7 @@ def random_inputs(text: str) -> list[np.ndarray]:
     """Reproducible inputs for a tensor-level program's function (and the
     program compiled from it), as `lpu-run --input SHAPExTYPE=random:I` makes
     them for input I."""
-    _, args, _ = function_signature(parse_source(text, "k.mlir"), None)
+    args = signature(parse_source(text, "k.mlir")).inputs
     return [
         random_values(shape, element, f"random:{i}", f"input {i}")
         for i, (shape, element) in enumerate(args)

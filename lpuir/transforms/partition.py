@@ -5,7 +5,8 @@ in the tensor-level IR; lpu-vectorize carries them out:
 
 - `lpu.chips = array<i64: ...>`: the chips an op runs on (chip 0 without it);
 - `lpu.split = "cols" | "rows"` on a `tosa.matmul` with a constant right-hand
-  side: tensor parallel by columns (each chip computes its columns, the result
+  side (or, for "cols", a program input: each chip's columns of it are an
+  input shard): tensor parallel by columns (each chip computes its columns, the result
   stays sharded; elementwise ops on it run shard by shard), or by rows (the
   left-hand side is sharded by K, as a "cols" matmul leaves it; the partial
   sums travel down the chain of chips in K order, each adding its K-blocks in
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, StringAttr, i64
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from lpuir.diagnostics import LpuError
@@ -59,6 +60,12 @@ def _place(op: Operation, chips: list[int]) -> None:
 
 def _constant(value: SSAValue) -> bool:
     return isinstance(value.owner, tosa.ConstOp)
+
+
+def _resident(value: SSAValue) -> bool:
+    """A constant or a program input: what each chip can hold its own columns
+    of from the start (weights; an input shard is a `cols` tensor)."""
+    return _constant(value) or isinstance(value.owner, Block)
 
 
 def _elementwise(op: Operation) -> bool:
@@ -102,8 +109,10 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
     matmuls = [o for o in ops if isinstance(o, tosa.MatMulOp) and _constant(o.b)]
     splittable = [
         m
-        for m in matmuls
-        if tensor_shape_and_element(m.b.type)[0][2] >= 2 * spec.chip.lanes
+        for m in ops
+        if isinstance(m, tosa.MatMulOp)
+        and _resident(m.b)
+        and tensor_shape_and_element(m.b.type)[0][2] >= 2 * spec.chip.lanes
     ]
     weights = sum(
         _bytes(o.results[0]) for o in fn.body.walk() if isinstance(o, tosa.ConstOp)

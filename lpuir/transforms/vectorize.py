@@ -771,6 +771,7 @@ class Vectorizer:
         """result vector v = cls(operand vectors indices[v]), in groups over
         runs of constant steps (one read per distinct operand sequence)."""
         out = Operand(result, np.arange(result.vectors, dtype=np.int64))
+        operands = self.distinct_tensors(operands, op)
         for a, b in self.runs([out, *operands]):
             values: list[SSAValue] = []
             seen: dict[tuple[str, bytes], SSAValue] = {}
@@ -782,6 +783,28 @@ class Vectorizer:
             v = self.vxm(cls, values, element, b - a, op, **props)
             self.write(v, result, a, 1, op)
         return result
+
+    def distinct_tensors(
+        self, operands: Sequence[Operand], op: Operation
+    ) -> list[Operand]:
+        """Operands that read one tensor at different vectors would need its
+        slice's read port twice in a cycle (their reads meet the VXM together):
+        all but the first read a copy instead."""
+        first: dict[str, np.ndarray] = {}
+        out: list[Operand] = []
+        for o in operands:
+            seen = first.setdefault(o.placed.name, o.indices)
+            if seen is o.indices or np.array_equal(seen, o.indices):
+                out.append(o)
+                continue
+            p = o.placed
+            copy = self.chip.tensor(
+                p.shape, p.element, "scratch", op, lanes=p.lanes, splat=p.splat
+            )
+            every = np.arange(p.vectors, dtype=np.int64)
+            self.copy_vectors(p, every, copy, every, op)
+            out.append(Operand(copy, o.indices))
+        return out
 
     # --------------------------------------------------------------- splats
 
@@ -976,7 +999,11 @@ class Vectorizer:
         mode = split.data if isinstance(split, StringAttr) else None
         if mode == "rows" and op.a in self.shards and op.b in self.constants:
             self.matmul_rows(op)
-        elif mode == "cols" and op.b in self.constants and len(chips) > 1:
+        elif (
+            mode == "cols"
+            and (op.b in self.constants or op.b in self.fn.args)
+            and len(chips) > 1
+        ):
             self.matmul_cols(op, chips)
         else:
             self.on(chips[0])
