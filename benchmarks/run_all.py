@@ -6,7 +6,9 @@
 - sim-numpy: simulation time against numpy computing the same tensors;
 - sim-xdsl: simulation (and reference interpreter) time against xdsl-run;
 - roofline: static schedule cycles against the roofline, single-chip kernels;
-- decoder: the same for a decoder layer.
+- decoder: the same for a decoder layer;
+- distributed: the GEMM split over node8 and dragonfly4, and all-reduce
+  latency on node8, against their bounds.
 
 Each entry of BENCHMARKS is a module's `run(quick) -> list[Ratio]`, which
 prints its own table; a new benchmark is one more entry. --quick runs smaller
@@ -24,6 +26,7 @@ from collections.abc import Callable
 import compile_roofline
 import compile_scaling
 import decoder_roofline
+import distributed
 import sim_speed
 import sim_vs_xdsl
 from benchlib import Ratio
@@ -34,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Ratio]]] = {
     "sim-xdsl": sim_vs_xdsl.run,
     "roofline": compile_roofline.run,
     "decoder": decoder_roofline.run,
+    "distributed": distributed.run,
 }
 
 
