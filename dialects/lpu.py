@@ -526,6 +526,21 @@ class ChipOp(IRDLOperation):
     def tensors(self) -> Iterator[TensorOp]:
         return (op for op in self.body.ops if isinstance(op, TensorOp))
 
+    def tensor_named(self, name: str) -> TensorOp | None:
+        """The chip's tensor `@name`, from an index rebuilt whenever it is
+        stale (a symbol-table scan per access made compiling quadratic)."""
+        index: dict[str, TensorOp] = self.__dict__.get("_tensor_index", {})
+        found = index.get(name)
+        if (
+            found is None
+            or found.parent_op() is not self
+            or found.sym_name.data != name
+        ):
+            index = {t.sym_name.data: t for t in self.tensors()}
+            self.__dict__["_tensor_index"] = index
+            found = index.get(name)
+        return found
+
     def verify_(self) -> None:
         for op in self.body.ops:
             if not isinstance(op, TensorOp | Instruction):
@@ -855,7 +870,12 @@ class MemOp(Instruction):
     tensor = prop_def(SymbolRefAttr)
 
     def tensor_op(self) -> TensorOp:
-        found = SymbolTable.lookup_symbol(self, self.tensor)
+        chip = self.parent_op()
+        found = (
+            chip.tensor_named(self.tensor.root_reference.data)
+            if isinstance(chip, ChipOp) and not self.tensor.nested_references.data
+            else SymbolTable.lookup_symbol(self, self.tensor)
+        )
         if not isinstance(found, TensorOp):
             raise _err(
                 self, f"no tensor @{self.tensor.root_reference.data} on this chip"

@@ -10,7 +10,10 @@ result equals the tensor-level `tosa.add` chain bit for bit.
   P-th vector starting at c; every chip sends it the vectors it owns (over the
   P - 1 links in parallel on a fully connected node), it adds them, then sends
   the sums to every chip: two link latencies plus (vectors / P) vector times
-  per link, the bound for one-hop exchanges.
+  per link, the bound for one-hop exchanges. Hierarchical over several nodes:
+  inside each node, then over the global links among the chips with the same
+  index in each node (each ends with every sum, so no third phase is needed:
+  the node-level all-gather already happened before the global exchange).
 - `all_gather`: chip c's vectors go to every chip; output c holds all inputs
   stacked (P x vectors rows).
 - `broadcast`: chip `chips[0]`'s input goes to every chip.
@@ -39,63 +42,118 @@ def _system(system: str) -> str:
     return f'"{name.strip()}"' + (" {" + rest if rest else "")
 
 
+def _reduce_scatter(
+    bodies: dict[int, list[str]],
+    group: Sequence[int],
+    rows: Sequence[int],
+    src: str,
+    dst: str,
+    element: str,
+    tag: str,
+) -> None:
+    """Member i of `group` gets the sums (in `group` order) of the vectors
+    rows[i::len(group)] of `src` into `dst`: every member sends them to it."""
+    p = len(group)
+    for i, owner in enumerate(group):
+        for v in rows[i::p]:
+            for j, c in enumerate(group):
+                name = f"%{tag}s{v}_{c}"
+                stage = f"@{tag}stage{j}[{v}]"
+                bodies[c].append(f"{name} = mem.read @{src}[{v}] : {element}")
+                if c == owner:
+                    bodies[owner].append(f"mem.write {name} -> {stage}")
+                    continue
+                bodies[c].append(f'c2c.send {name} to {owner} "{tag}{v}"')
+                bodies[owner] += [
+                    f'{name} = c2c.recv from {c} "{tag}{v}" : {element}',
+                    f"mem.write {name} -> {stage}",
+                ]
+            acc = f"%{tag}a{v}_0"
+            bodies[owner].append(f"{acc} = mem.read @{tag}stage0[{v}] : {element}")
+            for j in range(1, p):
+                term, total = f"%{tag}t{v}_{j}", f"%{tag}a{v}_{j}"
+                bodies[owner] += [
+                    f"{term} = mem.read @{tag}stage{j}[{v}] : {element}",
+                    f"{total} = vxm.add {acc}, {term} : {element}",
+                ]
+                acc = total
+            bodies[owner].append(f"mem.write {acc} -> @{dst}[{v}]")
+
+
+def _all_gather_rows(
+    bodies: dict[int, list[str]],
+    group: Sequence[int],
+    rows: Sequence[int],
+    dst: str,
+    element: str,
+    tag: str,
+) -> None:
+    """Member i of `group` sends its vectors rows[i::len(group)] of `dst` to
+    every other member, into the same rows."""
+    p = len(group)
+    for i, owner in enumerate(group):
+        for v in rows[i::p]:
+            for c in group:
+                if c == owner:
+                    continue
+                out, got = f"%{tag}o{v}_{c}", f"%{tag}g{v}_{c}"
+                bodies[owner] += [
+                    f"{out} = mem.read @{dst}[{v}] : {element}",
+                    f'c2c.send {out} to {c} "{tag}{v}"',
+                ]
+                bodies[c] += [
+                    f'{got} = c2c.recv from {owner} "{tag}{v}" : {element}',
+                    f"mem.write {got} -> @{dst}[{v}]",
+                ]
+
+
 def all_reduce(
-    system: str, chips: Sequence[int], vectors: int, element: str = "f32"
+    system: str,
+    chips: Sequence[int],
+    vectors: int,
+    element: str = "f32",
+    *,
+    nodes: int = 1,
 ) -> ModuleOp:
-    """Sum of every chip's input on every chip (see the module docstring)."""
-    p = len(chips)
+    """Sum of every chip's input on every chip (see the module docstring).
+
+    With `nodes` > 1 the chips form that many equal nodes (consecutive in
+    `chips`) and the all-reduce is hierarchical: a reduce-scatter inside each
+    node (chip k of a node gets the node sums of vectors k, k + P, ...), an
+    all-reduce of those among the chips with index k in every node (over the
+    global links), then an all-gather inside each node. Its order: per node
+    ((x0 + x1) + ...), then over nodes (n0 + n1) + ...."""
     lanes = 320
+    per_node = len(chips) // nodes
+    if nodes < 1 or per_node * nodes != len(chips):
+        raise ValueError(f"{len(chips)} chips do not form {nodes} equal nodes")
+    groups = [list(chips[k * per_node : (k + 1) * per_node]) for k in range(nodes)]
+    rows = list(range(vectors))
     bodies: dict[int, list[str]] = {c: [] for c in chips}
     for i, c in enumerate(chips):
         bodies[c] += [
             f"tensor @x : {vectors}x{lanes}x{element} input {i}",
             f"tensor @y : {vectors}x{lanes}x{element} output {i}",
         ] + [
-            f"tensor @stage{j} : {vectors}x{lanes}x{element} scratch" for j in range(p)
+            f"tensor @{tag}stage{j} : {vectors}x{lanes}x{element} scratch"
+            for tag in ("n", "g")
+            for j in range(max(per_node, nodes))
         ]
-    owned = {c: list(range(i, vectors, p)) for i, c in enumerate(chips)}
-    for owner, rows in owned.items():
-        for v in rows:
-            # reduce-scatter: the owner receives vector v from every chip, in chip order
-            for j, c in enumerate(chips):
-                name = f"%s{v}_{c}"
-                if c == owner:
-                    bodies[owner] += [
-                        f"{name} = mem.read @x[{v}] : {element}",
-                        f"mem.write {name} -> @stage{j}[{v}]",
-                    ]
-                    continue
-                bodies[c] += [
-                    f"{name} = mem.read @x[{v}] : {element}",
-                    f'c2c.send {name} to {owner} "rs{v}"',
-                ]
-                bodies[owner] += [
-                    f'{name} = c2c.recv from {c} "rs{v}" : {element}',
-                    f"mem.write {name} -> @stage{j}[{v}]",
-                ]
-            acc = f"%a{v}_0"
-            bodies[owner].append(f"{acc} = mem.read @stage0[{v}] : {element}")
-            for j in range(1, p):
-                term, total = f"%t{v}_{j}", f"%a{v}_{j}"
-                bodies[owner] += [
-                    f"{term} = mem.read @stage{j}[{v}] : {element}",
-                    f"{total} = vxm.add {acc}, {term} : {element}",
-                ]
-                acc = total
-            bodies[owner].append(f"mem.write {acc} -> @y[{v}]")
-            # all-gather: the sum to every other chip
-            for c in chips:
-                if c == owner:
-                    continue
-                out, got = f"%o{v}_{c}", f"%g{v}_{c}"
-                bodies[owner] += [
-                    f"{out} = mem.read @y[{v}] : {element}",
-                    f'c2c.send {out} to {c} "ag{v}"',
-                ]
-                bodies[c] += [
-                    f'{got} = c2c.recv from {owner} "ag{v}" : {element}',
-                    f"mem.write {got} -> @y[{v}]",
-                ]
+    if nodes == 1:
+        _reduce_scatter(bodies, chips, rows, "x", "y", element, "n")
+        _all_gather_rows(bodies, chips, rows, "y", element, "a")
+        return _program(_system(system), bodies)
+    for c in chips:
+        bodies[c].append(f"tensor @part : {vectors}x{lanes}x{element} scratch")
+    for group in groups:
+        _reduce_scatter(bodies, group, rows, "x", "part", element, "n")
+    for k in range(per_node):
+        across = [g[k] for g in groups]
+        mine = rows[k::per_node]
+        _reduce_scatter(bodies, across, mine, "part", "y", element, "g")
+        _all_gather_rows(bodies, across, mine, "y", element, "b")
+    for group in groups:
+        _all_gather_rows(bodies, group, rows, "y", element, "a")
     return _program(_system(system), bodies)
 
 

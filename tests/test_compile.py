@@ -459,3 +459,19 @@ def test_transpose_of_the_last_two_axes_compiles_bit_exact(
     result = simulate(compile_text(text), [x])
     assert result.cycles == result.static_cycles
     assert np.array_equal(result.outputs[0], np.swapaxes(x, -1, -2))
+
+
+def test_a_value_feeding_a_matmul_and_a_reduction_is_widened_back() -> None:
+    """x is laid out 160 lanes per vector for the f16 matmul (through abs),
+    and its square's reduction needs 320: the vectorizer widens it back."""
+    text = """func.func @f(%x: tensor<1x3x500xf16>, %w: tensor<1x500x64xf16>) -> (tensor<1x3x64xf32>, tensor<1x3x1xf16>) {
+  %z = "tosa.const"() <{values = dense<0.0> : tensor<1xf16>}> : () -> tensor<1xf16>
+  %sh = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %sq = tosa.mul %x, %x, %sh : (tensor<1x3x500xf16>, tensor<1x3x500xf16>, tensor<1xi8>) -> tensor<1x3x500xf16>
+  %s = tosa.reduce_sum %sq {axis = 2 : i32} : (tensor<1x3x500xf16>) -> tensor<1x3x1xf16>
+  %n = tosa.abs %x : (tensor<1x3x500xf16>) -> tensor<1x3x500xf16>
+  %y = tosa.matmul %n, %w, %z, %z : (tensor<1x3x500xf16>, tensor<1x500x64xf16>, tensor<1xf16>, tensor<1xf16>) -> tensor<1x3x64xf32>
+  return %y, %s : tensor<1x3x64xf32>, tensor<1x3x1xf16>
+}
+"""
+    check_program(Program(text, [((1, 3, 500), "f16"), ((1, 500, 64), "f16")]))

@@ -447,6 +447,10 @@ class Vectorizer:
         key = (placed.name, lanes)
         if key in self.relayouts:
             return self.relayouts[key]
+        if placed.lanes * 2 == lanes:
+            target = self.widen(placed, lanes, op)
+            self.relayouts[key] = target
+            return target
         if placed.lanes != 2 * lanes:
             raise unsupported(
                 op, f"relayout from {placed.lanes} to {lanes} elements per vector"
@@ -477,6 +481,60 @@ class Vectorizer:
                         v = self.masked(v, lanes, placed.element, b - a, op)
                     self.write(v, target, int(dest.indices[a]), target.per_row, op)
         self.relayouts[key] = target
+        return target
+
+    def widen(self, placed: Placed, lanes: int, op: Operation) -> Placed:
+        """The inverse of the split above: vectors 2j and 2j+1 of a row become
+        vector j, the second shifted north by half the lanes (in its own group,
+        as both come from one slice) and selected lane by lane (exact, also
+        for -0)."""
+        half = placed.lanes
+        target = self.chip.tensor(
+            placed.shape, placed.element, "scratch", op, lanes=lanes
+        )
+        mask = self.chip.constant_vector(
+            (np.arange(self.spec.lanes) < half).astype(np.int32), "i32", op
+        )
+        upper = self.chip.tensor(
+            (placed.rows, target.per_row * self.spec.lanes),
+            placed.element,
+            "scratch",
+            op,
+        )
+        rows = np.arange(placed.rows, dtype=np.int64)
+        for j in range(target.per_row):
+            low = Operand(placed, rows * placed.per_row + 2 * j)
+            high = Operand(placed, rows * placed.per_row + 2 * j + 1)
+            dest = Operand(target, rows * target.per_row + j)
+            staged = Operand(upper, rows * target.per_row + j)
+            has_high = 2 * j + 1 < placed.per_row
+            for a, b in self.runs([low, high, dest, staged]):
+                n = b - a
+                if has_high:
+                    shift = lpu.ShiftOp.create(
+                        operands=[self.read(high, a, n, op)],
+                        properties={
+                            "direction": StringAttr("north"),
+                            "amount": IntAttr(half),
+                        },
+                        result_types=[VectorType(placed.element, n)],
+                    )
+                    moved = self.chip.emit(shift, op).results[0]
+                    self.write(moved, upper, int(staged.indices[a]), target.per_row, op)
+                    second = self.read(staged, a, n, op)
+                    m = self.read(Operand(mask, np.zeros(n, dtype=np.int64)), 0, n, op)
+                    v = self.vxm(
+                        lpu.SelectOp,
+                        [m, self.read(low, a, n, op), second],
+                        placed.element,
+                        n,
+                        op,
+                    )
+                else:
+                    v = self.masked(
+                        self.read(low, a, n, op), half, placed.element, n, op
+                    )
+                self.write(v, target, int(dest.indices[a]), target.per_row, op)
         return target
 
     def get(self, value: SSAValue, user: Operation, *, splat: bool = False) -> Placed:
