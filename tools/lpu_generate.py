@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--system", default="tsp-v1", help="lpu-compile's system preset (tsp-v1)"
     )
     p.add_argument(
-        "--emit-mlir", metavar="FILE.mlir", help="write the decode step's tensor-level IR"
+        "--emit-mlir",
+        metavar="FILE.mlir",
+        help="write the decode step's tensor-level IR",
     )
     p.add_argument(
         "--emit-lpu", metavar="FILE.lpu", help="write the compiled program as .lpu text"
@@ -155,9 +157,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if simulate or args.emit_lpu:
         t = time.perf_counter()
         compiled = step.compiled
-        say(
-            f"compiled for {args.system} in {time.perf_counter() - t:.1f} s"
-        )
+        say(f"compiled for {args.system} in {time.perf_counter() - t:.1f} s")
         if args.emit_lpu:
             out = io.StringIO()
             print_lpu(compiled, out)
@@ -169,10 +169,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.backend == "both":
             ref = step.run(token, pos, cache_before[0], "reference")
             for i, (got, want) in enumerate(
-                zip([result.logits, *result.cache], [ref.logits, *ref.cache], strict=True)
+                zip(
+                    [result.logits, *result.cache],
+                    [ref.logits, *ref.cache],
+                    strict=True,
+                )
             ):
                 if not bool(np.all(bits_equal(got, want))):
-                    what = "logits" if i == 0 else decode_signature(config).outputs[i][0]
+                    what = (
+                        "logits" if i == 0 else decode_signature(config).outputs[i][0]
+                    )
                     raise LpuError(
                         f"step {pos}: the simulated {what} differ from the reference"
                     )
@@ -188,7 +194,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     cache_before = [empty_cache(config)]
     if args.trace and not simulate:
-        raise LpuError("--trace records a simulated run; use --backend simulator or both")
+        raise LpuError(
+            "--trace records a simulated run; use --backend simulator or both"
+        )
     gen = generate(step, prompt, args.tokens, backend, on_step=on_step)
     if args.trace or args.report_file:
         # rerun the last step with the trace on (the run is deterministic)

@@ -39,9 +39,7 @@ def models_dir() -> Path:
 def checkpoint_path(name: str) -> Path:
     """The directory of a named checkpoint; a clear error if it is missing."""
     if name not in CHECKPOINTS:
-        raise LpuError(
-            f"unknown checkpoint '{name}' (known: {', '.join(CHECKPOINTS)})"
-        )
+        raise LpuError(f"unknown checkpoint '{name}' (known: {', '.join(CHECKPOINTS)})")
     path = models_dir() / name
     if not path.is_dir():
         raise LpuError(
@@ -149,7 +147,15 @@ def load_toy_llama31(
     return config, weights
 
 
-LLAMA2C_HEADER = ("dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len")
+LLAMA2C_HEADER = (
+    "dim",
+    "hidden_dim",
+    "n_layers",
+    "n_heads",
+    "n_kv_heads",
+    "vocab_size",
+    "seq_len",
+)
 
 
 def load_stories260k(
@@ -166,7 +172,9 @@ def load_stories260k(
         raise LpuError(f"{path}: error: cannot read: {e.strerror}") from None
     if len(raw) < 28:
         raise LpuError(f"{path}: error: too short for a llama2.c header")
-    header = dict(zip(LLAMA2C_HEADER, np.frombuffer(raw[:28], "<i4").tolist(), strict=True))
+    header = dict(
+        zip(LLAMA2C_HEADER, np.frombuffer(raw[:28], "<i4").tolist(), strict=True)
+    )
     shared = header["vocab_size"] > 0
     vocab = abs(header["vocab_size"])
     dim, hidden, n_layers = header["dim"], header["hidden_dim"], header["n_layers"]

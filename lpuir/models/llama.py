@@ -148,7 +148,9 @@ class LlamaConfig:
                     if not isinstance(value, Mapping) or any(
                         not isinstance(value.get(k), int | float) for k in want
                     ):
-                        raise bad(key, f"must be null or an object with {', '.join(want)}")
+                        raise bad(
+                            key, f"must be null or an object with {', '.join(want)}"
+                        )
                     value = {k: float(value[k]) for k in want}
             else:
                 choices = {
@@ -192,7 +194,8 @@ class LlamaConfig:
             raise bad("n_heads", f"{self.n_heads} does not divide dim {self.dim}")
         if self.n_heads % self.n_kv_heads:
             raise bad(
-                "n_kv_heads", f"{self.n_kv_heads} does not divide n_heads {self.n_heads}"
+                "n_kv_heads",
+                f"{self.n_kv_heads} does not divide n_heads {self.n_heads}",
             )
         if self.rotary_dims % 2 or self.rotary_dims > self.head_dim:
             raise bad(
@@ -237,14 +240,18 @@ class LlamaWeights:
     def arrays(self) -> list[tuple[str, np.ndarray]]:
         out = [("embedding", self.embedding)]
         for i, layer in enumerate(self.layers):
-            out += [(f"layers.{i}.{f.name}", getattr(layer, f.name)) for f in fields(layer)]
+            out += [
+                (f"layers.{i}.{f.name}", getattr(layer, f.name)) for f in fields(layer)
+            ]
         return [*out, ("final_norm", self.final_norm), ("output", self.output)]
 
     def map(self, fn: Callable[[np.ndarray], np.ndarray]) -> LlamaWeights:
         return LlamaWeights(
             fn(self.embedding),
             [
-                LayerWeights(**{f.name: fn(getattr(layer, f.name)) for f in fields(layer)})
+                LayerWeights(
+                    **{f.name: fn(getattr(layer, f.name)) for f in fields(layer)}
+                )
                 for layer in self.layers
             ],
             fn(self.final_norm),
@@ -403,15 +410,19 @@ class _Emitter:
     def comment(self, text: str) -> None:
         self.lines.append(f"// {text}")
 
-    def define(
-        self, hint: str, shape: Sequence[int], element: str, rhs: str
-    ) -> str:
+    def define(self, hint: str, shape: Sequence[int], element: str, rhs: str) -> str:
         name = self.fresh(hint)
         self.types[name] = (tuple(shape), element)
         self.lines.append(f"{name} = {rhs}")
         return name
 
-    def const(self, values: np.ndarray | float, shape: Sequence[int], element: str, hint: str = "c") -> str:
+    def const(
+        self,
+        values: np.ndarray | float,
+        shape: Sequence[int],
+        element: str,
+        hint: str = "c",
+    ) -> str:
         """A tosa.const (a splat when `values` is a number), shared by content."""
         shape = tuple(shape)
         if np.ndim(values) == 0:
@@ -463,14 +474,19 @@ class _Emitter:
 
     def unary(self, op: str, a: str) -> str:
         shape, el = self.types[a]
-        return self.define(op[:3], shape, el, f"tosa.{op} {a} : ({self.ty(a)}) -> {self.ty(a)}")
+        return self.define(
+            op[:3], shape, el, f"tosa.{op} {a} : ({self.ty(a)}) -> {self.ty(a)}"
+        )
 
     def cast(self, a: str, element: str) -> str:
         shape, el = self.types[a]
         if el == element:
             return a
         return self.define(
-            "cast", shape, element, f"tosa.cast {a} : ({self.ty(a)}) -> {_t(shape, element)}"
+            "cast",
+            shape,
+            element,
+            f"tosa.cast {a} : ({self.ty(a)}) -> {_t(shape, element)}",
         )
 
     def reduce(self, op: str, a: str, axis: int) -> str:
@@ -516,7 +532,9 @@ class _Emitter:
     def transpose_last(self, a: str) -> str:
         shape, el = self.types[a]
         out = (*shape[:-2], shape[-1], shape[-2])
-        perms = ", ".join(str(p) for p in [*range(len(shape) - 2), len(shape) - 1, len(shape) - 2])
+        perms = ", ".join(
+            str(p) for p in [*range(len(shape) - 2), len(shape) - 1, len(shape) - 2]
+        )
         return self.define(
             "tr",
             out,
@@ -590,7 +608,10 @@ def build_decode_step(
         r = e.unary("rsqrt", e.add(mean, e.const(c.norm_eps, (1, 1, 1), act, "eps")))
         # a same-shape reshape stops the matmul's 160-lane layout wish from
         # reaching x, which x * x also reads at 320 lanes (docs/llama.md)
-        return e.mul(e.mul(e.reshape(x, (1, 1, D)), r), e.const(w.reshape(1, 1, D), (1, 1, D), act, "norm"))
+        return e.mul(
+            e.mul(e.reshape(x, (1, 1, D)), r),
+            e.const(w.reshape(1, 1, D), (1, 1, D), act, "norm"),
+        )
 
     def heads(w: np.ndarray, n: int) -> np.ndarray:
         """[n*hd, D] (PyTorch) -> [n, D, hd]."""
@@ -603,7 +624,11 @@ def build_decode_step(
         return e.add(e.mul(x, "%cos"), e.mul(xp, "%sin"))
 
     e.comment("token embedding: one-hot row x table")
-    x = from_acc(e.matmul("%token", e.const(weights.embedding[None], (1, c.vocab, D), wt, "embed")))
+    x = from_acc(
+        e.matmul(
+            "%token", e.const(weights.embedding[None], (1, c.vocab, D), wt, "embed")
+        )
+    )
     outputs: list[str] = []
     for i, layer in enumerate(weights.layers):
         e.comment(f"layer {i}: attention")
@@ -612,13 +637,17 @@ def build_decode_step(
         hkv = e.mul(h, e.const(1.0, (KVH, 1, D), wt, "ones"))
         q = rope(hq, layer.wq, H, "q")
         k = rope(hkv, layer.wk, KVH, "k")
-        v = from_acc(e.matmul(hkv, e.const(heads(layer.wv, KVH), (KVH, D, hd), wt, "wv")))
+        v = from_acc(
+            e.matmul(hkv, e.const(heads(layer.wv, KVH), (KVH, D, hd), wt, "wv"))
+        )
         kc = e.add(f"%k{i}", e.mul("%slot", e.cast(k, CACHE_TYPE)))
         vc = e.add(f"%v{i}", e.mul("%slot", e.cast(v, CACHE_TYPE)))
         outputs += [kc, vc]
         qg = e.cast(e.reshape(q, (KVH, G, hd)), wt)
         s = from_acc(e.matmul(qg, e.transpose_last(kc)))
-        s = e.add(e.mul(s, e.const(1.0 / math.sqrt(hd), (1, 1, 1), act, "scale")), "%mask")
+        s = e.add(
+            e.mul(s, e.const(1.0 / math.sqrt(hd), (1, 1, 1), act, "scale")), "%mask"
+        )
         ex = e.unary("exp", e.sub(s, e.reduce("reduce_max", s, 2)))
         prob = e.mul(ex, e.unary("reciprocal", e.reduce("reduce_sum", ex, 2)))
         o = e.matmul(e.cast(prob, wt), vc)
@@ -628,10 +657,16 @@ def build_decode_step(
         x = e.add(x, e.reduce("reduce_sum", proj, 0))
         e.comment(f"layer {i}: feed-forward")
         h = e.cast(rmsnorm(x, layer.ffn_norm), wt)
-        g = from_acc(e.matmul(h, e.const(layer.w_gate.T[None], (1, D, c.ffn_dim), wt, "wgate")))
-        u = from_acc(e.matmul(h, e.const(layer.w_up.T[None], (1, D, c.ffn_dim), wt, "wup")))
+        g = from_acc(
+            e.matmul(h, e.const(layer.w_gate.T[None], (1, D, c.ffn_dim), wt, "wgate"))
+        )
+        u = from_acc(
+            e.matmul(h, e.const(layer.w_up.T[None], (1, D, c.ffn_dim), wt, "wup"))
+        )
         a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
-        dn = e.matmul(e.cast(a, wt), e.const(layer.w_down.T[None], (1, c.ffn_dim, D), wt, "wdown"))
+        dn = e.matmul(
+            e.cast(a, wt), e.const(layer.w_down.T[None], (1, c.ffn_dim, D), wt, "wdown")
+        )
         x = e.add(x, from_acc(dn))
     e.comment("final norm and LM head")
     h = e.cast(rmsnorm(x, weights.final_norm), wt)
