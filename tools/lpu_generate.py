@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--emit-lpu", metavar="FILE.lpu", help="write the compiled program as .lpu text"
     )
     p.add_argument(
+        "--emit-layer",
+        metavar="FILE",
+        help="write one decoder layer alone (--layer, default 0): its IR (.mlir) or compiled (.lpu)",
+    )
+    p.add_argument("--layer", type=int, default=0, help="the layer --emit-layer writes")
+    p.add_argument(
         "--save-inputs",
         metavar="FILE.npz",
         help="write the first step's inputs (token, cos, sin, mask, slot, k0, v0, ...)",
@@ -126,6 +132,25 @@ def load_model(args: argparse.Namespace):
     return config, random_weights(config, args.seed)
 
 
+def emit_layer(config, weights, index: int, path: str, system: str) -> None:
+    """One layer alone: its tensor-level IR, or (.lpu) its compiled program."""
+    from lpuir.context import make_context
+    from lpuir.frontend import parse_source
+    from lpuir.grammar.printer import print_lpu
+    from lpuir.models.llama import build_layer
+    from lpuir.transforms.compile import CompilePass
+
+    text = build_layer(config, weights, index)
+    if not path.endswith(".lpu"):
+        Path(path).write_text(text)
+        return
+    module = parse_source(text, f"layer{index}.mlir")
+    CompilePass(system=system).apply(make_context(), module)
+    out = io.StringIO()
+    print_lpu(module, out)
+    Path(path).write_text(out.getvalue())
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     from lpuir.grammar.printer import print_lpu
     from lpuir.models.llama import (
@@ -149,6 +174,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     step = DecodeStep(config, weights, system=args.system, filename=name)
     if args.emit_mlir:
         Path(args.emit_mlir).write_text(step.text)
+    if args.emit_layer:
+        emit_layer(config, weights, args.layer, args.emit_layer, args.system)
     if args.save_inputs:
         names = [n for n, _, _ in decode_signature(config).inputs]
         values = step_inputs(config, prompt[0], 0, empty_cache(config))

@@ -44,8 +44,11 @@ import numpy as np
 from lpuir import numerics
 from lpuir.diagnostics import LpuError
 
-WEIGHT_TYPES = ("f16",)
-"""Element types the weights can be cast to (what the MXM multiplies)."""
+WEIGHT_TYPES = ("f16", "i8")
+"""Element types the weights can be cast to (what the MXM multiplies): f16,
+or i8 with a per-output-channel f32 scale (activations are then quantized to
+i8 per row at run time, docs/llama.md)."""
+QMAX = 127
 
 ACTIVATION_TYPES = ("f32", "f16")
 ROPE_STYLES = ("interleaved", "half")
@@ -259,12 +262,29 @@ class LlamaWeights:
         )
 
     def cast(self, element: str) -> LlamaWeights:
-        """Every weight rounded to `element` (RNE, numerics.md), kept as float64."""
-        return self.map(
-            lambda a: numerics.round_float(np.asarray(a, np.float64), element).astype(
+        """The weights the hardware multiplies, as float64 values: every
+        weight rounded to f16 (RNE, numerics.md); for "i8", every matrix
+        instead quantized symmetrically per output channel (`quantize_rows`;
+        the embedding table per column, its output channel as a one-hot
+        matmul) and given back dequantized, q * scale (norm weights: f16)."""
+        f16 = self.map(
+            lambda a: numerics.round_float(np.asarray(a, np.float64), "f16").astype(
                 np.float64
             )
         )
+        if element == "f16":
+            return f16
+
+        def deq(a: np.ndarray) -> np.ndarray:
+            q, scale = quantize_rows(a)
+            return q * scale[:, None]
+
+        out = self.map(lambda a: deq(a) if a.ndim == 2 else a)
+        out.embedding = deq(self.embedding.T).T
+        out.final_norm = f16.final_norm
+        for layer, norms in zip(out.layers, f16.layers, strict=True):
+            layer.attn_norm, layer.ffn_norm = norms.attn_norm, norms.ffn_norm
+        return out
 
     def check(self, config: LlamaConfig, source: str = "weights") -> None:
         """Shapes against the config; errors name the tensor."""
@@ -293,6 +313,18 @@ class LlamaWeights:
                 raise LpuError(
                     f"{source}: error: '{name}' has shape {a.shape}, the config needs {want[name.rsplit('.', 1)[-1]]}"
                 )
+
+
+def quantize_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 quantization per row of [out, in]: scale = max|row| / 127
+    rounded to f32 (1 for a zero row), q = rint(w / scale) in [-127, 127].
+    Quantizing q * scale again gives q and scale back exactly."""
+    w = np.asarray(w, np.float64)
+    amax = np.max(np.abs(w), axis=1)
+    scale = numerics.round_float(np.where(amax > 0, amax / QMAX, 1.0), "f32").astype(
+        np.float64
+    )
+    return np.clip(np.rint(w / scale[:, None]), -QMAX, QMAX), scale
 
 
 def random_weights(config: LlamaConfig, seed: int = 0) -> LlamaWeights:
@@ -574,6 +606,150 @@ def decode_signature(config: LlamaConfig) -> Signature:
     return Signature(inputs, outputs)
 
 
+class _Decoder:
+    """Emits the decoder's pieces into one function's text."""
+
+    def __init__(
+        self, config: LlamaConfig, args: Sequence[tuple[str, tuple[int, ...], str]]
+    ) -> None:
+        self.c = config
+        self.e = _Emitter()
+        self.args = [f"%{a}: {_t(shape, el)}" for a, shape, el in args]
+        for a, shape, el in args:
+            self.e.types[f"%{a}"] = (shape, el)
+        self.p = rope_matrix(config)
+
+    def from_acc(self, v: str) -> str:
+        return self.e.cast(v, self.c.activations)
+
+    def project(
+        self,
+        x: str,
+        w: np.ndarray,
+        hint: str,
+        scale: np.ndarray | None = None,
+        out: str | None = None,
+    ) -> str:
+        """x [B, M, K] times the weight w [B, K, N] on the MXM, as `out`
+        (default: the activation type). f16: x cast to f16, f32 accumulation.
+        i8: `w` holds the integers and `scale` [B or 1, 1, N] their f32 scales;
+        x is quantized per row, xq = cast_i8(x * (127 / max|x|)) (an i8 x is
+        taken as it is), and x W = f32(xq wq) * (max|x| / 127) * scale."""
+        e, wt = self.e, self.c.weights
+        out = out or self.c.activations
+        if wt == "f16":
+            mm = e.matmul(e.cast(x, "f16"), e.const(w, w.shape, "f16", hint))
+            return e.cast(mm, out)
+        assert scale is not None
+        one = (1, 1, 1)
+        if e.types[x][1] == "i8":
+            xq, back = x, None
+        else:
+            amax = e.reduce("reduce_max", e.unary("abs", x), 2)
+            amax = e.binary("maximum", amax, e.const(1e-30, one, out, "tiny"))
+            inv = e.mul(e.unary("reciprocal", amax), e.const(QMAX, one, out, "qmax"))
+            xq = e.cast(e.mul(x, inv), "i8")
+            back = e.mul(amax, e.const(1.0 / QMAX, one, out, "inv_qmax"))
+        acc = e.cast(e.matmul(xq, e.const(w, w.shape, "i8", hint)), out)
+        if back is not None:
+            acc = e.mul(acc, back)
+        return e.mul(acc, e.const(scale, scale.shape, out, f"{hint}_scale"))
+
+    def linear(self, x: str, w: np.ndarray, hint: str, out: str | None = None) -> str:
+        """x [1, M, in] times a PyTorch Linear weight [out, in]."""
+        if self.c.weights == "f16":
+            return self.project(x, w.T[None], hint, out=out)
+        q, scale = quantize_rows(w)
+        return self.project(x, q.T[None], hint, scale.reshape(1, 1, -1), out)
+
+    def head_linear(
+        self, x: str, w: np.ndarray, n: int, hint: str, rotate: bool = False
+    ) -> str:
+        """x [n, 1, dim] (one row per head) times the head slices of a PyTorch
+        weight [n*hd, dim]: [n, dim, hd] per head, times P if `rotate`."""
+        hd, d = self.c.head_dim, self.c.dim
+        p = self.p if rotate else np.eye(hd)
+        if self.c.weights == "f16":
+            return self.project(x, w.reshape(n, hd, d).transpose(0, 2, 1) @ p, hint)
+        q, scale = quantize_rows(w)
+        q3 = q.reshape(n, hd, d).transpose(0, 2, 1) @ p
+        s3 = scale.reshape(n, 1, hd) @ np.abs(p)
+        return self.project(x, q3, hint, s3)
+
+    def rmsnorm(self, x: str, w: np.ndarray) -> str:
+        e, act, d = self.e, self.c.activations, self.c.dim
+        s = e.reduce("reduce_sum", e.mul(x, x), 2)
+        mean = e.mul(s, e.const(1.0 / d, (1, 1, 1), act, "inv_dim"))
+        r = e.unary(
+            "rsqrt", e.add(mean, e.const(self.c.norm_eps, (1, 1, 1), act, "eps"))
+        )
+        # a same-shape reshape stops the matmul's 160-lane layout wish from
+        # reaching x, which x * x also reads at 320 lanes (docs/llama.md)
+        return e.mul(
+            e.mul(e.reshape(x, (1, 1, d)), r),
+            e.const(w.reshape(1, 1, d), (1, 1, d), act, "norm"),
+        )
+
+    def rope(self, h: str, w: np.ndarray, n: int, what: str) -> str:
+        """RoPE(h W) = (h W) * cos + (h W P) * sin, per head."""
+        x = self.head_linear(h, w, n, f"w{what}")
+        xp = self.head_linear(h, w, n, f"w{what}p", rotate=True)
+        return self.e.add(self.e.mul(x, "%cos"), self.e.mul(xp, "%sin"))
+
+    def layer(
+        self, i: int, w: LayerWeights, x: str, k: str, v: str
+    ) -> tuple[str, str, str]:
+        """One decoder layer on the residual x [1,1,D] with caches k, v: the
+        new residual and the updated caches."""
+        c, e, act = self.c, self.e, self.c.activations
+        hd, H, KVH, G, D = c.head_dim, c.n_heads, c.n_kv_heads, c.group, c.dim
+        e.comment(f"layer {i}: attention")
+        h = self.rmsnorm(x, w.attn_norm)
+        if c.weights == "f16":  # broadcast after the cast: fewer casts
+            h = e.cast(h, "f16")
+        hq = e.mul(h, e.const(1.0, (H, 1, D), e.types[h][1], "ones"))
+        hkv = e.mul(h, e.const(1.0, (KVH, 1, D), e.types[h][1], "ones"))
+        q = self.rope(hq, w.wq, H, "q")
+        kr = self.rope(hkv, w.wk, KVH, "k")
+        vr = self.head_linear(hkv, w.wv, KVH, "wv")
+        kc = e.add(k, e.mul("%slot", e.cast(kr, CACHE_TYPE)))
+        vc = e.add(v, e.mul("%slot", e.cast(vr, CACHE_TYPE)))
+        qg = e.cast(e.reshape(q, (KVH, G, hd)), CACHE_TYPE)
+        s = self.from_acc(e.matmul(qg, e.transpose_last(kc)))
+        scale = e.const(1.0 / math.sqrt(hd), (1, 1, 1), act, "scale")
+        s = e.add(e.mul(s, scale), "%mask")
+        ex = e.unary("exp", e.sub(s, e.reduce("reduce_max", s, 2)))
+        prob = e.mul(ex, e.unary("reciprocal", e.reduce("reduce_sum", ex, 2)))
+        o = self.from_acc(e.matmul(e.cast(prob, CACHE_TYPE), vc))
+        oh = e.reshape(o, (H, 1, hd))
+        if c.weights == "f16":
+            proj = self.project(oh, w.wo.T.reshape(H, hd, D), "wo")
+        else:
+            qo, so = quantize_rows(w.wo)
+            proj = self.project(oh, qo.T.reshape(H, hd, D), "wo", so.reshape(1, 1, D))
+        x = e.add(x, e.reduce("reduce_sum", proj, 0))
+        e.comment(f"layer {i}: feed-forward")
+        h = self.rmsnorm(x, w.ffn_norm)
+        if c.weights == "f16":
+            h = e.cast(h, "f16")
+        g = self.linear(h, w.w_gate, "wgate")
+        u = self.linear(h, w.w_up, "wup")
+        a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
+        return e.add(x, self.linear(a, w.w_down, "wdown")), kc, vc
+
+    def function(self, name: str, results: Sequence[str], title: str) -> str:
+        e = self.e
+        rtypes = ", ".join(e.ty(r) for r in results)
+        body = "\n  ".join(e.lines)
+        return (
+            f"// {title} (lpuir.models.llama)\n"
+            f"func.func @{name}({', '.join(self.args)}) -> ({rtypes}) {{\n"
+            f"  {body}\n"
+            f"  return {', '.join(results)} : {rtypes}\n"
+            "}\n"
+        )
+
+
 def build_decode_step(
     config: LlamaConfig, weights: LlamaWeights, name: str = "decode_step"
 ) -> str:
@@ -588,99 +764,46 @@ def build_decode_step(
     config.check()
     weights.check(config)
     c = config
-    wt, act = c.weights, c.activations
-    hd, H, KVH, G, D = c.head_dim, c.n_heads, c.n_kv_heads, c.group, c.dim
-    sig = decode_signature(c)
-    e = _Emitter()
-    args = []
-    for arg, shape, el in sig.inputs:
-        args.append(f"%{arg}: {_t(shape, el)}")
-        e.types[f"%{arg}"] = (shape, el)
-    p = rope_matrix(c)
-
-    def from_acc(v: str) -> str:
-        return e.cast(v, act)
-
-    def rmsnorm(x: str, w: np.ndarray) -> str:
-        sq = e.mul(x, x)
-        s = e.reduce("reduce_sum", sq, 2)
-        mean = e.mul(s, e.const(1.0 / D, (1, 1, 1), act, "inv_dim"))
-        r = e.unary("rsqrt", e.add(mean, e.const(c.norm_eps, (1, 1, 1), act, "eps")))
-        # a same-shape reshape stops the matmul's 160-lane layout wish from
-        # reaching x, which x * x also reads at 320 lanes (docs/llama.md)
-        return e.mul(
-            e.mul(e.reshape(x, (1, 1, D)), r),
-            e.const(w.reshape(1, 1, D), (1, 1, D), act, "norm"),
-        )
-
-    def heads(w: np.ndarray, n: int) -> np.ndarray:
-        """[n*hd, D] (PyTorch) -> [n, D, hd]."""
-        return w.reshape(n, hd, D).transpose(0, 2, 1)
-
-    def rope(h: str, w: np.ndarray, n: int, what: str) -> str:
-        wh = heads(w, n)
-        x = from_acc(e.matmul(h, e.const(wh, (n, D, hd), wt, f"w{what}")))
-        xp = from_acc(e.matmul(h, e.const(wh @ p, (n, D, hd), wt, f"w{what}p")))
-        return e.add(e.mul(x, "%cos"), e.mul(xp, "%sin"))
-
+    b = _Decoder(c, decode_signature(c).inputs)
+    e = b.e
     e.comment("token embedding: one-hot row x table")
-    x = from_acc(
-        e.matmul(
-            "%token", e.const(weights.embedding[None], (1, c.vocab, D), wt, "embed")
-        )
-    )
+    if c.weights == "f16":
+        x = b.project("%token", weights.embedding[None], "embed")
+    else:  # quantized per column: the one-hot matmul's output channel
+        q, scale = quantize_rows(weights.embedding.T)
+        x = b.project("%token", q.T[None], "embed", scale.reshape(1, 1, -1))
     outputs: list[str] = []
     for i, layer in enumerate(weights.layers):
-        e.comment(f"layer {i}: attention")
-        h = e.cast(rmsnorm(x, layer.attn_norm), wt)
-        hq = e.mul(h, e.const(1.0, (H, 1, D), wt, "ones"))
-        hkv = e.mul(h, e.const(1.0, (KVH, 1, D), wt, "ones"))
-        q = rope(hq, layer.wq, H, "q")
-        k = rope(hkv, layer.wk, KVH, "k")
-        v = from_acc(
-            e.matmul(hkv, e.const(heads(layer.wv, KVH), (KVH, D, hd), wt, "wv"))
-        )
-        kc = e.add(f"%k{i}", e.mul("%slot", e.cast(k, CACHE_TYPE)))
-        vc = e.add(f"%v{i}", e.mul("%slot", e.cast(v, CACHE_TYPE)))
+        x, kc, vc = b.layer(i, layer, x, f"%k{i}", f"%v{i}")
         outputs += [kc, vc]
-        qg = e.cast(e.reshape(q, (KVH, G, hd)), wt)
-        s = from_acc(e.matmul(qg, e.transpose_last(kc)))
-        s = e.add(
-            e.mul(s, e.const(1.0 / math.sqrt(hd), (1, 1, 1), act, "scale")), "%mask"
-        )
-        ex = e.unary("exp", e.sub(s, e.reduce("reduce_max", s, 2)))
-        prob = e.mul(ex, e.unary("reciprocal", e.reduce("reduce_sum", ex, 2)))
-        o = e.matmul(e.cast(prob, wt), vc)
-        oh = e.reshape(e.cast(o, wt), (H, 1, hd))
-        wo = layer.wo.T.reshape(H, hd, D)
-        proj = from_acc(e.matmul(oh, e.const(wo, (H, hd, D), wt, "wo")))
-        x = e.add(x, e.reduce("reduce_sum", proj, 0))
-        e.comment(f"layer {i}: feed-forward")
-        h = e.cast(rmsnorm(x, layer.ffn_norm), wt)
-        g = from_acc(
-            e.matmul(h, e.const(layer.w_gate.T[None], (1, D, c.ffn_dim), wt, "wgate"))
-        )
-        u = from_acc(
-            e.matmul(h, e.const(layer.w_up.T[None], (1, D, c.ffn_dim), wt, "wup"))
-        )
-        a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
-        dn = e.matmul(
-            e.cast(a, wt), e.const(layer.w_down.T[None], (1, c.ffn_dim, D), wt, "wdown")
-        )
-        x = e.add(x, from_acc(dn))
     e.comment("final norm and LM head")
-    h = e.cast(rmsnorm(x, weights.final_norm), wt)
-    logits = e.matmul(h, e.const(weights.output.T[None], (1, D, c.vocab), wt, "head"))
-    results = [logits, *outputs]
-    rtypes = ", ".join(e.ty(r) for r in results)
-    body = "\n  ".join(e.lines)
-    return (
-        f"// {c.name}: one decode step (lpuir.models.llama)\n"
-        f"func.func @{name}({', '.join(args)}) -> ({rtypes}) {{\n"
-        f"  {body}\n"
-        f"  return {', '.join(results)} : {rtypes}\n"
-        "}\n"
-    )
+    h = b.rmsnorm(x, weights.final_norm)
+    if c.weights == "f16":
+        h = e.cast(h, "f16")
+    logits = b.linear(h, weights.output, "head", out="f32")
+    return b.function(name, [logits, *outputs], f"{c.name}: one decode step")
+
+
+def build_layer(config: LlamaConfig, weights: LlamaWeights, index: int = 0) -> str:
+    """MLIR text of decoder layer `index` alone, as build_decode_step emits it:
+    @layer{index}(x [1,1,dim], cos, sin, mask, slot, k, v) -> (x, k, v)."""
+    config.check()
+    weights.check(config)
+    if not 0 <= index < config.n_layers:
+        raise LpuError(
+            f"layer {index} does not exist (the model has {config.n_layers})"
+        )
+    sig = decode_signature(config)
+    kv = sig.inputs[5][1]
+    args = [
+        ("x", (1, 1, config.dim), config.activations),
+        *sig.inputs[1:5],
+        ("k", kv, CACHE_TYPE),
+        ("v", kv, CACHE_TYPE),
+    ]
+    b = _Decoder(config, args)
+    results = b.layer(index, weights.layers[index], "%x", "%k", "%v")
+    return b.function(f"layer{index}", results, f"{config.name}: decoder layer {index}")
 
 
 # ----------------------------------------------------------------------- host
