@@ -2,7 +2,10 @@
 and independently of lpuir.models.llama's IR (no one-hot matmuls, no pair-swap
 matrices, no head batching): the check of the builder's model.
 
-It reads only a config's fields and the weights in PyTorch orientation.
+It reads only a config's fields and the weights in PyTorch orientation. For
+int8 weights it applies the documented per-row activation quantization
+(quantize, dequantize) to the input of every weight matmul, so it checks the
+int8 model rather than measuring quantization error.
 """
 
 from __future__ import annotations
@@ -50,6 +53,15 @@ def _rotate(x: np.ndarray, pos: int, cfg) -> np.ndarray:
     return out
 
 
+def _fake_quant(x: np.ndarray) -> np.ndarray:
+    """Symmetric 8-bit quantization of each row of x and back (the int8
+    model's dynamic activation quantization)."""
+    x2 = np.atleast_2d(x)
+    amax = np.maximum(np.max(np.abs(x2), axis=-1, keepdims=True), 1e-30)
+    q = np.clip(np.rint(x2 * (127 / amax)), -127, 127)
+    return (q * (amax / 127)).reshape(x.shape)
+
+
 def _rmsnorm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
     return x / np.sqrt(np.mean(x * x) + eps) * w
 
@@ -68,9 +80,10 @@ class NumpyLlama:
         cfg, w = self.cfg, self.w
         hd = cfg.dim // cfg.n_heads
         rep = cfg.n_heads // cfg.n_kv_heads
+        fq = _fake_quant if cfg.weights == "i8" else (lambda a: a)
         x = w.embedding[token].astype(np.float64)
         for i, L in enumerate(w.layers):
-            h = _rmsnorm(x, L.attn_norm, cfg.norm_eps)
+            h = fq(_rmsnorm(x, L.attn_norm, cfg.norm_eps))
             q = (L.wq @ h).reshape(cfg.n_heads, hd)
             k = (L.wk @ h).reshape(cfg.n_kv_heads, hd)
             v = (L.wv @ h).reshape(cfg.n_kv_heads, hd)
@@ -84,8 +97,8 @@ class NumpyLlama:
                 p = np.exp(scores - scores.max())
                 p /= p.sum()
                 att[head] = p @ self.v[i, : pos + 1, kv]
-            x = x + L.wo @ att.reshape(-1)
-            h = _rmsnorm(x, L.ffn_norm, cfg.norm_eps)
+            x = x + L.wo @ fq(att).reshape(-1)
+            h = fq(_rmsnorm(x, L.ffn_norm, cfg.norm_eps))
             g = L.w_gate @ h
-            x = x + L.w_down @ (g / (1 + np.exp(-g)) * (L.w_up @ h))
-        return w.output @ _rmsnorm(x, w.final_norm, cfg.norm_eps)
+            x = x + L.w_down @ fq(g / (1 + np.exp(-g)) * (L.w_up @ h))
+        return w.output @ fq(_rmsnorm(x, w.final_norm, cfg.norm_eps))

@@ -534,13 +534,14 @@ class _Emitter:
     def matmul(self, a: str, b: str) -> str:
         (sa, ea), (sb, _) = self.types[a], self.types[b]
         out = (sa[0], sa[1], sb[2])
-        zp = self.const(0.0, (1,), ea, "zp")
+        acc = "i32" if ea == "i8" else "f32"
+        zp = self.const(0, (1,), ea, "zp")
         zt = _t((1,), ea)
         return self.define(
             "mm",
             out,
-            "f32",
-            f"tosa.matmul {a}, {b}, {zp}, {zp} : ({self.ty(a)}, {self.ty(b)}, {zt}, {zt}) -> {_t(out, 'f32')}",
+            acc,
+            f"tosa.matmul {a}, {b}, {zp}, {zp} : ({self.ty(a)}, {self.ty(b)}, {zt}, {zt}) -> {_t(out, acc)}",
         )
 
     def reshape(self, a: str, shape: Sequence[int]) -> str:
