@@ -179,6 +179,23 @@ def test_checkpoints_load_with_their_hyper_parameters() -> None:
     assert (t.rope_theta, t.norm_eps, t.rotary_dims) == (500000.0, 0.01, 32)
 
 
+def test_stories260k_rope_tables_match_the_checkpoint() -> None:
+    """llama2.c stores cos/sin tables (freq_cis) after the weights; the
+    loader skips them and rope_rows must recompute them."""
+    if not _have("stories260K"):
+        pytest.skip("stories260K not available")
+    path = checkpoints.checkpoint_path("stories260K") / "stories260K.bin"
+    config, _ = checkpoints.load_stories260k(path, 16)
+    data = np.frombuffer(path.read_bytes(), "<f4", offset=28)
+    half, seq = config.head_dim // 2, 512
+    real = data[-2 * seq * half : -seq * half].reshape(seq, half)
+    imag = data[-seq * half :].reshape(seq, half)
+    for pos in (0, 5, 15):
+        cos, sin = rope_rows(config, pos)
+        np.testing.assert_allclose(cos[::2], real[pos], atol=1e-6)
+        np.testing.assert_allclose(sin[::2], imag[pos], atol=1e-6)
+
+
 def test_missing_checkpoint_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
