@@ -641,7 +641,8 @@ class _Decoder:
         if wt == "f16":
             mm = e.matmul(e.cast(x, "f16"), e.const(w, w.shape, "f16", hint))
             return e.cast(mm, out)
-        assert scale is not None
+        if scale is None:
+            raise ValueError("int8 weights need their scales")
         one = (1, 1, 1)
         if e.types[x][1] == "i8":
             xq, back = x, None
@@ -908,11 +909,12 @@ class DecodeStep:
             return StepResult(out[0].reshape(-1), out[1:])
         if backend != "simulator":
             raise LpuError(f"unknown backend '{backend}' (reference or simulator)")
+        from lpuir.dialects import lpu
         from lpuir.interpreter.simulator import simulate
-        from lpuir.tools.lpu_run import _lpu_system, lpu_report
+        from lpuir.tools.lpu_run import lpu_report
 
         sim = simulate(self.compiled, inputs, trace=trace)
-        system = _lpu_system(self.compiled)
+        system = next(op for op in self.compiled.ops if isinstance(op, lpu.SystemOp))
         return StepResult(
             sim.outputs[0].reshape(-1),
             list(sim.outputs[1:]),
