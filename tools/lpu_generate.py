@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="activation type for a checkpoint (default f32)",
     )
     p.add_argument(
+        "--weights",
+        choices=("f16", "i8"),
+        help="weight type (default f16 for a checkpoint; a config JSON gives its own)",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="seed of a config's random weights"
     )
     p.add_argument(
@@ -112,7 +117,10 @@ def load_model(args: argparse.Namespace):
 
     if args.model in checkpoints.CHECKPOINTS:
         return checkpoints.load_checkpoint(
-            args.model, args.context or 32, args.activations or "f32"
+            args.model,
+            args.context or 32,
+            args.activations or "f32",
+            args.weights or "f16",
         )
     path = Path(args.model)
     if path.suffix != ".json":
@@ -127,6 +135,8 @@ def load_model(args: argparse.Namespace):
         overrides["context"] = args.context
     if args.activations:
         overrides["activations"] = args.activations
+    if args.weights:
+        overrides["weights"] = args.weights
     if overrides:
         config = LlamaConfig.from_dict({**config.to_dict(), **overrides}, str(path))
     return config, random_weights(config, args.seed)

@@ -49,18 +49,18 @@ def checkpoint_path(name: str) -> Path:
 
 
 def load_checkpoint(
-    name: str, context: int = 32, activations: str = "f32"
+    name: str, context: int = 32, activations: str = "f32", weights: str = "f16"
 ) -> tuple[LlamaConfig, LlamaWeights]:
-    """A named checkpoint's config (with the given context and activation
-    type) and its weights cast to the config's weight type."""
+    """A named checkpoint's config (with the given context, activation and
+    weight types) and its weights cast to the weight type."""
     path = checkpoint_path(name)
     if name == "toy_llama31":
-        config, weights = load_toy_llama31(path, context, activations)
+        config, fp32 = load_toy_llama31(path, context, activations)
     else:
-        config, weights = load_stories260k(
-            path / "stories260K.bin", context, activations
-        )
-    return config, weights.cast(config.weights)
+        config, fp32 = load_stories260k(path / "stories260K.bin", context, activations)
+    if weights != config.weights:
+        config = LlamaConfig.from_dict({**config.to_dict(), "weights": weights}, name)
+    return config, fp32.cast(config.weights)
 
 
 def _hparam(meta: dict[str, Any], key: str, source: Path) -> Any:
