@@ -3,14 +3,13 @@ independent numpy implementation computes (within a documented tolerance),
 compiles, and simulates bit for bit equal to the reference in the statically
 predicted cycles; greedy decoding carries the KV cache; lpu-generate works.
 
-Compiling is slow today (docs/llama.md), so the compiled tests use a one-layer
-"micro" config; the checkpoints compile and simulate only with LPUIR_SLOW=1.
+The compiled tests use a one-layer "micro" config, and both checkpoints on one
+chip and pipelined over node8 (about a minute together).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +42,6 @@ MICRO = {
     "vocab": 32,
     "context": 8,
 }
-SLOW = bool(os.environ.get("LPUIR_SLOW"))
 
 # max |logits - numpy| / max |numpy| over the steps (docs/llama.md)
 TOLERANCE = {"tiny": 1e-2, "stories260K": 1e-2, "toy_llama31": 5e-2, "tiny-i8": 5e-2}
@@ -224,6 +222,28 @@ def test_decode_step_compiles_bit_exact(micro: DecodeStep) -> None:
         cache = sim.cache
 
 
+@pytest.mark.parametrize(
+    ("system", "strategy"),
+    [("node8 {chips_per_node = 2}", "pipeline"), ("dragonfly4", "pipeline")],
+)
+def test_decode_step_on_many_chips_is_bit_exact(system: str, strategy: str) -> None:
+    config = LlamaConfig.from_dict(MICRO)
+    step = DecodeStep(
+        config, random_weights(config, 1), system=system, strategy=strategy
+    )
+    system = next(iter(step.compiled.ops))
+    chips = [c for c in system.chips if any(True for _ in c.instructions())]
+    assert len(chips) > 1
+    cache = empty_cache(config)
+    sim = step.run(3, 0, cache, "simulator")
+    ref = step.run(3, 0, cache, "reference")
+    assert sim.cycles == sim.static_cycles
+    for got, want in zip(
+        [sim.logits, *sim.cache], [ref.logits, *ref.cache], strict=True
+    ):
+        assert _same_bits(got, want)
+
+
 def test_greedy_decoding_simulator_equals_reference(micro: DecodeStep) -> None:
     sim = generate(micro, [1, 5], 3, "simulator")
     ref = generate(micro, [1, 5], 3, "reference")
@@ -285,11 +305,12 @@ def test_context_overflow_is_an_error(micro: DecodeStep) -> None:
         generate(micro, [1, 2, 3], 7, "reference")
 
 
-@pytest.mark.skipif(not SLOW, reason="compiles a checkpoint (minutes); LPUIR_SLOW=1")
+@pytest.mark.parametrize("system", ["tsp-v1", "node8"])
 @pytest.mark.parametrize("name", ["stories260K", "toy_llama31"])
-def test_checkpoint_compiles_bit_exact(name: str) -> None:
+def test_checkpoint_compiles_bit_exact(name: str, system: str) -> None:
+    """Both checkpoints, on one chip and pipelined over node8's 8 chips."""
     config, weights = _model(name)
-    step = DecodeStep(config, weights)
+    step = DecodeStep(config, weights, system=system, strategy="pipeline")
     sim = generate(step, [1], 2, "simulator")
     ref = generate(step, [1], 2, "reference")
     assert sim.tokens == ref.tokens

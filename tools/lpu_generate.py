@@ -65,7 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="where steps run; both: simulator, checked bit for bit against the reference",
     )
     p.add_argument(
-        "--system", default="tsp-v1", help="lpu-compile's system preset (tsp-v1)"
+        "--system",
+        default="tsp-v1",
+        help='lpu-compile\'s system: a preset (tsp-v1, node8, dragonfly4) or one with overrides, "node8 {chips_per_node = 4}"',
+    )
+    p.add_argument(
+        "--strategy",
+        default="auto",
+        choices=("auto", "tensor", "pipeline", "single"),
+        help="how lpu-partition places the model on the system's chips (docs/compiler.md)",
     )
     p.add_argument(
         "--emit-mlir",
@@ -142,7 +150,9 @@ def load_model(args: argparse.Namespace):
     return config, random_weights(config, args.seed)
 
 
-def emit_layer(config, weights, index: int, path: str, system: str) -> None:
+def emit_layer(
+    config, weights, index: int, path: str, system: str, strategy: str
+) -> None:
     """One layer alone: its tensor-level IR, or (.lpu) its compiled program."""
     from lpuir.context import make_context
     from lpuir.frontend import parse_source
@@ -155,7 +165,7 @@ def emit_layer(config, weights, index: int, path: str, system: str) -> None:
         Path(path).write_text(text)
         return
     module = parse_source(text, f"layer{index}.mlir")
-    CompilePass(system=system).apply(make_context(), module)
+    CompilePass(system=system, strategy=strategy).apply(make_context(), module)
     out = io.StringIO()
     print_lpu(module, out)
     Path(path).write_text(out.getvalue())
@@ -181,11 +191,20 @@ def run(argv: Sequence[str] | None = None) -> int:
         f"{config.name}: {config.n_layers} layers, dim {config.dim}, {config.n_heads} heads ({config.n_kv_heads} KV), ffn {config.ffn_dim}, vocab {config.vocab}, context {config.context}; weights {config.weights}, activations {config.activations}"
     )
     name = Path(args.emit_mlir).name if args.emit_mlir else f"{config.name}.mlir"
-    step = DecodeStep(config, weights, system=args.system, filename=name)
+    step = DecodeStep(
+        config, weights, system=args.system, strategy=args.strategy, filename=name
+    )
     if args.emit_mlir:
         Path(args.emit_mlir).write_text(step.text)
     if args.emit_layer:
-        emit_layer(config, weights, args.layer, args.emit_layer, args.system)
+        emit_layer(
+            config,
+            weights,
+            args.layer,
+            args.emit_layer,
+            args.system,
+            args.strategy,
+        )
     if args.save_inputs:
         names = [n for n, _, _ in decode_signature(config).inputs]
         values = step_inputs(config, prompt[0], 0, empty_cache(config))

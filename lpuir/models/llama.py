@@ -864,6 +864,7 @@ class DecodeStep:
         weights: LlamaWeights,
         *,
         system: str = "tsp-v1",
+        strategy: str = "auto",
         filename: str = "llama.mlir",
     ) -> None:
         from lpuir.diagnostics import verify_located
@@ -871,6 +872,7 @@ class DecodeStep:
 
         self.config = config
         self.system = system
+        self.strategy = strategy
         self.filename = filename
         self.text = build_decode_step(config, weights)
         self.source = parse_source(self.text, filename)
@@ -879,7 +881,7 @@ class DecodeStep:
 
     @property
     def compiled(self) -> Any:
-        """The scheduled LPU program (lpu-compile{system=...})."""
+        """The scheduled LPU program (lpu-compile{system=... strategy=...})."""
         if self._compiled is None:
             from lpuir.context import make_context
             from lpuir.diagnostics import verify_located
@@ -887,7 +889,9 @@ class DecodeStep:
             from lpuir.transforms.compile import CompilePass
 
             module = parse_source(self.text, self.filename)
-            CompilePass(system=self.system).apply(make_context(), module)
+            CompilePass(system=self.system, strategy=self.strategy).apply(
+                make_context(), module
+            )
             verify_located(module)
             self._compiled = module
         return self._compiled
@@ -909,19 +913,17 @@ class DecodeStep:
             return StepResult(out[0].reshape(-1), out[1:])
         if backend != "simulator":
             raise LpuError(f"unknown backend '{backend}' (reference or simulator)")
-        from lpuir.dialects import lpu
-        from lpuir.interpreter.simulator import simulate
-        from lpuir.tools.lpu_run import lpu_report
+        from lpuir.execute import run_module
 
-        sim = simulate(self.compiled, inputs, trace=trace)
-        system = next(op for op in self.compiled.ops if isinstance(op, lpu.SystemOp))
+        run = run_module(self.compiled, inputs, trace=trace)
+        report = run.report
         return StepResult(
-            sim.outputs[0].reshape(-1),
-            list(sim.outputs[1:]),
-            sim.cycles,
-            sim.static_cycles,
-            lpu_report(sim, system),
-            sim.chrome_trace() if trace else None,
+            run.outputs[0].reshape(-1),
+            list(run.outputs[1:]),
+            report.cycles,
+            report.static_cycles,
+            report.to_json(),
+            report.trace,
         )
 
 

@@ -1231,14 +1231,25 @@ class Vectorizer:
     # ------------------------------------------------------------------ driver
 
     def run(self) -> list[lpu.ChipOp]:
+        """The chips' programs. On one chip every input is placed first; on
+        several, each chip declares the inputs (or input shards) it uses, and
+        an input nobody uses is declared on chip 0."""
         fn = self.fn
+        ops = [op for op in fn.body.walk() if op is not fn]
+        many = any(_chips_of(op) != [0] for op in ops)
         for i, arg in enumerate(fn.args):
-            self.place_new(arg, fn, "input", arg=i, prefix="in")
-        for op in list(fn.body.walk()):
-            if op is fn:
-                continue
+            if not many:
+                self.place_new(arg, fn, "input", arg=i, prefix="in")
+        for op in ops:
             self.on(_chips_of(op)[0])
             self.lower(op)
+        used = {v for vs in self.placed.values() for v in vs} | {
+            value for cache in self.window_cache.values() for value, _ in cache
+        }
+        for i, arg in enumerate(fn.args):
+            if arg not in used:
+                self.on(0)
+                self.place_new(arg, fn, "input", arg=i, prefix="in")
         return [
             lpu.ChipOp(c, [*p.tensors, *p.body])
             for c, p in sorted(self.programs.items())
