@@ -34,14 +34,14 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, StringAttr, i64
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import SystemSpec
-from lpuir.transforms.vectorize import is_elementwise
+from lpuir.transforms.vectorize import _weight_args, is_elementwise
 from lpuir.types import tensor_shape_and_element
 
 STRATEGIES = ("auto", "tensor", "pipeline", "single")
@@ -59,7 +59,12 @@ def _place(op: Operation, chips: list[int]) -> None:
 
 
 def _constant(value: SSAValue) -> bool:
-    return isinstance(value.owner, tosa.ConstOp)
+    """A constant or an argument marked `{lpu.weight}` (resident weights)."""
+    owner = value.owner
+    if isinstance(owner, Block) and isinstance(value, BlockArgument):
+        fn = owner.parent_op()
+        return isinstance(fn, func.FuncOp) and value.index in _weight_args(fn)
+    return isinstance(owner, tosa.ConstOp)
 
 
 def _resident(value: SSAValue) -> bool:
@@ -116,7 +121,7 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
     ]
     weights = sum(
         _bytes(o.results[0]) for o in fn.body.walk() if isinstance(o, tosa.ConstOp)
-    )
+    ) + sum(_bytes(fn.args[i]) for i in _weight_args(fn))
     if strategy == "auto":
         sram = spec.chip.sram_addresses * len(spec.chip.mem_slices) * spec.chip.lanes
         strategy = (

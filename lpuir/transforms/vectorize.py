@@ -563,9 +563,8 @@ class Vectorizer:
                 prefix="c",
             )
         if value in self.fn.args:
-            return self.place_new(
-                value, self.fn, "input", arg=self.fn.args.index(value), prefix="in"
-            )
+            kind, arg = self.argument(value)
+            return self.place_new(value, self.fn, kind, arg=arg, prefix="in")
         fetched = self.fetch(value, user)
         if fetched is None:
             raise unsupported(
@@ -573,6 +572,17 @@ class Vectorizer:
                 f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)",
             )
         return fetched
+
+    def argument(self, value: SSAValue) -> tuple[str, int | None]:
+        """How a function argument is held: a resident weight (marked
+        `{lpu.weight}`: SRAM that holds it before the program starts, no value,
+        as in a timing study) or the program's input, numbered among the
+        arguments that are not weights."""
+        args = list(self.fn.args)
+        weights = _weight_args(self.fn)
+        if args.index(value) in weights:
+            return "weight", None
+        return "input", sum(1 for i in range(args.index(value)) if i not in weights)
 
     def get_shard(self, value: SSAValue, user: Operation) -> Placed:
         """The current window's columns of a value on this chip: its shard, or
@@ -598,14 +608,7 @@ class Vectorizer:
             return found
         if value in self.constants:
             const = self.constants[value]
-            attr = const.properties.get("values") or const.properties.get("value")
-            assert isinstance(attr, DenseIntOrFPElementsAttr)
-            vals = np.array(attr.get_values(), dtype=numerics.carrier(element))
-            full = (
-                vals.reshape(shape)
-                if vals.size > 1
-                else np.broadcast_to(vals.reshape(()), shape)
-            )
+            full = _constant_array(const, value)
             placed = self.chip.tensor(
                 sub,
                 element,
@@ -616,13 +619,14 @@ class Vectorizer:
                 prefix="c",
             )
         elif value in self.fn.args:
+            kind, arg = self.argument(value)
             placed = self.chip.tensor(
                 sub,
                 element,
-                "input",
+                kind,
                 self.fn,
-                arg=self.fn.args.index(value),
-                cols=window.lo,
+                arg=arg,
+                cols=window.lo if arg is not None else None,
                 lanes=self.lanes_wanted.get(value),
                 prefix="in",
             )
@@ -1055,7 +1059,10 @@ class Vectorizer:
         chips = _chips_of(op)
         split = op.attributes.get("lpu.split")
         mode = split.data if isinstance(split, StringAttr) else None
-        if mode == "rows" and op.a in self.shards and op.b in self.constants:
+        resident = op.b in self.constants or (
+            op.b in self.fn.args and self.argument(op.b)[0] == "weight"
+        )
+        if mode == "rows" and op.a in self.shards and resident:
             self.matmul_rows(op)
         elif (
             mode == "cols"
@@ -1132,18 +1139,13 @@ class Vectorizer:
         self.values[op.output] = partial
 
     def get_rows(self, value: SSAValue, lo: int, hi: int, user: Operation) -> Placed:
-        """Rows lo..hi-1 (the K axis) of a constant right-hand side."""
-        const = self.constants[value]
-        attr = const.properties.get("values") or const.properties.get("value")
-        assert isinstance(attr, DenseIntOrFPElementsAttr)
+        """Rows lo..hi-1 (the K axis) of a resident right-hand side."""
         shape, element = tensor_shape_and_element(value.type)
-        vals = np.array(attr.get_values(), dtype=numerics.carrier(element))
-        full = (
-            vals.reshape(shape)
-            if vals.size > 1
-            else np.broadcast_to(vals.reshape(()), shape)
-        )
-        part = full[..., lo:hi, :]
+        if value not in self.constants:  # a weight argument: no value
+            part_shape = (*shape[:-2], hi - lo, shape[-1])
+            return self.chip.tensor(part_shape, element, "weight", user, prefix="c")
+        const = self.constants[value]
+        part = _constant_array(const, value)[..., lo:hi, :]
         return self.chip.tensor(
             part.shape,
             element,
@@ -1237,19 +1239,20 @@ class Vectorizer:
         fn = self.fn
         ops = [op for op in fn.body.walk() if op is not fn]
         many = any(_chips_of(op) != [0] for op in ops)
-        for i, arg in enumerate(fn.args):
+        inputs = [a for i, a in enumerate(fn.args) if i not in _weight_args(fn)]
+        for arg in inputs:
             if not many:
-                self.place_new(arg, fn, "input", arg=i, prefix="in")
+                self.get(arg, fn)
         for op in ops:
             self.on(_chips_of(op)[0])
             self.lower(op)
         used = {v for vs in self.placed.values() for v in vs} | {
             value for cache in self.window_cache.values() for value, _ in cache
         }
-        for i, arg in enumerate(fn.args):
+        for arg in inputs:
             if arg not in used:
                 self.on(0)
-                self.place_new(arg, fn, "input", arg=i, prefix="in")
+                self.get(arg, fn)
         return [
             lpu.ChipOp(c, [*p.tensors, *p.body])
             for c, p in sorted(self.programs.items())
@@ -1457,6 +1460,26 @@ class Vectorizer:
 def _broadcasts_last_axis(value: SSAValue, out_shape: tuple[int, ...]) -> bool:
     shape = tensor_shape_and_element(value.type)[0] or (1,)
     return shape[-1] == 1 and out_shape[-1] != 1
+
+
+def _constant_array(const: Operation, value: SSAValue) -> np.ndarray:
+    """A constant op's value as an array of the numerics carrier (a splat
+    broadcast to the shape)."""
+    attr = const.properties.get("values") or const.properties.get("value")
+    assert isinstance(attr, DenseIntOrFPElementsAttr)
+    shape, element = tensor_shape_and_element(value.type)
+    vals = np.array(attr.get_values(), dtype=numerics.carrier(element))
+    return (
+        vals.reshape(shape)
+        if vals.size > 1
+        else np.broadcast_to(vals.reshape(()), shape)
+    )
+
+
+def _weight_args(fn: func.FuncOp) -> set[int]:
+    """Arguments marked `{lpu.weight}`."""
+    attrs = fn.arg_attrs.data if fn.arg_attrs is not None else ()
+    return {i for i, a in enumerate(attrs) if "lpu.weight" in a.data}
 
 
 def _chips_of(op: Operation) -> list[int]:
