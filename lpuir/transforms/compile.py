@@ -29,6 +29,8 @@ class CompilePass(ModulePass):
     or a whole `#lpu.system<...>` attribute's text."""
     strategy: str = "auto"
     """How lpu-partition places the function on the system's chips."""
+    deskew: bool = False
+    """Align every chip to the first epoch boundary first (lpu-schedule)."""
     verify: bool = True
     """Run lpu-verify-schedule at the end (verify=false skips the check run)."""
 
@@ -37,6 +39,6 @@ class CompilePass(ModulePass):
         PartitionPass(system=self.system, strategy=self.strategy).apply(ctx, op)
         VectorizePass(system=self.system).apply(ctx, op)
         AllocateSramPass().apply(ctx, op)
-        SchedulePass().apply(ctx, op)
+        SchedulePass(deskew=self.deskew).apply(ctx, op)
         if self.verify:
             VerifySchedulePass().apply(ctx, op)

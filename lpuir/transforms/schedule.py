@@ -297,8 +297,9 @@ class SystemScheduler:
     """Schedules the groups of every chip of a system, one after the other.
     Resources are keyed by chip (chip -1: the links)."""
 
-    def __init__(self, system: lpu.SystemOp):
+    def __init__(self, system: lpu.SystemOp, *, deskew: bool = False):
         self.system = system
+        self.deskew = deskew
         self.machine: SystemSpec = system.machine.spec
         self.spec: ChipSpec = self.machine.chip
         self.units: dict[tuple, IntervalSet] = defaultdict(IntervalSet)
@@ -398,8 +399,11 @@ class SystemScheduler:
     # ------------------------------------------------------------ dependences
 
     def earliest(self, group: Group) -> int:
-        """Lower bound on the group's start from SRAM, weights and accumulators."""
-        bound = 0
+        """Lower bound on the group's start from SRAM, weights and accumulators
+        (and the first epoch boundary after a deskew at cycle 0)."""
+        bound = (
+            self.machine.epoch - min(n.rel for n in group.nodes) if self.deskew else 0
+        )
         dw = self.spec.delay("write")
         for node in group.nodes:
             op, state = node.op, self.states[node.chip]
@@ -877,16 +881,28 @@ class SystemScheduler:
 
     def run(self) -> int:
         """Schedule every group; the system's static cycle count (its longest
-        chip's, by the program-length rule)."""
+        chip's, by the program-length rule). With `deskew`, every chip first
+        aligns to the epoch boundary (docs/dialect.md), as a program on
+        hardware whose chips start at different times would."""
         for group in build_groups(self.system):
             self.schedule_group(group)
+        if self.deskew:
+            for chip in list(self.system.chips):
+                first = next(iter(chip.instructions()), None)
+                deskew = lpu.DeskewOp.create(properties={"cycle": IntAttr(0)})
+                deskew.location = chip.location
+                if first is None:
+                    chip.body.block.add_op(deskew)
+                else:
+                    chip.body.block.insert_op_before(deskew, first)
+                self.acts(chip.chip_id, self.machine.epoch - 1)
         skew = (self.spec.superlanes - 1) * self.spec.superlane_skew
         return max(
             (max(last, 0) + 1 + skew for last in self.last_act.values()), default=0
         )
 
 
-def schedule_system(system: lpu.SystemOp) -> int:
+def schedule_system(system: lpu.SystemOp, *, deskew: bool = False) -> int:
     """Schedule every logical chip of a system; record and return its cycles."""
     for chip in system.chips:
         if any(op.is_scheduled for op in chip.instructions()):
@@ -912,16 +928,21 @@ def schedule_system(system: lpu.SystemOp) -> int:
             raise LpuError(
                 f"{op_location(unsupported)}: error: lpu-schedule does not schedule '{unsupported.name}' (the sync-free network needs no barriers; forwards are its own decision)"
             )
-    cycles = SystemScheduler(system).run()
+    cycles = SystemScheduler(system, deskew=deskew).run()
     system.static_cycles = IntAttr(cycles)
     return cycles
 
 
+@dataclass(frozen=True)
 class SchedulePass(ModulePass):
     """Assign every instruction its cycle, unit and streams (module docstring)."""
 
     name = "lpu-schedule"
 
+    deskew: bool = False
+    """Start every chip with a c2c.deskew at cycle 0 (work begins at the first
+    epoch boundary)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
-            schedule_system(system)
+            schedule_system(system, deskew=self.deskew)

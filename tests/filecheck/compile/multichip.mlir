@@ -3,6 +3,8 @@
 // RUN: lpu-opt %s -p 'lpu-compile{system=node8}' -t lpu | filecheck %s --check-prefix=SCHEDULED
 // RUN: lpu-opt %s -p 'lpu-compile{system="node8 {chips_per_node = 2}"}' --print-debuginfo | lpu-run - --input 2x640xf16=random:1 --reference %s | filecheck %s --check-prefix=EXEC
 // RUN: lpu-opt %s -p 'lpu-compile{system=dragonfly4 strategy=pipeline}' --print-debuginfo | lpu-run - --input 2x640xf16=random:1 --reference %s | filecheck %s --check-prefix=EXEC
+// RUN: lpu-opt %s -p 'lpu-compile{system=node8 deskew=true}' -t lpu | filecheck %s --check-prefix=DESKEW
+// RUN: lpu-opt %s -p 'lpu-compile{system=node8 deskew=true}' --print-debuginfo | lpu-run - --input 2x640xf16=random:1 --reference %s | filecheck %s --check-prefix=EXEC
 // RUN: not lpu-opt %s -p 'lpu-partition{system=node8 strategy=zigzag}' 2>&1 | filecheck %s --check-prefix=BAD
 
 // A linear layer split by columns (tensor parallel) whose shards feed a sigmoid
@@ -38,5 +40,12 @@ func.func @mlp(%x: tensor<2x640xf16>) -> tensor<2x320xf32> {
 
 // EXEC:      cycles: [[N:[0-9]+]] (static: [[N]])
 // EXEC-NEXT: reference: all 1 result(s) equal {{.*}}multichip.mlir bit for bit
+
+// Every chip aligns to the first epoch boundary (256) before it works.
+// DESKEW:      chip 0 {
+// DESKEW:      @0 c2c.deskew
+// DESKEW-NEXT: @{{(2[5-9][0-9]|[3-9][0-9][0-9]|[0-9]{4,})}} {{.*}}
+// DESKEW:      chip 1 {
+// DESKEW:      @0 c2c.deskew
 
 // BAD: lpu-opt: error: lpu-partition: unknown strategy 'zigzag' (known: auto, tensor, pipeline, single)
