@@ -95,14 +95,11 @@ def _mlp(rows: int, k: int, hidden: int, out: int, seed: int) -> Program:
 def test_tensor_parallel_mlp_is_bit_exact(system: str) -> None:
     """W1 split by columns, W2 by rows: the partial sums go down the chain of
     chips in K order, so the f32 result equals one chip's bit for bit."""
-    program = _mlp(3, 200, 640, 100, seed=1)
+    program = _mlp(3, 64, 640, 100, seed=1)
     result = check(program, system, "tensor")
-    busy_links = (
-        [k for k, v in result.report["links"].items() if v["bytes"]]
-        if hasattr(result, "report")
-        else None
-    )
-    del busy_links
+    # two column shards on two chips: chip 0's partial sums crossed one link
+    assert len(result.chip_cycles) >= 2
+    assert sum(result.link_bytes.values()) > 0
 
 
 def test_partition_annotations_are_readable_and_chosen_by_auto() -> None:
@@ -237,8 +234,11 @@ chip 1 {
         execute_logical(parse_lpu(broken, "shards.lpu", make_context()), [x])
 
 
-def test_every_system_chip_gets_its_static_cycle_count() -> None:
+def test_the_system_takes_as_long_as_its_longest_chip() -> None:
     module = compile_for(_mlp(1, 64, 640, 64, seed=3).text, "node8", "tensor")
     system = next(o for o in module.walk() if isinstance(o, lpu.SystemOp))
-    assert len(list(system.chips)) >= 2
+    result = simulate(module, [np.zeros((1, 1, 64), np.float16)])
+    assert len(result.chip_cycles) >= 2
     assert system.static_cycles is not None
+    assert max(result.chip_cycles.values()) == system.static_cycles.data
+    assert result.cycles == result.static_cycles == system.static_cycles.data
