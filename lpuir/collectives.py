@@ -157,31 +157,44 @@ def all_reduce(
     return _program(_system(system), bodies)
 
 
+def _spread(
+    bodies: dict[int, list[str]],
+    src: int,
+    chips: Sequence[int],
+    vectors: int,
+    first_row: int,
+    channel: str,
+    element: str,
+) -> None:
+    """Vectors 0..n-1 of @x on chip `src` into rows first_row.. of @y on
+    every chip of `chips` (itself included)."""
+    for v in range(vectors):
+        for dst in chips:
+            value = f"%{channel}_{v}_{dst}"
+            row = first_row + v
+            bodies[src].append(f"{value} = mem.read @x[{v}] : {element}")
+            if dst == src:
+                bodies[src].append(f"mem.write {value} -> @y[{row}]")
+                continue
+            bodies[src].append(f'c2c.send {value} to {dst} "{channel}"')
+            bodies[dst] += [
+                f'{value} = c2c.recv from {src} "{channel}" : {element}',
+                f"mem.write {value} -> @y[{row}]",
+            ]
+
+
 def all_gather(
     system: str, chips: Sequence[int], vectors: int, element: str = "f32"
 ) -> ModuleOp:
     """Every chip's input on every chip, stacked in chip order."""
-    p = len(chips)
-    lanes = 320
     bodies: dict[int, list[str]] = {c: [] for c in chips}
     for i, c in enumerate(chips):
         bodies[c] += [
-            f"tensor @x : {vectors}x{lanes}x{element} input {i}",
-            f"tensor @y : {p * vectors}x{lanes}x{element} output {i}",
+            f"tensor @x : {vectors}x320x{element} input {i}",
+            f"tensor @y : {len(chips) * vectors}x320x{element} output {i}",
         ]
     for i, src in enumerate(chips):
-        for v in range(vectors):
-            for dst in chips:
-                value = f"%v{src}_{v}_{dst}"
-                bodies[src].append(f"{value} = mem.read @x[{v}] : {element}")
-                if dst == src:
-                    bodies[src].append(f"mem.write {value} -> @y[{i * vectors + v}]")
-                    continue
-                bodies[src].append(f'c2c.send {value} to {dst} "g{src}"')
-                bodies[dst] += [
-                    f'{value} = c2c.recv from {src} "g{src}" : {element}',
-                    f"mem.write {value} -> @y[{i * vectors + v}]",
-                ]
+        _spread(bodies, src, chips, vectors, i * vectors, f"g{src}", element)
     return _program(_system(system), bodies)
 
 
@@ -189,21 +202,9 @@ def broadcast(
     system: str, chips: Sequence[int], vectors: int, element: str = "f32"
 ) -> ModuleOp:
     """The first chip's input on every chip (output c on chip c)."""
-    root = chips[0]
     bodies: dict[int, list[str]] = {c: [] for c in chips}
-    bodies[root].append(f"tensor @x : {vectors}x320x{element} input 0")
+    bodies[chips[0]].append(f"tensor @x : {vectors}x320x{element} input 0")
     for i, c in enumerate(chips):
         bodies[c].append(f"tensor @y : {vectors}x320x{element} output {i}")
-    for v in range(vectors):
-        for c in chips:
-            value = f"%v{v}_{c}"
-            bodies[root].append(f"{value} = mem.read @x[{v}] : {element}")
-            if c == root:
-                bodies[root].append(f"mem.write {value} -> @y[{v}]")
-                continue
-            bodies[root].append(f'c2c.send {value} to {c} "b"')
-            bodies[c] += [
-                f'{value} = c2c.recv from {root} "b" : {element}',
-                f"mem.write {value} -> @y[{v}]",
-            ]
+    _spread(bodies, chips[0], chips, vectors, 0, "b", element)
     return _program(_system(system), bodies)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from lark.exceptions import LarkError
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
@@ -29,6 +29,20 @@ def _message(e: BaseException) -> str:
     if isinstance(e, OSError):
         return f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")
     return str(e)
+
+
+def run_tool(
+    tool: str, run: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None
+) -> int:
+    """A console script's exit code: `run(argv)`'s, or 1 (and one located line)
+    for a user error (see `run_reporting_errors`)."""
+    code = 0
+
+    def body() -> None:
+        nonlocal code
+        code = run(argv)
+
+    return run_reporting_errors(tool, body) or code
 
 
 def run_reporting_errors(tool: str, body: Callable[[], object]) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 
 from lpuir.compare import bits_equal
 from lpuir.diagnostics import LpuError
-from lpuir.tools.errors import run_reporting_errors
+from lpuir.tools.errors import run_tool
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,14 +276,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lpu-generate` console script."""
-    code = 0
-
-    def body() -> None:
-        nonlocal code
-        code = run(argv)
-
-    failed = run_reporting_errors("lpu-generate", body)
-    return failed or code
+    return run_tool("lpu-generate", run, argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from lpuir.compare import bits_equal, first_divergence
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.execute import check_input_count, materialise, run_module, signature
 from lpuir.frontend import parse_source
-from lpuir.tools.errors import run_reporting_errors
+from lpuir.tools.errors import run_tool
 from lpuir.types import describe_tensor
 
 PRINT_LIMIT = 1024
@@ -258,14 +258,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lpu-run` console script."""
-    code = 0
-
-    def body() -> None:
-        nonlocal code
-        code = run(argv)
-
-    failed = run_reporting_errors("lpu-run", body)
-    return failed or code
+    return run_tool("lpu-run", run, argv)
 
 
 if __name__ == "__main__":
