@@ -161,6 +161,11 @@ def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
         f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB; "
         f"static {r['cycles']} cycles = {us:.1f} us per token = {1e6 / us:.1f} tokens/s per user"
     )
+    util = r["weight_bytes"] / (4 * 320 * 320 * r["chips"] * r["cycles"])
+    print(
+        f"  MXM utilisation {100 * util:.3f}% (one MAC per int8 weight byte, over "
+        f"4 x 320 x 320 MACs per chip-cycle of all chips)"
+    )
     total = sum(r["busy"].values())
     for kind, cycles in sorted(r["busy"].items(), key=lambda kv: -kv[1]):
         print(
