@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--context", type=int, default=LLAMA3_8B.context)
-    parser.add_argument("--chips-per-layer", type=int, default=4)
+    parser.add_argument("--chips-per-layer", type=int, default=5)
     args = parser.parse_args(argv)
     results = []
     for n in args.layers:
@@ -220,7 +220,7 @@ def _full_weight_bytes() -> int:
 
 def run(quick: bool) -> list[Ratio]:
     """run_all's entry: static tokens/s of 1 (quick) or 2 layers, extrapolated."""
-    r = measure(1, 1024 if quick else LLAMA3_8B.context, 4)
+    r = measure(1, 1024 if quick else LLAMA3_8B.context, 5)
     head = report(r)
     return [
         Ratio(
