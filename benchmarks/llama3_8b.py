@@ -201,7 +201,6 @@ def main(argv: list[str] | None = None) -> None:
         )
         per_layer_s = (b["compile_s"] - a["compile_s"]) / (b["layers"] - a["layers"])
         print(f"compile time per layer {per_layer_s:.1f} s")
-    full_w = build_timing_step(LLAMA3_8B, layers=1).weight_bytes  # noqa: F841
     _, chips = system_for(L, args.chips_per_layer)
     weights = _full_weight_bytes()
     print(f"roofline of {L} layers on {chips} chips ({weights / 1e9:.2f} GB weights):")
