@@ -8,7 +8,9 @@
 - roofline: static schedule cycles against the roofline, single-chip kernels;
 - decoder: the same for a decoder layer;
 - distributed: the GEMM split over node8 and dragonfly4, and all-reduce
-  latency on node8, against their bounds.
+  latency on node8, against their bounds;
+- llama3-8b: Llama-3-8B decode in timing mode (1 layer + head), static
+  cycles against the layer pipeline's SRAM roofline.
 
 Each entry of BENCHMARKS is a module's `run(quick) -> list[Ratio]`, which
 prints its own table; a new benchmark is one more entry. --quick runs smaller
@@ -27,6 +29,7 @@ import compile_roofline
 import compile_scaling
 import decoder_roofline
 import distributed
+import llama3_8b
 import sim_speed
 import sim_vs_xdsl
 from benchlib import Ratio
@@ -38,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Ratio]]] = {
     "roofline": compile_roofline.run,
     "decoder": decoder_roofline.run,
     "distributed": distributed.run,
+    "llama3-8b": llama3_8b.run,
 }
 
 

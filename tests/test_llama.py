@@ -393,3 +393,36 @@ def test_lpu_generate_errors(
     assert lpu_generate(argv) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_timing_mode_builds_and_compiles_without_weight_values() -> None:
+    """Timing mode: every weight is an `{lpu.weight}` argument (no tosa.const
+    holds a weight), and a 2-layer config compiles on two chips by pipeline."""
+    from lpuir.context import make_context
+    from lpuir.execute import lpu_system
+    from lpuir.frontend import parse_source
+    from lpuir.models.llama import build_timing_step
+    from lpuir.transforms.compile import CompilePass
+
+    config = LlamaConfig(
+        dim=320,
+        n_layers=2,
+        n_heads=4,
+        n_kv_heads=2,
+        ffn_dim=640,
+        vocab=500,
+        context=640,
+        weights="i8",
+    )
+    step = build_timing_step(config)
+    assert step.text.count("{lpu.weight}") == 2 * 20 + 3
+    assert '"0x' not in step.text  # no dense weight literal anywhere
+    per_layer = 320 * 64 * (2 * 4 + 2 * 2 + 2) + 4 * 64 * 320 + 3 * 320 * 640
+    assert step.weight_bytes > 2 * per_layer
+    module = parse_source(step.text, "timing.mlir")
+    CompilePass(
+        system="node8 {chips_per_node = 2}", strategy="pipeline", verify=False
+    ).apply(make_context(), module)
+    system = lpu_system(module)
+    assert system is not None and system.static_cycles is not None
+    assert len(system.chips) == 2 and system.static_cycles.data > 0

@@ -626,20 +626,22 @@ class _Decoder:
     def project(
         self,
         x: str,
-        w: np.ndarray,
+        w: np.ndarray | str,
         hint: str,
-        scale: np.ndarray | None = None,
+        scale: np.ndarray | str | None = None,
         out: str | None = None,
     ) -> str:
         """x [B, M, K] times the weight w [B, K, N] on the MXM, as `out`
         (default: the activation type). f16: x cast to f16, f32 accumulation.
         i8: `w` holds the integers and `scale` [B or 1, 1, N] their f32 scales;
         x is quantized per row, xq = cast_i8(x * (127 / max|x|)) (an i8 x is
-        taken as it is), and x W = f32(xq wq) * (max|x| / 127) * scale."""
+        taken as it is), and x W = f32(xq wq) * (max|x| / 127) * scale.
+        `w` and `scale` may be SSA names (timing mode's weight arguments)."""
         e, wt = self.e, self.c.weights
         out = out or self.c.activations
         if wt == "f16":
-            mm = e.matmul(e.cast(x, "f16"), e.const(w, w.shape, "f16", hint))
+            wv = w if isinstance(w, str) else e.const(w, w.shape, "f16", hint)
+            mm = e.matmul(e.cast(x, "f16"), wv)
             return e.cast(mm, out)
         if scale is None:
             raise ValueError("int8 weights need their scales")
@@ -652,9 +654,12 @@ class _Decoder:
             inv = e.mul(e.unary("reciprocal", amax), e.const(QMAX, one, out, "qmax"))
             xq = e.cast(e.mul(x, inv), "i8")
             back = e.mul(amax, e.const(1.0 / QMAX, one, out, "inv_qmax"))
-        acc = e.cast(e.matmul(xq, e.const(w, w.shape, "i8", hint)), out)
+        wv = w if isinstance(w, str) else e.const(w, w.shape, "i8", hint)
+        acc = e.cast(e.matmul(xq, wv), out)
         if back is not None:
             acc = e.mul(acc, back)
+        if isinstance(scale, str):
+            return e.mul(acc, scale)
         return e.mul(acc, e.const(scale, scale.shape, out, f"{hint}_scale"))
 
     def linear(self, x: str, w: np.ndarray, hint: str, out: str | None = None) -> str:
@@ -678,7 +683,7 @@ class _Decoder:
         s3 = scale.reshape(n, 1, hd) @ np.abs(p)
         return self.project(x, q3, hint, s3)
 
-    def rmsnorm(self, x: str, w: np.ndarray) -> str:
+    def rmsnorm(self, x: str, w: np.ndarray | str) -> str:
         e, act, d = self.e, self.c.activations, self.c.dim
         s = e.reduce("reduce_sum", e.mul(x, x), 2)
         mean = e.mul(s, e.const(1.0 / d, (1, 1, 1), act, "inv_dim"))
@@ -687,10 +692,12 @@ class _Decoder:
         )
         # a same-shape reshape stops the matmul's 160-lane layout wish from
         # reaching x, which x * x also reads at 320 lanes (docs/llama.md)
-        return e.mul(
-            e.mul(e.reshape(x, (1, 1, d)), r),
-            e.const(w.reshape(1, 1, d), (1, 1, d), act, "norm"),
+        wv = (
+            w
+            if isinstance(w, str)
+            else e.const(w.reshape(1, 1, d), (1, 1, d), act, "norm")
         )
+        return e.mul(e.mul(e.reshape(x, (1, 1, d)), r), wv)
 
     def rope(self, h: str, w: np.ndarray, n: int, what: str) -> str:
         """RoPE(h W) = (h W) * cos + (h W P) * sin, per head."""
@@ -806,6 +813,170 @@ def build_layer(config: LlamaConfig, weights: LlamaWeights, index: int = 0) -> s
     b = _Decoder(config, args)
     results = b.layer(index, weights.layers[index], "%x", "%k", "%v")
     return b.function(f"layer{index}", results, f"{config.name}: decoder layer {index}")
+
+
+# ---------------------------------------------------------------- timing mode
+
+HEAD_CHUNK = 16320
+"""Columns of the LM head per matmul in timing mode (51 tiles of 320): one
+chunk's weights fit one chip, so a pipeline places the head over several."""
+
+
+def timing_signature(config: LlamaConfig) -> Signature:
+    """Timing mode's arguments and results (name, shape, element), weights
+    excluded: the residual `x` [1,1,dim] (the embedding row, looked up by the
+    host), `cos`, `sin`, `mask` [1,1,ctx], `slot` [1,ctx,1], `slotrow`
+    [1,1,ctx] (both one-hot of the position), then per layer the transposed K
+    cache `kt{i}` [KVH,hd,ctx] and the V cache `v{i}` [KVH,ctx,hd]. Results:
+    the logits in chunks of HEAD_CHUNK columns, then the updated caches."""
+    c, act = config, config.activations
+    kt, v = (c.n_kv_heads, c.head_dim, c.context), (c.n_kv_heads, c.context, c.head_dim)
+    inputs = [
+        ("x", (1, 1, c.dim), act),
+        ("cos", (1, 1, c.head_dim), act),
+        ("sin", (1, 1, c.head_dim), act),
+        ("mask", (1, 1, c.context), act),
+        ("slot", (1, c.context, 1), CACHE_TYPE),
+        ("slotrow", (1, 1, c.context), CACHE_TYPE),
+    ]
+    outputs = [
+        (f"logits{j}", (1, 1, min(HEAD_CHUNK, c.vocab - lo)), "f32")
+        for j, lo in enumerate(range(0, c.vocab, HEAD_CHUNK))
+    ]
+    for i in range(c.n_layers):
+        inputs += [(f"kt{i}", kt, CACHE_TYPE), (f"v{i}", v, CACHE_TYPE)]
+        outputs += [(f"kt{i}", kt, CACHE_TYPE), (f"v{i}", v, CACHE_TYPE)]
+    return Signature(inputs, outputs)
+
+
+class _TimingDecoder(_Decoder):
+    """The decoder with every weight a function argument marked `{lpu.weight}`
+    (a resident SRAM tensor without a value) and attention laid out for long
+    contexts: scores = q [KVH,G,hd] x Kt [KVH,hd,ctx] (the K cache kept
+    transposed, so neither matmul needs a transpose of the cache), softmax on
+    the last axis, out = p [KVH,G,ctx] x V [KVH,ctx,hd]."""
+
+    def __init__(
+        self, config: LlamaConfig, args: Sequence[tuple[str, tuple[int, ...], str]]
+    ) -> None:
+        super().__init__(config, args)
+        self.weight_bytes = 0
+
+    def weight(self, name: str, shape: tuple[int, ...], element: str) -> str:
+        """A weight argument `%name` of `shape` (its bytes are counted)."""
+        from lpuir.dialects.lpu import element_bytes
+
+        v = f"%{name}"
+        self.e.types[v] = (shape, element)
+        self.args.append(f"{v}: {_t(shape, element)} {{lpu.weight}}")
+        self.weight_bytes += math.prod(shape) * element_bytes(element)
+        return v
+
+    def wproject(
+        self, x: str, name: str, shape: tuple[int, int, int], out: str | None = None
+    ) -> str:
+        """x times the weight argument `name` [B, K, N] (and, for i8, its
+        scales `name_s` [B, 1, N])."""
+        wt, act = self.c.weights, self.c.activations
+        w = self.weight(name, shape, wt)
+        scale = (
+            self.weight(f"{name}_s", (shape[0], 1, shape[2]), act)
+            if wt == "i8"
+            else None
+        )
+        return self.project(x, w, name, scale, out)
+
+    def timing_layer(self, i: int, x: str, kt: str, v: str) -> tuple[str, str, str]:
+        c, e, act = self.c, self.e, self.c.activations
+        hd, H, KVH, G, D, F = (
+            c.head_dim,
+            c.n_heads,
+            c.n_kv_heads,
+            c.group,
+            c.dim,
+            c.ffn_dim,
+        )
+        e.comment(f"layer {i}: attention")
+        h = self.rmsnorm(x, self.weight(f"l{i}_attn_norm", (1, 1, D), act))
+        if c.weights == "f16":
+            h = e.cast(h, "f16")
+        hq = e.mul(h, e.const(1.0, (H, 1, D), e.types[h][1], "ones"))
+        hkv = e.mul(h, e.const(1.0, (KVH, 1, D), e.types[h][1], "ones"))
+
+        def rope(src: str, n: int, what: str) -> str:
+            a = self.wproject(src, f"l{i}_w{what}", (n, D, hd))
+            b = self.wproject(src, f"l{i}_w{what}p", (n, D, hd))
+            return e.add(e.mul(a, "%cos"), e.mul(b, "%sin"))
+
+        q = rope(hq, H, "q")
+        kr = rope(hkv, KVH, "k")
+        vr = self.wproject(hkv, f"l{i}_wv", (KVH, D, hd))
+        ktr = e.transpose_last(e.cast(kr, CACHE_TYPE))  # [KVH, hd, 1]
+        ktc = e.add(kt, e.mul(ktr, "%slotrow"))
+        vc = e.add(v, e.mul("%slot", e.cast(vr, CACHE_TYPE)))
+        qg = e.cast(e.reshape(q, (KVH, G, hd)), CACHE_TYPE)
+        s = self.from_acc(e.matmul(qg, ktc))  # [KVH, G, ctx]
+        scale = e.const(1.0 / math.sqrt(hd), (1, 1, 1), act, "scale")
+        s = e.add(e.mul(s, scale), "%mask")
+        ex = e.unary("exp", e.sub(s, e.reduce("reduce_max", s, 2)))
+        prob = e.mul(ex, e.unary("reciprocal", e.reduce("reduce_sum", ex, 2)))
+        o = self.from_acc(e.matmul(e.cast(prob, CACHE_TYPE), vc))  # [KVH, G, hd]
+        oh = e.reshape(o, (H, 1, hd))
+        wo = self.weight(f"l{i}_wo", (H, hd, D), c.weights)
+        so = self.weight(f"l{i}_wo_s", (1, 1, D), act) if c.weights == "i8" else None
+        proj = self.project(oh, wo, "wo", so)
+        x = e.add(x, e.reduce("reduce_sum", proj, 0))
+        e.comment(f"layer {i}: feed-forward")
+        h = self.rmsnorm(x, self.weight(f"l{i}_ffn_norm", (1, 1, D), act))
+        if c.weights == "f16":
+            h = e.cast(h, "f16")
+        g = self.wproject(h, f"l{i}_wgate", (1, D, F))
+        u = self.wproject(h, f"l{i}_wup", (1, D, F))
+        a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
+        return e.add(x, self.wproject(a, f"l{i}_wdown", (1, F, D))), ktc, vc
+
+
+@dataclass
+class TimingStep:
+    """Timing mode's decode step: MLIR text, weight bytes, and signature."""
+
+    text: str
+    weight_bytes: int
+    signature: Signature
+
+
+def build_timing_step(
+    config: LlamaConfig, name: str = "decode_step", layers: int | None = None
+) -> TimingStep:
+    """One decode step for timing studies: every weight is an argument marked
+    `{lpu.weight}` (no weight values exist anywhere), the K cache is kept
+    transposed (`timing_signature`), the embedding row is an input and the LM
+    head is split into chunks of HEAD_CHUNK columns. `layers` builds only the
+    first N decoder layers (default: all). Any context length works (no
+    transpose of the cache)."""
+    c = config
+    if layers is not None:
+        c = LlamaConfig(**{**c.to_dict(), "n_layers": layers})
+    sig = timing_signature(c)
+    b = _TimingDecoder(c, sig.inputs)
+    e = b.e
+    x = "%x"
+    outputs: list[str] = []
+    for i in range(c.n_layers):
+        x, kc, vc = b.timing_layer(i, x, f"%kt{i}", f"%v{i}")
+        outputs += [kc, vc]
+    e.comment("final norm and LM head, in chunks")
+    h = b.rmsnorm(x, b.weight("final_norm", (1, 1, c.dim), c.activations))
+    if c.weights == "f16":
+        h = e.cast(h, "f16")
+    logits = [
+        b.wproject(h, f"head{j}", (1, c.dim, shape[2]), out="f32")
+        for j, (_, shape, _) in enumerate(
+            sig.outputs[: len(sig.outputs) - 2 * c.n_layers]
+        )
+    ]
+    text = b.function(name, [*logits, *outputs], f"{c.name}: one decode step (timing)")
+    return TimingStep(text, b.weight_bytes, sig)
 
 
 # ----------------------------------------------------------------------- host

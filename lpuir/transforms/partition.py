@@ -54,6 +54,14 @@ def _bytes(value: SSAValue) -> int:
     return math.prod(shape) * element_bytes(element)
 
 
+def _sram_bytes(value: SSAValue, lanes: int) -> int:
+    """The SRAM a tensor takes: each row padded to whole vectors of `lanes`."""
+    shape, element = tensor_shape_and_element(value.type)
+    rows = math.prod(shape[:-1]) if shape else 1
+    last = shape[-1] if shape else 1
+    return rows * -(-last // lanes) * lanes * element_bytes(element)
+
+
 def _place(op: Operation, chips: list[int]) -> None:
     op.attributes["lpu.chips"] = DenseArrayBase.from_list(i64, chips)
 
@@ -151,9 +159,12 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
             else:
                 _place(o, chips if _elementwise(o) else [0])
     elif strategy == "pipeline" and len(chips) > 1:
+        # SRAM footprint (rows padded to whole vectors) of the op's weights,
+        # program inputs (declared where used) and results
+        lanes = spec.chip.lanes
         cost = [
-            sum(_bytes(v) for v in o.operands if _constant(v))
-            + sum(_bytes(r) for r in o.results)
+            sum(_sram_bytes(v, lanes) for v in o.operands if _resident(v))
+            + sum(_sram_bytes(r, lanes) for r in o.results)
             for o in ops
         ]
         total, running = max(1, sum(cost)), 0

@@ -1,0 +1,242 @@
+"""Llama-3-8B decode step in timing mode: static latency, tokens/s, where the time goes.
+
+    python benchmarks/llama3_8b.py [--layers N] [--context C] [--chips-per-layer K]
+
+Builds one decode step of Llama-3-8B (32 layers, hidden 4096, 32 heads, 8 KV
+heads, FFN 14336, vocab 128256, context 8192) with `build_timing_step`: int8
+weights (per-output-channel f32 scales) declared as `{lpu.weight}` arguments,
+so no weight value exists anywhere; compiles it with
+lpu-compile{system=<dragonfly> strategy=pipeline verify=false} on a system of
+`chips-per-layer` chips per decoder layer plus chips for the LM head (8 chips a
+node), and reports from the static schedule (no simulation):
+
+- decode latency per token = static cycles / clock, tokens/s per user;
+- busy instruction-cycles per unit kind (MXM installs and matmuls, VXM, SXM,
+  MEM reads/writes, C2C sends/receives/forwards), summed over chips;
+- compile wall time and peak resident memory (getrusage);
+- the roofline of the modelled system (`roofline`).
+
+`--layers N` builds the first N layers (plus the final norm and LM head);
+decode latency of the full model is then extrapolated linearly per layer
+(the pipeline makes latency additive over layers). `run(quick)` is
+run_all's entry (quick: 1 layer at context 1024).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import time
+from collections import Counter
+from typing import Any
+
+from benchlib import Ratio
+
+from lpuir.models.llama import LlamaConfig, build_timing_step
+
+LLAMA3_8B = LlamaConfig(
+    dim=4096,
+    n_layers=32,
+    n_heads=32,
+    n_kv_heads=8,
+    ffn_dim=14336,
+    vocab=128256,
+    context=8192,
+    rope_theta=500000.0,
+    weights="i8",
+    name="llama3-8b",
+)
+GROQ_TOKENS_PER_S = 1300.0
+"""[TALK]: 1300 tokens/s per user on Llama 3 (Groq's LPU inference engine)."""
+HEAD_CHIPS = 4
+"""Chips for the final norm and the LM head (525 MB of int8 weights)."""
+
+
+def system_for(layers: int, chips_per_layer: int) -> tuple[str, int]:
+    """A dragonfly of 8-chip nodes with at least `chips_per_layer` chips per
+    layer plus HEAD_CHIPS: (system option, chips)."""
+    nodes = math.ceil((layers * chips_per_layer + HEAD_CHIPS) / 8)
+    if nodes == 1:
+        return "node8", 8
+    return f"dragonfly4 {{nodes = {nodes}}}", nodes * 8
+
+
+def unit_busy(module: Any) -> dict[str, int]:
+    """Busy instruction-cycles per unit kind over all chips of a scheduled
+    module: an instruction's burst (an install: its rows)."""
+    from lpuir.dialects import lpu
+
+    busy: Counter[str] = Counter()
+    for op in module.walk():
+        if not isinstance(op, lpu.Instruction):
+            continue
+        n = max(1, op.burst)
+        if isinstance(op, lpu.InstallOp):
+            busy["MXM install"] += max(v.type.n for v in op.rows)  # type: ignore[attr-defined]
+        elif isinstance(op, lpu.MatmulOp):
+            busy["MXM matmul"] += n
+        elif isinstance(op, lpu.ReadOp | lpu.GatherOp):
+            busy["MEM read"] += n
+        elif isinstance(op, lpu.MemOp):
+            busy["MEM write"] += n
+        elif isinstance(op, lpu.VxmOp):
+            busy["VXM"] += n
+        elif isinstance(op, lpu.SxmOp):
+            busy["SXM"] += n
+        elif isinstance(op, lpu.NetworkOp):
+            busy["C2C"] += n
+    return dict(busy)
+
+
+def roofline(config: LlamaConfig, weight_bytes: int, chips: int) -> dict[str, float]:
+    """Lower bounds on one token's latency (cycles) on the modelled chips.
+
+    Every weight byte streams through an MXM once per token, and every KV cache
+    byte is read once (full context). Per chip: SRAM reads 88 slices x 320 B
+    per cycle; MXM installs 4 planes of 320x320 int8 in 40 cycles ([ISCA20]);
+    MACs 4 x 320 x 320 per cycle. A pipeline of layers at batch 1 has one
+    chip working at a time, so its bound is total bytes over ONE chip's
+    bandwidth; a system that splits every layer over all chips (tensor
+    parallel, what Groq does) divides that by the chip count."""
+    kv = 2 * config.n_layers * config.n_kv_heads * config.context * config.head_dim * 2
+    sram_bw = 88 * 320
+    install_bw = 4 * 320 * 320 / 40
+    macs = 4 * 320 * 320
+    one_chip = {
+        "SRAM": (weight_bytes + kv) / sram_bw,
+        "MXM install": weight_bytes / install_bw,
+        "MXM MACs": weight_bytes / macs,
+    }
+    out = {f"pipeline {k}": v for k, v in one_chip.items()}
+    out.update({f"all {chips} chips {k}": v / chips for k, v in one_chip.items()})
+    return out
+
+
+def measure(
+    layers: int, context: int, chips_per_layer: int, config: LlamaConfig = LLAMA3_8B
+) -> dict[str, Any]:
+    """Build, compile and analyse the first `layers` layers (plus the head)."""
+    from lpuir.context import make_context
+    from lpuir.execute import lpu_system
+    from lpuir.frontend import parse_source
+    from lpuir.transforms.compile import CompilePass
+
+    cfg = LlamaConfig(**{**config.to_dict(), "context": context})
+    system, chips = system_for(layers, chips_per_layer)
+    start = time.perf_counter()
+    step = build_timing_step(cfg, layers=layers)
+    module = parse_source(step.text, "llama3_8b.mlir")
+    CompilePass(system=system, strategy="pipeline", verify=False).apply(
+        make_context(), module
+    )
+    seconds = time.perf_counter() - start
+    sys_op = lpu_system(module)
+    assert sys_op is not None and sys_op.static_cycles is not None
+    clock = sys_op.machine.spec.chip.clock_mhz
+    return {
+        "layers": layers,
+        "context": context,
+        "system": system,
+        "chips": chips,
+        "chips_used": len(sys_op.chips),
+        "weight_bytes": step.weight_bytes,
+        "cycles": sys_op.static_cycles.data,
+        "clock_mhz": clock,
+        "compile_s": seconds,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "busy": unit_busy(module),
+    }
+
+
+def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
+    """Print one measurement; returns the headline numbers."""
+    us = r["cycles"] / r["clock_mhz"]
+    print(
+        f"{r['layers']} layer(s), context {r['context']}, {r['system']} "
+        f"({r['chips']} chips, {r['chips_used']} with a program), "
+        f"{r['weight_bytes'] / 1e9:.3f} GB of int8 weights and scales"
+    )
+    print(
+        f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB; "
+        f"static {r['cycles']} cycles = {us:.1f} us per token = {1e6 / us:.1f} tokens/s per user"
+    )
+    util = r["weight_bytes"] / (4 * 320 * 320 * r["chips"] * r["cycles"])
+    print(
+        f"  MXM utilisation {100 * util:.3f}% (one MAC per int8 weight byte, over "
+        f"4 x 320 x 320 MACs per chip-cycle of all chips)"
+    )
+    total = sum(r["busy"].values())
+    for kind, cycles in sorted(r["busy"].items(), key=lambda kv: -kv[1]):
+        print(
+            f"    {kind:12} {cycles:>12} instruction-cycles ({100 * cycles / total:.1f}%)"
+        )
+    return {"us": us, "tokens_s": 1e6 / us}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--context", type=int, default=LLAMA3_8B.context)
+    parser.add_argument("--chips-per-layer", type=int, default=5)
+    args = parser.parse_args(argv)
+    results = []
+    for n in args.layers:
+        r = measure(n, args.context, args.chips_per_layer)
+        report(r)
+        results.append(r)
+    L = LLAMA3_8B.n_layers
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        per_layer = (b["cycles"] - a["cycles"]) / (b["layers"] - a["layers"])
+        fixed = a["cycles"] - per_layer * a["layers"]
+        full = fixed + per_layer * L
+        print(
+            f"per layer {per_layer:.0f} cycles, fixed (head, norm) {fixed:.0f}; "
+            f"extrapolated to {L} layers: {full:.0f} cycles = {full / a['clock_mhz']:.0f} us "
+            f"= {a['clock_mhz'] * 1e6 / full:.1f} tokens/s per user "
+            f"(Groq: {GROQ_TOKENS_PER_S:.0f})"
+        )
+        per_layer_s = (b["compile_s"] - a["compile_s"]) / (b["layers"] - a["layers"])
+        print(f"compile time per layer {per_layer_s:.1f} s")
+    _, chips = system_for(L, args.chips_per_layer)
+    weights = _full_weight_bytes()
+    print(f"roofline of {L} layers on {chips} chips ({weights / 1e9:.2f} GB weights):")
+    for k, v in roofline(LLAMA3_8B, weights, chips).items():
+        print(
+            f"  {k:28} {v:>10.0f} cycles = {v / 900:.1f} us = {900e6 / v:.0f} tokens/s"
+        )
+
+
+def _full_weight_bytes() -> int:
+    """Weight bytes of the full model as timing mode declares them."""
+    one = build_timing_step(LLAMA3_8B, layers=1).weight_bytes
+    two = build_timing_step(LLAMA3_8B, layers=2).weight_bytes
+    return one + (two - one) * (LLAMA3_8B.n_layers - 1)
+
+
+def run(quick: bool) -> list[Ratio]:
+    """run_all's entry: static tokens/s of 1 (quick) or 2 layers, extrapolated."""
+    r = measure(1, 1024 if quick else LLAMA3_8B.context, 5)
+    head = report(r)
+    return [
+        Ratio(
+            "llama3-8b",
+            f"static cycles / SRAM roofline, 1 layer + head, ctx {r['context']}",
+            r["cycles"]
+            / roofline(
+                LlamaConfig(
+                    **{**LLAMA3_8B.to_dict(), "n_layers": 1, "context": r["context"]}
+                ),
+                r["weight_bytes"],
+                r["chips"],
+            )["pipeline SRAM"],
+            f"{head['us']:.0f} us static",
+        )
+    ]
+
+
+if __name__ == "__main__":
+    main()
