@@ -209,17 +209,23 @@ def test_missing_checkpoint_is_a_clear_error(
 # --------------------------------------------------------- compiled, exact
 
 
-def test_decode_step_compiles_bit_exact(micro: DecodeStep) -> None:
-    cache = empty_cache(micro.config)
-    for pos, token in enumerate([3, 7]):
-        sim = micro.run(token, pos, cache, "simulator")
-        ref = micro.run(token, pos, cache, "reference")
+def _steps_bit_exact(step: DecodeStep, tokens: list[int]) -> None:
+    """Decode steps fed `tokens` from position 0, the cache carried: simulated
+    logits and caches equal the reference's bit for bit, static == simulated."""
+    cache = empty_cache(step.config)
+    for pos, token in enumerate(tokens):
+        sim = step.run(token, pos, cache, "simulator")
+        ref = step.run(token, pos, cache, "reference")
         assert sim.cycles == sim.static_cycles
         for got, want in zip(
             [sim.logits, *sim.cache], [ref.logits, *ref.cache], strict=True
         ):
             assert _same_bits(got, want)
         cache = sim.cache
+
+
+def test_decode_step_compiles_bit_exact(micro: DecodeStep) -> None:
+    _steps_bit_exact(micro, [3, 7])
 
 
 WIDE = {**MICRO, "name": "wide", "dim": 320, "ffn_dim": 960, "vocab": 640}
@@ -248,16 +254,7 @@ def test_decode_step_on_many_chips_is_bit_exact(
         assert any(
             t.cols is not None and t.cols.data > 0 for c in chips for t in c.tensors()
         )  # the logits come back as column shards
-    cache = empty_cache(cfg)
-    for pos, token in enumerate([3, 5]):
-        sim = step.run(token, pos, cache, "simulator")
-        ref = step.run(token, pos, cache, "reference")
-        assert sim.cycles == sim.static_cycles
-        for got, want in zip(
-            [sim.logits, *sim.cache], [ref.logits, *ref.cache], strict=True
-        ):
-            assert _same_bits(got, want)
-        cache = sim.cache
+    _steps_bit_exact(step, [3, 5])
 
 
 def test_greedy_decoding_simulator_equals_reference(micro: DecodeStep) -> None:
