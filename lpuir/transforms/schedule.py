@@ -114,16 +114,20 @@ class SegmentSet:
         self.items: list[Segment] = []
         self.longest = 0
 
-    def conflict(self, seg: Segment) -> bool:
+    def conflict(self, seg: Segment) -> int:
+        """0 if `seg` is free, else how many diagonals it must move on to
+        clear every segment it overlaps (moving the group later moves all its
+        segments by as many diagonals, and none can clear sooner)."""
         i = bisect_left(
             self.items, Segment(seg.d0 - self.longest, -1 << 62, -1 << 62, -1 << 62)
         )
-        for other in self.items[i:]:
+        shift = 0
+        for other in itertools.islice(self.items, i, None):
             if other.d0 >= seg.d1:
-                return False
+                break
             if seg.overlaps(other):
-                return True
-        return False
+                shift = max(shift, other.d1 - seg.d0)
+        return shift
 
     def add(self, seg: Segment) -> None:
         insort(self.items, seg)
@@ -140,6 +144,8 @@ class Node:
     rel: int = 0
     alu: int | None = None
     hemisphere: str = "W"
+    burst: int = 1
+    """max(1, op.burst), computed once (reading xDSL properties is slow)."""
 
 
 @dataclass
@@ -232,7 +238,7 @@ def build_groups(system: lpu.SystemOp) -> list[Group]:
     pairs = lpu.logical_pairs(system)
     for send, recv in pairs:
         parent[find(index[recv])] = find(index[send])
-    nodes = {op: Node(op, chip) for chip, op in instrs}
+    nodes = {op: Node(op, chip, burst=max(1, op.burst)) for chip, op in instrs}
     members: dict[int, list[Node]] = defaultdict(list)
     for _, op in instrs:
         members[find(index[op])].append(nodes[op])
@@ -442,8 +448,7 @@ class SystemScheduler:
         self, node: Node, start: int, plane: tuple[str, int] | None
     ) -> list[tuple[tuple, int, int]] | None:
         """(resource, from, to) intervals a node needs; None leaves the ALU open."""
-        op, c = node.op, start + node.rel
-        n = max(1, op.burst)
+        op, c, n = node.op, start + node.rel, node.burst
         if isinstance(op, lpu.MemOp):
             tensor = op.tensor_op()
             port = "read" if isinstance(op, lpu.ReadOp | lpu.GatherOp) else "write"
@@ -480,56 +485,74 @@ class SystemScheduler:
             t += hop.link.latency + df
         return claims
 
-    def fits_units(self, claims: Iterable[tuple[tuple, int, int]]) -> int | None:
-        """None if every claim is free (of what is scheduled and of the group's
-        other claims), else a hint how far to move."""
+    def unit_checks(
+        self, claims: Iterable[tuple[tuple, int, int]]
+    ) -> list[tuple[IntervalSet, int, int]]:
+        """The busy set each claim (relative to the group's start) must miss: a
+        bank's reads miss its writes and the other way round. Claims of one
+        group that collide raise IntraGroupConflict (no start can help)."""
         own: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+        checks = []
         for key, lo, hi in claims:
             against = (
                 (*key[:4], "write" if key[4] == "read" else "read")
                 if key[1] == "bank"
                 else key
             )
-            end = self.units[against].conflict(lo, hi)
-            if end is not None:
-                return max(1, end - lo)
             if any(a < hi and lo < b for a, b in own[against]):
                 raise IntraGroupConflict(key)
             own[key].append((lo, hi))
-        return None
+            checks.append((self.units[against], lo, hi))
+        return checks
 
-    def pick_alus(self, group: Group, start: int) -> dict[int, int] | None:
-        """An ALU for every VXM node, free for its burst."""
+    @staticmethod
+    def fits_units(checks: list[tuple[IntervalSet, int, int]], start: int) -> int:
+        """0 if every claim is free at `start`, else a hint how far to move."""
+        for busy, lo, hi in checks:
+            end = busy.conflict(start + lo, start + hi)
+            if end is not None:
+                return max(1, end - start - lo)
+        return 0
+
+    def pick_alus(self, group: Group, start: int) -> tuple[dict[int, int], int]:
+        """An ALU for every VXM node, free for its burst; else ({}, how far to
+        move before one can be)."""
         taken: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
         chosen: dict[int, int] = {}
         for node in group.nodes:
             if not isinstance(node.op, lpu.VxmOp):
                 continue
-            c, n = start + node.rel, max(1, node.op.burst)
+            c, n = start + node.rel, node.burst
+            move = 1 << 62
             for alu in range(self.spec.vxm_alus):
                 key = (node.chip, alu)
                 busy = self.units[(node.chip, "alu", alu)].conflict(c, c + n)
-                if busy is None and all(
-                    hi <= c or c + n <= lo for lo, hi in taken[key]
-                ):
+                if busy is not None:
+                    move = min(move, busy - c)
+                elif all(hi <= c or c + n <= lo for lo, hi in taken[key]):
                     chosen[id(node)] = alu
                     taken[key].append((c, c + n))
                     break
+                else:
+                    move = 1
             else:
-                return None
-        return chosen
+                return {}, max(1, move)
+        return chosen, 0
 
     def segment(self, edge: Edge, start: int) -> Segment:
         u = edge.producer
         t = start + u.rel + u.op.result_delay(self.spec)
-        n = max(1, u.op.burst)
+        n = u.burst
         far = max((c.pos for c in edge.consumers), key=lambda p: abs(p - u.pos))
         diag = t - u.pos if edge.direction == "E" else t + u.pos
         return Segment(diag, diag + n, min(u.pos, far), max(u.pos, far))
 
     def pick_streams(
         self, group: Group, start: int
-    ) -> dict[int, tuple[int, Segment]] | None:
+    ) -> tuple[dict[int, tuple[int, Segment]], int]:
+        """A first stream (of as many as the element has bytes) for every
+        edge, free along its segment; else ({}, how far to move before one
+        can be)."""
         chosen: dict[int, tuple[int, Segment]] = {}
         extra: dict[tuple[int, str, int], list[Segment]] = defaultdict(list)
         for i, edge in enumerate(group.edges):
@@ -537,22 +560,24 @@ class SystemScheduler:
                 continue
             seg = self.segment(edge, start)
             width = element_bytes(edge.value.type.element)  # type: ignore[attr-defined]
+            move = 1 << 62
             for s in range(0, self.spec.streams - width + 1):
                 keys = [
                     (edge.producer.chip, edge.direction, s + j) for j in range(width)
                 ]
-                if all(
-                    not self.streams[k].conflict(seg)
-                    and not any(seg.overlaps(o) for o in extra[k])
-                    for k in keys
-                ):
+                shift = max(self.streams[k].conflict(seg) for k in keys)
+                if shift:
+                    move = min(move, shift)
+                elif not any(seg.overlaps(o) for k in keys for o in extra[k]):
                     chosen[i] = (s, seg)
                     for k in keys:
                         extra[k].append(seg)
                     break
+                else:
+                    move = 1
             else:
-                return None
-        return chosen
+                return {}, max(1, move)
+        return chosen, 0
 
     # ----------------------------------------------------------- placement
 
@@ -600,7 +625,7 @@ class SystemScheduler:
             busy: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
             changed = False
             for node in sorted(sxm, key=lambda n: n.rel):
-                span = (node.rel, node.rel + max(1, node.op.burst))
+                span = (node.rel, node.rel + node.burst)
                 side = next(
                     (
                         h
@@ -632,6 +657,8 @@ class SystemScheduler:
                     for node in group.nodes:
                         node.hemisphere = sides.get(id(node), "W")
                     self.template(group, plane)
+                    if best is not None and self.plane_bound(group, plane) >= best[0]:
+                        continue  # the search starts there: it cannot do better
                     start = self.search(group, plane, dry=True)
                     if best is None or start < best[0]:
                         best = (start, sides, plane, routes)
@@ -709,6 +736,14 @@ class SystemScheduler:
             transfer.send.pos = self.spec.port_position(route[0].port)
             transfer.recv.pos = self.spec.port_position(route[-1].peer_port)
 
+    def plane_bound(self, group: Group, plane: tuple[str, int] | None) -> int:
+        """The earliest start at which the group's installs find `plane` free."""
+        installs = [n for n in group.nodes if isinstance(n.op, lpu.InstallOp)]
+        if plane is None or not installs:
+            return 0
+        state = self.states[installs[0].chip]
+        return state.plane_free[plane] - min(n.rel for n in installs)
+
     def search(
         self,
         group: Group,
@@ -717,35 +752,32 @@ class SystemScheduler:
         dry: bool,
         first: int | None = None,
     ) -> int:
-        start = self.earliest(group) if first is None else first
-        installs = [n for n in group.nodes if isinstance(n.op, lpu.InstallOp)]
-        if plane is not None and installs:
-            start = max(
-                start,
-                self.states[installs[0].chip].plane_free[plane]
-                - min(n.rel for n in installs),
-            )
+        start = (
+            max(self.earliest(group), self.plane_bound(group, plane))
+            if first is None
+            else first
+        )
+        claims = [
+            c for n in group.nodes for c in (self.unit_claims(n, 0, plane) or [])
+        ] + [c for t in group.transfers for c in self.link_claims(t, 0)]
+        try:
+            checks = self.unit_checks(claims)
+        except IntraGroupConflict as e:
+            where = " ".join(str(k) for k in e.key)
+            raise LpuError(
+                f"{op_location(group.nodes[-1].op)}: error: lpu-schedule: two instructions of this group need {where} in the same cycles, and the streams that join them fix their distance; read the operands from different slices or split the group through SRAM"
+            ) from None
         for _ in range(SEARCH_LIMIT):
-            claims = [
-                c
-                for n in group.nodes
-                for c in (self.unit_claims(n, start, plane) or [])
-            ] + [c for t in group.transfers for c in self.link_claims(t, start)]
-            try:
-                move = self.fits_units(claims)
-            except IntraGroupConflict as e:
-                where = " ".join(str(k) for k in e.key)
-                raise LpuError(
-                    f"{op_location(group.nodes[-1].op)}: error: lpu-schedule: two instructions of this group need {where} in the same cycles, and the streams that join them fix their distance; read the operands from different slices or split the group through SRAM"
-                ) from None
-            if move is None:
-                alus = self.pick_alus(group, start)
-                streams = self.pick_streams(group, start) if alus is not None else None
-                if alus is not None and streams is not None:
-                    if not dry:
-                        self.commit(group, start, plane, claims, alus, streams)
-                    return start
-                move = 1
+            move = self.fits_units(checks, start)
+            if not move:
+                alus, move = self.pick_alus(group, start)
+            if not move:
+                streams, move = self.pick_streams(group, start)
+            if not move:
+                if not dry:
+                    placed = [(key, start + lo, start + hi) for key, lo, hi in claims]
+                    self.commit(group, start, plane, placed, alus, streams)
+                return start
             start += move
         raise LpuError(
             f"{op_location(group.nodes[0].op)}: error: lpu-schedule found no free slot for this instruction group"
@@ -766,7 +798,7 @@ class SystemScheduler:
         for node in group.nodes:
             op, c = node.op, start + node.rel
             op.properties["cycle"] = IntAttr(c)
-            n = max(1, op.burst)
+            n = node.burst
             if id(node) in alus:
                 node.alu = alus[id(node)]
                 op.properties["alu"] = IntAttr(node.alu)
@@ -853,7 +885,7 @@ class SystemScheduler:
             times = c + np.arange(len(indices))
         else:
             indices = np.arange(len(state.visible[name]))
-            times = np.full(len(indices), c + max(1, op.burst) - 1)
+            times = np.full(len(indices), c + node.burst - 1)
         if isinstance(op, lpu.ReadOp | lpu.GatherOp):
             np.maximum.at(state.last_read[name], indices, times)
         else:
@@ -877,7 +909,7 @@ class SystemScheduler:
                 )
             st.plane_last_matmul[plane] = op
             st.pending_uses[op.weights] -= 1
-            st.plane_free[plane] = max(st.plane_free[plane], c + max(1, op.burst))
+            st.plane_free[plane] = max(st.plane_free[plane], c + node.burst)
 
     def run(self) -> int:
         """Schedule every group; the system's static cycle count (its longest

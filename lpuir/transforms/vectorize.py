@@ -197,7 +197,8 @@ def _runs(
 ) -> list[tuple[int, int]]:
     """Split 0..n-1 into maximal runs [a, b) over which every sequence moves by
     one constant, non-negative step and every key stays the same (the slice
-    group a vector is in), of at most `limit` elements."""
+    group a vector is in), of at most `limit` elements. Greedy from the left:
+    a run's first two elements set its step."""
     n = len(sequences[0]) if sequences else 0
     if n == 0:
         return []
@@ -205,24 +206,26 @@ def _runs(
     cut[0] = True
     for key in keys:
         cut[1:] |= key[1:] != key[:-1]
-    for seq in sequences:
-        d = np.diff(seq)
+    steps = [np.diff(np.asarray(seq)) for seq in sequences]
+    for d in steps:
         cut[1:] |= d < 0
+    # change[k]: step k (element k to k+1) differs from step k-1
+    change = np.zeros(n - 1, dtype=bool)
+    if n > 1:
+        change[0] = True
+        for d in steps:
+            change[1:] |= d[1:] != d[:-1]
+    changes = np.flatnonzero(change)
     runs: list[tuple[int, int]] = []
     starts = [*(int(i) for i in np.flatnonzero(cut)), n]
     for a, b in itertools.pairwise(starts):
-        # within [a, b) split greedily where some step changes
-        i = int(a)
+        i = a
         while i < b:
             j = i + 1
             if j < b:
-                steps = [int(seq[j] - seq[i]) for seq in sequences]
-                while j + 1 < b and all(
-                    int(seq[j + 1] - seq[j]) == st
-                    for seq, st in zip(sequences, steps, strict=True)
-                ):
-                    j += 1
-                j += 1
+                # steps i, i+1, ... equal step i up to the next change after i
+                k = int(np.searchsorted(changes, i, side="right"))
+                j = min(int(changes[k]) + 1 if k < len(changes) else n, b)
             if limit is not None:
                 j = min(j, i + limit)
             runs.append((i, j))
