@@ -26,11 +26,11 @@ import numpy as np
 from benchlib import Ratio, compile_text, static_cycles
 from xdsl.dialects import func
 
+from lpuir.dialects.lpu import element_bytes
 from lpuir.frontend import parse_source
 from lpuir.machine import CHIP_PRESETS, ChipSpec
 from lpuir.types import tensor_shape_and_element
 
-BYTES = {"i8": 1, "i32": 4, "f16": 2, "bf16": 2, "f32": 4}
 BIG_MACS = 10**9
 """Kernels above this many multiply-accumulates are not simulated."""
 NOT_VXM = {"tosa.const", "tosa.const_shape", "tosa.reshape", "tosa.transpose"}
@@ -55,7 +55,8 @@ class Work:
     """Element type of the (first) matmul's operands."""
     vxm_ops: int
     moved: int
-    """Bytes of the function's arguments and results (each moved once)."""
+    """Bytes of the function's arguments, results and constants (each moved
+    once: a decoder's resident weights are read once per step)."""
 
 
 def _f32(*arrays: np.ndarray) -> list[np.ndarray]:
@@ -140,10 +141,13 @@ def rmsnorm() -> Kernel:
 
 
 def work(text: str) -> Work:
-    """Multiply-accumulates, VXM operations and argument/result bytes."""
+    """Multiply-accumulates, VXM operations and argument/result/constant bytes."""
     module = parse_source(text, "k.mlir")
-    macs, vxm_ops, element = 0, 0, "f32"
+    macs, vxm_ops, element, moved = 0, 0, "f32", 0
     for op in module.walk():
+        if op.name == "tosa.const":
+            shape, el = tensor_shape_and_element(op.results[0].type)
+            moved += math.prod(shape) * element_bytes(el)
         if not op.name.startswith("tosa.") or op.name in NOT_VXM:
             continue
         shapes = [
@@ -158,10 +162,9 @@ def work(text: str) -> Work:
         else:
             vxm_ops += VXM_WEIGHT.get(op.name, 1) * max(math.prod(s) for s, _ in shapes)
     fn = next(op for op in module.walk() if isinstance(op, func.FuncOp))
-    moved = 0
     for t in [*fn.function_type.inputs, *fn.function_type.outputs]:
         shape, el = tensor_shape_and_element(t)
-        moved += math.prod(shape) * BYTES[el]
+        moved += math.prod(shape) * element_bytes(el)
     return Work(macs, element, vxm_ops, moved)
 
 

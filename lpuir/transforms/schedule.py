@@ -66,7 +66,8 @@ class IntraGroupConflict(Exception):
 
 
 class IntervalSet:
-    """Disjoint busy intervals [start, end) of one resource, sorted."""
+    """Disjoint busy intervals [start, end) of one resource, sorted; touching
+    ones are merged, so a search skips a busy stretch in one step."""
 
     def __init__(self) -> None:
         self.starts: list[int] = []
@@ -84,8 +85,15 @@ class IntervalSet:
 
     def add(self, start: int, end: int) -> None:
         i = bisect_left(self.starts, start)
-        self.starts.insert(i, start)
-        self.ends.insert(i, end)
+        if i > 0 and self.ends[i - 1] == start:
+            i -= 1
+            self.ends[i] = end
+        else:
+            self.starts.insert(i, start)
+            self.ends.insert(i, end)
+        if i + 1 < len(self.starts) and self.starts[i + 1] == end:
+            self.ends[i] = self.ends.pop(i + 1)
+            self.starts.pop(i + 1)
 
 
 @dataclass(frozen=True, order=True)
@@ -507,12 +515,14 @@ class SystemScheduler:
 
     @staticmethod
     def fits_units(checks: list[tuple[IntervalSet, int, int]], start: int) -> int:
-        """0 if every claim is free at `start`, else a hint how far to move."""
+        """0 if every claim is free at `start`, else how far to move: a claim
+        stays blocked until it starts at the end of an interval it overlaps."""
+        move = 0
         for busy, lo, hi in checks:
             end = busy.conflict(start + lo, start + hi)
             if end is not None:
-                return max(1, end - start - lo)
-        return 0
+                move = max(move, end - start - lo)
+        return move
 
     def pick_alus(self, group: Group, start: int) -> tuple[dict[int, int], int]:
         """An ALU for every VXM node, free for its burst; else ({}, how far to
