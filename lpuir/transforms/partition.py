@@ -20,15 +20,19 @@ Strategies:
   least two 320-column tiles is split by columns over the chips; the next
   matmul fed (through elementwise ops) by the sharded result is split by rows.
 - `pipeline`: the ops in program order are cut into one stage per chip with
-  about equal weight bytes (plus result bytes), point-to-point transfers at the
-  stage boundaries.
+  about equal SRAM footprint (weights, inputs and results); each cut goes,
+  within a quarter of a stage of its balanced place, where the fewest bytes
+  cross it (a KV cache update stays with the attention that reads it), and
+  point-to-point transfers carry what crosses.
 - `auto` (the default): `tensor` if some matmul can be split by columns, else
   `pipeline` when the weights do not fit one chip's SRAM, else one chip.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -159,16 +163,49 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
             else:
                 _place(o, chips if _elementwise(o) else [0])
     elif strategy == "pipeline" and len(chips) > 1:
-        # SRAM footprint (rows padded to whole vectors) of the op's weights,
-        # program inputs (declared where used) and results
-        lanes = spec.chip.lanes
-        cost = [
-            sum(_sram_bytes(v, lanes) for v in o.operands if _resident(v))
-            + sum(_sram_bytes(r, lanes) for r in o.results)
-            for o in ops
-        ]
-        total, running = max(1, sum(cost)), 0
-        for o, c in zip(ops, cost, strict=True):
-            _place(o, [min(len(chips) - 1, running * len(chips) // total)])
-            running += c
+        stage = 0
+        cuts = iter(_pipeline_cuts(ops, len(chips), spec.chip.lanes))
+        cut = next(cuts, None)
+        for i, o in enumerate(ops):
+            while cut is not None and cut <= i:
+                stage, cut = stage + 1, next(cuts, None)
+            _place(o, [stage])
     return strategy
+
+
+def _pipeline_cuts(ops: list[Operation], stages: int, lanes: int) -> list[int]:
+    """Where stages 1.. begin (op indices, non-decreasing): near equal SRAM
+    footprint per stage (rows padded to whole vectors of `lanes`: weights and
+    program inputs, declared where used, and results), and there where the
+    fewest bytes of values cross the cut."""
+    cost = [
+        sum(_sram_bytes(v, lanes) for v in o.operands if _resident(v))
+        + sum(_sram_bytes(r, lanes) for r in o.results)
+        for o in ops
+    ]
+    prefix = list(itertools.accumulate(cost, initial=0))  # before op i
+    total = max(1, prefix[-1])
+    index = {o: i for i, o in enumerate(ops)}
+    crossing = [0] * (len(ops) + 1)  # crossing[i]: bytes live across cut i
+    for i, o in enumerate(ops):
+        for r in o.results:
+            last = max((index.get(u.operation, -1) for u in r.uses), default=-1)
+            if last > i:
+                crossing[i + 1] += _bytes(r)
+                crossing[last + 1] -= _bytes(r)
+    crossing = list(itertools.accumulate(crossing))
+    slack = total / stages / 4
+    cuts: list[int] = []
+    for k in range(1, stages):
+        target = k * total / stages
+        first = cuts[-1] if cuts else 0
+        window = range(
+            max(first, bisect_left(prefix, target - slack)),
+            bisect_right(prefix, target + slack),
+        )
+        cuts.append(
+            min(window, key=lambda i: (crossing[i], abs(prefix[i] - target)))
+            if window
+            else max(first, bisect_left(prefix, target))
+        )
+    return cuts
