@@ -825,19 +825,21 @@ chunk's weights fit one chip, so a pipeline places the head over several."""
 def timing_signature(config: LlamaConfig) -> Signature:
     """Timing mode's arguments and results (name, shape, element), weights
     excluded: the residual `x` [1,1,dim] (the embedding row, looked up by the
-    host), `cos`, `sin`, `mask` [1,1,ctx], `slot` [1,ctx,1], `slotrow`
-    [1,1,ctx] (both one-hot of the position), then per layer the transposed K
-    cache `kt{i}` [KVH,hd,ctx] and the V cache `v{i}` [KVH,ctx,hd]. Results:
-    the logits in chunks of HEAD_CHUNK columns, then the updated caches."""
+    host), `cos`, `sin`, `mask` [1,1,ctx-1] (0 for a filled cache position,
+    -inf after), then per layer the transposed K cache `kt{i}` [KVH,hd,ctx-1]
+    and the V cache `v{i}` [KVH,ctx-1,hd] of the earlier positions. Results:
+    the logits in chunks of HEAD_CHUNK columns, then per layer the step's new
+    cache rows `k{i}`, `v{i}` [KVH,1,hd] (appended to the caches in place: one
+    vector per KV head, not part of the step)."""
     c, act = config, config.activations
-    kt, v = (c.n_kv_heads, c.head_dim, c.context), (c.n_kv_heads, c.context, c.head_dim)
+    cached = c.context - 1
+    kt, v = (c.n_kv_heads, c.head_dim, cached), (c.n_kv_heads, cached, c.head_dim)
+    row = (c.n_kv_heads, 1, c.head_dim)
     inputs = [
         ("x", (1, 1, c.dim), act),
         ("cos", (1, 1, c.head_dim), act),
         ("sin", (1, 1, c.head_dim), act),
-        ("mask", (1, 1, c.context), act),
-        ("slot", (1, c.context, 1), CACHE_TYPE),
-        ("slotrow", (1, 1, c.context), CACHE_TYPE),
+        ("mask", (1, 1, cached), act),
     ]
     outputs = [
         (f"logits{j}", (1, 1, min(HEAD_CHUNK, c.vocab - lo)), "f32")
@@ -845,16 +847,18 @@ def timing_signature(config: LlamaConfig) -> Signature:
     ]
     for i in range(c.n_layers):
         inputs += [(f"kt{i}", kt, CACHE_TYPE), (f"v{i}", v, CACHE_TYPE)]
-        outputs += [(f"kt{i}", kt, CACHE_TYPE), (f"v{i}", v, CACHE_TYPE)]
+        outputs += [(f"k{i}", row, CACHE_TYPE), (f"v{i}", row, CACHE_TYPE)]
     return Signature(inputs, outputs)
 
 
 class _TimingDecoder(_Decoder):
     """The decoder with every weight a function argument marked `{lpu.weight}`
     (a resident SRAM tensor without a value) and attention laid out for long
-    contexts: scores = q [KVH,G,hd] x Kt [KVH,hd,ctx] (the K cache kept
-    transposed, so neither matmul needs a transpose of the cache), softmax on
-    the last axis, out = p [KVH,G,ctx] x V [KVH,ctx,hd]."""
+    contexts: the caches hold the earlier positions and the step's own key and
+    value are attended separately (one softmax over both), so the step never
+    copies a cache: scores = q [KVH,G,hd] x Kt [KVH,hd,ctx-1] (the K cache kept
+    transposed, so neither matmul needs a transpose of the cache) beside
+    q . k_new, out = p [KVH,G,ctx-1] x V [KVH,ctx-1,hd] + p_new * v_new."""
 
     def __init__(
         self, config: LlamaConfig, args: Sequence[tuple[str, tuple[int, ...], str]]
@@ -909,18 +913,19 @@ class _TimingDecoder(_Decoder):
             return e.add(e.mul(a, "%cos"), e.mul(b, "%sin"))
 
         q = rope(hq, H, "q")
-        kr = rope(hkv, KVH, "k")
-        vr = self.wproject(hkv, f"l{i}_wv", (KVH, D, hd))
-        ktr = e.transpose_last(e.cast(kr, CACHE_TYPE))  # [KVH, hd, 1]
-        ktc = e.add(kt, e.mul(ktr, "%slotrow"))
-        vc = e.add(v, e.mul("%slot", e.cast(vr, CACHE_TYPE)))
+        knew = e.cast(rope(hkv, KVH, "k"), CACHE_TYPE)  # [KVH, 1, hd]
+        vnew = e.cast(self.wproject(hkv, f"l{i}_wv", (KVH, D, hd)), CACHE_TYPE)
         qg = e.cast(e.reshape(q, (KVH, G, hd)), CACHE_TYPE)
-        s = self.from_acc(e.matmul(qg, ktc))  # [KVH, G, ctx]
         scale = e.const(1.0 / math.sqrt(hd), (1, 1, 1), act, "scale")
+        s = self.from_acc(e.matmul(qg, kt))  # [KVH, G, ctx-1]
         s = e.add(e.mul(s, scale), "%mask")
-        ex = e.unary("exp", e.sub(s, e.reduce("reduce_max", s, 2)))
-        prob = e.mul(ex, e.unary("reciprocal", e.reduce("reduce_sum", ex, 2)))
-        o = self.from_acc(e.matmul(e.cast(prob, CACHE_TYPE), vc))  # [KVH, G, hd]
+        sn = e.reduce("reduce_sum", e.mul(self.from_acc(qg), self.from_acc(knew)), 2)
+        sn = e.mul(sn, scale)  # [KVH, G, 1]
+        top = e.binary("maximum", e.reduce("reduce_max", s, 2), sn)
+        ex, exn = e.unary("exp", e.sub(s, top)), e.unary("exp", e.sub(sn, top))
+        r = e.unary("reciprocal", e.add(e.reduce("reduce_sum", ex, 2), exn))
+        o = self.from_acc(e.matmul(e.cast(e.mul(ex, r), CACHE_TYPE), v))
+        o = e.add(o, e.mul(e.mul(exn, r), self.from_acc(vnew)))  # [KVH, G, hd]
         oh = e.reshape(o, (H, 1, hd))
         wo = self.weight(f"l{i}_wo", (H, hd, D), c.weights)
         so = self.weight(f"l{i}_wo_s", (1, 1, D), act) if c.weights == "i8" else None
@@ -933,7 +938,7 @@ class _TimingDecoder(_Decoder):
         g = self.wproject(h, f"l{i}_wgate", (1, D, F))
         u = self.wproject(h, f"l{i}_wup", (1, D, F))
         a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
-        return e.add(x, self.wproject(a, f"l{i}_wdown", (1, F, D))), ktc, vc
+        return e.add(x, self.wproject(a, f"l{i}_wdown", (1, F, D))), knew, vnew
 
 
 @dataclass

@@ -124,7 +124,9 @@ class ChipProgram:
     tensors: list[lpu.TensorOp] = field(default_factory=list)
     body: list[Operation] = field(default_factory=list)
     counter: int = 0
-    constants: dict[tuple[str, str, bytes], Placed] = field(default_factory=dict)
+    constants: dict[tuple[str, str, bytes, Operation], Placed] = field(
+        default_factory=dict
+    )
 
     def tensor(
         self,
@@ -174,8 +176,12 @@ class ChipProgram:
     def constant_vector(
         self, values: np.ndarray, element: str, loc: Operation
     ) -> Placed:
-        """A one-vector weight tensor (a mask or a fill), shared by content."""
-        key = (element, "vec", values.tobytes())
+        """A one-vector weight tensor (a mask or a fill), shared by content
+        within the tensor op `loc` only: one shared by a whole chip would be
+        read beside so many tensors that lpu-allocate-sram could not keep it
+        off their slices (two reads of one slice in a group cannot be
+        scheduled)."""
+        key = (element, "vec", values.tobytes(), loc)
         if key not in self.constants:
             attr = _dense(values.reshape(1, -1), element)
             self.constants[key] = self.tensor(
