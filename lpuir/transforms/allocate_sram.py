@@ -14,6 +14,7 @@ map: what takes how much, where.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from xdsl.context import Context
@@ -157,9 +158,26 @@ class SramMap:
         return "\n".join(lines) or "  (empty)"
 
 
-def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec, groups: list[Group]) -> None:
+def group_partners(groups: list[Group]) -> dict[int, dict[str, set[str]]]:
+    """Per chip, the tensors each tensor is read or written beside in some
+    instruction group (its partners)."""
+    partners: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for group in groups:
+        names: dict[int, set[str]] = defaultdict(set)
+        for n in group.nodes:
+            if isinstance(n.op, lpu.MemOp):
+                names[n.chip].add(n.op.tensor.root_reference.data)
+        for chip, on_chip in names.items():
+            for name in on_chip:
+                partners[chip][name] |= on_chip - {name}
+    return partners
+
+
+def allocate_chip(
+    chip: lpu.ChipOp, spec: ChipSpec, partners: dict[str, set[str]]
+) -> None:
     """Place every unplaced tensor of a chip; placed ones stay where they are.
-    `groups`: the system's instruction groups (tensors of one group are partners)."""
+    `partners`: the chip's `group_partners` (kept on different slices)."""
     sram = SramMap(spec)
     tensors = list(chip.tensors())
     for t in tensors:
@@ -171,21 +189,14 @@ def allocate_chip(chip: lpu.ChipOp, spec: ChipSpec, groups: list[Group]) -> None
                 t.vector_count(spec.lanes),
                 element_bytes(t.element),
             )
-    partners: dict[str, set[str]] = {t.sym_name.data: set() for t in tensors}
-    for group in groups:
-        names = {
-            n.op.tensor.root_reference.data
-            for n in group.nodes
-            if isinstance(n.op, lpu.MemOp) and n.chip == chip.chip_id
-        }
-        for name in names:
-            partners[name] |= names - {name}
     for t in sorted(
         (t for t in tensors if t.slice is None),
         key=lambda t: -t.vector_count(spec.lanes) * element_bytes(t.element),
     ):
         count, planes = t.vector_count(spec.lanes), element_bytes(t.element)
-        placed = sram.place(t.sym_name.data, count, planes, partners[t.sym_name.data])
+        placed = sram.place(
+            t.sym_name.data, count, planes, partners.get(t.sym_name.data, set())
+        )
         if placed is None:
             need = count * planes * spec.lanes
             raise LpuError(
@@ -204,6 +215,6 @@ class AllocateSramPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for system in (o for o in op.walk() if isinstance(o, lpu.SystemOp)):
             spec = system.machine.spec.chip
-            groups = build_groups(system)
+            partners = group_partners(build_groups(system))
             for chip in system.chips:
-                allocate_chip(chip, spec, groups)
+                allocate_chip(chip, spec, partners[chip.chip_id])
