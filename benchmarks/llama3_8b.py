@@ -17,9 +17,11 @@ node), and reports from the static schedule (no simulation):
 - the roofline of the modelled system (`roofline`).
 
 `--layers N` builds the first N layers (plus the final norm and LM head);
-decode latency of the full model is then extrapolated linearly per layer
-(the pipeline makes latency additive over layers). `run(quick)` is
-run_all's entry (quick: 1 layer at context 1024).
+`--layers 32` is the whole model. Given two or more layer counts, the decode
+latency of the full model is also extrapolated linearly per layer (the
+pipeline makes latency additive over layers; more chips per layer, as a
+small model gets, pre-install more weights, so small counts run faster per
+layer). `run(quick)` is run_all's entry (quick: 1 layer at context 1024).
 """
 
 from __future__ import annotations
@@ -167,9 +169,12 @@ def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
         f"4 x 320 x 320 MACs per chip-cycle of all chips)"
     )
     total = sum(r["busy"].values())
+    chip_cycles = r["chips_used"] * r["cycles"]
+    print("  where the time goes: busy instruction-cycles summed over chips")
     for kind, cycles in sorted(r["busy"].items(), key=lambda kv: -kv[1]):
         print(
-            f"    {kind:12} {cycles:>12} instruction-cycles ({100 * cycles / total:.1f}%)"
+            f"    {kind:12} {cycles:>12} ({100 * cycles / total:4.1f}% of all; "
+            f"{100 * cycles / chip_cycles:.2f}% of the chips' cycles)"
         )
     return {"us": us, "tokens_s": 1e6 / us}
 

@@ -954,11 +954,12 @@ def build_timing_step(
     config: LlamaConfig, name: str = "decode_step", layers: int | None = None
 ) -> TimingStep:
     """One decode step for timing studies: every weight is an argument marked
-    `{lpu.weight}` (no weight values exist anywhere), the K cache is kept
-    transposed (`timing_signature`), the embedding row is an input and the LM
-    head is split into chunks of HEAD_CHUNK columns. `layers` builds only the
-    first N decoder layers (default: all). Any context length works (no
-    transpose of the cache)."""
+    `{lpu.weight}` (no weight values exist anywhere), the caches hold the
+    earlier positions and are never copied (`_TimingDecoder`,
+    `timing_signature`), the embedding row is an input and the LM head is split
+    into chunks of HEAD_CHUNK columns. `layers` builds only the first N decoder
+    layers (default: all). Any context length works (no transpose of the
+    cache)."""
     c = config
     if layers is not None:
         c = LlamaConfig(**{**c.to_dict(), "n_layers": layers})
