@@ -475,3 +475,46 @@ def test_a_value_feeding_a_matmul_and_a_reduction_is_widened_back() -> None:
 }
 """
     check_program(Program(text, [((1, 3, 500), "f16"), ((1, 500, 64), "f16")]))
+
+
+@pytest.mark.parametrize(
+    ("batch", "m", "k", "n", "element"),
+    [(1, 3, 700, 330, "i8"), (2, 2, 400, 50, "f16"), (1, 2, 5, 7, "f16")],
+)
+def test_a_constant_weight_installs_from_row_chunks_bit_exact(
+    batch: int, m: int, k: int, n: int, element: str
+) -> None:
+    """A constant right-hand side is stored as row chunks (lpu-vectorize's
+    INSTALL_CHUNKS), each install reading one burst from each; K-blocks
+    shorter than a tile and fewer rows than chunks included."""
+    from lpuir import numerics
+    from lpuir.dialects import lpu
+
+    acc = "i32" if element == "i8" else "f32"
+    a, b = _t((batch, m, k), element), _t((batch, k, n), element)
+    c = _t((batch, m, n), acc)
+    rng = np.random.default_rng(k)
+    if element == "i8":
+        x = rng.integers(-128, 128, (batch, m, k)).astype(np.int8)
+        w = rng.integers(-128, 128, (batch, k, n)).astype(np.int8)
+    else:
+        x, w = (
+            numerics.round_float(rng.standard_normal(s), element)
+            for s in ((batch, m, k), (batch, k, n))
+        )
+    raw = numerics.as_carrier(w, element).astype(w.dtype.newbyteorder("<"))
+    zp = "0" if element == "i8" else "0.0"
+    text = (
+        f"func.func @main(%a: {a}) -> {c} {{\n"
+        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
+        f'  %b = "tosa.const"() <{{values = dense<"0x{raw.tobytes().hex().upper()}"> : {b}}}> : () -> {b}\n'
+        f"  %0 = tosa.matmul %a, %b, %z, %z : ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
+        f"  return %0 : {c}\n}}\n"
+    )
+    expected = run_function(parse_source(text, "mm.mlir"), None, [x])
+    compiled = compile_text(text)
+    widths = {len(op.rows) for op in compiled.walk() if isinstance(op, lpu.InstallOp)}
+    assert max(widths) == min(k, 8)
+    result = simulate(compiled, [x])
+    assert result.cycles == result.static_cycles
+    assert np.array_equal(result.outputs[0], expected[0])

@@ -14,7 +14,10 @@ through SRAM, so every group is a tree the scheduler can time rigidly.
   vector per row with every lane holding the row's value.
 - Matmul on the MXM: per batch, output tile of 320 columns and K-block, a weight
   tile is installed from the right-hand side's rows and the left-hand side's
-  rows stream through, accumulating K-blocks in order (numerics.md).
+  rows stream through, accumulating K-blocks in order (numerics.md). A resident
+  right-hand side (a constant or an `{lpu.weight}` argument) that only matmuls
+  use is stored as row chunks (INSTALL_CHUNKS), so a tile installs from several
+  slices side by side.
 - Reductions along the last axis combine a row's vectors in order, then reduce
   the lanes by the numerics spec's tree with SXM rotations, both rotation paths
   going through an SXM (west and east) so they meet the VXM in the same cycle;
@@ -56,6 +59,18 @@ from lpuir.types import tensor_shape_and_element
 MAX_TREE_BURST = 64
 """Rows per lane-reduction group: an SXM round trip (about 94 cycles on tsp-v1)
 must outlast a burst so one stage's rotation is done before the next's."""
+
+
+INSTALL_CHUNKS = 8
+"""Row chunks a resident matmul right-hand side is stored in: an install reads
+a burst from each, side by side, each on its own stream and (lpu-allocate-sram
+keeps a group's tensors apart when it can) its own slice, so a weight tile's K
+rows install in K/8 cycles (40 for i8, 20 for f16) instead of K: a slice reads
+one row per cycle. More would crowd the slices and streams that other operands
+use (an f16 chunk takes two slices) and add reads for the scheduler to place
+for less gain (16 made a Llama layer's decode step 7% faster and its compile 2x
+slower); at most half of `mxm_install_rows_per_cycle`, since a burst that
+crosses a slice group boundary is read as two operands."""
 
 
 def unsupported(op: Operation, why: str) -> LpuError:
@@ -105,6 +120,17 @@ class Stage:
     offset: int
     mode: str
     backwards: bool = False
+
+
+@dataclass(frozen=True)
+class RowChunks:
+    """A resident matmul right-hand side [B, K, N] stored as row chunks (see
+    INSTALL_CHUNKS): `parts[q]` holds, block after block, rows q*rows ..
+    q*rows+rows-1 of every K-block (row r of block b at b*rows + r)."""
+
+    parts: tuple[Placed, ...]
+    rows: int
+    shape: tuple[int, ...]
 
 
 @dataclass
@@ -268,6 +294,7 @@ class Vectorizer:
         self.placed: dict[int, dict[SSAValue, Placed]] = {}
         self.relayout_cache: dict[int, dict[tuple[str, int], Placed]] = {}
         self.window_cache: dict[int, dict[tuple[SSAValue, int], Placed]] = {}
+        self.chunk_cache: dict[int, dict[SSAValue, RowChunks]] = {}
         self.constants: dict[SSAValue, Operation] = {}
         self.shards: dict[SSAValue, list[Shard]] = {}
         self.window: Window | None = None
@@ -282,6 +309,7 @@ class Vectorizer:
             self.placed[chip] = {}
             self.relayout_cache[chip] = {}
             self.window_cache[chip] = {}
+            self.chunk_cache[chip] = {}
         self.current = chip
         self.chip = self.programs[chip]
         self.values = self.placed[chip]
@@ -1084,9 +1112,67 @@ class Vectorizer:
             self.mxm(
                 op,
                 self.get(op.a, op),
-                self.get(op.b, op),
+                self.right_hand_side(op.b, op),
                 self.place_new(op.output, op, lanes=self.spec.lanes),
             )
+
+    def right_hand_side(self, value: SSAValue, op: Operation) -> Placed | RowChunks:
+        """A matmul's right-hand side on this chip: as row chunks (cached) if
+        it is resident and only ever a matmul's right-hand side, else where
+        `get` puts it (one layout serves every other user)."""
+        element = tensor_shape_and_element(value.type)[1]
+        resident = value in self.constants or (
+            value in self.fn.args and self.argument(value)[0] == "weight"
+        )
+        only_rhs = all(
+            isinstance(u.operation, tosa.MatMulOp) and u.index == 1 for u in value.uses
+        )
+        if not (resident and only_rhs and element in ACCUMULATOR):
+            return self.get(value, op)
+        cache = self.chunk_cache[self.current]
+        if value not in cache:
+            cache[value] = self.row_chunks(value)
+        return cache[value]
+
+    def row_chunks(self, value: SSAValue) -> RowChunks:
+        """Weight tensors holding a resident [B, K, N] as row chunks (a
+        constant's values split accordingly; chunk rows past a short block
+        hold zeros, never read)."""
+        shape, element = tensor_shape_and_element(value.type)
+        batch, k, n = shape
+        kb = self.spec.mxm_k(element)
+        tile_rows = min(k, kb)
+        count = max(
+            1,
+            min(INSTALL_CHUNKS, self.spec.mxm_install_rows_per_cycle // 2, tile_rows),
+        )
+        rows = -(-tile_rows // count)
+        blocks = -(-k // kb)
+        last = k - (blocks - 1) * kb
+        const = self.constants.get(value)
+        full = _constant_array(const, value) if const is not None else None
+        offset = np.arange(k) % kb
+        chunk_of = offset // rows
+        at = np.arange(k) // kb * rows + offset % rows
+        parts = []
+        for q in range(-(-tile_rows // rows)):
+            extent = (blocks - 1) * rows + min(rows, max(0, last - q * rows))
+            held: Attribute | None = None
+            if full is not None:
+                part = np.zeros((batch, extent, n), full.dtype)
+                part[:, at[chunk_of == q]] = full[:, chunk_of == q]
+                held = _dense(part, element)
+            parts.append(
+                self.chip.tensor(
+                    (batch, extent, n),
+                    element,
+                    "weight",
+                    self.fn if const is None else const,
+                    value=held,
+                    prefix="c",
+                )
+            )
+        return RowChunks(tuple(parts), rows, shape)
 
     def matmul_cols(self, op: tosa.MatMulOp, chips: Sequence[int]) -> None:
         """Tensor parallel by columns: each chip multiplies the whole left-hand
@@ -1168,12 +1254,14 @@ class Vectorizer:
         self,
         op: tosa.MatMulOp,
         a: Placed,
-        b: Placed,
+        b: Placed | RowChunks,
         c: Placed,
         blocks: range | None = None,
     ) -> None:
         """c = a x b on the MXM (per batch, output tile and K-block); `blocks`:
-        only these K-blocks (default: all, accumulated in order)."""
+        only these K-blocks (default: all, accumulated in order). A tile's rows
+        come from b's row chunks side by side, or from b alone if it is one
+        tensor (one chunk of K rows)."""
         batch, m, k = a.shape
         n = b.shape[2]
         element = a.element
@@ -1186,6 +1274,7 @@ class Vectorizer:
                 f"{element} x {element} -> {out_element}: the MXM accumulates {element} in {ACCUMULATOR[element]}",
             )
         kb = self.spec.mxm_k(element)
+        chunks, per = (b.parts, b.rows) if isinstance(b, RowChunks) else ((b,), kb)
         a = self.relayout(a, kb, op)
         tiles = -(-n // self.spec.lanes)
         blocks = blocks if blocks is not None else range(-(-k // kb))
@@ -1209,16 +1298,25 @@ class Vectorizer:
                     acc: SSAValue | None = None
                     for kbi in blocks:
                         rows = min(kb, k - kbi * kb)
-                        w_rows = Operand(
-                            b,
-                            (bi * k + kbi * kb + np.arange(rows, dtype=np.int64))
-                            * b.per_row
-                            + j,
-                        )
-                        parts = [
-                            self.read(w_rows, p, q - p, op)
-                            for p, q in self.runs([w_rows])
-                        ]
+                        parts = []
+                        for q, chunk in enumerate(chunks):
+                            here = min(per, rows - q * per)
+                            if here <= 0:
+                                break
+                            w_rows = Operand(
+                                chunk,
+                                (
+                                    bi * chunk.shape[1]
+                                    + kbi * per
+                                    + np.arange(here, dtype=np.int64)
+                                )
+                                * chunk.per_row
+                                + j,
+                            )
+                            parts += [
+                                self.read(w_rows, p, e - p, op)
+                                for p, e in self.runs([w_rows])
+                            ]
                         weights = self.chip.emit(
                             lpu.InstallOp.create(operands=parts, result_types=[wtype]),
                             op,
