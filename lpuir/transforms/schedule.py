@@ -33,7 +33,7 @@ them independently of this code.
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +51,10 @@ from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
 
 ROUTE_CHOICES = 4
 """Routes tried per transfer (and route combinations per group)."""
+
+DIAGONAL_BUCKET = 64
+"""Diagonals per bucket of a stream's occupancy index (SegmentSet): about a
+short burst, so a query scans few segments and a long burst few buckets."""
 
 SEARCH_LIMIT = 1 << 22
 """Start cycles tried for one group before giving up (a scheduler bug guard)."""
@@ -96,7 +100,7 @@ class IntervalSet:
             self.starts.pop(i + 1)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Segment:
     """Slots a value holds on one stream: diagonals [d0, d1) x positions [p0, p1]."""
 
@@ -115,31 +119,31 @@ class Segment:
 
 
 class SegmentSet:
-    """The segments of one stream, sorted by first diagonal, so a query looks
-    only at those that can reach it (bounded by the longest burst)."""
+    """The segments of one stream, filed in buckets of DIAGONAL_BUCKET
+    diagonals (a segment in every bucket it spans), so a query looks only at
+    segments that share a bucket with it, however long other bursts are."""
 
     def __init__(self) -> None:
-        self.items: list[Segment] = []
-        self.longest = 0
+        self.buckets: dict[int, list[Segment]] = defaultdict(list)
+
+    @staticmethod
+    def spanned(seg: Segment) -> range:
+        return range(seg.d0 // DIAGONAL_BUCKET, (seg.d1 - 1) // DIAGONAL_BUCKET + 1)
 
     def conflict(self, seg: Segment) -> int:
         """0 if `seg` is free, else how many diagonals it must move on to
         clear every segment it overlaps (moving the group later moves all its
         segments by as many diagonals, and none can clear sooner)."""
-        i = bisect_left(
-            self.items, Segment(seg.d0 - self.longest, -1 << 62, -1 << 62, -1 << 62)
-        )
         shift = 0
-        for other in itertools.islice(self.items, i, None):
-            if other.d0 >= seg.d1:
-                break
-            if seg.overlaps(other):
-                shift = max(shift, other.d1 - seg.d0)
+        for b in self.spanned(seg):
+            for other in self.buckets.get(b, ()):
+                if seg.overlaps(other):
+                    shift = max(shift, other.d1 - seg.d0)
         return shift
 
     def add(self, seg: Segment) -> None:
-        insort(self.items, seg)
-        self.longest = max(self.longest, seg.d1 - seg.d0)
+        for b in self.spanned(seg):
+            self.buckets[b].append(seg)
 
 
 @dataclass
