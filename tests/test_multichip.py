@@ -111,6 +111,43 @@ def test_partition_annotations_are_readable_and_chosen_by_auto() -> None:
     assert "lpu.chips = array<i64: 0, 1>" in text
 
 
+PIPELINE_CUT = """func.func @f(%x: tensor<1x1x320xf32>) -> tensor<1x1x320xf32> {
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %o1 = "tosa.const"() <{values = dense<1.0> : tensor<1x256x320xf32>}> : () -> tensor<1x256x320xf32>
+  %o2 = "tosa.const"() <{values = dense<2.0> : tensor<1x260x320xf32>}> : () -> tensor<1x260x320xf32>
+  %b = tosa.mul %x, %o1, %shift : (tensor<1x1x320xf32>, tensor<1x256x320xf32>, tensor<1xi8>) -> tensor<1x256x320xf32>
+  %s = tosa.reduce_sum %b {axis = 1 : i32} : (tensor<1x256x320xf32>) -> tensor<1x1x320xf32>
+  %c = tosa.mul %s, %o2, %shift : (tensor<1x1x320xf32>, tensor<1x260x320xf32>, tensor<1xi8>) -> tensor<1x260x320xf32>
+  %t = tosa.reduce_sum %c {axis = 1 : i32} : (tensor<1x260x320xf32>) -> tensor<1x1x320xf32>
+  return %t : tensor<1x1x320xf32>
+}"""
+
+
+def test_pipeline_cuts_where_few_bytes_cross() -> None:
+    """Two stages: the SRAM-balanced cut falls before the last reduction,
+    where the 333 kB %c would cross a link; a quarter stage earlier only the
+    1 kB %s crosses, so the cut goes there, and the program stays exact."""
+    module = parse_source(PIPELINE_CUT, "cut.mlir")
+    PartitionPass(system="node8 {chips_per_node = 2}", strategy="pipeline").apply(
+        make_context(), module
+    )
+    chips = re.findall(
+        r"tosa\.(mul|reduce_sum) .*lpu\.chips = array<i64: (\d)>", str(module)
+    )
+    assert chips == [
+        ("mul", "0"),
+        ("reduce_sum", "0"),
+        ("mul", "1"),
+        ("reduce_sum", "1"),
+    ]
+    result = check(
+        Program(PIPELINE_CUT, [((1, 1, 320), "f32")]),
+        "node8 {chips_per_node = 2}",
+        "pipeline",
+    )
+    assert 0 < sum(result.link_bytes.values()) <= 2 * 320 * 4
+
+
 def test_unknown_strategy_is_a_clear_error() -> None:
     module = parse_source(_mlp(1, 8, 8, 8, seed=0).text, "mlp.mlir")
     with pytest.raises(LpuError, match="unknown strategy 'megatron'"):
