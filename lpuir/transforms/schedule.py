@@ -457,10 +457,11 @@ class SystemScheduler:
     # ------------------------------------------------------------- resources
 
     def unit_claims(
-        self, node: Node, start: int, plane: tuple[str, int] | None
-    ) -> list[tuple[tuple, int, int]] | None:
-        """(resource, from, to) intervals a node needs; None leaves the ALU open."""
-        op, c, n = node.op, start + node.rel, node.burst
+        self, node: Node, plane: tuple[str, int] | None
+    ) -> list[tuple[tuple, int, int]]:
+        """(resource, from, to) intervals a node needs, relative to its group's
+        start (a VXM node's ALU is picked per start, by pick_alus)."""
+        op, c, n = node.op, node.rel, node.burst
         if isinstance(op, lpu.MemOp):
             tensor = op.tensor_op()
             port = "read" if isinstance(op, lpu.ReadOp | lpu.GatherOp) else "write"
@@ -485,12 +486,11 @@ class SystemScheduler:
             return [((node.chip, "plane", *plane), c, c + n)]  # type: ignore[misc]
         return []
 
-    def link_claims(
-        self, transfer: Transfer, start: int
-    ) -> list[tuple[tuple, int, int]]:
-        """Each hop's sending direction, busy for one vector's time."""
+    def link_claims(self, transfer: Transfer) -> list[tuple[tuple, int, int]]:
+        """Each hop's sending direction, busy for one vector's time (relative
+        to the group's start)."""
         cpv, df = self.machine.cycles_per_vector, self.spec.delay("forward")
-        t = start + transfer.send.rel
+        t = transfer.send.rel
         claims = []
         for hop in transfer.route:
             claims.append(((-1, "link", hop.chip, hop.port), t, t + cpv))
@@ -771,9 +771,9 @@ class SystemScheduler:
             if first is None
             else first
         )
-        claims = [
-            c for n in group.nodes for c in (self.unit_claims(n, 0, plane) or [])
-        ] + [c for t in group.transfers for c in self.link_claims(t, 0)]
+        claims = [c for n in group.nodes for c in self.unit_claims(n, plane)] + [
+            c for t in group.transfers for c in self.link_claims(t)
+        ]
         try:
             checks = self.unit_checks(claims)
         except IntraGroupConflict as e:
