@@ -699,6 +699,37 @@ class _Decoder:
         )
         return e.mul(e.mul(e.reshape(x, (1, 1, d)), r), wv)
 
+    def normed(self, x: str, w: np.ndarray | str) -> str:
+        """RMSNorm of x, cast to f16 when the weights are (the matmuls' input)."""
+        h = self.rmsnorm(x, w)
+        return self.e.cast(h, "f16") if self.c.weights == "f16" else h
+
+    def heads(self, h: str) -> tuple[str, str]:
+        """h broadcast over the query heads and over the KV heads (after the
+        f16 cast: fewer casts)."""
+        c, e = self.c, self.e
+        element = e.types[h][1]
+        return (
+            e.mul(h, e.const(1.0, (c.n_heads, 1, c.dim), element, "ones")),
+            e.mul(h, e.const(1.0, (c.n_kv_heads, 1, c.dim), element, "ones")),
+        )
+
+    def feed_forward(
+        self,
+        i: int,
+        x: str,
+        norm: np.ndarray | str,
+        project: Callable[[str, str], str],
+    ) -> str:
+        """x + SwiGLU(RMSNorm(x)); `project(h, "gate" | "up" | "down")` is h
+        times that weight."""
+        e = self.e
+        e.comment(f"layer {i}: feed-forward")
+        h = self.normed(x, norm)
+        g, u = project(h, "gate"), project(h, "up")
+        a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
+        return e.add(x, project(a, "down"))
+
     def rope(self, h: str, w: np.ndarray, n: int, what: str) -> str:
         """RoPE(h W) = (h W) * cos + (h W P) * sin, per head."""
         x = self.head_linear(h, w, n, f"w{what}")
@@ -713,11 +744,7 @@ class _Decoder:
         c, e, act = self.c, self.e, self.c.activations
         hd, H, KVH, G, D = c.head_dim, c.n_heads, c.n_kv_heads, c.group, c.dim
         e.comment(f"layer {i}: attention")
-        h = self.rmsnorm(x, w.attn_norm)
-        if c.weights == "f16":  # broadcast after the cast: fewer casts
-            h = e.cast(h, "f16")
-        hq = e.mul(h, e.const(1.0, (H, 1, D), e.types[h][1], "ones"))
-        hkv = e.mul(h, e.const(1.0, (KVH, 1, D), e.types[h][1], "ones"))
+        hq, hkv = self.heads(self.normed(x, w.attn_norm))
         q = self.rope(hq, w.wq, H, "q")
         kr = self.rope(hkv, w.wk, KVH, "k")
         vr = self.head_linear(hkv, w.wv, KVH, "wv")
@@ -737,14 +764,13 @@ class _Decoder:
             qo, so = quantize_rows(w.wo)
             proj = self.project(oh, qo.T.reshape(H, hd, D), "wo", so.reshape(1, 1, D))
         x = e.add(x, e.reduce("reduce_sum", proj, 0))
-        e.comment(f"layer {i}: feed-forward")
-        h = self.rmsnorm(x, w.ffn_norm)
-        if c.weights == "f16":
-            h = e.cast(h, "f16")
-        g = self.linear(h, w.w_gate, "wgate")
-        u = self.linear(h, w.w_up, "wup")
-        a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
-        return e.add(x, self.linear(a, w.w_down, "wdown")), kc, vc
+        x = self.feed_forward(
+            i,
+            x,
+            w.ffn_norm,
+            lambda h, which: self.linear(h, getattr(w, f"w_{which}"), f"w{which}"),
+        )
+        return x, kc, vc
 
     def function(self, name: str, results: Sequence[str], title: str) -> str:
         e = self.e
@@ -786,10 +812,9 @@ def build_decode_step(
         x, kc, vc = b.layer(i, layer, x, f"%k{i}", f"%v{i}")
         outputs += [kc, vc]
     e.comment("final norm and LM head")
-    h = b.rmsnorm(x, weights.final_norm)
-    if c.weights == "f16":
-        h = e.cast(h, "f16")
-    logits = b.linear(h, weights.output, "head", out="f32")
+    logits = b.linear(
+        b.normed(x, weights.final_norm), weights.output, "head", out="f32"
+    )
     return b.function(name, [logits, *outputs], f"{c.name}: one decode step")
 
 
@@ -901,11 +926,9 @@ class _TimingDecoder(_Decoder):
             c.ffn_dim,
         )
         e.comment(f"layer {i}: attention")
-        h = self.rmsnorm(x, self.weight(f"l{i}_attn_norm", (1, 1, D), act))
-        if c.weights == "f16":
-            h = e.cast(h, "f16")
-        hq = e.mul(h, e.const(1.0, (H, 1, D), e.types[h][1], "ones"))
-        hkv = e.mul(h, e.const(1.0, (KVH, 1, D), e.types[h][1], "ones"))
+        hq, hkv = self.heads(
+            self.normed(x, self.weight(f"l{i}_attn_norm", (1, 1, D), act))
+        )
 
         def rope(src: str, n: int, what: str) -> str:
             a = self.wproject(src, f"l{i}_w{what}", (n, D, hd))
@@ -931,14 +954,14 @@ class _TimingDecoder(_Decoder):
         so = self.weight(f"l{i}_wo_s", (1, 1, D), act) if c.weights == "i8" else None
         proj = self.project(oh, wo, "wo", so)
         x = e.add(x, e.reduce("reduce_sum", proj, 0))
-        e.comment(f"layer {i}: feed-forward")
-        h = self.rmsnorm(x, self.weight(f"l{i}_ffn_norm", (1, 1, D), act))
-        if c.weights == "f16":
-            h = e.cast(h, "f16")
-        g = self.wproject(h, f"l{i}_wgate", (1, D, F))
-        u = self.wproject(h, f"l{i}_wup", (1, D, F))
-        a = e.mul(e.mul(g, e.unary("sigmoid", g)), u)
-        return e.add(x, self.wproject(a, f"l{i}_wdown", (1, F, D))), knew, vnew
+        shapes = {"gate": (1, D, F), "up": (1, D, F), "down": (1, F, D)}
+        x = self.feed_forward(
+            i,
+            x,
+            self.weight(f"l{i}_ffn_norm", (1, 1, D), act),
+            lambda h, which: self.wproject(h, f"l{i}_w{which}", shapes[which]),
+        )
+        return x, knew, vnew
 
 
 @dataclass
@@ -972,9 +995,7 @@ def build_timing_step(
         x, kc, vc = b.timing_layer(i, x, f"%kt{i}", f"%v{i}")
         outputs += [kc, vc]
     e.comment("final norm and LM head, in chunks")
-    h = b.rmsnorm(x, b.weight("final_norm", (1, 1, c.dim), c.activations))
-    if c.weights == "f16":
-        h = e.cast(h, "f16")
+    h = b.normed(x, b.weight("final_norm", (1, 1, c.dim), c.activations))
     logits = [
         b.wproject(h, f"head{j}", (1, c.dim, shape[2]), out="f32")
         for j, (_, shape, _) in enumerate(
