@@ -10,6 +10,7 @@ chip and pipelined over node8 (about a minute together).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ TOLERANCE = {"tiny": 1e-2, "stories260K": 1e-2, "toy_llama31": 5e-2, "tiny-i8": 
 
 
 def _have(name: str) -> bool:
-    return (checkpoints.models_dir() / name).is_dir()
+    return checkpoints.find_checkpoint(name) is not None
 
 
 def _model(name: str, context: int = 16):
@@ -58,7 +59,8 @@ def _model(name: str, context: int = 16):
             config = LlamaConfig.from_dict({**config.to_dict(), "weights": "i8"})
         return config, random_weights(config, 0)
     if not _have(name):
-        pytest.skip(f"checkpoint {name} not in {checkpoints.models_dir()}")
+        looked = ", ".join(map(str, checkpoints.search_path()))
+        pytest.skip(f"checkpoint {name} not found in {looked}")
     return checkpoints.load_checkpoint(name, context)
 
 
@@ -198,12 +200,38 @@ def test_missing_checkpoint_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv(checkpoints.MODELS_ENV, str(tmp_path))
-    with pytest.raises(LpuError, match="checkpoint 'stories260K' not found"):
+    with pytest.raises(
+        LpuError, match=f"checkpoint 'stories260K' not found; looked in {tmp_path} "
+    ):
         checkpoints.load_checkpoint("stories260K")
     (tmp_path / "stories260K").mkdir()
     (tmp_path / "stories260K" / "stories260K.bin").write_bytes(b"\0" * 10)
     with pytest.raises(LpuError, match="too short"):
         checkpoints.load_checkpoint("stories260K")
+
+
+def test_checkpoints_are_found_from_the_current_directory_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without LPUIR_MODELS, `shared/models` in the current directory or any
+    parent is searched (a wheel install run from inside a checkout's folder)."""
+    monkeypatch.delenv(checkpoints.MODELS_ENV, raising=False)
+    (tmp_path / "shared" / "models" / "stories260K").mkdir(parents=True)
+    deep = tmp_path / "work" / "deeper"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert checkpoints.find_checkpoint("stories260K") == (
+        tmp_path / "shared" / "models" / "stories260K"
+    )
+    assert checkpoints.search_path()[:2] == [
+        deep / "shared" / "models",
+        tmp_path / "work" / "shared" / "models",
+    ]
+    # LPUIR_MODELS, a list of folders, replaces the search path
+    other = tmp_path / "other"
+    monkeypatch.setenv(checkpoints.MODELS_ENV, f"{other}{os.pathsep}{tmp_path}")
+    assert checkpoints.search_path() == [other, tmp_path]
+    assert checkpoints.find_checkpoint("stories260K") is None
 
 
 # --------------------------------------------------------- compiled, exact

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "model",
-        help="a checkpoint name (toy_llama31, stories260K; found in $LPUIR_MODELS or ../shared/models), or a config JSON (random weights)",
+        help="a checkpoint name (toy_llama31, stories260K; found in $LPUIR_MODELS, else shared/models here or in a parent folder), or a config JSON (random weights)",
     )
     p.add_argument(
         "-n", "--tokens", type=int, default=4, help="tokens to generate (default 4)"

@@ -6,8 +6,9 @@
 - `stories260K`: llama2.c's trained 5-layer Llama-2-architecture model in the
   "legacy v0" checkpoint format (7 int32 header fields, then fp32 weights).
 
-The checkpoints are not part of the repository: they live in `../shared/models`
-next to the repository root, or wherever `LPUIR_MODELS` points. Weights are
+The checkpoints are not part of the repository; `search_path` says where they
+are looked for (`$LPUIR_MODELS`, else `shared/models` in the current directory
+or any parent of it, else beside the source tree). Weights are
 returned in float64 holding the checkpoint's fp32 values; `LlamaWeights.cast`
 rounds them to the type the hardware multiplies.
 """
@@ -28,22 +29,36 @@ MODELS_ENV = "LPUIR_MODELS"
 CHECKPOINTS = ("toy_llama31", "stories260K")
 
 
-def models_dir() -> Path:
-    """`$LPUIR_MODELS`, else `../shared/models` relative to the repository root."""
+def search_path() -> list[Path]:
+    """The folders checkpoints are looked for in, in order: those of
+    `$LPUIR_MODELS` (separated by the OS path separator) if it is set; else
+    `shared/models` in the current directory and in each of its parents (so
+    `../shared/models` beside a checkout is found from anywhere inside it),
+    then beside the source tree lpuir runs from (an editable install)."""
     env = os.environ.get(MODELS_ENV)
     if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "models"
+        return [Path(p) for p in env.split(os.pathsep) if p]
+    cwd = Path.cwd().resolve()
+    found = [d / "shared" / "models" for d in (cwd, *cwd.parents)]
+    beside = Path(__file__).resolve().parents[2].parent / "shared" / "models"
+    return list(dict.fromkeys([*found, beside]))
+
+
+def find_checkpoint(name: str) -> Path | None:
+    """The first folder of `search_path` that holds checkpoint `name`."""
+    return next((d / name for d in search_path() if (d / name).is_dir()), None)
 
 
 def checkpoint_path(name: str) -> Path:
-    """The directory of a named checkpoint; a clear error if it is missing."""
+    """The directory of a named checkpoint; a clear error, naming every
+    folder looked in, if it is missing."""
     if name not in CHECKPOINTS:
         raise LpuError(f"unknown checkpoint '{name}' (known: {', '.join(CHECKPOINTS)})")
-    path = models_dir() / name
-    if not path.is_dir():
+    path = find_checkpoint(name)
+    if path is None:
+        looked = ", ".join(str(d) for d in search_path())
         raise LpuError(
-            f"checkpoint '{name}' not found at {path} (set {MODELS_ENV} to the folder holding {', '.join(CHECKPOINTS)})"
+            f"checkpoint '{name}' not found; looked in {looked} (set {MODELS_ENV} to the folder holding {', '.join(CHECKPOINTS)})"
         )
     return path
 
