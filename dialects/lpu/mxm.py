@@ -1,0 +1,133 @@
+"""MXM instructions: weight tiles installed in a plane, and matrix-vector products."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    IntAttr,
+    StringAttr,
+)
+from xdsl.irdl import (
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    result_def,
+    var_operand_def,
+)
+
+from lpuir.dialects.lpu.attributes import StreamAttr
+from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.structure import machine_of, verify_error
+from lpuir.dialects.lpu.types import VectorType, WeightsType
+
+
+class MxmOp(Instruction):
+    UNIT: ClassVar[str] = "MXM"
+    PLACEMENT: ClassVar[tuple[str, ...]] = ("hemisphere", "plane")
+
+    hemisphere = opt_prop_def(StringAttr)
+    plane = opt_prop_def(IntAttr)
+    srcs = opt_prop_def(ArrayAttr)
+
+    def verify_scheduled(self) -> None:
+        super().verify_scheduled()
+        found = machine_of(self)
+        assert (
+            found is not None and self.plane is not None and self.hemisphere is not None
+        )
+        if self.hemisphere.data not in ("W", "E"):
+            raise verify_error(
+                self, f"hemisphere must be W or E, not {self.hemisphere.data}"
+            )
+        if not 0 <= self.plane.data < found[0].chip.mxm_planes:
+            raise verify_error(
+                self,
+                f"plane {self.plane.data} does not exist: each MXM has {found[0].chip.mxm_planes}",
+            )
+
+
+@irdl_op_definition
+class InstallOp(MxmOp):
+    """Install a weight tile in a plane: the rows, in operand order, are the K
+    rows of the tile (each row one output-lane vector); missing rows are zero."""
+
+    name = "lpu.mxm.install"
+    DELAY: ClassVar[str] = "mxm_install"
+    STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("rows",)
+
+    rows = var_operand_def(VectorType)
+    result = result_def(WeightsType)
+
+    def verify_(self) -> None:
+        wt = self.result.type
+        assert isinstance(wt, WeightsType)
+        total = 0
+        for v in self.rows:
+            if v.type.element_type != wt.element_type:  # type: ignore[attr-defined]
+                raise verify_error(self, f"row type {v.type} does not match {wt}")
+            total += v.type.n  # type: ignore[attr-defined]
+        found = machine_of(self)
+        k = found[0].chip.mxm_k(wt.element) if found else total
+        if not 0 < total <= k:
+            raise verify_error(
+                self,
+                f"installs {total} rows, but a plane holds 1..{k} rows of {wt.element}",
+            )
+
+
+ACCUMULATOR = {"i8": "i32", "f16": "f32", "bf16": "f32"}
+
+
+@irdl_op_definition
+class MatmulOp(MxmOp):
+    """Each input vector x (its first K lanes) times the plane's weights: result
+    lane j = sum_k x[k] * w[k][j], one K-block fused (see docs/numerics.md); with
+    `acc`, added to the plane's accumulators that hold `acc`."""
+
+    name = "lpu.mxm.matmul"
+    DELAY: ClassVar[str] = "mxm_matmul"
+    HAS_DST: ClassVar[bool] = True
+    STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("input",)
+
+    weights = operand_def(WeightsType)
+    input = operand_def(VectorType)
+    acc = opt_operand_def(VectorType)
+    dst = opt_prop_def(StreamAttr)
+    result = result_def(VectorType)
+
+    def verify_(self) -> None:
+        wt, xt, rt = self.weights.type, self.input.type, self.result.type
+        assert (
+            isinstance(wt, WeightsType)
+            and isinstance(xt, VectorType)
+            and isinstance(rt, VectorType)
+        )
+        if xt.element_type != wt.element_type:
+            raise verify_error(self, f"input {xt} does not match weights {wt}")
+        if rt.element != ACCUMULATOR[wt.element] or rt.n != xt.n:
+            raise verify_error(
+                self,
+                f"result must be !lpu.vec<{ACCUMULATOR[wt.element]}, {xt.n}>, not {rt}",
+            )
+        if self.acc is not None and self.acc.type != rt:
+            raise verify_error(
+                self, f"accumulator {self.acc.type} does not match result {rt}"
+            )
+
+    def verify_scheduled(self) -> None:
+        super().verify_scheduled()
+        for dep, what in (
+            (self.weights.owner, "weights"),
+            (self.acc.owner if self.acc else None, "accumulators"),
+        ):
+            if isinstance(dep, MxmOp) and (dep.hemisphere, dep.plane) != (
+                self.hemisphere,
+                self.plane,
+            ):
+                raise verify_error(
+                    self,
+                    f"its {what} live in MXM {dep.hemisphere.data}.{dep.plane.data}, not {self.hemisphere.data}.{self.plane.data}",
+                )  # type: ignore[union-attr]

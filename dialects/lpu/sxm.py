@@ -1,0 +1,149 @@
+"""SXM instructions: lane movements on a hemisphere's switch unit."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    IntAttr,
+    StringAttr,
+)
+from xdsl.irdl import (
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+)
+
+from lpuir.dialects.lpu.attributes import StreamAttr
+from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.structure import machine_of, verify_error
+from lpuir.dialects.lpu.types import VectorType
+from lpuir.machine import (
+    ChipSpec,
+)
+
+
+class SxmOp(Instruction):
+    """Base of SXM instructions: they move lanes, on a hemisphere's SXM."""
+
+    UNIT: ClassVar[str] = "SXM"
+    HAS_DST: ClassVar[bool] = True
+    PLACEMENT: ClassVar[tuple[str, ...]] = ("hemisphere",)
+    STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("input",)
+
+    input = operand_def(VectorType)
+    hemisphere = opt_prop_def(StringAttr)
+    srcs = opt_prop_def(ArrayAttr)
+    dst = opt_prop_def(StreamAttr)
+    result = result_def(VectorType)
+
+    def verify_(self) -> None:
+        if self.input.type != self.result.type:
+            raise verify_error(
+                self,
+                f"moves lanes, so its result type {self.result.type} must equal its input type {self.input.type}",
+            )
+        if self.hemisphere is not None and self.hemisphere.data not in ("W", "E"):
+            raise verify_error(
+                self, f"hemisphere must be W or E, not {self.hemisphere.data}"
+            )
+
+    def verify_scheduled(self) -> None:
+        super().verify_scheduled()
+        if self.dst is None:
+            raise verify_error(
+                self, "a scheduled SXM instruction needs a destination stream"
+            )
+
+
+@irdl_op_definition
+class ShiftOp(SxmOp):
+    """Lanes move `amount` places north (to higher lanes) or south; zeros fill in."""
+
+    name = "lpu.sxm.shift"
+    DELAY: ClassVar[str] = "sxm_shift"
+
+    direction = prop_def(StringAttr)
+    amount = prop_def(IntAttr)
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.direction.data not in ("north", "south"):
+            raise verify_error(
+                self, f"direction must be north or south, not {self.direction.data}"
+            )
+
+
+@irdl_op_definition
+class RotateOp(SxmOp):
+    """Lanes rotate `amount` places north (to higher lanes), wrapping around."""
+
+    name = "lpu.sxm.rotate"
+    DELAY: ClassVar[str] = "sxm_rotate"
+
+    amount = prop_def(IntAttr)
+
+
+@irdl_op_definition
+class PermuteOp(SxmOp):
+    """Any bijection of the lanes: result lane l = input lane map[l]."""
+
+    name = "lpu.sxm.permute"
+    DELAY: ClassVar[str] = "sxm_permute"
+
+    map = prop_def(DenseArrayBase)
+
+    def verify_(self) -> None:
+        super().verify_()
+        values = list(self.map.get_values())
+        found = machine_of(self)
+        lanes = found[0].chip.lanes if found else len(values)
+        if len(values) != lanes or sorted(values) != list(range(lanes)):
+            raise verify_error(self, f"map must be a permutation of the {lanes} lanes")
+
+
+@irdl_op_definition
+class DistributeOp(SxmOp):
+    """Within every superlane: result lane i = input lane map[i] (any map)."""
+
+    name = "lpu.sxm.distribute"
+    DELAY: ClassVar[str] = "sxm_distribute"
+
+    map = prop_def(DenseArrayBase)
+
+    def verify_(self) -> None:
+        super().verify_()
+        values = list(self.map.get_values())
+        found = machine_of(self)
+        width = found[0].chip.lanes_per_superlane if found else len(values)
+        if len(values) != width or not all(0 <= v < width for v in values):
+            raise verify_error(
+                self,
+                f"map must give one source lane in 0..{width - 1} for each of the {width} lanes of a superlane",
+            )
+
+
+@irdl_op_definition
+class TransposeOp(SxmOp):
+    """Per superlane, transposes each group of 16 vectors x 16 lanes."""
+
+    name = "lpu.sxm.transpose"
+    DELAY: ClassVar[str] = "sxm_transpose"
+
+    def result_delay(self, spec: ChipSpec) -> int:
+        """A transpose also waits for the last vector of its group of 16."""
+        return spec.delay(self.DELAY) + spec.lanes_per_superlane - 1
+
+    def verify_(self) -> None:
+        super().verify_()
+        found = machine_of(self)
+        width = found[0].chip.lanes_per_superlane if found else 16
+        if self.input.type.n % width:  # type: ignore[attr-defined]
+            raise verify_error(
+                self,
+                f"transposes bursts of a multiple of {width} vectors, not {self.input.type.n}",
+            )  # type: ignore[attr-defined]
