@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from lpuir import timing
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
 from lpuir.interpreter.sim_chip import ChipSim, Flit, Report, link_name, union_length
@@ -93,7 +94,7 @@ class Network:
         link = self.system.link_at(chip, port)
         assert link is not None, "ports without a link fail the plan"
         peer, peer_port = link.peer(chip, port)
-        arrival, name = depart + link.latency, link_name(link)
+        arrival, name = timing.arrival(depart, link), link_name(link)
         size = flit_bytes(flit.element, self.system.chip.lanes)
         self.link_bytes[name] += size
         self.log.append(
@@ -201,9 +202,7 @@ def _account(
     """Cycles, busy units and links, and the trace of a finished run."""
     spec = system.chip
     chip_cycles = {i: chip.cycles for i, chip in chips.items()}
-    cycles = max(
-        chip_cycles.values(), default=1 + (spec.superlanes - 1) * spec.superlane_skew
-    )
+    cycles = max(chip_cycles.values(), default=timing.program_length(0, spec))
     busy: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
     capacity: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
     per_kind = {

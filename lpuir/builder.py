@@ -35,7 +35,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.dialects import lpu
-from lpuir.extensions import extension_instructions
+from lpuir.extensions import instruction_classes
 from lpuir.machine import SystemSpec
 
 _STREAM = re.compile(r"S(\d+)([EW])")
@@ -406,7 +406,7 @@ class ChipBuilder:
         """A VXM instruction by mnemonic (`"add"`, `"cmp"` with a `predicate`,
         an extension's) or class. The result has the first operand's type
         unless `result` names its element type (convert; cmp: i32 by default)."""
-        cls = self._vxm_class(op)
+        cls = self._unit_class(op, "VXM")
         first = _vector_type(operands[0]) if operands else None
         element = result or (
             "i32" if cls is lpu.CmpOp else first.element if first else "f32"
@@ -425,17 +425,22 @@ class ChipBuilder:
         assert out is not None
         return out
 
-    def _vxm_class(self, op: str | type[lpu.VxmOp]) -> type[lpu.Instruction]:
+    def _unit_class(
+        self, op: str | type[lpu.Instruction], unit: str
+    ) -> type[lpu.Instruction]:
+        """A VXM or SXM instruction class given by its mnemonic without the
+        unit (`"add"`, an extension's) or itself."""
         if not isinstance(op, str):
             return op
+        prefix = f"{unit.lower()}."
         known = {
-            c.name.removeprefix("lpu.vxm."): c
-            for c in (*lpu.VXM_OPS, *extension_instructions())
-            if c.name.startswith("lpu.vxm.")
+            name.removeprefix(prefix): cls
+            for name, cls in instruction_classes().items()
+            if unit == cls.UNIT and name.startswith(prefix)
         }
         if op not in known:
             raise LpuError(
-                f"{_where(_caller())}: error: unknown VXM instruction '{op}' (known: {', '.join(sorted(known))})"
+                f"{_where(_caller())}: error: unknown {unit} instruction '{op}' (known: {', '.join(sorted(known))})"
             )
         return known[op]
 
@@ -456,19 +461,8 @@ class ChipBuilder:
         """An SXM instruction by mnemonic (`"shift"` with `direction` and
         `amount`, `"rotate"`, `"permute"`/`"distribute"` with a lane `map`,
         `"transpose"`, an extension's) or class, on hemisphere `on` (W or E)."""
-        if isinstance(op, str):
-            known = {
-                c.name.removeprefix("lpu.sxm."): c
-                for c in (*lpu.INSTRUCTIONS, *extension_instructions())
-                if c.name.startswith("lpu.sxm.")
-            }
-            if op not in known:
-                raise LpuError(
-                    f"{_where(_caller())}: error: unknown SXM instruction '{op}' (known: {', '.join(sorted(known))})"
-                )
-            op = known[op]  # type: ignore[assignment]
         out = self.instruction(
-            op,  # type: ignore[arg-type]
+            self._unit_class(op, "SXM"),
             [value],
             result=value.type,
             cycle=cycle,

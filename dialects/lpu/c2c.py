@@ -9,6 +9,7 @@ from xdsl.dialects.builtin import (
     IntAttr,
     StringAttr,
 )
+from xdsl.ir import SSAValue
 from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
@@ -18,14 +19,32 @@ from xdsl.irdl import (
 )
 
 from lpuir.dialects.lpu.attributes import StreamAttr
-from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.instruction import Footprint, Instruction, Names, Place
 from lpuir.dialects.lpu.structure import machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType
+from lpuir.machine import ChipSpec
 
 
 class NetworkOp(Instruction):
+    """Base of the network's instructions: they take from or put on the
+    streams where their port meets them (`ChipSpec.port_position`); the
+    links' own timing is `lpuir.timing`'s."""
+
     UNIT: ClassVar[str] = "C2C"
     channel = prop_def(StringAttr)
+
+    def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
+        assert place.port is not None
+        return Footprint(
+            f"C2C.port{place.port}",
+            spec.port_position(place.port),
+            (),
+            self.result_delay(spec),
+        )
+
+    def lpu_placement(self) -> str:
+        port = getattr(self, "port", None)
+        return f" port {port.data}" if port is not None else ""
 
     def verify_port(self, port: IntAttr | None) -> None:
         found = machine_of(self)
@@ -49,6 +68,7 @@ class SendOp(NetworkOp):
     where the link's other end receives it exactly one link latency later."""
 
     name = "lpu.c2c.send"
+    KIND: ClassVar[str] = "send"
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("value",)
     PLACEMENT: ClassVar[tuple[str, ...]] = ("port",)
 
@@ -56,6 +76,14 @@ class SendOp(NetworkOp):
     to = prop_def(IntAttr)
     port = opt_prop_def(IntAttr)
     srcs = opt_prop_def(ArrayAttr)
+
+    def __init__(self, value: SSAValue, to: int, channel: str | StringAttr):
+        super().__init__(
+            operands=[value], properties={"to": IntAttr(to), "channel": _str(channel)}
+        )
+
+    def lpu_body(self, names: Names) -> str:
+        return f'{self.lpu_operands(names)[0]} to {self.to.data} "{self.channel.data}"'
 
     def verify_(self) -> None:
         if self.value.type.n != 1:  # type: ignore[attr-defined]
@@ -71,14 +99,23 @@ class RecvOp(NetworkOp):
     `port`, at exactly the send cycle plus the link latency."""
 
     name = "lpu.c2c.recv"
+    KIND: ClassVar[str] = "recv"
     DELAY: ClassVar[str] = "receive"
-    HAS_DST: ClassVar[bool] = True
     PLACEMENT: ClassVar[tuple[str, ...]] = ("port",)
 
     sender = prop_def(IntAttr)
     port = opt_prop_def(IntAttr)
     dst = opt_prop_def(StreamAttr)
     result = result_def(VectorType)
+
+    def __init__(self, sender: int, channel: str | StringAttr, result_type: VectorType):
+        super().__init__(
+            properties={"sender": IntAttr(sender), "channel": _str(channel)},
+            result_types=[result_type],
+        )
+
+    def lpu_body(self, names: Names) -> str:
+        return f'from {self.sender.data} "{self.channel.data}"'
 
     def verify_(self) -> None:
         if self.result.type.n != 1:  # type: ignore[attr-defined]
@@ -97,11 +134,37 @@ class ForwardOp(NetworkOp):
     leaves on `out_port` `delay_forward` cycles later, without touching streams."""
 
     name = "lpu.c2c.forward"
+    KIND: ClassVar[str] = "forward"
     DELAY: ClassVar[str] = "forward"
     PLACEMENT: ClassVar[tuple[str, ...]] = ("in_port", "out_port")
 
     in_port = opt_prop_def(IntAttr)
     out_port = opt_prop_def(IntAttr)
+
+    def __init__(
+        self,
+        channel: str | StringAttr,
+        in_port: int,
+        out_port: int,
+        *,
+        cycle: int | None = None,
+    ):
+        props = {
+            "channel": _str(channel),
+            "in_port": IntAttr(in_port),
+            "out_port": IntAttr(out_port),
+        }
+        if cycle is not None:
+            props["cycle"] = IntAttr(cycle)
+        super().__init__(properties=props)
+
+    def place(self) -> Place:
+        """A forward takes from `in_port` (and puts on `out_port`)."""
+        return Place(port=self.in_port.data if self.in_port is not None else None)
+
+    def lpu_body(self, names: Names) -> str:
+        assert self.in_port is not None and self.out_port is not None
+        return f'"{self.channel.data}" port {self.in_port.data} -> port {self.out_port.data}'
 
     def verify_(self) -> None:
         self.verify_port(self.in_port)
@@ -122,3 +185,13 @@ class DeskewOp(Instruction):
 
     name = "lpu.c2c.deskew"
     UNIT: ClassVar[str] = "C2C"
+    KIND: ClassVar[str] = "deskew"
+
+    def __init__(self, *, cycle: int | None = None):
+        super().__init__(
+            properties={"cycle": IntAttr(cycle)} if cycle is not None else {}
+        )
+
+
+def _str(value: str | StringAttr) -> StringAttr:
+    return StringAttr(value) if isinstance(value, str) else value

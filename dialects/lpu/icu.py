@@ -12,7 +12,7 @@ from xdsl.irdl import (
     prop_def,
 )
 
-from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.instruction import Instruction, Names
 from lpuir.dialects.lpu.structure import verify_error
 
 
@@ -22,7 +22,14 @@ class NopOp(Instruction):
 
     name = "lpu.icu.nop"
     UNIT: ClassVar[str] = "ICU"
+    KIND: ClassVar[str] = "nop"
     count = prop_def(IntAttr)
+
+    def __init__(self, count: int):
+        super().__init__(properties={"count": IntAttr(count)})
+
+    def lpu_body(self, names: Names) -> str:
+        return str(self.count.data)
 
     def verify_scheduled(self) -> None:
         raise verify_error(self, "a scheduled program states cycles; it has no nop")
@@ -34,6 +41,7 @@ class NotifyOp(Instruction):
 
     name = "lpu.icu.notify"
     UNIT: ClassVar[str] = "ICU"
+    KIND: ClassVar[str] = "notify"
 
 
 @irdl_op_definition
@@ -43,3 +51,4 @@ class SyncOp(Instruction):
 
     name = "lpu.icu.sync"
     UNIT: ClassVar[str] = "ICU"
+    KIND: ClassVar[str] = "sync"

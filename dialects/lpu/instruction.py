@@ -1,40 +1,91 @@
-"""The base of every LPU instruction: its cycle, placement and stream operands."""
+"""The base of every LPU instruction, and the facts each one carries.
+
+An instruction class says everything the compiler, the simulator and the text
+formats need to know about it, so that adding one is adding a class: its unit
+and delay kind, its placement, which operands travel on streams, what it
+occupies (`footprint`, as a function of the machine and its placement), what
+it computes on lanes (`compute`) and how it reads and prints in `.lpu` text
+(`ARGUMENTS`, `lpu_body`, `lpu_placement`). The timing law that turns these
+facts into cycles is `lpuir.timing`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
-from xdsl.dialects.builtin import (
-    IntAttr,
-)
-from xdsl.ir import (
-    Attribute,
-    SSAValue,
-)
-from xdsl.irdl import (
-    IRDLOperation,
-    opt_prop_def,
-    traits_def,
-)
-from xdsl.traits import (
-    HasParent,
-)
+import numpy as np
+from xdsl.dialects.builtin import DenseArrayBase, IntAttr, StringAttr
+from xdsl.ir import Attribute, SSAValue
+from xdsl.irdl import IRDLOperation, opt_prop_def, traits_def
+from xdsl.traits import HasParent
 
 from lpuir.dialects.lpu.attributes import AluAttr, Source, StreamAttr
 from lpuir.dialects.lpu.structure import ChipOp, machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType, element_bytes
-from lpuir.machine import (
-    ChipSpec,
-)
+from lpuir.machine import ChipSpec
+
+Names = Callable[[SSAValue], str]
+"""How `.lpu` text names an SSA value (`%x`, `%3`)."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an instruction runs, beyond what the op itself says (a MEM
+    instruction's slices follow from its tensor): the choices lpu-schedule
+    makes and a scheduled instruction states."""
+
+    alu: int | None = None
+    hemisphere: str | None = None
+    plane: int | None = None
+    port: int | None = None
+    """The port a send or receive uses, the one a forward takes from."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What an instruction issued at cycle c occupies on its chip: `unit`
+    executes it; at floor-plan `position` it takes its stream operands and
+    puts its result (None: it meets no stream); each (unit, resource) of
+    `holds` is busy at c .. c + burst - 1; burst vector k acts (its result
+    is there) at c + k + `delay`."""
+
+    unit: str
+    position: int | None
+    holds: tuple[tuple[str, str], ...]
+    delay: int
+
+
+def _int(attr: IntAttr | None) -> int | None:
+    return attr.data if attr is not None else None
+
+
+def argument_text(attr: Attribute) -> str:
+    """A property written as an argument in `.lpu` text: `north`, `4`, `[0, 2, 1]`."""
+    if isinstance(attr, StringAttr):
+        return attr.data
+    if isinstance(attr, IntAttr):
+        return str(attr.data)
+    assert isinstance(attr, DenseArrayBase)
+    return f"[{', '.join(str(v) for v in attr.get_values())}]"
+
+
+def source_text(src: Source) -> str:
+    """Where a scheduled operand is taken from, as `.lpu` text: `S3E`, `alu 2`."""
+    return f"alu {src.data}" if isinstance(src, AluAttr) else str(src)
 
 
 class Instruction(IRDLOperation):
     """Base of every LPU instruction.
 
-    `STREAM_OPERANDS` names the vector operands that arrive on streams (one
-    entry of `srcs` each, in that order); `DELAY` is the machine's delay kind;
-    `UNIT` the functional unit kind.
+    `UNIT` is the functional unit kind, `KIND` what the machine models do with
+    it (the mnemonic of a MEM, MXM, C2C or ICU instruction; "vxm" or "sxm" for
+    the lane computations, which all behave alike), `DELAY` the machine's
+    delay kind. `STREAM_OPERANDS` names the vector operands that arrive on
+    streams (one entry of `srcs` each, in that order), `PLACEMENT` the
+    properties a scheduled instruction states, `ARGUMENTS` the properties its
+    `.lpu` form writes between the mnemonic and the operands.
     """
 
     cycle = opt_prop_def(IntAttr)
@@ -42,20 +93,67 @@ class Instruction(IRDLOperation):
     traits = traits_def(HasParent(ChipOp))
 
     UNIT: ClassVar[str] = ""
+    KIND: ClassVar[str] = ""
     DELAY: ClassVar[str] = ""
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ()
-    HAS_DST: ClassVar[bool] = False
     PLACEMENT: ClassVar[tuple[str, ...]] = ()
     """Placement properties present exactly at the scheduled level."""
+    ARGUMENTS: ClassVar[tuple[str, ...]] = ()
 
     @property
     def is_scheduled(self) -> bool:
         return self.cycle is not None
 
+    @property
+    def mnemonic(self) -> str:
+        """The name `.lpu` text gives the instruction: `vxm.add`."""
+        return self.name.removeprefix("lpu.")
+
     def result_delay(self, spec: ChipSpec) -> int:
         """Cycles from taking burst vector k (at issue + k) to its result: the
         functional delay of the timing law [ISCA20]."""
         return spec.delay(self.DELAY) if self.DELAY else 0
+
+    def place(self) -> Place:
+        """The placement this (scheduled) instruction states."""
+        return Place(
+            _int(getattr(self, "alu", None)),
+            getattr(self, "hemisphere", None) and self.hemisphere.data,  # type: ignore[attr-defined]
+            _int(getattr(self, "plane", None)),
+            _int(getattr(self, "port", None)),
+        )
+
+    def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
+        """Unit, position, busy resources and delay at `place` (docs/dialect.md
+        gives each unit's rule)."""
+        return Footprint("ICU", None, (), self.result_delay(spec))
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        """The result bursts, one (n, lanes) carrier array, from the operands'
+        bursts in operand order (matmul: weights, input, acc), by the numerics
+        spec (`lpuir.numerics`). Instructions that only move vectors between
+        SRAM, streams and links compute nothing."""
+        raise NotImplementedError(f"{self.name} computes nothing")
+
+    # ------------------------------------------------------------ .lpu text
+
+    def lpu_operands(self, names: Names) -> list[str]:
+        """The stream operands as `.lpu` text, each with its source when scheduled."""
+        sources = self.sources()
+        return [
+            names(v) + (f"[{source_text(sources[i])}]" if sources else "")
+            for i, v in enumerate(self.stream_operands())
+        ]
+
+    def lpu_body(self, names: Names) -> str:
+        """What `.lpu` text writes after the mnemonic, before the placement:
+        the `ARGUMENTS`, then the stream operands."""
+        args = [argument_text(self.properties[a]) for a in self.ARGUMENTS]
+        return " ".join([*args, ", ".join(self.lpu_operands(names))]).strip()
+
+    def lpu_placement(self) -> str:
+        """The placement as `.lpu` text (` alu 2`, ` on W.0`), if scheduled."""
+        return ""
 
     def stream_operands(self) -> list[SSAValue]:
         out: list[SSAValue] = []

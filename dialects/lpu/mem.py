@@ -26,7 +26,7 @@ from xdsl.traits import (
 )
 
 from lpuir.dialects.lpu.attributes import StreamAttr
-from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.instruction import Footprint, Instruction, Names, Place
 from lpuir.dialects.lpu.structure import ChipOp, TensorOp, machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType
 from lpuir.machine import (
@@ -34,11 +34,45 @@ from lpuir.machine import (
 )
 
 
+def _symbol(tensor: str | SymbolRefAttr) -> SymbolRefAttr:
+    return SymbolRefAttr(tensor) if isinstance(tensor, str) else tensor
+
+
+def _vector_ref(op: ReadOp | WriteOp) -> str:
+    """`@t[i]` or `@t[i step s]` in `.lpu` text."""
+    step = f" step {op.step.data}" if op.step is not None else ""
+    return f"@{op.tensor.root_reference.data}[{op.index.data}{step}]"
+
+
+def _index_props(
+    tensor: str | SymbolRefAttr, index: int, step: int | None
+) -> dict[str, Attribute]:
+    props: dict[str, Attribute] = {"tensor": _symbol(tensor), "index": IntAttr(index)}
+    if step is not None:
+        props["step"] = IntAttr(step)
+    return props
+
+
 class MemOp(Instruction):
-    """Base of MEM instructions: they address a tensor of their chip."""
+    """Base of MEM instructions: they address a tensor of their chip. Each
+    holds the `PORT` (read or write) of every byte-plane slice of the slice
+    group it works on, one cycle per burst vector; it meets the streams at
+    the group's first slice. `PER_LANE`: each lane names its own vector (a
+    gather or scatter), so the addresses are known only when it runs."""
 
     UNIT: ClassVar[str] = "MEM"
+    PORT: ClassVar[str] = "read"
+    PER_LANE: ClassVar[bool] = False
     tensor = prop_def(SymbolRefAttr)
+
+    def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
+        slices = self.tensor_op().plane_slices(spec, self.slice_group(spec))
+        return Footprint(
+            f"MEM.{slices[0]}",
+            spec.mem_slices[slices[0]],
+            tuple((f"MEM.{s}", f"MEM.{s} {self.PORT} port") for s in slices),
+            self.result_delay(spec),
+        )
 
     def tensor_op(self) -> TensorOp:
         chip = self.parent_op()
@@ -90,7 +124,7 @@ class MemOp(Instruction):
         """The slice group this instruction's burst reads or writes (a burst
         stays in one; gathers and scatters need an unspanned tensor)."""
         tensor = self.tensor_op()
-        if isinstance(self, ReadOp | WriteOp):
+        if not self.PER_LANE:
             return tensor.locate(self.vector_indices().start, spec)[0]
         return tensor.locate(0, spec)[0]
 
@@ -106,7 +140,7 @@ class MemOp(Instruction):
         assert found is not None
         spec = found[0].chip
         groups = len(tensor.group_ranges(spec))
-        if isinstance(self, ReadOp | WriteOp):
+        if not self.PER_LANE:
             indices = self.vector_indices()
             first, last = (
                 tensor.locate(indices.start, spec)[0],
@@ -129,13 +163,28 @@ class ReadOp(MemOp):
     """Read vectors index, index+step, ... of a tensor onto a stream."""
 
     name = "lpu.mem.read"
+    KIND: ClassVar[str] = "read"
     DELAY: ClassVar[str] = "read"
-    HAS_DST: ClassVar[bool] = True
 
     index = prop_def(IntAttr)
     step = opt_prop_def(IntAttr)
     dst = opt_prop_def(StreamAttr)
     result = result_def(VectorType)
+
+    def __init__(
+        self,
+        tensor: str | SymbolRefAttr,
+        index: int,
+        result_type: VectorType,
+        *,
+        step: int | None = None,
+    ):
+        super().__init__(
+            properties=_index_props(tensor, index, step), result_types=[result_type]
+        )
+
+    def lpu_body(self, names: Names) -> str:
+        return _vector_ref(self)
 
     def verify_(self) -> None:
         self.verify_index(self.result.type)
@@ -152,6 +201,8 @@ class WriteOp(MemOp):
     tensor (step at least 1)."""
 
     name = "lpu.mem.write"
+    KIND: ClassVar[str] = "write"
+    PORT: ClassVar[str] = "write"
     DELAY: ClassVar[str] = "write"
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("value",)
 
@@ -159,6 +210,19 @@ class WriteOp(MemOp):
     index = prop_def(IntAttr)
     step = opt_prop_def(IntAttr)
     srcs = opt_prop_def(ArrayAttr)
+
+    def __init__(
+        self,
+        value: SSAValue,
+        tensor: str | SymbolRefAttr,
+        index: int,
+        *,
+        step: int | None = None,
+    ):
+        super().__init__(operands=[value], properties=_index_props(tensor, index, step))
+
+    def lpu_body(self, names: Names) -> str:
+        return f"{self.lpu_operands(names)[0]} -> {_vector_ref(self)}"
 
     def verify_(self) -> None:
         if self.step is not None and self.step.data < 1:
@@ -174,14 +238,27 @@ class GatherOp(MemOp):
     """Per-lane read: lane l gets lane l of the tensor's vector indices[l]."""
 
     name = "lpu.mem.gather"
+    KIND: ClassVar[str] = "gather"
+    PER_LANE: ClassVar[bool] = True
     DELAY: ClassVar[str] = "gather"
-    HAS_DST: ClassVar[bool] = True
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("indices",)
 
     indices = operand_def(VectorType)
     srcs = opt_prop_def(ArrayAttr)
     dst = opt_prop_def(StreamAttr)
     result = result_def(VectorType)
+
+    def __init__(
+        self, tensor: str | SymbolRefAttr, indices: SSAValue, result_type: VectorType
+    ):
+        super().__init__(
+            operands=[indices],
+            properties={"tensor": _symbol(tensor)},
+            result_types=[result_type],
+        )
+
+    def lpu_body(self, names: Names) -> str:
+        return f"@{self.tensor.root_reference.data}[{self.lpu_operands(names)[0]}]"
 
     def verify_(self) -> None:
         self.verify_tensor_vector(self.result.type)
@@ -198,12 +275,24 @@ class ScatterOp(MemOp):
     """Per-lane write: lane l of value goes to lane l of vector indices[l]."""
 
     name = "lpu.mem.scatter"
+    KIND: ClassVar[str] = "scatter"
+    PORT: ClassVar[str] = "write"
+    PER_LANE: ClassVar[bool] = True
     DELAY: ClassVar[str] = "scatter"
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("value", "indices")
 
     value = operand_def(VectorType)
     indices = operand_def(VectorType)
     srcs = opt_prop_def(ArrayAttr)
+
+    def __init__(self, value: SSAValue, tensor: str | SymbolRefAttr, indices: SSAValue):
+        super().__init__(
+            operands=[value, indices], properties={"tensor": _symbol(tensor)}
+        )
+
+    def lpu_body(self, names: Names) -> str:
+        value, indices = self.lpu_operands(names)
+        return f"{value} -> @{self.tensor.root_reference.data}[{indices}]"
 
     def verify_(self) -> None:
         self.verify_tensor_vector(self.value.type)

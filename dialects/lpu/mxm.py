@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+import numpy as np
 from xdsl.dialects.builtin import (
     ArrayAttr,
     IntAttr,
     StringAttr,
 )
+from xdsl.ir import SSAValue
 from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
@@ -18,19 +21,46 @@ from xdsl.irdl import (
     var_operand_def,
 )
 
+from lpuir import numerics
 from lpuir.dialects.lpu.attributes import StreamAttr
-from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.instruction import Footprint, Instruction, Names, Place
 from lpuir.dialects.lpu.structure import machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType, WeightsType
+from lpuir.machine import ChipSpec
 
 
 class MxmOp(Instruction):
+    """Base of MXM instructions: they work on plane `plane` of the MXM of
+    `hemisphere`, which is busy one cycle per burst vector (an install: per
+    row of its operands, which arrive side by side) and meets the streams at
+    its MXM's position."""
+
     UNIT: ClassVar[str] = "MXM"
     PLACEMENT: ClassVar[tuple[str, ...]] = ("hemisphere", "plane")
 
     hemisphere = opt_prop_def(StringAttr)
     plane = opt_prop_def(IntAttr)
     srcs = opt_prop_def(ArrayAttr)
+
+    @staticmethod
+    def plane_unit(hemisphere: str, plane: int) -> str:
+        """The name of an MXM plane as a unit: `MXM.W.0`."""
+        return f"MXM.{hemisphere}.{plane}"
+
+    def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
+        assert place.hemisphere is not None and place.plane is not None
+        unit = self.plane_unit(place.hemisphere, place.plane)
+        return Footprint(
+            unit,
+            spec.unit_position("MXM", place.hemisphere),  # type: ignore[arg-type]
+            ((unit, unit),),
+            self.result_delay(spec),
+        )
+
+    def lpu_placement(self) -> str:
+        if self.hemisphere is None or self.plane is None:
+            return ""
+        return f" on {self.hemisphere.data}.{self.plane.data}"
 
     def verify_scheduled(self) -> None:
         super().verify_scheduled()
@@ -55,11 +85,27 @@ class InstallOp(MxmOp):
     rows of the tile (each row one output-lane vector); missing rows are zero."""
 
     name = "lpu.mxm.install"
+    KIND: ClassVar[str] = "install"
     DELAY: ClassVar[str] = "mxm_install"
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("rows",)
 
     rows = var_operand_def(VectorType)
     result = result_def(WeightsType)
+
+    def __init__(self, rows: Sequence[SSAValue], result_type: WeightsType):
+        super().__init__(operands=[list(rows)], result_types=[result_type])
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        """The weight tile: the operands' rows in order, then zero rows up to K."""
+        t = self.result.type.element  # type: ignore[attr-defined]
+        rows = (
+            np.concatenate(list(operands))
+            if operands
+            else np.zeros((0, spec.lanes), numerics.carrier(t))
+        )
+        tile = np.zeros((spec.mxm_k(t), spec.lanes), rows.dtype)
+        tile[: rows.shape[0]] = rows
+        return tile
 
     def verify_(self) -> None:
         wt = self.result.type
@@ -88,8 +134,8 @@ class MatmulOp(MxmOp):
     `acc`, added to the plane's accumulators that hold `acc`."""
 
     name = "lpu.mxm.matmul"
+    KIND: ClassVar[str] = "matmul"
     DELAY: ClassVar[str] = "mxm_matmul"
-    HAS_DST: ClassVar[bool] = True
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("input",)
 
     weights = operand_def(WeightsType)
@@ -97,6 +143,29 @@ class MatmulOp(MxmOp):
     acc = opt_operand_def(VectorType)
     dst = opt_prop_def(StreamAttr)
     result = result_def(VectorType)
+
+    def __init__(self, weights: SSAValue, input: SSAValue, acc: SSAValue | None = None):
+        """The result is the accumulator type of the weights' element type,
+        one vector per input vector."""
+        wt, xt = weights.type, input.type
+        assert isinstance(wt, WeightsType) and isinstance(xt, VectorType)
+        super().__init__(
+            operands=[weights, input, [acc] if acc is not None else []],
+            result_types=[VectorType(ACCUMULATOR.get(wt.element, wt.element), xt.n)],
+        )
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        """y_k = x_k[0:K] @ w as one fused K-block, plus the accumulators if given."""
+        weights, x, *acc = operands
+        k = weights.shape[0]
+        in_t = self.input.type.element  # type: ignore[attr-defined]
+        acc_t = self.result.type.element  # type: ignore[attr-defined]
+        product = numerics.matmul(x[:, :k], weights, in_t, acc_t, k_block=k)
+        return numerics.add(acc[0], product, acc_t) if acc else product
+
+    def lpu_body(self, names: Names) -> str:
+        body = f"{names(self.weights)}, {self.lpu_operands(names)[0]}"
+        return body + (f" acc {names(self.acc)}" if self.acc is not None else "")
 
     def verify_(self) -> None:
         wt, xt, rt = self.weights.type, self.input.type, self.result.type

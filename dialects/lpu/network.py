@@ -3,6 +3,7 @@ scheduled ones meet at the link's other end at exactly the arrival cycle."""
 
 from __future__ import annotations
 
+from lpuir import timing
 from lpuir.dialects.lpu.c2c import ForwardOp, RecvOp, SendOp
 from lpuir.dialects.lpu.instruction import Instruction
 from lpuir.dialects.lpu.structure import SystemOp, verify_error
@@ -102,12 +103,12 @@ def verify_network(system: SystemOp) -> None:
             link = spec.link_at(chip, port)
             assert link is not None  # ports were verified to have links
             peer, peer_port = link.peer(chip, port)
-            arrival = cycle + link.latency
-            taker = takers.pop((peer, peer_port, arrival), None)
+            arriving = timing.arrival(cycle, link)
+            taker = takers.pop((peer, peer_port, arriving), None)
             if taker is None:
                 raise verify_error(
                     op,
-                    f'chip {c} sends channel "{op.channel.data}" at cycle {op.cycle.data}; it arrives on chip {peer} port {peer_port} at cycle {arrival} (link {chip}:{port}-{peer}:{peer_port}, latency {link.latency}) after {hops} forward(s), but nothing receives or forwards it there',
+                    f'chip {c} sends channel "{op.channel.data}" at cycle {op.cycle.data}; it arrives on chip {peer} port {peer_port} at cycle {arriving} (link {chip}:{port}-{peer}:{peer_port}, latency {link.latency}) after {hops} forward(s), but nothing receives or forwards it there',
                 )
             if taker.channel != op.channel:  # type: ignore[attr-defined]
                 raise verify_error(
@@ -130,7 +131,7 @@ def verify_network(system: SystemOp) -> None:
             chip, port, cycle, hops = (
                 peer,
                 taker.out_port.data,
-                arrival + spec.chip.delay("forward"),
+                timing.forward_departure(arriving, spec.chip),
                 hops + 1,
             )
     for (chip, port, cycle), taker in takers.items():

@@ -247,6 +247,42 @@ class TensorOp(IRDLOperation):
 
     traits = traits_def(SymbolOpInterface(), HasParent(ChipOp))
 
+    def __init__(
+        self,
+        name: str,
+        type: TensorType,
+        kind: str,
+        *,
+        arg: int | None = None,
+        cols: int | None = None,
+        value: DenseIntOrFPElementsAttr | None = None,
+        row_lanes: int | None = None,
+        slice: str | None = None,
+        address: int | None = None,
+    ):
+        props: dict[str, Attribute] = {
+            "sym_name": StringAttr(name),
+            "type": type,
+            "kind": StringAttr(kind),
+        }
+        for key, given in (
+            ("arg", arg),
+            ("cols", cols),
+            ("value", value),
+            ("row_lanes", row_lanes),
+            ("slice", slice),
+            ("address", address),
+        ):
+            if given is not None:
+                props[key] = (
+                    given
+                    if isinstance(given, Attribute)
+                    else StringAttr(given)
+                    if isinstance(given, str)
+                    else IntAttr(given)
+                )
+        super().__init__(properties=props)
+
     @property
     def element(self) -> str:
         return element_name(self.type.element_type)

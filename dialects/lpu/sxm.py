@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+import numpy as np
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
     IntAttr,
     StringAttr,
+    i32,
 )
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
@@ -19,7 +23,7 @@ from xdsl.irdl import (
 )
 
 from lpuir.dialects.lpu.attributes import StreamAttr
-from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.instruction import Footprint, Instruction, Place
 from lpuir.dialects.lpu.structure import machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType
 from lpuir.machine import (
@@ -28,10 +32,12 @@ from lpuir.machine import (
 
 
 class SxmOp(Instruction):
-    """Base of SXM instructions: they move lanes, on a hemisphere's SXM."""
+    """Base of SXM instructions: they move lanes, on a hemisphere's SXM,
+    which is busy one cycle per burst vector and meets the streams at its
+    position."""
 
     UNIT: ClassVar[str] = "SXM"
-    HAS_DST: ClassVar[bool] = True
+    KIND: ClassVar[str] = "sxm"
     PLACEMENT: ClassVar[tuple[str, ...]] = ("hemisphere",)
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("input",)
 
@@ -40,6 +46,25 @@ class SxmOp(Instruction):
     srcs = opt_prop_def(ArrayAttr)
     dst = opt_prop_def(StreamAttr)
     result = result_def(VectorType)
+
+    def __init__(self, input: SSAValue, properties: dict[str, Attribute] | None = None):
+        """The result has the input's type; `properties` are the subclass's."""
+        super().__init__(
+            operands=[input], properties=properties or {}, result_types=[input.type]
+        )
+
+    def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
+        hemisphere = place.hemisphere or "W"
+        unit = f"SXM.{hemisphere}"
+        return Footprint(
+            unit,
+            spec.unit_position("SXM", hemisphere),  # type: ignore[arg-type]
+            ((unit, unit),),
+            self.result_delay(spec),
+        )
+
+    def lpu_placement(self) -> str:
+        return f" on {self.hemisphere.data}" if self.hemisphere is not None else ""
 
     def verify_(self) -> None:
         if self.input.type != self.result.type:
@@ -66,9 +91,24 @@ class ShiftOp(SxmOp):
 
     name = "lpu.sxm.shift"
     DELAY: ClassVar[str] = "sxm_shift"
+    ARGUMENTS: ClassVar[tuple[str, ...]] = ("direction", "amount")
 
     direction = prop_def(StringAttr)
     amount = prop_def(IntAttr)
+
+    def __init__(self, input: SSAValue, direction: str, amount: int):
+        super().__init__(
+            input, {"direction": StringAttr(direction), "amount": IntAttr(amount)}
+        )
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        x, amount = operands[0], min(self.amount.data, spec.lanes)
+        out = np.zeros_like(x)
+        if self.direction.data == "north":
+            out[:, amount:] = x[:, : spec.lanes - amount]
+        else:
+            out[:, : spec.lanes - amount] = x[:, amount:]
+        return out
 
     def verify_(self) -> None:
         super().verify_()
@@ -84,8 +124,15 @@ class RotateOp(SxmOp):
 
     name = "lpu.sxm.rotate"
     DELAY: ClassVar[str] = "sxm_rotate"
+    ARGUMENTS: ClassVar[tuple[str, ...]] = ("amount",)
 
     amount = prop_def(IntAttr)
+
+    def __init__(self, input: SSAValue, amount: int):
+        super().__init__(input, {"amount": IntAttr(amount)})
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        return np.roll(operands[0], self.amount.data, axis=1)
 
 
 @irdl_op_definition
@@ -94,8 +141,15 @@ class PermuteOp(SxmOp):
 
     name = "lpu.sxm.permute"
     DELAY: ClassVar[str] = "sxm_permute"
+    ARGUMENTS: ClassVar[tuple[str, ...]] = ("map",)
 
     map = prop_def(DenseArrayBase)
+
+    def __init__(self, input: SSAValue, map: Sequence[int]):
+        super().__init__(input, {"map": DenseArrayBase.from_list(i32, list(map))})
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        return operands[0][:, np.asarray(self.map.get_values(), np.intp)]
 
     def verify_(self) -> None:
         super().verify_()
@@ -112,8 +166,18 @@ class DistributeOp(SxmOp):
 
     name = "lpu.sxm.distribute"
     DELAY: ClassVar[str] = "sxm_distribute"
+    ARGUMENTS: ClassVar[tuple[str, ...]] = ("map",)
 
     map = prop_def(DenseArrayBase)
+
+    def __init__(self, input: SSAValue, map: Sequence[int]):
+        super().__init__(input, {"map": DenseArrayBase.from_list(i32, list(map))})
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        x, width = operands[0], spec.lanes_per_superlane
+        by_superlane = x.reshape(x.shape[0], spec.superlanes, width)
+        lanes = np.asarray(self.map.get_values(), np.intp)
+        return by_superlane[:, :, lanes].reshape(x.shape)
 
     def verify_(self) -> None:
         super().verify_()
@@ -137,6 +201,12 @@ class TransposeOp(SxmOp):
     def result_delay(self, spec: ChipSpec) -> int:
         """A transpose also waits for the last vector of its group of 16."""
         return spec.delay(self.DELAY) + spec.lanes_per_superlane - 1
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        """r[16g + j][16s + i] = x[16g + i][16s + j], per group g and superlane s."""
+        x, width = operands[0], spec.lanes_per_superlane
+        blocks = x.reshape(x.shape[0] // width, width, spec.superlanes, width)
+        return np.ascontiguousarray(blocks.transpose(0, 3, 2, 1)).reshape(x.shape)
 
     def verify_(self) -> None:
         super().verify_()

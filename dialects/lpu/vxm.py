@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+import numpy as np
 from xdsl.dialects.builtin import (
     ArrayAttr,
     IntAttr,
     StringAttr,
 )
-from xdsl.ir import (
-    Attribute,
-)
+from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
+    IRDLOperation,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
@@ -20,18 +21,22 @@ from xdsl.irdl import (
     result_def,
 )
 
+from lpuir import numerics
 from lpuir.dialects.lpu.attributes import StreamAttr
-from lpuir.dialects.lpu.instruction import Instruction
+from lpuir.dialects.lpu.instruction import Footprint, Instruction, Place
 from lpuir.dialects.lpu.structure import machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType, is_float
+from lpuir.machine import ChipSpec
 
 
 class VxmOp(Instruction):
     """Base of VXM instructions: elementwise over lanes, on one ALU per lane
-    group. A result without `dst` stays on its ALU for a chained consumer."""
+    group. A result without `dst` stays on its ALU for a chained consumer.
+    The ALU is busy one cycle per burst vector; operands and result meet the
+    streams at the VXM's position."""
 
     UNIT: ClassVar[str] = "VXM"
-    HAS_DST: ClassVar[bool] = True
+    KIND: ClassVar[str] = "vxm"
     PLACEMENT: ClassVar[tuple[str, ...]] = ("alu",)
     FLOAT_ONLY: ClassVar[bool] = False
     INT_ONLY: ClassVar[bool] = False
@@ -42,6 +47,32 @@ class VxmOp(Instruction):
     srcs = opt_prop_def(ArrayAttr)
     dst = opt_prop_def(StreamAttr)
     result = result_def(VectorType)
+
+    def __init__(self, *operands: SSAValue, result_type: Attribute | None = None):
+        """The result has the first operand's type unless `result_type` says."""
+        super().__init__(
+            operands=list(operands), result_types=[result_type or operands[0].type]
+        )
+
+    @property
+    def element(self) -> str:
+        """The result's element type."""
+        return self.result.type.element  # type: ignore[attr-defined]
+
+    @staticmethod
+    def alu_unit(alu: int) -> str:
+        """The name of a VXM ALU as a unit: `VXM.alu3`."""
+        return f"VXM.alu{alu}"
+
+    def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
+        """On ALU `place.alu`; with none chosen yet, on the VXM holding no ALU
+        (lpu-schedule picks one from the pool)."""
+        unit = "VXM" if place.alu is None else self.alu_unit(place.alu)
+        holds = () if place.alu is None else ((unit, unit),)
+        return Footprint(unit, spec.vxm_position, holds, self.result_delay(spec))
+
+    def lpu_placement(self) -> str:
+        return f" alu {self.alu.data}" if self.alu is not None else ""
 
     def verify_(self) -> None:
         rt = self.result.type
@@ -74,14 +105,29 @@ class VxmOp(Instruction):
 
 
 class VxmUnaryOp(VxmOp):
+    """A VXM instruction of one operand; `LANEWISE` is its numerics function,
+    `numerics.<fn>(x, element type)`, unless it defines `compute`."""
+
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("input",)
+    LANEWISE: ClassVar[Callable[..., np.ndarray]]
     input = operand_def(VectorType)
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        return type(self).LANEWISE(operands[0], self.element)
 
 
 class VxmBinaryOp(VxmOp):
+    """A VXM instruction of two operands; `LANEWISE` is its numerics
+    function, `numerics.<fn>(lhs, rhs, element type)`, unless it defines
+    `compute`."""
+
     STREAM_OPERANDS: ClassVar[tuple[str, ...]] = ("lhs", "rhs")
+    LANEWISE: ClassVar[Callable[..., np.ndarray]]
     lhs = operand_def(VectorType)
     rhs = operand_def(VectorType)
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        return type(self).LANEWISE(operands[0], operands[1], self.element)
 
 
 class VxmTranscendentalOp(VxmUnaryOp):
@@ -94,6 +140,7 @@ class NegOp(VxmUnaryOp):
     """Negation (integers wrap)."""
 
     name = "lpu.vxm.neg"
+    LANEWISE = staticmethod(numerics.neg)
 
 
 @irdl_op_definition
@@ -101,6 +148,7 @@ class AbsOp(VxmUnaryOp):
     """Absolute value (the integer minimum wraps to itself)."""
 
     name = "lpu.vxm.abs"
+    LANEWISE = staticmethod(numerics.abs)
 
 
 @irdl_op_definition
@@ -108,6 +156,7 @@ class NotOp(VxmUnaryOp):
     """Bitwise complement."""
 
     name = "lpu.vxm.not"
+    LANEWISE = staticmethod(numerics.bit_not)
     INT_ONLY: ClassVar[bool] = True
 
 
@@ -117,6 +166,9 @@ class CopyOp(VxmUnaryOp):
 
     name = "lpu.vxm.copy"
 
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        return operands[0]
+
 
 @irdl_op_definition
 class ReluOp(VxmUnaryOp):
@@ -124,12 +176,17 @@ class ReluOp(VxmUnaryOp):
 
     name = "lpu.vxm.relu"
 
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        x = operands[0]
+        return numerics.maximum(x, np.zeros_like(x), self.element)
+
 
 @irdl_op_definition
 class ExpOp(VxmTranscendentalOp):
     """e**x by the numerics spec's algorithm."""
 
     name = "lpu.vxm.exp"
+    LANEWISE = staticmethod(numerics.exp)
 
 
 @irdl_op_definition
@@ -137,6 +194,7 @@ class LogOp(VxmTranscendentalOp):
     """Natural logarithm."""
 
     name = "lpu.vxm.log"
+    LANEWISE = staticmethod(numerics.log)
 
 
 @irdl_op_definition
@@ -144,6 +202,7 @@ class TanhOp(VxmTranscendentalOp):
     """Hyperbolic tangent."""
 
     name = "lpu.vxm.tanh"
+    LANEWISE = staticmethod(numerics.tanh)
 
 
 @irdl_op_definition
@@ -151,6 +210,7 @@ class SigmoidOp(VxmTranscendentalOp):
     """1 / (1 + e**-x)."""
 
     name = "lpu.vxm.sigmoid"
+    LANEWISE = staticmethod(numerics.sigmoid)
 
 
 @irdl_op_definition
@@ -158,6 +218,7 @@ class ErfOp(VxmTranscendentalOp):
     """Error function."""
 
     name = "lpu.vxm.erf"
+    LANEWISE = staticmethod(numerics.erf)
 
 
 @irdl_op_definition
@@ -165,6 +226,7 @@ class RsqrtOp(VxmTranscendentalOp):
     """1 / sqrt(x)."""
 
     name = "lpu.vxm.rsqrt"
+    LANEWISE = staticmethod(numerics.rsqrt)
 
 
 @irdl_op_definition
@@ -172,6 +234,7 @@ class ReciprocalOp(VxmTranscendentalOp):
     """1 / x."""
 
     name = "lpu.vxm.reciprocal"
+    LANEWISE = staticmethod(numerics.reciprocal)
 
 
 @irdl_op_definition
@@ -179,6 +242,7 @@ class AddOp(VxmBinaryOp):
     """Sum (integers wrap)."""
 
     name = "lpu.vxm.add"
+    LANEWISE = staticmethod(numerics.add)
 
 
 @irdl_op_definition
@@ -186,6 +250,7 @@ class SubOp(VxmBinaryOp):
     """Difference (integers wrap)."""
 
     name = "lpu.vxm.sub"
+    LANEWISE = staticmethod(numerics.sub)
 
 
 @irdl_op_definition
@@ -193,6 +258,7 @@ class MulOp(VxmBinaryOp):
     """Product (integers wrap)."""
 
     name = "lpu.vxm.mul"
+    LANEWISE = staticmethod(numerics.mul)
 
 
 @irdl_op_definition
@@ -200,6 +266,7 @@ class DivOp(VxmBinaryOp):
     """Quotient (integers truncate toward zero)."""
 
     name = "lpu.vxm.div"
+    LANEWISE = staticmethod(numerics.div)
 
 
 @irdl_op_definition
@@ -207,6 +274,7 @@ class MinOp(VxmBinaryOp):
     """Minimum (NaN propagates)."""
 
     name = "lpu.vxm.min"
+    LANEWISE = staticmethod(numerics.minimum)
 
 
 @irdl_op_definition
@@ -214,6 +282,7 @@ class MaxOp(VxmBinaryOp):
     """Maximum (NaN propagates)."""
 
     name = "lpu.vxm.max"
+    LANEWISE = staticmethod(numerics.maximum)
 
 
 @irdl_op_definition
@@ -221,6 +290,7 @@ class AndOp(VxmBinaryOp):
     """Bitwise and."""
 
     name = "lpu.vxm.and"
+    LANEWISE = staticmethod(numerics.bit_and)
     INT_ONLY: ClassVar[bool] = True
 
 
@@ -229,6 +299,7 @@ class OrOp(VxmBinaryOp):
     """Bitwise or."""
 
     name = "lpu.vxm.or"
+    LANEWISE = staticmethod(numerics.bit_or)
     INT_ONLY: ClassVar[bool] = True
 
 
@@ -237,6 +308,7 @@ class XorOp(VxmBinaryOp):
     """Bitwise exclusive or."""
 
     name = "lpu.vxm.xor"
+    LANEWISE = staticmethod(numerics.bit_xor)
     INT_ONLY: ClassVar[bool] = True
 
 
@@ -245,6 +317,7 @@ class ShlOp(VxmBinaryOp):
     """Shift left by the rhs lane's value."""
 
     name = "lpu.vxm.shl"
+    LANEWISE = staticmethod(numerics.shl)
     INT_ONLY: ClassVar[bool] = True
 
 
@@ -253,6 +326,7 @@ class ShrOp(VxmBinaryOp):
     """Arithmetic shift right."""
 
     name = "lpu.vxm.shr"
+    LANEWISE = staticmethod(numerics.shr_arith)
     INT_ONLY: ClassVar[bool] = True
 
 
@@ -261,6 +335,7 @@ class ShruOp(VxmBinaryOp):
     """Logical shift right."""
 
     name = "lpu.vxm.shru"
+    LANEWISE = staticmethod(numerics.shr_logical)
     INT_ONLY: ClassVar[bool] = True
 
 
@@ -269,6 +344,7 @@ class PowOp(VxmBinaryOp):
     """x ** y by the numerics spec's algorithm."""
 
     name = "lpu.vxm.pow"
+    LANEWISE = staticmethod(numerics.pow)
     FLOAT_ONLY: ClassVar[bool] = True
     DELAY: ClassVar[str] = "vxm_transcendental"
 
@@ -282,8 +358,33 @@ class CmpOp(VxmBinaryOp):
 
     name = "lpu.vxm.cmp"
     SAME_TYPE: ClassVar[bool] = False
+    ARGUMENTS: ClassVar[tuple[str, ...]] = ("predicate",)
 
     predicate = prop_def(StringAttr)
+
+    def __init__(
+        self,
+        predicate: str,
+        lhs: SSAValue,
+        rhs: SSAValue,
+        result_type: Attribute | None = None,
+    ):
+        """The result is an i32 mask of the operands' burst length by default."""
+        IRDLOperation.__init__(
+            self,
+            operands=[lhs, rhs],
+            properties={"predicate": StringAttr(predicate)},
+            result_types=[result_type or VectorType("i32", _n(lhs))],
+        )
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        holds = numerics.compare(
+            operands[0],
+            operands[1],
+            self.predicate.data,
+            self.lhs.type.element,  # type: ignore[attr-defined]
+        )
+        return numerics.cast(holds, "i1", self.element)
 
     def verify_(self) -> None:
         super().verify_()
@@ -309,6 +410,16 @@ class SelectOp(VxmOp):
     on_true = operand_def(VectorType)
     on_false = operand_def(VectorType)
 
+    def __init__(self, mask: SSAValue, on_true: SSAValue, on_false: SSAValue):
+        super().__init__(mask, on_true, on_false, result_type=on_true.type)
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        mask, on_true, on_false = operands
+        t = self.mask.type.element  # type: ignore[attr-defined]
+        return numerics.select(
+            numerics.compare(mask, np.zeros_like(mask), "ne", t), on_true, on_false
+        )
+
     def verify_(self) -> None:
         super().verify_()
         if is_float(self.mask.type.element):  # type: ignore[attr-defined]
@@ -327,3 +438,14 @@ class ConvertOp(VxmUnaryOp):
     name = "lpu.vxm.convert"
     SAME_TYPE: ClassVar[bool] = False
     DELAY: ClassVar[str] = "vxm_convert"
+
+    def __init__(self, input: SSAValue, result_type: Attribute):
+        super().__init__(input, result_type=result_type)
+
+    def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
+        return numerics.cast(operands[0], self.input.type.element, self.element)  # type: ignore[attr-defined]
+
+
+def _n(value: SSAValue) -> int:
+    t = value.type
+    return t.n if isinstance(t, VectorType) else 1

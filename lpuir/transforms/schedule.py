@@ -44,6 +44,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
+from lpuir import timing
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
@@ -156,8 +157,14 @@ class Node:
     rel: int = 0
     alu: int | None = None
     hemisphere: str = "W"
+    port: int | None = None
+    """A send's or receive's port, once its transfer's route is chosen."""
     burst: int = 1
     """max(1, op.burst), computed once (reading xDSL properties is slow)."""
+    delay: int = 0
+    """Its result delay (from its footprint)."""
+    footprints: dict[tuple, lpu.Footprint] = field(default_factory=dict)
+    """The instruction's footprint at each placement tried (computed once)."""
 
 
 @dataclass
@@ -325,6 +332,7 @@ class SystemScheduler:
         self.states: dict[int, ChipState] = {}
         self.last_act: dict[int, int] = {}
         self.route_cache: dict[tuple[int, int], list[tuple[Hop, ...]]] = {}
+        self.alu_units = [lpu.VxmOp.alu_unit(a) for a in range(self.spec.vxm_alus)]
         for chip in system.chips:
             state = self.states[chip.chip_id] = ChipState()
             self.last_act[chip.chip_id] = -1
@@ -342,39 +350,50 @@ class SystemScheduler:
 
     # ------------------------------------------------------------- templates
 
-    def position(self, node: Node, plane: tuple[str, int] | None) -> int:
-        op, spec = node.op, self.spec
-        if isinstance(op, lpu.MemOp):
-            assert op.tensor_op().slice is not None, (
-                "lpu-allocate-sram places tensors first"
-            )
-            return spec.mem_slices[
-                op.tensor_op().plane_slices(spec, op.slice_group(spec))[0]
-            ]
-        if isinstance(op, lpu.VxmOp):
-            return spec.vxm_position
-        if isinstance(op, lpu.SxmOp):
-            return spec.unit_position("SXM", node.hemisphere)  # type: ignore[arg-type]
-        if isinstance(op, lpu.MxmOp):
+    def footprint(self, node: Node, plane: tuple[str, int] | None) -> lpu.Footprint:
+        """The node's footprint (its instruction's own) at the placement tried:
+        its hemisphere (SXM), `plane` (MXM), its port (C2C); a VXM node's ALU
+        is picked per start (pick_alus)."""
+        op = node.op
+        unit = op.UNIT
+        if unit == "SXM":
+            place = (node.hemisphere, None, None)
+        elif unit == "MXM":
             assert plane is not None
-            return spec.unit_position("MXM", plane[0])  # type: ignore[arg-type]
-        if isinstance(op, lpu.SendOp | lpu.RecvOp):
-            return node.pos
-        raise LpuError(
-            f"{op_location(op)}: error: lpu-schedule cannot place '{op.name}' on one chip yet"
-        )
+            place = (plane[0], plane[1], None)
+        elif unit == "C2C":
+            place = (None, None, node.port)
+        elif unit in ("MEM", "VXM"):
+            place = (None, None, None)
+        else:
+            raise LpuError(
+                f"{op_location(op)}: error: lpu-schedule cannot place '{op.name}' on one chip yet"
+            )
+        found = node.footprints.get(place)
+        if found is None:
+            if unit == "MEM":
+                assert op.tensor_op().slice is not None, (  # type: ignore[attr-defined]
+                    "lpu-allocate-sram places tensors first"
+                )
+            found = op.footprint(
+                self.spec, lpu.Place(hemisphere=place[0], plane=place[1], port=place[2])
+            )
+            node.footprints[place] = found
+        return found
 
     def template(self, group: Group, plane: tuple[str, int] | None) -> None:
         """Positions, directions and relative cycles of a group (normalised so
         the earliest instruction is at 0)."""
         for node in group.nodes:
-            node.pos = self.position(node, plane)
+            footprint = self.footprint(node, plane)
+            assert footprint.position is not None
+            node.pos, node.delay = footprint.position, footprint.delay
         adjacency: dict[int, list[tuple[int, int]]] = defaultdict(list)
         ids = {id(n): n for n in group.nodes}
         for edge in group.edges:
             u = edge.producer
-            delay = u.op.result_delay(self.spec)
-            if edge.chained:
+            delay = u.delay
+            if edge.chained:  # taken from the ALU's output as it is computed
                 offsets = [(c, delay) for c in edge.consumers]
             else:
                 sides = {(c.pos > u.pos) - (c.pos < u.pos) for c in edge.consumers} - {
@@ -385,7 +404,9 @@ class SystemScheduler:
                         f"{op_location(u.op)}: error: lpu-schedule: the result goes to consumers on both sides of position {u.pos}, but an instruction puts it on one stream"
                     )
                 edge.direction = "W" if sides == {-1} else "E"
-                offsets = [(c, delay + abs(c.pos - u.pos)) for c in edge.consumers]
+                offsets = [
+                    (c, timing.transit(delay, u.pos, c.pos)) for c in edge.consumers
+                ]
             for c, off in offsets:
                 adjacency[id(u)].append((id(c), off))
                 adjacency[id(c)].append((id(u), -off))
@@ -420,9 +441,12 @@ class SystemScheduler:
         """Lower bound on the group's start from SRAM, weights and accumulators
         (and the first epoch boundary after a deskew at cycle 0)."""
         bound = (
-            self.machine.epoch - min(n.rel for n in group.nodes) if self.deskew else 0
+            timing.epoch_boundary(0, self.machine.epoch)
+            - min(n.rel for n in group.nodes)
+            if self.deskew
+            else 0
         )
-        dw = self.spec.delay("write")
+        dw = self.spec.delay("write")  # a scatter's too
         for node in group.nodes:
             op, state = node.op, self.states[node.chip]
             if isinstance(op, lpu.ReadOp | lpu.GatherOp | lpu.WriteOp | lpu.ScatterOp):
@@ -443,7 +467,9 @@ class SystemScheduler:
                     need = int(
                         np.max(
                             np.maximum(
-                                state.last_read[name][indices] - dw + 1,
+                                timing.write_after_read(
+                                    state.last_read[name][indices], dw
+                                ),
                                 state.visible[name][indices] - dw,
                             )
                             - k
@@ -462,39 +488,30 @@ class SystemScheduler:
         """(resource, from, to) intervals a node needs, relative to its group's
         start (a VXM node's ALU is picked per start, by pick_alus)."""
         op, c, n = node.op, node.rel, node.burst
-        if isinstance(op, lpu.MemOp):
-            tensor = op.tensor_op()
-            port = "read" if isinstance(op, lpu.ReadOp | lpu.GatherOp) else "write"
-            first = (
-                op.vector_indices().start
-                if isinstance(op, lpu.ReadOp | lpu.WriteOp)
-                else 0
-            )
-            group, address = tensor.locate(first, self.spec)
-            bank = self.spec.bank(address)
-            claims = []
-            for name in tensor.plane_slices(self.spec, group):
-                claims.append(((node.chip, "port", name, port), c, c + n))
-                claims.append(((node.chip, "bank", name, bank, port), c, c + n))
-            return claims
-        if isinstance(op, lpu.SxmOp):
-            return [((node.chip, "sxm", node.hemisphere), c, c + n)]
-        if isinstance(op, lpu.InstallOp):
-            rows = max(v.type.n for v in op.rows)  # type: ignore[attr-defined]
-            return [((node.chip, "plane", *plane), c, c + rows)]  # type: ignore[misc]
-        if isinstance(op, lpu.MatmulOp):
-            return [((node.chip, "plane", *plane), c, c + n)]  # type: ignore[misc]
-        return []
+        if op.UNIT == "VXM":
+            return []
+        holds = self.footprint(node, plane).holds
+        if op.UNIT != "MEM":
+            return [((node.chip, resource), c, c + n) for _, resource in holds]
+        assert isinstance(op, lpu.MemOp)
+        first = 0 if op.PER_LANE else op.vector_indices().start
+        bank = self.spec.bank(op.tensor_op().locate(first, self.spec)[1])
+        claims = []
+        for unit, resource in holds:
+            claims.append(((node.chip, resource), c, c + n))
+            claims.append(((node.chip, "bank", unit, bank, op.PORT), c, c + n))
+        return claims
 
     def link_claims(self, transfer: Transfer) -> list[tuple[tuple, int, int]]:
         """Each hop's sending direction, busy for one vector's time (relative
         to the group's start)."""
-        cpv, df = self.machine.cycles_per_vector, self.spec.delay("forward")
         t = transfer.send.rel
         claims = []
         for hop in transfer.route:
-            claims.append(((-1, "link", hop.chip, hop.port), t, t + cpv))
-            t += hop.link.latency + df
+            claims.append(
+                ((-1, f"link {hop.chip}:{hop.port}"), t, timing.link_free(t, hop.link))
+            )
+            t = timing.forward_departure(timing.arrival(t, hop.link), self.spec)
         return claims
 
     def unit_checks(
@@ -540,7 +557,7 @@ class SystemScheduler:
             move = 1 << 62
             for alu in range(self.spec.vxm_alus):
                 key = (node.chip, alu)
-                busy = self.units[(node.chip, "alu", alu)].conflict(c, c + n)
+                busy = self.units[(node.chip, self.alu_units[alu])].conflict(c, c + n)
                 if busy is not None:
                     move = min(move, busy - c)
                 elif all(hi <= c or c + n <= lo for lo, hi in taken[key]):
@@ -555,10 +572,10 @@ class SystemScheduler:
 
     def segment(self, edge: Edge, start: int) -> Segment:
         u = edge.producer
-        t = start + u.rel + u.op.result_delay(self.spec)
+        t = timing.result_cycle(start + u.rel, 0, u.delay)
         n = u.burst
         far = max((c.pos for c in edge.consumers), key=lambda p: abs(p - u.pos))
-        diag = t - u.pos if edge.direction == "E" else t + u.pos
+        diag = timing.diagonal(edge.direction, u.pos, t)
         return Segment(diag, diag + n, min(u.pos, far), max(u.pos, far))
 
     def pick_streams(
@@ -734,9 +751,7 @@ class SystemScheduler:
 
     def route_latency(self, route: tuple[Hop, ...]) -> int:
         """Cycles from a send to the receive at the route's end."""
-        return sum(h.link.latency for h in route) + (len(route) - 1) * self.spec.delay(
-            "forward"
-        )
+        return timing.route_latency([h.link for h in route], self.spec)
 
     def route_options(self, group: Group) -> list[tuple[tuple[Hop, ...], ...]]:
         if not group.transfers:
@@ -747,8 +762,8 @@ class SystemScheduler:
     def take_routes(self, group: Group, routes: tuple[tuple[Hop, ...], ...]) -> None:
         for transfer, route in zip(group.transfers, routes, strict=True):
             transfer.route = route
-            transfer.send.pos = self.spec.port_position(route[0].port)
-            transfer.recv.pos = self.spec.port_position(route[-1].peer_port)
+            transfer.send.port = route[0].port
+            transfer.recv.port = route[-1].peer_port
 
     def plane_bound(self, group: Group, plane: tuple[str, int] | None) -> int:
         """The earliest start at which the group's installs find `plane` free."""
@@ -777,9 +792,10 @@ class SystemScheduler:
         try:
             checks = self.unit_checks(claims)
         except IntraGroupConflict as e:
-            where = " ".join(str(k) for k in e.key)
+            chip, *what = e.key
+            where = " ".join(str(k) for k in what)
             raise LpuError(
-                f"{op_location(group.nodes[-1].op)}: error: lpu-schedule: two instructions of this group need {where} in the same cycles, and the streams that join them fix their distance; read the operands from different slices or split the group through SRAM"
+                f"{op_location(group.nodes[-1].op)}: error: lpu-schedule: two instructions of this group need {where} (chip {chip}) in the same cycles, and the streams that join them fix their distance; read the operands from different slices or split the group through SRAM"
             ) from None
         for _ in range(SEARCH_LIMIT):
             move = self.fits_units(checks, start)
@@ -806,7 +822,6 @@ class SystemScheduler:
         alus: dict[int, int],
         streams: dict[int, tuple[int, Segment]],
     ) -> None:
-        spec = self.spec
         for key, lo, hi in claims:
             self.units[key].add(lo, hi)
         for node in group.nodes:
@@ -816,14 +831,14 @@ class SystemScheduler:
             if id(node) in alus:
                 node.alu = alus[id(node)]
                 op.properties["alu"] = IntAttr(node.alu)
-                self.units[(node.chip, "alu", node.alu)].add(c, c + n)
+                self.units[(node.chip, self.alu_units[node.alu])].add(c, c + n)
             if isinstance(op, lpu.SxmOp):
                 op.properties["hemisphere"] = StringAttr(node.hemisphere)
             if isinstance(op, lpu.MxmOp):
                 assert plane is not None
                 op.properties["hemisphere"] = StringAttr(plane[0])
                 op.properties["plane"] = IntAttr(plane[1])
-            self.acts(node.chip, c + n - 1 + op.result_delay(spec))
+            self.acts(node.chip, timing.last_act(c, n, node.delay))
             self.update_memory(node, c)
             self.update_mxm(node, c, plane)
         for transfer in group.transfers:
@@ -860,21 +875,16 @@ class SystemScheduler:
         assert isinstance(send, lpu.SendOp)
         send.properties["port"] = IntAttr(route[0].port)
         recv.properties["port"] = IntAttr(route[-1].peer_port)
-        df = self.spec.delay("forward")
-        t = start + transfer.send.rel + route[0].link.latency
+        t = timing.arrival(start + transfer.send.rel, route[0].link)
         for inbound, outbound in itertools.pairwise(route):
-            forward = lpu.ForwardOp.create(
-                properties={
-                    "channel": send.channel,
-                    "in_port": IntAttr(inbound.peer_port),
-                    "out_port": IntAttr(outbound.port),
-                    "cycle": IntAttr(t),
-                }
+            forward = lpu.ForwardOp(
+                send.channel, inbound.peer_port, outbound.port, cycle=t
             )
             forward.location = send.location
             self.chip_op(outbound.chip).body.block.add_op(forward)
-            self.acts(outbound.chip, t + df)
-            t += df + outbound.link.latency
+            departure = timing.forward_departure(t, self.spec)
+            self.acts(outbound.chip, timing.last_act(t, 1, departure - t))
+            t = timing.arrival(departure, outbound.link)
 
     def chip_op(self, chip_id: int) -> lpu.ChipOp:
         """A chip of the system, added (empty) when only forwards run on it."""
@@ -893,24 +903,26 @@ class SystemScheduler:
         if not isinstance(op, lpu.MemOp):
             return
         name = op.tensor.root_reference.data
-        spec, state = self.spec, self.states[node.chip]
-        if isinstance(op, lpu.ReadOp | lpu.WriteOp):
+        state = self.states[node.chip]
+        if not op.PER_LANE:
             indices = np.array(list(op.vector_indices()))
             times = c + np.arange(len(indices))
-        else:
+        else:  # any vector, by the burst's last
             indices = np.arange(len(state.visible[name]))
             times = np.full(len(indices), c + node.burst - 1)
-        if isinstance(op, lpu.ReadOp | lpu.GatherOp):
+        if op.PORT == "read":
             np.maximum.at(state.last_read[name], indices, times)
         else:
-            np.maximum.at(state.visible[name], indices, times + op.result_delay(spec))
+            np.maximum.at(
+                state.visible[name], indices, timing.result_cycle(times, 0, node.delay)
+            )
 
     def update_mxm(self, node: Node, c: int, plane: tuple[str, int] | None) -> None:
         op, st = node.op, self.states[node.chip]
         if isinstance(op, lpu.InstallOp):
             assert plane is not None
-            rows = max(v.type.n for v in op.rows)  # type: ignore[attr-defined]
-            st.weights_ready[op.result] = c + rows + op.result_delay(self.spec)
+            rows = node.burst
+            st.weights_ready[op.result] = timing.weights_ready(c, rows, node.delay)
             st.weights_plane[op.result] = plane
             st.plane_weights[plane] = op.result
             st.plane_free[plane] = max(st.plane_free[plane], c + rows)
@@ -935,16 +947,17 @@ class SystemScheduler:
         if self.deskew:
             for chip in list(self.system.chips):
                 first = next(iter(chip.instructions()), None)
-                deskew = lpu.DeskewOp.create(properties={"cycle": IntAttr(0)})
+                deskew = lpu.DeskewOp(cycle=0)
                 deskew.location = chip.location
                 if first is None:
                     chip.body.block.add_op(deskew)
                 else:
                     chip.body.block.insert_op_before(deskew, first)
-                self.acts(chip.chip_id, self.machine.epoch - 1)
-        skew = (self.spec.superlanes - 1) * self.spec.superlane_skew
+                delay = timing.deskew_delay(0, self.machine.epoch)
+                self.acts(chip.chip_id, timing.last_act(0, 1, delay))
         return max(
-            (max(last, 0) + 1 + skew for last in self.last_act.values()), default=0
+            (timing.program_length(last, self.spec) for last in self.last_act.values()),
+            default=0,
         )
 
 
