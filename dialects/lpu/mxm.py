@@ -145,13 +145,17 @@ class MatmulOp(MxmOp):
     result = result_def(VectorType)
 
     def __init__(self, weights: SSAValue, input: SSAValue, acc: SSAValue | None = None):
-        """The result is the accumulator type of the weights' element type,
+        """The result is the accumulator type of the input's element type,
         one vector per input vector."""
-        wt, xt = weights.type, input.type
-        assert isinstance(wt, WeightsType) and isinstance(xt, VectorType)
+        xt = input.type
+        result = (
+            VectorType(ACCUMULATOR.get(xt.element, xt.element), xt.n)
+            if isinstance(xt, VectorType)
+            else xt
+        )
         super().__init__(
             operands=[weights, input, [acc] if acc is not None else []],
-            result_types=[VectorType(ACCUMULATOR.get(wt.element, wt.element), xt.n)],
+            result_types=[result],
         )
 
     def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:

@@ -364,9 +364,9 @@ class CmpOp(VxmBinaryOp):
 
     def __init__(
         self,
-        predicate: str,
         lhs: SSAValue,
         rhs: SSAValue,
+        predicate: str,
         result_type: Attribute | None = None,
     ):
         """The result is an i32 mask of the operands' burst length by default."""
@@ -410,8 +410,16 @@ class SelectOp(VxmOp):
     on_true = operand_def(VectorType)
     on_false = operand_def(VectorType)
 
-    def __init__(self, mask: SSAValue, on_true: SSAValue, on_false: SSAValue):
-        super().__init__(mask, on_true, on_false, result_type=on_true.type)
+    def __init__(
+        self,
+        mask: SSAValue,
+        on_true: SSAValue,
+        on_false: SSAValue,
+        result_type: Attribute | None = None,
+    ):
+        super().__init__(
+            mask, on_true, on_false, result_type=result_type or on_true.type
+        )
 
     def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
         mask, on_true, on_false = operands
