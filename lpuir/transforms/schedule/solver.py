@@ -1,16 +1,8 @@
-"""lpu-schedule: logical LPU programs to scheduled ones, with a static cycle count.
+"""The list scheduler: a solver of lpu-schedule's `Problem`.
 
-The whole system is scheduled at once: a logical send and its receive tie the
-two chips' instruction groups into one, whose template fixes the receive at
-exactly the send's cycle plus the route's latency (links, and forwards on
-intermediate chips), as the sync-free network needs.
-
-The logical program's vectors flow from MEM reads through VXM/SXM/MXM ops to
-MEM writes; the values that travel on streams (or VXM chains) tie those
-instructions into *groups*. Inside a group every timing offset is fixed by
-the timing law (a consumer issues exactly when its operand passes it), so a
-group is a rigid template; the scheduler places each group, in program order,
-at the earliest start at which every resource it needs is free:
+Groups are placed one after the other, in the problem's order, each at the
+earliest start at which every resource it needs is free (over its placement
+options: routes, MXM plane, SXM hemispheres):
 
 - functional units (VXM ALUs, the SXM of a hemisphere, MXM planes, the read
   and write port of every MEM slice, banks) as busy intervals;
@@ -23,188 +15,43 @@ at the earliest start at which every resource it needs is free:
   install, a plane reinstalled only when its weights are no longer needed)
   and accumulators (`acc` is the previous matmul on the same plane);
 - links, one vector per `cycles_per_vector` in each direction; a route is
-  chosen per transfer among the direct links or, without one, the paths
-  through intermediate chips (with the fewest hops, then the lowest latency).
+  chosen per transfer among the problem's candidates.
 
-docs/dialect.md states the rules; `lpu-verify-schedule` and the simulator check
-them independently of this code.
+It fills the problem's solution fields; nothing here touches the IR.
 """
 
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
-from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.passes import ModulePass
+from xdsl.ir import SSAValue
 
 from lpuir import timing
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
-from lpuir.dialects.lpu import element_bytes
-from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
-
-ROUTE_CHOICES = 4
-"""Routes tried per transfer (and route combinations per group)."""
-
-DIAGONAL_BUCKET = 64
-"""Diagonals per bucket of a stream's occupancy index (SegmentSet): about a
-short burst, so a query scans few segments and a long burst few buckets."""
+from lpuir.machine import ChipSpec, SystemSpec
+from lpuir.transforms.schedule.problem import (
+    ROUTE_CHOICES,
+    Edge,
+    Group,
+    Hop,
+    Node,
+    Problem,
+    Transfer,
+)
+from lpuir.transforms.schedule.resources import (
+    IntervalSet,
+    IntraGroupConflict,
+    Segment,
+    SegmentSet,
+)
 
 SEARCH_LIMIT = 1 << 22
 """Start cycles tried for one group before giving up (a scheduler bug guard)."""
-
-
-class IntraGroupConflict(Exception):
-    """Two instructions of one group need one resource at the same time; their
-    distance is fixed by the timing law, so no start cycle can help."""
-
-    def __init__(self, key: tuple):
-        super().__init__(key)
-        self.key = key
-
-
-class IntervalSet:
-    """Disjoint busy intervals [start, end) of one resource, sorted; touching
-    ones are merged, so a search skips a busy stretch in one step."""
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-
-    def conflict(self, start: int, end: int) -> int | None:
-        """End of an interval overlapping [start, end), if any."""
-        i = bisect_right(self.starts, start) - 1
-        if i >= 0 and self.ends[i] > start:
-            return self.ends[i]
-        j = i + 1
-        if j < len(self.starts) and self.starts[j] < end:
-            return self.ends[j]
-        return None
-
-    def add(self, start: int, end: int) -> None:
-        i = bisect_left(self.starts, start)
-        if i > 0 and self.ends[i - 1] == start:
-            i -= 1
-            self.ends[i] = end
-        else:
-            self.starts.insert(i, start)
-            self.ends.insert(i, end)
-        if i + 1 < len(self.starts) and self.starts[i + 1] == end:
-            self.ends[i] = self.ends.pop(i + 1)
-            self.starts.pop(i + 1)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Slots a value holds on one stream: diagonals [d0, d1) x positions [p0, p1]."""
-
-    d0: int
-    d1: int
-    p0: int
-    p1: int
-
-    def overlaps(self, other: Segment) -> bool:
-        return (
-            self.d0 < other.d1
-            and other.d0 < self.d1
-            and self.p0 <= other.p1
-            and other.p0 <= self.p1
-        )
-
-
-class SegmentSet:
-    """The segments of one stream, filed in buckets of DIAGONAL_BUCKET
-    diagonals (a segment in every bucket it spans), so a query looks only at
-    segments that share a bucket with it, however long other bursts are."""
-
-    def __init__(self) -> None:
-        self.buckets: dict[int, list[Segment]] = defaultdict(list)
-
-    @staticmethod
-    def spanned(seg: Segment) -> range:
-        return range(seg.d0 // DIAGONAL_BUCKET, (seg.d1 - 1) // DIAGONAL_BUCKET + 1)
-
-    def conflict(self, seg: Segment) -> int:
-        """0 if `seg` is free, else how many diagonals it must move on to
-        clear every segment it overlaps (moving the group later moves all its
-        segments by as many diagonals, and none can clear sooner)."""
-        shift = 0
-        for b in self.spanned(seg):
-            for other in self.buckets.get(b, ()):
-                if seg.overlaps(other):
-                    shift = max(shift, other.d1 - seg.d0)
-        return shift
-
-    def add(self, seg: Segment) -> None:
-        for b in self.spanned(seg):
-            self.buckets[b].append(seg)
-
-
-@dataclass
-class Node:
-    """One instruction of a group: where it acts and when, relative to the group."""
-
-    op: lpu.Instruction
-    chip: int = 0
-    pos: int = 0
-    rel: int = 0
-    alu: int | None = None
-    hemisphere: str = "W"
-    port: int | None = None
-    """A send's or receive's port, once its transfer's route is chosen."""
-    burst: int = 1
-    """max(1, op.burst), computed once (reading xDSL properties is slow)."""
-    delay: int = 0
-    """Its result delay (from its footprint)."""
-    footprints: dict[tuple, lpu.Footprint] = field(default_factory=dict)
-    """The instruction's footprint at each placement tried (computed once)."""
-
-
-@dataclass
-class Edge:
-    """A vector travelling from producer to consumers on a stream or a chain."""
-
-    value: SSAValue
-    producer: Node
-    consumers: list[Node]
-    chained: bool
-    direction: str = "E"
-    stream: int | None = None
-
-
-@dataclass(frozen=True)
-class Hop:
-    """One link of a route: from (chip, port) to (peer, peer_port)."""
-
-    chip: int
-    port: int
-    link: LinkSpec
-    peer: int
-    peer_port: int
-
-
-@dataclass
-class Transfer:
-    """A vector going from a send to its receive, along `route` (chosen while
-    the group is placed)."""
-
-    send: Node
-    recv: Node
-    route: tuple[Hop, ...] = ()
-
-
-@dataclass
-class Group:
-    nodes: list[Node]
-    edges: list[Edge]
-    transfers: list[Transfer] = field(default_factory=list)
 
 
 @dataclass
@@ -224,127 +71,34 @@ class ChipState:
     last_act: int = -1
 
 
-def build_groups(system: lpu.SystemOp) -> list[Group]:
-    """Tie instructions that share stream-borne vectors, and sends to their
-    receives, into groups, in an order valid for every chip: on each chip, by
-    the group's last instruction there (which respects its dependences)."""
-    chips = sorted(system.chips, key=lambda c: c.chip_id)
-    instrs = [(chip.chip_id, op) for chip in chips for op in chip.instructions()]
-    index = {op: i for i, (_, op) in enumerate(instrs)}
-    parent = list(range(len(instrs)))
+class ListScheduler:
+    """Solves a `Problem` by list scheduling: the groups one after the other,
+    in the problem's order, each at the earliest start (over its placement
+    options) at which every resource it needs is free. Resources are keyed by
+    chip (chip -1: the links)."""
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    edges: list[tuple[SSAValue, lpu.Instruction, list[lpu.Instruction]]] = []
-    for _, op in instrs:
-        for result in op.results:
-            if not isinstance(result.type, lpu.VectorType):
-                continue
-            users = [
-                u.operation
-                for u in result.uses
-                if isinstance(u.operation, lpu.Instruction)
-                and result in u.operation.stream_operands()
-            ]
-            if users:
-                edges.append((result, op, list(dict.fromkeys(users))))
-                for user in users:
-                    parent[find(index[user])] = find(index[op])
-    pairs = lpu.logical_pairs(system)
-    for send, recv in pairs:
-        parent[find(index[recv])] = find(index[send])
-    nodes = {op: Node(op, chip, burst=max(1, op.burst)) for chip, op in instrs}
-    members: dict[int, list[Node]] = defaultdict(list)
-    for _, op in instrs:
-        members[find(index[op])].append(nodes[op])
-    group_edges: dict[int, list[Edge]] = defaultdict(list)
-    for value, producer, users in edges:
-        chained = (
-            isinstance(producer, lpu.VxmOp)
-            and all(isinstance(u, lpu.VxmOp) for u in users)
-            and len(users) == 1
-        )
-        group_edges[find(index[producer])].append(
-            Edge(value, nodes[producer], [nodes[u] for u in users], chained)
-        )
-    transfers: dict[int, list[Transfer]] = defaultdict(list)
-    for send, recv in pairs:
-        transfers[find(index[send])].append(Transfer(nodes[send], nodes[recv]))
-    groups = {
-        root: Group(ns, group_edges[root], transfers[root])
-        for root, ns in members.items()
-    }
-    return _chip_order(groups, index)
-
-
-def _chip_order(groups: dict[int, Group], index: dict[Operation, int]) -> list[Group]:
-    """The groups in an order that keeps each chip's own order (by a group's
-    last instruction on that chip); the chips must agree on it."""
-    lists: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for root, group in groups.items():
-        last: dict[int, int] = {}
-        for node in group.nodes:
-            last[node.chip] = max(last.get(node.chip, -1), index[node.op])
-        for chip, i in last.items():
-            lists[chip].append((i, root))
-    queues = {
-        chip: [root for _, root in sorted(items)] for chip, items in lists.items()
-    }
-    heads = dict.fromkeys(queues, 0)
-    order: list[Group] = []
-    progress = True
-    while progress:
-        progress = False
-        for chip, queue in queues.items():
-            while heads[chip] < len(queue):
-                root = queue[heads[chip]]
-                spans = {n.chip for n in groups[root].nodes}
-                if any(queues[c][heads[c]] != root for c in spans):
-                    break
-                for c in spans:
-                    heads[c] += 1
-                order.append(groups[root])
-                progress = True
-    stuck = [(c, q[heads[c]]) for c, q in queues.items() if heads[c] < len(q)]
-    if stuck:
-        chip, root = stuck[0]
-        raise LpuError(
-            f"{op_location(groups[root].nodes[0].op)}: error: lpu-schedule: the chips' program orders disagree about this send or receive (chip {chip} needs other groups first); list transfers in the same order on both chips"
-        )
-    return order
-
-
-class SystemScheduler:
-    """Schedules the groups of every chip of a system, one after the other.
-    Resources are keyed by chip (chip -1: the links)."""
-
-    def __init__(self, system: lpu.SystemOp, *, deskew: bool = False):
-        self.system = system
-        self.deskew = deskew
-        self.machine: SystemSpec = system.machine.spec
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.deskew = problem.deskew
+        self.machine: SystemSpec = problem.machine
         self.spec: ChipSpec = self.machine.chip
         self.units: dict[tuple, IntervalSet] = defaultdict(IntervalSet)
         self.streams: dict[tuple[int, str, int], SegmentSet] = defaultdict(SegmentSet)
         self.states: dict[int, ChipState] = {}
-        self.last_act: dict[int, int] = {}
-        self.route_cache: dict[tuple[int, int], list[tuple[Hop, ...]]] = {}
+        self.last_act = problem.last_act
         self.alu_units = [lpu.VxmOp.alu_unit(a) for a in range(self.spec.vxm_alus)]
-        for chip in system.chips:
-            state = self.states[chip.chip_id] = ChipState()
-            self.last_act[chip.chip_id] = -1
-            for t in chip.tensors():
-                count = t.vector_count(self.spec.lanes)
-                state.visible[t.sym_name.data] = np.zeros(count, dtype=np.int64)
-                state.last_read[t.sym_name.data] = np.full(count, -1, dtype=np.int64)
-            for op in chip.instructions():
-                if isinstance(op, lpu.InstallOp):
-                    state.pending_uses[op.result] = sum(
+        for chip, tensors in problem.tensors.items():
+            state = self.states[chip] = ChipState()
+            self.last_act[chip] = -1
+            for name, count in tensors.items():
+                state.visible[name] = np.zeros(count, dtype=np.int64)
+                state.last_read[name] = np.full(count, -1, dtype=np.int64)
+        for group in problem.groups:
+            for node in group.nodes:
+                if isinstance(node.op, lpu.InstallOp):
+                    self.states[node.chip].pending_uses[node.op.result] = sum(
                         1
-                        for u in op.result.uses
+                        for u in node.op.result.uses
                         if isinstance(u.operation, lpu.MatmulOp)
                     )
 
@@ -411,7 +165,7 @@ class SystemScheduler:
                 adjacency[id(u)].append((id(c), off))
                 adjacency[id(c)].append((id(u), -off))
         for transfer in group.transfers:
-            off = self.route_latency(transfer.route)
+            off = self.problem.route_latency(transfer.route)
             adjacency[id(transfer.send)].append((id(transfer.recv), off))
             adjacency[id(transfer.recv)].append((id(transfer.send), -off))
         rel: dict[int, int] = {}
@@ -448,20 +202,10 @@ class SystemScheduler:
         )
         dw = self.spec.delay("write")  # a scatter's too
         for node in group.nodes:
-            op, state = node.op, self.states[node.chip]
-            if isinstance(op, lpu.ReadOp | lpu.GatherOp | lpu.WriteOp | lpu.ScatterOp):
-                name = op.tensor.root_reference.data
-                indices = (
-                    np.array(list(op.vector_indices()))
-                    if isinstance(op, lpu.ReadOp | lpu.WriteOp)
-                    else np.arange(len(state.visible[name]))
-                )
-                k = (
-                    np.arange(len(indices))
-                    if isinstance(op, lpu.ReadOp | lpu.WriteOp)
-                    else np.zeros(len(indices), dtype=np.int64)
-                )
-                if isinstance(op, lpu.ReadOp | lpu.GatherOp):
+            op, state, access = node.op, self.states[node.chip], node.access
+            if access is not None:
+                name, indices, k = access.tensor, access.vectors, access.first
+                if access.port == "read":
                     need = int(np.max(state.visible[name][indices] - k))
                 else:
                     need = int(
@@ -493,8 +237,8 @@ class SystemScheduler:
         holds = self.footprint(node, plane).holds
         if op.UNIT != "MEM":
             return [((node.chip, resource), c, c + n) for _, resource in holds]
-        assert isinstance(op, lpu.MemOp)
-        first = 0 if op.PER_LANE else op.vector_indices().start
+        assert isinstance(op, lpu.MemOp) and node.access is not None
+        first = int(node.access.vectors[0])
         bank = self.spec.bank(op.tensor_op().locate(first, self.spec)[1])
         claims = []
         for unit, resource in holds:
@@ -590,7 +334,7 @@ class SystemScheduler:
             if edge.chained:
                 continue
             seg = self.segment(edge, start)
-            width = element_bytes(edge.value.type.element)  # type: ignore[attr-defined]
+            width = edge.width
             move = 1 << 62
             for s in range(0, self.spec.streams - width + 1):
                 keys = [
@@ -703,60 +447,10 @@ class SystemScheduler:
 
     # -------------------------------------------------------------- network
 
-    def routes(self, transfer: Transfer) -> list[tuple[Hop, ...]]:
-        """Candidate routes from the send's chip to the receive's: every direct
-        link, else the two-hop paths, else one shortest path (fewest hops)."""
-        a, b = transfer.send.chip, transfer.recv.chip
-        if (a, b) in self.route_cache:
-            return self.route_cache[(a, b)]
-        m = self.machine
-
-        def hops(chip: int) -> list[Hop]:
-            out = []
-            for port in m.ports_of(chip):
-                link = m.link_at(chip, port)
-                assert link is not None
-                peer, peer_port = link.peer(chip, port)
-                out.append(Hop(chip, port, link, peer, peer_port))
-            return out
-
-        found: list[tuple[Hop, ...]] = [(h,) for h in hops(a) if h.peer == b]
-        if not found:
-            found = [
-                (h1, h2)
-                for h1 in hops(a)
-                if h1.peer != b
-                for h2 in hops(h1.peer)
-                if h2.peer == b
-            ]
-        if not found:
-            paths: dict[int, tuple[Hop, ...]] = {a: ()}
-            frontier = [a]
-            while frontier and b not in paths:
-                nxt = []
-                for chip in frontier:
-                    for h in hops(chip):
-                        if h.peer not in paths:
-                            paths[h.peer] = (*paths[chip], h)
-                            nxt.append(h.peer)
-                frontier = nxt
-            found = [paths[b]] if b in paths and a != b else []
-        if not found:
-            raise LpuError(
-                f"{op_location(transfer.send.op)}: error: lpu-schedule: no path of links from chip {a} to chip {b} in this system"
-            )
-        found.sort(key=lambda r: (len(r), self.route_latency(r)))
-        self.route_cache[(a, b)] = found[:ROUTE_CHOICES]
-        return self.route_cache[(a, b)]
-
-    def route_latency(self, route: tuple[Hop, ...]) -> int:
-        """Cycles from a send to the receive at the route's end."""
-        return timing.route_latency([h.link for h in route], self.spec)
-
     def route_options(self, group: Group) -> list[tuple[tuple[Hop, ...], ...]]:
         if not group.transfers:
             return [()]
-        choices = [self.routes(t) for t in group.transfers]
+        choices = [self.problem.routes(t) for t in group.transfers]
         return list(itertools.islice(itertools.product(*choices), ROUTE_CHOICES))
 
     def take_routes(self, group: Group, routes: tuple[tuple[Hop, ...], ...]) -> None:
@@ -826,95 +520,55 @@ class SystemScheduler:
             self.units[key].add(lo, hi)
         for node in group.nodes:
             op, c = node.op, start + node.rel
-            op.properties["cycle"] = IntAttr(c)
+            node.cycle = c
             n = node.burst
             if id(node) in alus:
                 node.alu = alus[id(node)]
-                op.properties["alu"] = IntAttr(node.alu)
                 self.units[(node.chip, self.alu_units[node.alu])].add(c, c + n)
-            if isinstance(op, lpu.SxmOp):
-                op.properties["hemisphere"] = StringAttr(node.hemisphere)
-            if isinstance(op, lpu.MxmOp):
+            if op.UNIT == "MXM":
                 assert plane is not None
-                op.properties["hemisphere"] = StringAttr(plane[0])
-                op.properties["plane"] = IntAttr(plane[1])
+                node.hemisphere, node.plane = plane
             self.acts(node.chip, timing.last_act(c, n, node.delay))
             self.update_memory(node, c)
             self.update_mxm(node, c, plane)
         for transfer in group.transfers:
             self.commit_transfer(transfer, start)
-        sources: dict[tuple[int, SSAValue], Attribute] = {}
         for i, edge in enumerate(group.edges):
             if edge.chained:
-                alu = edge.producer.alu
-                assert alu is not None
-                for consumer in edge.consumers:
-                    sources[(id(consumer.op), edge.value)] = lpu.AluAttr(alu)
                 continue
             s, seg = streams[i]
-            stream = lpu.StreamAttr((s, edge.direction))
-            edge.producer.op.properties["dst"] = stream
-            for j in range(element_bytes(edge.value.type.element)):  # type: ignore[attr-defined]
+            edge.stream = s
+            for j in range(edge.width):
                 self.streams[(edge.producer.chip, edge.direction, s + j)].add(seg)
-            for consumer in edge.consumers:
-                sources[(id(consumer.op), edge.value)] = stream
-        for node in group.nodes:
-            operands = node.op.stream_operands()
-            if operands:
-                node.op.properties["srcs"] = ArrayAttr(
-                    [sources[(id(node.op), v)] for v in operands]
-                )
 
     def acts(self, chip: int, cycle: int) -> None:
         self.last_act[chip] = max(self.last_act.get(chip, -1), cycle)
 
     def commit_transfer(self, transfer: Transfer, start: int) -> None:
-        """Ports of the send and receive; a forward on each intermediate chip."""
+        """A forward on each intermediate chip (the ports are the nodes')."""
         route = transfer.route
-        send, recv = transfer.send.op, transfer.recv.op
-        assert isinstance(send, lpu.SendOp)
-        send.properties["port"] = IntAttr(route[0].port)
-        recv.properties["port"] = IntAttr(route[-1].peer_port)
         t = timing.arrival(start + transfer.send.rel, route[0].link)
         for inbound, outbound in itertools.pairwise(route):
-            forward = lpu.ForwardOp(
-                send.channel, inbound.peer_port, outbound.port, cycle=t
+            transfer.forwards.append(
+                (outbound.chip, t, inbound.peer_port, outbound.port)
             )
-            forward.location = send.location
-            self.chip_op(outbound.chip).body.block.add_op(forward)
             departure = timing.forward_departure(t, self.spec)
             self.acts(outbound.chip, timing.last_act(t, 1, departure - t))
             t = timing.arrival(departure, outbound.link)
 
-    def chip_op(self, chip_id: int) -> lpu.ChipOp:
-        """A chip of the system, added (empty) when only forwards run on it."""
-        chips = {c.chip_id: c for c in self.system.chips}
-        if chip_id not in chips:
-            later = [c for c in self.system.chips if c.chip_id > chip_id]
-            chips[chip_id] = lpu.ChipOp(chip_id, [])
-            if later:
-                self.system.body.block.insert_op_before(chips[chip_id], later[0])
-            else:
-                self.system.body.block.add_op(chips[chip_id])
-        return chips[chip_id]
-
     def update_memory(self, node: Node, c: int) -> None:
-        op = node.op
-        if not isinstance(op, lpu.MemOp):
+        access = node.access
+        if access is None:
             return
-        name = op.tensor.root_reference.data
         state = self.states[node.chip]
-        if not op.PER_LANE:
-            indices = np.array(list(op.vector_indices()))
-            times = c + np.arange(len(indices))
-        else:  # any vector, by the burst's last
-            indices = np.arange(len(state.visible[name]))
-            times = np.full(len(indices), c + node.burst - 1)
-        if op.PORT == "read":
-            np.maximum.at(state.last_read[name], indices, times)
+        times = c + access.last
+        if access.port == "read":
+            np.maximum.at(state.last_read[access.tensor], access.vectors, times)
         else:
             np.maximum.at(
-                state.visible[name], indices, timing.result_cycle(times, 0, node.delay)
+                state.visible[access.tensor],
+                access.vectors,
+                timing.result_cycle(times, 0, node.delay),
             )
 
     def update_mxm(self, node: Node, c: int, plane: tuple[str, int] | None) -> None:
@@ -937,71 +591,18 @@ class SystemScheduler:
             st.pending_uses[op.weights] -= 1
             st.plane_free[plane] = max(st.plane_free[plane], c + node.burst)
 
-    def run(self) -> int:
-        """Schedule every group; the system's static cycle count (its longest
+    def solve(self) -> None:
+        """Place every group; the problem's static cycle count (its longest
         chip's, by the program-length rule). With `deskew`, every chip first
         aligns to the epoch boundary (docs/dialect.md), as a program on
         hardware whose chips start at different times would."""
-        for group in build_groups(self.system):
+        for group in self.problem.groups:
             self.schedule_group(group)
         if self.deskew:
-            for chip in list(self.system.chips):
-                first = next(iter(chip.instructions()), None)
-                deskew = lpu.DeskewOp(cycle=0)
-                deskew.location = chip.location
-                if first is None:
-                    chip.body.block.add_op(deskew)
-                else:
-                    chip.body.block.insert_op_before(deskew, first)
-                delay = timing.deskew_delay(0, self.machine.epoch)
-                self.acts(chip.chip_id, timing.last_act(0, 1, delay))
-        return max(
+            delay = timing.deskew_delay(0, self.machine.epoch)
+            for chip in list(self.last_act):
+                self.acts(chip, timing.last_act(0, 1, delay))
+        self.problem.static_cycles = max(
             (timing.program_length(last, self.spec) for last in self.last_act.values()),
             default=0,
         )
-
-
-def schedule_system(system: lpu.SystemOp, *, deskew: bool = False) -> int:
-    """Schedule every logical chip of a system; record and return its cycles."""
-    for chip in system.chips:
-        if any(op.is_scheduled for op in chip.instructions()):
-            raise LpuError(
-                f"{op_location(chip)}: error: lpu-schedule takes a logical program; chip {chip.chip_id} is already scheduled"
-            )
-        unsupported = next(
-            (
-                op
-                for op in chip.instructions()
-                if isinstance(
-                    op,
-                    lpu.ForwardOp
-                    | lpu.DeskewOp
-                    | lpu.NopOp
-                    | lpu.NotifyOp
-                    | lpu.SyncOp,
-                )
-            ),
-            None,
-        )
-        if unsupported is not None:
-            raise LpuError(
-                f"{op_location(unsupported)}: error: lpu-schedule does not schedule '{unsupported.name}' (the sync-free network needs no barriers; forwards are its own decision)"
-            )
-    cycles = SystemScheduler(system, deskew=deskew).run()
-    system.static_cycles = IntAttr(cycles)
-    return cycles
-
-
-@dataclass(frozen=True)
-class SchedulePass(ModulePass):
-    """Assign every instruction its cycle, unit and streams (module docstring)."""
-
-    name = "lpu-schedule"
-
-    deskew: bool = False
-    """Start every chip with a c2c.deskew at cycle 0 (work begins at the first
-    epoch boundary)."""
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
-            schedule_system(system, deskew=self.deskew)
