@@ -24,4 +24,5 @@ LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "lpu-schedule": _lazy("schedule", "SchedulePass"),
     "lpu-print-schedule-problem": _lazy("schedule", "PrintScheduleProblemPass"),
     "lpu-verify-schedule": _lazy("verify_schedule", "VerifySchedulePass"),
+    "lpu-print-timing": _lazy("print_timing", "PrintTimingPass"),
 }
