@@ -88,7 +88,8 @@ class Step:
     """What it does: its class's `KIND`."""
     index: int
     cycle: int
-    n: int
+    burst: int
+    """Vectors it handles, one per cycle."""
     unit: str
     position: int | None
     delay: int
@@ -148,14 +149,14 @@ class ChipSim:
     def __init__(
         self,
         chip: lpu.ChipOp,
-        system: SystemSpec,
+        machine: SystemSpec,
         inputs: dict[int, np.ndarray],
         transmit: Transmit,
         report: Report,
     ):
         self.id = chip.chip_id
-        self.system = system
-        self.spec: ChipSpec = system.chip
+        self.machine = machine
+        self.spec: ChipSpec = machine.chip
         self.transmit = transmit
         self.report = report
         self.violations: list[Violation] = []
@@ -222,9 +223,9 @@ class ChipSim:
         delay, busy = footprint.delay, n
         if kind in ("send", "recv", "forward"):
             port = place.port
-            busy = self.system.cycles_per_vector if kind == "send" else 1
+            busy = self.machine.cycles_per_vector if kind == "send" else 1
         elif kind == "deskew":
-            delay = timing.deskew_delay(c, self.system.epoch)
+            delay = timing.deskew_delay(c, self.machine.epoch)
             busy = delay + 1
         return Step(
             op,
@@ -261,7 +262,7 @@ class ChipSim:
         units and ports it holds, and its SRAM writes."""
         kind, c = step.kind, step.cycle
         for unit, resource in step.holds:
-            self.intervals[(unit, resource, "unit busy")].append((c, c + step.n, step))
+            self.intervals[(unit, resource, "unit busy")].append((c, c + step.burst, step))
         if step.tensor is not None:
             self._plan_mem(step)
         if kind == "install" and len(step.takes) > self.spec.mxm_install_rows_per_cycle:
@@ -291,7 +292,7 @@ class ChipSim:
         the SRAM writes (visible when each vector acts)."""
         tensor, vectors = step.tensor, step.vectors
         assert tensor is not None and tensor.address is not None
-        c, n = step.cycle, step.n
+        c, n = step.cycle, step.burst
         times = c + np.arange(n, dtype=np.int64)
         port = f"{step.op.PORT} port"  # type: ignore[attr-defined]
         size = self.spec.sram_addresses
@@ -311,7 +312,7 @@ class ChipSim:
             memory.plan_scatter(step.index, times + step.delay)
 
     def _link_out(self, step: Step, port: int, depart: int) -> None:
-        link = self.system.link_at(self.id, port)
+        link = self.machine.link_at(self.id, port)
         if link is None:
             raise LpuError(
                 f"{step.location}: error: chip {self.id} port {port} has no link"
@@ -328,7 +329,7 @@ class ChipSim:
         assert step.position is not None and dst is not None and value is not None
         first = timing.diagonal(dst.direction, step.position, cycle)
         for plane in range(element_bytes(step.element)):
-            burst = Burst(step.position, first, step.n, step, value, plane)
+            burst = Burst(step.position, first, step.burst, step, value, plane)
             self.streams.put((dst.index + plane, dst.direction), burst)
 
     def _take_operands(self, step: Step, cycle: int) -> None:
@@ -590,14 +591,14 @@ class ChipSim:
                 f"multiplies by {name} at cycle {step.cycle}, but {problem}",
             )
         elif step.cycle < (
-            ready := timing.weights_ready(wanted.cycle, wanted.n, wanted.delay)
+            ready := timing.weights_ready(wanted.cycle, wanted.burst, wanted.delay)
         ):
             self._violate(
                 step,
                 step.cycle,
                 step.unit,
                 "weights",
-                f"multiplies by {name} at cycle {step.cycle}, but they are usable only from cycle {ready} ({wanted}: {wanted.n} rows + delay {wanted.delay})",
+                f"multiplies by {name} at cycle {step.cycle}, but they are usable only from cycle {ready} ({wanted}: {wanted.burst} rows + delay {wanted.delay})",
             )
 
     def _check_icu(self) -> None:
@@ -627,7 +628,7 @@ class ChipSim:
                         f"sync at cycle {step.cycle} comes {step.cycle - last_notify.cycle} cycles after {last_notify}; the barrier takes delay_barrier = {barrier}",
                     )
             elif step.kind == "deskew":
-                boundary = timing.epoch_boundary(step.cycle, self.system.epoch)
+                boundary = timing.epoch_boundary(step.cycle, self.machine.epoch)
                 lo = np.searchsorted(cycles, step.cycle + 1)
                 hi = np.searchsorted(cycles, boundary)
                 for other in self.order[lo:hi]:
@@ -653,7 +654,7 @@ class ChipSim:
             if step.kind in ("read", "gather"):
                 assert step.tensor is not None
                 memory = self.memory[step.tensor.sym_name.data]
-                times = step.cycle + np.arange(step.n, dtype=np.int64)
+                times = step.cycle + np.arange(step.burst, dtype=np.int64)
                 writers = (
                     memory.sources(step.vectors, times)
                     if step.vectors is not None
@@ -709,7 +710,7 @@ class ChipSim:
         tensor, kind = step.tensor, step.kind
         assert tensor is not None
         memory = self.memory[tensor.sym_name.data]
-        times = step.cycle + np.arange(step.n, dtype=np.int64)
+        times = step.cycle + np.arange(step.burst, dtype=np.int64)
         if kind == "read":
             assert step.vectors is not None and step.result is not None
             self.values[step.result] = memory.load(step.vectors, times)

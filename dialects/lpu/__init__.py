@@ -85,7 +85,6 @@ from lpuir.dialects.lpu.types import (
     WeightsType,
     element_bytes,
     element_name,
-    is_float,
 )
 from lpuir.dialects.lpu.vxm import (
     CMP_PREDICATES,
@@ -122,6 +121,7 @@ from lpuir.dialects.lpu.vxm import (
     VxmUnaryOp,
     XorOp,
 )
+from lpuir.numerics import is_float
 
 VXM_OPS: tuple[type[VxmOp], ...] = (
     NegOp, AbsOp, NotOp, CopyOp, ReluOp, ExpOp, LogOp, TanhOp, SigmoidOp, ErfOp, RsqrtOp,

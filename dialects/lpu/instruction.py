@@ -56,6 +56,12 @@ class Footprint:
     holds: tuple[tuple[str, str], ...]
     delay: int
 
+    @staticmethod
+    def of_unit(unit: str, position: int, delay: int) -> Footprint:
+        """An instruction that holds its unit (and nothing else) while it takes
+        its burst."""
+        return Footprint(unit, position, ((unit, unit),), delay)
+
 
 def _int(attr: IntAttr | None) -> int | None:
     return attr.data if attr is not None else None

@@ -50,12 +50,8 @@ class MxmOp(Instruction):
     def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
         assert place.hemisphere is not None and place.plane is not None
         unit = self.plane_unit(place.hemisphere, place.plane)
-        return Footprint(
-            unit,
-            spec.unit_position("MXM", place.hemisphere),  # type: ignore[arg-type]
-            ((unit, unit),),
-            self.result_delay(spec),
-        )
+        position = spec.unit_position("MXM", place.hemisphere)  # type: ignore[arg-type]
+        return Footprint.of_unit(unit, position, self.result_delay(spec))
 
     def lpu_placement(self) -> str:
         if self.hemisphere is None or self.plane is None:

@@ -55,7 +55,7 @@ def verify_network(system: SystemOp) -> None:
     arrives at the link's other end at exactly cycle + latency, where a receive or
     forward takes it; every receive or forward takes such an arrival; the path
     ends on the chip the send named."""
-    spec = system.machine.spec
+    machine = system.machine.spec
     ops = [
         (chip.chip_id, op)
         for chip in system.chips
@@ -100,7 +100,7 @@ def verify_network(system: SystemOp) -> None:
         assert op.cycle is not None and op.port is not None
         chip, port, cycle, hops = c, op.port.data, op.cycle.data, 0
         while True:
-            link = spec.link_at(chip, port)
+            link = machine.link_at(chip, port)
             assert link is not None  # ports were verified to have links
             peer, peer_port = link.peer(chip, port)
             arriving = timing.arrival(cycle, link)
@@ -131,7 +131,7 @@ def verify_network(system: SystemOp) -> None:
             chip, port, cycle, hops = (
                 peer,
                 taker.out_port.data,
-                timing.forward_departure(arriving, spec.chip),
+                timing.forward_departure(arriving, machine.chip),
                 hops + 1,
             )
     for (chip, port, cycle), taker in takers.items():

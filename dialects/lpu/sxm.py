@@ -56,12 +56,8 @@ class SxmOp(Instruction):
     def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
         hemisphere = place.hemisphere or "W"
         unit = f"SXM.{hemisphere}"
-        return Footprint(
-            unit,
-            spec.unit_position("SXM", hemisphere),  # type: ignore[arg-type]
-            ((unit, unit),),
-            self.result_delay(spec),
-        )
+        position = spec.unit_position("SXM", hemisphere)  # type: ignore[arg-type]
+        return Footprint.of_unit(unit, position, self.result_delay(spec))
 
     def lpu_placement(self) -> str:
         return f" on {self.hemisphere.data}" if self.hemisphere is not None else ""

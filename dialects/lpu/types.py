@@ -6,9 +6,6 @@ from __future__ import annotations
 from typing import TypeVar
 
 from xdsl.dialects.builtin import (
-    BFloat16Type,
-    Float16Type,
-    Float32Type,
     IntAttr,
     IntegerType,
     Signedness,
@@ -25,15 +22,12 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
+from lpuir.types import element_type
+
 ELEMENT_TYPES: dict[str, Attribute] = {
-    "i8": IntegerType(8),
-    "i16": IntegerType(16),
-    "i32": IntegerType(32),
-    "f16": Float16Type(),
-    "bf16": BFloat16Type(),
-    "f32": Float32Type(),
+    name: element_type(name) for name in ("i8", "i16", "i32", "f16", "bf16", "f32")
 }
-"""Element types a vector may hold, by their MLIR spelling."""
+"""Element types a vector may hold, by their names (`lpuir.types`)."""
 
 _ELEMENT_NAMES = {v: k for k, v in ELEMENT_TYPES.items()}
 
@@ -50,10 +44,6 @@ def element_name(t: Attribute) -> str:
 def element_bytes(name: str) -> int:
     """Bytes per element: the number of adjacent streams a vector occupies."""
     return {"i8": 1, "i16": 2, "i32": 4, "f16": 2, "bf16": 2, "f32": 4}[name]
-
-
-def is_float(name: str) -> bool:
-    return name in ("f16", "bf16", "f32")
 
 
 _Params = TypeVar("_Params", bound=tuple[Attribute, ...])

@@ -25,8 +25,9 @@ from lpuir import numerics
 from lpuir.dialects.lpu.attributes import StreamAttr
 from lpuir.dialects.lpu.instruction import Footprint, Instruction, Place
 from lpuir.dialects.lpu.structure import machine_of, verify_error
-from lpuir.dialects.lpu.types import VectorType, is_float
+from lpuir.dialects.lpu.types import VectorType
 from lpuir.machine import ChipSpec
+from lpuir.numerics import is_float
 
 
 class VxmOp(Instruction):
@@ -67,9 +68,10 @@ class VxmOp(Instruction):
     def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
         """On ALU `place.alu`; with none chosen yet, on the VXM holding no ALU
         (lpu-schedule picks one from the pool)."""
-        unit = "VXM" if place.alu is None else self.alu_unit(place.alu)
-        holds = () if place.alu is None else ((unit, unit),)
-        return Footprint(unit, spec.vxm_position, holds, self.result_delay(spec))
+        delay = self.result_delay(spec)
+        if place.alu is None:
+            return Footprint("VXM", spec.vxm_position, (), delay)
+        return Footprint.of_unit(self.alu_unit(place.alu), spec.vxm_position, delay)
 
     def lpu_placement(self) -> str:
         return f" alu {self.alu.data}" if self.alu is not None else ""
