@@ -262,7 +262,9 @@ class ChipSim:
         units and ports it holds, and its SRAM writes."""
         kind, c = step.kind, step.cycle
         for unit, resource in step.holds:
-            self.intervals[(unit, resource, "unit busy")].append((c, c + step.burst, step))
+            self.intervals[(unit, resource, "unit busy")].append(
+                (c, c + step.burst, step)
+            )
         if step.tensor is not None:
             self._plan_mem(step)
         if kind == "install" and len(step.takes) > self.spec.mxm_install_rows_per_cycle:
