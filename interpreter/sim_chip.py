@@ -303,7 +303,7 @@ class ChipSim:
         )
         use = _PortUse(step, times, addresses)
         self.port_uses[step] = use
-        group = step.op.slice_group(self.spec)  # type: ignore[attr-defined]
+        group = step.op.slice_group(self.spec, tensor)  # type: ignore[attr-defined]
         for slice_name in tensor.plane_slices(self.spec, group):
             self.ports[(slice_name, port)].append(use)
         memory = self.memory[tensor.sym_name.data]

@@ -20,7 +20,7 @@ from xdsl.irdl import (
 
 from lpuir.dialects.lpu.attributes import StreamAttr
 from lpuir.dialects.lpu.instruction import Footprint, Instruction, Names, Place
-from lpuir.dialects.lpu.structure import machine_of, verify_error
+from lpuir.dialects.lpu.structure import construct, machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType
 from lpuir.machine import ChipSpec
 
@@ -78,8 +78,10 @@ class SendOp(NetworkOp):
     srcs = opt_prop_def(ArrayAttr)
 
     def __init__(self, value: SSAValue, to: int, channel: str | StringAttr):
-        super().__init__(
-            operands=[value], properties={"to": IntAttr(to), "channel": _str(channel)}
+        construct(
+            self,
+            operands=[value],
+            properties={"to": IntAttr(to), "channel": _str(channel)},
         )
 
     def lpu_body(self, names: Names) -> str:
@@ -109,7 +111,8 @@ class RecvOp(NetworkOp):
     result = result_def(VectorType)
 
     def __init__(self, sender: int, channel: str | StringAttr, result_type: VectorType):
-        super().__init__(
+        construct(
+            self,
             properties={"sender": IntAttr(sender), "channel": _str(channel)},
             result_types=[result_type],
         )
@@ -156,7 +159,7 @@ class ForwardOp(NetworkOp):
         }
         if cycle is not None:
             props["cycle"] = IntAttr(cycle)
-        super().__init__(properties=props)
+        construct(self, properties=props)
 
     def place(self) -> Place:
         """A forward takes from `in_port` (and puts on `out_port`)."""
@@ -188,8 +191,8 @@ class DeskewOp(Instruction):
     KIND: ClassVar[str] = "deskew"
 
     def __init__(self, *, cycle: int | None = None):
-        super().__init__(
-            properties={"cycle": IntAttr(cycle)} if cycle is not None else {}
+        construct(
+            self, properties={"cycle": IntAttr(cycle)} if cycle is not None else {}
         )
 
 

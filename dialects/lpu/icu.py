@@ -13,7 +13,7 @@ from xdsl.irdl import (
 )
 
 from lpuir.dialects.lpu.instruction import Instruction, Names
-from lpuir.dialects.lpu.structure import verify_error
+from lpuir.dialects.lpu.structure import construct, verify_error
 
 
 @irdl_op_definition
@@ -26,7 +26,7 @@ class NopOp(Instruction):
     count = prop_def(IntAttr)
 
     def __init__(self, count: int):
-        super().__init__(properties={"count": IntAttr(count)})
+        construct(self, properties={"count": IntAttr(count)})
 
     def lpu_body(self, names: Names) -> str:
         return str(self.count.data)

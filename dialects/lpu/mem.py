@@ -27,7 +27,13 @@ from xdsl.traits import (
 
 from lpuir.dialects.lpu.attributes import StreamAttr
 from lpuir.dialects.lpu.instruction import Footprint, Instruction, Names, Place
-from lpuir.dialects.lpu.structure import ChipOp, TensorOp, machine_of, verify_error
+from lpuir.dialects.lpu.structure import (
+    ChipOp,
+    TensorOp,
+    construct,
+    machine_of,
+    verify_error,
+)
 from lpuir.dialects.lpu.types import VectorType
 from lpuir.machine import (
     ChipSpec,
@@ -66,7 +72,8 @@ class MemOp(Instruction):
     tensor = prop_def(SymbolRefAttr)
 
     def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
-        slices = self.tensor_op().plane_slices(spec, self.slice_group(spec))
+        tensor = self.tensor_op()
+        slices = tensor.plane_slices(spec, self.slice_group(spec, tensor))
         return Footprint(
             f"MEM.{slices[0]}",
             spec.mem_slices[slices[0]],
@@ -120,10 +127,11 @@ class MemOp(Instruction):
                 f"vectors {indices.start}..{indices[-1]} are out of range: tensor @{tensor.sym_name.data} has {count}",
             )
 
-    def slice_group(self, spec: ChipSpec) -> int:
+    def slice_group(self, spec: ChipSpec, tensor: TensorOp | None = None) -> int:
         """The slice group this instruction's burst reads or writes (a burst
-        stays in one; gathers and scatters need an unspanned tensor)."""
-        tensor = self.tensor_op()
+        stays in one; gathers and scatters need an unspanned tensor) in its
+        tensor (looked up unless given)."""
+        tensor = tensor or self.tensor_op()
         if not self.PER_LANE:
             return tensor.locate(self.vector_indices().start, spec)[0]
         return tensor.locate(0, spec)[0]
@@ -179,8 +187,10 @@ class ReadOp(MemOp):
         *,
         step: int | None = None,
     ):
-        super().__init__(
-            properties=_index_props(tensor, index, step), result_types=[result_type]
+        construct(
+            self,
+            properties=_index_props(tensor, index, step),
+            result_types=[result_type],
         )
 
     def lpu_body(self, names: Names) -> str:
@@ -219,7 +229,7 @@ class WriteOp(MemOp):
         *,
         step: int | None = None,
     ):
-        super().__init__(operands=[value], properties=_index_props(tensor, index, step))
+        construct(self, operands=[value], properties=_index_props(tensor, index, step))
 
     def lpu_body(self, names: Names) -> str:
         return f"{self.lpu_operands(names)[0]} -> {_vector_ref(self)}"
@@ -251,7 +261,8 @@ class GatherOp(MemOp):
     def __init__(
         self, tensor: str | SymbolRefAttr, indices: SSAValue, result_type: VectorType
     ):
-        super().__init__(
+        construct(
+            self,
             operands=[indices],
             properties={"tensor": _symbol(tensor)},
             result_types=[result_type],
@@ -286,8 +297,8 @@ class ScatterOp(MemOp):
     srcs = opt_prop_def(ArrayAttr)
 
     def __init__(self, value: SSAValue, tensor: str | SymbolRefAttr, indices: SSAValue):
-        super().__init__(
-            operands=[value, indices], properties={"tensor": _symbol(tensor)}
+        construct(
+            self, operands=[value, indices], properties={"tensor": _symbol(tensor)}
         )
 
     def lpu_body(self, names: Names) -> str:

@@ -24,7 +24,7 @@ from xdsl.irdl import (
 from lpuir import numerics
 from lpuir.dialects.lpu.attributes import StreamAttr
 from lpuir.dialects.lpu.instruction import Footprint, Instruction, Names, Place
-from lpuir.dialects.lpu.structure import machine_of, verify_error
+from lpuir.dialects.lpu.structure import construct, machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType, WeightsType
 from lpuir.machine import ChipSpec
 
@@ -89,7 +89,7 @@ class InstallOp(MxmOp):
     result = result_def(WeightsType)
 
     def __init__(self, rows: Sequence[SSAValue], result_type: WeightsType):
-        super().__init__(operands=[list(rows)], result_types=[result_type])
+        construct(self, operands=list(rows), result_types=[result_type])
 
     def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
         """The weight tile: the operands' rows in order, then zero rows up to K."""
@@ -149,8 +149,9 @@ class MatmulOp(MxmOp):
             if isinstance(xt, VectorType)
             else xt
         )
-        super().__init__(
-            operands=[weights, input, [acc] if acc is not None else []],
+        construct(
+            self,
+            operands=[weights, input, *([acc] if acc is not None else [])],
             result_types=[result],
         )
 

@@ -17,6 +17,7 @@ from xdsl.ir import (
     Block,
     Operation,
     Region,
+    SSAValue,
 )
 from xdsl.irdl import (
     IRDLOperation,
@@ -69,6 +70,22 @@ def tensor_layout(t: TensorType, lanes: int) -> tuple[int, int]:
     for d in shape[:-1]:
         rows *= d
     return rows, max(1, -(-cols // lanes))
+
+
+def construct(
+    op: Operation,
+    *,
+    operands: Sequence[SSAValue] = (),
+    result_types: Sequence[Attribute] = (),
+    properties: dict[str, Attribute] | None = None,
+) -> None:
+    """Initialise an op as `Operation.create` does. The lpu constructors know
+    their operand and result lists exactly, and IRDL's generic argument
+    checks cost more than the rest of building an instruction (lpu-vectorize
+    builds hundreds of thousands for a Llama layer)."""
+    Operation.__init__(
+        op, operands=operands, result_types=result_types, properties=properties or {}
+    )
 
 
 def verify_error(op: Operation, msg: str) -> VerifyException:
@@ -281,7 +298,7 @@ class TensorOp(IRDLOperation):
                     if isinstance(given, str)
                     else IntAttr(given)
                 )
-        super().__init__(properties=props)
+        construct(self, properties=props)
 
     @property
     def element(self) -> str:

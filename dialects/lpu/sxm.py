@@ -24,7 +24,7 @@ from xdsl.irdl import (
 
 from lpuir.dialects.lpu.attributes import StreamAttr
 from lpuir.dialects.lpu.instruction import Footprint, Instruction, Place
-from lpuir.dialects.lpu.structure import machine_of, verify_error
+from lpuir.dialects.lpu.structure import construct, machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType
 from lpuir.machine import (
     ChipSpec,
@@ -49,8 +49,11 @@ class SxmOp(Instruction):
 
     def __init__(self, input: SSAValue, properties: dict[str, Attribute] | None = None):
         """The result has the input's type; `properties` are the subclass's."""
-        super().__init__(
-            operands=[input], properties=properties or {}, result_types=[input.type]
+        construct(
+            self,
+            operands=[input],
+            properties=properties or {},
+            result_types=[input.type],
         )
 
     def footprint(self, spec: ChipSpec, place: Place) -> Footprint:

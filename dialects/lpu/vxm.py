@@ -13,7 +13,6 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import (
-    IRDLOperation,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
@@ -24,7 +23,7 @@ from xdsl.irdl import (
 from lpuir import numerics
 from lpuir.dialects.lpu.attributes import StreamAttr
 from lpuir.dialects.lpu.instruction import Footprint, Instruction, Place
-from lpuir.dialects.lpu.structure import machine_of, verify_error
+from lpuir.dialects.lpu.structure import construct, machine_of, verify_error
 from lpuir.dialects.lpu.types import VectorType
 from lpuir.machine import ChipSpec
 from lpuir.numerics import is_float
@@ -51,8 +50,10 @@ class VxmOp(Instruction):
 
     def __init__(self, *operands: SSAValue, result_type: Attribute | None = None):
         """The result has the first operand's type unless `result_type` says."""
-        super().__init__(
-            operands=list(operands), result_types=[result_type or operands[0].type]
+        construct(
+            self,
+            operands=list(operands),
+            result_types=[result_type or operands[0].type],
         )
 
     @property
@@ -372,7 +373,7 @@ class CmpOp(VxmBinaryOp):
         result_type: Attribute | None = None,
     ):
         """The result is an i32 mask of the operands' burst length by default."""
-        IRDLOperation.__init__(
+        construct(
             self,
             operands=[lhs, rhs],
             properties={"predicate": StringAttr(predicate)},

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from xdsl.ir import Operation, SSAValue
@@ -65,7 +66,8 @@ class Node:
     chip: int = 0
     burst: int = 1
     """max(1, op.burst), computed once (reading xDSL properties is slow)."""
-    access: Access | None = None
+    tensors: dict[str, int] = field(default_factory=dict, repr=False)
+    """The vector count of every tensor of its chip."""
     weights: Node | None = None
     """A matmul's install (its weights)."""
     acc: Node | None = None
@@ -84,6 +86,22 @@ class Node:
     footprints: dict[tuple, lpu.Footprint] = field(default_factory=dict)
     """The instruction's footprint at each placement tried (computed once)."""
 
+    @cached_property
+    def access(self) -> Access | None:
+        """Its SRAM access, if it is a MEM instruction (computed when first
+        asked: lpu-allocate-sram needs only the groups)."""
+        op = self.op
+        if not isinstance(op, lpu.MemOp):
+            return None
+        name = op.tensor.root_reference.data
+        if op.PER_LANE:
+            vectors = np.arange(self.tensors[name])
+            first = np.zeros(len(vectors), dtype=np.int64)
+            return Access(name, op.PORT, vectors, first, first + self.burst - 1)
+        vectors = np.array(list(op.vector_indices()))
+        takes = np.arange(len(vectors))
+        return Access(name, op.PORT, vectors, takes, takes)
+
 
 @dataclass(eq=False)
 class Edge:
@@ -94,11 +112,14 @@ class Edge:
     producer: Node
     consumers: list[Node]
     chained: bool
-    width: int = 1
-    """Streams it takes side by side (bytes per element)."""
     # solution
     direction: str = "E"
     stream: int | None = None
+
+    @cached_property
+    def width(self) -> int:
+        """Streams it takes side by side (bytes per element)."""
+        return element_bytes(self.value.type.element)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -134,8 +155,8 @@ class Group:
         """The tensors the group reads or writes, per chip."""
         found: dict[int, set[str]] = defaultdict(set)
         for node in self.nodes:
-            if node.access is not None:
-                found[node.chip].add(node.access.tensor)
+            if isinstance(node.op, lpu.MemOp):
+                found[node.chip].add(node.op.tensor.root_reference.data)
         return found
 
 
@@ -305,12 +326,10 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
     pairs = lpu.logical_pairs(system)
     for send, recv in pairs:
         parent[find(index[recv])] = find(index[send])
-    nodes = {
-        op: Node(op, chip, max(1, op.burst), _access(op, tensors[chip]))
-        for chip, op in instrs
-    }
+    nodes = {op: Node(op, chip, max(1, op.burst), tensors[chip]) for chip, op in instrs}
     for op, node in nodes.items():
-        if isinstance(op, lpu.MatmulOp):
+        if op.KIND == "matmul":
+            assert isinstance(op, lpu.MatmulOp)
             node.weights = nodes.get(op.weights.owner)  # type: ignore[arg-type]
             if op.acc is not None:
                 node.acc = nodes.get(op.acc.owner)  # type: ignore[arg-type]
@@ -324,9 +343,8 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
             and all(isinstance(u, lpu.VxmOp) for u in users)
             and len(users) == 1
         )
-        width = element_bytes(value.type.element)  # type: ignore[attr-defined]
         group_edges[find(index[producer])].append(
-            Edge(value, nodes[producer], [nodes[u] for u in users], chained, width)
+            Edge(value, nodes[producer], [nodes[u] for u in users], chained)
         )
     transfers: dict[int, list[Transfer]] = defaultdict(list)
     for send, recv in pairs:
@@ -336,19 +354,6 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
         for root, ns in members.items()
     }
     return Problem(system, spec, _chip_order(groups, index), tensors, deskew)
-
-
-def _access(op: lpu.Instruction, tensors: dict[str, int]) -> Access | None:
-    if not isinstance(op, lpu.MemOp):
-        return None
-    name = op.tensor.root_reference.data
-    if op.PER_LANE:
-        vectors = np.arange(tensors[name])
-        first = np.zeros(len(vectors), dtype=np.int64)
-        return Access(name, op.PORT, vectors, first, first + max(1, op.burst) - 1)
-    vectors = np.array(list(op.vector_indices()))
-    takes = np.arange(len(vectors))
-    return Access(name, op.PORT, vectors, takes, takes)
 
 
 def _chip_order(groups: dict[int, Group], index: dict[Operation, int]) -> list[Group]:
