@@ -95,14 +95,13 @@ def parse_lpu(
     """Parse .lpu text into a module holding one lpu.system; `line_offset` is
     added to reported lines (for a chunk of a split input file). Extension
     instructions of installed distributions are known from here on."""
-    from lpuir.extensions import extension_instructions
+    from lpuir.extensions import instruction_classes
 
-    extension_instructions()
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as e:
         raise LpuError(_syntax_message(e, filename, line_offset)) from None
-    return _Builder(filename, ctx, line_offset).module(tree)
+    return _Builder(filename, ctx, line_offset, instruction_classes()).module(tree)
 
 
 def _syntax_message(e: UnexpectedInput, filename: str, line_offset: int) -> str:
@@ -131,8 +130,16 @@ def _str(token: Token) -> str:
 class _Builder:
     """Builds IR from the parse tree, keeping the SSA scope of one chip."""
 
-    def __init__(self, filename: str, ctx: Context | None, line_offset: int):
+    def __init__(
+        self,
+        filename: str,
+        ctx: Context | None,
+        line_offset: int,
+        classes: dict[str, type[lpu.Instruction]],
+    ):
         self.filename = filename
+        self.classes = classes
+        """Every instruction class by mnemonic, extensions included."""
         self.line_offset = line_offset
         self.ctx = ctx
         self.values: dict[str, SSAValue] = {}
@@ -404,74 +411,68 @@ class _Builder:
             lpu.ScatterOp, p, values, {"tensor": self.tensor_ref(p["SYMBOL"][0])}, None
         )
 
-    def vxm(self, tree: Tree) -> Operation:
+    def unit_instruction(self, tree: Tree, unit: str) -> Operation:
+        """A VXM or SXM instruction, by mnemonic: its `ARGUMENTS`, operands,
+        placement and result."""
         p = self.parts(tree)
-        mnemonic = p["VXM_OP"][0]
-        cls = _VXM.get(str(mnemonic))
+        mnemonic = p[f"{unit}_OP"][0]
+        known = {
+            name: cls
+            for name, cls in self.classes.items()
+            if unit == cls.UNIT and name.startswith(f"{unit.lower()}.")
+        }
+        cls = known.get(str(mnemonic))
         if cls is None:
             raise self.error(
                 mnemonic,
-                f"unknown VXM instruction '{mnemonic}' (known: {', '.join(sorted(_VXM))})",
+                f"unknown {unit} instruction '{mnemonic}' (known: {', '.join(sorted(known))})",
             )
         values, _ = self.operands(p["operand"])
         arity = len(cls.STREAM_OPERANDS)
-        if len(values) != arity:
+        if unit == "VXM" and len(values) != arity:
             raise self.error(
                 mnemonic, f"{mnemonic} takes {arity} operand(s), not {len(values)}"
             )
-        props: dict[str, Attribute] = {}
-        if (cls is lpu.CmpOp) != ("PREDICATE" in p):
-            raise self.error(
-                mnemonic,
-                "vxm.cmp, and only vxm.cmp, takes a predicate (eq, ne, lt, le, gt, ge)",
-            )
-        if "PREDICATE" in p:
-            props["predicate"] = StringAttr(str(p["PREDICATE"][0]))
-        if "alu" in p:
-            props["alu"] = IntAttr(_int(p["alu"][0].children[0]))
+        props = self.arguments(cls, p, mnemonic)
+        for rule, name in (("alu", "alu"), ("hemisphere", "hemisphere")):
+            if rule in p:
+                value = p[rule][0].children[0]
+                props[name] = (
+                    IntAttr(_int(value)) if rule == "alu" else StringAttr(str(value))
+                )
         return self.define(
             p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0]))
         )
 
-    def sxm(self, tree: Tree) -> Operation:
-        p = self.parts(tree)
-        mnemonic = p["SXM_OP"][0]
-        cls = _SXM.get(str(mnemonic))
-        if cls is None:
-            raise self.error(
-                mnemonic,
-                f"unknown SXM instruction '{mnemonic}' (known: {', '.join(sorted(_SXM))})",
-            )
-        given = {k for k in ("DIRECTION", "INT", "int_list") if k in p}
-        wanted = _SXM_ARGS[cls]
-        if given != wanted:
-            forms = {
-                lpu.ShiftOp: "north|south N",
-                lpu.RotateOp: "N",
-                lpu.PermuteOp: "[lane map]",
-                lpu.DistributeOp: "[lane map]",
-                lpu.TransposeOp: "no argument",
-            }
-            raise self.error(
-                mnemonic,
-                f"{mnemonic} takes {forms.get(cls, 'no argument')} before its operand",
-            )
+    def arguments(
+        self, cls: type[lpu.Instruction], p: dict[str, Any], mnemonic: Token
+    ) -> dict[str, Attribute]:
+        """The properties written before the operands, as the class's
+        `ARGUMENTS` say (each kind of argument has its own token)."""
+        given = {k for k in _ARGUMENT_TERMINALS.values() if k in p}
+        if given != {_ARGUMENT_TERMINALS[a] for a in cls.ARGUMENTS}:
+            form = " ".join(_ARGUMENT_FORMS[a] for a in cls.ARGUMENTS) or "no argument"
+            what = "operand" if len(cls.STREAM_OPERANDS) == 1 else "operands"
+            raise self.error(mnemonic, f"{mnemonic} takes {form} before its {what}")
         props: dict[str, Attribute] = {}
-        if "DIRECTION" in p:
-            props["direction"] = StringAttr(str(p["DIRECTION"][0]))
-        if "INT" in p:
-            props["amount"] = IntAttr(_int(p["INT"][0]))
-        if "int_list" in p:
-            lanes = [_int(t) for t in p["int_list"][0].children]
-            props["map"] = self.checked(
-                p["int_list"][0], lambda: DenseArrayBase.from_list(i32, lanes)
-            )
-        if "hemisphere" in p:
-            props["hemisphere"] = StringAttr(str(p["hemisphere"][0].children[0]))
-        values, _ = self.operands(p["operand"])
-        return self.define(
-            p["VALUE"][0], self.build(cls, p, values, props, self.vtype(p["vtype"][0]))
-        )
+        for name in cls.ARGUMENTS:
+            token = p[_ARGUMENT_TERMINALS[name]][0]
+            if name == "amount":
+                props[name] = IntAttr(_int(token))
+            elif name == "map":
+                lanes = [_int(t) for t in token.children]
+                props[name] = self.checked(
+                    token, partial(DenseArrayBase.from_list, i32, lanes)
+                )
+            else:
+                props[name] = StringAttr(str(token))
+        return props
+
+    def vxm(self, tree: Tree) -> Operation:
+        return self.unit_instruction(tree, "VXM")
+
+    def sxm(self, tree: Tree) -> Operation:
+        return self.unit_instruction(tree, "SXM")
 
     def plane(self, p: dict[str, Any], props: dict[str, Attribute]) -> None:
         if "plane" in p:
@@ -542,7 +543,7 @@ class _Builder:
 
     def bare(self, tree: Tree) -> Operation:
         mnemonic, *count = tree.children
-        cls = _BARE[str(mnemonic)]
+        cls = self.classes[str(mnemonic)]
         if (cls is lpu.NopOp) != bool(count):
             raise self.error(mnemonic, "icu.nop, and only icu.nop, takes a cycle count")
         return cls.create(
@@ -555,36 +556,18 @@ def _stream(token: Token) -> lpu.StreamAttr:
     return lpu.StreamAttr((int(text[1:-1]), text[-1]))
 
 
-def _mnemonic(cls: type[Operation]) -> str:
-    return cls.name.removeprefix("lpu.")
-
-
-_VXM = {_mnemonic(c): c for c in lpu.VXM_OPS}
-_SXM = {
-    _mnemonic(c): c
-    for c in (
-        lpu.ShiftOp,
-        lpu.RotateOp,
-        lpu.PermuteOp,
-        lpu.DistributeOp,
-        lpu.TransposeOp,
-    )
+_ARGUMENT_TERMINALS = {
+    "predicate": "PREDICATE",
+    "direction": "DIRECTION",
+    "amount": "INT",
+    "map": "int_list",
 }
-_SXM_ARGS: dict[type[Operation], set[str]] = {
-    lpu.ShiftOp: {"DIRECTION", "INT"},
-    lpu.RotateOp: {"INT"},
-    lpu.PermuteOp: {"int_list"},
-    lpu.DistributeOp: {"int_list"},
-    lpu.TransposeOp: set(),
+"""The token each kind of instruction argument is written as (grammar/lpu.lark)."""
+
+_ARGUMENT_FORMS = {
+    "predicate": "a predicate (eq, ne, lt, le, gt, ge)",
+    "direction": "north|south",
+    "amount": "N",
+    "map": "[lane map]",
 }
-_BARE = {_mnemonic(c): c for c in (lpu.DeskewOp, lpu.NopOp, lpu.NotifyOp, lpu.SyncOp)}
-
-
-def register_mnemonic(cls: type[lpu.Instruction]) -> None:
-    """Let .lpu text name an extension VXM or SXM instruction (`vxm.NAME`, or
-    `sxm.NAME` with no argument before its operand), as its MLIR name says."""
-    if issubclass(cls, lpu.VxmOp):
-        _VXM[_mnemonic(cls)] = cls
-    else:
-        _SXM[_mnemonic(cls)] = cls
-        _SXM_ARGS[cls] = set()
+"""How an error message names each kind of argument."""

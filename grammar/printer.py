@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import IO
 
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, SSAValue
 
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
@@ -38,11 +38,6 @@ def _overrides(attr: lpu.ChipAttr | lpu.SystemAttr) -> str:
         f"{k} = {_value(v)}" for k, v in attr.overrides.data.items() if k != "chip"
     ]
     return f" {{{', '.join(items)}}}" if items else ""
-
-
-def _vector_ref(op: lpu.ReadOp | lpu.WriteOp) -> str:
-    step = f" step {op.step.data}" if op.step is not None else ""
-    return f"@{op.tensor.root_reference.data}[{op.index.data}{step}]"
 
 
 def _vtype(t: Attribute) -> str:
@@ -116,34 +111,9 @@ class _Printer:
             )
         return self.names[v]
 
-    def operands(self, op: lpu.Instruction, values: list[SSAValue]) -> str:
-        sources = op.sources()
-        parts = []
-        for i, v in enumerate(values):
-            text = self.name(v)
-            if sources:
-                src = sources[i]
-                text += (
-                    f"[alu {src.data}]" if isinstance(src, lpu.AluAttr) else f"[{src}]"
-                )
-            parts.append(text)
-        return ", ".join(parts)
-
-    def tail(self, op: Operation) -> str:
+    def tail(self, op: lpu.Instruction) -> str:
         """Placement and destination, then the result type."""
-        text = ""
-        if isinstance(op, lpu.VxmOp) and op.alu is not None:
-            text += f" alu {op.alu.data}"
-        if isinstance(op, lpu.SxmOp) and op.hemisphere is not None:
-            text += f" on {op.hemisphere.data}"
-        if (
-            isinstance(op, lpu.MxmOp)
-            and op.hemisphere is not None
-            and op.plane is not None
-        ):
-            text += f" on {op.hemisphere.data}.{op.plane.data}"
-        if isinstance(op, lpu.SendOp | lpu.RecvOp) and op.port is not None:
-            text += f" port {op.port.data}"
+        text = op.lpu_placement()
         dst = getattr(op, "dst", None)
         if dst is not None:
             text += f" -> {dst}"
@@ -152,44 +122,9 @@ class _Printer:
         return text
 
     def instruction(self, op: lpu.Instruction) -> str:
+        """One line: result, mnemonic, the body the instruction's class writes
+        (`Instruction.lpu_body`), then the tail."""
         result = f"{self.name(op.results[0])} = " if op.results else ""
-        mnemonic = op.name.removeprefix("lpu.")
-        streamed = op.stream_operands()
-        match op:
-            case lpu.ReadOp():
-                body = _vector_ref(op)
-            case lpu.WriteOp():
-                body = f"{self.operands(op, streamed)} -> {_vector_ref(op)}"
-            case lpu.GatherOp():
-                body = (
-                    f"@{op.tensor.root_reference.data}[{self.operands(op, streamed)}]"
-                )
-            case lpu.ScatterOp():
-                value, index = self.operands(op, streamed).split(", ")
-                body = f"{value} -> @{op.tensor.root_reference.data}[{index}]"
-            case lpu.CmpOp():
-                body = f"{op.predicate.data} {self.operands(op, streamed)}"
-            case lpu.ShiftOp():
-                body = f"{op.direction.data} {op.amount.data} {self.operands(op, streamed)}"
-            case lpu.RotateOp():
-                body = f"{op.amount.data} {self.operands(op, streamed)}"
-            case lpu.PermuteOp() | lpu.DistributeOp():
-                body = f"[{', '.join(str(v) for v in op.map.get_values())}] {self.operands(op, streamed)}"
-            case lpu.MatmulOp():
-                body = f"{self.name(op.weights)}, {self.operands(op, streamed)}"
-                if op.acc is not None:
-                    body += f" acc {self.name(op.acc)}"
-            case lpu.SendOp():
-                body = (
-                    f'{self.operands(op, streamed)} to {op.to.data} "{op.channel.data}"'
-                )
-            case lpu.RecvOp():
-                body = f'from {op.sender.data} "{op.channel.data}"'
-            case lpu.ForwardOp():
-                assert op.in_port is not None and op.out_port is not None
-                body = f'"{op.channel.data}" port {op.in_port.data} -> port {op.out_port.data}'
-            case lpu.NopOp():
-                body = str(op.count.data)
-            case _:
-                body = self.operands(op, streamed)
-        return f"{result}{mnemonic} {body}".rstrip() + self.tail(op)
+        return f"{result}{op.mnemonic} {op.lpu_body(self.name)}".rstrip() + self.tail(
+            op
+        )

@@ -31,8 +31,15 @@ from lpuir.machine import ChipSpec
 Channel = tuple[int, int, str]
 """(sender chip, receiving chip, channel name)."""
 
-_TIMING_ONLY = (lpu.ForwardOp, lpu.DeskewOp, lpu.NopOp, lpu.NotifyOp, lpu.SyncOp)
-"""Instructions that route or wait but compute nothing."""
+
+def _moves_data(op: lpu.Instruction) -> bool:
+    """Whether an instruction reads or writes SRAM, sends or receives, or
+    computes; the others (forwards, waits, barriers) only shape timing."""
+    return (
+        op.UNIT == "MEM"
+        or op.KIND in ("send", "recv")
+        or type(op).compute is not lpu.Instruction.compute
+    )
 
 
 class _Chip:
@@ -46,9 +53,7 @@ class _Chip:
             name: initial_image(t, spec.lanes, inputs)
             for name, t in self.tensors.items()
         }
-        instructions = [
-            op for op in chip.instructions() if not isinstance(op, _TIMING_ONLY)
-        ]
+        instructions = [op for op in chip.instructions() if _moves_data(op)]
         self.program = sorted(
             instructions, key=lambda op: op.cycle.data if op.cycle is not None else 0
         )

@@ -22,7 +22,7 @@ from itertools import accumulate
 import numpy as np
 from xdsl.ir import SSAValue
 
-from lpuir import numerics
+from lpuir import numerics, timing
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
@@ -33,38 +33,9 @@ from lpuir.interpreter.sim_memory import (
     from_vectors,
     initial_image,
 )
-from lpuir.interpreter.sim_streams import (
-    Burst,
-    StreamKey,
-    StreamTable,
-    diagonal,
-    stream_name,
-)
+from lpuir.interpreter.sim_streams import Burst, StreamKey, StreamTable, stream_name
 from lpuir.interpreter.sim_units import compute, element, lane_indices, mem_vectors
 from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
-
-_SXM_OPS = (lpu.ShiftOp, lpu.RotateOp, lpu.PermuteOp, lpu.DistributeOp, lpu.TransposeOp)
-
-KINDS: dict[type[lpu.Instruction], str] = {
-    lpu.ReadOp: "read",
-    lpu.WriteOp: "write",
-    lpu.GatherOp: "gather",
-    lpu.ScatterOp: "scatter",
-    **dict.fromkeys(lpu.VXM_OPS, "vxm"),
-    **dict.fromkeys(_SXM_OPS, "sxm"),
-    lpu.InstallOp: "install",
-    lpu.MatmulOp: "matmul",
-    lpu.SendOp: "send",
-    lpu.RecvOp: "recv",
-    lpu.ForwardOp: "forward",
-    lpu.DeskewOp: "deskew",
-    lpu.NotifyOp: "notify",
-    lpu.SyncOp: "sync",
-}
-"""What an instruction class does; steps dispatch on it (isinstance on
-xDSL's abstract classes costs more than the rest of a small step)."""
-
-MEM_KINDS = ("read", "write", "gather", "scatter")
 
 
 def link_name(link: LinkSpec) -> str:
@@ -114,10 +85,11 @@ class Step:
 
     op: lpu.Instruction
     kind: str
-    """What it does: a value of `KINDS`."""
+    """What it does: its class's `KIND`."""
     index: int
     cycle: int
-    n: int
+    burst: int
+    """Vectors it handles, one per cycle."""
     unit: str
     position: int | None
     delay: int
@@ -125,6 +97,8 @@ class Step:
     """The last cycle at which it acts (docs/dialect.md "Program length")."""
     busy: int
     """Cycles its unit is held from `cycle` (a trace event's length)."""
+    holds: tuple[tuple[str, str], ...] = ()
+    """(unit, resource) pairs busy at cycle .. cycle + n - 1 (its footprint)."""
     operands: tuple[SSAValue, ...] = ()
     result: SSAValue | None = None
     element: str = ""
@@ -175,14 +149,14 @@ class ChipSim:
     def __init__(
         self,
         chip: lpu.ChipOp,
-        system: SystemSpec,
+        machine: SystemSpec,
         inputs: dict[int, np.ndarray],
         transmit: Transmit,
         report: Report,
     ):
         self.id = chip.chip_id
-        self.system = system
-        self.spec: ChipSpec = system.chip
+        self.machine = machine
+        self.spec: ChipSpec = machine.chip
         self.transmit = transmit
         self.report = report
         self.violations: list[Violation] = []
@@ -222,58 +196,49 @@ class ChipSim:
     # ------------------------------------------------------------------ plan
 
     def _step(self, index: int, op: lpu.Instruction) -> Step:
-        """Unit, position, delay and last acting cycle of one instruction."""
+        """Unit, position, delay and last acting cycle of one instruction: its
+        footprint at the placement it states, under the timing law."""
         if op.cycle is None:
             raise LpuError(
                 f"{op_location(op)}: error: chip {self.id} is not scheduled ({op.name} has no cycle); the logical level runs with execute_logical"
             )
-        if type(op) not in KINDS:
+        kind = type(op).KIND
+        if kind in ("", "nop"):
             raise LpuError(
                 f"{op_location(op)}: error: {op.name} has no place in a scheduled program"
             )
-        spec, c, kind = self.spec, op.cycle.data, KINDS[type(op)]
+        spec, c = self.spec, op.cycle.data
         result = op.results[0] if op.results else None
         takes = tuple(zip(op.stream_operands(), op.sources(), strict=True))
         element_type = element(result) if result is not None else ""
         n = max([_vectors(result), *(_vectors(v) for v, _ in takes)])
-        delay, busy = op.result_delay(spec), n
-        position, port, tensor, vectors = None, None, None, None
-        if kind in MEM_KINDS:
+        tensor, vectors, port = None, None, None
+        if op.UNIT == "MEM":
             tensor = self._tensor(op)  # type: ignore[arg-type]
             assert tensor.slice is not None
-            base = tensor.plane_slices(spec, op.slice_group(spec))[0]  # type: ignore[attr-defined]
-            unit, position = f"MEM.{base}", spec.mem_slices[base]
             if kind in ("read", "write"):
                 vectors = mem_vectors(op)  # type: ignore[arg-type]
-        elif kind == "vxm":
-            unit, position = f"VXM.alu{op.alu.data}", spec.vxm_position  # type: ignore[attr-defined]
-        elif kind == "sxm":
-            hemisphere = op.hemisphere.data  # type: ignore[attr-defined]
-            unit, position = f"SXM.{hemisphere}", spec.unit_position("SXM", hemisphere)
-        elif kind in ("install", "matmul"):
-            hemisphere = op.hemisphere.data  # type: ignore[attr-defined]
-            unit = f"MXM.{hemisphere}.{op.plane.data}"  # type: ignore[attr-defined]
-            position = spec.unit_position("MXM", hemisphere)
-        elif kind in ("send", "recv", "forward"):
-            port = (op.in_port if kind == "forward" else op.port).data  # type: ignore[attr-defined]
-            unit, position = f"C2C.port{port}", spec.port_position(port)
-            busy = self.system.cycles_per_vector if kind == "send" else 1
-        else:
-            unit, delay = "ICU", 0
-            if kind == "deskew":
-                boundary = (c // self.system.epoch + 1) * self.system.epoch
-                delay, busy = boundary - 1 - c, boundary - c
+        place = op.place()
+        footprint = op.footprint(spec, place)
+        delay, busy = footprint.delay, n
+        if kind in ("send", "recv", "forward"):
+            port = place.port
+            busy = self.machine.cycles_per_vector if kind == "send" else 1
+        elif kind == "deskew":
+            delay = timing.deskew_delay(c, self.machine.epoch)
+            busy = delay + 1
         return Step(
             op,
             kind,
             index,
             c,
             n,
-            unit,
-            position,
+            footprint.unit,
+            footprint.position,
             delay,
-            c + n - 1 + delay,
+            timing.last_act(c, n, delay),
             busy,
+            footprint.holds,
             tuple(op.operands),
             result,
             element_type,
@@ -296,12 +261,12 @@ class ChipSim:
         """Record what one instruction puts on and takes from streams, the
         units and ports it holds, and its SRAM writes."""
         kind, c = step.kind, step.cycle
-        if kind in MEM_KINDS:
-            self._plan_mem(step)
-        elif kind in ("vxm", "sxm", "matmul", "install"):
-            self.intervals[(step.unit, step.unit, "unit busy")].append(
-                (c, c + step.n, step)
+        for unit, resource in step.holds:
+            self.intervals[(unit, resource, "unit busy")].append(
+                (c, c + step.burst, step)
             )
+        if step.tensor is not None:
+            self._plan_mem(step)
         if kind == "install" and len(step.takes) > self.spec.mxm_install_rows_per_cycle:
             limit = self.spec.mxm_install_rows_per_cycle
             self._violate(
@@ -318,31 +283,28 @@ class ChipSim:
             assert step.port is not None
             self._link_out(step, step.port, c)
         elif kind == "forward":
-            self._link_out(step, step.op.out_port.data, c + step.delay)  # type: ignore[attr-defined]
+            departure = timing.forward_departure(c, self.spec)
+            self._link_out(step, step.op.out_port.data, departure)  # type: ignore[attr-defined]
         self._take_operands(step, c)
         if step.dst is not None:
             self._put(step, c + step.delay)
 
     def _plan_mem(self, step: Step) -> None:
-        """Ports held per byte-plane slice, and the SRAM writes (visible
-        `delay` after each vector is taken)."""
+        """The port uses of every byte-plane slice (for the bank rule), and
+        the SRAM writes (visible when each vector acts)."""
         tensor, vectors = step.tensor, step.vectors
         assert tensor is not None and tensor.address is not None
-        c, n = step.cycle, step.n
+        c, n = step.cycle, step.burst
         times = c + np.arange(n, dtype=np.int64)
-        port = "write port" if step.kind in ("write", "scatter") else "read port"
+        port = f"{step.op.PORT} port"  # type: ignore[attr-defined]
         size = self.spec.sram_addresses
         addresses = (
             (tensor.address.data + vectors) % size if vectors is not None else None
         )
         use = _PortUse(step, times, addresses)
         self.port_uses[step] = use
-        group = step.op.slice_group(self.spec)  # type: ignore[attr-defined]
+        group = step.op.slice_group(self.spec, tensor)  # type: ignore[attr-defined]
         for slice_name in tensor.plane_slices(self.spec, group):
-            unit = f"MEM.{slice_name}"
-            self.intervals[(unit, f"{unit} {port}", "unit busy")].append(
-                (c, c + n, step)
-            )
             self.ports[(slice_name, port)].append(use)
         memory = self.memory[tensor.sym_name.data]
         if step.kind == "write":
@@ -352,14 +314,14 @@ class ChipSim:
             memory.plan_scatter(step.index, times + step.delay)
 
     def _link_out(self, step: Step, port: int, depart: int) -> None:
-        link = self.system.link_at(self.id, port)
+        link = self.machine.link_at(self.id, port)
         if link is None:
             raise LpuError(
                 f"{step.location}: error: chip {self.id} port {port} has no link"
             )
         label = f"link {link_name(link)}"
         self.intervals[(f"C2C.port{port}", label, "link busy")].append(
-            (depart, depart + link.cycles_per_vector, step)
+            (depart, timing.link_free(depart, link), step)
         )
 
     def _put(self, step: Step, cycle: int) -> None:
@@ -367,9 +329,9 @@ class ChipSim:
         at `cycle + k`: one burst per byte plane."""
         dst, value = step.dst, step.result
         assert step.position is not None and dst is not None and value is not None
-        first = diagonal(dst.direction, step.position, cycle)
+        first = timing.diagonal(dst.direction, step.position, cycle)
         for plane in range(element_bytes(step.element)):
-            burst = Burst(step.position, first, step.n, step, value, plane)
+            burst = Burst(step.position, first, step.burst, step, value, plane)
             self.streams.put((dst.index + plane, dst.direction), burst)
 
     def _take_operands(self, step: Step, cycle: int) -> None:
@@ -434,7 +396,7 @@ class ChipSim:
     ) -> None:
         producer = self.producer.get(value)
         n = _vectors(value)
-        first = diagonal(src.direction, position, cycle)
+        first = timing.diagonal(src.direction, position, cycle)
         width = element_bytes(producer.element if producer else element(value))
         for plane in range(width):
             key: StreamKey = (src.index + plane, src.direction)
@@ -494,7 +456,7 @@ class ChipSim:
                     f"chains {describe_value(value)} from ALU {alu}, but ALU {alu} does not compute it",
                 )
                 continue
-            ready = producer.cycle + producer.delay
+            ready = timing.result_cycle(producer.cycle, 0, producer.delay)
             if step.cycle != ready:
                 self._violate(
                     step,
@@ -630,13 +592,15 @@ class ChipSim:
                 "weights",
                 f"multiplies by {name} at cycle {step.cycle}, but {problem}",
             )
-        elif step.cycle < wanted.acts + 1:
+        elif step.cycle < (
+            ready := timing.weights_ready(wanted.cycle, wanted.burst, wanted.delay)
+        ):
             self._violate(
                 step,
                 step.cycle,
                 step.unit,
                 "weights",
-                f"multiplies by {name} at cycle {step.cycle}, but they are usable only from cycle {wanted.acts + 1} ({wanted}: {wanted.n} rows + delay {wanted.delay})",
+                f"multiplies by {name} at cycle {step.cycle}, but they are usable only from cycle {ready} ({wanted}: {wanted.burst} rows + delay {wanted.delay})",
             )
 
     def _check_icu(self) -> None:
@@ -666,7 +630,7 @@ class ChipSim:
                         f"sync at cycle {step.cycle} comes {step.cycle - last_notify.cycle} cycles after {last_notify}; the barrier takes delay_barrier = {barrier}",
                     )
             elif step.kind == "deskew":
-                boundary = step.acts + 1
+                boundary = timing.epoch_boundary(step.cycle, self.machine.epoch)
                 lo = np.searchsorted(cycles, step.cycle + 1)
                 hi = np.searchsorted(cycles, boundary)
                 for other in self.order[lo:hi]:
@@ -692,7 +656,7 @@ class ChipSim:
             if step.kind in ("read", "gather"):
                 assert step.tensor is not None
                 memory = self.memory[step.tensor.sym_name.data]
-                times = step.cycle + np.arange(step.n, dtype=np.int64)
+                times = step.cycle + np.arange(step.burst, dtype=np.int64)
                 writers = (
                     memory.sources(step.vectors, times)
                     if step.vectors is not None
@@ -724,7 +688,7 @@ class ChipSim:
 
     def _evaluate(self, step: Step) -> None:
         op, kind = step.op, step.kind
-        if kind in MEM_KINDS:
+        if step.tensor is not None:
             self._evaluate_mem(step)
         elif kind == "send":
             assert step.port is not None
@@ -748,7 +712,7 @@ class ChipSim:
         tensor, kind = step.tensor, step.kind
         assert tensor is not None
         memory = self.memory[tensor.sym_name.data]
-        times = step.cycle + np.arange(step.n, dtype=np.int64)
+        times = step.cycle + np.arange(step.burst, dtype=np.int64)
         if kind == "read":
             assert step.vectors is not None and step.result is not None
             self.values[step.result] = memory.load(step.vectors, times)
@@ -901,8 +865,9 @@ class ChipSim:
     @property
     def cycles(self) -> int:
         """docs/dialect.md "Program length": last acting cycle + 1 + skew."""
-        last = max((s.acts for s in self.steps), default=0)
-        return last + 1 + (self.spec.superlanes - 1) * self.spec.superlane_skew
+        return timing.program_length(
+            max((s.acts for s in self.steps), default=0), self.spec
+        )
 
     def busy(self) -> dict[str, int]:
         """Busy cycles of each unit instance (a MEM slice counts a cycle in

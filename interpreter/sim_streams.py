@@ -1,8 +1,8 @@
 """The stream registers of one chip, under the stream law of docs/dialect.md.
 
 A vector put on stream (s, d) at position p at cycle t is at p + k (east) or
-p - k (west) at t + k. So it stays on one *diagonal*, t - p eastward or t + p
-westward, and the slot (s, d, q, u) holds the vector put on diagonal
+p - k (west) at t + k. So it stays on one *diagonal* (`lpuir.timing`), t - p
+eastward or t + p westward, and the slot (s, d, q, u) holds the vector put on diagonal
 u -/+ q at the nearest position upstream of q (or at q itself). Each byte
 plane is its own physical stream; a burst of n vectors put at one position
 covers n consecutive diagonals, stored as one range, so a lookup paints a few
@@ -19,18 +19,10 @@ from typing import Any
 import numpy as np
 from xdsl.ir import SSAValue
 
+from lpuir.timing import cycle_on, diagonal
+
 StreamKey = tuple[int, str]
 """A physical stream: (index, direction "E" or "W"), one byte per lane."""
-
-
-def diagonal(direction: str, position: int, cycle: int) -> int:
-    """The diagonal a vector at (position, cycle) travels on."""
-    return cycle - position if direction == "E" else cycle + position
-
-
-def cycle_on(direction: str, position: int, diag: int) -> int:
-    """The cycle at which a vector on `diag` passes `position`."""
-    return diag + position if direction == "E" else diag - position
 
 
 def stream_name(key: StreamKey) -> str:

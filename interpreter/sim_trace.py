@@ -40,7 +40,7 @@ def _step_args(chip: ChipSim, step: Step) -> dict[str, Any]:
     op = step.op
     args: dict[str, Any] = {
         "cycle": step.cycle,
-        "vectors": step.n,
+        "vectors": step.burst,
         "last_acts": step.acts,
         "location": step.location,
     }

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from lpuir import timing
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
 from lpuir.interpreter.sim_chip import ChipSim, Flit, Report, link_name, union_length
@@ -82,19 +83,19 @@ class Network:
     """The sync-free links: a vector sent at t is at the link's other end at
     exactly t + latency, with no buffer and no handshake."""
 
-    def __init__(self, system: SystemSpec):
-        self.system = system
+    def __init__(self, machine: SystemSpec):
+        self.machine = machine
         self.chips: dict[int, ChipSim] = {}
         self.link_bytes: defaultdict[str, int] = defaultdict(int)
         self.log: list[LinkEvent] = []
         self.stray: list[Violation] = []
 
     def transmit(self, chip: int, port: int, depart: int, flit: Flit) -> None:
-        link = self.system.link_at(chip, port)
+        link = self.machine.link_at(chip, port)
         assert link is not None, "ports without a link fail the plan"
         peer, peer_port = link.peer(chip, port)
-        arrival, name = depart + link.latency, link_name(link)
-        size = flit_bytes(flit.element, self.system.chip.lanes)
+        arrival, name = timing.arrival(depart, link), link_name(link)
+        size = flit_bytes(flit.element, self.machine.chip.lanes)
         self.link_bytes[name] += size
         self.log.append(
             LinkEvent(chip, name, depart, arrival, link.cycles_per_vector, size, flit)
@@ -137,7 +138,7 @@ def simulate(
     A broken rule raises `SimulationError` at once, or with `collect_all`
     after the run, listing every violation."""
     system_op = _system(module)
-    system = system_op.machine.spec
+    machine = system_op.machine.spec
     bound = bind_inputs(system_op, inputs)
     collected: list[Violation] = []
 
@@ -146,9 +147,9 @@ def simulate(
         if not collect_all:
             raise SimulationError([violation])
 
-    network = Network(system)
+    network = Network(machine)
     chips = {
-        c.chip_id: ChipSim(c, system, bound, network.transmit, report)
+        c.chip_id: ChipSim(c, machine, bound, network.transmit, report)
         for c in sorted(system_op.chips, key=lambda c: c.chip_id)
     }
     network.chips = chips
@@ -162,7 +163,7 @@ def simulate(
     outputs = assemble_outputs(
         system_op, lambda chip_id, tensor: chips[chip_id].output(tensor.sym_name.data)
     )
-    result = _account(system, system_op, chips, network, outputs, trace)
+    result = _account(machine, system_op, chips, network, outputs, trace)
     if collected:
         result.violations = sorted(collected, key=lambda v: v.order)
         raise SimulationError(collected, result)
@@ -191,7 +192,7 @@ def _run(chips: dict[int, ChipSim], network: Network, report: Report) -> None:
 
 
 def _account(
-    system: SystemSpec,
+    machine: SystemSpec,
     system_op: lpu.SystemOp,
     chips: dict[int, ChipSim],
     network: Network,
@@ -199,11 +200,9 @@ def _account(
     trace: bool,
 ) -> SimulationResult:
     """Cycles, busy units and links, and the trace of a finished run."""
-    spec = system.chip
+    spec = machine.chip
     chip_cycles = {i: chip.cycles for i, chip in chips.items()}
-    cycles = max(
-        chip_cycles.values(), default=1 + (spec.superlanes - 1) * spec.superlane_skew
-    )
+    cycles = max(chip_cycles.values(), default=timing.program_length(0, spec))
     busy: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
     capacity: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
     per_kind = {
@@ -214,7 +213,7 @@ def _account(
     }
     links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
     for i, chip in chips.items():
-        for kind, count in {**per_kind, "C2C": len(system.ports_of(i))}.items():
+        for kind, count in {**per_kind, "C2C": len(machine.ports_of(i))}.items():
             capacity[kind] += count * chip_cycles[i]
         for unit, cycles_busy in chip.busy().items():
             busy[f"chip{i}/{unit}"] = cycles_busy

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,6 @@ from xdsl.dialects.builtin import (
     IntAttr,
     ModuleOp,
     StringAttr,
-    SymbolRefAttr,
     TensorType,
     i32,
 )
@@ -35,7 +34,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.dialects import lpu
-from lpuir.extensions import extension_instructions
+from lpuir.extensions import instruction_classes
 from lpuir.machine import SystemSpec
 
 _STREAM = re.compile(r"S(\d+)([EW])")
@@ -75,6 +74,13 @@ def _stream(text: str, loc: FileLineColLoc) -> lpu.StreamAttr:
 def _source(text: str, loc: FileLineColLoc) -> lpu.Source:
     m = _ALU.fullmatch(text)
     return lpu.AluAttr(int(m.group(1))) if m else _stream(text, loc)
+
+
+def _check_element(element: str, loc: FileLineColLoc) -> None:
+    if element not in lpu.ELEMENT_TYPES:
+        raise LpuError(
+            f"{_where(loc)}: error: unknown element type '{element}' (known: {', '.join(lpu.ELEMENT_TYPES)})"
+        )
 
 
 def _vector_type(value: SSAValue) -> lpu.VectorType:
@@ -126,28 +132,23 @@ class ChipBuilder:
             raise LpuError(
                 f"{_where(loc)}: error: chip {self.chip_id} already has a tensor @{name}"
             )
-        if element not in lpu.ELEMENT_TYPES:
-            raise LpuError(
-                f"{_where(loc)}: error: unknown element type '{element}' (known: {', '.join(lpu.ELEMENT_TYPES)})"
-            )
+        _check_element(element, loc)
         ttype = TensorType(lpu.ELEMENT_TYPES[element], list(shape))
-        props: dict[str, Attribute] = {
-            "sym_name": StringAttr(name),
-            "type": ttype,
-            "kind": StringAttr(kind),
-        }
-        if arg is not None:
-            props["arg"] = IntAttr(arg)
-        if lanes is not None:
-            props["row_lanes"] = IntAttr(lanes)
-        if at is not None:
-            slice_name, address = (at, 0) if isinstance(at, str) else at
-            props["slice"] = StringAttr(slice_name)
-            props["address"] = IntAttr(address)
-        if value is not None:
-            flat = np.asarray(value).reshape(-1).tolist()
-            props["value"] = DenseIntOrFPElementsAttr.from_list(ttype, flat)
-        op = lpu.TensorOp.create(properties=props)
+        slice_name, address = (at, 0) if isinstance(at, str) else at or (None, None)
+        op = lpu.TensorOp(
+            name,
+            ttype,
+            kind,
+            arg=arg,
+            value=None
+            if value is None
+            else DenseIntOrFPElementsAttr.from_list(
+                ttype, np.asarray(value).reshape(-1).tolist()
+            ),
+            row_lanes=lanes,
+            slice=slice_name,
+            address=address,
+        )
         op.location = loc
         self.tensors[name] = op
         return op
@@ -244,29 +245,59 @@ class ChipBuilder:
         name: str | None = None,
         **properties: int | str | Sequence[int] | Attribute,
     ) -> SSAValue | None:
-        """Any instruction, extension instructions included: its operands, its
-        result type (if it has a result), its properties by name, and at the
-        scheduled level its `cycle`, placement properties and streams."""
-        loc = _caller()
+        """Any instruction class, extension instructions included: its
+        operands, its result type (if it has a result), its properties by
+        name, and at the scheduled level its `cycle`, placement properties and
+        streams. The methods below build each of lpuir's instructions with
+        its own constructor."""
+        props = {k: _property(v) for k, v in properties.items() if v is not None}
+        return self._add(
+            cls,
+            lambda: cls.create(
+                operands=list(operands),
+                properties=props,
+                result_types=[result] if result is not None else [],
+            ),
+            operands,
+            _caller(),
+            cycle=cycle,
+            srcs=srcs,
+            dst=dst,
+            name=name,
+        )
+
+    def _add(
+        self,
+        cls: type[lpu.Instruction],
+        make: Callable[[], lpu.Instruction],
+        operands: Sequence[SSAValue],
+        loc: FileLineColLoc,
+        *,
+        cycle: int | None = None,
+        srcs: Sequence[str] | None = None,
+        dst: str | None = None,
+        name: str | None = None,
+        **placement: int | str | None,
+    ) -> SSAValue | None:
+        """Add the instruction `make` builds from `operands`, with its
+        placement, `cycle`, streams and result name; its result."""
         for value in operands:
             if value not in self._values:
                 owner = getattr(value.owner, "name", "a block argument")
                 raise LpuError(
                     f"{_where(loc)}: error: an operand of {cls.name} ({owner}) is not a value of chip {self.chip_id}; move values between chips with send and recv"
                 )
-        props = {k: _property(v) for k, v in properties.items() if v is not None}
-        if cycle is not None:
-            props["cycle"] = IntAttr(cycle)
-        if dst is not None:
-            props["dst"] = _stream(dst, loc)
         try:
-            op = cls.create(
-                operands=list(operands),
-                properties=props,
-                result_types=[result] if result is not None else [],
-            )
+            op = make()
         except (ValueError, TypeError) as e:
             raise LpuError(f"{_where(loc)}: error: {cls.name}: {e}") from None
+        for key, value in placement.items():
+            if value is not None:
+                op.properties[key] = _property(value)
+        if cycle is not None:
+            op.properties["cycle"] = IntAttr(cycle)
+        if dst is not None:
+            op.properties["dst"] = _stream(dst, loc)
         op.location = loc
         if srcs is not None:
             op.properties["srcs"] = ArrayAttr([_source(s, loc) for s in srcs])
@@ -311,16 +342,18 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`mem.read`: vectors index, index+step, ... (n of them) of a tensor."""
-        t = self._tensor(tensor, _caller())
-        out = self.instruction(
+        loc = _caller()
+        t = self._tensor(tensor, loc)
+        out = self._add(
             lpu.ReadOp,
-            result=lpu.VectorType(t.element, n),
+            lambda: lpu.ReadOp(
+                t.sym_name.data, index, lpu.VectorType(t.element, n), step=step
+            ),
+            (),
+            loc,
             cycle=cycle,
             dst=dst,
             name=name or t.sym_name.data,
-            tensor=SymbolRefAttr(t.sym_name.data),
-            index=index,
-            step=step,
         )
         assert out is not None
         return out
@@ -336,15 +369,15 @@ class ChipBuilder:
         srcs: Sequence[str] | None = None,
     ) -> None:
         """`mem.write`: the burst into vectors index, index+step, ... of a tensor."""
-        t = self._tensor(tensor, _caller())
-        self.instruction(
+        loc = _caller()
+        t = self._tensor(tensor, loc)
+        self._add(
             lpu.WriteOp,
+            lambda: lpu.WriteOp(value, t.sym_name.data, index, step=step),
             [value],
+            loc,
             cycle=cycle,
             srcs=srcs,
-            tensor=SymbolRefAttr(t.sym_name.data),
-            index=index,
-            step=step,
         )
 
     def gather(
@@ -358,16 +391,18 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`mem.gather`: lane l of result k is lane l of vector indices_k[l]."""
-        t = self._tensor(tensor, _caller())
-        out = self.instruction(
+        loc = _caller()
+        t = self._tensor(tensor, loc)
+        result = lpu.VectorType(t.element, _vector_type(indices).n)
+        out = self._add(
             lpu.GatherOp,
+            lambda: lpu.GatherOp(t.sym_name.data, indices, result),
             [indices],
-            result=lpu.VectorType(t.element, _vector_type(indices).n),
+            loc,
             cycle=cycle,
             dst=dst,
             srcs=srcs,
             name=name,
-            tensor=SymbolRefAttr(t.sym_name.data),
         )
         assert out is not None
         return out
@@ -382,13 +417,15 @@ class ChipBuilder:
         srcs: Sequence[str] | None = None,
     ) -> None:
         """`mem.scatter`: lane l of value_k into lane l of vector indices_k[l]."""
-        t = self._tensor(tensor, _caller())
-        self.instruction(
+        loc = _caller()
+        t = self._tensor(tensor, loc)
+        self._add(
             lpu.ScatterOp,
+            lambda: lpu.ScatterOp(value, t.sym_name.data, indices),
             [value, indices],
+            loc,
             cycle=cycle,
             srcs=srcs,
-            tensor=SymbolRefAttr(t.sym_name.data),
         )
 
     def vxm(
@@ -406,36 +443,44 @@ class ChipBuilder:
         """A VXM instruction by mnemonic (`"add"`, `"cmp"` with a `predicate`,
         an extension's) or class. The result has the first operand's type
         unless `result` names its element type (convert; cmp: i32 by default)."""
-        cls = self._vxm_class(op)
+        loc = _caller()
+        cls = self._unit_class(op, "VXM", loc)
         first = _vector_type(operands[0]) if operands else None
         element = result or (
             "i32" if cls is lpu.CmpOp else first.element if first else "f32"
         )
-        out = self.instruction(
+        rt = lpu.VectorType(element, first.n if first else 1)
+        arguments = {"predicate": predicate} if predicate is not None else {}
+        out = self._add(
             cls,
+            lambda: cls(*operands, result_type=rt, **arguments),
             operands,
-            result=lpu.VectorType(element, first.n if first else 1),
+            loc,
             cycle=cycle,
             dst=dst,
             srcs=srcs,
             name=name,
             alu=alu,
-            predicate=predicate,
         )
         assert out is not None
         return out
 
-    def _vxm_class(self, op: str | type[lpu.VxmOp]) -> type[lpu.Instruction]:
+    def _unit_class(
+        self, op: str | type[lpu.Instruction], unit: str, loc: FileLineColLoc
+    ) -> type[lpu.Instruction]:
+        """A VXM or SXM instruction class given by its mnemonic without the
+        unit (`"add"`, an extension's) or itself."""
         if not isinstance(op, str):
             return op
+        prefix = f"{unit.lower()}."
         known = {
-            c.name.removeprefix("lpu.vxm."): c
-            for c in (*lpu.VXM_OPS, *extension_instructions())
-            if c.name.startswith("lpu.vxm.")
+            name.removeprefix(prefix): cls
+            for name, cls in instruction_classes().items()
+            if unit == cls.UNIT and name.startswith(prefix)
         }
         if op not in known:
             raise LpuError(
-                f"{_where(_caller())}: error: unknown VXM instruction '{op}' (known: {', '.join(sorted(known))})"
+                f"{_where(loc)}: error: unknown {unit} instruction '{op}' (known: {', '.join(sorted(known))})"
             )
         return known[op]
 
@@ -456,40 +501,31 @@ class ChipBuilder:
         """An SXM instruction by mnemonic (`"shift"` with `direction` and
         `amount`, `"rotate"`, `"permute"`/`"distribute"` with a lane `map`,
         `"transpose"`, an extension's) or class, on hemisphere `on` (W or E)."""
-        if isinstance(op, str):
-            known = {
-                c.name.removeprefix("lpu.sxm."): c
-                for c in (*lpu.INSTRUCTIONS, *extension_instructions())
-                if c.name.startswith("lpu.sxm.")
-            }
-            if op not in known:
-                raise LpuError(
-                    f"{_where(_caller())}: error: unknown SXM instruction '{op}' (known: {', '.join(sorted(known))})"
-                )
-            op = known[op]  # type: ignore[assignment]
-        out = self.instruction(
-            op,  # type: ignore[arg-type]
+        loc = _caller()
+        cls = self._unit_class(op, "SXM", loc)
+        given = {"direction": direction, "amount": amount, "map": map}
+        arguments = {k: v for k, v in given.items() if v is not None}
+        out = self._add(
+            cls,
+            lambda: cls(value, **arguments),
             [value],
-            result=value.type,
+            loc,
             cycle=cycle,
             dst=dst,
             srcs=srcs,
             name=name,
             hemisphere=on,
-            amount=amount,
-            direction=direction,
-            map=map,
         )
         assert out is not None
         return out
 
-    def _plane(self, on: str | None) -> dict[str, str | int | None]:
+    def _plane(self, on: str | None, loc: FileLineColLoc) -> dict[str, str | int]:
         if on is None:
             return {}
         hemisphere, _, plane = on.partition(".")
         if hemisphere not in ("W", "E") or not plane.isdigit():
             raise LpuError(
-                f"{_where(_caller())}: error: an MXM plane is like E.0 or W.1, not '{on}'"
+                f"{_where(loc)}: error: an MXM plane is like E.0 or W.1, not '{on}'"
             )
         return {"hemisphere": hemisphere, "plane": int(plane)}
 
@@ -503,15 +539,18 @@ class ChipBuilder:
     ) -> SSAValue:
         """`mxm.install`: the rows (operand after operand) of a weight tile, on
         plane `on` (`"E.0"`)."""
+        loc = _caller()
         element = _vector_type(rows[0]).element if rows else "i8"
-        out = self.instruction(
+        weights = lpu.WeightsType(lpu.ELEMENT_TYPES[element])
+        out = self._add(
             lpu.InstallOp,
+            lambda: lpu.InstallOp(rows, weights),
             rows,
-            result=lpu.WeightsType(lpu.ELEMENT_TYPES[element]),
+            loc,
             cycle=cycle,
             srcs=srcs,
             name=name,
-            **self._plane(on),
+            **self._plane(on, loc),
         )
         assert out is not None
         return out
@@ -530,17 +569,18 @@ class ChipBuilder:
     ) -> SSAValue:
         """`mxm.matmul`: each vector of x times the installed weights, plus the
         plane's accumulators holding `acc` if given."""
-        xt = _vector_type(x)
-        element = lpu.ACCUMULATOR.get(xt.element, xt.element)
-        out = self.instruction(
+        loc = _caller()
+        _vector_type(x)
+        out = self._add(
             lpu.MatmulOp,
+            lambda: lpu.MatmulOp(weights, x, acc),
             [weights, x, *([acc] if acc is not None else [])],
-            result=lpu.VectorType(element, xt.n),
+            loc,
             cycle=cycle,
             dst=dst,
             srcs=srcs,
             name=name,
-            **self._plane(on),
+            **self._plane(on, loc),
         )
         assert out is not None
         return out
@@ -556,13 +596,13 @@ class ChipBuilder:
         srcs: Sequence[str] | None = None,
     ) -> None:
         """`c2c.send`: one vector towards chip `to` on `channel` (via `port`)."""
-        self.instruction(
+        self._add(
             lpu.SendOp,
+            lambda: lpu.SendOp(value, to, channel),
             [value],
+            _caller(),
             cycle=cycle,
             srcs=srcs,
-            to=to,
-            channel=channel,
             port=port,
         )
 
@@ -578,14 +618,16 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`c2c.recv`: the vector chip `sender` sent on `channel`."""
-        out = self.instruction(
+        loc = _caller()
+        _check_element(element, loc)
+        out = self._add(
             lpu.RecvOp,
-            result=lpu.VectorType(element),
+            lambda: lpu.RecvOp(sender, channel, lpu.VectorType(element)),
+            (),
+            loc,
             cycle=cycle,
             dst=dst,
             name=name,
-            sender=sender,
-            channel=channel,
             port=port,
         )
         assert out is not None
@@ -594,29 +636,29 @@ class ChipBuilder:
     def forward(self, channel: str, in_port: int, out_port: int, *, cycle: int) -> None:
         """`c2c.forward`: the vector arriving on `in_port` at `cycle` leaves on
         `out_port` (scheduled level only)."""
-        self.instruction(
+        self._add(
             lpu.ForwardOp,
+            lambda: lpu.ForwardOp(channel, in_port, out_port),
+            (),
+            _caller(),
             cycle=cycle,
-            channel=channel,
-            in_port=in_port,
-            out_port=out_port,
         )
 
     def deskew(self, *, cycle: int | None = None) -> None:
         """`c2c.deskew`: idle until the next epoch boundary."""
-        self.instruction(lpu.DeskewOp, cycle=cycle)
+        self._add(lpu.DeskewOp, lpu.DeskewOp, (), _caller(), cycle=cycle)
 
     def notify(self, *, cycle: int | None = None) -> None:
         """`icu.notify`: first half of the chip-wide barrier."""
-        self.instruction(lpu.NotifyOp, cycle=cycle)
+        self._add(lpu.NotifyOp, lpu.NotifyOp, (), _caller(), cycle=cycle)
 
     def sync(self, *, cycle: int | None = None) -> None:
         """`icu.sync`: second half of the chip-wide barrier."""
-        self.instruction(lpu.SyncOp, cycle=cycle)
+        self._add(lpu.SyncOp, lpu.SyncOp, (), _caller(), cycle=cycle)
 
     def nop(self, count: int) -> None:
         """`icu.nop`: wait `count` cycles (logical level only)."""
-        self.instruction(lpu.NopOp, count=count)
+        self._add(lpu.NopOp, lambda: lpu.NopOp(count), (), _caller())
 
 
 class ProgramBuilder:

@@ -17,6 +17,9 @@ result equals the tensor-level `tosa.add` chain bit for bit.
 - `all_gather`: chip c's vectors go to every chip; output c holds all inputs
   stacked (P x vectors rows).
 - `broadcast`: chip `chips[0]`'s input goes to every chip.
+
+They are built with `lpuir.ProgramBuilder`, so each instruction is located at
+the line here that built it.
 """
 
 from __future__ import annotations
@@ -25,25 +28,19 @@ from collections.abc import Sequence
 
 from xdsl.dialects.builtin import ModuleOp
 
-from lpuir.context import make_context
-from lpuir.grammar.parser import parse_lpu
+from lpuir.builder import ChipBuilder, ProgramBuilder
+from lpuir.dialects import lpu
+
+LANES = 320
+"""The vectors' width (tsp-v1's lanes)."""
 
 
-def _program(system: str, bodies: dict[int, list[str]]) -> ModuleOp:
-    text = f"system {system}\n" + "".join(
-        f"chip {c} {{\n  " + "\n  ".join(lines) + "\n}\n"
-        for c, lines in sorted(bodies.items())
-    )
-    return parse_lpu(text, "<collective>", make_context())
-
-
-def _system(system: str) -> str:
-    name, _, rest = system.partition("{")
-    return f'"{name.strip()}"' + (" {" + rest if rest else "")
+def _program(system: str) -> ProgramBuilder:
+    return ProgramBuilder(lpu.SystemAttr.from_option(system))
 
 
 def _reduce_scatter(
-    bodies: dict[int, list[str]],
+    program: ProgramBuilder,
     group: Sequence[int],
     rows: Sequence[int],
     src: str,
@@ -55,33 +52,26 @@ def _reduce_scatter(
     rows[i::len(group)] of `src` into `dst`: every member sends them to it."""
     p = len(group)
     for i, owner in enumerate(group):
+        mine = program.chip(owner)
         for v in rows[i::p]:
             for j, c in enumerate(group):
-                name = f"%{tag}s{v}_{c}"
-                stage = f"@{tag}stage{j}[{v}]"
-                bodies[c].append(f"{name} = mem.read @{src}[{v}] : {element}")
+                name, stage = f"{tag}s{v}_{c}", f"{tag}stage{j}"
+                value = program.chip(c).read(src, v, name=name)
                 if c == owner:
-                    bodies[owner].append(f"mem.write {name} -> {stage}")
+                    mine.write(value, stage, v)
                     continue
-                bodies[c].append(f'c2c.send {name} to {owner} "{tag}{v}"')
-                bodies[owner] += [
-                    f'{name} = c2c.recv from {c} "{tag}{v}" : {element}',
-                    f"mem.write {name} -> {stage}",
-                ]
-            acc = f"%{tag}a{v}_0"
-            bodies[owner].append(f"{acc} = mem.read @{tag}stage0[{v}] : {element}")
+                program.chip(c).send(value, owner, f"{tag}{v}")
+                got = mine.recv(c, f"{tag}{v}", element, name=name)
+                mine.write(got, stage, v)
+            acc = mine.read(f"{tag}stage0", v, name=f"{tag}a{v}_0")
             for j in range(1, p):
-                term, total = f"%{tag}t{v}_{j}", f"%{tag}a{v}_{j}"
-                bodies[owner] += [
-                    f"{term} = mem.read @{tag}stage{j}[{v}] : {element}",
-                    f"{total} = vxm.add {acc}, {term} : {element}",
-                ]
-                acc = total
-            bodies[owner].append(f"mem.write {acc} -> @{dst}[{v}]")
+                term = mine.read(f"{tag}stage{j}", v, name=f"{tag}t{v}_{j}")
+                acc = mine.vxm("add", acc, term, name=f"{tag}a{v}_{j}")
+            mine.write(acc, dst, v)
 
 
 def _all_gather_rows(
-    bodies: dict[int, list[str]],
+    program: ProgramBuilder,
     group: Sequence[int],
     rows: Sequence[int],
     dst: str,
@@ -96,15 +86,20 @@ def _all_gather_rows(
             for c in group:
                 if c == owner:
                     continue
-                out, got = f"%{tag}o{v}_{c}", f"%{tag}g{v}_{c}"
-                bodies[owner] += [
-                    f"{out} = mem.read @{dst}[{v}] : {element}",
-                    f'c2c.send {out} to {c} "{tag}{v}"',
-                ]
-                bodies[c] += [
-                    f'{got} = c2c.recv from {owner} "{tag}{v}" : {element}',
-                    f"mem.write {got} -> @{dst}[{v}]",
-                ]
+                out = program.chip(owner).read(dst, v, name=f"{tag}o{v}_{c}")
+                program.chip(owner).send(out, c, f"{tag}{v}")
+                got = program.chip(c).recv(
+                    owner, f"{tag}{v}", element, name=f"{tag}g{v}_{c}"
+                )
+                program.chip(c).write(got, dst, v)
+
+
+def _tensors(
+    chip: ChipBuilder, specs: Sequence[tuple[str, int, str]], element: str
+) -> None:
+    """Tensors (name, vectors, kind) of `vectors` x LANES elements."""
+    for name, vectors, kind in specs:
+        chip.tensor(name, (vectors, LANES), element, kind)
 
 
 def all_reduce(
@@ -123,42 +118,45 @@ def all_reduce(
     all-reduce of those among the chips with index k in every node (over the
     global links), then an all-gather inside each node. Its order: per node
     ((x0 + x1) + ...), then over nodes (n0 + n1) + ...."""
-    lanes = 320
     per_node = len(chips) // nodes
     if nodes < 1 or per_node * nodes != len(chips):
         raise ValueError(f"{len(chips)} chips do not form {nodes} equal nodes")
     groups = [list(chips[k * per_node : (k + 1) * per_node]) for k in range(nodes)]
     rows = list(range(vectors))
-    bodies: dict[int, list[str]] = {c: [] for c in chips}
+    program = _program(system)
     for i, c in enumerate(chips):
-        bodies[c] += [
-            f"tensor @x : {vectors}x{lanes}x{element} input {i}",
-            f"tensor @y : {vectors}x{lanes}x{element} output {i}",
-        ] + [
-            f"tensor @{tag}stage{j} : {vectors}x{lanes}x{element} scratch"
-            for tag in ("n", "g")
-            for j in range(max(per_node, nodes))
-        ]
+        chip = program.chip(c)
+        chip.input("x", (vectors, LANES), element, arg=i)
+        chip.output("y", (vectors, LANES), element, arg=i)
+        _tensors(
+            chip,
+            [
+                (f"{tag}stage{j}", vectors, "scratch")
+                for tag in ("n", "g")
+                for j in range(max(per_node, nodes))
+            ],
+            element,
+        )
     if nodes == 1:
-        _reduce_scatter(bodies, chips, rows, "x", "y", element, "n")
-        _all_gather_rows(bodies, chips, rows, "y", element, "a")
-        return _program(_system(system), bodies)
+        _reduce_scatter(program, chips, rows, "x", "y", element, "n")
+        _all_gather_rows(program, chips, rows, "y", element, "a")
+        return program.build()
     for c in chips:
-        bodies[c].append(f"tensor @part : {vectors}x{lanes}x{element} scratch")
+        program.chip(c).scratch("part", (vectors, LANES), element)
     for group in groups:
-        _reduce_scatter(bodies, group, rows, "x", "part", element, "n")
+        _reduce_scatter(program, group, rows, "x", "part", element, "n")
     for k in range(per_node):
         across = [g[k] for g in groups]
         mine = rows[k::per_node]
-        _reduce_scatter(bodies, across, mine, "part", "y", element, "g")
-        _all_gather_rows(bodies, across, mine, "y", element, "b")
+        _reduce_scatter(program, across, mine, "part", "y", element, "g")
+        _all_gather_rows(program, across, mine, "y", element, "b")
     for group in groups:
-        _all_gather_rows(bodies, group, rows, "y", element, "a")
-    return _program(_system(system), bodies)
+        _all_gather_rows(program, group, rows, "y", element, "a")
+    return program.build()
 
 
 def _spread(
-    bodies: dict[int, list[str]],
+    program: ProgramBuilder,
     src: int,
     chips: Sequence[int],
     vectors: int,
@@ -168,43 +166,40 @@ def _spread(
 ) -> None:
     """Vectors 0..n-1 of @x on chip `src` into rows first_row.. of @y on
     every chip of `chips` (itself included)."""
+    sender = program.chip(src)
     for v in range(vectors):
         for dst in chips:
-            value = f"%{channel}_{v}_{dst}"
+            name = f"{channel}_{v}_{dst}"
             row = first_row + v
-            bodies[src].append(f"{value} = mem.read @x[{v}] : {element}")
+            value = sender.read("x", v, name=name)
             if dst == src:
-                bodies[src].append(f"mem.write {value} -> @y[{row}]")
+                sender.write(value, "y", row)
                 continue
-            bodies[src].append(f'c2c.send {value} to {dst} "{channel}"')
-            bodies[dst] += [
-                f'{value} = c2c.recv from {src} "{channel}" : {element}',
-                f"mem.write {value} -> @y[{row}]",
-            ]
+            sender.send(value, dst, channel)
+            got = program.chip(dst).recv(src, channel, element, name=name)
+            program.chip(dst).write(got, "y", row)
 
 
 def all_gather(
     system: str, chips: Sequence[int], vectors: int, element: str = "f32"
 ) -> ModuleOp:
     """Every chip's input on every chip, stacked in chip order."""
-    bodies: dict[int, list[str]] = {c: [] for c in chips}
+    program = _program(system)
     for i, c in enumerate(chips):
-        bodies[c] += [
-            f"tensor @x : {vectors}x320x{element} input {i}",
-            f"tensor @y : {len(chips) * vectors}x320x{element} output {i}",
-        ]
+        program.chip(c).input("x", (vectors, LANES), element, arg=i)
+        program.chip(c).output("y", (len(chips) * vectors, LANES), element, arg=i)
     for i, src in enumerate(chips):
-        _spread(bodies, src, chips, vectors, i * vectors, f"g{src}", element)
-    return _program(_system(system), bodies)
+        _spread(program, src, chips, vectors, i * vectors, f"g{src}", element)
+    return program.build()
 
 
 def broadcast(
     system: str, chips: Sequence[int], vectors: int, element: str = "f32"
 ) -> ModuleOp:
     """The first chip's input on every chip (output c on chip c)."""
-    bodies: dict[int, list[str]] = {c: [] for c in chips}
-    bodies[chips[0]].append(f"tensor @x : {vectors}x320x{element} input 0")
+    program = _program(system)
+    program.chip(chips[0]).input("x", (vectors, LANES), element, arg=0)
     for i, c in enumerate(chips):
-        bodies[c].append(f"tensor @y : {vectors}x320x{element} output {i}")
-    _spread(bodies, chips[0], chips, vectors, 0, "b", element)
-    return _program(_system(system), bodies)
+        program.chip(c).output("y", (vectors, LANES), element, arg=i)
+    _spread(program, chips[0], chips, vectors, 0, "b", element)
+    return program.build()

@@ -5,27 +5,30 @@ in-process (`register_pass`) or, without any code running first, through the
 `lpuir.passes` entry point group of an installed distribution
 (`name = "module:Class"`), read the first time the pass registry is asked.
 
-An instruction is a subclass of `lpu.VxmOp` (usually via `VxmUnaryOp` /
-`VxmBinaryOp`) or `lpu.SxmOp` named `lpu.vxm.NAME` or `lpu.sxm.NAME`, with a
-`compute(operands, spec)` method for its numerics; its timing is its `DELAY`
-kind or its `result_delay`. `register_instruction` (or the `lpuir.instructions`
-entry point group) makes the parsers, the simulator, the logical executor and
-lpu-verify-schedule know it. docs/api.md shows both with worked examples.
+An instruction is one class: a subclass of `lpu.VxmOp` (usually via
+`VxmUnaryOp` / `VxmBinaryOp`) or `lpu.SxmOp` named `lpu.vxm.NAME` or
+`lpu.sxm.NAME`, carrying its facts as every built-in instruction does: its
+numerics (`compute(operands, spec)`, or `LANEWISE`), its timing (its `DELAY`
+kind or its `result_delay`), its `.lpu` arguments (`ARGUMENTS`). Its unit's
+base class gives the rest (footprint, placement). `register_instruction` (or
+the `lpuir.instructions` entry point group) only makes it known by name to
+the parsers and the builder. docs/api.md shows both with worked examples.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import numpy as np
 from xdsl.passes import ModulePass
 
 from lpuir.diagnostics import LpuError
-from lpuir.machine import ChipSpec
+
+if TYPE_CHECKING:
+    from lpuir.dialects.lpu import Instruction
 
 PASS_GROUP = "lpuir.passes"
 """Entry point group of external passes: `pass-name = "module:PassClass"`."""
@@ -116,16 +119,15 @@ _MNEMONIC = re.compile(r"lpu\.(vxm|sxm)\.[a-z]+")
 
 def register_instruction(cls: _I) -> _I:
     """Teach lpuir a new VXM or SXM instruction (also as a class decorator):
-    the `.lpu` and MLIR parsers (contexts made from now on), the simulator,
-    the logical executor and lpu-verify-schedule. `cls` is an
-    `@irdl_op_definition` subclass of `lpu.VxmOp` or `lpu.SxmOp` named
-    `lpu.vxm.NAME` / `lpu.sxm.NAME` with a method
-    `compute(self, operands, spec) -> np.ndarray`: the result bursts, one
-    (n, lanes) carrier array, from the operands' bursts in operand order."""
+    the `.lpu` and MLIR parsers (contexts made from now on) and the builder
+    find it by name; the simulator, the logical executor and
+    lpu-verify-schedule run it from its own facts, as every instruction.
+    `cls` is an `@irdl_op_definition` subclass of `lpu.VxmOp` or `lpu.SxmOp`
+    named `lpu.vxm.NAME` / `lpu.sxm.NAME` with its numerics: a method
+    `compute(self, operands, spec) -> np.ndarray` (the result bursts, one
+    (n, lanes) carrier array, from the operands' bursts in operand order),
+    or for a `VxmUnaryOp`/`VxmBinaryOp` a `LANEWISE` numerics function."""
     from lpuir.dialects import lpu
-    from lpuir.grammar.parser import register_mnemonic
-    from lpuir.interpreter.sim_chip import KINDS
-    from lpuir.interpreter.sim_units import SEMANTICS
 
     if not (isinstance(cls, type) and issubclass(cls, lpu.VxmOp | lpu.SxmOp)):
         raise LpuError(
@@ -141,7 +143,13 @@ def register_instruction(cls: _I) -> _I:
         raise LpuError(
             f"extension instruction '{name}' is a {unit.upper()} instruction; name it lpu.{unit}.NAME"
         )
-    if not callable(getattr(cls, "compute", None)):
+    lanewise = issubclass(cls, lpu.VxmUnaryOp | lpu.VxmBinaryOp) and hasattr(
+        cls, "LANEWISE"
+    )
+    if cls.compute is lpu.Instruction.compute or (
+        cls.compute in (lpu.VxmUnaryOp.compute, lpu.VxmBinaryOp.compute)
+        and not lanewise
+    ):
         raise LpuError(
             f"extension instruction '{name}' needs a compute(self, operands, spec) method: its numerics"
         )
@@ -151,17 +159,7 @@ def register_instruction(cls: _I) -> _I:
     if known is not None or any(op.name == name for op in lpu.INSTRUCTIONS):
         raise LpuError(f"an instruction named '{name}' is already registered")
     _INSTRUCTIONS[name] = cls
-    KINDS[cls] = unit
-    SEMANTICS[cls] = _compute_method
-    register_mnemonic(cls)
     return cls
-
-
-def _compute_method(
-    op: Any, operands: Sequence[np.ndarray], spec: ChipSpec
-) -> np.ndarray:
-    """An extension instruction's semantics: its own `compute` method."""
-    return op.compute(operands, spec)
 
 
 @cache
@@ -175,3 +173,14 @@ def extension_instructions() -> list[type]:
     """The registered extension instructions, entry points included."""
     _entry_point_instructions()
     return list(_INSTRUCTIONS.values())
+
+
+def instruction_classes() -> dict[str, type[Instruction]]:
+    """Every instruction class, lpuir's and the registered extensions', by
+    its `.lpu` mnemonic (`vxm.add`)."""
+    from lpuir.dialects import lpu
+
+    return {
+        cls.name.removeprefix("lpu."): cls
+        for cls in (*lpu.INSTRUCTIONS, *extension_instructions())
+    }

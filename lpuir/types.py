@@ -1,4 +1,5 @@
-"""Between MLIR types and the numerics spec's element type names."""
+"""Between MLIR types and the numerics spec's element type names: the one
+place that names element types (`element_type_name`, `element_type`)."""
 
 from xdsl.dialects.builtin import (
     BFloat16Type,
@@ -33,6 +34,21 @@ def element_type_name(t: Attribute) -> str:
     if isinstance(t, Float64Type):
         raise LpuError("f64 is not a type of the numerics spec (f16, bf16 and f32 are)")
     raise LpuError(f"{t} is not an element type lpuir computes with")
+
+
+def element_type(name: str) -> Attribute:
+    """The MLIR element type a numerics spec name spells (the inverse of
+    `element_type_name`): i1..i64 signless, ui8..ui64, f16, bf16, f32."""
+    floats = {"f16": Float16Type(), "bf16": BFloat16Type(), "f32": Float32Type()}
+    if name in floats:
+        return floats[name]
+    unsigned = name.startswith("ui")
+    width = name.removeprefix("ui" if unsigned else "i")
+    if name[:1] != "i" or not width.isdigit():
+        raise LpuError(f"'{name}' is not an element type lpuir computes with")
+    return IntegerType(
+        int(width), Signedness.UNSIGNED if unsigned else Signedness.SIGNLESS
+    )
 
 
 def describe_tensor(shape: tuple[int, ...], element: str) -> str:

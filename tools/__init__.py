@@ -1,1 +1,1 @@
-"""The command-line tools: lpu-opt and lpu-run."""
+"""The command-line tools: lpu-opt, lpu-run and lpu-generate."""

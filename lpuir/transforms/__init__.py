@@ -22,5 +22,7 @@ LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "lpu-vectorize": _lazy("vectorize", "VectorizePass"),
     "lpu-allocate-sram": _lazy("allocate_sram", "AllocateSramPass"),
     "lpu-schedule": _lazy("schedule", "SchedulePass"),
+    "lpu-print-schedule-problem": _lazy("schedule", "PrintScheduleProblemPass"),
     "lpu-verify-schedule": _lazy("verify_schedule", "VerifySchedulePass"),
+    "lpu-print-timing": _lazy("print_timing", "PrintTimingPass"),
 }

@@ -25,7 +25,7 @@ from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import ChipSpec
-from lpuir.transforms.schedule import Group, build_groups
+from lpuir.transforms.schedule.problem import Group, build_problem
 
 
 @dataclass
@@ -163,11 +163,7 @@ def group_partners(groups: list[Group]) -> dict[int, dict[str, set[str]]]:
     instruction group (its partners)."""
     partners: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for group in groups:
-        names: dict[int, set[str]] = defaultdict(set)
-        for n in group.nodes:
-            if isinstance(n.op, lpu.MemOp):
-                names[n.chip].add(n.op.tensor.root_reference.data)
-        for chip, on_chip in names.items():
+        for chip, on_chip in group.tensors().items():
             for name in on_chip:
                 partners[chip][name] |= on_chip - {name}
     return partners
@@ -215,6 +211,6 @@ class AllocateSramPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for system in (o for o in op.walk() if isinstance(o, lpu.SystemOp)):
             spec = system.machine.spec.chip
-            partners = group_partners(build_groups(system))
+            partners = group_partners(build_problem(system).groups)
             for chip in system.chips:
                 allocate_chip(chip, spec, partners[chip.chip_id])

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, StringAttr, i64
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
@@ -45,7 +45,8 @@ from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import SystemSpec
-from lpuir.transforms.vectorize import _weight_args, is_elementwise
+from lpuir.transforms.annotations import set_chips, set_split, weight_args
+from lpuir.transforms.vectorize.elementwise import is_elementwise
 from lpuir.types import tensor_shape_and_element
 
 STRATEGIES = ("auto", "tensor", "pipeline", "single")
@@ -66,16 +67,12 @@ def _sram_bytes(value: SSAValue, lanes: int) -> int:
     return rows * -(-last // lanes) * lanes * element_bytes(element)
 
 
-def _place(op: Operation, chips: list[int]) -> None:
-    op.attributes["lpu.chips"] = DenseArrayBase.from_list(i64, chips)
-
-
 def _constant(value: SSAValue) -> bool:
     """A constant or an argument marked `{lpu.weight}` (resident weights)."""
     owner = value.owner
     if isinstance(owner, Block) and isinstance(value, BlockArgument):
         fn = owner.parent_op()
-        return isinstance(fn, func.FuncOp) and value.index in _weight_args(fn)
+        return isinstance(fn, func.FuncOp) and value.index in weight_args(fn)
     return isinstance(owner, tosa.ConstOp)
 
 
@@ -133,7 +130,7 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
     ]
     weights = sum(
         _bytes(o.results[0]) for o in fn.body.walk() if isinstance(o, tosa.ConstOp)
-    ) + sum(_bytes(fn.args[i]) for i in _weight_args(fn))
+    ) + sum(_bytes(fn.args[i]) for i in weight_args(fn))
     if strategy == "auto":
         sram = spec.chip.sram_addresses * len(spec.chip.mem_slices) * spec.chip.lanes
         strategy = (
@@ -158,10 +155,10 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
                 split[o] = "rows"
         for o in ops:
             if o in split:
-                o.attributes["lpu.split"] = StringAttr(split[o])
-                _place(o, chips)
+                set_split(o, split[o])
+                set_chips(o, chips)
             else:
-                _place(o, chips if _elementwise(o) else [0])
+                set_chips(o, chips if _elementwise(o) else [0])
     elif strategy == "pipeline" and len(chips) > 1:
         stage = 0
         cuts = iter(_pipeline_cuts(ops, len(chips), spec.chip.lanes))
@@ -169,7 +166,7 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
         for i, o in enumerate(ops):
             while cut is not None and cut <= i:
                 stage, cut = stage + 1, next(cuts, None)
-            _place(o, [stage])
+            set_chips(o, [stage])
     return strategy
 
 

@@ -1,0 +1,138 @@
+"""Types of the lpu dialect: vector bursts and MXM weight tiles, and the
+element types they hold."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from xdsl.dialects.builtin import (
+    IntAttr,
+    IntegerType,
+    Signedness,
+)
+from xdsl.ir import (
+    Attribute,
+    ParametrizedAttribute,
+    TypeAttribute,
+)
+from xdsl.irdl import (
+    irdl_attr_definition,
+)
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
+
+from lpuir.types import element_type
+
+ELEMENT_TYPES: dict[str, Attribute] = {
+    name: element_type(name) for name in ("i8", "i16", "i32", "f16", "bf16", "f32")
+}
+"""Element types a vector may hold, by their names (`lpuir.types`)."""
+
+_ELEMENT_NAMES = {v: k for k, v in ELEMENT_TYPES.items()}
+
+
+def element_name(t: Attribute) -> str:
+    """MLIR spelling of a vector element type; raises for anything else."""
+    if t in _ELEMENT_NAMES:
+        return _ELEMENT_NAMES[t]
+    if isinstance(t, IntegerType) and t.signedness.data != Signedness.SIGNLESS:
+        raise VerifyException(f"LPU vectors hold signless integers, not {t}")
+    raise VerifyException(f"LPU vectors hold i8, i16, i32, f16, bf16 or f32, not {t}")
+
+
+def element_bytes(name: str) -> int:
+    """Bytes per element: the number of adjacent streams a vector occupies."""
+    return {"i8": 1, "i16": 2, "i32": 4, "f16": 2, "bf16": 2, "f32": 4}[name]
+
+
+_Params = TypeVar("_Params", bound=tuple[Attribute, ...])
+
+
+def _checked(
+    cls: type[ParametrizedAttribute], parser: AttrParser, start: int, params: _Params
+) -> _Params:
+    """Parsed parameters of `cls`, verified where they were written: xDSL would
+    verify the attribute only after parsing, with no position in the error."""
+    try:
+        cls.new(params)
+    except VerifyException as e:
+        parser.raise_error(str(e), start, parser.pos)
+    return params
+
+
+@irdl_attr_definition
+class VectorType(ParametrizedAttribute, TypeAttribute):
+    """`count` vectors of one lane-width each, on consecutive cycles (a burst; the
+    ICU's Repeat n,1). `!lpu.vec<f32>` is one vector, `!lpu.vec<f32, 4>` four."""
+
+    name = "lpu.vec"
+
+    element_type: Attribute
+    count: IntAttr
+
+    def __init__(self, element_type: Attribute | str, count: int = 1):
+        if isinstance(element_type, str):
+            element_type = ELEMENT_TYPES[element_type]
+        super().__init__(element_type, IntAttr(count))
+
+    @property
+    def element(self) -> str:
+        return element_name(self.element_type)
+
+    @property
+    def n(self) -> int:
+        return self.count.data
+
+    def verify(self) -> None:
+        element_name(self.element_type)
+        if self.count.data < 1:
+            raise VerifyException(
+                f"a vector burst holds at least one vector, not {self.count.data}"
+            )
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute, IntAttr]:
+        start = parser.pos
+        with parser.in_angle_brackets():
+            element = parser.parse_type()
+            count = (
+                parser.parse_integer() if parser.parse_optional_punctuation(",") else 1
+            )
+        return _checked(cls, parser, start, (element, IntAttr(count)))
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            printer.print_attribute(self.element_type)
+            if self.count.data != 1:
+                printer.print_string(f", {self.count.data}")
+
+
+@irdl_attr_definition
+class WeightsType(ParametrizedAttribute, TypeAttribute):
+    """A weight tile installed in one MXM plane (K rows of one lane-width each)."""
+
+    name = "lpu.weights"
+
+    element_type: Attribute
+
+    @property
+    def element(self) -> str:
+        return element_name(self.element_type)
+
+    def verify(self) -> None:
+        if element_name(self.element_type) not in ("i8", "f16", "bf16"):
+            raise VerifyException(
+                f"MXM weights are i8, f16 or bf16, not {self.element_type}"
+            )
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> tuple[Attribute]:
+        start = parser.pos
+        with parser.in_angle_brackets():
+            element = parser.parse_type()
+        return _checked(cls, parser, start, (element,))
+
+    def print_parameters(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            printer.print_attribute(self.element_type)

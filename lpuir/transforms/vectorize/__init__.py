@@ -1,0 +1,145 @@
+"""lpu-vectorize: a tensor-level function to a logical LPU program.
+
+Every tensor lives in SRAM as an `lpu.tensor` (arguments as inputs, returned
+values as outputs, constants as weights, the rest as scratch), laid out as
+docs/dialect.md says: row-major, a row split into vectors of `row_lanes`
+elements. Each tensor op becomes instruction groups that read vectors, compute
+on the VXM, SXM or MXM, and write vectors back; values travel between groups
+through SRAM, so every group is a tree the scheduler can time rigidly.
+
+One module per kind of tensor op, each a lowering `lower(vectorizer, op)`
+found through `LOWERINGS` (keyed by op class): `elementwise`, `reductions`,
+`matmul`, `transpose`, `outputs` (`func.return`), `layout.reshape`. They
+share the `base.Vectorizer` (where values live, instructions of bursts),
+`layout` (row layouts, relayouts, masks, splats), `lanes` (lane pipelines
+through the SXMs) and `shards` (values on several chips, transfers). A new
+lowering is a module and an entry here.
+
+Unsupported ops and types fail with an error naming the op and the type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+
+from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu, tosa
+from lpuir.machine import ChipSpec
+from lpuir.transforms.annotations import chips_of, weight_args
+from lpuir.transforms.vectorize import (
+    elementwise,
+    layout,
+    matmul,
+    outputs,
+    reductions,
+    transpose,
+)
+from lpuir.transforms.vectorize.base import Vectorizer
+from lpuir.transforms.vectorize.elementwise import is_elementwise
+from lpuir.transforms.vectorize.program import unsupported
+
+Lowering = Callable[[Vectorizer, Operation], None]
+
+
+def _constant(vz: Vectorizer, op: Operation) -> None:
+    """Constants are placed where they are first used (`Vectorizer.get`)."""
+    vz.constants[op.results[0]] = op
+
+
+def _nothing(vz: Vectorizer, op: Operation) -> None:
+    """Shapes given as operands (`tosa.const_shape`) are read by their users."""
+
+
+LOWERINGS: dict[type[Operation], Lowering] = {
+    **dict.fromkeys(elementwise.ELEMENTWISE, elementwise.lower),
+    **dict.fromkeys(reductions.COMBINE, reductions.lower),
+    tosa.MatMulOp: matmul.lower,
+    tosa.TransposeOp: transpose.lower,
+    tosa.ReshapeOp: layout.reshape,  # type: ignore[dict-item]
+    tosa.ConstOp: _constant,
+    arith.ConstantOp: _constant,
+    tosa.ConstShapeOp: _nothing,
+    func.ReturnOp: outputs.lower,
+}
+"""How each tensor op is lowered, by op class."""
+
+
+def lowering(op: Operation) -> Lowering:
+    """The lowering of an op (of its class or a base class)."""
+    for cls in type(op).__mro__:
+        found = LOWERINGS.get(cls)
+        if found is not None:
+            return found
+    raise unsupported(op, f"'{op.name}' is not lowered to the LPU yet")
+
+
+def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
+    """The chips' programs for a function. On one chip every input is placed
+    first; on several, each chip declares the inputs (or input shards) it
+    uses, and an input nobody uses is declared on chip 0."""
+    vz = Vectorizer(fn, spec)
+    ops = [op for op in fn.body.walk() if op is not fn]
+    many = any(chips_of(op) != [0] for op in ops)
+    inputs = [a for i, a in enumerate(fn.args) if i not in weight_args(fn)]
+    for arg in inputs:
+        if not many:
+            vz.get(arg, fn)
+    for op in ops:
+        vz.on(chips_of(op)[0])
+        lowering(op)(vz, op)
+    used = {v for vs in vz.placed.values() for v in vs} | {
+        value for cache in vz.window_cache.values() for value, _ in cache
+    }
+    for arg in inputs:
+        if arg not in used:
+            vz.on(0)
+            vz.get(arg, fn)
+    return [
+        lpu.ChipOp(c, [*p.tensors, *p.body])
+        for c, p in sorted(vz.programs.items())
+        if p.tensors or p.body
+    ]
+
+
+@dataclass(frozen=True)
+class VectorizePass(ModulePass):
+    """Lower the module's tensor-level function to an lpu.system (module docstring)."""
+
+    name = "lpu-vectorize"
+
+    system: str = "tsp-v1"
+    """A system preset name, one with overrides (`node8 {chips_per_node = 4}`),
+    or a whole `#lpu.system<...>` attribute's text."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        functions = [
+            f for f in op.ops if isinstance(f, func.FuncOp) and not f.is_declaration
+        ]
+        if len(functions) != 1:
+            raise LpuError(
+                f"lpu-vectorize lowers a module with one function; this one has {len(functions)}"
+            )
+        fn = functions[0]
+        machine = lpu.SystemAttr.from_option(self.system)
+        spec = machine.spec
+        for o in fn.walk():
+            bad = next((c for c in chips_of(o) if not 0 <= c < spec.chips), None)
+            if bad is not None:
+                raise unsupported(
+                    o, f"lpu.chips names chip {bad}, but the system has {spec.chips}"
+                )
+        system = lpu.SystemOp(machine, vectorize(fn, spec.chip))
+        system.location = fn.location
+        op.body.block.insert_op_before(system, fn)
+        fn.detach()
+        fn.erase()
+
+
+__all__ = ["LOWERINGS", "VectorizePass", "Vectorizer", "is_elementwise", "vectorize"]

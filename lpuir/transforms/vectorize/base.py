@@ -1,0 +1,213 @@
+"""The state of one lpu-vectorize run, and the instructions every lowering
+emits: where each tensor-level value lives, on which chip, and reads, writes
+and VXM/SXM instructions of bursts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+from xdsl.ir import Operation, SSAValue
+
+from lpuir.dialects import lpu
+from lpuir.dialects.lpu import VectorType
+from lpuir.machine import ChipSpec
+from lpuir.transforms.annotations import weight_args
+from lpuir.transforms.vectorize import layout, shards
+from lpuir.transforms.vectorize.program import (
+    ChipProgram,
+    Operand,
+    Placed,
+    constant_value,
+    runs,
+    unsupported,
+)
+from lpuir.transforms.vectorize.shards import Shard, Window
+from lpuir.types import tensor_shape_and_element
+
+
+class Vectorizer:
+    """Lowers one func.func: the lowerings (one module per kind of tensor op,
+    `LOWERINGS` in this package) call these methods to place values and emit
+    instructions on the current chip (`on`)."""
+
+    def __init__(self, fn: func.FuncOp, spec: ChipSpec):
+        self.fn = fn
+        self.spec = spec
+        self.programs: dict[int, ChipProgram] = {}
+        self.placed: dict[int, dict[SSAValue, Placed]] = {}
+        self.relayout_cache: dict[int, dict[tuple[str, int], Placed]] = {}
+        self.window_cache: dict[int, dict[tuple[SSAValue, int], Placed]] = {}
+        self.chunk_cache: dict[int, dict[SSAValue, object]] = {}
+        self.constants: dict[SSAValue, Operation] = {}
+        self.shards: dict[SSAValue, list[Shard]] = {}
+        self.window: Window | None = None
+        self.channels = 0
+        self.lanes_wanted = layout.matmul_layouts(fn, spec)
+        self.on(0)
+
+    def on(self, chip: int) -> None:
+        """Emit on `chip` from now on (its tensors, values and instructions)."""
+        if chip not in self.programs:
+            self.programs[chip] = ChipProgram(self.spec)
+            self.placed[chip] = {}
+            self.relayout_cache[chip] = {}
+            self.window_cache[chip] = {}
+            self.chunk_cache[chip] = {}
+        self.current = chip
+        self.chip = self.programs[chip]
+        self.values = self.placed[chip]
+        self.relayouts = self.relayout_cache[chip]
+
+    # ---------------------------------------------------------------- values
+
+    def place_new(
+        self, ssa: SSAValue, op: Operation, kind: str = "scratch", **kw: object
+    ) -> Placed:
+        """A new tensor for a value, in the layout its users wish for unless
+        the producer fixes it (`lanes=`)."""
+        shape, element = self.shape_of(ssa), tensor_shape_and_element(ssa.type)[1]
+        kw.setdefault("lanes", self.lanes_wanted.get(ssa))
+        kw.setdefault("prefix", "v")
+        placed = self.chip.tensor(shape, element, kind, op, **kw)  # type: ignore[arg-type]
+        if self.windowed(ssa):
+            assert self.window is not None
+            shard = Shard(self.current, self.window.lo, self.window.hi, placed)
+            self.shards.setdefault(ssa, []).append(shard)
+        else:
+            self.values[ssa] = placed
+        return placed
+
+    def windowed(self, value: SSAValue) -> bool:
+        """Whether a value is cut to the current shard's columns."""
+        shape = tensor_shape_and_element(value.type)[0]
+        return self.window is not None and shape[-1:] == (self.window.cols,)
+
+    def shape_of(self, value: SSAValue) -> tuple[int, ...]:
+        shape = tensor_shape_and_element(value.type)[0]
+        if self.windowed(value):
+            assert self.window is not None
+            return (*shape[:-1], self.window.hi - self.window.lo)
+        return shape
+
+    def get(self, value: SSAValue, user: Operation, *, splat: bool = False) -> Placed:
+        """Where a value lives; constants are placed on first use (so zero
+        points and other operands the LPU ignores take no SRAM), directly as a
+        splat when the user broadcasts them along the last axis."""
+        if self.windowed(value):
+            return shards.get_shard(self, value, user)
+        if value in self.values:
+            return self.values[value]
+        if value in self.constants and splat:
+            const = self.constants[value]
+            values = constant_value(const)
+            assert isinstance(values, DenseIntOrFPElementsAttr)
+            shape, element = tensor_shape_and_element(value.type)
+            placed = layout.splat_constant(self, values, shape or (1,), element, const)
+            self.values[value] = placed
+            return placed
+        if value in self.constants:
+            const = self.constants[value]
+            return self.place_new(
+                value, const, "weight", value=constant_value(const), prefix="c"
+            )
+        if value in self.fn.args:
+            kind, arg = self.argument(value)
+            return self.place_new(value, self.fn, kind, arg=arg, prefix="in")
+        fetched = shards.fetch(self, value, user)
+        if fetched is None:
+            raise unsupported(
+                user,
+                f"operand {value} has no SRAM placement (produced by an op lpu-vectorize does not lower)",
+            )
+        return fetched
+
+    def argument(self, value: SSAValue) -> tuple[str, int | None]:
+        """How a function argument is held: a resident weight (marked
+        `{lpu.weight}`: SRAM that holds it before the program starts, no value,
+        as in a timing study) or the program's input, numbered among the
+        arguments that are not weights."""
+        args = list(self.fn.args)
+        weights = weight_args(self.fn)
+        if args.index(value) in weights:
+            return "weight", None
+        return "input", sum(1 for i in range(args.index(value)) if i not in weights)
+
+    def resident(self, value: SSAValue) -> bool:
+        """A constant or a resident weight argument."""
+        return value in self.constants or (
+            value in self.fn.args and self.argument(value)[0] == "weight"
+        )
+
+    # ---------------------------------------------------------- instructions
+
+    def runs(
+        self, operands: Sequence[Operand], limit: int | None = None
+    ) -> list[tuple[int, int]]:
+        """Runs over the operands' index sequences (see `program.runs`), each
+        inside one slice group of every tensor: a tensor too big for a slice
+        continues in the next group at a multiple of `sram_addresses`
+        (lpu-allocate-sram starts such tensors at address 0)."""
+        size = self.spec.sram_addresses
+        return runs(
+            [o.indices for o in operands], [o.indices // size for o in operands], limit
+        )
+
+    def emit(self, op: Operation, loc: Operation) -> SSAValue:
+        """Add an instruction with a result; its result."""
+        return self.chip.emit(op, loc).results[0]
+
+    def read(
+        self, operand: Operand, start: int, count: int, loc: Operation
+    ) -> SSAValue:
+        idx = operand.indices[start : start + count]
+        step = int(idx[1] - idx[0]) if count > 1 else 1
+        read = lpu.ReadOp(
+            operand.placed.name,
+            int(idx[0]),
+            VectorType(operand.placed.element, count),
+            step=step if step != 1 else None,
+        )
+        return self.emit(read, loc)
+
+    def write(
+        self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation
+    ) -> None:
+        write = lpu.WriteOp(value, placed.name, index, step=step if step != 1 else None)
+        self.chip.emit(write, loc)
+
+    def vxm(
+        self,
+        cls: type[lpu.VxmOp],
+        operands: Sequence[SSAValue],
+        element: str,
+        count: int,
+        loc: Operation,
+    ) -> SSAValue:
+        return self.emit(cls(*operands, result_type=VectorType(element, count)), loc)
+
+    def rotate(self, value: SSAValue, amount: int, loc: Operation) -> SSAValue:
+        return self.emit(lpu.RotateOp(value, amount % self.spec.lanes), loc)
+
+    def shift(
+        self, value: SSAValue, direction: str, amount: int, loc: Operation
+    ) -> SSAValue:
+        return self.emit(lpu.ShiftOp(value, direction, amount), loc)
+
+    def copy_vectors(
+        self,
+        src: Placed,
+        src_vectors: np.ndarray,
+        dst: Placed,
+        dst_vectors: np.ndarray,
+        loc: Operation,
+    ) -> None:
+        """dst[dst_vectors[k]] = src[src_vectors[k]] on this chip (VXM copies)."""
+        target = Operand(dst, dst_vectors)
+        for a, b in self.runs([Operand(src, src_vectors), target]):
+            v = self.read(Operand(src, src_vectors), a, b - a, loc)
+            copy = self.vxm(lpu.CopyOp, [v], src.element, b - a, loc)
+            step = int(dst_vectors[a + 1] - dst_vectors[a]) if b - a > 1 else 1
+            self.write(copy, dst, int(dst_vectors[a]), step, loc)

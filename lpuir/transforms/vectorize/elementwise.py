@@ -1,0 +1,161 @@
+"""Elementwise tensor ops (TOSA broadcasting) on the VXM: the output vectors
+split into runs in which every operand's vector index moves by a fixed step;
+each run is one group of bursts `mem.read`s -> `vxm.OP` -> `mem.write` (a
+step-0 read repeats a broadcast row; a last-axis broadcast reads a splat)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from xdsl.ir import Operation, SSAValue
+
+from lpuir.dialects import lpu, tosa
+from lpuir.transforms.vectorize import layout, shards
+from lpuir.transforms.vectorize.program import Operand, Placed, check_vxm_type
+from lpuir.types import tensor_shape_and_element
+
+if TYPE_CHECKING:
+    from lpuir.transforms.vectorize.base import Vectorizer
+
+ELEMENTWISE: dict[type[Operation], tuple[type[lpu.VxmOp], int]] = {
+    tosa.AddOp: (lpu.AddOp, 2),
+    tosa.SubOp: (lpu.SubOp, 2),
+    tosa.MulOp: (lpu.MulOp, 2),
+    tosa.MaximumOp: (lpu.MaxOp, 2),
+    tosa.MinimumOp: (lpu.MinOp, 2),
+    tosa.PowOp: (lpu.PowOp, 2),
+    tosa.ExpOp: (lpu.ExpOp, 1),
+    tosa.LogOp: (lpu.LogOp, 1),
+    tosa.TanhOp: (lpu.TanhOp, 1),
+    tosa.SigmoidOp: (lpu.SigmoidOp, 1),
+    tosa.ErfOp: (lpu.ErfOp, 1),
+    tosa.RsqrtOp: (lpu.RsqrtOp, 1),
+    tosa.ReciprocalOp: (lpu.ReciprocalOp, 1),
+    tosa.AbsOp: (lpu.AbsOp, 1),
+    tosa.NegateOp: (lpu.NegOp, 1),
+    tosa.IdentityOp: (lpu.CopyOp, 1),
+    tosa.CastOp: (lpu.ConvertOp, 1),
+}
+"""The VXM instruction of each elementwise tensor op, and how many of its
+operands are tensors it computes on (the rest, like a mul's shift, are not)."""
+
+
+def is_elementwise(op: Operation) -> bool:
+    return type(op) in ELEMENTWISE
+
+
+def lower(vz: Vectorizer, op: Operation) -> None:
+    """Shard by shard where its operands are sharded (`shards.sharded_layout`),
+    else whole."""
+    found = shards.sharded_layout(vz, op)
+    if found is None:
+        lower_whole(vz, op)
+        return
+    cols = tensor_shape_and_element(op.results[0].type)[0][-1]
+    for chip, lo, hi in found:
+        with shards.window(vz, chip, lo, hi, cols):
+            lower_whole(vz, op)
+
+
+def lower_whole(vz: Vectorizer, op: Operation) -> None:
+    cls, count = ELEMENTWISE[type(op)]
+    elementwise(vz, op, cls, op.operands[:count], op.results[0])
+
+
+def elementwise(
+    vz: Vectorizer,
+    op: Operation,
+    cls: type[lpu.VxmOp],
+    inputs: Sequence[SSAValue],
+    out: SSAValue,
+) -> Placed:
+    shape, out_element = vz.shape_of(out), tensor_shape_and_element(out.type)[1]
+    shape = shape or (1,)
+    placed_in = [vz.get(v, op, splat=broadcasts_last_axis(v, shape)) for v in inputs]
+    for p in placed_in:
+        check_vxm_type(op, p.element)
+    placed_in = [
+        layout.ensure_splat(vz, p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p
+        for p in placed_in
+    ]
+    if shape[-1] == 1 and any(p.splat for p in placed_in):
+        # an op on per-row values stays a splat: no lane is special
+        placed_in = [layout.ensure_splat(vz, p, op) for p in placed_in]
+        result = vz.chip.tensor(
+            shape, out_element, "scratch", op, splat=True, prefix="v"
+        )
+        vz.values[out] = result
+    else:
+        result = vz.place_new(out, op)
+    return elementwise_into(vz, op, cls, placed_in, result, out_element)
+
+
+def elementwise_into(
+    vz: Vectorizer,
+    op: Operation,
+    cls: type[lpu.VxmOp],
+    placed_in: Sequence[Placed],
+    result: Placed,
+    element: str,
+) -> Placed:
+    placed_in = [layout.relayout(vz, p, result.lanes, op) for p in placed_in]
+    operands = [
+        Operand(p, layout.operand_indices(p, result.shape, result.lanes))
+        for p in placed_in
+    ]
+    return vector_map(vz, op, cls, operands, result, element)
+
+
+def vector_map(
+    vz: Vectorizer,
+    op: Operation,
+    cls: type[lpu.VxmOp],
+    operands: Sequence[Operand],
+    result: Placed,
+    element: str,
+) -> Placed:
+    """result vector v = cls(operand vectors indices[v]), in groups over
+    runs of constant steps (one read per distinct operand sequence)."""
+    out = Operand(result, np.arange(result.vectors, dtype=np.int64))
+    operands = distinct_tensors(vz, operands, op)
+    for a, b in vz.runs([out, *operands]):
+        values: list[SSAValue] = []
+        seen: dict[tuple[str, bytes], SSAValue] = {}
+        for o in operands:
+            key = (o.placed.name, o.indices[a:b].tobytes())
+            if key not in seen:
+                seen[key] = vz.read(o, a, b - a, op)
+            values.append(seen[key])
+        v = vz.vxm(cls, values, element, b - a, op)
+        vz.write(v, result, a, 1, op)
+    return result
+
+
+def distinct_tensors(
+    vz: Vectorizer, operands: Sequence[Operand], op: Operation
+) -> list[Operand]:
+    """Operands that read one tensor at different vectors would need its
+    slice's read port twice in a cycle (their reads meet the VXM together):
+    all but the first read a copy instead."""
+    first: dict[str, np.ndarray] = {}
+    out: list[Operand] = []
+    for o in operands:
+        seen = first.setdefault(o.placed.name, o.indices)
+        if seen is o.indices or np.array_equal(seen, o.indices):
+            out.append(o)
+            continue
+        p = o.placed
+        copy = vz.chip.tensor(
+            p.shape, p.element, "scratch", op, lanes=p.lanes, splat=p.splat
+        )
+        every = np.arange(p.vectors, dtype=np.int64)
+        vz.copy_vectors(p, every, copy, every, op)
+        out.append(Operand(copy, o.indices))
+    return out
+
+
+def broadcasts_last_axis(value: SSAValue, out_shape: tuple[int, ...]) -> bool:
+    shape = tensor_shape_and_element(value.type)[0] or (1,)
+    return shape[-1] == 1 and out_shape[-1] != 1

@@ -1,0 +1,218 @@
+"""What lpu-vectorize builds on one chip: tensors placed in SRAM, and the
+operands of instruction groups as sequences of their vectors."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
+from xdsl.ir import Operation, SSAValue
+
+from lpuir import numerics
+from lpuir.diagnostics import LpuError, op_location
+from lpuir.dialects import lpu
+from lpuir.dialects.lpu import ELEMENT_TYPES
+from lpuir.machine import ChipSpec
+from lpuir.types import tensor_shape_and_element
+
+
+def unsupported(op: Operation, why: str) -> LpuError:
+    return LpuError(f"{op_location(op)}: error: lpu-vectorize: {why}")
+
+
+@dataclass
+class Placed:
+    """A tensor-level value in SRAM. `splat`: shape [..., 1] stored as one vector
+    per row whose every lane holds the value (what a broadcast along the last
+    axis reads)."""
+
+    tensor: lpu.TensorOp
+    shape: tuple[int, ...]
+    element: str
+    lanes: int
+    splat: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.tensor.sym_name.data
+
+    @property
+    def rows(self) -> int:
+        return math.prod(self.shape[:-1]) if self.shape else 1
+
+    @property
+    def cols(self) -> int:
+        return self.shape[-1] if self.shape else 1
+
+    @property
+    def per_row(self) -> int:
+        return 1 if self.splat else -(-self.cols // self.lanes)
+
+    @property
+    def vectors(self) -> int:
+        return self.rows * self.per_row
+
+
+@dataclass
+class Operand:
+    """An operand of a group: a placed tensor and the vector it supplies for each
+    output vector of a run."""
+
+    placed: Placed
+    indices: np.ndarray
+
+
+@dataclass
+class ChipProgram:
+    """The chip being built: its tensors and instructions in program order."""
+
+    spec: ChipSpec
+    tensors: list[lpu.TensorOp] = field(default_factory=list)
+    body: list[Operation] = field(default_factory=list)
+    counter: int = 0
+    constants: dict[tuple[str, str, bytes, Operation], Placed] = field(
+        default_factory=dict
+    )
+
+    def tensor(
+        self,
+        shape: Sequence[int],
+        element: str,
+        kind: str,
+        loc: Operation | None,
+        *,
+        arg: int | None = None,
+        cols: int | None = None,
+        value: DenseIntOrFPElementsAttr | None = None,
+        lanes: int | None = None,
+        splat: bool = False,
+        prefix: str = "tmp",
+    ) -> Placed:
+        """A new tensor; `prefix` tells what it holds: v (the result of a tensor
+        op, what lpu-run --reference compares), in, out, c (a constant), tmp."""
+        name = f"{prefix}{self.counter}"
+        self.counter += 1
+        stored = (*shape[:-1], self.spec.lanes) if splat else tuple(shape)
+        op = lpu.TensorOp(
+            name,
+            TensorType(ELEMENT_TYPES[element], stored or (1,)),
+            kind,
+            arg=arg,
+            cols=cols,
+            value=value,
+            row_lanes=lanes if lanes is not None and lanes != self.spec.lanes else None,
+        )
+        if loc is not None:
+            op.location = loc.location
+        self.tensors.append(op)
+        return Placed(
+            op, tuple(shape) or (1,), element, lanes or self.spec.lanes, splat
+        )
+
+    def emit(self, op: Operation, loc: Operation) -> Operation:
+        op.location = loc.location
+        self.body.append(op)
+        return op
+
+    def constant_vector(
+        self, values: np.ndarray, element: str, loc: Operation
+    ) -> Placed:
+        """A one-vector weight tensor (a mask or a fill), shared by content
+        within the tensor op `loc` only: one shared by a whole chip would be
+        read beside so many tensors that lpu-allocate-sram could not keep it
+        off their slices (two reads of one slice in a group cannot be
+        scheduled)."""
+        key = (element, "vec", values.tobytes(), loc)
+        if key not in self.constants:
+            attr = dense(values.reshape(1, -1), element)
+            self.constants[key] = self.tensor(
+                (1, self.spec.lanes), element, "weight", loc, value=attr, prefix="c"
+            )
+        return self.constants[key]
+
+
+def dense(values: np.ndarray, element: str) -> DenseIntOrFPElementsAttr:
+    t = TensorType(ELEMENT_TYPES[element], values.shape)
+    flat = values.reshape(-1).tolist()
+    return DenseIntOrFPElementsAttr.from_list(t, flat)
+
+
+def constant_array(const: Operation, value: SSAValue) -> np.ndarray:
+    """A constant op's value as an array of the numerics carrier (a splat
+    broadcast to the shape)."""
+    attr = constant_value(const)
+    assert isinstance(attr, DenseIntOrFPElementsAttr)
+    shape, element = tensor_shape_and_element(value.type)
+    vals = np.array(attr.get_values(), dtype=numerics.carrier(element))
+    return (
+        vals.reshape(shape)
+        if vals.size > 1
+        else np.broadcast_to(vals.reshape(()), shape)
+    )
+
+
+def constant_value(const: Operation) -> DenseIntOrFPElementsAttr:
+    """The value of a `tosa.const` or `arith.constant`."""
+    attr = const.properties.get("values") or const.properties.get("value")
+    return attr  # type: ignore[return-value]
+
+
+def runs(
+    sequences: Sequence[np.ndarray],
+    keys: Sequence[np.ndarray] = (),
+    limit: int | None = None,
+) -> list[tuple[int, int]]:
+    """Split 0..n-1 into maximal runs [a, b) over which every sequence moves by
+    one constant, non-negative step and every key stays the same (the slice
+    group a vector is in), of at most `limit` elements. Greedy from the left:
+    a run's first two elements set its step."""
+    n = len(sequences[0]) if sequences else 0
+    if n == 0:
+        return []
+    cut = np.zeros(n, dtype=bool)  # cut[i]: a run starts at i
+    cut[0] = True
+    for key in keys:
+        cut[1:] |= key[1:] != key[:-1]
+    steps = [np.diff(np.asarray(seq)) for seq in sequences]
+    for d in steps:
+        cut[1:] |= d < 0
+    # change[k]: step k (element k to k+1) differs from step k-1
+    change = np.zeros(n - 1, dtype=bool)
+    if n > 1:
+        change[0] = True
+        for d in steps:
+            change[1:] |= d[1:] != d[:-1]
+    changes = np.flatnonzero(change)
+    out: list[tuple[int, int]] = []
+    starts = [*(int(i) for i in np.flatnonzero(cut)), n]
+    for a, b in itertools.pairwise(starts):
+        i = a
+        while i < b:
+            j = i + 1
+            if j < b:
+                # steps i, i+1, ... equal step i up to the next change after i
+                k = int(np.searchsorted(changes, i, side="right"))
+                j = min(int(changes[k]) + 1 if k < len(changes) else n, b)
+            if limit is not None:
+                j = min(j, i + limit)
+            out.append((i, j))
+            i = j
+    return out
+
+
+def check_vxm_type(op: Operation, element: str) -> None:
+    if element not in ("i16", "i32", "f16", "bf16", "f32"):
+        raise unsupported(
+            op, f"the VXM computes on 16- and 32-bit elements, not {element}"
+        )
+
+
+def lowest(element: str) -> float | int:
+    """The least value of an element type (-inf for floats)."""
+    if numerics.is_float(element):
+        return -math.inf
+    return int(np.iinfo(numerics.carrier(element)).min)

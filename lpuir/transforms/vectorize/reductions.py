@@ -1,0 +1,159 @@
+"""Reductions (`tosa.reduce_sum/max/min`). Along the last axis a row's vectors
+combine in order, then the lanes reduce by the numerics spec's tree with SXM
+rotations (`lanes`), the result a splat; along another axis, one elementwise
+step per index, in index order."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from xdsl.ir import Operation, SSAValue
+
+from lpuir import numerics
+from lpuir.dialects import lpu, tosa
+from lpuir.transforms.vectorize import lanes
+from lpuir.transforms.vectorize.elementwise import vector_map
+from lpuir.transforms.vectorize.program import Operand, check_vxm_type, lowest
+from lpuir.types import tensor_shape_and_element
+
+if TYPE_CHECKING:
+    from lpuir.transforms.vectorize.base import Vectorizer
+
+COMBINE: dict[type[Operation], type[lpu.VxmOp]] = {
+    tosa.ReduceSumOp: lpu.AddOp,
+    tosa.ReduceMaxOp: lpu.MaxOp,
+    tosa.ReduceMinOp: lpu.MinOp,
+}
+"""The VXM instruction each reduction combines with."""
+
+
+def lower(vz: Vectorizer, op: Operation) -> None:
+    assert isinstance(op, tosa.ReduceSumOp | tosa.ReduceMaxOp | tosa.ReduceMinOp)
+    axis = op.axis.value.data
+    rank = len(tensor_shape_and_element(op.input.type)[0])
+    if axis == rank - 1:
+        reduce_last(vz, op)
+    else:
+        reduce_axis(vz, op, axis)
+
+
+def identity(combine: type[lpu.VxmOp], element: str) -> float | int:
+    """The value that leaves a combination unchanged (fills padding lanes)."""
+    if combine is lpu.AddOp:
+        return -0.0 if numerics.is_float(element) else 0  # -0 keeps a sum of -0s at -0
+    if combine is lpu.MaxOp:
+        return lowest(element)
+    return (
+        math.inf
+        if numerics.is_float(element)
+        else int(np.iinfo(numerics.carrier(element)).max)
+    )
+
+
+def reduce_last(vz: Vectorizer, op: Operation) -> None:
+    """Reduce along the last axis in the numerics spec's order (module
+    docstring); the result is a splat."""
+    src = vz.get(op.operands[0], op)
+    out = op.results[0]
+    check_vxm_type(op, src.element)
+    shape = tensor_shape_and_element(out.type)[0]
+    combine, spec = COMBINE[type(op)], vz.spec
+    rows = Operand(src, np.arange(src.rows, dtype=np.int64) * src.per_row)
+    constant = np.zeros(src.rows, dtype=np.int64)
+    valid = src.cols - (src.per_row - 1) * src.lanes
+    fill = vz.chip.constant_vector(
+        np.full(
+            spec.lanes,
+            identity(combine, src.element),
+            dtype=numerics.carrier(src.element),
+        ),
+        src.element,
+        op,
+    )
+
+    def chunk(j: int, a: int, n: int) -> SSAValue:
+        """Vector j of rows a..a+n-1; padding lanes hold the identity."""
+        v = vz.read(Operand(src, rows.indices + j), a, n, op)
+        count = valid if j == src.per_row - 1 else src.lanes
+        if count == spec.lanes:
+            return v
+        mask = vz.chip.constant_vector(
+            (np.arange(spec.lanes) < count).astype(np.int32), "i32", op
+        )
+        m = vz.read(Operand(mask, constant), a, n, op)
+        f = vz.read(Operand(fill, constant), a, n, op)
+        return vz.vxm(lpu.SelectOp, [m, v, f], src.element, n, op)
+
+    acc = src
+    if src.per_row > 1 or valid < spec.lanes:
+        acc = vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
+        own = Operand(acc, np.arange(src.rows, dtype=np.int64))
+        for j in range(src.per_row):
+            for a, b in vz.runs([own, Operand(src, rows.indices + j)]):
+                v = chunk(j, a, b - a)
+                v = (
+                    vz.vxm(
+                        combine,
+                        [vz.read(own, a, b - a, op), v],
+                        src.element,
+                        b - a,
+                        op,
+                    )
+                    if j
+                    else vz.vxm(lpu.CopyOp, [v], src.element, b - a, op)
+                )
+                vz.write(v, acc, a, 1, op)
+    stages, width = [], spec.lanes
+    while width % 2 == 0:
+        width //= 2
+        stages.append(lanes.Stage(combine, width, "tree"))
+    stages += [lanes.Stage(combine, 1, "seq") for _ in range(width - 1)]
+    target = vz.chip.tensor(
+        (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
+    )
+    vz.values[out] = target
+    lanes.pipeline(vz, op, acc, target, stages)
+
+
+def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
+    """Reduce along a leading axis: sequentially in index order (numerics.md),
+    one elementwise step per index, accumulating in a scratch tensor."""
+    src = vz.get(op.operands[0], op)
+    out = op.results[0]
+    check_vxm_type(op, src.element)
+    shape = tensor_shape_and_element(out.type)[0]
+    lead = list(src.shape[:-1])
+    out_lead = [1 if k == axis else d for k, d in enumerate(lead)]
+    grid = np.indices(out_lead, dtype=np.int64).reshape(len(out_lead), -1)
+    strides = np.array(
+        [math.prod(lead[k + 1 :]) for k in range(len(lead))], dtype=np.int64
+    )
+    j = np.arange(src.per_row, dtype=np.int64)
+
+    def slice_indices(i: int) -> np.ndarray:
+        rows = (grid * strides[:, None]).sum(axis=0) + i * strides[axis]
+        return (rows[:, None] * src.per_row + j[None, :]).reshape(-1)
+
+    acc = vz.chip.tensor(
+        shape,
+        src.element,
+        "scratch",
+        op,
+        lanes=src.lanes,
+        splat=src.splat,
+        prefix="v",
+    )
+    vz.values[out] = acc
+    vector_map(vz, op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element)
+    own = Operand(acc, np.arange(acc.vectors, dtype=np.int64))
+    for i in range(1, lead[axis]):
+        vector_map(
+            vz,
+            op,
+            COMBINE[type(op)],
+            [own, Operand(src, slice_indices(i))],
+            acc,
+            src.element,
+        )

@@ -1,0 +1,199 @@
+"""Values on several chips: shards (columns of a value on one chip), and the
+transfers that move vectors between chips (one send and receive each, which
+lpu-schedule routes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from xdsl.dialects.builtin import StringAttr
+from xdsl.ir import Operation, SSAValue
+
+from lpuir.dialects import lpu
+from lpuir.dialects.lpu import VectorType
+from lpuir.transforms.vectorize.program import (
+    Operand,
+    Placed,
+    constant_array,
+    dense,
+    unsupported,
+)
+from lpuir.types import tensor_shape_and_element
+
+if TYPE_CHECKING:
+    from lpuir.transforms.vectorize.base import Vectorizer
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Columns lo..hi-1 (last axis) of a value, held on one chip."""
+
+    chip: int
+    lo: int
+    hi: int
+    placed: Placed
+
+
+@dataclass(frozen=True)
+class Window:
+    """The columns of the shard being lowered, of values whose last axis is `cols`."""
+
+    lo: int
+    hi: int
+    cols: int
+
+
+@contextmanager
+def window(vz: Vectorizer, chip: int, lo: int, hi: int, cols: int) -> Iterator[None]:
+    """Lower on `chip`, cut to columns lo..hi-1 of values whose last axis is
+    `cols` (what `Vectorizer.get` and `place_new` give meanwhile)."""
+    vz.on(chip)
+    vz.window = Window(lo, hi, cols)
+    try:
+        yield
+    finally:
+        vz.window = None
+
+
+def transfer(
+    vz: Vectorizer,
+    src: Placed,
+    src_chip: int,
+    src_vectors: np.ndarray,
+    dst: Placed,
+    dst_vectors: np.ndarray,
+    loc: Operation,
+) -> None:
+    """Copy vectors of `src` on `src_chip` into `dst` on the current chip,
+    one send and receive per vector (the scheduler routes them)."""
+    dst_chip = vz.current
+    channel = StringAttr(f"x{vz.channels}")
+    vz.channels += 1
+    for i, j in zip(src_vectors.tolist(), dst_vectors.tolist(), strict=True):
+        vz.on(src_chip)
+        v = vz.read(Operand(src, np.array([i])), 0, 1, loc)
+        vz.chip.emit(lpu.SendOp(v, dst_chip, channel), loc)
+        vz.on(dst_chip)
+        r = vz.emit(lpu.RecvOp(src_chip, channel, VectorType(src.element, 1)), loc)
+        vz.write(r, dst, j, 1, loc)
+
+
+def fetch(vz: Vectorizer, value: SSAValue, user: Operation) -> Placed | None:
+    """A value made whole on the current chip from wherever it is: its
+    shards gathered (all-gather), or the whole tensor sent (point to point)."""
+    here = vz.current
+    if value in vz.shards:
+        found = vz.shards[value]
+        first = found[0].placed
+        whole = vz.chip.tensor(
+            tensor_shape_and_element(value.type)[0],
+            first.element,
+            "scratch",
+            user,
+            lanes=first.lanes,
+        )
+        for shard in found:
+            if shard.lo % first.lanes:
+                raise unsupported(
+                    user, "shards not aligned to whole vectors cannot be gathered"
+                )
+            rows = np.arange(whole.rows, dtype=np.int64)[:, None]
+            j = np.arange(shard.placed.per_row, dtype=np.int64)[None, :]
+            src = (rows * shard.placed.per_row + j).reshape(-1)
+            dst = (rows * whole.per_row + shard.lo // first.lanes + j).reshape(-1)
+            if shard.chip == here:
+                vz.copy_vectors(shard.placed, src, whole, dst, user)
+            else:
+                transfer(vz, shard.placed, shard.chip, src, whole, dst, user)
+        vz.values[value] = whole
+        return whole
+    owner = next((c for c, vs in vz.placed.items() if value in vs), None)
+    if owner is None:
+        return None
+    src = vz.placed[owner][value]
+    copy = vz.chip.tensor(
+        src.shape, src.element, "scratch", user, lanes=src.lanes, splat=src.splat
+    )
+    every = np.arange(src.vectors, dtype=np.int64)
+    transfer(vz, src, owner, every, copy, every, user)
+    vz.values[value] = copy
+    return copy
+
+
+def get_shard(vz: Vectorizer, value: SSAValue, user: Operation) -> Placed:
+    """The current window's columns of a value on this chip: its shard, or
+    a slice of a constant, or a shard (`cols`) of a program input."""
+    win = vz.window
+    assert win is not None
+    key = (value, win.lo)
+    if key in vz.window_cache[vz.current]:
+        return vz.window_cache[vz.current][key]
+    shape, element = tensor_shape_and_element(value.type)
+    sub = (*shape[:-1], win.hi - win.lo)
+    if value in vz.shards:
+        found = next(
+            (
+                sh.placed
+                for sh in vz.shards[value]
+                if (sh.chip, sh.lo, sh.hi) == (vz.current, win.lo, win.hi)
+            ),
+            None,
+        )
+        if found is None:
+            raise unsupported(user, f"operand {value} is sharded differently")
+        return found
+    if value in vz.constants:
+        const = vz.constants[value]
+        full = constant_array(const, value)
+        placed = vz.chip.tensor(
+            sub,
+            element,
+            "weight",
+            const,
+            value=dense(full[..., win.lo : win.hi], element),
+            lanes=vz.lanes_wanted.get(value),
+            prefix="c",
+        )
+    elif value in vz.fn.args:
+        kind, arg = vz.argument(value)
+        placed = vz.chip.tensor(
+            sub,
+            element,
+            kind,
+            vz.fn,
+            arg=arg,
+            cols=win.lo if arg is not None else None,
+            lanes=vz.lanes_wanted.get(value),
+            prefix="in",
+        )
+    else:
+        raise unsupported(user, f"operand {value} is not sharded")
+    vz.window_cache[vz.current][key] = placed
+    return placed
+
+
+def sharded_layout(vz: Vectorizer, op: Operation) -> list[tuple[int, int, int]] | None:
+    """The shards (chip, lo, hi) an elementwise op runs on: its sharded
+    operand's, when every other operand is sharded alike, or a constant, a
+    program input, or broadcast along the last axis; None if it cannot run
+    shard by shard."""
+    out = op.results[0]
+    shape = tensor_shape_and_element(out.type)[0]
+    sharded = [v for v in op.operands if v in vz.shards]
+    if not sharded or not shape:
+        return None
+    layout = [(sh.chip, sh.lo, sh.hi) for sh in vz.shards[sharded[0]]]
+    for v in op.operands:
+        vshape = tensor_shape_and_element(v.type)[0]
+        if v in vz.shards:
+            if [(sh.chip, sh.lo, sh.hi) for sh in vz.shards[v]] != layout:
+                return None
+        elif (
+            vshape[-1:] == shape[-1:] and v not in vz.constants and v not in vz.fn.args
+        ):
+            return None
+    return layout

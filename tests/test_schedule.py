@@ -1,0 +1,103 @@
+"""lpu-schedule as problem, solver and checker: the list scheduler's solutions
+keep every constraint of their problem, and the checker finds a solution
+moved off them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_compile import Program, programs
+
+from lpuir.context import make_context
+from lpuir.dialects import lpu
+from lpuir.frontend import parse_source
+from lpuir.transforms.allocate_sram import AllocateSramPass
+from lpuir.transforms.decompose import DecomposePass
+from lpuir.transforms.partition import PartitionPass
+from lpuir.transforms.schedule import (
+    ListScheduler,
+    SchedulePass,
+    build_problem,
+    check,
+)
+from lpuir.transforms.schedule.problem import Problem
+from lpuir.transforms.vectorize import VectorizePass
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "compile"
+
+
+def solved(text: str, system: str = "tsp-v1", strategy: str = "auto") -> Problem:
+    """The solved scheduling problem of a tensor-level program."""
+    module = parse_source(text, "prop.mlir")
+    ctx = make_context()
+    DecomposePass().apply(ctx, module)
+    PartitionPass(system=system, strategy=strategy).apply(ctx, module)
+    VectorizePass(system=system).apply(ctx, module)
+    AllocateSramPass().apply(ctx, module)
+    system_op = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
+    problem = build_problem(system_op)
+    ListScheduler(problem).solve()
+    return problem
+
+
+@given(programs(), st.data())
+def test_solutions_keep_their_problem_and_a_moved_node_breaks_it(
+    program: Program, data: st.DataObject
+) -> None:
+    problem = solved(program.text)
+    assert check(problem) == []
+    nodes = [n for g in problem.groups for n in g.nodes]
+    node = data.draw(st.sampled_from(nodes))
+    assert node.cycle is not None
+    node.cycle += 1
+    assert check(problem)
+
+
+def test_a_multichip_solution_keeps_its_problem() -> None:
+    """Transfers, routes, forwards and links (an MLP pipelined over a
+    dragonfly, where some stages are two hops apart)."""
+    text = (EXAMPLES / "mlp_f16.mlir").read_text()
+    problem = solved(text, "dragonfly4", "pipeline")
+    transfers = [t for g in problem.groups for t in g.transfers]
+    assert transfers and check(problem) == []
+    send = transfers[0].send
+    assert send.cycle is not None
+    send.cycle += 1
+    assert any("arrives" in e for e in check(problem))
+
+
+def test_the_checker_finds_a_shared_alu_and_a_shared_stream() -> None:
+    problem = solved((EXAMPLES / "softmax.mlir").read_text())
+    vxm = [n for g in problem.groups for n in g.nodes if n.op.UNIT == "VXM"]
+    first, other = vxm[0], next(n for n in vxm[1:] if n.alu != vxm[0].alu)
+    assert first.cycle is not None
+    other.cycle, other.alu = first.cycle, first.alu
+    assert any(f"needs VXM.alu{first.alu}" in e for e in check(problem))
+
+
+def test_the_checker_finds_a_recorded_length_that_is_wrong() -> None:
+    problem = solved((EXAMPLES / "softmax.mlir").read_text())
+    assert problem.static_cycles is not None
+    problem.static_cycles += 1
+    (error,) = check(problem)
+    assert "records" in error
+
+
+@pytest.mark.parametrize("deskew", [False, True])
+def test_checked_scheduling_gives_the_same_program(deskew: bool) -> None:
+    """lpu-schedule{check=true} checks the solution and changes nothing."""
+    text = (EXAMPLES / "rmsnorm.mlir").read_text()
+    modules = []
+    for checked in (False, True):
+        module = parse_source(text, "rmsnorm.mlir")
+        ctx = make_context()
+        DecomposePass().apply(ctx, module)
+        PartitionPass(system="node8").apply(ctx, module)
+        VectorizePass(system="node8").apply(ctx, module)
+        AllocateSramPass().apply(ctx, module)
+        SchedulePass(deskew=deskew, check=checked).apply(ctx, module)
+        modules.append(str(module))
+    assert modules[0] == modules[1]
