@@ -5,6 +5,11 @@ are checked against, so it computes every value through `lpuir.numerics` and
 only moves data itself.
 
     outputs = run_function(module, "main", [x, w])
+    outputs = run_function(module, "main", [x, w], chip=compiled_chip)
+
+The numerics parameters of the machine (the MXM's K-blocks, the lanes a
+reduction is cut into) come from `chip`: the tsp-v1 preset unless a program
+compiled for another machine is being checked, whose `#lpu.system` says.
 
 Inputs and outputs are numpy arrays in the numerics carriers
 (`numerics.carrier`: bf16 in float32 arrays holding bf16 values, i1 in bool),
@@ -46,6 +51,7 @@ from lpuir.interpreter.reference_core import (
     implements,
     shape_of,
 )
+from lpuir.machine import ChipSpec
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -139,12 +145,17 @@ def check_inputs(
 
 
 def run_function(
-    module: ModuleOp, name: str | None, inputs: Sequence[np.ndarray]
+    module: ModuleOp,
+    name: str | None,
+    inputs: Sequence[np.ndarray],
+    *,
+    chip: ChipSpec | None = None,
 ) -> list[np.ndarray]:
     """Run function `name` (None: the first public one) of a verified module on
-    `inputs`; its results, one array each, in the numerics carriers."""
+    `inputs` with the numerics parameters of `chip` (None: tsp-v1); its
+    results, one array each, in the numerics carriers."""
     function = select_function(module, name)
-    outputs = Interpreter(module).call(function, check_inputs(function, inputs))
+    outputs = Interpreter(module, chip).call(function, check_inputs(function, inputs))
     results = []
     for index, (value, t) in enumerate(
         zip(outputs, function.function_type.outputs.data, strict=True)

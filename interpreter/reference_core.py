@@ -22,7 +22,7 @@ from xdsl.traits import IsTerminator
 
 from lpuir import numerics
 from lpuir.diagnostics import LpuError
-from lpuir.machine import ChipSpec
+from lpuir.machine import CHIP_PRESETS, ChipSpec
 from lpuir.types import element_type_name
 
 
@@ -126,14 +126,15 @@ def constant(values: Sequence[int | float], t: Attribute) -> np.ndarray:
 # The chip's matmul and reduction parameters
 # --------------------------------------------------------------------------- #
 
-CHIP = ChipSpec()
-"""The tsp-v1 preset: the MXM's K-blocks and the VXM's lanes come from here."""
+DEFAULT_CHIP = CHIP_PRESETS["tsp-v1"]
+"""The machine of a tensor-level run that names none: the numerics of a
+program compiled for another machine come from its `#lpu.system` instead."""
 
 
-def mxm_k_block(input_type: str) -> int:
-    """The MXM's fused K-block for an input element type: `mxm_k_i8` rows for
-    integers, `mxm_k_f16` for floats (f32 is taken at the f16 rate)."""
-    return CHIP.mxm_k_f16 if numerics.is_float(input_type) else CHIP.mxm_k_i8
+def mxm_k_block(chip: ChipSpec, input_type: str) -> int:
+    """The MXM's fused K-block for an input element type on `chip`: `mxm_k_i8`
+    rows for integers, `mxm_k_f16` for floats (f32 is taken at the f16 rate)."""
+    return chip.mxm_k_f16 if numerics.is_float(input_type) else chip.mxm_k_i8
 
 
 # --------------------------------------------------------------------------- #
@@ -163,9 +164,11 @@ def implements(*op_types: type[Operation]) -> Callable[[_F], _F]:
 
 
 class Interpreter:
-    """Runs the functions of one module, each op through `IMPLEMENTATIONS`."""
+    """Runs the functions of one module, each op through `IMPLEMENTATIONS`,
+    with the numerics parameters (K-blocks, lanes) of `chip`."""
 
-    def __init__(self, module: ModuleOp):
+    def __init__(self, module: ModuleOp, chip: ChipSpec | None = None):
+        self.chip = DEFAULT_CHIP if chip is None else chip
         self.functions = {
             op.sym_name.data: op
             for op in module.walk()
@@ -175,6 +178,10 @@ class Interpreter:
         self.loop_indices: list[tuple[np.ndarray, ...]] = []
         """The iteration indices of the linalg ops being run, innermost last:
         one array per loop, broadcastable over the iteration space."""
+
+    def k_block(self, input_type: str) -> int:
+        """The MXM's K-block for an input element type on this machine."""
+        return mxm_k_block(self.chip, input_type)
 
     def call(
         self, function: func.FuncOp, args: Sequence[np.ndarray]

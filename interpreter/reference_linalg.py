@@ -39,14 +39,12 @@ from xdsl.ir.affine import AffineDimExpr, AffineMap
 
 from lpuir import numerics
 from lpuir.interpreter.reference_core import (
-    CHIP,
     Args,
     Interpreter,
     UnsupportedOpError,
     UnsupportedTypeError,
     element,
     implements,
-    mxm_k_block,
     result_type,
 )
 
@@ -208,7 +206,9 @@ def reduce_with(
         moved = np.moveaxis(full, reduction, range(-len(reduction), 0))
         flat = moved.reshape(*moved.shape[: -len(reduction)], -1)
         reduced = np.expand_dims(
-            numerics.reduce(flat, flat.ndim - 1, combiner.kind, t, lanes=CHIP.lanes),
+            numerics.reduce(
+                flat, flat.ndim - 1, combiner.kind, t, lanes=interp.chip.lanes
+            ),
             reduction,
         )
         init_value = np.broadcast_to(init, reduced.shape)
@@ -358,6 +358,6 @@ def _matmul(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
         )
     _, out_t = result_type(op)
     acc_t = "f32" if numerics.is_float(in_t) else out_t
-    product = numerics.matmul(a, b, in_t, acc_t, k_block=mxm_k_block(in_t))
+    product = numerics.matmul(a, b, in_t, acc_t, k_block=interp.k_block(in_t))
     total = numerics.add(numerics.cast(init, out_t, acc_t), product, acc_t)
     return [total if acc_t == out_t else numerics.cast(total, acc_t, out_t)]

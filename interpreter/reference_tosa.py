@@ -32,7 +32,6 @@ from lpuir.interpreter.reference_arith import (
     unsigned,
 )
 from lpuir.interpreter.reference_core import (
-    CHIP,
     Args,
     ExecutionError,
     Interpreter,
@@ -41,7 +40,6 @@ from lpuir.interpreter.reference_core import (
     element,
     implements,
     literal,
-    mxm_k_block,
     result_type,
 )
 
@@ -372,7 +370,7 @@ def _reduce(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
             op.axis.value.data,
             REDUCTIONS[type(op)],
             t,
-            lanes=CHIP.lanes,
+            lanes=interp.chip.lanes,
             **nan,
         ).reshape(shape)
     ]
@@ -399,15 +397,15 @@ def _matmul(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     a, b, a_zp, b_zp = args
     in_t = element(op.a.type)
     _, out_t = result_type(op)
-    product = numerics.matmul(a, b, in_t, out_t, k_block=mxm_k_block(in_t))
+    product = numerics.matmul(a, b, in_t, out_t, k_block=interp.k_block(in_t))
     za, zb = int(scalar(a_zp)), int(scalar(b_zp))
     if za == 0 and zb == 0:
         return [product]
     row_sums = numerics.reduce(
-        numerics.cast(a, in_t, out_t), 2, "sum", out_t, lanes=CHIP.lanes
+        numerics.cast(a, in_t, out_t), 2, "sum", out_t, lanes=interp.chip.lanes
     )[:, :, None]
     column_sums = numerics.reduce(
-        numerics.cast(b, in_t, out_t), 1, "sum", out_t, lanes=CHIP.lanes
+        numerics.cast(b, in_t, out_t), 1, "sum", out_t, lanes=interp.chip.lanes
     )[:, None, :]
     correction = numerics.add(
         numerics.mul(row_sums, full(zb, row_sums, out_t), out_t),

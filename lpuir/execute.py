@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import VerifyException
 
 from lpuir import numerics
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
+from lpuir.machine import ChipSpec, MachineError
 from lpuir.types import describe_tensor, tensor_shape_and_element
 
 TensorSig = tuple[tuple[int, ...], str]
@@ -107,6 +109,14 @@ def lpu_system(module: ModuleOp) -> lpu.SystemOp | None:
     return systems[0] if systems else None
 
 
+def machine_chip(machine: str) -> ChipSpec:
+    """The chip of a machine named as `lpu-compile{system=...}` names one."""
+    try:
+        return lpu.SystemAttr.from_option(machine).spec.chip
+    except (VerifyException, MachineError, ValueError) as e:
+        raise LpuError(f"--system {machine}: {e}") from None
+
+
 def is_scheduled(system: lpu.SystemOp) -> bool:
     """Whether a program is at the scheduled level (its instructions have cycles)."""
     return any(op.is_scheduled for chip in system.chips for op in chip.instructions())
@@ -185,9 +195,12 @@ def run_module(
     function: str | None = None,
     collect_all: bool = False,
     trace: bool = False,
+    machine: str | None = None,
 ) -> RunResult:
     """Run a verified module at the level its IR is at, on inputs already in
-    their numerics carriers (see `materialise`)."""
+    their numerics carriers (see `materialise`). A tensor-level function runs
+    with the numerics parameters of `machine` (a system preset, one with
+    overrides or a `#lpu.system`; None: tsp-v1); an LPU program on its own."""
     sig = signature(module, function)
     system = lpu_system(module)
     if system is None:
@@ -197,8 +210,13 @@ def run_module(
             raise LpuError(
                 "--trace records a run on the modelled chip array; this is a tensor-level program"
             )
-        outputs = run_function(module, sig.function, inputs)
+        chip = None if machine is None else machine_chip(machine)
+        outputs = run_function(module, sig.function, inputs, chip=chip)
         return RunResult(outputs, Report("tensor", sig.function, sig.outputs))
+    if machine is not None:
+        raise LpuError(
+            "--system chooses the machine of a tensor-level run; an LPU program runs on its own #lpu.system"
+        )
     if not is_scheduled(system):
         from lpuir.interpreter.logical import execute_logical
 
