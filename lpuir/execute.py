@@ -114,7 +114,7 @@ def machine_chip(machine: str) -> ChipSpec:
     try:
         return lpu.SystemAttr.from_option(machine).spec.chip
     except (VerifyException, MachineError, ValueError) as e:
-        raise LpuError(f"--system {machine}: {e}") from None
+        raise LpuError(f"system '{machine}': {e}") from None
 
 
 def is_scheduled(system: lpu.SystemOp) -> bool:

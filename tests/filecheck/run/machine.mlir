@@ -10,7 +10,7 @@
 // FUSED: result0: tensor<1x1x1xf32> = {{\[\[\[}}65.0]]]
 // blocks of 2: 2**30 + 64 -> 2**30 and 1 - 2**30 -> -2**30 in f32, which cancel
 // BLOCKS: result0: tensor<1x1x1xf32> = {{\[\[\[}}0.0]]]
-// UNKNOWN: lpu-run: error: --system tsp-v2: {{.*}}unknown system preset 'tsp-v2'
+// UNKNOWN: lpu-run: error: system 'tsp-v2': {{.*}}unknown system preset 'tsp-v2'
 func.func @main(%a: tensor<1x1x4xf16>, %b: tensor<1x4x1xf16>) -> tensor<1x1x1xf32> {
   %z = "tosa.const"() <{values = dense<0.0> : tensor<1xf16>}> : () -> tensor<1xf16>
   %0 = tosa.matmul %a, %b, %z, %z : (tensor<1x1x4xf16>, tensor<1x4x1xf16>, tensor<1xf16>, tensor<1xf16>) -> tensor<1x1x1xf32>
