@@ -19,6 +19,7 @@ from lpuir.interpreter.reference_core import (
     Args,
     ExecutionError,
     Interpreter,
+    UnsupportedOpError,
     implements,
     result_type,
 )
@@ -114,23 +115,36 @@ def _pad(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [result]
 
 
+def checked_indices(
+    indices: Sequence[np.ndarray], shape: tuple[int, ...]
+) -> tuple[np.ndarray, ...]:
+    """Index values (scalars, or arrays inside a linalg body, where each
+    point of the loop nest computes its own: a gather) within `shape`."""
+    at = tuple(np.asarray(i, np.int64) for i in indices)
+    for axis, (i, d) in enumerate(zip(at, shape, strict=True)):
+        bad = (i < 0) | (i >= d)
+        if bad.any():
+            raise ExecutionError(
+                f"index {int(i[bad].flat[0]) if i.ndim else int(i)} is out of bounds of dimension {axis} of {list(shape)}"
+            )
+    return at
+
+
 @implements(tensor.ExtractOp)
 def _extract(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """One element, or (inside a linalg body) one per point of the loop nest."""
     source, *indices = args
-    at = tuple(int(i) for i in indices)
-    if any(not 0 <= i < d for i, d in zip(at, source.shape, strict=True)):
-        raise ExecutionError(
-            f"index {list(at)} is out of bounds of {list(source.shape)}"
-        )
-    return [np.array(source[at])]
+    return [np.array(source[checked_indices(indices, source.shape)])]
 
 
 @implements(tensor.InsertOp)
 def _insert(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     value, dest, *indices = args
-    at = tuple(int(i) for i in indices)
-    if any(not 0 <= i < d for i, d in zip(at, dest.shape, strict=True)):
-        raise ExecutionError(f"index {list(at)} is out of bounds of {list(dest.shape)}")
+    at = checked_indices(indices, dest.shape)
+    if any(i.ndim for i in at):
+        raise UnsupportedOpError(
+            "tensor.insert at indices computed per point of a loop nest is not supported"
+        )
     result = np.array(dest, copy=True)
     result[at] = value
     return [result]

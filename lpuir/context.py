@@ -12,6 +12,12 @@ def _tosa() -> Dialect:
     return TOSA
 
 
+def _linalg() -> Dialect:
+    from lpuir.dialects.linalg import LINALG
+
+    return LINALG
+
+
 def _lpu() -> Dialect:
     """The lpu dialect with the extension instructions registered so far."""
     from lpuir.dialects.lpu import LPU
@@ -36,11 +42,13 @@ LPUIR_DIALECTS: dict[str, Callable[[], Dialect]] = {
     "arith": _stock("arith"),
     "math": _stock("math"),
     "tensor": _stock("tensor"),
-    "linalg": _stock("linalg"),
+    "linalg": _linalg,
+    "cf": _stock("cf"),
     "tosa": _tosa,
     "lpu": _lpu,
 }
-"""Dialects registered by lpu-opt and lpu-run; tosa and lpu are lpuir's own."""
+"""Dialects registered by lpu-opt and lpu-run; tosa, linalg and lpu are
+lpuir's own (tosa and linalg extend xDSL's)."""
 
 
 def make_context(*, allow_unregistered: bool = False) -> Context:
