@@ -21,6 +21,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, IntegerAt
 from xdsl.ir import Operation
 
 from lpuir import numerics
+from lpuir.dialects import arith as arith_ext
 from lpuir.interpreter.reference_core import (
     Args,
     Interpreter,
@@ -91,6 +92,9 @@ BINARY: dict[type[Operation], str] = {
     arith.ShRSIOp: "shr_arith",
     arith.ShRUIOp: "shr_logical",
     math.PowFOp: "pow",
+    math.Atan2Op: "atan2",
+    math.CopySignOp: "copysign",
+    arith_ext.RemFOp: "rem",
 }
 """Ops that are `numerics.<name>(lhs, rhs, type)`."""
 
@@ -130,6 +134,28 @@ UNARY: dict[type[Operation], str] = {
     math.FloorOp: "floor",
     math.CeilOp: "ceil",
     math.RoundEvenOp: "round_even",
+    math.RoundOp: "round_away",
+    math.TruncOp: "trunc",
+    math.SinOp: "sin",
+    math.CosOp: "cos",
+    math.TanOp: "tan",
+    math.AsinOp: "asin",
+    math.AcosOp: "acos",
+    math.AtanOp: "atan",
+    math.SinhOp: "sinh",
+    math.CoshOp: "cosh",
+    math.AsinhOp: "asinh",
+    math.AcoshOp: "acosh",
+    math.AtanhOp: "atanh",
+    math.ExpM1Op: "expm1",
+    math.Log1pOp: "log1p",
+    math.Log2Op: "log2",
+    math.Log10Op: "log10",
+    math.Exp2Op: "exp2",
+    math.CbrtOp: "cbrt",
+    math.CountLeadingZerosOp: "ctlz",
+    math.CountTrailingZerosOp: "cttz",
+    math.CtPopOp: "ctpop",
 }
 """Ops that are `numerics.<name>(x, type)`."""
 
@@ -171,6 +197,20 @@ def _unary(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [numerics_function(UNARY[type(op)])(args[0], element(op.results[0].type))]
 
 
+@implements(math.FmaOp)
+def _fma(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    return [numerics.fma(*args, element(op.results[0].type))]
+
+
+@implements(math.FPowIOp, math.IPowIOp)
+def _powi(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """Integer powers by binary powering (numerics.fpowi, numerics.ipowi)."""
+    base, exponent = args
+    if isinstance(op, math.FPowIOp):
+        return [numerics.fpowi(base, exponent, element(op.results[0].type))]
+    return [numerics.ipowi(base, exponent, element(op.results[0].type))]
+
+
 @implements(arith.SelectOp)
 def _select(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [numerics.select(*args)]
@@ -204,6 +244,7 @@ CASTS: dict[type[Operation], tuple[bool, bool, str]] = {
     arith.ExtUIOp: (True, False, "rne"),
     arith.TruncIOp: (False, False, "rne"),
     arith.IndexCastOp: (False, False, "rne"),
+    arith_ext.IndexCastUIOp: (True, False, "rne"),
     arith.ExtFOp: (False, False, "rne"),
     arith.TruncFOp: (False, False, "rne"),
     arith.SIToFPOp: (False, False, "rne"),

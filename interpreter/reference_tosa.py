@@ -131,6 +131,8 @@ UNARY: dict[type[Operation], str] = {
     tosa.FloorOp: "floor",
     tosa.CeilOp: "ceil",
     tosa.BitwiseNotOp: "bit_not",
+    tosa.SinOp: "sin",
+    tosa.CosOp: "cos",
 }
 """`numerics.<name>(input, element type)`."""
 

@@ -12,6 +12,12 @@ def _tosa() -> Dialect:
     return TOSA
 
 
+def _arith() -> Dialect:
+    from lpuir.dialects.arith import ARITH
+
+    return ARITH
+
+
 def _linalg() -> Dialect:
     from lpuir.dialects.linalg import LINALG
 
@@ -39,7 +45,7 @@ def _stock(name: str) -> Callable[[], Dialect]:
 LPUIR_DIALECTS: dict[str, Callable[[], Dialect]] = {
     "builtin": _stock("builtin"),
     "func": _stock("func"),
-    "arith": _stock("arith"),
+    "arith": _arith,
     "math": _stock("math"),
     "tensor": _stock("tensor"),
     "linalg": _linalg,
@@ -47,8 +53,8 @@ LPUIR_DIALECTS: dict[str, Callable[[], Dialect]] = {
     "tosa": _tosa,
     "lpu": _lpu,
 }
-"""Dialects registered by lpu-opt and lpu-run; tosa, linalg and lpu are
-lpuir's own (tosa and linalg extend xDSL's)."""
+"""Dialects registered by lpu-opt and lpu-run; tosa, linalg, arith and lpu
+are lpuir's own (tosa, linalg and arith extend xDSL's)."""
 
 
 def make_context(*, allow_unregistered: bool = False) -> Context:

@@ -1455,12 +1455,16 @@ def test_inexact_bf16_input() -> None:
 
 
 def test_unsupported_op_is_named_with_its_location() -> None:
-    text = fn(f"%a: {T4F}", T4F, f"%0 = math.sin %a : {T4F}")
+    text = (
+        f"func.func @f(%a: {T4I}) -> {T4I} {{\n"
+        f"  %0, %1 = arith.mulsi_extended %a, %a : {T4I}\n"
+        f"  func.return %0 : {T4I}\n}}\n"
+    )
     with pytest.raises(
         UnsupportedOpError,
-        match=r"math\.sin at test\.mlir:2:3: the reference interpreter does not implement this op",
+        match=r"arith\.mulsi_extended at test\.mlir:2:3: the reference interpreter does not implement this op",
     ):
-        run(text, a32(1, 2, 3, 4))
+        run(text, i32(1, 2, 3, 4))
 
 
 def test_unsupported_type() -> None:
