@@ -1,5 +1,5 @@
-"""The reference interpreter: runs a tensor-level `func.func` (func, tosa,
-linalg, tensor, arith, math on ranked static tensors) under the numerics spec,
+"""The reference interpreter: runs a tensor-level `func.func` (func, cf, tosa,
+linalg, tensor, arith, math on ranked tensors) under the numerics spec,
 with numpy on whole arrays. It is the oracle the compiler and the simulator
 are checked against, so it computes every value through `lpuir.numerics` and
 only moves data itself.
@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from xdsl.dialects import func
+from xdsl.dialects import cf, func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
@@ -67,6 +67,15 @@ __all__ = [
 
 _OP_MODULES = (reference_arith, reference_linalg, reference_tensor, reference_tosa)
 """Importing these registers their implementations."""
+
+
+@implements(cf.AssertOp)
+def _assert(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """Checked: a false condition stops the run with the op's message."""
+    assert isinstance(op, cf.AssertOp)
+    if not bool(np.asarray(args[0])):
+        raise ExecutionError(f"assertion failed: {op.msg.data}")
+    return []
 
 
 @implements(func.CallOp)

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
-from xdsl.dialects import func
+from xdsl.dialects import cf, func
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, TensorType
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.traits import IsTerminator
 
 from lpuir import numerics
@@ -163,6 +163,33 @@ def implements(*op_types: type[Operation]) -> Callable[[_F], _F]:
     return register
 
 
+def branch_target(
+    terminator: Operation, env: ChainMap[SSAValue, np.ndarray]
+) -> tuple[Block, Sequence[SSAValue]] | None:
+    """The block a cf.br / cf.cond_br / cf.switch goes to, with the values it
+    passes; None for any other terminator."""
+    if isinstance(terminator, cf.BranchOp):
+        return terminator.successor, terminator.arguments
+    if isinstance(terminator, cf.ConditionalBranchOp):
+        if bool(np.asarray(env[terminator.cond])):
+            return terminator.then_block, terminator.then_arguments
+        return terminator.else_block, terminator.else_arguments
+    if isinstance(terminator, cf.SwitchOp):
+        flag = int(np.asarray(env[terminator.flag]))
+        values = terminator.case_values.get_values() if terminator.case_values else ()
+        segments = terminator.case_operand_segments.get_values()
+        operands = list(terminator.case_operands)
+        start = 0
+        for value, block, size in zip(
+            values, terminator.case_blocks, segments, strict=True
+        ):
+            if int(value) == flag:
+                return block, operands[start : start + size]
+            start += size
+        return terminator.default_block, terminator.default_operands
+    return None
+
+
 class Interpreter:
     """Runs the functions of one module, each op through `IMPLEMENTATIONS`,
     with the numerics parameters (K-blocks, lanes) of `chip`."""
@@ -188,7 +215,31 @@ class Interpreter:
     ) -> list[np.ndarray]:
         """Run a function on argument values (already checked against its type)."""
         with self._scope(fresh=True):
-            return self.run_block(function.body.block, args)
+            if len(function.body.blocks) == 1:
+                return self.run_block(function.body.block, args)
+            return self.run_blocks(function.body, args)
+
+    def run_blocks(
+        self, region: Region, args: Sequence[np.ndarray]
+    ) -> list[np.ndarray]:
+        """A region of several blocks: from the entry, each block's ops, then
+        the block its `cf` terminator branches to with its arguments, until a
+        terminator that is not a branch (a return) gives the values."""
+        block = region.blocks[0]
+        with self._scope() as env:
+            while True:
+                env.update(zip(block.args, args, strict=True))
+                self._run_ops(block, env, ())
+                terminator = block.last_op
+                if terminator is None or not terminator.has_trait(IsTerminator):
+                    raise ExecutionError(
+                        "a block without a terminator", region.parent_op()
+                    )
+                taken = branch_target(terminator, env)
+                if taken is None:
+                    return [env[v] for v in terminator.operands]
+                block, values = taken
+                args = [env[v] for v in values]
 
     def run_block(self, block: Block, args: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Run a block's ops in order; the values its terminator yields or returns.
@@ -210,14 +261,22 @@ class Interpreter:
         combiner this way, then reduces it in the numerics' order)."""
         with self._scope() as env:
             env.update(zip(block.args, args, strict=True))
-            for op in block.ops:
-                if op in skip or op.has_trait(IsTerminator):
-                    continue
-                if any(v not in env for v in op.operands):
-                    raise ExecutionError("uses a value before it is defined", op)
-                operands = tuple(env[v] for v in op.operands)
-                env.update(zip(op.results, self.run_op(op, operands), strict=True))
+            self._run_ops(block, env, skip)
             return [env[v] for v in wanted]
+
+    def _run_ops(
+        self,
+        block: Block,
+        env: ChainMap[SSAValue, np.ndarray],
+        skip: Collection[Operation],
+    ) -> None:
+        for op in block.ops:
+            if op in skip or op.has_trait(IsTerminator):
+                continue
+            if any(v not in env for v in op.operands):
+                raise ExecutionError("uses a value before it is defined", op)
+            operands = tuple(env[v] for v in op.operands)
+            env.update(zip(op.results, self.run_op(op, operands), strict=True))
 
     def run_op(
         self, op: Operation, operands: tuple[np.ndarray, ...]
