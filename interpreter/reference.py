@@ -48,6 +48,7 @@ from lpuir.interpreter.reference_core import (
     UnsupportedTypeError,
     describe,
     element,
+    fits,
     implements,
     shape_of,
 )
@@ -139,7 +140,7 @@ def check_inputs(
             raise InputError(
                 f"argument {index} of @{name} ({t}) must be a numpy array, got {type(value).__name__}"
             )
-        if value.shape != shape or value.dtype != dtype:
+        if not fits(value.shape, shape) or value.dtype != dtype:
             raise InputError(
                 f"argument {index} of @{name} must be {t} (shape {shape}, dtype {dtype}), got shape {value.shape} and dtype {value.dtype}"
             )
@@ -170,7 +171,7 @@ def run_function(
         zip(outputs, function.function_type.outputs.data, strict=True)
     ):
         dtype = numerics.carrier(element(t))
-        if value.dtype != dtype or value.shape != shape_of(t):
+        if value.dtype != dtype or not fits(value.shape, shape_of(t)):
             raise ExecutionError(
                 f"result {index} of @{function.sym_name.data} came out as shape {value.shape} and dtype {value.dtype}, not {t}",
                 function,

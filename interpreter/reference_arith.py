@@ -270,6 +270,22 @@ def _cast(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [numerics.cast(x, src, dst, rounding=rounding)]
 
 
+@implements(arith_ext.ScalingExtFOp, arith_ext.ScalingTruncFOp)
+def _scaling(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """scaling_extf: extf(in) * extf(scale), the product in the result type.
+    scaling_truncf: truncf(in / extf(scale)), the quotient in the input
+    type. The scale (an f8E8M0FNU power of two, as a rule) is converted
+    exactly; a NaN scale gives NaN."""
+    x, scale = args
+    src, scale_t = element(op.operands[0].type), element(op.operands[1].type)
+    dst = element(op.results[0].type)
+    if isinstance(op, arith_ext.ScalingExtFOp):
+        wide = numerics.cast(x, src, dst)
+        return [numerics.mul(wide, numerics.cast(scale, scale_t, dst), dst)]
+    quotient = numerics.div(x, numerics.cast(scale, scale_t, src), src)
+    return [numerics.cast(quotient, src, dst)]
+
+
 @implements(arith.BitcastOp)
 def _bitcast(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     src, dst = element(op.operands[0].type), element(op.results[0].type)

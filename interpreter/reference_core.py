@@ -16,8 +16,8 @@ from typing import TypeVar
 
 import numpy as np
 from xdsl.dialects import cf, func
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, TensorType
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.dialects.builtin import FileLineColLoc, Float64Type, ModuleOp, TensorType
+from xdsl.ir import Attribute, Block, Operation, ParametrizedAttribute, Region, SSAValue
 from xdsl.traits import IsTerminator
 
 from lpuir import numerics
@@ -74,23 +74,41 @@ def describe(op: Operation) -> str:
 
 
 def element(t: Attribute) -> str:
-    """The numerics name of a tensor's element type or of a scalar type."""
+    """The numerics name of a tensor's element type or of a scalar type (the
+    reference also computes f64 and the 8-, 6- and 4-bit floats, which the
+    LPU has not)."""
+    e = t.get_element_type() if isinstance(t, TensorType) else t
+    if isinstance(e, Float64Type):
+        return "f64"
+    if isinstance(e, ParametrizedAttribute) and e.name in numerics.MINIFLOATS:
+        return e.name
     try:
-        return element_type_name(
-            t.get_element_type() if isinstance(t, TensorType) else t
-        )
+        return element_type_name(e)
     except LpuError as e:
         raise UnsupportedTypeError(str(e)) from e
 
 
 def shape_of(t: Attribute) -> tuple[int, ...]:
-    """The static shape of a tensor type, () for a scalar type."""
+    """The shape of a ranked tensor type (-1 for a dynamic dimension: its
+    value binds it at run time), () for a scalar type."""
     if not isinstance(t, TensorType):
         return ()
-    shape = t.get_shape()
+    return tuple(t.get_shape())
+
+
+def fits(shape: tuple[int, ...], declared: tuple[int, ...]) -> bool:
+    """Whether a run-time shape is one the declared type (-1: any) allows."""
+    return len(shape) == len(declared) and all(
+        d < 0 or n == d for n, d in zip(shape, declared, strict=True)
+    )
+
+
+def static(shape: tuple[int, ...], op: Operation | None = None) -> tuple[int, ...]:
+    """A result shape an implementation needs to know before it computes."""
     if any(d < 0 for d in shape):
         raise UnsupportedTypeError(
-            f"{t} has a dynamic dimension; the reference interpreter runs static shapes only"
+            f"a dynamic result shape {list(shape)} this op cannot infer from its operands",
+            op,
         )
     return shape
 

@@ -466,12 +466,13 @@ def contraction_types(a_t: str, b_t: str, out_t: str) -> tuple[str, str]:
     """(the type both operands multiply in, the accumulator): the operands'
     own type when they agree (i8 x i8 -> i32 multiplies i8 on the MXM), else
     both cast to the result's type, as the op's body casts them; floats
-    accumulate in f32, integers exactly in i32 or i64."""
+    accumulate in f32 (f64: in f64, in K order), integers exactly in i32 or
+    i64."""
     in_t = a_t if a_t == b_t else out_t
     if numerics.is_float(in_t) or numerics.is_float(out_t):
         if not numerics.is_float(in_t):
             in_t = out_t
-        return in_t, "f32"
+        return in_t, "f64" if "f64" in (in_t, out_t) else "f32"
     return in_t, "i64" if numerics.bitwidth(out_t) > 32 else "i32"
 
 

@@ -43,11 +43,12 @@ from lpuir.interpreter.reference_core import (
     literal,
     result_type,
 )
+from lpuir.interpreter.reference_tensor import reshaped
 
 
 def broadcast(op: Operation, args: Args) -> list[np.ndarray]:
     """Operands broadcast to the result's shape (TOSA: equal ranks, 1s stretch)."""
-    shape, _ = result_type(op)
+    shape = np.broadcast_shapes(*(a.shape for a in args))
     return [np.broadcast_to(a, shape) for a in args]
 
 
@@ -366,28 +367,23 @@ REDUCTIONS: dict[type[Operation], str] = {
 @implements(*REDUCTIONS)
 def _reduce(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     assert isinstance(op, tosa.ReductionOperation)
-    shape, t = result_type(op)
+    _, t = result_type(op)
+    axis = op.axis.value.data
     nan = {"nan": nan_mode(op)} if "nan_mode" in op.properties else {}
-    return [
-        numerics.reduce(
-            args[0],
-            op.axis.value.data,
-            REDUCTIONS[type(op)],
-            t,
-            lanes=interp.chip.lanes,
-            **nan,
-        ).reshape(shape)
-    ]
+    reduced = numerics.reduce(
+        args[0], axis, REDUCTIONS[type(op)], t, lanes=interp.chip.lanes, **nan
+    )
+    return [np.expand_dims(reduced, axis)]
 
 
 @implements(tosa.ArgMaxOp)
 def _argmax(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     assert isinstance(op, tosa.ArgMaxOp)
-    shape, out_t = result_type(op)
+    _, out_t = result_type(op)
     index = numerics.argmax(
         args[0], op.axis.value.data, element(op.input.type), nan=nan_mode(op)
     )
-    return [numerics.cast(index, "i64", out_t).reshape(shape)]
+    return [numerics.cast(index, "i64", out_t)]
 
 
 # --------------------------------------------------------------------------- #
@@ -467,7 +463,7 @@ def _transpose(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarra
 
 @implements(tosa.ReshapeOp)
 def _reshape(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    return [args[0].reshape(result_type(op)[0])]
+    return [reshaped(args[0], result_type(op)[0], op)]
 
 
 @implements(tosa.SliceOp)

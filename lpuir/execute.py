@@ -21,7 +21,7 @@ from lpuir import numerics
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
 from lpuir.machine import ChipSpec, MachineError
-from lpuir.types import describe_tensor, tensor_shape_and_element
+from lpuir.types import describe_tensor
 
 TensorSig = tuple[tuple[int, ...], str]
 """A value's shape and element type name."""
@@ -142,6 +142,7 @@ def _function_signature(module: ModuleOp, name: str | None) -> Signature:
     """The function that runs (by name, else the only public one) and the
     shapes and element types of its arguments and results."""
     from lpuir.interpreter.reference import select_function
+    from lpuir.interpreter.reference_core import element, shape_of
 
     if name is None:
         public = [
@@ -156,8 +157,10 @@ def _function_signature(module: ModuleOp, name: str | None) -> Signature:
                 f"the module has {len(public)} public functions; choose one with --function"
             )
     f = select_function(module, name)
-    ins = [tensor_shape_and_element(t) for t in f.function_type.inputs]
-    outs = [tensor_shape_and_element(t) for t in f.function_type.outputs]
+    # as the reference reads them: f64 and the minifloats too, -1 for a
+    # dynamic dimension (the value given binds it)
+    ins = [(shape_of(t), element(t)) for t in f.function_type.inputs]
+    outs = [(shape_of(t), element(t)) for t in f.function_type.outputs]
     return Signature(f.sym_name.data, ins, outs)
 
 
@@ -262,15 +265,18 @@ def materialise(
     changed: a value the type cannot hold exactly is an error (text decimals
     are rounded to nearest-even, as MLIR's parser does). `spec` is an array,
     or lpu-run's text form parsed into (shape, element type, values text)."""
+    from lpuir.interpreter.reference_core import fits
+
     shape, element = want
     if isinstance(spec, np.ndarray):
         array = spec
     else:
         given_shape, given_element, text = spec
-        if (given_shape, given_element) != want:
+        if given_element != element or not fits(given_shape, shape):
             raise LpuError(
                 f"{what}: given {describe_tensor(given_shape, given_element)}, but the program takes {describe_tensor(shape, element)}"
             )
+        shape = given_shape
         count = int(np.prod(shape, dtype=np.int64))
         if text.startswith("random"):
             return random_values(shape, element, text, what)
@@ -291,7 +297,7 @@ def materialise(
             if len(items) == 1
             else parsed.reshape(shape)
         )
-    if tuple(array.shape) != shape:
+    if not fits(tuple(array.shape), shape):
         raise LpuError(
             f"{what}: shape {tuple(array.shape)}, but the program takes {describe_tensor(shape, element)}"
         )

@@ -19,7 +19,9 @@ Conventions:
 """
 
 import math
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,6 +66,70 @@ _FORMATS: dict[str, tuple[int, int, int]] = {
 
 _F64 = np.float64
 
+# f64: IEEE binary64, computed by numpy's own float64 operations.
+_FORMATS["f64"] = (53, -1022, 1023)
+_CARRIERS["f64"] = np.float64
+
+
+@dataclass(frozen=True)
+class Minifloat:
+    """An 8-, 6- or 4-bit float format (MLIR's f8E4M3FN, f4E2M1FN, ...), as
+    LLVM's APFloat defines it: `kind` says how it ends its range:
+    "ieee" (the top exponent holds inf and NaNs), "fn" (no inf; all ones is
+    NaN), "fnuz" (no inf, no -0: the pattern -0 is the NaN), "finite" (no inf,
+    no NaN: overflow saturates), "e8m0" (exponent only, no sign, no zero)."""
+
+    exponent_bits: int
+    mantissa_bits: int
+    bias: int
+    kind: str
+
+    @property
+    def p(self) -> int:
+        return self.mantissa_bits + 1
+
+    @property
+    def emin(self) -> int:
+        return -self.bias if self.kind == "e8m0" else 1 - self.bias
+
+    @property
+    def emax(self) -> int:
+        top = (1 << self.exponent_bits) - 1
+        return top - (1 if self.kind in ("ieee", "e8m0") else 0) - self.bias
+
+    @property
+    def largest(self) -> float:
+        """The largest finite value (fn's all-ones pattern is its NaN)."""
+        ulps = 2 if self.kind == "fn" else 1
+        return (2.0 - ulps * 2.0 ** (1 - self.p)) * 2.0**self.emax
+
+    @property
+    def bits(self) -> int:
+        return self.exponent_bits + self.mantissa_bits + (self.kind != "e8m0")
+
+
+MINIFLOATS: dict[str, Minifloat] = {
+    "f8E5M2": Minifloat(5, 2, 15, "ieee"),
+    "f8E4M3": Minifloat(4, 3, 7, "ieee"),
+    "f8E3M4": Minifloat(3, 4, 3, "ieee"),
+    "f8E4M3FN": Minifloat(4, 3, 7, "fn"),
+    "f8E5M2FNUZ": Minifloat(5, 2, 16, "fnuz"),
+    "f8E4M3FNUZ": Minifloat(4, 3, 8, "fnuz"),
+    "f8E4M3B11FNUZ": Minifloat(4, 3, 11, "fnuz"),
+    "f8E8M0FNU": Minifloat(8, 0, 127, "e8m0"),
+    "f6E2M3FN": Minifloat(2, 3, 1, "finite"),
+    "f6E3M2FN": Minifloat(3, 2, 3, "finite"),
+    "f4E2M1FN": Minifloat(2, 1, 1, "finite"),
+}
+"""The small float formats, carried in float32 arrays (every value exact)."""
+
+for _name, _spec in MINIFLOATS.items():
+    _FORMATS[_name] = (_spec.p, _spec.emin, _spec.emax)
+    _CARRIERS[_name] = np.float32
+ELEMENT_TYPES += ("f64", *MINIFLOATS)
+
+_INT_NAME = re.compile(r"(u?)i([1-9][0-9]?)")
+
 
 class NumericsError(ValueError):
     """A value, type or operation that the numerics spec does not define."""
@@ -72,17 +138,37 @@ class NumericsError(ValueError):
 # --------------------------------------------------------------------------- types
 
 
+def _int_width(t: str) -> int | None:
+    """N of an integer type iN / uiN of any width 1..64 (MLIR's signless
+    integers have any width: i2, i4, i48, ...), else None."""
+    m = _INT_NAME.fullmatch(t)
+    if m is None or int(m.group(2)) > 64 or (m.group(1) and int(m.group(2)) < 2):
+        return None
+    return int(m.group(2))
+
+
 def _check(t: str) -> str:
-    if t not in _CARRIERS:
+    if t not in _CARRIERS and _int_width(t) is None:
         raise NumericsError(
-            f"unknown element type '{t}' (known: {', '.join(ELEMENT_TYPES)})"
+            f"unknown element type '{t}' (known: {', '.join(ELEMENT_TYPES)}, and iN, uiN of any width up to 64)"
         )
     return t
 
 
+def is_element_type(t: str) -> bool:
+    """Whether the spec defines t (ELEMENT_TYPES, and iN / uiN of any width)."""
+    return t in _CARRIERS or _int_width(t) is not None
+
+
 def carrier(t: str) -> np.dtype:
-    """The numpy dtype that holds values of element type t (bf16: float32)."""
-    return np.dtype(_CARRIERS[_check(t)])
+    """The numpy dtype that holds values of element type t (bf16 and the
+    minifloats: float32; an integer of a width numpy lacks: the next wider)."""
+    if t in _CARRIERS:
+        return np.dtype(_CARRIERS[t])
+    width = _int_width(_check(t))
+    assert width is not None
+    size = next(n for n in (8, 16, 32, 64) if n >= width)
+    return np.dtype(f"{'u' if t.startswith('u') else ''}int{size}")
 
 
 def is_float(t: str) -> bool:
@@ -103,6 +189,8 @@ def is_unsigned(t: str) -> bool:
 def bitwidth(t: str) -> int:
     """Bits of one element (i1: 1, bf16: 16)."""
     _check(t)
+    if t in MINIFLOATS:
+        return MINIFLOATS[t].bits
     return 16 if t == "bf16" else int("".join(c for c in t if c.isdigit()))
 
 
@@ -143,7 +231,11 @@ def _option(value: str, allowed: tuple[str, ...], what: str) -> None:
 
 def _ubits(x: np.ndarray, t: str) -> np.ndarray:
     """The bit pattern as an unsigned number (i1: uint8 0/1)."""
-    return np.asarray(x, carrier(t)).astype(f"uint{max(8, bitwidth(t))}")
+    w = bitwidth(t)
+    if w in (1, 8, 16, 32, 64):
+        return np.asarray(x, carrier(t)).astype(f"uint{max(8, w)}")
+    u = np.asarray(x, carrier(t)).astype(f"uint{8 * carrier(t).itemsize}")
+    return u & u.dtype.type((1 << w) - 1)
 
 
 def _sbits(x: np.ndarray, t: str) -> np.ndarray:
@@ -151,7 +243,11 @@ def _sbits(x: np.ndarray, t: str) -> np.ndarray:
     u = _ubits(x, t)
     if t == "i1":
         return np.negative(u.astype(np.int8))
-    return u.astype(f"int{bitwidth(t)}")
+    w = bitwidth(t)
+    if w in (8, 16, 32, 64):
+        return u.astype(f"int{w}")
+    v = u.astype(np.int64)
+    return np.where(v >= 1 << (w - 1), v - (1 << w), v).astype(carrier(f"i{w}"))
 
 
 def _values(x: np.ndarray, t: str) -> np.ndarray:
@@ -163,13 +259,22 @@ def _from_bits(r: np.ndarray, t: str) -> np.ndarray:
     """Keep the low bitwidth(t) bits of integers r (two's complement wrap-around)."""
     if t == "i1":
         return np.bitwise_and(r, 1).astype(np.bool_)
-    return np.asarray(r).astype(carrier(t))
+    w = bitwidth(t)
+    if w in (8, 16, 32, 64):
+        return np.asarray(r).astype(carrier(t))
+    low = np.asarray(r).astype(np.uint64) & np.uint64((1 << w) - 1)
+    if _reads_unsigned(t):
+        return low.astype(carrier(t))
+    v = low.astype(np.int64)
+    return np.where(v >= 1 << (w - 1), v - (1 << w), v).astype(carrier(t))
 
 
 def to_bits(x: np.ndarray, t: str) -> np.ndarray:
     """The raw bit patterns (uint8/16/32/64; bf16 as uint16), as stored in SRAM."""
     if t == "bf16":
         return (np.asarray(x, np.float32).view(np.uint32) >> 16).astype(np.uint16)
+    if t in MINIFLOATS:
+        return _encode_minifloat(np.asarray(x, np.float32), MINIFLOATS[t])
     if is_float(t):
         return np.asarray(x, carrier(t)).view(f"uint{bitwidth(t)}")
     return _ubits(x, t)
@@ -180,6 +285,8 @@ def from_bits(bits: np.ndarray, t: str) -> np.ndarray:
     b = np.asarray(bits)
     if t == "bf16":
         return (b.astype(np.uint32) << 16).view(np.float32)
+    if t in MINIFLOATS:
+        return _decode_minifloat(b.astype(np.uint8), MINIFLOATS[t])
     if is_float(t):
         return b.astype(f"uint{bitwidth(t)}").view(carrier(t))
     return _from_bits(b, t)
@@ -214,13 +321,99 @@ def round_float(x: np.ndarray, t: str) -> np.ndarray:
     gradual underflow (denormals kept), NaN to the canonical quiet NaN."""
     _require_float(t, "round_float")
     v = _f64(x)
+    if t in MINIFLOATS:
+        return _round_minifloat(v, MINIFLOATS[t])
     with np.errstate(all="ignore"):
-        r = (
-            v.astype(np.float32)
-            if t == "f32"
-            else _round_to_format(v, t).astype(carrier(t))
-        )
+        if t == "f64":
+            r = v.copy()
+        elif t == "f32":
+            r = v.astype(np.float32)
+        else:
+            r = _round_to_format(v, t).astype(carrier(t))
     return _canonical_nan(r)
+
+
+def _round_minifloat(v: np.ndarray, f: Minifloat) -> np.ndarray:
+    """RNE onto the format's grid (denormals kept), then its range rule:
+    beyond the largest finite value inf ("ieee"), NaN ("fn", "fnuz",
+    "e8m0") or the largest ("finite", which also reads NaN as +0); "fnuz"
+    has no -0; "e8m0" holds 2**-127 .. 2**127 only (0 and negatives: NaN,
+    smaller positives: 2**-127)."""
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(v)
+        w = np.where(finite, v, 0.0)
+        _, e = np.frexp(w)
+        q = np.maximum(e - 1, f.emin) - (f.p - 1)
+        r = np.ldexp(np.rint(np.ldexp(w, -q)), q)
+        over = np.abs(r) > f.largest
+        overflow = {
+            "ieee": np.copysign(np.inf, v),
+            "finite": np.copysign(f.largest, v),
+        }.get(f.kind, np.nan)
+        r = np.where(over | ~finite, overflow, r)
+        if f.kind == "finite":
+            r = np.where(np.isnan(v), 0.0, r)
+        else:
+            r = np.where(np.isnan(v), np.nan, r)
+        if f.kind == "fnuz":
+            r = np.where(r == 0, 0.0, r)
+        if f.kind == "e8m0":
+            r = np.where(v > 0, np.maximum(r, 2.0**f.emin), np.nan)
+            r = np.where(np.isinf(v) | (np.abs(r) > f.largest), np.nan, r)
+    return _canonical_nan(r.astype(np.float32))
+
+
+def _encode_minifloat(x: np.ndarray, f: Minifloat) -> np.ndarray:
+    """The bit patterns (uint8) of minifloat values (exact in x)."""
+    a = np.abs(x.astype(np.float64))
+    with np.errstate(all="ignore"):
+        _, e = np.frexp(np.where(np.isfinite(a) & (a > 0), a, 1.0))
+        exponent = e - 1
+        normal = exponent >= f.emin
+        biased = np.where(normal & (a > 0), exponent + f.bias, 0)
+        scale = np.where(normal, exponent, f.emin) - f.mantissa_bits
+        fraction = np.ldexp(a, -scale).astype(np.int64)
+        mantissa = np.where(normal, fraction - (1 << f.mantissa_bits), fraction)
+    sign_bit = 0 if f.kind == "e8m0" else 1 << (f.bits - 1)
+    bits = (biased << f.mantissa_bits) | np.where(np.isfinite(a) & (a > 0), mantissa, 0)
+    bits = np.where(np.signbit(x), bits | sign_bit, bits)
+    top = (1 << f.exponent_bits) - 1
+    nan = {
+        "ieee": (top << f.mantissa_bits) | (1 << max(f.mantissa_bits - 1, 0)),
+        "fn": (1 << (f.bits - 1)) - 1,
+        "fnuz": 1 << (f.bits - 1),
+        "e8m0": 0xFF,
+    }.get(f.kind, 0)
+    bits = np.where(np.isnan(x), nan, bits)
+    bits = np.where(
+        np.isinf(x), (top << f.mantissa_bits) | (np.signbit(x) * sign_bit), bits
+    )
+    if f.kind == "fnuz":
+        bits = np.where(x == 0, 0, bits)
+    return bits.astype(np.uint8)
+
+
+def _decode_minifloat(b: np.ndarray, f: Minifloat) -> np.ndarray:
+    """Minifloat values (float32) from their bit patterns."""
+    m = (b & ((1 << f.mantissa_bits) - 1)).astype(np.int64)
+    biased = ((b >> f.mantissa_bits) & ((1 << f.exponent_bits) - 1)).astype(np.int64)
+    sign = 0 if f.kind == "e8m0" else (b >> (f.bits - 1)) & 1
+    normal = (biased > 0) | (f.kind == "e8m0")
+    significand = np.where(normal, m + (1 << f.mantissa_bits), m)
+    exponent = np.where(normal, biased - f.bias, f.emin) - f.mantissa_bits
+    v = np.ldexp(significand.astype(np.float64), exponent)
+    v = np.where(sign == 1, -v, v)
+    top = (1 << f.exponent_bits) - 1
+    if f.kind == "ieee":
+        special = biased == top
+        v = np.where(special, np.where(m == 0, np.copysign(np.inf, v), np.nan), v)
+    elif f.kind == "fn":
+        v = np.where((biased == top) & (m == (1 << f.mantissa_bits) - 1), np.nan, v)
+    elif f.kind == "fnuz":
+        v = np.where(b == 1 << (f.bits - 1), np.nan, v)
+    elif f.kind == "e8m0":
+        v = np.where(b == 0xFF, np.nan, v)
+    return _canonical_nan(v.astype(np.float32))
 
 
 # -------------------------------------------------------------------- conversions
@@ -1622,6 +1815,18 @@ def _matmul_float(x: np.ndarray, y: np.ndarray, in_t: str, k_block: int) -> np.n
     return _canonical_nan(acc)
 
 
+def _matmul_f64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """f64 (not an MXM type): the sequential IEEE dot product in float64,
+    each product and each sum rounded, in K order (no BLAS, no FMA)."""
+    xf, yf = _f64(x), _f64(y)
+    shape = (*np.broadcast_shapes(x.shape[:-2], y.shape[:-2]), x.shape[-2], y.shape[-1])
+    acc = np.zeros(shape)
+    with np.errstate(all="ignore"):
+        for k in range(x.shape[-1]):
+            acc = acc + xf[..., :, k : k + 1] * yf[..., k : k + 1, :]
+    return _canonical_nan(acc)
+
+
 def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.ndarray:
     """The MXM matrix product over the last two dims, batch dims broadcast.
 
@@ -1639,11 +1844,13 @@ def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.n
     if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-2]:
         raise NumericsError(f"matmul of shapes {x.shape} and {y.shape}")
     if is_int(in_t):
-        if acc_t not in ("i32", "i64"):
+        if not is_int(acc_t) or bitwidth(acc_t) < 32:
             raise NumericsError(
-                f"an integer matmul accumulates in i32 or i64, not {acc_t}"
+                f"an integer matmul accumulates in i32 .. i64, not {acc_t}"
             )
         return _matmul_int(x, y, acc_t)
+    if in_t == "f64" or acc_t == "f64":
+        return _matmul_f64(x, y)
     if acc_t not in ("f32", "f16", "bf16"):
         raise NumericsError(
             f"a float matmul accumulates in f32 (or rounds to f16, bf16), not {acc_t}"

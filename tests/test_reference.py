@@ -1469,11 +1469,11 @@ def test_unsupported_op_is_named_with_its_location() -> None:
 
 def test_unsupported_type() -> None:
     text = fn(
-        "%a: tensor<2xf64>", "tensor<2xf64>", "%0 = arith.addf %a, %a : tensor<2xf64>"
+        "%a: tensor<2xf80>", "tensor<2xf80>", "%0 = arith.addf %a, %a : tensor<2xf80>"
     )
     with pytest.raises(
         UnsupportedTypeError,
-        match="argument 0 of @f: f64 is not a type of the numerics spec",
+        match="argument 0 of @f: f80 is not an element type lpuir computes with",
     ):
         run(text, np.zeros(2))
 

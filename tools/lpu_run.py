@@ -75,7 +75,7 @@ def parse_value(spec: str, what: str) -> np.ndarray | tuple[tuple[int, ...], str
             f"{what}: '{spec}' is neither @file.npy nor SHAPExTYPE=values (like 2x3xf32=1,2,3,4,5,6)"
         )
     dims, element, values = m.groups()
-    if element not in numerics.ELEMENT_TYPES:
+    if not numerics.is_element_type(element):
         raise LpuError(
             f"{what}: unknown element type '{element}' (known: {', '.join(numerics.ELEMENT_TYPES)})"
         )
