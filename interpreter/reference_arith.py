@@ -270,6 +270,58 @@ def _cast(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [numerics.cast(x, src, dst, rounding=rounding)]
 
 
+@implements(arith.FloorDivSIOp, arith.CeilDivSIOp, arith.CeilDivUIOp)
+def _rounded_div(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The truncated quotient moved one toward -inf (floordiv) or +inf
+    (ceildiv) when the remainder is not zero and points that way; a zero
+    divisor gives numerics.div's all-ones quotient unchanged."""
+    t = element(op.results[0].type)
+    lhs, rhs = args
+    if isinstance(op, arith.CeilDivUIOp):
+        t, lhs, rhs = unsigned(t), as_unsigned(lhs, t), as_unsigned(rhs, t)
+    q, r = numerics.div(lhs, rhs, t), numerics.rem(lhs, rhs, t)
+    zero = numerics.as_carrier(np.zeros_like(r), t)
+    inexact = numerics.compare(r, zero, "ne", t) & numerics.compare(rhs, zero, "ne", t)
+    same_sign = numerics.compare(r, zero, "lt", t) == numerics.compare(
+        rhs, zero, "lt", t
+    )
+    step = inexact & (
+        same_sign if not isinstance(op, arith.FloorDivSIOp) else ~same_sign
+    )
+    one = numerics.as_carrier(np.ones_like(r), t)
+    moved = (numerics.sub if isinstance(op, arith.FloorDivSIOp) else numerics.add)(
+        q, one, t
+    )
+    result = numerics.select(step, moved, q)
+    if isinstance(op, arith.CeilDivUIOp):
+        result = from_unsigned(result, element(op.results[0].type))
+    return [result]
+
+
+@implements(arith.MulSIExtendedOp, arith.MulUIExtendedOp)
+def _mul_extended(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The low and high N bits of the exact 2N-bit product (read as signed
+    or unsigned), computed with Python integers."""
+    t = element(op.results[0].type)
+    signed = isinstance(op, arith.MulSIExtendedOp)
+    w = numerics.bitwidth(t)
+    read = (lambda x: x) if signed else (lambda x: as_unsigned(x, t))
+    a, b = (np.asarray(read(x)).astype(object) for x in args)
+    product = a * b
+    low = numerics.cast(np.asarray(product % (1 << w)).astype(np.uint64), "ui64", t)
+    high = np.asarray(product >> w)
+    high = numerics.cast(np.asarray(high % (1 << w)).astype(np.uint64), "ui64", t)
+    return [low, high]
+
+
+@implements(arith.AddUIExtendedOp)
+def _add_extended(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The wrapped sum and its unsigned carry (i1)."""
+    t = element(op.results[0].type)
+    total = numerics.add(*args, t)
+    return [total, numerics.compare(total, args[0], "ult", t)]
+
+
 @implements(arith_ext.ScalingExtFOp, arith_ext.ScalingTruncFOp)
 def _scaling(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     """scaling_extf: extf(in) * extf(scale), the product in the result type.

@@ -476,6 +476,32 @@ def contraction_types(a_t: str, b_t: str, out_t: str) -> tuple[str, str]:
     return in_t, "i64" if numerics.bitwidth(out_t) > 32 else "i32"
 
 
+@implements(stock.QuantizedMatmulOp)
+def _quantized_matmul(
+    interp: Interpreter, op: Operation, args: Args
+) -> list[np.ndarray]:
+    """init + (A - a_zp) x (B - b_zp): the operands less their zero points
+    are exact in the (integer) accumulator, then a plain contraction."""
+    assert isinstance(op, stock.QuantizedMatmulOp)
+    a, b, a_zp, b_zp, init = args
+    out_t = element(op.outputs[0].type)
+    acc = "i64" if numerics.bitwidth(out_t) > 32 else "i32"
+    lhs, rhs = (
+        numerics.sub(
+            numerics.cast(x, element(v.type), acc),
+            numerics.cast(zp, element(z.type), acc),
+            acc,
+        )
+        for x, zp, v, z in (
+            (a, a_zp, op.inputs[0], op.inputs[2]),
+            (b, b_zp, op.inputs[1], op.inputs[3]),
+        )
+    )
+    product = numerics.matmul(lhs, rhs, acc, acc, k_block=interp.k_block(acc))
+    total = numerics.add(numerics.cast(init, out_t, acc), product, acc)
+    return [numerics.cast(total, acc, out_t)]
+
+
 @implements(*CONTRACTIONS)
 def _contraction(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     """init + A x B on the MXM: the reduction loops (in loop order, row-major)

@@ -141,3 +141,35 @@ func.func @f(%x: tensor<?xf32>) -> tensor<4xf32> {
         ExecutionError, match=r"tensor\.cast at .*shape \[3\] cast to tensor<4xf32>"
     ):
         run(text, np.ones(3, np.float32))
+
+
+ROUNDED = """
+func.func @f(%a: tensor<6xi32>, %b: tensor<6xi32>) -> (tensor<6xi32>, tensor<6xi32>, tensor<6xi32>, tensor<6xi32>, tensor<6xi32>, tensor<6xi1>) {
+  %0 = arith.floordivsi %a, %b : tensor<6xi32>
+  %1 = arith.ceildivsi %a, %b : tensor<6xi32>
+  %2, %3 = arith.mulsi_extended %a, %b : tensor<6xi32>
+  %4, %5 = arith.addui_extended %a, %b : tensor<6xi32>, tensor<6xi1>
+  return %0, %1, %2, %3, %4, %5 : tensor<6xi32>, tensor<6xi32>, tensor<6xi32>, tensor<6xi32>, tensor<6xi32>, tensor<6xi1>
+}
+"""
+
+
+@given(
+    st.lists(st.integers(-(2**31), 2**31 - 1), min_size=6, max_size=6),
+    st.lists(st.integers(-(2**31), 2**31 - 1).filter(bool), min_size=6, max_size=6),
+)
+def test_rounded_divisions_and_extended_arithmetic(a: list[int], b: list[int]) -> None:
+    floor, ceil, low, high, total, carry = run(
+        ROUNDED, np.array(a, np.int32), np.array(b, np.int32)
+    )
+
+    def i32(v: int) -> int:
+        return (v + 2**31) % 2**32 - 2**31
+
+    pairs = list(zip(a, b, strict=True))
+    assert floor.tolist() == [i32(x // y) for x, y in pairs]
+    assert ceil.tolist() == [i32(-((-x) // y)) for x, y in pairs]
+    assert low.tolist() == [i32(x * y) for x, y in pairs]
+    assert high.tolist() == [i32((x * y) >> 32) for x, y in pairs]
+    assert total.tolist() == [i32(x + y) for x, y in pairs]
+    assert carry.tolist() == [(x % 2**32 + y % 2**32) >= 2**32 for x, y in pairs]
