@@ -21,6 +21,7 @@ or 1), axis ranges, and the spec's element types.
 
 from __future__ import annotations
 
+import math
 from abc import ABC
 from collections.abc import Sequence
 from math import prod
@@ -45,11 +46,8 @@ from xdsl.dialects.builtin import (
     TensorType,
 )
 from xdsl.dialects.tosa import (
-    AvgPool2DOp,
-    IfOp,
     NanMode,
     RoundingMode,
-    YieldOp,
 )
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.interfaces import HasFolderInterface
@@ -65,15 +63,18 @@ from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
     irdl_op_definition,
+    lazy_traits_def,
     operand_def,
     prop_def,
+    region_def,
     result_def,
     traits_def,
     var_operand_def,
+    var_result_def,
 )
-from xdsl.parser import AttrParser, Parser
+from xdsl.parser import AttrParser, Parser, UnresolvedOperand
 from xdsl.printer import Printer
-from xdsl.traits import Commutative, ConstantLike, Pure
+from xdsl.traits import Commutative, ConstantLike, HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 # --------------------------------------------------------------------------- #
@@ -1006,11 +1007,13 @@ class ArgMaxOp(TosaOperation):
 MATMUL_ACCUMULATORS: dict[Attribute, tuple[Attribute, ...]] = {
     IntegerType(8): (IntegerType(32),),
     IntegerType(16): (IntegerType(48),),
+    IntegerType(32): (IntegerType(32), IntegerType(64)),
     Float16Type(): (Float16Type(), Float32Type()),
     BFloat16Type(): (Float32Type(),),
     Float32Type(): (Float32Type(),),
 }
-"""Input element type -> the result element types TOSA 1.0 allows for MATMUL."""
+"""Input element type -> the result element types TOSA 1.0 allows for MATMUL
+(and i32 x i32, which upstream's verifier accepts and frontends emit)."""
 
 
 @irdl_op_definition
@@ -1053,7 +1056,7 @@ class MatMulOp(TosaOperation):
             raise self.fail(f"expects a and b of one element type, got {ea} and {eb}")
         allowed = MATMUL_ACCUMULATORS.get(ea)
         if allowed is None:
-            raise self.fail(f"does not multiply {ea} (i8, i16, f16, bf16 or f32)")
+            raise self.fail(f"does not multiply {ea} (i8, i16, i32, f16, bf16 or f32)")
         if eo not in allowed:
             raise self.fail(
                 f"expects a result of element type {' or '.join(map(str, allowed))} for {ea} inputs, got {eo}"
@@ -1349,6 +1352,351 @@ class GatherOp(TosaOperation):
 
 
 # --------------------------------------------------------------------------- #
+# Added for issue 15: control flow, clz, convolutions, avg_pool2d, scatter
+# --------------------------------------------------------------------------- #
+
+
+@irdl_op_definition
+class ClzOp(UnaryOperation):
+    """Leading zero bits of each i32 (TOSA 1.0 CLZ)."""
+
+    name = "tosa.clz"
+    KINDS: ClassVar = _INT
+
+
+def _parse_assignments(
+    parser: Parser,
+) -> tuple[list[Parser.UnresolvedArgument], list[UnresolvedOperand]]:
+    """`(%a = %x, %b = %y)`: region arguments and the operands they take."""
+    names: list[Parser.UnresolvedArgument] = []
+    values: list[UnresolvedOperand] = []
+
+    def one() -> None:
+        names.append(parser.parse_argument(expect_type=False))
+        parser.parse_punctuation("=")
+        values.append(parser.parse_unresolved_operand())
+
+    parser.parse_comma_separated_list(Parser.Delimiter.PAREN, one)
+    return names, values
+
+
+def _parse_result_types(parser: Parser) -> list[Attribute]:
+    """`(T1, T2)` or `T`."""
+    return parser.parse_optional_comma_separated_list(
+        Parser.Delimiter.PAREN, parser.parse_type
+    ) or [parser.parse_type()]
+
+
+def _print_assignments(
+    printer: Printer, args: Sequence[SSAValue], values: Sequence[SSAValue]
+) -> None:
+    printer.print_string(" (")
+    printer.print_list(
+        zip(args, values, strict=True),
+        lambda pair: (
+            printer.print_ssa_value(pair[0]),
+            printer.print_string(" = "),
+            printer.print_ssa_value(pair[1]),
+        ),
+    )
+    printer.print_string(")")
+
+
+@irdl_op_definition
+class YieldOp(IRDLOperation):
+    """The values a cond_if branch or a while_loop graph gives (TOSA 1.0);
+    the stock op only allows the stock cond_if as its parent."""
+
+    name = "tosa.yield"
+
+    inputs = var_operand_def(TensorType)
+
+    traits = lazy_traits_def(
+        lambda: (IsTerminator(), HasParent(CondIfOp, WhileLoopOp), Pure())
+    )
+
+    assembly_format = "$inputs attr-dict `:` type($inputs)"
+
+
+@irdl_op_definition
+class CondIfOp(TosaOpBase):
+    """Runs `then_graph` or `else_graph` on the inputs (TOSA 1.0 COND_IF).
+    Reads every form upstream has printed: `%c -> (T) {...} else {...}`,
+    `%c : tensor<i1> -> T {...}`, and with inputs
+    `%c (%a = %x) : tensor<i1> (T) -> T {^bb0(%a: T): ...} else {...}`."""
+
+    name = "tosa.cond_if"
+
+    condition = operand_def(TensorType)
+    input_list = var_operand_def()
+    output_list = var_result_def()
+    then_graph = region_def("single_block")
+    else_graph = region_def("single_block")
+
+    traits = traits_def()
+
+    @classmethod
+    def parse(cls, parser: Parser) -> CondIfOp:
+        pos = parser.pos
+        condition = parser.parse_unresolved_operand()
+        values: list[UnresolvedOperand] = []
+        if parser._current_token.text == "(":  # pyright: ignore[reportPrivateUsage]
+            _, values = _parse_assignments(parser)
+        condition_type: Attribute = TensorType(IntegerType(1), [])
+        input_types: list[Attribute] = []
+        if parser.parse_optional_punctuation(":") is not None:
+            condition_type = parser.parse_type()
+            if values:
+                input_types = parser.parse_comma_separated_list(
+                    Parser.Delimiter.PAREN, parser.parse_type
+                )
+        parser.parse_punctuation("->")
+        results = _parse_result_types(parser)
+        then_graph = parser.parse_region()
+        parser.parse_keyword("else")
+        else_graph = parser.parse_region()
+        attrs = parser.parse_optional_attr_dict()
+        if values and not input_types:
+            input_types = [a.type for a in then_graph.block.args]
+        op = cls.create(
+            operands=[
+                parser.resolve_operand(condition, condition_type),
+                *parser.resolve_operands(values, input_types, pos),
+            ],
+            result_types=results,
+            regions=[then_graph, else_graph],
+            attributes=attrs,
+        )
+        return op
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_ssa_value(self.condition)
+        inputs = list(self.input_list)
+        if inputs:
+            _print_assignments(printer, self.then_graph.block.args, inputs)
+        printer.print_string(" : ")
+        printer.print_attribute(self.condition.type)
+        if inputs:
+            printer.print_string(" (")
+            printer.print_list([v.type for v in inputs], printer.print_attribute)
+            printer.print_string(")")
+        printer.print_string(" -> (")
+        printer.print_list(self.result_types, printer.print_attribute)
+        printer.print_string(") ")
+        printer.print_region(self.then_graph, print_entry_block_args=bool(inputs))
+        printer.print_string(" else ")
+        printer.print_region(self.else_graph, print_entry_block_args=bool(inputs))
+        if self.attributes:
+            printer.print_op_attributes(self.attributes)
+
+    def verify_(self) -> None:
+        t = self.condition.type
+        if not isinstance(t, TensorType) or t.get_element_type() != IntegerType(1):
+            raise self.fail(f"expects an i1 condition tensor, got {t}")
+        if math.prod(t.get_shape()) != 1:
+            raise self.fail(f"expects a one-element condition, got {t}")
+        for region, what in ((self.then_graph, "then"), (self.else_graph, "else")):
+            args = region.block.args
+            if args and [a.type for a in args] != [v.type for v in self.input_list]:
+                raise self.fail(f"expects the {what} graph to take the inputs' types")
+
+
+@irdl_op_definition
+class WhileLoopOp(TosaOpBase):
+    """Runs `body_graph` while `cond_graph` yields true (TOSA 1.0 WHILE_LOOP):
+    `(%a = %x) : (T) -> T {cond} do {^bb0(%a: T): body}`."""
+
+    name = "tosa.while_loop"
+
+    input_list = var_operand_def()
+    output_list = var_result_def()
+    cond_graph = region_def("single_block")
+    body_graph = region_def("single_block")
+
+    traits = traits_def()
+
+    @classmethod
+    def parse(cls, parser: Parser) -> WhileLoopOp:
+        pos = parser.pos
+        names, values = _parse_assignments(parser)
+        parser.parse_punctuation(":")
+        function_type = parser.parse_function_type()
+        types = function_type.inputs.data
+        cond_graph = parser.parse_region(
+            [name.resolve(t) for name, t in zip(names, types, strict=True)]
+        )
+        parser.parse_keyword("do")
+        body_graph = parser.parse_region()
+        attrs = parser.parse_optional_attr_dict()
+        return cls.create(
+            operands=parser.resolve_operands(values, types, pos),
+            result_types=function_type.outputs.data,
+            regions=[cond_graph, body_graph],
+            attributes=attrs,
+        )
+
+    def print(self, printer: Printer) -> None:
+        _print_assignments(printer, self.cond_graph.block.args, self.input_list)
+        printer.print_string(" : ")
+        printer.print_function_type(
+            [v.type for v in self.input_list], self.result_types
+        )
+        printer.print_string(" ")
+        printer.print_region(self.cond_graph, print_entry_block_args=False)
+        printer.print_string(" do ")
+        printer.print_region(self.body_graph, print_entry_block_args=True)
+        if self.attributes:
+            printer.print_op_attributes(self.attributes)
+
+    def verify_(self) -> None:
+        types = [v.type for v in self.input_list]
+        if [r.type for r in self.output_list] != types:
+            raise self.fail("expects results of the inputs' types")
+        for region, what in ((self.cond_graph, "cond"), (self.body_graph, "body")):
+            if [a.type for a in region.block.args] != types:
+                raise self.fail(f"expects the {what} graph to take the inputs' types")
+
+
+class _ConvolutionOperation(TosaOperation, ABC):
+    """input, weight, bias, input_zp, weight_zp; `pad`, `stride`, `dilation`
+    (per spatial axis) and `acc_type` (TOSA 1.0 CONV2D, CONV3D,
+    DEPTHWISE_CONV2D; TRANSPOSE_CONV2D has `out_pad` and no dilation)."""
+
+    SPATIAL: ClassVar[int] = 2
+
+    input = operand_def(TensorType)
+    weight = operand_def(TensorType)
+    bias = operand_def(TensorType)
+    input_zp = operand_def(TensorType)
+    weight_zp = operand_def(TensorType)
+    stride = prop_def(DenseArrayBase[I64])
+    acc_type = prop_def(Attribute)
+    local_bound = prop_def(BoolAttr, default_value=BoolAttr.from_bool(False))
+    output = result_def(TensorType)
+
+    def verify_(self) -> None:
+        rank = self.SPATIAL + 2
+        for value, what in ((self.input, "the input"), (self.output, "the result")):
+            t = self.static_tensor(value, what)
+            if len(t.get_shape()) != rank:
+                raise self.fail(f"expects {what} of rank {rank}, got {t}")
+        if (
+            len(self.stride.get_values()) != self.SPATIAL
+            or min(self.stride.get_values()) < 1
+        ):
+            raise self.fail(f"expects {self.SPATIAL} strides >= 1")
+        el = self.static_tensor(self.input, "the input").get_element_type()
+        self.check_scalar(self.input_zp, el, "input_zp")
+        w = self.static_tensor(self.weight, "the weight").get_element_type()
+        self.check_scalar(self.weight_zp, w, "weight_zp")
+        if el != IntegerType(8):
+            self.check_zero(self.input_zp, "input_zp")
+        if w != IntegerType(8):
+            self.check_zero(self.weight_zp, "weight_zp")
+
+
+@irdl_op_definition
+class Conv2DOp(_ConvolutionOperation):
+    """[N,H,W,IC] with weights [OC,KH,KW,IC] -> [N,OH,OW,OC] (TOSA 1.0 CONV2D)."""
+
+    name = "tosa.conv2d"
+
+    pad = prop_def(DenseArrayBase[I64])
+    dilation = prop_def(DenseArrayBase[I64])
+
+
+@irdl_op_definition
+class Conv3DOp(_ConvolutionOperation):
+    """[N,D,H,W,IC] with weights [OC,KD,KH,KW,IC] (TOSA 1.0 CONV3D)."""
+
+    name = "tosa.conv3d"
+    SPATIAL: ClassVar[int] = 3
+
+    pad = prop_def(DenseArrayBase[I64])
+    dilation = prop_def(DenseArrayBase[I64])
+
+
+@irdl_op_definition
+class DepthwiseConv2DOp(_ConvolutionOperation):
+    """[N,H,W,C] with weights [KH,KW,C,M] -> [N,OH,OW,C*M] (TOSA 1.0
+    DEPTHWISE_CONV2D)."""
+
+    name = "tosa.depthwise_conv2d"
+
+    pad = prop_def(DenseArrayBase[I64])
+    dilation = prop_def(DenseArrayBase[I64])
+
+
+@irdl_op_definition
+class TransposeConv2DOp(_ConvolutionOperation):
+    """The gradient of a strided conv2d: [N,H,W,IC] with weights
+    [OC,KH,KW,IC] -> [N,(H-1)*sy + out_pad + KH, ...,OC] (TOSA 1.0
+    TRANSPOSE_CONV2D)."""
+
+    name = "tosa.transpose_conv2d"
+
+    out_pad = prop_def(DenseArrayBase[I64])
+
+
+@irdl_op_definition
+class AvgPool2dOp(TosaOperation):
+    """Mean over kernel windows of an NHWC tensor, padding not counted
+    (TOSA 1.0 AVG_POOL2D); the stock op without upstream's custom syntax."""
+
+    name = "tosa.avg_pool2d"
+
+    input = operand_def(TensorType)
+    input_zp = operand_def(TensorType)
+    output_zp = operand_def(TensorType)
+    kernel = prop_def(DenseArrayBase[I64])
+    stride = prop_def(DenseArrayBase[I64])
+    pad = prop_def(DenseArrayBase[I64])
+    acc_type = prop_def(Attribute)
+    output = result_def(TensorType)
+
+    def verify_(self) -> None:
+        t = self.static_tensor(self.input, "the input")
+        if len(t.get_shape()) != 4:
+            raise self.fail(f"expects an NHWC input of rank 4, got {t}")
+        el = t.get_element_type()
+        self.check_scalar(self.input_zp, el, "input_zp")
+        self.check_scalar(
+            self.output_zp,
+            self.static_tensor(self.output, "the result").get_element_type(),
+            "output_zp",
+        )
+
+
+@irdl_op_definition
+class ScatterOp(TosaOperation):
+    """values_out = values_in with rows indices[n, w] replaced by input[n, w]
+    (TOSA 1.0 SCATTER)."""
+
+    name = "tosa.scatter"
+
+    values_in = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    input = operand_def(TensorType)
+    values_out = result_def(TensorType)
+
+    def verify_(self) -> None:
+        tv = self.static_tensor(self.values_in, "values_in")
+        ti = self.static_tensor(self.indices, "indices")
+        tin = self.static_tensor(self.input, "input")
+        if (
+            len(tv.get_shape()) != 3
+            or len(ti.get_shape()) != 2
+            or len(tin.get_shape()) != 3
+        ):
+            raise self.fail(
+                "expects values_in [N,K,C], indices [N,W] and input [N,W,C]"
+            )
+        if self.values_out.type != tv:
+            raise self.fail(f"expects a result of values_in's type {tv}")
+
+
+# --------------------------------------------------------------------------- #
 # Constants
 # --------------------------------------------------------------------------- #
 
@@ -1416,7 +1764,7 @@ TOSA = Dialect(
         AddOp,
         ArgMaxOp,
         ArithmeticRightShiftOp,
-        AvgPool2DOp,
+        AvgPool2dOp,
         BitwiseAndOp,
         BitwiseNotOp,
         BitwiseOrOp,
@@ -1436,7 +1784,14 @@ TOSA = Dialect(
         GreaterEqualOp,
         GreaterOp,
         IdentityOp,
-        IfOp,
+        CondIfOp,
+        ClzOp,
+        Conv2DOp,
+        Conv3DOp,
+        DepthwiseConv2DOp,
+        TransposeConv2DOp,
+        ScatterOp,
+        WhileLoopOp,
         IntDivOp,
         LogOp,
         LogicalAndOp,

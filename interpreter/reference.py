@@ -1,10 +1,15 @@
-"""The reference interpreter: runs a tensor-level `func.func` (func, tosa,
-linalg, tensor, arith, math on ranked static tensors) under the numerics spec,
+"""The reference interpreter: runs a tensor-level `func.func` (func, cf, tosa,
+linalg, tensor, arith, math on ranked tensors) under the numerics spec,
 with numpy on whole arrays. It is the oracle the compiler and the simulator
 are checked against, so it computes every value through `lpuir.numerics` and
 only moves data itself.
 
     outputs = run_function(module, "main", [x, w])
+    outputs = run_function(module, "main", [x, w], chip=compiled_chip)
+
+The numerics parameters of the machine (the MXM's K-blocks, the lanes a
+reduction is cut into) come from `chip`: the tsp-v1 preset unless a program
+compiled for another machine is being checked, whose `#lpu.system` says.
 
 Inputs and outputs are numpy arrays in the numerics carriers
 (`numerics.carrier`: bf16 in float32 arrays holding bf16 values, i1 in bool),
@@ -21,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from xdsl.dialects import func
+from xdsl.dialects import cf, func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
@@ -43,9 +48,11 @@ from lpuir.interpreter.reference_core import (
     UnsupportedTypeError,
     describe,
     element,
+    fits,
     implements,
     shape_of,
 )
+from lpuir.machine import ChipSpec
 
 __all__ = [
     "IMPLEMENTATIONS",
@@ -61,6 +68,15 @@ __all__ = [
 
 _OP_MODULES = (reference_arith, reference_linalg, reference_tensor, reference_tosa)
 """Importing these registers their implementations."""
+
+
+@implements(cf.AssertOp)
+def _assert(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """Checked: a false condition stops the run with the op's message."""
+    assert isinstance(op, cf.AssertOp)
+    if not bool(np.asarray(args[0])):
+        raise ExecutionError(f"assertion failed: {op.msg.data}")
+    return []
 
 
 @implements(func.CallOp)
@@ -124,7 +140,7 @@ def check_inputs(
             raise InputError(
                 f"argument {index} of @{name} ({t}) must be a numpy array, got {type(value).__name__}"
             )
-        if value.shape != shape or value.dtype != dtype:
+        if not fits(value.shape, shape) or value.dtype != dtype:
             raise InputError(
                 f"argument {index} of @{name} must be {t} (shape {shape}, dtype {dtype}), got shape {value.shape} and dtype {value.dtype}"
             )
@@ -139,18 +155,23 @@ def check_inputs(
 
 
 def run_function(
-    module: ModuleOp, name: str | None, inputs: Sequence[np.ndarray]
+    module: ModuleOp,
+    name: str | None,
+    inputs: Sequence[np.ndarray],
+    *,
+    chip: ChipSpec | None = None,
 ) -> list[np.ndarray]:
     """Run function `name` (None: the first public one) of a verified module on
-    `inputs`; its results, one array each, in the numerics carriers."""
+    `inputs` with the numerics parameters of `chip` (None: tsp-v1); its
+    results, one array each, in the numerics carriers."""
     function = select_function(module, name)
-    outputs = Interpreter(module).call(function, check_inputs(function, inputs))
+    outputs = Interpreter(module, chip).call(function, check_inputs(function, inputs))
     results = []
     for index, (value, t) in enumerate(
         zip(outputs, function.function_type.outputs.data, strict=True)
     ):
         dtype = numerics.carrier(element(t))
-        if value.dtype != dtype or value.shape != shape_of(t):
+        if value.dtype != dtype or not fits(value.shape, shape_of(t)):
             raise ExecutionError(
                 f"result {index} of @{function.sym_name.data} came out as shape {value.shape} and dtype {value.dtype}, not {t}",
                 function,

@@ -21,6 +21,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FloatAttr, IntegerAt
 from xdsl.ir import Operation
 
 from lpuir import numerics
+from lpuir.dialects import arith as arith_ext
 from lpuir.interpreter.reference_core import (
     Args,
     Interpreter,
@@ -91,6 +92,9 @@ BINARY: dict[type[Operation], str] = {
     arith.ShRSIOp: "shr_arith",
     arith.ShRUIOp: "shr_logical",
     math.PowFOp: "pow",
+    math.Atan2Op: "atan2",
+    math.CopySignOp: "copysign",
+    arith_ext.RemFOp: "rem",
 }
 """Ops that are `numerics.<name>(lhs, rhs, type)`."""
 
@@ -130,6 +134,28 @@ UNARY: dict[type[Operation], str] = {
     math.FloorOp: "floor",
     math.CeilOp: "ceil",
     math.RoundEvenOp: "round_even",
+    math.RoundOp: "round_away",
+    math.TruncOp: "trunc",
+    math.SinOp: "sin",
+    math.CosOp: "cos",
+    math.TanOp: "tan",
+    math.AsinOp: "asin",
+    math.AcosOp: "acos",
+    math.AtanOp: "atan",
+    math.SinhOp: "sinh",
+    math.CoshOp: "cosh",
+    math.AsinhOp: "asinh",
+    math.AcoshOp: "acosh",
+    math.AtanhOp: "atanh",
+    math.ExpM1Op: "expm1",
+    math.Log1pOp: "log1p",
+    math.Log2Op: "log2",
+    math.Log10Op: "log10",
+    math.Exp2Op: "exp2",
+    math.CbrtOp: "cbrt",
+    math.CountLeadingZerosOp: "ctlz",
+    math.CountTrailingZerosOp: "cttz",
+    math.CtPopOp: "ctpop",
 }
 """Ops that are `numerics.<name>(x, type)`."""
 
@@ -171,6 +197,20 @@ def _unary(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [numerics_function(UNARY[type(op)])(args[0], element(op.results[0].type))]
 
 
+@implements(math.FmaOp)
+def _fma(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    return [numerics.fma(*args, element(op.results[0].type))]
+
+
+@implements(math.FPowIOp, math.IPowIOp)
+def _powi(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """Integer powers by binary powering (numerics.fpowi, numerics.ipowi)."""
+    base, exponent = args
+    if isinstance(op, math.FPowIOp):
+        return [numerics.fpowi(base, exponent, element(op.results[0].type))]
+    return [numerics.ipowi(base, exponent, element(op.results[0].type))]
+
+
 @implements(arith.SelectOp)
 def _select(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [numerics.select(*args)]
@@ -204,6 +244,7 @@ CASTS: dict[type[Operation], tuple[bool, bool, str]] = {
     arith.ExtUIOp: (True, False, "rne"),
     arith.TruncIOp: (False, False, "rne"),
     arith.IndexCastOp: (False, False, "rne"),
+    arith_ext.IndexCastUIOp: (True, False, "rne"),
     arith.ExtFOp: (False, False, "rne"),
     arith.TruncFOp: (False, False, "rne"),
     arith.SIToFPOp: (False, False, "rne"),
@@ -227,6 +268,74 @@ def _cast(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
             from_unsigned(numerics.cast(x, src, unsigned(dst), rounding=rounding), dst)
         ]
     return [numerics.cast(x, src, dst, rounding=rounding)]
+
+
+@implements(arith.FloorDivSIOp, arith.CeilDivSIOp, arith.CeilDivUIOp)
+def _rounded_div(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The truncated quotient moved one toward -inf (floordiv) or +inf
+    (ceildiv) when the remainder is not zero and points that way; a zero
+    divisor gives numerics.div's all-ones quotient unchanged."""
+    t = element(op.results[0].type)
+    lhs, rhs = args
+    if isinstance(op, arith.CeilDivUIOp):
+        t, lhs, rhs = unsigned(t), as_unsigned(lhs, t), as_unsigned(rhs, t)
+    q, r = numerics.div(lhs, rhs, t), numerics.rem(lhs, rhs, t)
+    zero = numerics.as_carrier(np.zeros_like(r), t)
+    inexact = numerics.compare(r, zero, "ne", t) & numerics.compare(rhs, zero, "ne", t)
+    same_sign = numerics.compare(r, zero, "lt", t) == numerics.compare(
+        rhs, zero, "lt", t
+    )
+    step = inexact & (
+        same_sign if not isinstance(op, arith.FloorDivSIOp) else ~same_sign
+    )
+    one = numerics.as_carrier(np.ones_like(r), t)
+    moved = (numerics.sub if isinstance(op, arith.FloorDivSIOp) else numerics.add)(
+        q, one, t
+    )
+    result = numerics.select(step, moved, q)
+    if isinstance(op, arith.CeilDivUIOp):
+        result = from_unsigned(result, element(op.results[0].type))
+    return [result]
+
+
+@implements(arith.MulSIExtendedOp, arith.MulUIExtendedOp)
+def _mul_extended(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The low and high N bits of the exact 2N-bit product (read as signed
+    or unsigned), computed with Python integers."""
+    t = element(op.results[0].type)
+    signed = isinstance(op, arith.MulSIExtendedOp)
+    w = numerics.bitwidth(t)
+    read = (lambda x: x) if signed else (lambda x: as_unsigned(x, t))
+    a, b = (np.asarray(read(x)).astype(object) for x in args)
+    product = a * b
+    low = numerics.cast(np.asarray(product % (1 << w)).astype(np.uint64), "ui64", t)
+    high = np.asarray(product >> w)
+    high = numerics.cast(np.asarray(high % (1 << w)).astype(np.uint64), "ui64", t)
+    return [low, high]
+
+
+@implements(arith.AddUIExtendedOp)
+def _add_extended(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The wrapped sum and its unsigned carry (i1)."""
+    t = element(op.results[0].type)
+    total = numerics.add(*args, t)
+    return [total, numerics.compare(total, args[0], "ult", t)]
+
+
+@implements(arith_ext.ScalingExtFOp, arith_ext.ScalingTruncFOp)
+def _scaling(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """scaling_extf: extf(in) * extf(scale), the product in the result type.
+    scaling_truncf: truncf(in / extf(scale)), the quotient in the input
+    type. The scale (an f8E8M0FNU power of two, as a rule) is converted
+    exactly; a NaN scale gives NaN."""
+    x, scale = args
+    src, scale_t = element(op.operands[0].type), element(op.operands[1].type)
+    dst = element(op.results[0].type)
+    if isinstance(op, arith_ext.ScalingExtFOp):
+        wide = numerics.cast(x, src, dst)
+        return [numerics.mul(wide, numerics.cast(scale, scale_t, dst), dst)]
+    quotient = numerics.div(x, numerics.cast(scale, scale_t, src), src)
+    return [numerics.cast(quotient, src, dst)]
 
 
 @implements(arith.BitcastOp)

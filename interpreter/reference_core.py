@@ -15,14 +15,14 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
-from xdsl.dialects import func
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, TensorType
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.dialects import cf, func
+from xdsl.dialects.builtin import FileLineColLoc, Float64Type, ModuleOp, TensorType
+from xdsl.ir import Attribute, Block, Operation, ParametrizedAttribute, Region, SSAValue
 from xdsl.traits import IsTerminator
 
 from lpuir import numerics
 from lpuir.diagnostics import LpuError
-from lpuir.machine import ChipSpec
+from lpuir.machine import CHIP_PRESETS, ChipSpec
 from lpuir.types import element_type_name
 
 
@@ -74,23 +74,41 @@ def describe(op: Operation) -> str:
 
 
 def element(t: Attribute) -> str:
-    """The numerics name of a tensor's element type or of a scalar type."""
+    """The numerics name of a tensor's element type or of a scalar type (the
+    reference also computes f64 and the 8-, 6- and 4-bit floats, which the
+    LPU has not)."""
+    e = t.get_element_type() if isinstance(t, TensorType) else t
+    if isinstance(e, Float64Type):
+        return "f64"
+    if isinstance(e, ParametrizedAttribute) and e.name in numerics.MINIFLOATS:
+        return e.name
     try:
-        return element_type_name(
-            t.get_element_type() if isinstance(t, TensorType) else t
-        )
+        return element_type_name(e)
     except LpuError as e:
         raise UnsupportedTypeError(str(e)) from e
 
 
 def shape_of(t: Attribute) -> tuple[int, ...]:
-    """The static shape of a tensor type, () for a scalar type."""
+    """The shape of a ranked tensor type (-1 for a dynamic dimension: its
+    value binds it at run time), () for a scalar type."""
     if not isinstance(t, TensorType):
         return ()
-    shape = t.get_shape()
+    return tuple(t.get_shape())
+
+
+def fits(shape: tuple[int, ...], declared: tuple[int, ...]) -> bool:
+    """Whether a run-time shape is one the declared type (-1: any) allows."""
+    return len(shape) == len(declared) and all(
+        d < 0 or n == d for n, d in zip(shape, declared, strict=True)
+    )
+
+
+def static(shape: tuple[int, ...], op: Operation | None = None) -> tuple[int, ...]:
+    """A result shape an implementation needs to know before it computes."""
     if any(d < 0 for d in shape):
         raise UnsupportedTypeError(
-            f"{t} has a dynamic dimension; the reference interpreter runs static shapes only"
+            f"a dynamic result shape {list(shape)} this op cannot infer from its operands",
+            op,
         )
     return shape
 
@@ -126,14 +144,15 @@ def constant(values: Sequence[int | float], t: Attribute) -> np.ndarray:
 # The chip's matmul and reduction parameters
 # --------------------------------------------------------------------------- #
 
-CHIP = ChipSpec()
-"""The tsp-v1 preset: the MXM's K-blocks and the VXM's lanes come from here."""
+DEFAULT_CHIP = CHIP_PRESETS["tsp-v1"]
+"""The machine of a tensor-level run that names none: the numerics of a
+program compiled for another machine come from its `#lpu.system` instead."""
 
 
-def mxm_k_block(input_type: str) -> int:
-    """The MXM's fused K-block for an input element type: `mxm_k_i8` rows for
-    integers, `mxm_k_f16` for floats (f32 is taken at the f16 rate)."""
-    return CHIP.mxm_k_f16 if numerics.is_float(input_type) else CHIP.mxm_k_i8
+def mxm_k_block(chip: ChipSpec, input_type: str) -> int:
+    """The MXM's fused K-block for an input element type on `chip`: `mxm_k_i8`
+    rows for integers, `mxm_k_f16` for floats (f32 is taken at the f16 rate)."""
+    return chip.mxm_k_f16 if numerics.is_float(input_type) else chip.mxm_k_i8
 
 
 # --------------------------------------------------------------------------- #
@@ -162,10 +181,39 @@ def implements(*op_types: type[Operation]) -> Callable[[_F], _F]:
     return register
 
 
-class Interpreter:
-    """Runs the functions of one module, each op through `IMPLEMENTATIONS`."""
+def branch_target(
+    terminator: Operation, env: ChainMap[SSAValue, np.ndarray]
+) -> tuple[Block, Sequence[SSAValue]] | None:
+    """The block a cf.br / cf.cond_br / cf.switch goes to, with the values it
+    passes; None for any other terminator."""
+    if isinstance(terminator, cf.BranchOp):
+        return terminator.successor, terminator.arguments
+    if isinstance(terminator, cf.ConditionalBranchOp):
+        if bool(np.asarray(env[terminator.cond])):
+            return terminator.then_block, terminator.then_arguments
+        return terminator.else_block, terminator.else_arguments
+    if isinstance(terminator, cf.SwitchOp):
+        flag = int(np.asarray(env[terminator.flag]))
+        values = terminator.case_values.get_values() if terminator.case_values else ()
+        segments = terminator.case_operand_segments.get_values()
+        operands = list(terminator.case_operands)
+        start = 0
+        for value, block, size in zip(
+            values, terminator.case_blocks, segments, strict=True
+        ):
+            if int(value) == flag:
+                return block, operands[start : start + size]
+            start += size
+        return terminator.default_block, terminator.default_operands
+    return None
 
-    def __init__(self, module: ModuleOp):
+
+class Interpreter:
+    """Runs the functions of one module, each op through `IMPLEMENTATIONS`,
+    with the numerics parameters (K-blocks, lanes) of `chip`."""
+
+    def __init__(self, module: ModuleOp, chip: ChipSpec | None = None):
+        self.chip = DEFAULT_CHIP if chip is None else chip
         self.functions = {
             op.sym_name.data: op
             for op in module.walk()
@@ -176,12 +224,40 @@ class Interpreter:
         """The iteration indices of the linalg ops being run, innermost last:
         one array per loop, broadcastable over the iteration space."""
 
+    def k_block(self, input_type: str) -> int:
+        """The MXM's K-block for an input element type on this machine."""
+        return mxm_k_block(self.chip, input_type)
+
     def call(
         self, function: func.FuncOp, args: Sequence[np.ndarray]
     ) -> list[np.ndarray]:
         """Run a function on argument values (already checked against its type)."""
         with self._scope(fresh=True):
-            return self.run_block(function.body.block, args)
+            if len(function.body.blocks) == 1:
+                return self.run_block(function.body.block, args)
+            return self.run_blocks(function.body, args)
+
+    def run_blocks(
+        self, region: Region, args: Sequence[np.ndarray]
+    ) -> list[np.ndarray]:
+        """A region of several blocks: from the entry, each block's ops, then
+        the block its `cf` terminator branches to with its arguments, until a
+        terminator that is not a branch (a return) gives the values."""
+        block = region.blocks[0]
+        with self._scope() as env:
+            while True:
+                env.update(zip(block.args, args, strict=True))
+                self._run_ops(block, env, ())
+                terminator = block.last_op
+                if terminator is None or not terminator.has_trait(IsTerminator):
+                    raise ExecutionError(
+                        "a block without a terminator", region.parent_op()
+                    )
+                taken = branch_target(terminator, env)
+                if taken is None:
+                    return [env[v] for v in terminator.operands]
+                block, values = taken
+                args = [env[v] for v in values]
 
     def run_block(self, block: Block, args: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Run a block's ops in order; the values its terminator yields or returns.
@@ -203,14 +279,22 @@ class Interpreter:
         combiner this way, then reduces it in the numerics' order)."""
         with self._scope() as env:
             env.update(zip(block.args, args, strict=True))
-            for op in block.ops:
-                if op in skip or op.has_trait(IsTerminator):
-                    continue
-                if any(v not in env for v in op.operands):
-                    raise ExecutionError("uses a value before it is defined", op)
-                operands = tuple(env[v] for v in op.operands)
-                env.update(zip(op.results, self.run_op(op, operands), strict=True))
+            self._run_ops(block, env, skip)
             return [env[v] for v in wanted]
+
+    def _run_ops(
+        self,
+        block: Block,
+        env: ChainMap[SSAValue, np.ndarray],
+        skip: Collection[Operation],
+    ) -> None:
+        for op in block.ops:
+            if op in skip or op.has_trait(IsTerminator):
+                continue
+            if any(v not in env for v in op.operands):
+                raise ExecutionError("uses a value before it is defined", op)
+            operands = tuple(env[v] for v in op.operands)
+            env.update(zip(op.results, self.run_op(op, operands), strict=True))
 
     def run_op(
         self, op: Operation, operands: tuple[np.ndarray, ...]

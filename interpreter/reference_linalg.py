@@ -17,37 +17,46 @@ Reductions (loops marked "reduction"):
 - any other body runs sequentially: one step per point of the reduction
   loops in row-major order, each step on the whole parallel space.
 
-`linalg.matmul` is not its body: it multiplies on the MXM, `numerics.matmul`
-with the chip's K-block into i32 (integer inputs) or f32 (floats), then adds
-the init once in that type (`init + product`, one rounding per element for
-f32) and casts to an f16 result if the result is f16. A `linalg.generic`
-contraction follows the reduction rule above, not the MXM's.
+The contractions (`matmul` and its variants, `batch_matmul`, `matvec`,
+`vecmat`, `dot`, `mmt4d`, `contract`, the convolutions) are not their body:
+they multiply on the MXM (docs/numerics.md, "Contractions"): the reduction
+loops, flattened in loop order, are the K of one `numerics.matmul` with the
+machine's K-block into i32/i64 (integers) or f32 (floats), then the init is
+added once in that type and the sum cast to the result type. Operands of two
+element types are first cast to the result's (as the op's body casts them).
+A `linalg.generic` contraction follows the reduction rule above, not the MXM's.
+
+Loop ranges come from the operands' run-time shapes, so dynamic dimensions
+are bound by the values. `tensor.extract` in a body may index with computed
+values: each point of the loop nest reads its own element (a gather).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import MemRefType
-from xdsl.dialects.linalg import ops as linalg
-from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, ShapedType
+from xdsl.dialects.linalg import ops as stock
+from xdsl.dialects.linalg.abstract_ops import (
+    LinalgStructuredOperation,
+    NamedOperation,
+)
 from xdsl.ir import Block, Operation, OpResult, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
 
 from lpuir import numerics
+from lpuir.dialects import linalg
 from lpuir.interpreter.reference_core import (
-    CHIP,
     Args,
+    ExecutionError,
     Interpreter,
-    UnsupportedOpError,
     UnsupportedTypeError,
     element,
     implements,
-    mxm_k_block,
-    result_type,
 )
 
 COMBINERS: dict[type[Operation], str] = {
@@ -132,12 +141,9 @@ def recognise_combiners(nest: LoopNest) -> list[Combiner] | None:
 
 
 def run_loop_nest(
-    interp: Interpreter,
-    nest: LoopNest,
-    operands: Sequence[np.ndarray],
-    result_shapes: Sequence[tuple[int, ...]],
+    interp: Interpreter, nest: LoopNest, operands: Sequence[np.ndarray]
 ) -> list[np.ndarray]:
-    """Run a loop nest on its operands; one result per init, of the given shapes."""
+    """Run a loop nest on its operands; one result per init, of its shape."""
     indices = (
         tuple(np.ogrid[tuple(slice(0, n) for n in nest.ranges)]) if nest.ranges else ()
     )
@@ -159,26 +165,29 @@ def run_loop_nest(
             )
     finally:
         interp.loop_indices.pop()
-    # The outputs' maps read parallel loops only: index the reduction loops at 0.
+    # The outputs' maps read parallel loops only: the reduction loops are at 0.
+    step_shape = tuple(1 if i in reduction else n for i, n in enumerate(nest.ranges))
     parallel_indices = tuple(
-        0 if i in reduction else index for i, index in enumerate(indices)
+        np.zeros((1,) * len(nest.ranges), np.int64) if i in reduction else index
+        for i, index in enumerate(indices)
     )
     results = []
-    for value, out_map, init, shape in zip(
+    for value, out_map, init in zip(
         values,
         nest.maps[nest.num_inputs :],
         operands[nest.num_inputs :],
-        result_shapes,
         strict=True,
     ):
         if not out_map.results:
-            results.append(np.array(value, dtype=init.dtype).reshape(shape))
+            results.append(np.array(value, dtype=init.dtype).reshape(init.shape))
             continue
         result = np.array(init, copy=True)
-        target = out_map.eval(parallel_indices, ())
-        result[target] = np.broadcast_to(
-            value, np.broadcast_shapes(*(np.shape(t) for t in target))
+        # every point of the parallel space writes its element (a constant
+        # map, `(d0, d1) -> (0, 0)`, has them all write one)
+        target = tuple(
+            np.broadcast_to(t, step_shape) for t in out_map.eval(parallel_indices, ())
         )
+        result[target] = np.broadcast_to(value, step_shape)
         results.append(result)
     return results
 
@@ -206,9 +215,12 @@ def reduce_with(
         t = element(combiner.op.results[0].type)
         full = np.broadcast_to(contribution, nest.ranges)
         moved = np.moveaxis(full, reduction, range(-len(reduction), 0))
-        flat = moved.reshape(*moved.shape[: -len(reduction)], -1)
+        size = math.prod(nest.ranges[i] for i in reduction)
+        flat = moved.reshape(*moved.shape[: -len(reduction)], size)
         reduced = np.expand_dims(
-            numerics.reduce(flat, flat.ndim - 1, combiner.kind, t, lanes=CHIP.lanes),
+            numerics.reduce(
+                flat, flat.ndim - 1, combiner.kind, t, lanes=interp.chip.lanes
+            ),
             reduction,
         )
         init_value = np.broadcast_to(init, reduced.shape)
@@ -261,33 +273,68 @@ def tensor_operands(op: Operation) -> None:
         )
 
 
-@implements(
-    linalg.GenericOp,
-    linalg.AddOp,
-    linalg.SubOp,
-    linalg.MulOp,
-    linalg.ExpOp,
-    linalg.LogOp,
-    linalg.SqrtOp,
-    linalg.MaxOp,
-    linalg.MinOp,
-    linalg.SelectOp,
-    linalg.CopyOp,
-    linalg.FillOp,
-)
-def _structured(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    assert isinstance(op, LinalgStructuredOperation)
-    tensor_operands(op)
-    nest = LoopNest(
+def loop_ranges(op: LinalgStructuredOperation, args: Args) -> tuple[int, ...]:
+    """The loop ranges, read off the operands' run-time shapes (so dynamic
+    dimensions are bound by the values)."""
+    shapes = [
+        d
+        for a, v in zip(args, op.operands, strict=True)
+        if isinstance(v.type, ShapedType)
+        for d in a.shape
+    ]
+    return tuple(op.get_shapes_to_loops_map().eval(shapes, ()))
+
+
+def structured_nest(op: LinalgStructuredOperation, args: Args) -> LoopNest:
+    return LoopNest(
         maps=[m.data for m in op.get_indexing_maps()],
         iterators=[str(t.data) for t in op.get_iterator_types()],
-        ranges=tuple(op.get_static_loop_ranges()),
+        ranges=loop_ranges(op, args),
         body=op.body.block,
         num_inputs=len(op.inputs),
     )
-    return run_loop_nest(
-        interp, nest, args, [result_type(op, i)[0] for i in range(len(op.results))]
-    )
+
+
+STRUCTURED: tuple[type[Operation], ...] = (
+    linalg.GenericOp,
+    stock.AddOp,
+    stock.SubOp,
+    stock.MulOp,
+    stock.ExpOp,
+    stock.LogOp,
+    stock.SqrtOp,
+    stock.MaxOp,
+    stock.MinOp,
+    stock.SelectOp,
+    stock.CopyOp,
+    stock.FillOp,
+    stock.PoolingNchwMaxOp,
+    linalg.PoolingNhwcSumOp,
+    linalg.PoolingNhwcMaxOp,
+    linalg.PoolingNhwcMinOp,
+    linalg.NegfOp,
+    linalg.AbsOp,
+    linalg.CeilOp,
+    linalg.FloorOp,
+    linalg.ErfOp,
+    linalg.TanhOp,
+    linalg.RoundOp,
+    linalg.RsqrtOp,
+    linalg.ReciprocalOp,
+    linalg.SquareOp,
+    linalg.DivOp,
+    linalg.DivUnsignedOp,
+    linalg.PowfOp,
+    linalg.ElementwiseOp,
+)
+"""Structured ops that run as their loop nest (body included)."""
+
+
+@implements(*STRUCTURED)
+def _structured(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    assert isinstance(op, LinalgStructuredOperation)
+    tensor_operands(op)
+    return run_loop_nest(interp, structured_nest(op, args), args)
 
 
 @implements(linalg.ReduceOp)
@@ -298,66 +345,319 @@ def _reduce(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     shape = args[0].shape
     dimensions = set(op.dimensions.get_values())
     kept = [AffineDimExpr(i) for i in range(len(shape)) if i not in dimensions]
+    inputs = len(op.inputs)
     nest = LoopNest(
-        maps=[AffineMap.identity(len(shape)), AffineMap(len(shape), 0, tuple(kept))],
+        maps=[AffineMap.identity(len(shape))] * inputs
+        + [AffineMap(len(shape), 0, tuple(kept))] * len(op.inits),
         iterators=[
             "reduction" if i in dimensions else "parallel" for i in range(len(shape))
         ],
         ranges=shape,
         body=op.region.block,
-        num_inputs=1,
+        num_inputs=inputs,
     )
-    return run_loop_nest(interp, nest, args, [result_type(op)[0]])
+    return run_loop_nest(interp, nest, args)
 
 
-@implements(linalg.IndexOp)
+@implements(linalg.MapOp)
+def _map(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The body on whole arrays (it is elementwise); a body that also takes
+    the init gets it as its last argument."""
+    assert isinstance(op, linalg.MapOp)
+    body = op.mapper.block
+    values = list(args) if len(body.args) == len(args) else list(args[:-1])
+    shape = args[-1].shape
+    indices = tuple(np.ogrid[tuple(slice(0, n) for n in shape)]) if shape else ()
+    interp.loop_indices.append(indices)
+    try:
+        (value,) = interp.run_block(body, values)
+    finally:
+        interp.loop_indices.pop()
+    return [np.array(np.broadcast_to(value, shape), dtype=args[-1].dtype)]
+
+
+@implements(linalg.SoftmaxOp)
+def _softmax(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """exp(x - max) / sum(exp(x - max)) along the dimension, as upstream's
+    decomposition: the max and the sum are numerics.reduce (the canonical
+    order on the last axis), the rest elementwise in the element type."""
+    assert isinstance(op, linalg.SoftmaxOp)
+    x = args[0]
+    t = element(op.input.type)
+    axis = op.dimension.value.data
+    top = np.expand_dims(
+        numerics.reduce(x, axis, "max", t, lanes=interp.chip.lanes), axis
+    )
+    e = numerics.exp(numerics.sub(x, top, t), t)
+    total = np.expand_dims(
+        numerics.reduce(e, axis, "sum", t, lanes=interp.chip.lanes), axis
+    )
+    return [numerics.div(e, total, t)]
+
+
+@implements(stock.IndexOp)
 def _index(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    assert isinstance(op, linalg.IndexOp)
+    assert isinstance(op, stock.IndexOp)
     return [numerics.as_carrier(interp.loop_indices[-1][op.dim.value.data], "i64")]
 
 
-@implements(linalg.TransposeOp)
+@implements(stock.TransposeOp)
 def _transpose(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    assert isinstance(op, linalg.TransposeOp)
+    assert isinstance(op, stock.TransposeOp)
     tensor_operands(op)
     return [np.array(np.transpose(args[0], op.permutation.get_values()), order="C")]
 
 
-@implements(linalg.BroadcastOp)
+@implements(stock.BroadcastOp)
 def _broadcast(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     """The input's dimensions are the result's but `dimensions`, which are added."""
-    assert isinstance(op, linalg.BroadcastOp)
+    assert isinstance(op, stock.BroadcastOp)
     tensor_operands(op)
-    shape, _ = result_type(op)
     expanded = np.expand_dims(args[0], tuple(op.dimensions.get_values()))
-    return [np.array(np.broadcast_to(expanded, shape), order="C")]
+    return [np.array(np.broadcast_to(expanded, args[1].shape), order="C")]
 
 
-DEFAULT_MATMUL_MAPS = tuple(
-    m.data
-    for m in linalg.MatmulOp.get_irdl_definition()
-    .properties["indexing_maps"]
-    .default_value.data
-)  # pyright: ignore[reportOptionalMemberAccess, reportAttributeAccessIssue]
+# --------------------------------------------------------------------------- #
+# Contractions: on the MXM
+# --------------------------------------------------------------------------- #
+
+CONTRACTIONS: tuple[type[Operation], ...] = (
+    linalg.MatmulOp,
+    linalg.MatmulTransposeAOp,
+    linalg.MatmulTransposeBOp,
+    linalg.BatchMatmulOp,
+    linalg.BatchReduceMatmulOp,
+    linalg.MatvecOp,
+    linalg.VecmatOp,
+    linalg.BatchMatvecOp,
+    linalg.BatchVecmatOp,
+    linalg.DotOp,
+    linalg.Mmt4dOp,
+    linalg.ContractOp,
+    linalg.DepthwiseConv2DNhwcHwcOp,
+    stock.Conv2DNchwFchwOp,
+    stock.Conv2DNgchwFgchwOp,
+    stock.Conv2DNgchwGfchwOp,
+    stock.Conv2DNhwc_FhwcOp,
+    stock.Conv2DNhwc_HwcfOp,
+    stock.Conv2DNhwgcGfhwcOp,
+)
+"""Named ops whose body is `out + cast(a) * cast(b)`."""
 
 
-@implements(linalg.MatmulOp)
-def _matmul(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    """init + A x B: the product on the MXM (see the module doc), one add."""
-    assert isinstance(op, linalg.MatmulOp)
+def _gather(
+    x: np.ndarray, m: AffineMap, ranges: tuple[int, ...], order: Sequence[int]
+) -> np.ndarray:
+    """x at every point of the loops `order` (the other loops at 0), shaped
+    by those loops in that order."""
+    grid = [np.zeros((1,) * len(order), np.int64) for _ in ranges]
+    for axis, loop in enumerate(order):
+        shape = [1] * len(order)
+        shape[axis] = ranges[loop]
+        grid[loop] = np.arange(ranges[loop]).reshape(shape)
+    index = m.eval(tuple(grid), ())
+    target = tuple(ranges[loop] for loop in order)
+    if not index:
+        return np.broadcast_to(x, target)
+    return np.broadcast_to(x[tuple(index)], target)
+
+
+def contraction_types(a_t: str, b_t: str, out_t: str) -> tuple[str, str]:
+    """(the type both operands multiply in, the accumulator): the operands'
+    own type when they agree (i8 x i8 -> i32 multiplies i8 on the MXM), else
+    both cast to the result's type, as the op's body casts them; floats
+    accumulate in f32 (f64: in f64, in K order), integers exactly in i32 or
+    i64."""
+    in_t = a_t if a_t == b_t else out_t
+    if numerics.is_float(in_t) or numerics.is_float(out_t):
+        if not numerics.is_float(in_t):
+            in_t = out_t
+        return in_t, "f64" if "f64" in (in_t, out_t) else "f32"
+    return in_t, "i64" if numerics.bitwidth(out_t) > 32 else "i32"
+
+
+@implements(stock.QuantizedMatmulOp)
+def _quantized_matmul(
+    interp: Interpreter, op: Operation, args: Args
+) -> list[np.ndarray]:
+    """init + (A - a_zp) x (B - b_zp): the operands less their zero points
+    are exact in the (integer) accumulator, then a plain contraction."""
+    assert isinstance(op, stock.QuantizedMatmulOp)
+    a, b, a_zp, b_zp, init = args
+    out_t = element(op.outputs[0].type)
+    acc = "i64" if numerics.bitwidth(out_t) > 32 else "i32"
+    lhs, rhs = (
+        numerics.sub(
+            numerics.cast(x, element(v.type), acc),
+            numerics.cast(zp, element(z.type), acc),
+            acc,
+        )
+        for x, zp, v, z in (
+            (a, a_zp, op.inputs[0], op.inputs[2]),
+            (b, b_zp, op.inputs[1], op.inputs[3]),
+        )
+    )
+    product = numerics.matmul(lhs, rhs, acc, acc, k_block=interp.k_block(acc))
+    total = numerics.add(numerics.cast(init, out_t, acc), product, acc)
+    return [numerics.cast(total, acc, out_t)]
+
+
+@implements(*CONTRACTIONS)
+def _contraction(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """init + A x B on the MXM: the reduction loops (in loop order, row-major)
+    are the K of one `numerics.matmul`, the parallel loops that both operands
+    use are its batch, those of A alone its rows, the others its columns;
+    then the init is added once in the accumulator (see the module doc)."""
+    assert isinstance(op, NamedOperation)
     tensor_operands(op)
-    if tuple(m.data for m in op.indexing_maps) != DEFAULT_MATMUL_MAPS:
-        raise UnsupportedOpError(
-            "linalg.matmul with explicit indexing_maps is not supported"
-        )
     a, b, init = args
-    in_t = element(op.inputs[0].type)
-    if element(op.inputs[1].type) != in_t:
-        raise UnsupportedTypeError(
-            f"operands of two element types: {in_t} and {element(op.inputs[1].type)}"
+    maps = [m.data for m in op.get_indexing_maps()]
+    iterators = [str(t.data) for t in op.get_iterator_types()]
+    ranges = loop_ranges(op, args)
+
+    def uses(m: AffineMap) -> set[int]:
+        return {
+            d
+            for d in range(len(ranges))
+            if m.eval(tuple(int(i == d) for i in range(len(ranges))), ())
+            != m.eval((0,) * len(ranges), ())
+        }
+
+    used_a, used_b = uses(maps[0]), uses(maps[1])
+    parallel = [d for d, kind in enumerate(iterators) if kind == "parallel"]
+    reduction = [d for d, kind in enumerate(iterators) if kind == "reduction"]
+    batch = [d for d in parallel if d in used_a and d in used_b]
+    rows = [d for d in parallel if d in used_a and d not in used_b]
+    cols = [d for d in parallel if d not in used_a]
+    a_t, b_t = element(op.operands[0].type), element(op.operands[1].type)
+    out_t = element(op.operands[2].type)
+    in_t, acc_t = contraction_types(a_t, b_t, out_t)
+    lhs = numerics.cast(
+        _gather(a, maps[0], ranges, batch + rows + reduction), a_t, in_t
+    )
+    rhs = numerics.cast(
+        _gather(b, maps[1], ranges, batch + reduction + cols), b_t, in_t
+    )
+    size = math.prod
+    nb, nr, nk, nc = (
+        size(ranges[d] for d in g) for g in (batch, rows, reduction, cols)
+    )
+    product = numerics.matmul(
+        lhs.reshape(nb, nr, nk),
+        rhs.reshape(nb, nk, nc),
+        in_t,
+        acc_t,
+        k_block=interp.k_block(in_t),
+    ).reshape([ranges[d] for d in batch + rows + cols])
+    # the product at every point of the parallel loops, in loop order
+    order = batch + rows + cols
+    product = np.transpose(product, [order.index(d) for d in parallel])
+    index = maps[2].eval(
+        tuple(
+            np.arange(ranges[d]).reshape([ranges[d] if e == d else 1 for e in parallel])
+            if d in parallel
+            else np.zeros((1,) * len(parallel), np.int64)
+            for d in range(len(ranges))
+        ),
+        (),
+    )
+    target = tuple(np.broadcast_to(i, product.shape) for i in index)
+    current = numerics.cast(init[target] if index else init, out_t, acc_t)
+    total = numerics.cast(numerics.add(current, product, acc_t), acc_t, out_t)
+    result = np.array(init, copy=True)
+    if index:
+        result[target] = total
+    else:
+        result[()] = total
+    return [result]
+
+
+# --------------------------------------------------------------------------- #
+# pack / unpack
+# --------------------------------------------------------------------------- #
+
+
+def packing(
+    op: linalg.PackOp | linalg.UnPackOp, args: Args
+) -> tuple[list[int], list[int], list[int]]:
+    """(inner_dims_pos, the tiles with the dynamic ones bound, outer_dims_perm)."""
+    dynamic = iter(args[3 if op.padding_value is not None else 2 :])
+    tiles = [
+        int(next(dynamic)) if t == DYNAMIC_INDEX else int(t)
+        for t in op.static_inner_tiles.get_values()
+    ]
+    if any(t < 1 for t in tiles):
+        raise ExecutionError(f"inner tiles {tiles} must be positive")
+    inner = list(op.inner_dims_pos.get_values())
+    rank = len(args[0].shape if isinstance(op, linalg.PackOp) else args[1].shape)
+    perm = list(op.outer_dims_perm.get_values()) or list(range(rank))
+    return inner, tiles, perm
+
+
+def padded(shape: tuple[int, ...], inner: list[int], tiles: list[int]) -> list[int]:
+    """Each tiled dimension rounded up to a multiple of its tile."""
+    tile_of = dict(zip(inner, tiles, strict=True))
+    return [-(-n // tile_of.get(d, 1)) * tile_of.get(d, 1) for d, n in enumerate(shape)]
+
+
+def packed_layout(
+    shape: tuple[int, ...], inner: list[int], tiles: list[int], perm: list[int]
+) -> tuple[list[int], list[int]]:
+    """The plain tensor padded and split as [outer_0, (tile_0,) outer_1, ...]
+    (its shape), and the transpose of that to the packed layout."""
+    tile_of = dict(zip(inner, tiles, strict=True))
+    split: list[int] = []
+    outer_axis: list[int] = []
+    tile_axis: dict[int, int] = {}
+    for d, n in enumerate(shape):
+        outer_axis.append(len(split))
+        if d in tile_of:
+            split += [-(-n // tile_of[d]), tile_of[d]]
+            tile_axis[d] = len(split) - 1
+        else:
+            split.append(n)
+    order = [outer_axis[d] for d in perm] + [tile_axis[d] for d in inner]
+    return split, order
+
+
+@implements(linalg.PackOp)
+def _pack(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """Pad each tiled dimension at its end to a multiple of its tile (with
+    the padding value), split it into (outer, tile), permute the outer
+    dimensions, the tiles last in inner_dims_pos order."""
+    assert isinstance(op, linalg.PackOp)
+    source, dest = args[0], args[1]
+    inner, tiles, perm = packing(op, args)
+    split, order = packed_layout(source.shape, inner, tiles, perm)
+    padded_shape = padded(source.shape, inner, tiles)
+    if padded_shape != list(source.shape) and op.padding_value is None:
+        raise ExecutionError(
+            f"tiles {tiles} do not divide dimensions {inner} of {list(source.shape)} and there is no padding_value"
         )
-    _, out_t = result_type(op)
-    acc_t = "f32" if numerics.is_float(in_t) else out_t
-    product = numerics.matmul(a, b, in_t, acc_t, k_block=mxm_k_block(in_t))
-    total = numerics.add(numerics.cast(init, out_t, acc_t), product, acc_t)
-    return [total if acc_t == out_t else numerics.cast(total, acc_t, out_t)]
+    pad = args[2] if op.padding_value is not None else np.zeros((), source.dtype)
+    full = np.full(padded_shape, pad, source.dtype)
+    full[tuple(slice(0, n) for n in source.shape)] = source
+    packed = np.transpose(full.reshape(split), order)
+    if packed.shape != dest.shape:
+        raise ExecutionError(
+            f"packs into shape {list(packed.shape)}, the dest is {list(dest.shape)}"
+        )
+    return [np.array(packed, order="C")]
+
+
+@implements(linalg.UnPackOp)
+def _unpack(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The inverse of pack: the padding is dropped."""
+    assert isinstance(op, linalg.UnPackOp)
+    source, dest = args[0], args[1]
+    inner, tiles, perm = packing(op, args)
+    split, order = packed_layout(dest.shape, inner, tiles, perm)
+    expected = [split[i] for i in order]
+    if list(source.shape) != expected:
+        raise ExecutionError(
+            f"unpacks a tensor of shape {expected} into {list(dest.shape)}, got {list(source.shape)}"
+        )
+    plain = np.transpose(source, np.argsort(order)).reshape(
+        padded(dest.shape, inner, tiles)
+    )
+    return [np.array(plain[tuple(slice(0, n) for n in dest.shape)], order="C")]

@@ -7,6 +7,7 @@ operands; result shapes are always the static result types'.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -19,8 +20,11 @@ from lpuir.interpreter.reference_core import (
     Args,
     ExecutionError,
     Interpreter,
+    UnsupportedOpError,
+    fits,
     implements,
     result_type,
+    static,
 )
 
 
@@ -56,16 +60,21 @@ def slices(
 
 @implements(tensor.EmptyOp)
 def _empty(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """Zeros; each dynamic dimension's size is the next index operand."""
     shape, t = result_type(op)
-    return [numerics.as_carrier(np.zeros(shape), t)]
+    sizes = iter(args)
+    bound = tuple(int(next(sizes)) if d < 0 else d for d in shape)
+    if any(d < 0 for d in bound):
+        raise ExecutionError(f"a negative size in {list(bound)}")
+    return [numerics.as_carrier(np.zeros(bound), t)]
 
 
 @implements(tensor.ExtractSliceOp)
 def _extract_slice(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     assert isinstance(op, tensor.ExtractSliceOp)
     source = args[0]
-    index, _ = slices(op, args[1:], source.shape)
-    return [np.array(source[index], order="C").reshape(result_type(op)[0])]
+    index, sizes = slices(op, args[1:], source.shape)
+    return [np.array(source[index], order="C").reshape(sizes)]
 
 
 @implements(tensor.InsertSliceOp)
@@ -78,12 +87,35 @@ def _insert_slice(interp: Interpreter, op: Operation, args: Args) -> list[np.nda
     return [result]
 
 
-@implements(
-    tensor.CollapseShapeOp, tensor.ExpandShapeOp, tensor.ReshapeOp, tensor.CastOp
-)
+@implements(tensor.CastOp)
+def _cast(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The value, whose run-time shape must fit the target type."""
+    shape, _ = result_type(op)
+    if not fits(args[0].shape, shape):
+        raise ExecutionError(
+            f"a value of shape {list(args[0].shape)} cast to {op.results[0].type}"
+        )
+    return [args[0]]
+
+
+@implements(tensor.CollapseShapeOp, tensor.ExpandShapeOp, tensor.ReshapeOp)
 def _reshape(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    """Row-major reshapes to the static result shape."""
-    return [args[0].reshape(result_type(op)[0])]
+    """Row-major reshapes to the result shape (one dynamic dimension is
+    inferred from the element count)."""
+    shape, _ = result_type(op)
+    return [reshaped(args[0], shape, op)]
+
+
+def reshaped(x: np.ndarray, shape: tuple[int, ...], op: Operation) -> np.ndarray:
+    """x in row-major order as `shape`, whose one dynamic dimension (-1) is
+    inferred from the element count."""
+    dynamic = sum(d < 0 for d in shape)
+    if dynamic > 1:
+        static(shape, op)
+    known = math.prod(d for d in shape if d >= 0)
+    if (x.size != known) if not dynamic else (known == 0 or x.size % known):
+        raise ExecutionError(f"{x.size} elements do not reshape to {list(shape)}")
+    return x.reshape(shape)
 
 
 @implements(tensor.ConcatOp)
@@ -100,7 +132,10 @@ def _pad(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     dynamic = iter(args[1:])
     low = mixed(op.static_low, dynamic)
     high = mixed(op.static_high, dynamic)
-    shape, t = result_type(op)
+    _, t = result_type(op)
+    shape = tuple(
+        n + lo + hi for n, lo, hi in zip(source.shape, low, high, strict=True)
+    )
     grid = [
         numerics.as_carrier(i, "i64")
         for i in np.ogrid[tuple(slice(0, n) for n in shape)]
@@ -114,23 +149,36 @@ def _pad(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [result]
 
 
+def checked_indices(
+    indices: Sequence[np.ndarray], shape: tuple[int, ...]
+) -> tuple[np.ndarray, ...]:
+    """Index values (scalars, or arrays inside a linalg body, where each
+    point of the loop nest computes its own: a gather) within `shape`."""
+    at = tuple(np.asarray(i, np.int64) for i in indices)
+    for axis, (i, d) in enumerate(zip(at, shape, strict=True)):
+        bad = (i < 0) | (i >= d)
+        if bad.any():
+            raise ExecutionError(
+                f"index {int(i[bad].flat[0]) if i.ndim else int(i)} is out of bounds of dimension {axis} of {list(shape)}"
+            )
+    return at
+
+
 @implements(tensor.ExtractOp)
 def _extract(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """One element, or (inside a linalg body) one per point of the loop nest."""
     source, *indices = args
-    at = tuple(int(i) for i in indices)
-    if any(not 0 <= i < d for i, d in zip(at, source.shape, strict=True)):
-        raise ExecutionError(
-            f"index {list(at)} is out of bounds of {list(source.shape)}"
-        )
-    return [np.array(source[at])]
+    return [np.array(source[checked_indices(indices, source.shape)])]
 
 
 @implements(tensor.InsertOp)
 def _insert(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     value, dest, *indices = args
-    at = tuple(int(i) for i in indices)
-    if any(not 0 <= i < d for i, d in zip(at, dest.shape, strict=True)):
-        raise ExecutionError(f"index {list(at)} is out of bounds of {list(dest.shape)}")
+    at = checked_indices(indices, dest.shape)
+    if any(i.ndim for i in at):
+        raise UnsupportedOpError(
+            "tensor.insert at indices computed per point of a loop nest is not supported"
+        )
     result = np.array(dest, copy=True)
     result[at] = value
     return [result]
@@ -138,12 +186,12 @@ def _insert(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
 
 @implements(tensor.SplatOp)
 def _splat(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    return [np.array(np.broadcast_to(args[0], result_type(op)[0]))]
+    return [np.array(np.broadcast_to(args[0], static(result_type(op)[0], op)))]
 
 
 @implements(tensor.FromElementsOp)
 def _from_elements(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    return [np.stack(args).reshape(result_type(op)[0])]
+    return [np.stack(args).reshape(static(result_type(op)[0], op))]
 
 
 @implements(tensor.DimOp)

@@ -17,6 +17,7 @@ Decisions:
 
 from __future__ import annotations
 
+import math
 from functools import reduce
 
 import numpy as np
@@ -32,7 +33,6 @@ from lpuir.interpreter.reference_arith import (
     unsigned,
 )
 from lpuir.interpreter.reference_core import (
-    CHIP,
     Args,
     ExecutionError,
     Interpreter,
@@ -41,14 +41,14 @@ from lpuir.interpreter.reference_core import (
     element,
     implements,
     literal,
-    mxm_k_block,
     result_type,
 )
+from lpuir.interpreter.reference_tensor import reshaped
 
 
 def broadcast(op: Operation, args: Args) -> list[np.ndarray]:
     """Operands broadcast to the result's shape (TOSA: equal ranks, 1s stretch)."""
-    shape, _ = result_type(op)
+    shape = np.broadcast_shapes(*(a.shape for a in args))
     return [np.broadcast_to(a, shape) for a in args]
 
 
@@ -133,6 +133,9 @@ UNARY: dict[type[Operation], str] = {
     tosa.FloorOp: "floor",
     tosa.CeilOp: "ceil",
     tosa.BitwiseNotOp: "bit_not",
+    tosa.SinOp: "sin",
+    tosa.ClzOp: "ctlz",
+    tosa.CosOp: "cos",
 }
 """`numerics.<name>(input, element type)`."""
 
@@ -364,28 +367,23 @@ REDUCTIONS: dict[type[Operation], str] = {
 @implements(*REDUCTIONS)
 def _reduce(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     assert isinstance(op, tosa.ReductionOperation)
-    shape, t = result_type(op)
+    _, t = result_type(op)
+    axis = op.axis.value.data
     nan = {"nan": nan_mode(op)} if "nan_mode" in op.properties else {}
-    return [
-        numerics.reduce(
-            args[0],
-            op.axis.value.data,
-            REDUCTIONS[type(op)],
-            t,
-            lanes=CHIP.lanes,
-            **nan,
-        ).reshape(shape)
-    ]
+    reduced = numerics.reduce(
+        args[0], axis, REDUCTIONS[type(op)], t, lanes=interp.chip.lanes, **nan
+    )
+    return [np.expand_dims(reduced, axis)]
 
 
 @implements(tosa.ArgMaxOp)
 def _argmax(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     assert isinstance(op, tosa.ArgMaxOp)
-    shape, out_t = result_type(op)
+    _, out_t = result_type(op)
     index = numerics.argmax(
         args[0], op.axis.value.data, element(op.input.type), nan=nan_mode(op)
     )
-    return [numerics.cast(index, "i64", out_t).reshape(shape)]
+    return [numerics.cast(index, "i64", out_t)]
 
 
 # --------------------------------------------------------------------------- #
@@ -399,15 +397,15 @@ def _matmul(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     a, b, a_zp, b_zp = args
     in_t = element(op.a.type)
     _, out_t = result_type(op)
-    product = numerics.matmul(a, b, in_t, out_t, k_block=mxm_k_block(in_t))
+    product = numerics.matmul(a, b, in_t, out_t, k_block=interp.k_block(in_t))
     za, zb = int(scalar(a_zp)), int(scalar(b_zp))
     if za == 0 and zb == 0:
         return [product]
     row_sums = numerics.reduce(
-        numerics.cast(a, in_t, out_t), 2, "sum", out_t, lanes=CHIP.lanes
+        numerics.cast(a, in_t, out_t), 2, "sum", out_t, lanes=interp.chip.lanes
     )[:, :, None]
     column_sums = numerics.reduce(
-        numerics.cast(b, in_t, out_t), 1, "sum", out_t, lanes=CHIP.lanes
+        numerics.cast(b, in_t, out_t), 1, "sum", out_t, lanes=interp.chip.lanes
     )[:, None, :]
     correction = numerics.add(
         numerics.mul(row_sums, full(zb, row_sums, out_t), out_t),
@@ -465,7 +463,7 @@ def _transpose(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarra
 
 @implements(tosa.ReshapeOp)
 def _reshape(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    return [args[0].reshape(result_type(op)[0])]
+    return [reshaped(args[0], result_type(op)[0], op)]
 
 
 @implements(tosa.SliceOp)
@@ -528,8 +526,255 @@ def _const(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     return [constant(op.values.get_values(), op.output.type)]  # pyright: ignore[reportArgumentType]
 
 
-@implements(stock_tosa.IfOp)
+@implements(tosa.CondIfOp)
 def _cond_if(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
-    assert isinstance(op, stock_tosa.IfOp)
-    region = op.true_region if bool(scalar(args[0])) else op.false_region
-    return interp.run_block(region.block, ())
+    assert isinstance(op, tosa.CondIfOp)
+    region = op.then_graph if bool(scalar(args[0])) else op.else_graph
+    inputs = args[1:] if region.block.args else ()
+    return interp.run_block(region.block, inputs)
+
+
+@implements(tosa.WhileLoopOp)
+def _while_loop(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The body while the condition graph yields true (as long as it takes:
+    a loop that never ends does not end here either)."""
+    assert isinstance(op, tosa.WhileLoopOp)
+    values = list(args)
+    while bool(scalar(interp.run_block(op.cond_graph.block, values)[0])):
+        values = interp.run_block(op.body_graph.block, values)
+    return values
+
+
+# --------------------------------------------------------------------------- #
+# Convolutions and average pooling: on the MXM
+# --------------------------------------------------------------------------- #
+
+
+def conv_accumulator(op: Operation, in_t: str) -> str:
+    """The accumulator: the op's acc_type (f16 accumulates in f32 on the MXM
+    and is rounded once at the end), i32 or i48 (as i64) for integers."""
+    acc = element(op.properties["acc_type"])
+    if numerics.is_float(in_t):
+        return "f32"
+    return "i64" if numerics.bitwidth(acc) > 32 else "i32"
+
+
+def windows(
+    x: np.ndarray,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    out: tuple[int, ...],
+) -> np.ndarray:
+    """x [N, *spatial, C] at every window: [N, *out, *kernel, C]."""
+    n, c = x.shape[0], x.shape[-1]
+    result = np.zeros((n, *out, *kernel, c), x.dtype)
+    for at in np.ndindex(*kernel):
+        index = tuple(
+            slice(k * d, k * d + s * o, s)
+            for k, d, s, o in zip(at, dilation, stride, out, strict=True)
+        )
+        result[(slice(None),) * (1 + len(out)) + at] = x[(slice(None), *index)]
+    return result
+
+
+def convolve(
+    interp: Interpreter,
+    op: Operation,
+    args: Args,
+    *,
+    stride: tuple[int, ...],
+    pad: list[int],
+    dilation: tuple[int, ...],
+    groups: bool = False,
+) -> np.ndarray:
+    """input * weight ([OC, *kernel, IC], or [*kernel, C, M] when `groups`
+    for depthwise) + bias, as one numerics.matmul per group: K runs over
+    (*kernel, IC) in row-major order; zero points subtracted first (exact in
+    the integer accumulator)."""
+    x, weight, bias, input_zp, weight_zp = args
+    in_t = element(op.operands[0].type)
+    w_t = element(op.operands[1].type)
+    out_shape, out_t = result_type(op)
+    acc = conv_accumulator(op, in_t)
+    spatial = len(pad) // 2
+    padded = np.pad(
+        x,
+        [(0, 0), *zip(pad[::2], pad[1::2], strict=True), (0, 0)],
+        constant_values=scalar(input_zp),
+    )
+    if numerics.is_float(in_t):
+        mul_t, lhs_src, rhs = in_t, padded, weight
+    else:
+        mul_t = acc
+        lhs_src = numerics.sub(
+            numerics.cast(padded, in_t, acc), full(scalar(input_zp), padded, acc), acc
+        )
+        rhs = numerics.sub(
+            numerics.cast(weight, w_t, acc), full(scalar(weight_zp), weight, acc), acc
+        )
+    kernel = weight.shape[:spatial] if groups else weight.shape[1 : 1 + spatial]
+    out = tuple(out_shape[1 : 1 + spatial])
+    win = windows(lhs_src, kernel, stride, dilation, out)
+    rows = win.shape[0] * math.prod(out)
+    k = math.prod(kernel)
+    if groups:
+        c, m = weight.shape[-2:]
+        lhs = np.moveaxis(win.reshape(rows, k, c), -1, 0)  # [C, rows, K]
+        product = numerics.matmul(
+            lhs,
+            np.moveaxis(rhs.reshape(k, c, m), 1, 0),  # [C, K, M]
+            mul_t,
+            acc,
+            k_block=interp.k_block(mul_t),
+        )
+        product = np.moveaxis(product, 0, 1).reshape(rows, c * m)
+    else:
+        oc = weight.shape[0]
+        product = numerics.matmul(
+            win.reshape(rows, k * weight.shape[-1]),
+            rhs.reshape(oc, -1).T,
+            mul_t,
+            acc,
+            k_block=interp.k_block(mul_t),
+        )
+    total = numerics.add(
+        product,
+        np.broadcast_to(
+            numerics.cast(bias, element(op.operands[2].type), acc), product.shape
+        ),
+        acc,
+    )
+    return numerics.cast(total, acc, out_t).reshape(out_shape)
+
+
+@implements(tosa.Conv2DOp, tosa.Conv3DOp, tosa.DepthwiseConv2DOp)
+def _conv(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    assert isinstance(op, tosa.Conv2DOp | tosa.Conv3DOp | tosa.DepthwiseConv2DOp)
+    return [
+        convolve(
+            interp,
+            op,
+            args,
+            stride=tuple(op.stride.get_values()),
+            pad=list(op.pad.get_values()),
+            dilation=tuple(op.dilation.get_values()),
+            groups=isinstance(op, tosa.DepthwiseConv2DOp),
+        )
+    ]
+
+
+@implements(tosa.TransposeConv2DOp)
+def _transpose_conv(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The stride-1 conv2d of the input with stride - 1 zeros (the input
+    zero point) between its rows and columns, padded by kernel - 1 + out_pad,
+    with the weights flipped in both spatial axes."""
+    assert isinstance(op, tosa.TransposeConv2DOp)
+    x, weight, bias, input_zp, weight_zp = args
+    sy, sx = op.stride.get_values()
+    top, bottom, left, right = op.out_pad.get_values()
+    _, kh, kw, _ = weight.shape
+    n, h, w, c = x.shape
+    stuffed = np.full(
+        (n, (h - 1) * sy + 1, (w - 1) * sx + 1, c), scalar(input_zp), x.dtype
+    )
+    stuffed[:, ::sy, ::sx, :] = x
+    flipped = np.array(weight[:, ::-1, ::-1, :])
+    return [
+        convolve(
+            interp,
+            op,
+            (stuffed, flipped, bias, input_zp, weight_zp),
+            stride=(1, 1),
+            pad=[kh - 1 + top, kh - 1 + bottom, kw - 1 + left, kw - 1 + right],
+            dilation=(1, 1),
+        )
+    ]
+
+
+def reciprocal_scale(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TOSA's reciprocal_scale: k = bits of count - 1, multiplier =
+    ((2**30 + 1) << k) // count, shift = 30 + k (int64)."""
+    c = count.astype(np.int64)
+    k = np.zeros_like(c)
+    for bit in range(63):
+        k += ((c - 1) >> bit) > 0
+    return (((1 << 30) + 1) << k) // c, 30 + k
+
+
+@implements(tosa.AvgPool2dOp)
+def _avg_pool2d(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """The window's sum in index order over the valid (unpadded) elements,
+    then divided by their count: floats in the acc_type (f32) and rounded
+    to the output type; integers of (x - input_zp) in i32, scaled by the
+    spec's reciprocal_scale(count) with apply_scale_32, plus output_zp,
+    saturated."""
+    assert isinstance(op, tosa.AvgPool2dOp)
+    x, input_zp, output_zp = args
+    in_t = element(op.input.type)
+    shape, out_t = result_type(op)
+    (ky, kx), (sy, sx), (top, bottom, left, right) = (
+        op.kernel.get_values(),
+        op.stride.get_values(),
+        op.pad.get_values(),
+    )
+    float_acc = numerics.is_float(in_t)
+    acc_t = "f32" if float_acc else "i32"
+    value = numerics.cast(x, in_t, acc_t)
+    if not float_acc:
+        value = numerics.sub(value, full(scalar(input_zp), value, acc_t), acc_t)
+    pads = ((0, 0), (top, bottom), (left, right), (0, 0))
+    padded = np.pad(value, pads)
+    valid = np.pad(np.ones(x.shape[1:3], np.int64), pads[1:3])
+    oh, ow = shape[1], shape[2]
+    total = None
+    count = np.zeros((oh, ow), np.int64)
+    for y in range(ky):
+        for xx in range(kx):
+            window = padded[:, y : y + sy * oh : sy, xx : xx + sx * ow : sx, :]
+            total = window if total is None else numerics.add(total, window, acc_t)
+            count += valid[y : y + sy * oh : sy, xx : xx + sx * ow : sx]
+    assert total is not None
+    if count.min() < 1:
+        raise ExecutionError("a window covers padding only")
+    counts = count[None, :, :, None]
+    if float_acc:
+        mean = numerics.div(
+            total,
+            numerics.cast(np.broadcast_to(counts, total.shape), "i64", acc_t),
+            acc_t,
+        )
+        return [numerics.cast(mean, acc_t, out_t)]
+    multiplier, shift = reciprocal_scale(np.broadcast_to(counts, total.shape))
+    wide = numerics.cast(total, acc_t, "i64")
+    one = full(1, wide, "i64")
+    rounding = numerics.shl(one, numerics.sub(shift, one, "i64"), "i64")
+    scaled = numerics.shr_arith(
+        numerics.add(numerics.mul(wide, multiplier, "i64"), rounding, "i64"),
+        shift,
+        "i64",
+    )
+    zp = full(scalar(output_zp), scaled, "i64")
+    return [saturate_i64(numerics.add(scaled, zp, "i64"), out_t)]
+
+
+@implements(tosa.ScatterOp)
+def _scatter(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
+    """values_in with row indices[n, w] of each batch n replaced by
+    input[n, w]; an index out of range or written twice is an error (TOSA's
+    REQUIRE)."""
+    values, indices, updates = args
+    k = values.shape[1]
+    idx = indices.astype(np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= k):
+        raise ExecutionError(
+            f"an index is outside 0..{k - 1}: {idx.min()} .. {idx.max()}"
+        )
+    for n, row in enumerate(idx):
+        if len(set(row.tolist())) != len(row):
+            raise ExecutionError(
+                f"batch {n} writes one row twice: indices {row.tolist()}"
+            )
+    result = np.array(values, copy=True)
+    np.put_along_axis(result, idx[:, :, None], updates, axis=1)
+    return [result]

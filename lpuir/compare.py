@@ -19,6 +19,7 @@ from xdsl.ir import Operation
 
 from lpuir.diagnostics import op_location
 from lpuir.dialects import lpu
+from lpuir.machine import ChipSpec
 
 
 @dataclass
@@ -51,10 +52,18 @@ def _where(op: Operation) -> tuple[str, int, int] | None:
     )
 
 
+def program_chip(compiled: ModuleOp) -> ChipSpec:
+    """The chip of a compiled program's `#lpu.system`: the reference checks it
+    with that machine's numerics parameters (K-blocks, lanes)."""
+    system = next(op for op in compiled.walk() if isinstance(op, lpu.SystemOp))
+    return system.machine.spec.chip
+
+
 def reference_values(
-    source: ModuleOp, inputs: Sequence[np.ndarray]
+    source: ModuleOp, inputs: Sequence[np.ndarray], chip: ChipSpec | None = None
 ) -> dict[tuple[str, int, int], tuple[Operation, np.ndarray]]:
-    """Every located op's first result on the reference interpreter."""
+    """Every located op's first result on the reference interpreter, with the
+    numerics parameters of `chip` (None: tsp-v1)."""
     from lpuir.interpreter.reference import check_inputs, select_function
     from lpuir.interpreter.reference_core import Interpreter
 
@@ -71,7 +80,7 @@ def reference_values(
             return results
 
     function = select_function(source, None)
-    Recording(source).call(function, check_inputs(function, inputs))
+    Recording(source, chip).call(function, check_inputs(function, inputs))
     return seen
 
 
@@ -79,10 +88,11 @@ def first_divergence(
     compiled: ModuleOp, source: ModuleOp, inputs: Sequence[np.ndarray]
 ) -> Divergence | None:
     """None if every value the compiled program keeps of a tensor op matches
-    the reference bit for bit; else the first (in program order) that does not."""
+    the reference (with the compiled machine's numerics parameters) bit for
+    bit; else the first (in program order) that does not."""
     from lpuir.interpreter.simulator import simulate
 
-    expected = reference_values(source, inputs)
+    expected = reference_values(source, inputs, program_chip(compiled))
     module = compiled.clone()
     system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
     lanes = system.machine.spec.chip.lanes

@@ -12,6 +12,18 @@ def _tosa() -> Dialect:
     return TOSA
 
 
+def _arith() -> Dialect:
+    from lpuir.dialects.arith import ARITH
+
+    return ARITH
+
+
+def _linalg() -> Dialect:
+    from lpuir.dialects.linalg import LINALG
+
+    return LINALG
+
+
 def _lpu() -> Dialect:
     """The lpu dialect with the extension instructions registered so far."""
     from lpuir.dialects.lpu import LPU
@@ -33,14 +45,16 @@ def _stock(name: str) -> Callable[[], Dialect]:
 LPUIR_DIALECTS: dict[str, Callable[[], Dialect]] = {
     "builtin": _stock("builtin"),
     "func": _stock("func"),
-    "arith": _stock("arith"),
+    "arith": _arith,
     "math": _stock("math"),
     "tensor": _stock("tensor"),
-    "linalg": _stock("linalg"),
+    "linalg": _linalg,
+    "cf": _stock("cf"),
     "tosa": _tosa,
     "lpu": _lpu,
 }
-"""Dialects registered by lpu-opt and lpu-run; tosa and lpu are lpuir's own."""
+"""Dialects registered by lpu-opt and lpu-run; tosa, linalg, arith and lpu
+are lpuir's own (tosa, linalg and arith extend xDSL's)."""
 
 
 def make_context(*, allow_unregistered: bool = False) -> Context:

@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import VerifyException
 
 from lpuir import numerics
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
-from lpuir.types import describe_tensor, tensor_shape_and_element
+from lpuir.machine import ChipSpec, MachineError
+from lpuir.types import describe_tensor
 
 TensorSig = tuple[tuple[int, ...], str]
 """A value's shape and element type name."""
@@ -107,6 +109,14 @@ def lpu_system(module: ModuleOp) -> lpu.SystemOp | None:
     return systems[0] if systems else None
 
 
+def machine_chip(machine: str) -> ChipSpec:
+    """The chip of a machine named as `lpu-compile{system=...}` names one."""
+    try:
+        return lpu.SystemAttr.from_option(machine).spec.chip
+    except (VerifyException, MachineError, ValueError) as e:
+        raise LpuError(f"system '{machine}': {e}") from None
+
+
 def is_scheduled(system: lpu.SystemOp) -> bool:
     """Whether a program is at the scheduled level (its instructions have cycles)."""
     return any(op.is_scheduled for chip in system.chips for op in chip.instructions())
@@ -132,6 +142,7 @@ def _function_signature(module: ModuleOp, name: str | None) -> Signature:
     """The function that runs (by name, else the only public one) and the
     shapes and element types of its arguments and results."""
     from lpuir.interpreter.reference import select_function
+    from lpuir.interpreter.reference_core import element, shape_of
 
     if name is None:
         public = [
@@ -146,8 +157,10 @@ def _function_signature(module: ModuleOp, name: str | None) -> Signature:
                 f"the module has {len(public)} public functions; choose one with --function"
             )
     f = select_function(module, name)
-    ins = [tensor_shape_and_element(t) for t in f.function_type.inputs]
-    outs = [tensor_shape_and_element(t) for t in f.function_type.outputs]
+    # as the reference reads them: f64 and the minifloats too, -1 for a
+    # dynamic dimension (the value given binds it)
+    ins = [(shape_of(t), element(t)) for t in f.function_type.inputs]
+    outs = [(shape_of(t), element(t)) for t in f.function_type.outputs]
     return Signature(f.sym_name.data, ins, outs)
 
 
@@ -185,9 +198,12 @@ def run_module(
     function: str | None = None,
     collect_all: bool = False,
     trace: bool = False,
+    machine: str | None = None,
 ) -> RunResult:
     """Run a verified module at the level its IR is at, on inputs already in
-    their numerics carriers (see `materialise`)."""
+    their numerics carriers (see `materialise`). A tensor-level function runs
+    with the numerics parameters of `machine` (a system preset, one with
+    overrides or a `#lpu.system`; None: tsp-v1); an LPU program on its own."""
     sig = signature(module, function)
     system = lpu_system(module)
     if system is None:
@@ -197,8 +213,13 @@ def run_module(
             raise LpuError(
                 "--trace records a run on the modelled chip array; this is a tensor-level program"
             )
-        outputs = run_function(module, sig.function, inputs)
+        chip = None if machine is None else machine_chip(machine)
+        outputs = run_function(module, sig.function, inputs, chip=chip)
         return RunResult(outputs, Report("tensor", sig.function, sig.outputs))
+    if machine is not None:
+        raise LpuError(
+            "--system chooses the machine of a tensor-level run; an LPU program runs on its own #lpu.system"
+        )
     if not is_scheduled(system):
         from lpuir.interpreter.logical import execute_logical
 
@@ -244,15 +265,18 @@ def materialise(
     changed: a value the type cannot hold exactly is an error (text decimals
     are rounded to nearest-even, as MLIR's parser does). `spec` is an array,
     or lpu-run's text form parsed into (shape, element type, values text)."""
+    from lpuir.interpreter.reference_core import fits
+
     shape, element = want
     if isinstance(spec, np.ndarray):
         array = spec
     else:
         given_shape, given_element, text = spec
-        if (given_shape, given_element) != want:
+        if given_element != element or not fits(given_shape, shape):
             raise LpuError(
                 f"{what}: given {describe_tensor(given_shape, given_element)}, but the program takes {describe_tensor(shape, element)}"
             )
+        shape = given_shape
         count = int(np.prod(shape, dtype=np.int64))
         if text.startswith("random"):
             return random_values(shape, element, text, what)
@@ -273,7 +297,7 @@ def materialise(
             if len(items) == 1
             else parsed.reshape(shape)
         )
-    if tuple(array.shape) != shape:
+    if not fits(tuple(array.shape), shape):
         raise LpuError(
             f"{what}: shape {tuple(array.shape)}, but the program takes {describe_tensor(shape, element)}"
         )

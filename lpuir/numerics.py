@@ -19,7 +19,9 @@ Conventions:
 """
 
 import math
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,6 +66,70 @@ _FORMATS: dict[str, tuple[int, int, int]] = {
 
 _F64 = np.float64
 
+# f64: IEEE binary64, computed by numpy's own float64 operations.
+_FORMATS["f64"] = (53, -1022, 1023)
+_CARRIERS["f64"] = np.float64
+
+
+@dataclass(frozen=True)
+class Minifloat:
+    """An 8-, 6- or 4-bit float format (MLIR's f8E4M3FN, f4E2M1FN, ...), as
+    LLVM's APFloat defines it: `kind` says how it ends its range:
+    "ieee" (the top exponent holds inf and NaNs), "fn" (no inf; all ones is
+    NaN), "fnuz" (no inf, no -0: the pattern -0 is the NaN), "finite" (no inf,
+    no NaN: overflow saturates), "e8m0" (exponent only, no sign, no zero)."""
+
+    exponent_bits: int
+    mantissa_bits: int
+    bias: int
+    kind: str
+
+    @property
+    def p(self) -> int:
+        return self.mantissa_bits + 1
+
+    @property
+    def emin(self) -> int:
+        return -self.bias if self.kind == "e8m0" else 1 - self.bias
+
+    @property
+    def emax(self) -> int:
+        top = (1 << self.exponent_bits) - 1
+        return top - (1 if self.kind in ("ieee", "e8m0") else 0) - self.bias
+
+    @property
+    def largest(self) -> float:
+        """The largest finite value (fn's all-ones pattern is its NaN)."""
+        ulps = 2 if self.kind == "fn" else 1
+        return (2.0 - ulps * 2.0 ** (1 - self.p)) * 2.0**self.emax
+
+    @property
+    def bits(self) -> int:
+        return self.exponent_bits + self.mantissa_bits + (self.kind != "e8m0")
+
+
+MINIFLOATS: dict[str, Minifloat] = {
+    "f8E5M2": Minifloat(5, 2, 15, "ieee"),
+    "f8E4M3": Minifloat(4, 3, 7, "ieee"),
+    "f8E3M4": Minifloat(3, 4, 3, "ieee"),
+    "f8E4M3FN": Minifloat(4, 3, 7, "fn"),
+    "f8E5M2FNUZ": Minifloat(5, 2, 16, "fnuz"),
+    "f8E4M3FNUZ": Minifloat(4, 3, 8, "fnuz"),
+    "f8E4M3B11FNUZ": Minifloat(4, 3, 11, "fnuz"),
+    "f8E8M0FNU": Minifloat(8, 0, 127, "e8m0"),
+    "f6E2M3FN": Minifloat(2, 3, 1, "finite"),
+    "f6E3M2FN": Minifloat(3, 2, 3, "finite"),
+    "f4E2M1FN": Minifloat(2, 1, 1, "finite"),
+}
+"""The small float formats, carried in float32 arrays (every value exact)."""
+
+for _name, _spec in MINIFLOATS.items():
+    _FORMATS[_name] = (_spec.p, _spec.emin, _spec.emax)
+    _CARRIERS[_name] = np.float32
+ELEMENT_TYPES += ("f64", *MINIFLOATS)
+
+_INT_NAME = re.compile(r"(u?)i([1-9][0-9]?)")
+
 
 class NumericsError(ValueError):
     """A value, type or operation that the numerics spec does not define."""
@@ -72,17 +138,37 @@ class NumericsError(ValueError):
 # --------------------------------------------------------------------------- types
 
 
+def _int_width(t: str) -> int | None:
+    """N of an integer type iN / uiN of any width 1..64 (MLIR's signless
+    integers have any width: i2, i4, i48, ...), else None."""
+    m = _INT_NAME.fullmatch(t)
+    if m is None or int(m.group(2)) > 64 or (m.group(1) and int(m.group(2)) < 2):
+        return None
+    return int(m.group(2))
+
+
 def _check(t: str) -> str:
-    if t not in _CARRIERS:
+    if t not in _CARRIERS and _int_width(t) is None:
         raise NumericsError(
-            f"unknown element type '{t}' (known: {', '.join(ELEMENT_TYPES)})"
+            f"unknown element type '{t}' (known: {', '.join(ELEMENT_TYPES)}, and iN, uiN of any width up to 64)"
         )
     return t
 
 
+def is_element_type(t: str) -> bool:
+    """Whether the spec defines t (ELEMENT_TYPES, and iN / uiN of any width)."""
+    return t in _CARRIERS or _int_width(t) is not None
+
+
 def carrier(t: str) -> np.dtype:
-    """The numpy dtype that holds values of element type t (bf16: float32)."""
-    return np.dtype(_CARRIERS[_check(t)])
+    """The numpy dtype that holds values of element type t (bf16 and the
+    minifloats: float32; an integer of a width numpy lacks: the next wider)."""
+    if t in _CARRIERS:
+        return np.dtype(_CARRIERS[t])
+    width = _int_width(_check(t))
+    assert width is not None
+    size = next(n for n in (8, 16, 32, 64) if n >= width)
+    return np.dtype(f"{'u' if t.startswith('u') else ''}int{size}")
 
 
 def is_float(t: str) -> bool:
@@ -103,6 +189,8 @@ def is_unsigned(t: str) -> bool:
 def bitwidth(t: str) -> int:
     """Bits of one element (i1: 1, bf16: 16)."""
     _check(t)
+    if t in MINIFLOATS:
+        return MINIFLOATS[t].bits
     return 16 if t == "bf16" else int("".join(c for c in t if c.isdigit()))
 
 
@@ -143,7 +231,11 @@ def _option(value: str, allowed: tuple[str, ...], what: str) -> None:
 
 def _ubits(x: np.ndarray, t: str) -> np.ndarray:
     """The bit pattern as an unsigned number (i1: uint8 0/1)."""
-    return np.asarray(x, carrier(t)).astype(f"uint{max(8, bitwidth(t))}")
+    w = bitwidth(t)
+    if w in (1, 8, 16, 32, 64):
+        return np.asarray(x, carrier(t)).astype(f"uint{max(8, w)}")
+    u = np.asarray(x, carrier(t)).astype(f"uint{8 * carrier(t).itemsize}")
+    return u & u.dtype.type((1 << w) - 1)
 
 
 def _sbits(x: np.ndarray, t: str) -> np.ndarray:
@@ -151,7 +243,11 @@ def _sbits(x: np.ndarray, t: str) -> np.ndarray:
     u = _ubits(x, t)
     if t == "i1":
         return np.negative(u.astype(np.int8))
-    return u.astype(f"int{bitwidth(t)}")
+    w = bitwidth(t)
+    if w in (8, 16, 32, 64):
+        return u.astype(f"int{w}")
+    v = u.astype(np.int64)
+    return np.where(v >= 1 << (w - 1), v - (1 << w), v).astype(carrier(f"i{w}"))
 
 
 def _values(x: np.ndarray, t: str) -> np.ndarray:
@@ -163,13 +259,22 @@ def _from_bits(r: np.ndarray, t: str) -> np.ndarray:
     """Keep the low bitwidth(t) bits of integers r (two's complement wrap-around)."""
     if t == "i1":
         return np.bitwise_and(r, 1).astype(np.bool_)
-    return np.asarray(r).astype(carrier(t))
+    w = bitwidth(t)
+    if w in (8, 16, 32, 64):
+        return np.asarray(r).astype(carrier(t))
+    low = np.asarray(r).astype(np.uint64) & np.uint64((1 << w) - 1)
+    if _reads_unsigned(t):
+        return low.astype(carrier(t))
+    v = low.astype(np.int64)
+    return np.where(v >= 1 << (w - 1), v - (1 << w), v).astype(carrier(t))
 
 
 def to_bits(x: np.ndarray, t: str) -> np.ndarray:
     """The raw bit patterns (uint8/16/32/64; bf16 as uint16), as stored in SRAM."""
     if t == "bf16":
         return (np.asarray(x, np.float32).view(np.uint32) >> 16).astype(np.uint16)
+    if t in MINIFLOATS:
+        return _encode_minifloat(np.asarray(x, np.float32), MINIFLOATS[t])
     if is_float(t):
         return np.asarray(x, carrier(t)).view(f"uint{bitwidth(t)}")
     return _ubits(x, t)
@@ -180,6 +285,8 @@ def from_bits(bits: np.ndarray, t: str) -> np.ndarray:
     b = np.asarray(bits)
     if t == "bf16":
         return (b.astype(np.uint32) << 16).view(np.float32)
+    if t in MINIFLOATS:
+        return _decode_minifloat(b.astype(np.uint8), MINIFLOATS[t])
     if is_float(t):
         return b.astype(f"uint{bitwidth(t)}").view(carrier(t))
     return _from_bits(b, t)
@@ -214,13 +321,99 @@ def round_float(x: np.ndarray, t: str) -> np.ndarray:
     gradual underflow (denormals kept), NaN to the canonical quiet NaN."""
     _require_float(t, "round_float")
     v = _f64(x)
+    if t in MINIFLOATS:
+        return _round_minifloat(v, MINIFLOATS[t])
     with np.errstate(all="ignore"):
-        r = (
-            v.astype(np.float32)
-            if t == "f32"
-            else _round_to_format(v, t).astype(carrier(t))
-        )
+        if t == "f64":
+            r = v.copy()
+        elif t == "f32":
+            r = v.astype(np.float32)
+        else:
+            r = _round_to_format(v, t).astype(carrier(t))
     return _canonical_nan(r)
+
+
+def _round_minifloat(v: np.ndarray, f: Minifloat) -> np.ndarray:
+    """RNE onto the format's grid (denormals kept), then its range rule:
+    beyond the largest finite value inf ("ieee"), NaN ("fn", "fnuz",
+    "e8m0") or the largest ("finite", which also reads NaN as +0); "fnuz"
+    has no -0; "e8m0" holds 2**-127 .. 2**127 only (0 and negatives: NaN,
+    smaller positives: 2**-127)."""
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(v)
+        w = np.where(finite, v, 0.0)
+        _, e = np.frexp(w)
+        q = np.maximum(e - 1, f.emin) - (f.p - 1)
+        r = np.ldexp(np.rint(np.ldexp(w, -q)), q)
+        over = np.abs(r) > f.largest
+        overflow = {
+            "ieee": np.copysign(np.inf, v),
+            "finite": np.copysign(f.largest, v),
+        }.get(f.kind, np.nan)
+        r = np.where(over | ~finite, overflow, r)
+        if f.kind == "finite":
+            r = np.where(np.isnan(v), 0.0, r)
+        else:
+            r = np.where(np.isnan(v), np.nan, r)
+        if f.kind == "fnuz":
+            r = np.where(r == 0, 0.0, r)
+        if f.kind == "e8m0":
+            r = np.where(v > 0, np.maximum(r, 2.0**f.emin), np.nan)
+            r = np.where(np.isinf(v) | (np.abs(r) > f.largest), np.nan, r)
+    return _canonical_nan(r.astype(np.float32))
+
+
+def _encode_minifloat(x: np.ndarray, f: Minifloat) -> np.ndarray:
+    """The bit patterns (uint8) of minifloat values (exact in x)."""
+    a = np.abs(x.astype(np.float64))
+    with np.errstate(all="ignore"):
+        _, e = np.frexp(np.where(np.isfinite(a) & (a > 0), a, 1.0))
+        exponent = e - 1
+        normal = exponent >= f.emin
+        biased = np.where(normal & (a > 0), exponent + f.bias, 0)
+        scale = np.where(normal, exponent, f.emin) - f.mantissa_bits
+        fraction = np.ldexp(a, -scale).astype(np.int64)
+        mantissa = np.where(normal, fraction - (1 << f.mantissa_bits), fraction)
+    sign_bit = 0 if f.kind == "e8m0" else 1 << (f.bits - 1)
+    bits = (biased << f.mantissa_bits) | np.where(np.isfinite(a) & (a > 0), mantissa, 0)
+    bits = np.where(np.signbit(x), bits | sign_bit, bits)
+    top = (1 << f.exponent_bits) - 1
+    nan = {
+        "ieee": (top << f.mantissa_bits) | (1 << max(f.mantissa_bits - 1, 0)),
+        "fn": (1 << (f.bits - 1)) - 1,
+        "fnuz": 1 << (f.bits - 1),
+        "e8m0": 0xFF,
+    }.get(f.kind, 0)
+    bits = np.where(np.isnan(x), nan, bits)
+    bits = np.where(
+        np.isinf(x), (top << f.mantissa_bits) | (np.signbit(x) * sign_bit), bits
+    )
+    if f.kind == "fnuz":
+        bits = np.where(x == 0, 0, bits)
+    return bits.astype(np.uint8)
+
+
+def _decode_minifloat(b: np.ndarray, f: Minifloat) -> np.ndarray:
+    """Minifloat values (float32) from their bit patterns."""
+    m = (b & ((1 << f.mantissa_bits) - 1)).astype(np.int64)
+    biased = ((b >> f.mantissa_bits) & ((1 << f.exponent_bits) - 1)).astype(np.int64)
+    sign = 0 if f.kind == "e8m0" else (b >> (f.bits - 1)) & 1
+    normal = (biased > 0) | (f.kind == "e8m0")
+    significand = np.where(normal, m + (1 << f.mantissa_bits), m)
+    exponent = np.where(normal, biased - f.bias, f.emin) - f.mantissa_bits
+    v = np.ldexp(significand.astype(np.float64), exponent)
+    v = np.where(sign == 1, -v, v)
+    top = (1 << f.exponent_bits) - 1
+    if f.kind == "ieee":
+        special = biased == top
+        v = np.where(special, np.where(m == 0, np.copysign(np.inf, v), np.nan), v)
+    elif f.kind == "fn":
+        v = np.where((biased == top) & (m == (1 << f.mantissa_bits) - 1), np.nan, v)
+    elif f.kind == "fnuz":
+        v = np.where(b == 1 << (f.bits - 1), np.nan, v)
+    elif f.kind == "e8m0":
+        v = np.where(b == 0xFF, np.nan, v)
+    return _canonical_nan(v.astype(np.float32))
 
 
 # -------------------------------------------------------------------- conversions
@@ -781,6 +974,7 @@ _LN2_HI = float.fromhex(
     "0x1.62e42fee00000p-1"
 )  # ln 2, high 32 bits: k * _LN2_HI is exact
 _LN2_LO = float.fromhex("0x1.a39ef35793c76p-33")  # ln 2 - _LN2_HI
+_LN2 = float.fromhex("0x1.62e42fefa39efp-1")
 _SQRT_HALF = float.fromhex("0x1.6a09e667f3bcdp-1")
 _TWO_OVER_SQRT_PI = float.fromhex("0x1.20dd750429b6dp+0")
 _EXP_CLAMP = (
@@ -801,34 +995,42 @@ def _horner(coeffs: tuple[float, ...], z: np.ndarray) -> np.ndarray:
     return p
 
 
-def _exp_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _exp_parts(
+    x: np.ndarray, clamp: float = _EXP_CLAMP
+) -> tuple[np.ndarray, np.ndarray]:
     """exp(x) = 2**k * (1 + q): k = rint(x / ln 2), r = x - k ln 2 (Cody-Waite, the
     first step exact), |r| <= 0.347, q = expm1(r) by its Taylor polynomial of degree
-    14 in Horner form. x is clamped to +-200 first."""
-    x = np.clip(x, -_EXP_CLAMP, _EXP_CLAMP)
+    14 in Horner form. x is clamped to +-200 first (+-1100 for f64)."""
+    x = np.clip(x, -clamp, clamp)
     k = np.rint(x * _INV_LN2)
     r = (x - k * _LN2_HI) - k * _LN2_LO
     q = r + (r * r) * _horner(_EXPM1_COEFFS, r)
     return np.where(np.isnan(k), 0.0, k).astype(np.int32), q
 
 
-def _exp64(x: np.ndarray) -> np.ndarray:
-    k, q = _exp_parts(x)
+def _exp64(x: np.ndarray, clamp: float = _EXP_CLAMP) -> np.ndarray:
+    k, q = _exp_parts(x, clamp)
     return np.ldexp(1.0 + q, k)
 
 
-def _log64(x: np.ndarray) -> np.ndarray:
-    """x = 2**e * m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m-1)/(m+1),
-    |s| <= 0.172, by its odd series to s**23; log x = e ln 2 + log m."""
-    ok = (x > 0) & np.isfinite(x)
-    m, e = np.frexp(np.where(ok, x, 1.0))
+def _log_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(e, log m) with x = 2**e * m, m in [sqrt(1/2), sqrt(2)), for positive
+    finite x: log m = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.172, by its odd
+    series to s**23."""
+    m, e = np.frexp(x)
     small = m < _SQRT_HALF
     m = np.where(small, 2.0 * m, m)
     e = (e - small).astype(_F64)
     f = m - 1.0  # exact (Sterbenz)
     s = f / (2.0 + f)
     z = s * s
-    log_m = 2.0 * s + s * (z * _horner(_LOG_COEFFS, z))
+    return e, 2.0 * s + s * (z * _horner(_LOG_COEFFS, z))
+
+
+def _log64(x: np.ndarray) -> np.ndarray:
+    """log x = e ln 2 + log m (`_log_parts`), ln 2 in two parts."""
+    ok = (x > 0) & np.isfinite(x)
+    e, log_m = _log_parts(np.where(ok, x, 1.0))
     r = e * _LN2_HI + (log_m + e * _LN2_LO)
     special = np.where(x == 0, -np.inf, np.where(x > 0, x, np.nan))  # +inf, NaN, <0
     return np.where(ok, r, special)
@@ -920,6 +1122,465 @@ def pow(x: object, y: object, t: str) -> np.ndarray:
     """x**y as exp(y log|x|); special cases as C99 pow (pow(x, 0) = 1, pow(1, y) = 1,
     negative x with non-integral y -> NaN, odd integral y keeps the sign of x)."""
     return _transcendental(_pow64, "pow", t, x, y)
+
+
+# ------------------------------------------------------------- more of libm
+#
+# Trigonometric, inverse and hyperbolic functions, expm1/log1p/log2/log10/exp2,
+# cbrt, rounding, fma and integer powers: float64 algorithms of IEEE basic
+# operations rounded once to t, like the transcendentals above (docs/numerics.md,
+# "More functions"). Series are cut where the next term is below 2**-60.
+
+
+def _machin_pi(bits: int) -> int:
+    """floor(pi * 2**bits) from Machin's formula in integers (exact to a unit)."""
+    guard = bits + 16
+    one = 1 << guard
+
+    def arctan_inverse(n: int) -> int:
+        total, term, k, sign = 0, one // n, 1, 1
+        while term:
+            total += sign * (term // k)
+            term //= n * n
+            k += 2
+            sign = -sign
+        return total
+
+    return (16 * arctan_inverse(5) - 4 * arctan_inverse(239)) >> 16
+
+
+_TWO_OVER_PI_BITS = 1280
+_TWO_OVER_PI = (1 << (2 * _TWO_OVER_PI_BITS + 3)) // _machin_pi(_TWO_OVER_PI_BITS + 2)
+"""floor(2/pi * 2**1280): the bits of 2/pi for exact argument reduction."""
+_PIO2_1 = float.fromhex("0x1.921fb54400000p+0")  # pi/2, 33 bits (fdlibm's split)
+_PIO2_2 = float.fromhex("0x1.0b4611a600000p-34")  # the next 33 bits
+_PIO2_3 = float.fromhex("0x1.3198a2e000000p-69")  # the next 33 bits
+_PIO2_3T = float.fromhex("0x1.b839a252049c1p-104")  # the rest
+_PIO2 = float.fromhex("0x1.921fb54442d18p+0")
+_PIO2_LO = float.fromhex("0x1.1a62633145c07p-54")  # pi/2 - _PIO2
+_PIO4 = float.fromhex("0x1.921fb54442d18p-1")
+_PIO4_LO = float.fromhex("0x1.1a62633145c07p-55")
+_TAN_PI_8 = float.fromhex("0x1.a827999fcef32p-2")  # sqrt(2) - 1
+_LN10_INV = float.fromhex("0x1.bcb7b1526e50ep-2")  # 1/ln 10
+_SIN_COEFFS = tuple((-1) ** j / math.factorial(2 * j + 1) for j in range(13, 0, -1))
+_COS_COEFFS = tuple((-1) ** j / math.factorial(2 * j) for j in range(13, 0, -1))
+_ATAN_COEFFS = tuple((-1) ** j / (2 * j + 1) for j in range(23, 0, -1))
+_MEDIUM = 2.0**19  # |x| / (pi/2) below this: Cody-Waite with three parts of pi/2
+_HUGE_LOG = 2.0**28  # beyond, asinh/acosh are log(2|x|) in float64
+
+
+def _reduce_exact(x: float) -> tuple[int, float]:
+    """(k mod 4, x - k pi/2 as a float64) for the integer k nearest x / (pi/2),
+    with 2/pi to 1280 bits in Python integers (Payne-Hanek without tables)."""
+    m, e = math.frexp(math.fabs(x))
+    mantissa, exponent = int(m * 2**53), e - 53
+    product = mantissa * _TWO_OVER_PI  # x * 2/pi * 2**(1280 - exponent)
+    shift = _TWO_OVER_PI_BITS - exponent
+    k = (product + (1 << (shift - 1))) >> shift
+    fraction = (product - (k << shift)) / (1 << shift)  # correctly rounded
+    r = fraction * _PIO2
+    return (k if x > 0 else -k) % 4, r if x > 0 else -r
+
+
+def _reduce_pio2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x = k pi/2 + r with |r| <= pi/4 (about): (k mod 4, r). Cody-Waite with
+    pi/2 in three 33-bit parts for |x| < 2**19 pi/2 (every k * part exact),
+    exact reduction with 1280 bits of 2/pi beyond."""
+    finite = np.isfinite(x)
+    xs = np.where(finite, x, 0.0)
+    k = np.rint(xs * (2.0 / math.pi))
+    r = (((xs - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3) - k * _PIO2_3T
+    quadrant = np.mod(k, 4.0).astype(np.int64)
+    huge = np.abs(xs) >= _MEDIUM * _PIO2
+    if huge.any():
+        exact = np.frompyfunc(_reduce_exact, 1, 2)
+        q, rr = exact(xs[huge])
+        quadrant[huge] = q.astype(np.int64)
+        r = np.where(huge, 0.0, r)
+        r[huge] = rr.astype(_F64)
+    return quadrant, np.where(finite, r, np.nan)
+
+
+def _sin_cos_kernel(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sin r and cos r for |r| <= pi/4 by their Taylor series to degree 27."""
+    z = r * r
+    return r + r * (z * _horner(_SIN_COEFFS, z)), 1.0 + z * _horner(_COS_COEFFS, z)
+
+
+def _sin64(x: np.ndarray) -> np.ndarray:
+    q, r = _reduce_pio2(x)
+    s, c = _sin_cos_kernel(r)
+    out = np.choose(q, [s, c, -s, -c])
+    return np.where(x == 0, x, out)  # sin(-0) = -0
+
+
+def _cos64(x: np.ndarray) -> np.ndarray:
+    q, r = _reduce_pio2(x)
+    s, c = _sin_cos_kernel(r)
+    return np.choose(q, [c, -s, -c, s])
+
+
+def _tan64(x: np.ndarray) -> np.ndarray:
+    q, r = _reduce_pio2(x)
+    s, c = _sin_cos_kernel(r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(q % 2 == 0, s / c, -c / s)
+    return np.where(x == 0, x, out)
+
+
+def _atan_unit(t: np.ndarray) -> np.ndarray:
+    """atan t for t in [0, 1]: pi/4 + atan((t-1)/(t+1)) above tan(pi/8), then the
+    odd series to degree 47."""
+    above = t > _TAN_PI_8
+    u = np.where(above, (t - 1.0) / (t + 1.0), t)
+    z = u * u
+    series = u + u * (z * _horner(_ATAN_COEFFS, z))
+    return np.where(above, _PIO4 + (series + _PIO4_LO), series)
+
+
+def _atan64(x: np.ndarray) -> np.ndarray:
+    a = np.abs(x)
+    with np.errstate(divide="ignore"):
+        big = a > 1.0
+        t = np.where(big, 1.0 / np.where(big, a, 1.0), a)
+    base = _atan_unit(t)
+    out = np.where(big, (_PIO2 - base) + _PIO2_LO, base)
+    return np.copysign(out, x)
+
+
+def _atan2_64(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """C99 atan2: the angle of (x, y) in [-pi, pi], signs of zero kept."""
+    ay, ax = np.abs(y), np.abs(x)
+    both_inf = np.isinf(ay) & np.isinf(ax)
+    hi, lo = np.maximum(ay, ax), np.minimum(ay, ax)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where((hi == 0) | both_inf, 0.0, lo / np.where(hi == 0, 1.0, hi))
+    a = _atan_unit(t)
+    a = np.where(both_inf, _PIO4, a)
+    a = np.where(ay > ax, (_PIO2 - a) + _PIO2_LO, a)
+    a = np.where(np.signbit(x), (2 * _PIO2 - a) + 2 * _PIO2_LO, a)
+    out = np.copysign(a, y)
+    return np.where(np.isnan(x) | np.isnan(y), np.nan, out)
+
+
+def _asin64(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return _atan2_64(x, np.sqrt((1.0 - x) * (1.0 + x)))
+
+
+def _acos64(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return 2.0 * _atan2_64(np.sqrt(1.0 - x), np.sqrt(1.0 + x))
+
+
+def _expm1_64(x: np.ndarray, clamp: float = _EXP_CLAMP) -> np.ndarray:
+    """2**k (1 + q) - 1 = ldexp(q, k) + (2**k - 1), no cancellation near 0."""
+    k, q = _exp_parts(x, clamp)
+    return np.where(x == 0, x, np.ldexp(q, k) + (np.ldexp(1.0, k) - 1.0))
+
+
+def _log1p64(x: np.ndarray) -> np.ndarray:
+    """log(u) - ((u - 1) - x) / u with u = 1 + x rounded: the correction makes
+    up for the rounding of u."""
+    with np.errstate(all="ignore"):
+        u = 1.0 + x
+        r = _log64(u) - ((u - 1.0) - x) / u
+    r = np.where(u == 1.0, x, np.where(u == 0.0, -np.inf, r))
+    return np.where(np.isinf(x) & (x > 0), np.inf, r)
+
+
+def _log2_64(x: np.ndarray) -> np.ndarray:
+    """e + log(m) / ln 2 with x = 2**e m, m in [sqrt(1/2), sqrt 2): exact for
+    powers of two."""
+    ok = (x > 0) & np.isfinite(x)
+    e, log_m = _log_parts(np.where(ok, x, 1.0))
+    special = np.where(x == 0, -np.inf, np.where(x > 0, x, np.nan))
+    return np.where(ok, e + log_m * _INV_LN2, special)
+
+
+def _log10_64(x: np.ndarray) -> np.ndarray:
+    return _log64(x) * _LN10_INV
+
+
+def _exp2_64(x: np.ndarray, clamp: float = _EXP_CLAMP) -> np.ndarray:
+    """2**k exp(f ln 2) with k = rint(x), f = x - k (exact)."""
+    xs = np.clip(np.where(np.isnan(x), 0.0, x), -6 * clamp, 6 * clamp)
+    k = np.rint(xs)
+    with np.errstate(over="ignore"):
+        r = np.ldexp(_exp64((xs - k) * _LN2, clamp), k.astype(np.int32))
+    return np.where(np.isnan(x), np.nan, r)
+
+
+def _sinh64(x: np.ndarray, clamp: float = _EXP_CLAMP) -> np.ndarray:
+    """(e + e / (e + 1)) / 2 with e = expm1(|x|)."""
+    e = _expm1_64(np.abs(x), clamp)
+    with np.errstate(invalid="ignore"):
+        r = (e + e / (e + 1.0)) / 2.0
+    return np.copysign(np.where(np.isinf(e), np.inf, r), x)
+
+
+def _cosh64(x: np.ndarray, clamp: float = _EXP_CLAMP) -> np.ndarray:
+    e = _exp64(np.abs(x), clamp)
+    return (e + 1.0 / e) / 2.0
+
+
+def _asinh64(x: np.ndarray) -> np.ndarray:
+    a = np.abs(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        small = _log1p64(a + a * a / (1.0 + np.sqrt(1.0 + a * a)))
+    r = np.where(a > _HUGE_LOG, _log64(a) + _LN2, small)
+    return np.copysign(r, x)
+
+
+def _acosh64(x: np.ndarray) -> np.ndarray:
+    t = x - 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        small = _log1p64(t + np.sqrt(2.0 * t + t * t))
+    r = np.where(x > _HUGE_LOG, _log64(x) + _LN2, small)
+    return np.where(x < 1.0, np.nan, r)
+
+
+def _atanh64(x: np.ndarray) -> np.ndarray:
+    a = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = 0.5 * _log1p64(2.0 * a / (1.0 - a))
+    return np.copysign(np.where(a > 1.0, np.nan, r), x)
+
+
+def _cbrt64(x: np.ndarray) -> np.ndarray:
+    """exp(log|x| / 3), then one Newton step, with x's sign."""
+    a = np.abs(x)
+    ok = (a > 0) & np.isfinite(a)
+    with np.errstate(all="ignore"):
+        y = _exp64(_log64(np.where(ok, a, 1.0)) / 3.0)
+        y = y - (y * y * y - np.where(ok, a, 1.0)) / (3.0 * y * y)
+    return np.where(ok, np.copysign(y, x), x)
+
+
+def _round_away64(x: np.ndarray) -> np.ndarray:
+    """trunc(x) + sign(x) where |x - trunc(x)| >= 1/2 (the difference is exact)."""
+    r = np.trunc(x)
+    with np.errstate(invalid="ignore"):
+        up = np.abs(x - r) >= 0.5
+    return np.where(up, r + np.copysign(1.0, x), r)
+
+
+def sin(x: object, t: str) -> np.ndarray:
+    """Sine; exact argument reduction by pi/2 for every finite x; sin(+-inf) = NaN."""
+    return _transcendental(_sin64, "sin", t, x)
+
+
+def cos(x: object, t: str) -> np.ndarray:
+    """Cosine; exact argument reduction by pi/2; cos(+-inf) = NaN."""
+    return _transcendental(_cos64, "cos", t, x)
+
+
+def tan(x: object, t: str) -> np.ndarray:
+    """Tangent: sin r / cos r (or -cos r / sin r) of the reduced argument."""
+    return _transcendental(_tan64, "tan", t, x)
+
+
+def atan(x: object, t: str) -> np.ndarray:
+    """Arc tangent in [-pi/2, pi/2]; atan(+-inf) = +-pi/2."""
+    return _transcendental(_atan64, "atan", t, x)
+
+
+def atan2(y: object, x: object, t: str) -> np.ndarray:
+    """The angle of (x, y) in [-pi, pi] with C99's special cases."""
+    return _transcendental(_atan2_64, "atan2", t, y, x)
+
+
+def asin(x: object, t: str) -> np.ndarray:
+    """Arc sine: atan2(x, sqrt((1 - x)(1 + x))); NaN outside [-1, 1]."""
+    return _transcendental(_asin64, "asin", t, x)
+
+
+def acos(x: object, t: str) -> np.ndarray:
+    """Arc cosine: 2 atan2(sqrt(1 - x), sqrt(1 + x)); NaN outside [-1, 1]."""
+    return _transcendental(_acos64, "acos", t, x)
+
+
+def _clamp_for(t: str) -> float:
+    """exp's clamp: 200 covers every type but f64, whose range needs 1100."""
+    return 1100.0 if t == "f64" else _EXP_CLAMP
+
+
+def sinh(x: object, t: str) -> np.ndarray:
+    """Hyperbolic sine."""
+    return _transcendental(lambda v: _sinh64(v, _clamp_for(t)), "sinh", t, x)
+
+
+def cosh(x: object, t: str) -> np.ndarray:
+    """Hyperbolic cosine."""
+    return _transcendental(lambda v: _cosh64(v, _clamp_for(t)), "cosh", t, x)
+
+
+def asinh(x: object, t: str) -> np.ndarray:
+    """Inverse hyperbolic sine."""
+    return _transcendental(_asinh64, "asinh", t, x)
+
+
+def acosh(x: object, t: str) -> np.ndarray:
+    """Inverse hyperbolic cosine; NaN below 1."""
+    return _transcendental(_acosh64, "acosh", t, x)
+
+
+def atanh(x: object, t: str) -> np.ndarray:
+    """Inverse hyperbolic tangent; +-inf at +-1, NaN beyond."""
+    return _transcendental(_atanh64, "atanh", t, x)
+
+
+def expm1(x: object, t: str) -> np.ndarray:
+    """e**x - 1, accurate near 0."""
+    return _transcendental(lambda v: _expm1_64(v, _clamp_for(t)), "expm1", t, x)
+
+
+def log1p(x: object, t: str) -> np.ndarray:
+    """log(1 + x), accurate near 0; -inf at -1, NaN below."""
+    return _transcendental(_log1p64, "log1p", t, x)
+
+
+def log2(x: object, t: str) -> np.ndarray:
+    """Base-2 logarithm, exact at powers of two."""
+    return _transcendental(_log2_64, "log2", t, x)
+
+
+def log10(x: object, t: str) -> np.ndarray:
+    """Base-10 logarithm: log(x) / ln 10."""
+    return _transcendental(_log10_64, "log10", t, x)
+
+
+def exp2(x: object, t: str) -> np.ndarray:
+    """2**x, exact at integers."""
+    return _transcendental(lambda v: _exp2_64(v, _clamp_for(t)), "exp2", t, x)
+
+
+def cbrt(x: object, t: str) -> np.ndarray:
+    """Cube root, with x's sign."""
+    return _transcendental(_cbrt64, "cbrt", t, x)
+
+
+def trunc(x: object, t: str) -> np.ndarray:
+    """The integral value toward zero (exact)."""
+    _require_float(t, "trunc")
+    return _float_map(np.trunc, t, x)
+
+
+def round_away(x: object, t: str) -> np.ndarray:
+    """The nearest integral value, halfway cases away from zero (math.round)."""
+    _require_float(t, "round_away")
+    return _float_map(_round_away64, t, x)
+
+
+def copysign(x: object, y: object, t: str) -> np.ndarray:
+    """|x| with the sign of y (exact)."""
+    _require_float(t, "copysign")
+    return _float_map(np.copysign, t, x, y)
+
+
+def fma(a: object, b: object, c: object, t: str) -> np.ndarray:
+    """a * b + c rounded once: the product of two values of at most 24 bits is
+    exact in float64, the sum is rounded to odd (TwoSum), then to t (53 >= 24 + 2,
+    so that is the correct rounding). f64: s + (sum error + product error), not
+    always correctly rounded."""
+    _require_float(t, "fma")
+    x, y, z = _f64(a), _f64(b), _f64(c)
+    with np.errstate(all="ignore"):
+        p = x * y
+        s = p + z
+        bp = s - z
+        err = (p - bp) + (z - (s - bp))  # TwoSum: s + err = p + z exactly
+        if t == "f64":
+            split = 134217729.0 * x
+            xh = split - (split - x)
+            split = 134217729.0 * y
+            yh = split - (split - y)
+            pe = ((xh * yh - p) + xh * (y - yh) + (x - xh) * yh) + (x - xh) * (y - yh)
+            r = np.where(np.isfinite(s), s + (err + pe), s)
+            return round_float(np.where(np.isfinite(p), r, p + z), t)
+        odd = (s.view(np.int64) & 1) == 1
+        toward = np.nextafter(s, np.where(err > 0, np.inf, -np.inf))
+        r = np.where((err != 0) & ~odd & np.isfinite(s), toward, s)
+    return round_float(r, t)
+
+
+def fpowi(x: object, n: object, t: str) -> np.ndarray:
+    """x**n for integers n by binary powering in t (each product rounded to t),
+    then 1/r for negative n: the algorithm of LLVM's powi (compiler-rt)."""
+    _require_float(t, "fpowi")
+    base = round_float(_f64(x), t)
+    exponent = np.asarray(n).astype(np.int64)
+    shape = np.broadcast_shapes(base.shape, exponent.shape)
+    base = np.broadcast_to(base, shape)
+    b = np.abs(np.broadcast_to(exponent, shape).astype(object)).astype(np.uint64)
+    r = round_float(np.ones(shape), t)
+    while (b != 0).any():
+        r = np.where((b & np.uint64(1)) == 1, mul(r, base, t), r)
+        b = b >> np.uint64(1)
+        base = mul(base, base, t)
+    return np.where(
+        np.broadcast_to(exponent, shape) < 0,
+        div(round_float(np.ones(shape), t), r, t),
+        r,
+    )
+
+
+def ipowi(a: object, b: object, t: str) -> np.ndarray:
+    """a**b for integers, wrapping modulo 2**N (binary powering). A negative b
+    gives 1/a**|b| truncated: 1 for a = 1, +-1 for a = -1, all bits set (x / 0)
+    for a = 0, 0 otherwise."""
+    _require_int(t, "ipowi")
+    x = np.asarray(a, carrier(t))
+    e = _values(b, t).astype(np.int64)
+    shape = np.broadcast_shapes(x.shape, e.shape)
+    x, e = np.broadcast_to(x, shape), np.broadcast_to(e, shape)
+    bits = np.where(e < 0, 0, e).astype(np.uint64)
+    r = _from_bits(np.ones(shape, np.int64), t)
+    base = x
+    while (bits != 0).any():
+        r = np.where((bits & np.uint64(1)) == 1, mul(r, base, t), r)
+        bits = bits >> np.uint64(1)
+        base = mul(base, base, t)
+    one = _from_bits(np.ones(shape, np.int64), t)
+    negative = div(one, np.where(e < 0, x, one), t)
+    negative = np.where(
+        _values(x, t) == -1, np.where(e % 2 == 0, one, negative), negative
+    )
+    return np.where(e < 0, negative, r).astype(carrier(t))
+
+
+def _count_bits(x: object, t: str, what: str) -> np.ndarray:
+    _require_int(t, what)
+    w = bitwidth(t)
+    u = _ubits(x, t).astype(np.uint64) & np.uint64(
+        (1 << w) - 1 if w < 64 else 2**64 - 1
+    )
+    bits = [(u >> np.uint64(i)) & np.uint64(1) for i in range(w)]
+    if what == "ctpop":
+        count = sum(b.astype(np.int64) for b in bits)
+    else:
+        order = bits[::-1] if what == "ctlz" else bits
+        seen = np.zeros(u.shape, np.bool_)
+        count = np.zeros(u.shape, np.int64)
+        for b in order:
+            seen |= b == 1
+            count += ~seen
+    return _from_bits(np.asarray(count, np.int64), t)
+
+
+def ctlz(x: object, t: str) -> np.ndarray:
+    """Leading zero bits of the pattern (the width for 0): math.ctlz, tosa.clz."""
+    return _count_bits(x, t, "ctlz")
+
+
+def cttz(x: object, t: str) -> np.ndarray:
+    """Trailing zero bits of the pattern (the width for 0)."""
+    return _count_bits(x, t, "cttz")
+
+
+def ctpop(x: object, t: str) -> np.ndarray:
+    """Set bits of the pattern."""
+    return _count_bits(x, t, "ctpop")
 
 
 # ------------------------------------------------------------------------- matmul
@@ -1154,6 +1815,18 @@ def _matmul_float(x: np.ndarray, y: np.ndarray, in_t: str, k_block: int) -> np.n
     return _canonical_nan(acc)
 
 
+def _matmul_f64(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """f64 (not an MXM type): the sequential IEEE dot product in float64,
+    each product and each sum rounded, in K order (no BLAS, no FMA)."""
+    xf, yf = _f64(x), _f64(y)
+    shape = (*np.broadcast_shapes(x.shape[:-2], y.shape[:-2]), x.shape[-2], y.shape[-1])
+    acc = np.zeros(shape)
+    with np.errstate(all="ignore"):
+        for k in range(x.shape[-1]):
+            acc = acc + xf[..., :, k : k + 1] * yf[..., k : k + 1, :]
+    return _canonical_nan(acc)
+
+
 def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.ndarray:
     """The MXM matrix product over the last two dims, batch dims broadcast.
 
@@ -1171,11 +1844,13 @@ def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.n
     if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-2]:
         raise NumericsError(f"matmul of shapes {x.shape} and {y.shape}")
     if is_int(in_t):
-        if acc_t not in ("i32", "i64"):
+        if not is_int(acc_t) or bitwidth(acc_t) < 32:
             raise NumericsError(
-                f"an integer matmul accumulates in i32 or i64, not {acc_t}"
+                f"an integer matmul accumulates in i32 .. i64, not {acc_t}"
             )
         return _matmul_int(x, y, acc_t)
+    if in_t == "f64" or acc_t == "f64":
+        return _matmul_f64(x, y)
     if acc_t not in ("f32", "f16", "bf16"):
         raise NumericsError(
             f"a float matmul accumulates in f32 (or rounds to f16, bf16), not {acc_t}"

@@ -52,8 +52,10 @@ def element_type(name: str) -> Attribute:
 
 
 def describe_tensor(shape: tuple[int, ...], element: str) -> str:
-    """MLIR spelling of a tensor type, e.g. tensor<2x3xf32>."""
-    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+    """MLIR spelling of a tensor type, e.g. tensor<2x3xf32> (-1: `?`)."""
+    return (
+        "tensor<" + "".join(f"{d if d >= 0 else '?'}x" for d in shape) + element + ">"
+    )
 
 
 def tensor_shape_and_element(t: Attribute) -> tuple[tuple[int, ...], str]:

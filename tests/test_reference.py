@@ -9,6 +9,7 @@ import math
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ from lpuir.interpreter.reference import (
     run_function,
     supported_ops,
 )
-from lpuir.interpreter.reference_core import CHIP, mxm_k_block
+from lpuir.interpreter.reference_core import DEFAULT_CHIP, mxm_k_block
 
 
 def module(text: str) -> ModuleOp:
@@ -720,14 +721,53 @@ def test_tosa_matmul_f16_into_f16_rounds_once() -> None:
 
 
 def test_k_block_comes_from_the_machine_description() -> None:
-    assert mxm_k_block("i8") == CHIP.mxm_k_i8 == 320
+    assert mxm_k_block(DEFAULT_CHIP, "i8") == DEFAULT_CHIP.mxm_k_i8 == 320
     assert (
-        mxm_k_block("f16")
-        == mxm_k_block("bf16")
-        == mxm_k_block("f32")
-        == CHIP.mxm_k_f16
+        mxm_k_block(DEFAULT_CHIP, "f16")
+        == mxm_k_block(DEFAULT_CHIP, "bf16")
+        == mxm_k_block(DEFAULT_CHIP, "f32")
+        == DEFAULT_CHIP.mxm_k_f16
         == 160
     )
+    other = replace(DEFAULT_CHIP, mxm_k_f16=80, mxm_k_i8=40)
+    assert (mxm_k_block(other, "f16"), mxm_k_block(other, "i8")) == (80, 40)
+
+
+def test_the_machine_sets_the_k_blocks_and_the_lanes() -> None:
+    """f16 row [32768, 64, 1, -32768] x [32768, 1, 1, 32768]: one fused block
+    of 4 gives the exact 65; blocks of 2 give 2**30 - 2**30 = 0 (the worked
+    example of docs/numerics.md). A sum of 4 elements on 4 lanes is
+    (a0 + a2) + (a1 + a3); on 3 lanes ((a0 + a3) + a1) + a2."""
+    a = np.array([[[32768, 64, 1, -32768]]], np.float16)
+    b = np.array([[[32768], [1], [1], [32768]]], np.float16)
+    text = matmul_text(
+        "tensor<1x1x4xf16>", "tensor<1x4x1xf16>", "tensor<1x1x1xf32>", "f16"
+    )
+    blocks = {
+        k: run_function(
+            module(text), None, [a, b], chip=replace(DEFAULT_CHIP, mxm_k_f16=k)
+        )[0].item()
+        for k in (4, 2)
+    }
+    assert blocks == {4: 65.0, 2: 0.0}
+    x = np.array([[2048, 1, -2048, 1]], np.float16)
+    sum_text = fn(
+        "%x: tensor<1x4xf16>",
+        "tensor<1x1xf16>",
+        "%0 = tosa.reduce_sum %x {axis = 1 : i32} : (tensor<1x4xf16>) -> tensor<1x1xf16>",
+    )
+    sums = {
+        lanes: run_function(
+            module(sum_text),
+            None,
+            [x],
+            chip=replace(DEFAULT_CHIP, lanes=lanes, superlanes=1),
+        )[0].item()
+        for lanes in (4, 3)
+    }
+    # 4 lanes: (2048 - 2048) + (1 + 1) = 2; 3 lanes: ((2048 + 1) + 1) - 2048,
+    # where each 2048 + 1 rounds to 2048 in f16 (a tie, to even): 0
+    assert sums == {4: 2.0, 3: 0.0}
 
 
 # --------------------------------------------------------------------------- #
@@ -1415,21 +1455,25 @@ def test_inexact_bf16_input() -> None:
 
 
 def test_unsupported_op_is_named_with_its_location() -> None:
-    text = fn(f"%a: {T4F}", T4F, f"%0 = math.sin %a : {T4F}")
+    text = (
+        f"func.func @f(%a: {T4I}) -> {T4I} {{\n"
+        f"  %0 = builtin.unrealized_conversion_cast %a : {T4I} to {T4I}\n"
+        f"  func.return %0 : {T4I}\n}}\n"
+    )
     with pytest.raises(
         UnsupportedOpError,
-        match=r"math\.sin at test\.mlir:2:3: the reference interpreter does not implement this op",
+        match=r"builtin\.unrealized_conversion_cast at test\.mlir:2:3: the reference interpreter does not implement this op",
     ):
-        run(text, a32(1, 2, 3, 4))
+        run(text, i32(1, 2, 3, 4))
 
 
 def test_unsupported_type() -> None:
     text = fn(
-        "%a: tensor<2xf64>", "tensor<2xf64>", "%0 = arith.addf %a, %a : tensor<2xf64>"
+        "%a: tensor<2xf80>", "tensor<2xf80>", "%0 = arith.addf %a, %a : tensor<2xf80>"
     )
     with pytest.raises(
         UnsupportedTypeError,
-        match="argument 0 of @f: f64 is not a type of the numerics spec",
+        match="argument 0 of @f: f80 is not an element type lpuir computes with",
     ):
         run(text, np.zeros(2))
 

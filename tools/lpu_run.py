@@ -19,7 +19,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from lpuir import numerics
-from lpuir.compare import bits_equal, first_divergence
+from lpuir.compare import bits_equal, first_divergence, program_chip
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.execute import check_input_count, materialise, run_module, signature
 from lpuir.frontend import parse_source
@@ -75,7 +75,7 @@ def parse_value(spec: str, what: str) -> np.ndarray | tuple[tuple[int, ...], str
             f"{what}: '{spec}' is neither @file.npy nor SHAPExTYPE=values (like 2x3xf32=1,2,3,4,5,6)"
         )
     dims, element, values = m.groups()
-    if element not in numerics.ELEMENT_TYPES:
+    if not numerics.is_element_type(element):
         raise LpuError(
             f"{what}: unknown element type '{element}' (known: {', '.join(numerics.ELEMENT_TYPES)})"
         )
@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the tensor-level program an LPU program was compiled from: check the results against it and name the first op that diverges",
     )
     p.add_argument(
+        "--system",
+        metavar="MACHINE",
+        help="the machine whose numerics (MXM K-blocks, lanes) a tensor-level run uses, as lpu-compile's system option names one (default: tsp-v1)",
+    )
+    p.add_argument(
         "--collect-all",
         action="store_true",
         help="report every schedule violation, not just the first",
@@ -193,6 +198,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         function=args.function,
         collect_all=args.collect_all,
         trace=args.trace is not None,
+        machine=args.system,
     )
     report = result.report
     if not args.quiet:
@@ -222,7 +228,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         source = load_module(args.reference, "mlir")
         from lpuir.interpreter.reference import run_function
 
-        expected = run_function(source, args.function, inputs)
+        expected = run_function(
+            source, args.function, inputs, chip=program_chip(module)
+        )
         if any(
             not bool(np.all(bits_equal(o, e)))
             for o, e in zip(result.outputs, expected, strict=True)

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from lpuir.diagnostics import LpuError
-from lpuir.models.llama import LayerWeights, LlamaConfig, LlamaWeights
+from lpuir.models.config import LlamaConfig
+from lpuir.models.weights import LayerWeights, LlamaWeights
 
 MODELS_ENV = "LPUIR_MODELS"
 CHECKPOINTS = ("toy_llama31", "stories260K")

@@ -1,11 +1,11 @@
 // Errors of the reference interpreter name the op and its file:line:col.
-// RUN: not lpu-run %s --function unsupported --input 4xf32=1 2>&1 | filecheck %s --check-prefix=NOIMPL
+// RUN: not lpu-run %s --function unsupported --input 4xi32=1 2>&1 | filecheck %s --check-prefix=NOIMPL
 // RUN: not lpu-run %s --function gather --input 1x3x1xf32=1,2,3 --input 1x2xi32=0,3 2>&1 | filecheck %s --check-prefix=GATHER
 
-// NOIMPL: math.sin at {{.*}}errors.mlir:[[# @LINE + 2]]:3: the reference interpreter does not implement this op
-func.func @unsupported(%a: tensor<4xf32>) -> tensor<4xf32> {
-  %0 = math.sin %a : tensor<4xf32>
-  return %0 : tensor<4xf32>
+// NOIMPL: builtin.unrealized_conversion_cast at {{.*}}errors.mlir:[[# @LINE + 2]]:3: the reference interpreter does not implement this op
+func.func @unsupported(%a: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = builtin.unrealized_conversion_cast %a : tensor<4xi32> to tensor<4xi32>
+  return %0 : tensor<4xi32>
 }
 
 // GATHER: tosa.gather at {{.*}}errors.mlir:[[# @LINE + 2]]:3: an index is outside 0..2: 0 .. 3
