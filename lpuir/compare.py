@@ -52,9 +52,10 @@ def _where(op: Operation) -> tuple[str, int, int] | None:
 
 
 def reference_values(
-    source: ModuleOp, inputs: Sequence[np.ndarray]
+    source: ModuleOp, inputs: Sequence[np.ndarray], function: str | None = None
 ) -> dict[tuple[str, int, int], tuple[Operation, np.ndarray]]:
-    """Every located op's first result on the reference interpreter."""
+    """Every located op's first result on the reference interpreter, running
+    `function` (default: the first public one)."""
     from lpuir.interpreter.reference import check_inputs, select_function
     from lpuir.interpreter.reference_core import Interpreter
 
@@ -70,19 +71,23 @@ def reference_values(
                 seen.setdefault(where, (op, np.asarray(results[0])))
             return results
 
-    function = select_function(source, None)
-    Recording(source).call(function, check_inputs(function, inputs))
+    fn = select_function(source, function)
+    Recording(source).call(fn, check_inputs(fn, inputs))
     return seen
 
 
 def first_divergence(
-    compiled: ModuleOp, source: ModuleOp, inputs: Sequence[np.ndarray]
+    compiled: ModuleOp,
+    source: ModuleOp,
+    inputs: Sequence[np.ndarray],
+    function: str | None = None,
 ) -> Divergence | None:
     """None if every value the compiled program keeps of a tensor op matches
-    the reference bit for bit; else the first (in program order) that does not."""
+    the reference bit for bit (the source running `function`, default its
+    first public one); else the first (in program order) that does not."""
     from lpuir.interpreter.simulator import simulate
 
-    expected = reference_values(source, inputs)
+    expected = reference_values(source, inputs, function)
     module = compiled.clone()
     system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
     lanes = system.machine.spec.chip.lanes

@@ -1,8 +1,15 @@
 """User-facing errors: every one names where it happened, none is a traceback."""
 
-from xdsl.dialects.builtin import FileLineColLoc
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.ir import Operation
 from xdsl.utils.exceptions import DiagnosticException, VerifyException
+
+if TYPE_CHECKING:
+    from lpuir.dialects.lpu import SystemOp
 
 
 class LpuError(Exception):
@@ -49,3 +56,18 @@ class LocatedVerifyException(VerifyException):
     def __init__(self, op: Operation, message: str):
         super().__init__(message)
         self.op = op
+
+
+def lpu_programs(module: ModuleOp, pass_name: str) -> list[SystemOp]:
+    """The module's lpu.system ops, for a pass that takes an LPU program; an
+    error if it holds none (a tensor-level module would pass through unchanged)."""
+    from lpuir.dialects.lpu import SystemOp
+
+    systems = [o for o in module.walk() if isinstance(o, SystemOp)]
+    if not systems:
+        first = next(iter(module.ops), None)
+        where = f"{op_location(first)}: error: " if first is not None else ""
+        raise LpuError(
+            f"{where}{pass_name} takes an LPU program (an lpu.system), and this module holds none: lower tensor-level functions with lpu-vectorize first (lpu-compile runs the whole pipeline)"
+        )
+    return systems

@@ -44,7 +44,8 @@ from xdsl.dialects.builtin import ArrayAttr, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
-from lpuir.diagnostics import LpuError, op_location
+from lpuir import progress
+from lpuir.diagnostics import LpuError, lpu_programs, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
@@ -930,7 +931,9 @@ class SystemScheduler:
         chip's, by the program-length rule). With `deskew`, every chip first
         aligns to the epoch boundary (docs/dialect.md), as a program on
         hardware whose chips start at different times would."""
-        for group in build_groups(self.system):
+        for group in progress.track(
+            build_groups(self.system), "lpu-schedule", "groups"
+        ):
             self.schedule_group(group)
         if self.deskew:
             for chip in list(self.system.chips):
@@ -990,5 +993,5 @@ class SchedulePass(ModulePass):
     epoch boundary)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
+        for system in lpu_programs(op, self.name):
             schedule_system(system, deskew=self.deskew)

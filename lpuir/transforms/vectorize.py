@@ -49,7 +49,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
-from lpuir import numerics
+from lpuir import numerics, progress
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, VectorType, WeightsType
@@ -1350,7 +1350,7 @@ class Vectorizer:
         for arg in inputs:
             if not many:
                 self.get(arg, fn)
-        for op in ops:
+        for op in progress.track(ops, "lpu-vectorize", "ops"):
             self.on(_chips_of(op)[0])
             self.lower(op)
         used = {v for vs in self.placed.values() for v in vs} | {
@@ -1688,6 +1688,7 @@ class VectorizePass(ModulePass):
         chips = Vectorizer(fn, spec.chip).run()
         system = lpu.SystemOp(machine, chips)
         system.location = fn.location
+        system.attributes[lpu.SOURCE_FUNCTION] = fn.sym_name
         op.body.block.insert_op_before(system, fn)
         fn.detach()
         fn.erase()
