@@ -18,7 +18,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from lpuir import numerics
-from lpuir.diagnostics import LpuError, op_location
+from lpuir.diagnostics import LpuError, module_location, op_location
 from lpuir.dialects import lpu
 from lpuir.types import describe_tensor, tensor_shape_and_element
 
@@ -164,7 +164,10 @@ def _function_signature(module: ModuleOp, name: str | None) -> Signature:
             raise LpuError(
                 f"the module has {len(public)} public functions; choose one with --function"
             )
-    f = select_function(module, name)
+    try:
+        f = select_function(module, name)
+    except LpuError as e:
+        raise LpuError(f"{module_location(module)}: error: {e}") from None
     ins = [tensor_shape_and_element(t) for t in f.function_type.inputs]
     outs = [tensor_shape_and_element(t) for t in f.function_type.outputs]
     return Signature(f.sym_name.data, ins, outs)

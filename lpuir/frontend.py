@@ -53,7 +53,14 @@ MAX_DENSE_BYTES = 1 << 30
 """The largest splat `dense<v> : T` lpuir expands (1 GiB): a splat's text is a
 few characters whatever the size of its type."""
 
-MALFORMED = (ValueError, OverflowError, IndexError, KeyError, AssertionError)
+MALFORMED = (
+    ValueError,
+    OverflowError,
+    IndexError,
+    KeyError,
+    AssertionError,
+    TypeError,
+)
 """What xDSL 0.74's parsers raise, besides ParseError, on malformed text."""
 
 
@@ -117,8 +124,12 @@ class LocatedParser(Parser):
         return str(self.lexer.input.content[start:end]).strip()
 
     def _malformed(self, e: BaseException, start: Position, what: str) -> NoReturn:
+        """A located error for what xDSL raised, spanning from `start` to
+        where the parser stopped (at most to the end of the line)."""
         detail = str(e) or type(e).__name__
-        self.raise_error(f"{what}: {detail}", start, max(self.pos, start + 1))
+        line_end = self.lexer.input.content.find("\n", start)
+        end = self.pos if line_end < 0 else min(self.pos, line_end)
+        self.raise_error(f"{what}: {detail}", start, max(end, start + 1))
 
     # ------------------------------------------------------------ operations
 
@@ -180,7 +191,6 @@ class LocatedParser(Parser):
         if (
             isinstance(attr, FloatAttr)
             and not hexadecimal
-            and math.isfinite(attr.value.data)
             and not fits(attr.value.data, attr.type)
         ):
             self._resume_from(start)

@@ -49,6 +49,14 @@ def finish(task: str) -> None:
         _reporter.finish(task)
 
 
+def echo(text: str) -> None:
+    """Print a line to standard output without breaking the bars."""
+    if isinstance(_reporter, Bars):
+        _reporter.write(text)
+    else:
+        print(text)
+
+
 def track(items: Sequence[T], task: str, unit: str = "") -> Iterable[T]:
     """`items` themselves when progress is off; else each item, counted as
     one unit of `task`."""
@@ -92,16 +100,24 @@ class Bars:
                 file=self.stream,
                 dynamic_ncols=True,
                 mininterval=0.2,
+                postfix=note or None,
             )
             self.bars[task] = bar
-        elif total is not None and total != bar.total:
-            bar.total = total
-        if note:
-            bar.set_postfix_str(note, refresh=False)
+        else:
+            if total is not None and total != bar.total:
+                bar.total = total
+            if note:
+                bar.set_postfix_str(note, refresh=False)
         if done > bar.n:
             bar.update(done - bar.n)
         if bar.total is not None and bar.n >= bar.total:
             self.finish(task)
+
+    def write(self, text: str) -> None:
+        """A line on standard output, the bars cleared and redrawn around it."""
+        from tqdm import tqdm
+
+        tqdm.write(text, file=sys.stdout)
 
     def finish(self, task: str) -> None:
         bar = self.bars.pop(task, None)

@@ -20,7 +20,10 @@ def _message(e: BaseException) -> str:
         notes = str(e).removeprefix(
             e.span.print_with_context(e.msg)
         )  # other spans, if any
-        return f"{where}: error: {e.msg}\n{context}{notes}".rstrip()
+        message = e.msg
+        if message.startswith(" "):  # xDSL's context alone: " in block definition"
+            message = f"unexpected '{e.span.text}'{message}"
+        return f"{where}: error: {message}\n{context}{notes}".rstrip()
     if isinstance(e, LpuError | ArgSpecParseError):
         return str(e).rstrip()
     if isinstance(e, DiagnosticException):
@@ -55,6 +58,14 @@ def run_reporting_errors(tool: str, body: Callable[[], object]) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        if os.environ.get("LPUIR_TRACEBACK"):
+            raise
+        print(
+            f"{tool}: error: out of memory (a tensor or a program larger than this machine holds)",
+            file=sys.stderr,
+        )
+        return 1
     except (
         ParseError,
         LpuError,

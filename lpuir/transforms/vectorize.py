@@ -50,7 +50,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from lpuir import numerics, progress
-from lpuir.diagnostics import LpuError, op_location
+from lpuir.diagnostics import LpuError, module_location, op_location
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, VectorType, WeightsType
 from lpuir.machine import ChipSpec
@@ -1674,7 +1674,7 @@ class VectorizePass(ModulePass):
         ]
         if len(functions) != 1:
             raise LpuError(
-                f"lpu-vectorize lowers a module with one function; this one has {len(functions)}"
+                f"{module_location(op)}: error: lpu-vectorize lowers a module with one function; this one has {len(functions)}"
             )
         fn = functions[0]
         machine = lpu.SystemAttr.from_option(self.system)
