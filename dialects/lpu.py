@@ -446,6 +446,10 @@ def _err(op: Operation, msg: str) -> VerifyException:
 # ----------------------------------------------------------------------- structure
 
 
+CYCLE_LIMIT = 1 << 39
+"""Issue cycles are below this (10 minutes at 900 MHz), so that every event of a
+burst stays within the simulator's time span (sim_memory.TIME_SPAN, 2**40)."""
+
 SOURCE_FUNCTION = "lpu.function"
 """Discardable attribute of an lpu.system: the name of the tensor-level function
 it was compiled from (set by lpu-vectorize; lpu-run --function accepts it)."""
@@ -812,6 +816,8 @@ class Instruction(IRDLOperation):
         assert self.cycle is not None
         if self.cycle.data < 0:
             raise _err(self, f"cycle {self.cycle.data} is negative")
+        if self.cycle.data >= CYCLE_LIMIT:
+            raise _err(self, f"cycle {self.cycle.data} is not below 2**39")
         for name in self.PLACEMENT:
             if getattr(self, name, None) is None:
                 raise _err(self, f"a scheduled instruction needs '{name}'")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
     FloatAttr,
+    IndexType,
     IntAttr,
+    IntegerAttr,
     IntegerType,
     ModuleOp,
     StringAttr,
@@ -60,6 +63,7 @@ MALFORMED = (
     KeyError,
     AssertionError,
     TypeError,
+    struct.error,
 )
 """What xDSL 0.74's parsers raise, besides ParseError, on malformed text."""
 
@@ -88,6 +92,13 @@ def fits(value: float, element: AnyFloat) -> bool:
     except OverflowError:
         return False
     return math.isfinite(back)
+
+
+def _value_range(element: IntegerType | IndexType) -> tuple[int, int]:
+    """The integers a type holds, [low, high); index is 64-bit, as in MLIR."""
+    if isinstance(element, IndexType):
+        return -(1 << 63), 1 << 63
+    return element.value_range()
 
 
 def _is_hex(literal: str) -> bool:
@@ -188,6 +199,15 @@ class LocatedParser(Parser):
             self.raise_error(self._too_large(*attr), start, self.pos)
         except (ValueError, VerifyException) as e:
             self._malformed(e, start, f"'{self._text(start, self.pos)}'")
+        if isinstance(attr, IntegerAttr) and isinstance(attr.type, IndexType):
+            low, high = _value_range(attr.type)
+            if not low <= attr.value.data < high:
+                text = self._text(start, self.pos)
+                self.raise_error(
+                    f"{text.partition(':')[0].strip()} does not fit in index: its values are {low} .. {high - 1}",
+                    start,
+                    self.pos,
+                )
         if (
             isinstance(attr, FloatAttr)
             and not hexadecimal
@@ -272,7 +292,7 @@ class LocatedParser(Parser):
         self._literal, self._dense_type = [], one
         try:
             attr = super().parse_dense_int_or_fp_elements_attr(one)
-        except (OverflowError, ValueError) as e:
+        except (OverflowError, ValueError, struct.error) as e:
             self._check_literal()
             self._malformed(e, start, "malformed dense literal")
         self._check_literal()
@@ -303,8 +323,8 @@ class LocatedParser(Parser):
                         )
                 elif not fits(value, element):
                     self.raise_error(self._too_large(span.text, element), span)
-            elif isinstance(element, IntegerType):
-                low, high = element.value_range()
+            elif isinstance(element, IntegerType | IndexType):
+                low, high = _value_range(element)
                 if not low <= value < high:
                     self.raise_error(
                         f"{span.text} does not fit in {element}: its values are {low} .. {high - 1}",
@@ -358,6 +378,13 @@ def parse_mlir(
     """MLIR text; nesting beyond Python's stack (deep attributes) is located
     where the parser stopped."""
     parser = LocatedParser(ctx, text, name, line_offset)
+    if implicit_module and parser._current_token.kind == MLIRTokenKind.EOF:
+        # nothing but comments: an empty module, as in MLIR, located at the file
+        empty = ModuleOp([])
+        empty.location = FileLineColLoc(
+            StringAttr(name), IntAttr(1 + line_offset), IntAttr(1)
+        )
+        return empty
     try:
         return parser.parse_module(implicit_module)
     except RecursionError:

@@ -13,7 +13,7 @@ import pytest
 from tool_runs import run_tool  # tests/ is on sys.path (no __init__.py)
 
 from lpuir import frontend
-from lpuir.tools import lpu_opt, lpu_run
+from lpuir.tools import lpu_generate, lpu_opt, lpu_run
 
 ROOT = Path(__file__).resolve().parent.parent
 VXM_ADD = ROOT / "examples" / "lpu" / "vxm_add.lpu"
@@ -298,3 +298,54 @@ def test_out_of_memory_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("LPUIR_TRACEBACK", raising=False)
     _fails(lpu_run.main, [str(VXM_ADD), *ADD_INPUTS], "lpu-run: error: out of memory")
     assert os.environ.get("LPUIR_TRACEBACK") is None
+
+
+def test_an_empty_file_is_an_empty_module(tmp_path: Path) -> None:
+    path = _file(tmp_path, "// nothing here\n", "empty.mlir")
+    code, out, _ = run_tool(lpu_opt.main, [path])
+    assert (code, out) == (0, "builtin.module {\n}\n\n")
+    _fails(
+        lpu_run.main, [path], "empty.mlir:1:1: error: the module has no public function"
+    )
+
+
+def test_a_cycle_beyond_the_simulated_span_is_an_error(tmp_path: Path) -> None:
+    text = VXM_ADD.read_text().replace("@22  mem.write", f"@{1 << 70}  mem.write")
+    path = _file(tmp_path, text, "late.lpu")
+    _fails(
+        lpu_run.main,
+        [path, "--input-random"],
+        "late.lpu:17:3: error: ",
+        "is not below 2**39",
+    )
+
+
+def test_generate_checks_its_numbers_before_compiling() -> None:
+    tiny = str(ROOT / "examples" / "llama" / "tiny.json")
+    _fails(lpu_generate.main, [tiny, "--context", "0"], "--context: at least 1")
+    _fails(
+        lpu_generate.main,
+        [tiny, "-n", "9999"],
+        "need 9999 positions; the context is 16",
+    )
+    _fails(
+        lpu_generate.main,
+        [tiny, "--emit-layer", "l.mlir", "--layer", "5"],
+        "--layer: 5 is not a layer of 0..1",
+    )
+
+
+def test_an_index_its_64_bits_cannot_hold_is_an_error(tmp_path: Path) -> None:
+    big = 1 << 64
+    text = f"func.func @f() -> !tosa.shape<2> {{\n  %s = tosa.const_shape {{values = dense<[1, {big}]> : tensor<2xindex>}} : () -> !tosa.shape<2>\n  return %s : !tosa.shape<2>\n}}\n"
+    _fails(
+        lpu_opt.main,
+        [_file(tmp_path, text)],
+        f"bad.mlir:2:45: error: {big} does not fit in index",
+    )
+    text = f"func.func @f() {{\n  %0 = arith.constant {big} : index\n  return\n}}\n"
+    _fails(
+        lpu_opt.main,
+        [_file(tmp_path, text)],
+        f"bad.mlir:2:23: error: {big} does not fit in index",
+    )

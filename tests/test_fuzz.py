@@ -126,7 +126,7 @@ def check(code: int, err: str, argv: list[str], source: str) -> None:
     if code == 0:
         return
     assert LOCATED.search(err) or USAGE.search(err), where
-    assert "mismatch" not in err, (
+    assert "lpu-run: mismatch" not in err, (
         f"the compiled mutant differs from its source: {where}"
     )
 

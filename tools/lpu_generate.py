@@ -132,7 +132,7 @@ def load_model(args: argparse.Namespace):
     if args.model in checkpoints.CHECKPOINTS:
         return checkpoints.load_checkpoint(
             args.model,
-            args.context or 32,
+            32 if args.context is None else args.context,
             args.activations or "f32",
             args.weights or "f16",
         )
@@ -145,7 +145,7 @@ def load_model(args: argparse.Namespace):
         raise LpuError(f"{path}: no such file")
     config = LlamaConfig.from_json(path)
     overrides = {}
-    if args.context:
+    if args.context is not None:
         overrides["context"] = args.context
     if args.activations:
         overrides["activations"] = args.activations
@@ -203,8 +203,19 @@ def generate_tokens(args: argparse.Namespace) -> int:
 
     if args.tokens < 1:
         raise LpuError("--tokens: at least 1")
+    if args.context is not None and args.context < 1:
+        raise LpuError("--context: at least 1")
     prompt = _prompt(args.prompt)
     config, weights = load_model(args)
+    steps = len(prompt) + args.tokens - 1
+    if steps > config.context:
+        raise LpuError(
+            f"{len(prompt)} prompt tokens and {args.tokens} new ones need {steps} positions; the context is {config.context}"
+        )
+    if args.emit_layer and not 0 <= args.layer < config.n_layers:
+        raise LpuError(
+            f"--layer: {args.layer} is not a layer of 0..{config.n_layers - 1}"
+        )
     say = (lambda *a: None) if args.quiet else progress.echo
     say(
         f"{config.name}: {config.n_layers} layers, dim {config.dim}, {config.n_heads} heads ({config.n_kv_heads} KV), ffn {config.ffn_dim}, vocab {config.vocab}, context {config.context}; weights {config.weights}, activations {config.activations}"
@@ -270,7 +281,6 @@ def generate_tokens(args: argparse.Namespace) -> int:
         last["result"] = result
 
     cache_before = [empty_cache(config)]
-    steps = len(prompt) + args.tokens - 1
     if args.trace and not simulate:
         raise LpuError(
             "--trace records a simulated run; use --backend simulator or both"
