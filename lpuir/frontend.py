@@ -64,8 +64,10 @@ MALFORMED = (
     AssertionError,
     TypeError,
     struct.error,
+    VerifyException,
 )
-"""What xDSL 0.74's parsers raise, besides ParseError, on malformed text."""
+"""What xDSL 0.74's parsers raise, besides ParseError, on malformed text (a
+VerifyException: a constraint checked while an op's custom syntax is read)."""
 
 
 class _Lexer(MLIRLexer):
@@ -76,6 +78,10 @@ class _Lexer(MLIRLexer):
     _unescaped_characters_regex = re.compile(
         r'"(?:[^"\\\n\v\f]++|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*+"'
     )
+
+
+SMALLEST_OVERFLOW = 65504.0
+"""No float type overflows below f16's largest finite value."""
 
 
 def infinity_bits(element: AnyFloat) -> str:
@@ -112,7 +118,8 @@ class _Element(AttrParser._TensorLiteralElement):
     attribute (xDSL would pack the integer's value, overflowing f16 at 0xFFE0)."""
 
     def to_float(self, parser: AttrParser) -> float:
-        return 0.0 if _is_hex(self.span.text) else super().to_float(parser)
+        hexadecimal = isinstance(self.value, int) and _is_hex(self.span.text)
+        return 0.0 if hexadecimal else super().to_float(parser)
 
 
 class LocatedParser(Parser):
@@ -237,7 +244,8 @@ class LocatedParser(Parser):
 
     def _parse_tensor_literal_element(self) -> Any:
         item = super()._parse_tensor_literal_element()
-        return _Element(item.is_negative, item.value, item.span)
+        item.__class__ = _Element  # the same fields; cheaper than a copy
+        return item
 
     def _parse_dense_literal_type(self) -> Any:
         self._dense_type = super()._parse_dense_literal_type()
@@ -315,13 +323,13 @@ class LocatedParser(Parser):
             if isinstance(value, tuple | bool):
                 continue
             if isinstance(element, AnyFloat):
-                if _is_hex(span.text):
+                if isinstance(value, int) and _is_hex(span.text):
                     if not 0 <= value < 1 << element.bitwidth:
                         self.raise_error(
                             f"{span.text} is not a {element.bitwidth}-bit pattern of {element.name}",
                             span,
                         )
-                elif not fits(value, element):
+                elif abs(value) >= SMALLEST_OVERFLOW and not fits(value, element):
                     self.raise_error(self._too_large(span.text, element), span)
             elif isinstance(element, IntegerType | IndexType):
                 low, high = _value_range(element)
@@ -351,8 +359,11 @@ class LocatedParser(Parser):
         return DenseIntOrFPElementsAttr.from_list(attr.type, values)
 
 
-def decode_source(data: bytes, name: str) -> str:
-    """A file's bytes as text; bytes that are not UTF-8 are a located error."""
+def as_text(source: str | bytes, name: str) -> str:
+    """A file's content as text; bytes that are not UTF-8 are a located error."""
+    if isinstance(source, str):
+        return source
+    data = source
     try:
         return data.decode()
     except UnicodeDecodeError as e:
@@ -373,11 +384,15 @@ def looks_like_lpu(text: str) -> bool:
 
 
 def parse_mlir(
-    text: str, name: str, ctx: Context, line_offset: int, implicit_module: bool
+    source: str | bytes,
+    name: str,
+    ctx: Context,
+    line_offset: int,
+    implicit_module: bool,
 ) -> ModuleOp:
     """MLIR text; nesting beyond Python's stack (deep attributes) is located
     where the parser stopped."""
-    parser = LocatedParser(ctx, text, name, line_offset)
+    parser = LocatedParser(ctx, as_text(source, name), name, line_offset)
     if implicit_module and parser._current_token.kind == MLIRTokenKind.EOF:
         # nothing but comments: an empty module, as in MLIR, located at the file
         empty = ModuleOp([])
@@ -394,31 +409,40 @@ def parse_mlir(
 
 
 def parse_lpu(
-    text: str, name: str, ctx: Context, line_offset: int, implicit_module: bool
+    source: str | bytes,
+    name: str,
+    ctx: Context,
+    line_offset: int,
+    implicit_module: bool,
 ) -> ModuleOp:
     """.lpu text (grammar/lpu.lark)."""
     from lpuir.grammar.parser import parse_lpu
 
-    return parse_lpu(text, name, ctx, line_offset)
+    return parse_lpu(as_text(source, name), name, ctx, line_offset)
 
 
-Frontend = Callable[[str, str, Context, int, bool], ModuleOp]
-"""A parser: (text, file name, context, line offset, implicit module) -> module."""
+Frontend = Callable[[str | bytes, str, Context, int, bool], ModuleOp]
+"""A parser: (the file's text, or its bytes as read, its name, a context, the
+line offset of a --split-input-file chunk, whether a module may be implicit)
+-> module. Text frontends read bytes as UTF-8 (`as_text`); a binary format
+takes them as they are."""
 
 FRONTENDS: dict[str, Frontend] = {"mlir": parse_mlir, "lpu": parse_lpu}
-"""Frontends by name, which is also the file extension each reads."""
+"""Frontends by name, which is also the file extension each reads: register
+one here and lpu-opt (`-f NAME`) and lpu-run offer it."""
 
 
-def detect_frontend(text: str, name: str) -> str:
+def detect_frontend(source: str | bytes, name: str) -> str:
     """The frontend for a file: by its extension, else by its content."""
     extension = name.rpartition(".")[2]
     if extension in FRONTENDS and extension != "mlir":
         return extension
+    text = source if isinstance(source, str) else source.decode(errors="replace")
     return "lpu" if looks_like_lpu(text) else "mlir"
 
 
 def parse_source(
-    text: str,
+    text: str | bytes,
     name: str,
     *,
     frontend: str | None = None,
@@ -426,7 +450,8 @@ def parse_source(
     line_offset: int = 0,
     implicit_module: bool = True,
 ) -> ModuleOp:
-    """Parse MLIR or .lpu text (chosen by `frontend`, else by the name's
-    extension, else by content); errors carry file:line:col."""
+    """Parse MLIR or .lpu text, or any registered format (chosen by
+    `frontend`, else by the name's extension, else by content); errors carry
+    file:line:col."""
     parse = FRONTENDS[frontend or detect_frontend(text, name)]
     return parse(text, name, ctx or make_context(), line_offset, implicit_module)

@@ -206,3 +206,26 @@ def test_the_library_reports_nothing_by_itself(
     lpuir.run(module, [np.ones((4, 320), np.float32)] * 2)
     assert capsys.readouterr() == ("", "")
     assert list(progress.track([1, 2], "t")) == [1, 2]
+
+
+def test_a_registered_frontend_is_offered_by_both_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lpuir import frontend
+
+    def parse_reversed(source, name, ctx, line_offset, implicit_module):
+        # a binary format: the bytes of MLIR text, reversed
+        text = bytes(reversed(source)).decode()
+        return frontend.parse_mlir(text, name, ctx, line_offset, implicit_module)
+
+    monkeypatch.setitem(frontend.FRONTENDS, "rev", parse_reversed)
+    program = tmp_path / "softmax.rev"
+    program.write_bytes(bytes(reversed(SOFTMAX.read_bytes())))
+    code, out, err = run_tool(lpu_opt.main, [str(program)])
+    assert code == 0 and "tosa.reduce_max" in out, err
+    code, _, err = run_tool(lpu_run.main, [str(program), "--input-random", "--quiet"])
+    assert code == 0, err
+    code, _, err = run_tool(
+        lpu_run.main, ["-f", "rev", str(program), "--seed", "1", "--quiet"]
+    )
+    assert code == 0, err

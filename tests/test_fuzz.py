@@ -84,6 +84,8 @@ def mutants(draw: st.DrawFn) -> tuple[str, str]:
         solid = [
             i for i, (kind, _) in enumerate(toks) if kind not in ("space", "comment")
         ]
+        if not solid:
+            break  # cut or deleted down to nothing
         i = draw(st.sampled_from(solid))
         kind, text = toks[i]
         how = draw(st.sampled_from(HOW))

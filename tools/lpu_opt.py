@@ -24,7 +24,7 @@ from lpuir import progress
 from lpuir.context import LPUIR_DIALECTS
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.extensions import available_passes
-from lpuir.frontend import FRONTENDS, decode_source, parse_source
+from lpuir.frontend import FRONTENDS, parse_source
 from lpuir.grammar.printer import print_lpu
 from lpuir.tools.errors import run_reporting_errors
 from lpuir.tools.outputs import check_output, replacing
@@ -49,7 +49,7 @@ class LpuOptMain(xDSLOptMain):
             def parse(io: IO[bytes]) -> ModuleOp:
                 name = self.get_input_name()
                 return parse_source(
-                    decode_source(io.read(), name),
+                    io.read(),
                     name,
                     frontend=kind,
                     ctx=self.ctx,

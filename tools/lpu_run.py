@@ -31,7 +31,7 @@ from lpuir.execute import (
     run_module,
     signature,
 )
-from lpuir.frontend import FRONTENDS, decode_source, parse_source
+from lpuir.frontend import FRONTENDS, parse_source
 from lpuir.tools.errors import run_tool
 from lpuir.tools.outputs import check_output, replacing, write_text
 from lpuir.types import describe_tensor
@@ -46,7 +46,7 @@ def load_module(path: str, frontend: str | None = None) -> ModuleOp:
         data, name = sys.stdin.buffer.read(), "<stdin>"
     else:
         data, name = Path(path).read_bytes(), path
-    module = parse_source(decode_source(data, name), name, frontend=frontend)
+    module = parse_source(data, name, frontend=frontend)
     verify_located(module)
     return module
 
