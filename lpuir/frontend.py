@@ -177,19 +177,20 @@ class LocatedParser(Parser):
             )
         return op
 
-    def parse_optional_attribute(self) -> Attribute | None:
+    def _located(
+        self, parse: Callable[[], Attribute | None], what: str
+    ) -> Attribute | None:
         start = self.pos
         try:
-            return super().parse_optional_attribute()
+            return parse()
         except MALFORMED as e:
-            self._malformed(e, start, "malformed attribute")
+            self._malformed(e, start, f"malformed {what}")
+
+    def parse_optional_attribute(self) -> Attribute | None:
+        return self._located(super().parse_optional_attribute, "attribute")
 
     def parse_optional_type(self) -> Attribute | None:
-        start = self.pos
-        try:
-            return super().parse_optional_type()
-        except MALFORMED as e:
-            self._malformed(e, start, "malformed type")
+        return self._located(super().parse_optional_type, "type")
 
     # -------------------------------------------------------------- literals
 

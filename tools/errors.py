@@ -29,6 +29,8 @@ def _message(e: BaseException) -> str:
     if isinstance(e, DiagnosticException):
         # xDSL attaches the whole module as a note; the first line says what broke
         return str(e.args[0]) if e.args else type(e).__name__
+    if isinstance(e, MemoryError):
+        return "out of memory (a tensor or a program larger than this machine holds)"
     if isinstance(e, OSError):
         return f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")
     return str(e)
@@ -58,15 +60,8 @@ def run_reporting_errors(tool: str, body: Callable[[], object]) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except MemoryError:
-        if os.environ.get("LPUIR_TRACEBACK"):
-            raise
-        print(
-            f"{tool}: error: out of memory (a tensor or a program larger than this machine holds)",
-            file=sys.stderr,
-        )
-        return 1
     except (
+        MemoryError,
         ParseError,
         LpuError,
         ArgSpecParseError,
