@@ -22,7 +22,7 @@ from itertools import accumulate
 import numpy as np
 from xdsl.ir import SSAValue
 
-from lpuir import numerics, timing
+from lpuir import numerics, progress, timing
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
@@ -676,6 +676,7 @@ class ChipSim:
         count = 0
         while self.ready:
             _, _, step = heapq.heappop(self.ready)
+            progress.update("simulate", step.cycle)
             self._evaluate(step)
             step.done = True
             count += 1

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from lpuir import timing
+from lpuir import progress, timing
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
 from lpuir.interpreter.sim_chip import ChipSim, Flit, Report, link_name, union_length
@@ -157,7 +157,11 @@ def simulate(
     if planned and not collect_all:
         raise SimulationError([min(planned, key=lambda v: v.order)])
     collected.extend(planned)
+    progress.update(
+        "simulate", 0, max((c.cycles for c in chips.values()), default=0), "cycles"
+    )
     _run(chips, network, report)
+    progress.finish("simulate")
     for chip in chips.values():
         chip.finish()
     outputs = assemble_outputs(

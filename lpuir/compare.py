@@ -60,10 +60,14 @@ def program_chip(compiled: ModuleOp) -> ChipSpec:
 
 
 def reference_values(
-    source: ModuleOp, inputs: Sequence[np.ndarray], chip: ChipSpec | None = None
+    source: ModuleOp,
+    inputs: Sequence[np.ndarray],
+    chip: ChipSpec | None = None,
+    function: str | None = None,
 ) -> dict[tuple[str, int, int], tuple[Operation, np.ndarray]]:
     """Every located op's first result on the reference interpreter, with the
-    numerics parameters of `chip` (None: tsp-v1)."""
+    numerics parameters of `chip` (None: tsp-v1), running `function`
+    (default: the first public one)."""
     from lpuir.interpreter.reference import check_inputs, select_function
     from lpuir.interpreter.reference_core import Interpreter
 
@@ -79,20 +83,24 @@ def reference_values(
                 seen.setdefault(where, (op, np.asarray(results[0])))
             return results
 
-    function = select_function(source, None)
-    Recording(source, chip).call(function, check_inputs(function, inputs))
+    fn = select_function(source, function)
+    Recording(source, chip).call(fn, check_inputs(fn, inputs))
     return seen
 
 
 def first_divergence(
-    compiled: ModuleOp, source: ModuleOp, inputs: Sequence[np.ndarray]
+    compiled: ModuleOp,
+    source: ModuleOp,
+    inputs: Sequence[np.ndarray],
+    function: str | None = None,
 ) -> Divergence | None:
     """None if every value the compiled program keeps of a tensor op matches
-    the reference (with the compiled machine's numerics parameters) bit for
-    bit; else the first (in program order) that does not."""
+    the reference (with the compiled machine's numerics parameters, the
+    source running `function`, default its first public one) bit for bit;
+    else the first (in program order) that does not."""
     from lpuir.interpreter.simulator import simulate
 
-    expected = reference_values(source, inputs, program_chip(compiled))
+    expected = reference_values(source, inputs, program_chip(compiled), function)
     module = compiled.clone()
     system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
     lanes = system.machine.spec.chip.lanes

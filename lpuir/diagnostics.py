@@ -1,8 +1,15 @@
 """User-facing errors: every one names where it happened, none is a traceback."""
 
-from xdsl.dialects.builtin import FileLineColLoc
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.ir import Operation
 from xdsl.utils.exceptions import DiagnosticException, VerifyException
+
+if TYPE_CHECKING:
+    from lpuir.dialects.lpu import SystemOp
 
 
 class LpuError(Exception):
@@ -19,6 +26,12 @@ def op_location(op: Operation) -> str:
     return f"'{op.name}' op `{text[:120]}`"
 
 
+def module_location(module: ModuleOp) -> str:
+    """Where a module-wide error points: its first op (a parsed module has no
+    position of its own), else the module."""
+    return op_location(next(iter(module.ops), module))
+
+
 def _failing_op(root: Operation) -> Operation | None:
     """The first op whose own verifier fails, in the order `verify` visits them
     (nested ops before their parent), so it is the op the error is about."""
@@ -30,10 +43,32 @@ def _failing_op(root: Operation) -> Operation | None:
     return None
 
 
+def _verify_upstream(root: Operation) -> None:
+    """What xDSL 0.74's verifiers leave out: a named elementwise linalg op
+    builds its body from the operands it is given, so `linalg.add` with one
+    input adds its init, and `linalg.exp` with two ignores one; its body must
+    read each input and no init."""
+    from xdsl.dialects.linalg.abstract_ops import ElementwiseOperation
+
+    for op in root.walk():
+        if not isinstance(op, ElementwiseOperation) or not op.regions[0].blocks:
+            continue
+        args = op.regions[0].block.args
+        read = [i for i, arg in enumerate(args) if arg.first_use is not None]
+        given = len(op.inputs)
+        if read != list(range(given)):
+            raise LocatedVerifyException(
+                op,
+                f"'{op.name}' op takes {max(read, default=-1) + 1} input(s), {given} given",
+            )
+
+
 def verify_located(root: Operation) -> None:
-    """Verify, turning a failure into an LpuError that says where."""
+    """Verify (xDSL's verifiers and `_verify_upstream`), turning a failure
+    into an LpuError that says where."""
     try:
         root.verify()
+        _verify_upstream(root)
     except (DiagnosticException, ValueError) as e:
         op = getattr(e, "op", None) or _failing_op(root)
         message = str(e.args[0]) if e.args else type(e).__name__
@@ -49,3 +84,16 @@ class LocatedVerifyException(VerifyException):
     def __init__(self, op: Operation, message: str):
         super().__init__(message)
         self.op = op
+
+
+def lpu_programs(module: ModuleOp, pass_name: str) -> list[SystemOp]:
+    """The module's lpu.system ops, for a pass that takes an LPU program; an
+    error if it holds none (a tensor-level module would pass through unchanged)."""
+    from lpuir.dialects.lpu import SystemOp
+
+    systems = [o for o in module.walk() if isinstance(o, SystemOp)]
+    if not systems:
+        raise LpuError(
+            f"{module_location(module)}: error: {pass_name} takes an LPU program (an lpu.system), and this module holds none: lower tensor-level functions with lpu-vectorize first (lpu-compile runs the whole pipeline)"
+        )
+    return systems

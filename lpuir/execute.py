@@ -8,17 +8,18 @@ run through here, so the report a script gets is the JSON lpu-run writes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.utils.exceptions import VerifyException
 
 from lpuir import numerics
-from lpuir.diagnostics import LpuError
+from lpuir.diagnostics import LpuError, module_location, op_location
 from lpuir.dialects import lpu
 from lpuir.machine import ChipSpec, MachineError
 from lpuir.types import describe_tensor
@@ -32,7 +33,8 @@ class Signature:
     """What a program takes and gives: (shape, element type name) per value."""
 
     function: str
-    """The function that runs (`"lpu.system"` for an LPU program)."""
+    """The function that runs; for an LPU program, the function it was
+    compiled from (`lpu.SOURCE_FUNCTION`), else `"lpu.system"`."""
     inputs: list[TensorSig]
     outputs: list[TensorSig]
 
@@ -122,20 +124,37 @@ def is_scheduled(system: lpu.SystemOp) -> bool:
     return any(op.is_scheduled for chip in system.chips for op in chip.instructions())
 
 
-def _lpu_signature(system: lpu.SystemOp) -> Signature:
-    """Inputs and outputs of an LPU program: its input/output tensors by arg."""
+def source_function(system: lpu.SystemOp) -> str | None:
+    """The tensor-level function an LPU program was compiled from, if it
+    records one (lpu-vectorize does; .lpu text keeps no name)."""
+    name = system.attributes.get(lpu.SOURCE_FUNCTION)
+    return name.data if isinstance(name, StringAttr) else None
+
+
+def _lpu_signature(system: lpu.SystemOp, function: str | None) -> Signature:
+    """Inputs and outputs of an LPU program: its input/output tensors by arg.
+    `function` (lpu-run's --function) must name the function it was compiled
+    from, when it records one."""
     from lpuir.interpreter.sim_memory import program_arguments
 
+    recorded = source_function(system)
+    if function is not None and recorded is not None and function != recorded:
+        raise LpuError(
+            f"{op_location(system)}: error: --function {function}: this LPU program was compiled from @{recorded}"
+        )
     sigs = []
     for kind in ("input", "output"):
-        found = program_arguments(system, kind)
+        try:
+            found = program_arguments(system, kind)
+        except LpuError as e:
+            raise LpuError(f"{op_location(system)}: error: {e}") from None
         indices = sorted(found)
         if indices != list(range(len(indices))):
             raise LpuError(
-                f"{kind} tensors must be numbered 0..n-1 by their arg; found {indices}"
+                f"{op_location(system)}: error: {kind} tensors must be numbered 0..n-1 by their arg; found {indices}"
             )
         sigs.append([(found[i].shape, found[i].element) for i in indices])
-    return Signature("lpu.system", *sigs)
+    return Signature(recorded or function or "lpu.system", *sigs)
 
 
 def _function_signature(module: ModuleOp, name: str | None) -> Signature:
@@ -156,7 +175,10 @@ def _function_signature(module: ModuleOp, name: str | None) -> Signature:
             raise LpuError(
                 f"the module has {len(public)} public functions; choose one with --function"
             )
-    f = select_function(module, name)
+    try:
+        f = select_function(module, name)
+    except LpuError as e:
+        raise LpuError(f"{module_location(module)}: error: {e}") from None
     # as the reference reads them: f64 and the minifloats too, -1 for a
     # dynamic dimension (the value given binds it)
     ins = [(shape_of(t), element(t)) for t in f.function_type.inputs]
@@ -170,11 +192,7 @@ def signature(module: ModuleOp, function: str | None = None) -> Signature:
     system = lpu_system(module)
     if system is None:
         return _function_signature(module, function)
-    if function is not None:
-        raise LpuError(
-            "--function selects a tensor-level function; an LPU program has one system"
-        )
-    return _lpu_signature(system)
+    return _lpu_signature(system, function)
 
 
 def check_input_count(sig: Signature, given: int) -> None:
@@ -234,6 +252,10 @@ def run_module(
     from lpuir.interpreter.simulator import simulate
 
     sim = simulate(module, inputs, collect_all=collect_all, trace=trace)
+    if sim.static_cycles is not None and sim.static_cycles != sim.cycles:
+        raise LpuError(
+            f"{op_location(system)}: error: the program says it takes {sim.static_cycles} cycles (`cycles {sim.static_cycles}`), but it ran in {sim.cycles} on the simulator"
+        )
     clock = system.machine.spec.chip.clock_mhz
     report = Report(
         "lpu",
@@ -285,9 +307,9 @@ def materialise(
             raise LpuError(f"{what}: {len(items)} values for {count} elements")
         try:
             if numerics.is_float(element):
-                parsed = numerics.round_float(
-                    np.array([float(t) for t in items], dtype=np.float64), element
-                )
+                exact = np.array([float(t) for t in items], dtype=np.float64)
+                parsed = numerics.round_float(exact, element)
+                _check_finite(items, parsed, element, what)
             else:
                 parsed = np.array([int(t, 0) for t in items], dtype=object)
         except ValueError as e:
@@ -305,6 +327,18 @@ def materialise(
         return numerics.as_carrier(np.asarray(array), element)
     except numerics.NumericsError as e:
         raise LpuError(f"{what}: {e}") from None
+
+
+def _check_finite(
+    items: Sequence[str], rounded: np.ndarray, element: str, what: str
+) -> None:
+    """A decimal value that rounds to infinity in `element` is an error (only
+    `inf` is infinity): 70000 is not an f16."""
+    for text, value in zip(items, rounded.tolist(), strict=True):
+        if math.isinf(value) and text.lower().lstrip("+-") not in ("inf", "infinity"):
+            raise LpuError(
+                f"{what}: {text} does not fit in {element}: it rounds to infinity (write inf for infinity)"
+            )
 
 
 def random_values(

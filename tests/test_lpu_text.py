@@ -150,8 +150,8 @@ class ChipWriter:
         text = (
             f"tensor @{name} : {'x'.join([*map(str, dims), str(cols), element])} {kind}"
         )
-        if kind in ("input", "output"):
-            text += f" {self.draw(st.integers(0, 3))}"
+        if kind in ("input", "output"):  # numbered 0..n-1, as the verifier wants
+            text += f" {sum(f' {kind} ' in line for line in self.tensor_lines)}"
         if lanes is not None:
             text += f" lanes {lanes}"
         if self.scheduled or self.draw(st.booleans()):

@@ -20,12 +20,17 @@ def _message(e: BaseException) -> str:
         notes = str(e).removeprefix(
             e.span.print_with_context(e.msg)
         )  # other spans, if any
-        return f"{where}: error: {e.msg}\n{context}{notes}".rstrip()
+        message = e.msg
+        if message.startswith(" "):  # xDSL's context alone: " in block definition"
+            message = f"unexpected '{e.span.text}'{message}"
+        return f"{where}: error: {message}\n{context}{notes}".rstrip()
     if isinstance(e, LpuError | ArgSpecParseError):
         return str(e).rstrip()
     if isinstance(e, DiagnosticException):
         # xDSL attaches the whole module as a note; the first line says what broke
         return str(e.args[0]) if e.args else type(e).__name__
+    if isinstance(e, MemoryError):
+        return "out of memory (a tensor or a program larger than this machine holds)"
     if isinstance(e, OSError):
         return f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")
     return str(e)
@@ -56,6 +61,7 @@ def run_reporting_errors(tool: str, body: Callable[[], object]) -> int:
     except BrokenPipeError:
         return 0
     except (
+        MemoryError,
         ParseError,
         LpuError,
         ArgSpecParseError,

@@ -3,7 +3,9 @@
 Builds the tensor-level IR of one decode step (lpuir.models.llama), compiles it
 once with lpu-compile{system=...}, and runs it once per token on the cycle-level
 simulator (or the reference interpreter, or both, checked bit for bit),
-carrying the KV cache between steps. See docs/llama.md.
+carrying the KV cache between steps. See docs/llama.md. Files are checked
+before the work and written whole or not at all; compiling, simulating and
+the tokens show progress on a terminal.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lpuir import progress
 from lpuir.compare import bits_equal
 from lpuir.diagnostics import LpuError
 from lpuir.tools.errors import run_tool
+from lpuir.tools.outputs import check_output, replacing, write_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--trace", metavar="T.json", help="a Perfetto trace of the last simulated step"
     )
     p.add_argument(
-        "--quiet", action="store_true", help="print only the generated tokens"
+        "--quiet",
+        action="store_true",
+        help="print only the generated tokens (no progress display)",
     )
     return p
 
@@ -126,7 +132,7 @@ def load_model(args: argparse.Namespace):
     if args.model in checkpoints.CHECKPOINTS:
         return checkpoints.load_checkpoint(
             args.model,
-            args.context or 32,
+            32 if args.context is None else args.context,
             args.activations or "f32",
             args.weights or "f16",
         )
@@ -139,7 +145,7 @@ def load_model(args: argparse.Namespace):
         raise LpuError(f"{path}: no such file")
     config = LlamaConfig.from_json(path)
     overrides = {}
-    if args.context:
+    if args.context is not None:
         overrides["context"] = args.context
     if args.activations:
         overrides["activations"] = args.activations
@@ -162,16 +168,30 @@ def emit_layer(
 
     text = build_layer(config, weights, index)
     if not path.endswith(".lpu"):
-        Path(path).write_text(text)
+        write_text(path, text)
         return
     module = parse_source(text, f"layer{index}.mlir")
     CompilePass(system=system, strategy=strategy).apply(make_context(), module)
     out = io.StringIO()
     print_lpu(module, out)
-    Path(path).write_text(out.getvalue())
+    write_text(path, out.getvalue())
+
+
+OUTPUTS = ("emit_mlir", "emit_lpu", "emit_layer", "save_inputs", "report_file", "trace")
+"""The options that name files to write."""
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for flag in OUTPUTS:
+        if getattr(args, flag):
+            check_output(getattr(args, flag), f"--{flag.replace('_', '-')}")
+    with progress.shown(not args.quiet):
+        return generate_tokens(args)
+
+
+def generate_tokens(args: argparse.Namespace) -> int:
+    """lpu-generate with arguments whose output paths are known to be writable."""
     from lpuir.grammar.printer import print_lpu
     from lpuir.models.llama import (
         DecodeStep,
@@ -181,12 +201,22 @@ def run(argv: Sequence[str] | None = None) -> int:
         step_inputs,
     )
 
-    args = build_parser().parse_args(argv)
     if args.tokens < 1:
         raise LpuError("--tokens: at least 1")
+    if args.context is not None and args.context < 1:
+        raise LpuError("--context: at least 1")
     prompt = _prompt(args.prompt)
     config, weights = load_model(args)
-    say = (lambda *a: None) if args.quiet else print
+    steps = len(prompt) + args.tokens - 1
+    if steps > config.context:
+        raise LpuError(
+            f"{len(prompt)} prompt tokens and {args.tokens} new ones need {steps} positions; the context is {config.context}"
+        )
+    if args.emit_layer and not 0 <= args.layer < config.n_layers:
+        raise LpuError(
+            f"--layer: {args.layer} is not a layer of 0..{config.n_layers - 1}"
+        )
+    say = (lambda *a: None) if args.quiet else progress.echo
     say(
         f"{config.name}: {config.n_layers} layers, dim {config.dim}, {config.n_heads} heads ({config.n_kv_heads} KV), ffn {config.ffn_dim}, vocab {config.vocab}, context {config.context}; weights {config.weights}, activations {config.activations}"
     )
@@ -195,7 +225,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         config, weights, system=args.system, strategy=args.strategy, filename=name
     )
     if args.emit_mlir:
-        Path(args.emit_mlir).write_text(step.text)
+        write_text(args.emit_mlir, step.text)
     if args.emit_layer:
         emit_layer(
             config,
@@ -208,7 +238,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.save_inputs:
         names = [n for n, _, _ in decode_signature(config).inputs]
         values = step_inputs(config, prompt[0], 0, empty_cache(config))
-        np.savez(args.save_inputs, **dict(zip(names, values, strict=True)))
+        with replacing(args.save_inputs, binary=True) as f:
+            np.savez(f, **dict(zip(names, values, strict=True)))
     simulate = args.backend in ("simulator", "both")
     if simulate or args.emit_lpu:
         t = time.perf_counter()
@@ -217,7 +248,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.emit_lpu:
             out = io.StringIO()
             print_lpu(compiled, out)
-            Path(args.emit_lpu).write_text(out.getvalue())
+            write_text(args.emit_lpu, out.getvalue())
     backend = "simulator" if simulate else "reference"
     last: dict[str, object] = {}
 
@@ -246,6 +277,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             else ""
         )
         say(f"pos {pos}: token {token} -> {nxt}{cycles}")
+        progress.update("lpu-generate", pos + 1, steps, "steps")
         last["result"] = result
 
     cache_before = [empty_cache(config)]
@@ -261,14 +293,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         cache = gen.steps[-2].cache if len(gen.steps) > 1 else empty_cache(config)
         result = step.run(fed[pos], pos, cache, "simulator", trace=bool(args.trace))
         if args.report_file and result.report is not None:
-            Path(args.report_file).write_text(
-                json.dumps(
-                    {"model": config.name, "position": pos, **result.report}, indent=2
-                )
-                + "\n"
-            )
+            report = {"model": config.name, "position": pos, **result.report}
+            write_text(args.report_file, json.dumps(report, indent=2) + "\n")
         if args.trace and result.trace is not None:
-            Path(args.trace).write_text(json.dumps(result.trace) + "\n")
+            write_text(args.trace, json.dumps(result.trace) + "\n")
     check = " (simulator == reference bit for bit)" if args.backend == "both" else ""
     print("tokens: " + " ".join(str(t) for t in gen.tokens) + check)
     return 0

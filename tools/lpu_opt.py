@@ -1,29 +1,40 @@
 """lpu-opt: parse, verify, transform and print lpuir programs (like mlir-opt).
 
-Inputs are MLIR text (`.mlir`, or stdin) or LPU text (`.lpu`, or `-f lpu`);
-outputs MLIR (`-t mlir`, the default) or LPU text (`-t lpu`).
+Inputs are MLIR text (`.mlir`, or stdin) or LPU text (`.lpu`, or `-f lpu`), or
+any other registered frontend (lpuir.frontend.FRONTENDS); outputs MLIR
+(`-t mlir`, the default) or LPU text (`-t lpu`). `-o FILE` is replaced only
+when everything succeeded; passes show progress on a terminal.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.printer import Printer
 from xdsl.xdsl_opt_main import xDSLOptMain
 
+from lpuir import progress
 from lpuir.context import LPUIR_DIALECTS
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.extensions import available_passes
-from lpuir.frontend import parse_source
+from lpuir.frontend import FRONTENDS, parse_source
 from lpuir.grammar.printer import print_lpu
 from lpuir.tools.errors import run_reporting_errors
+from lpuir.tools.outputs import check_output, replacing
 
 
 class LpuOptMain(xDSLOptMain):
     """xdsl-opt with lpuir's dialects, frontends and targets only, and its
     passes: lpuir's own and the registered extensions (lpuir.extensions)."""
+
+    _outputs: ExitStack
 
     def register_all_dialects(self) -> None:
         for name, factory in LPUIR_DIALECTS.items():
@@ -36,25 +47,32 @@ class LpuOptMain(xDSLOptMain):
     def register_all_frontends(self) -> None:
         def frontend(kind: str) -> Callable[[IO[bytes]], ModuleOp]:
             def parse(io: IO[bytes]) -> ModuleOp:
-                text = io.read().decode()
-                implicit = not self.args.no_implicit_module
+                name = self.get_input_name()
                 return parse_source(
-                    text,
-                    self.get_input_name(),
+                    io.read(),
+                    name,
                     frontend=kind,
                     ctx=self.ctx,
                     line_offset=self._chunk_line,
-                    implicit_module=implicit,
+                    implicit_module=not self.args.no_implicit_module,
                 )
 
             return parse
 
-        self.available_frontends["mlir"] = frontend("mlir")
-        self.available_frontends["lpu"] = frontend("lpu")
+        for kind in FRONTENDS:
+            self.available_frontends[kind] = frontend(kind)
 
     def register_all_targets(self) -> None:
         super().register_all_targets()
         self.available_targets["lpu"] = print_lpu
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        arg_parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no progress display (shown on a terminal only)",
+        )
 
     def get_input_stream(self) -> tuple[IO[bytes], str]:
         if self.args.input_file == "-":
@@ -81,6 +99,53 @@ class LpuOptMain(xDSLOptMain):
             print(e)
             return None
         return module
+
+    def setup_pipeline(self) -> None:
+        super().setup_pipeline()
+        self.pipeline = self.pipeline.__class__(self.pipeline.passes, self._between)
+        self._passes_done = 0
+        self._pass_start = time.perf_counter()
+
+    def _between(
+        self,
+        previous: ModulePass | None,
+        module: ModuleOp,
+        following: ModulePass | None,
+    ) -> None:
+        """Between passes, as xdsl-opt (--time-passes, verification,
+        --print-between-passes), but verification errors are located, and
+        the passes done show as progress."""
+        if self.args.time_passes and previous is not None:
+            took = time.perf_counter() - self._pass_start
+            print(f"Pass {previous.name} took {took} seconds")
+        if not self.args.disable_verify:
+            verify_located(module)
+        if previous and following and self.args.print_between_passes:
+            print(f"IR after {previous.name}:")
+            Printer(stream=sys.stdout).print_op(module)
+            print("\n\n\n")
+        self._passes_done += previous is not None
+        progress.update(
+            "lpu-opt",
+            self._passes_done,
+            len(self.pipeline.passes),
+            "passes",
+            following.name if following else "",
+        )
+        self._pass_start = time.perf_counter()
+
+    def prepare_output(self) -> IO[str]:
+        if self.args.output_file is None:
+            return sys.stdout
+        return self._outputs.enter_context(replacing(self.args.output_file))
+
+    def run(self) -> None:
+        """xdsl-opt's run; `-o FILE` is checked first and replaced only if
+        everything succeeds."""
+        if self.args.output_file is not None:
+            check_output(self.args.output_file, "-o")
+        with ExitStack() as self._outputs, progress.shown(not self.args.quiet):
+            super().run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

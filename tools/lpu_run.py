@@ -3,13 +3,16 @@
 Tensor-level functions (func + tosa/linalg/tensor/arith) run on the reference
 interpreter; LPU programs run on the modelled chip array: scheduled ones on the
 cycle-level simulator, logical ones functionally in program order. The running
-and the report are `lpuir.execute`'s, shared with the Python API.
+and the report are `lpuir.execute`'s, shared with the Python API. Files are
+checked before the run and written whole or not at all; a simulation shows
+its progress on a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -18,12 +21,19 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from lpuir import numerics
+from lpuir import numerics, progress
 from lpuir.compare import bits_equal, first_divergence, program_chip
 from lpuir.diagnostics import LpuError, verify_located
-from lpuir.execute import check_input_count, materialise, run_module, signature
-from lpuir.frontend import parse_source
+from lpuir.execute import (
+    Signature,
+    check_input_count,
+    materialise,
+    run_module,
+    signature,
+)
+from lpuir.frontend import FRONTENDS, parse_source
 from lpuir.tools.errors import run_tool
+from lpuir.tools.outputs import check_output, replacing, write_text
 from lpuir.types import describe_tensor
 
 PRINT_LIMIT = 1024
@@ -33,10 +43,10 @@ PRINT_LIMIT = 1024
 def load_module(path: str, frontend: str | None = None) -> ModuleOp:
     """Parse `.mlir` or `.lpu` text (stdin for `-`) and verify it, located."""
     if path == "-":
-        text, name = sys.stdin.read(), "<stdin>"
+        data, name = sys.stdin.buffer.read(), "<stdin>"
     else:
-        text, name = Path(path).read_text(), path
-    module = parse_source(text, name, frontend=frontend)
+        data, name = Path(path).read_bytes(), path
+    module = parse_source(data, name, frontend=frontend)
     verify_located(module)
     return module
 
@@ -103,6 +113,41 @@ def compare(
     return f"result{index}: element {list(where)} is {got[where].item()!r}, expected {expected[where].item()!r} ({bad} of {got.size} elements differ)"
 
 
+def input_specs(
+    args: argparse.Namespace, sig: Signature
+) -> list[np.ndarray | tuple[tuple[int, ...], str, str]]:
+    """Every argument's value: the --input ones in order, then, with
+    --input-random (or --seed), `SHAPExTYPE=random:SEED+i` for argument i."""
+    randomised = args.input_random or args.seed is not None
+    if not randomised or len(args.input) > len(sig.inputs):
+        check_input_count(sig, len(args.input))
+    given = [parse_value(s, f"input {i}") for i, s in enumerate(args.input)]
+    seed = args.seed or 0
+    return given + [
+        (shape, element, f"random:{seed + i}")
+        for i, (shape, element) in enumerate(sig.inputs)
+        if i >= len(given)
+    ]
+
+
+def tolerance(text: str) -> float:
+    """A finite, non-negative --atol or --rtol."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number >= 0")
+    return value
+
+
+def seed(text: str) -> int:
+    """A non-negative --seed."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer >= 0")
+    return int(text)
+
+
 def format_output(index: int, array: np.ndarray, element: str) -> str:
     head = f"result{index}: {describe_tensor(tuple(array.shape), element)} = "
     if array.size <= PRINT_LIMIT:
@@ -122,12 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-f",
         "--frontend",
-        choices=("mlir", "lpu"),
+        choices=tuple(FRONTENDS),
         help="input syntax (default: by extension, or by content for stdin)",
     )
     p.add_argument(
         "--function",
-        help="the tensor-level function to run (default: the only public one)",
+        help="the tensor-level function to run (default: the only public one); for an LPU program, the function it was compiled from",
     )
     p.add_argument(
         "--input",
@@ -137,7 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="an argument, in order: @x.npy, @x.npz:NAME, SHAPExTYPE=v,v,... (one value fills the shape) or SHAPExTYPE=random:SEED",
     )
     p.add_argument(
-        "--output", metavar="OUT.npz", help="write result0, result1, ... to an npz file"
+        "--input-random",
+        action="store_true",
+        help="random values for the arguments not given by --input: argument i gets SHAPExTYPE=random:SEED+i",
+    )
+    p.add_argument(
+        "--seed",
+        type=seed,
+        help="the SEED of --input-random (default 0; implies --input-random)",
+    )
+    p.add_argument(
+        "--output",
+        metavar="OUT.npz",
+        help="write result0, result1, ... to this file (npz format)",
     )
     p.add_argument(
         "--expected-output",
@@ -147,10 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="expected result, in order; compared bit for bit unless --atol/--rtol",
     )
     p.add_argument(
-        "--atol", type=float, help="absolute tolerance for --expected-output"
+        "--atol", type=tolerance, help="absolute tolerance for --expected-output"
     )
     p.add_argument(
-        "--rtol", type=float, help="relative tolerance for --expected-output"
+        "--rtol", type=tolerance, help="relative tolerance for --expected-output"
     )
     p.add_argument(
         "--report-file", metavar="R.json", help="write the run's report as JSON"
@@ -178,19 +235,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quiet",
         action="store_true",
-        help="do not print the results (the cycle count still prints)",
+        help="do not print the results (the cycle count still prints), no progress display",
     )
     return p
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for flag in ("output", "report_file", "trace"):
+        if getattr(args, flag):
+            check_output(getattr(args, flag), f"--{flag.replace('_', '-')}")
+    with progress.shown(not args.quiet):
+        return run_checked(args)
+
+
+def run_checked(args: argparse.Namespace) -> int:
+    """Run with arguments whose output paths are known to be writable."""
     module = load_module(args.file, args.frontend)
     sig = signature(module, args.function)
-    check_input_count(sig, len(args.input))
     inputs = [
-        materialise(parse_value(s, f"input {i}"), want, f"input {i}")
-        for i, (s, want) in enumerate(zip(args.input, sig.inputs, strict=True))
+        materialise(spec, want, f"input {i}")
+        for i, (spec, want) in enumerate(
+            zip(input_specs(args, sig), sig.inputs, strict=True)
+        )
     ]
     result = run_module(
         module,
@@ -213,13 +280,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             + (f" (static: {static})" if static is not None else "")
         )
     if args.output:
-        np.savez(
-            args.output, **{f"result{i}": out for i, out in enumerate(result.outputs)}
-        )
+        with replacing(args.output, binary=True) as f:
+            np.savez(f, **{f"result{i}": out for i, out in enumerate(result.outputs)})
     if args.report_file:
-        Path(args.report_file).write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        write_text(args.report_file, json.dumps(report.to_json(), indent=2) + "\n")
     if args.trace and report.trace is not None:
-        Path(args.trace).write_text(json.dumps(report.trace) + "\n")
+        write_text(args.trace, json.dumps(report.trace) + "\n")
     if args.reference:
         if report.level != "lpu":
             raise LpuError(
@@ -228,14 +294,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         source = load_module(args.reference, "mlir")
         from lpuir.interpreter.reference import run_function
 
-        expected = run_function(
-            source, args.function, inputs, chip=program_chip(module)
-        )
+        function = None if sig.function == "lpu.system" else sig.function
+        expected = run_function(source, function, inputs, chip=program_chip(module))
         if any(
             not bool(np.all(bits_equal(o, e)))
             for o, e in zip(result.outputs, expected, strict=True)
         ):
-            divergence = first_divergence(module, source, inputs)
+            divergence = first_divergence(module, source, inputs, function)
             where = (
                 str(divergence)
                 if divergence is not None

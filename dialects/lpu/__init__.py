@@ -38,6 +38,7 @@ from lpuir.dialects.lpu.icu import (
     SyncOp,
 )
 from lpuir.dialects.lpu.instruction import (
+    CYCLE_LIMIT,
     Footprint,
     Instruction,
     Names,
@@ -63,6 +64,7 @@ from lpuir.dialects.lpu.network import (
     verify_network,
 )
 from lpuir.dialects.lpu.structure import (
+    SOURCE_FUNCTION,
     TENSOR_KINDS,
     ChipOp,
     SystemOp,
@@ -144,9 +146,11 @@ LPU = Dialect(
 __all__ = [
     "ACCUMULATOR",
     "CMP_PREDICATES",
+    "CYCLE_LIMIT",
     "ELEMENT_TYPES",
     "INSTRUCTIONS",
     "LPU",
+    "SOURCE_FUNCTION",
     "TENSOR_KINDS",
     "VXM_OPS",
     "AbsOp",

@@ -63,6 +63,11 @@ class Footprint:
         return Footprint(unit, position, ((unit, unit),), delay)
 
 
+CYCLE_LIMIT = 1 << 39
+"""Issue cycles are below this (10 minutes at 900 MHz), so that every event of a
+burst stays within the simulator's time span (sim_memory.TIME_SPAN, 2**40)."""
+
+
 def _int(attr: IntAttr | None) -> int | None:
     return attr.data if attr is not None else None
 
@@ -200,6 +205,8 @@ class Instruction(IRDLOperation):
         assert self.cycle is not None
         if self.cycle.data < 0:
             raise verify_error(self, f"cycle {self.cycle.data} is negative")
+        if self.cycle.data >= CYCLE_LIMIT:
+            raise verify_error(self, f"cycle {self.cycle.data} is not below 2**39")
         for name in self.PLACEMENT:
             if getattr(self, name, None) is None:
                 raise verify_error(self, f"a scheduled instruction needs '{name}'")

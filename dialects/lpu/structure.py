@@ -95,6 +95,11 @@ def verify_error(op: Operation, msg: str) -> VerifyException:
 # ----------------------------------------------------------------------- structure
 
 
+SOURCE_FUNCTION = "lpu.function"
+"""Discardable attribute of an lpu.system: the name of the tensor-level function
+it was compiled from (set by lpu-vectorize; lpu-run --function accepts it)."""
+
+
 @irdl_op_definition
 class SystemOp(IRDLOperation):
     """The whole program: one `lpu.chip` per programmed chip of `machine`."""
@@ -141,9 +146,32 @@ class SystemOp(IRDLOperation):
                     f"'{self.name}': chip {op.chip_id} does not exist: the system has {spec.chips} chips",
                 )
             seen.add(op.chip_id)
+        _verify_arguments(self)
         from lpuir.dialects.lpu.network import verify_network
 
         verify_network(self)
+
+
+def _verify_arguments(system: SystemOp) -> None:
+    """Input and output tensors are numbered 0..n-1 by arg (shards share one)."""
+    for kind in ("input", "output"):
+        tensors = sorted(
+            (
+                (t.arg.data, t)
+                for chip in system.chips
+                for t in chip.tensors()
+                if t.kind.data == kind and t.arg is not None
+            ),
+            key=lambda pair: pair[0],
+        )
+        args = sorted({arg for arg, _ in tensors})
+        missing = next((i for i, arg in enumerate(args) if arg != i), None)
+        if missing is not None:
+            beyond = next(t for arg, t in tensors if arg > missing)
+            raise LocatedVerifyException(
+                beyond,
+                f"'{system.name}': {kind} tensors are numbered 0..n-1 by arg, but there is no {kind} {missing} (found {', '.join(map(str, args))})",
+            )
 
 
 def _block(ops: Sequence[Operation]) -> Block:

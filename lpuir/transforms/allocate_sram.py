@@ -21,7 +21,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import IntAttr, ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
-from lpuir.diagnostics import LpuError, op_location
+from lpuir.diagnostics import LpuError, lpu_programs, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import ChipSpec
@@ -209,7 +209,7 @@ class AllocateSramPass(ModulePass):
     name = "lpu-allocate-sram"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for system in (o for o in op.walk() if isinstance(o, lpu.SystemOp)):
+        for system in lpu_programs(op, self.name):
             spec = system.machine.spec.chip
             partners = group_partners(build_problem(system).groups)
             for chip in system.chips:

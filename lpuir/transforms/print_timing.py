@@ -14,7 +14,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from lpuir import timing
-from lpuir.diagnostics import LpuError, op_location
+from lpuir.diagnostics import LpuError, lpu_programs, op_location
 from lpuir.dialects import lpu
 from lpuir.machine import SystemSpec
 
@@ -78,5 +78,5 @@ class PrintTimingPass(ModulePass):
     name = "lpu-print-timing"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
+        for system in lpu_programs(op, self.name):
             print(describe(system))

@@ -19,7 +19,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from lpuir import numerics
-from lpuir.diagnostics import LpuError, op_location
+from lpuir.diagnostics import LpuError, lpu_programs, op_location
 from lpuir.dialects import lpu
 
 if TYPE_CHECKING:
@@ -74,5 +74,5 @@ class VerifySchedulePass(ModulePass):
     name = "lpu-verify-schedule"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
+        for system in lpu_programs(op, self.name):
             verify_schedule(system)

@@ -26,7 +26,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from lpuir.diagnostics import LpuError, op_location
+from lpuir.diagnostics import LpuError, lpu_programs, op_location
 from lpuir.dialects import lpu
 from lpuir.transforms.schedule.check import check
 from lpuir.transforms.schedule.emit import emit
@@ -88,7 +88,7 @@ class SchedulePass(ModulePass):
     """Check the solution against the scheduling problem (`check.check`)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
+        for system in lpu_programs(op, self.name):
             schedule_system(system, deskew=self.deskew, checked=self.check)
 
 
@@ -100,7 +100,7 @@ class PrintScheduleProblemPass(ModulePass):
     name = "lpu-print-schedule-problem"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for system in [o for o in op.walk() if isinstance(o, lpu.SystemOp)]:
+        for system in lpu_programs(op, self.name):
             print(logical_problem(system).describe())
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.ir import SSAValue
 
-from lpuir import timing
+from lpuir import progress, timing
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.machine import ChipSpec, SystemSpec
@@ -596,7 +596,7 @@ class ListScheduler:
         chip's, by the program-length rule). With `deskew`, every chip first
         aligns to the epoch boundary (docs/dialect.md), as a program on
         hardware whose chips start at different times would."""
-        for group in self.problem.groups:
+        for group in progress.track(self.problem.groups, "lpu-schedule", "groups"):
             self.schedule_group(group)
         if self.deskew:
             delay = timing.deskew_delay(0, self.machine.epoch)

@@ -29,7 +29,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 
-from lpuir.diagnostics import LpuError
+from lpuir import progress
+from lpuir.diagnostics import LpuError, module_location
 from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, weight_args
@@ -91,7 +92,7 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     for arg in inputs:
         if not many:
             vz.get(arg, fn)
-    for op in ops:
+    for op in progress.track(ops, "lpu-vectorize", "ops"):
         vz.on(chips_of(op)[0])
         lowering(op)(vz, op)
     used = {v for vs in vz.placed.values() for v in vs} | {
@@ -124,7 +125,7 @@ class VectorizePass(ModulePass):
         ]
         if len(functions) != 1:
             raise LpuError(
-                f"lpu-vectorize lowers a module with one function; this one has {len(functions)}"
+                f"{module_location(op)}: error: lpu-vectorize lowers a module with one function; this one has {len(functions)}"
             )
         fn = functions[0]
         machine = lpu.SystemAttr.from_option(self.system)
@@ -137,6 +138,7 @@ class VectorizePass(ModulePass):
                 )
         system = lpu.SystemOp(machine, vectorize(fn, spec.chip))
         system.location = fn.location
+        system.attributes[lpu.SOURCE_FUNCTION] = fn.sym_name
         op.body.block.insert_op_before(system, fn)
         fn.detach()
         fn.erase()
