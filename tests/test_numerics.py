@@ -1458,7 +1458,7 @@ def test_more_functions_round_nearly_correctly(name: str, t: str) -> None:
         x = from_pattern(np.arange(2**16), t)
         x = x[np.isfinite(x)]
     got = getattr(nm, name)(x, t)
-XX
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and nan are expected
         want = np.frompyfunc(MORE[name], 1, 1)(x.astype(np.float64)).astype(np.float64)
     nan = np.isnan(want)
     assert (np.isnan(got) == nan).all(), name
