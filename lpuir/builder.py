@@ -46,10 +46,11 @@ Element = str
 """An element type name: i8, i16, i32, f16, bf16 or f32."""
 
 
-def _caller() -> FileLineColLoc:
-    """The position in the user's code that called into the builder."""
+def caller_location(builder_file: str = _THIS_FILE) -> FileLineColLoc:
+    """The position in the user's code that called into a builder (the first
+    frame outside `builder_file`)."""
     frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_code.co_filename == _THIS_FILE:
+    while frame.f_back is not None and frame.f_code.co_filename == builder_file:
         frame = frame.f_back
     info = inspect.getframeinfo(frame, context=0)
     positions = info.positions
@@ -121,7 +122,7 @@ class ChipBuilder:
         """A tensor in this chip's SRAM (`lpu.tensor`); `at` is the base slice
         and address, `("W4", 0)`, or just the slice (address 0); `lanes` puts
         that many row elements in each vector."""
-        loc = _caller()
+        loc = caller_location()
         if name in self.tensors:
             raise LpuError(
                 f"{_where(loc)}: error: chip {self.chip_id} already has a tensor @{name}"
@@ -247,7 +248,7 @@ class ChipBuilder:
         """Any instruction, extension instructions included: its operands, its
         result type (if it has a result), its properties by name, and at the
         scheduled level its `cycle`, placement properties and streams."""
-        loc = _caller()
+        loc = caller_location()
         for value in operands:
             if value not in self._values:
                 owner = getattr(value.owner, "name", "a block argument")
@@ -311,7 +312,7 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`mem.read`: vectors index, index+step, ... (n of them) of a tensor."""
-        t = self._tensor(tensor, _caller())
+        t = self._tensor(tensor, caller_location())
         out = self.instruction(
             lpu.ReadOp,
             result=lpu.VectorType(t.element, n),
@@ -336,7 +337,7 @@ class ChipBuilder:
         srcs: Sequence[str] | None = None,
     ) -> None:
         """`mem.write`: the burst into vectors index, index+step, ... of a tensor."""
-        t = self._tensor(tensor, _caller())
+        t = self._tensor(tensor, caller_location())
         self.instruction(
             lpu.WriteOp,
             [value],
@@ -358,7 +359,7 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`mem.gather`: lane l of result k is lane l of vector indices_k[l]."""
-        t = self._tensor(tensor, _caller())
+        t = self._tensor(tensor, caller_location())
         out = self.instruction(
             lpu.GatherOp,
             [indices],
@@ -382,7 +383,7 @@ class ChipBuilder:
         srcs: Sequence[str] | None = None,
     ) -> None:
         """`mem.scatter`: lane l of value_k into lane l of vector indices_k[l]."""
-        t = self._tensor(tensor, _caller())
+        t = self._tensor(tensor, caller_location())
         self.instruction(
             lpu.ScatterOp,
             [value, indices],
@@ -435,7 +436,7 @@ class ChipBuilder:
         }
         if op not in known:
             raise LpuError(
-                f"{_where(_caller())}: error: unknown VXM instruction '{op}' (known: {', '.join(sorted(known))})"
+                f"{_where(caller_location())}: error: unknown VXM instruction '{op}' (known: {', '.join(sorted(known))})"
             )
         return known[op]
 
@@ -464,7 +465,7 @@ class ChipBuilder:
             }
             if op not in known:
                 raise LpuError(
-                    f"{_where(_caller())}: error: unknown SXM instruction '{op}' (known: {', '.join(sorted(known))})"
+                    f"{_where(caller_location())}: error: unknown SXM instruction '{op}' (known: {', '.join(sorted(known))})"
                 )
             op = known[op]  # type: ignore[assignment]
         out = self.instruction(
@@ -489,7 +490,7 @@ class ChipBuilder:
         hemisphere, _, plane = on.partition(".")
         if hemisphere not in ("W", "E") or not plane.isdigit():
             raise LpuError(
-                f"{_where(_caller())}: error: an MXM plane is like E.0 or W.1, not '{on}'"
+                f"{_where(caller_location())}: error: an MXM plane is like E.0 or W.1, not '{on}'"
             )
         return {"hemisphere": hemisphere, "plane": int(plane)}
 

@@ -35,6 +35,28 @@ def element_type_name(t: Attribute) -> str:
     raise LpuError(f"{t} is not an element type lpuir computes with")
 
 
+_NAMED_TYPES: dict[str, Attribute] = {
+    "f16": Float16Type(),
+    "bf16": BFloat16Type(),
+    "f32": Float32Type(),
+    "f64": Float64Type(),
+}
+
+
+def mlir_element_type(name: str) -> Attribute:
+    """The MLIR element type of a numerics name (the inverse of
+    element_type_name; f64 too, which MLIR holds and numerics does not)."""
+    if name in _NAMED_TYPES:
+        return _NAMED_TYPES[name]
+    unsigned = name.startswith("ui")
+    digits = name.removeprefix("ui" if unsigned else "i")
+    if digits != name and digits.isdigit() and int(digits) > 0:
+        return IntegerType(
+            int(digits), Signedness.UNSIGNED if unsigned else Signedness.SIGNLESS
+        )
+    raise LpuError(f"'{name}' is not an element type (like f32, bf16, i8, ui8, i1)")
+
+
 def describe_tensor(shape: tuple[int, ...], element: str) -> str:
     """MLIR spelling of a tensor type, e.g. tensor<2x3xf32>."""
     return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"

@@ -1,11 +1,13 @@
 """lpu-opt: parse, verify, transform and print lpuir programs (like mlir-opt).
 
-Inputs are MLIR text (`.mlir`, or stdin) or LPU text (`.lpu`, or `-f lpu`);
-outputs MLIR (`-t mlir`, the default) or LPU text (`-t lpu`).
+Inputs are MLIR text (`.mlir`, or stdin), LPU text (`.lpu`, or `-f lpu`) or
+ONNX models (`.onnx`, or `-f onnx`: docs/onnx.md); outputs MLIR (`-t mlir`,
+the default) or LPU text (`-t lpu`).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO
@@ -18,6 +20,7 @@ from lpuir.diagnostics import LpuError, verify_located
 from lpuir.extensions import available_passes
 from lpuir.frontend import parse_source
 from lpuir.grammar.printer import print_lpu
+from lpuir.onnx.options import add_import_options, import_model
 from lpuir.tools.errors import run_reporting_errors
 
 
@@ -51,6 +54,17 @@ class LpuOptMain(xDSLOptMain):
 
         self.available_frontends["mlir"] = frontend("mlir")
         self.available_frontends["lpu"] = frontend("lpu")
+        self.available_frontends["onnx"] = self.parse_onnx
+
+    def parse_onnx(self, io: IO[bytes]) -> ModuleOp:
+        """An ONNX model (external data loads from beside the file)."""
+        path = self.args.input_file
+        source = path if path not in (None, "-") else io.read()
+        return import_model(source, self.args, self.get_input_name())
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        add_import_options(arg_parser)
 
     def register_all_targets(self) -> None:
         super().register_all_targets()

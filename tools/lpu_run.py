@@ -23,6 +23,7 @@ from lpuir.compare import bits_equal, first_divergence
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.execute import check_input_count, materialise, run_module, signature
 from lpuir.frontend import parse_source
+from lpuir.onnx.options import add_import_options, import_model
 from lpuir.tools.errors import run_tool
 from lpuir.types import describe_tensor
 
@@ -30,8 +31,14 @@ PRINT_LIMIT = 1024
 """Outputs with more elements print summarised (--output writes them whole)."""
 
 
-def load_module(path: str, frontend: str | None = None) -> ModuleOp:
-    """Parse `.mlir` or `.lpu` text (stdin for `-`) and verify it, located."""
+def load_module(
+    path: str, frontend: str | None = None, args: argparse.Namespace | None = None
+) -> ModuleOp:
+    """Parse `.mlir` or `.lpu` text or import an `.onnx` model (stdin for
+    `-`) and verify it, located."""
+    if frontend == "onnx" or (frontend is None and path.endswith(".onnx")):
+        model = sys.stdin.buffer.read() if path == "-" else path
+        return import_model(model, args or build_parser().parse_args([path]), path)
     if path == "-":
         text, name = sys.stdin.read(), "<stdin>"
     else:
@@ -116,13 +123,13 @@ def format_output(index: int, array: np.ndarray, element: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lpu-run",
-        description="Run a tensor-level or LPU program (.mlir or .lpu; - reads stdin).",
+        description="Run a tensor-level or LPU program (.mlir, .lpu or an .onnx model; - reads stdin).",
     )
     p.add_argument("file", help="the program; - reads stdin")
     p.add_argument(
         "-f",
         "--frontend",
-        choices=("mlir", "lpu"),
+        choices=("mlir", "lpu", "onnx"),
         help="input syntax (default: by extension, or by content for stdin)",
     )
     p.add_argument(
@@ -163,13 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reference",
         metavar="SOURCE.mlir",
-        help="the tensor-level program an LPU program was compiled from: check the results against it and name the first op that diverges",
+        help="the tensor-level program (or ONNX model) an LPU program was compiled from: check the results against it and name the first op that diverges",
     )
     p.add_argument(
         "--collect-all",
         action="store_true",
         help="report every schedule violation, not just the first",
     )
+    add_import_options(p)
     p.add_argument(
         "--quiet",
         action="store_true",
@@ -180,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    module = load_module(args.file, args.frontend)
+    module = load_module(args.file, args.frontend, args)
     sig = signature(module, args.function)
     check_input_count(sig, len(args.input))
     inputs = [
@@ -219,7 +227,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise LpuError(
                 "--reference checks an LPU program against its tensor-level source; this program is tensor-level"
             )
-        source = load_module(args.reference, "mlir")
+        source = load_module(
+            args.reference, "onnx" if args.reference.endswith(".onnx") else "mlir", args
+        )
         from lpuir.interpreter.reference import run_function
 
         expected = run_function(source, args.function, inputs)
