@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import traceback
@@ -107,6 +108,43 @@ OP_SET: tuple[str, ...] = tuple(
     ]
 )
 """The transformer op set of issue 18: every node test of these is run."""
+
+KNOWN_FAILURES: dict[str, tuple[str, str]] = {
+    r"FLOAT8|float8|e4m3|e5m2|e8m0": (
+        "type",
+        "f8 element types: no f8 in the numerics spec yet",
+    ),
+    r"INT4|UINT4|INT2|UINT2|int4|int2|FLOAT4E2M1|float4e2m1": (
+        "type",
+        "4- and 2-bit element types: not in the numerics spec",
+    ),
+    r"_string": ("type", "strings are not tensors lpuir computes with"),
+    r"DOUBLE|float64|_einsum_(transpose|sum|inner_prod|batch_matmul|scalar)$|local_window_gqa_rank4_mask": (
+        "type",
+        "f64 (the einsum cases' inputs, softmax_precision=DOUBLE): the importer emits it, the reference does not compute it yet",
+    ),
+    r"_einsum_batch_diagonal$": (
+        "importer",
+        "Einsum with a repeated subscript (a diagonal) is not converted",
+    ),
+    r"_pow_types_int(32|64)_": (
+        "importer",
+        "Pow of an integer base: TOSA's pow takes floats, and integer powers through floats are not exact",
+    ),
+    r"_attention_4d.*fp16$": (
+        "mismatch",
+        "f16 attention: lpuir and ONNX's numpy reference round f16 at different steps (both within ~1e-3 of the exact value, the tolerance is rtol 1e-3)",
+    ),
+}
+"""Test name pattern -> (category, why): every failing case is one of these
+(tests/test_onnx_node.py checks it); docs/onnx.md lists them."""
+
+
+def known_failure(name: str) -> tuple[str, str] | None:
+    """The category and reason a case is documented to fail with, if any."""
+    return next(
+        (v for pattern, v in KNOWN_FAILURES.items() if re.search(pattern, name)), None
+    )
 
 
 @dataclass
@@ -243,15 +281,19 @@ def _compiled(
     """lpu-compile{system=tsp-v1}, simulate, compare bit for bit."""
     from lpuir import api
     from lpuir.compare import bits_equal
-    from lpuir.diagnostics import LpuError
 
     try:
         compiled = api.compile_module(module).module  # type: ignore[arg-type]
-    except (LpuError, Exception) as e:  # the compiler's gaps are reported, not raised
+    except Exception as e:  # the compiler's gaps (and its crashes) are reported
         return False, f"compiler: {_first_line(e)}"
+    wanted = api.signature(compiled).inputs
+    shaped = [  # a rank-0 argument is a tensor<1x..> in the LPU program
+        x.reshape(shape) if x.size == int(np.prod(shape)) else x
+        for x, (shape, _) in zip(inputs, wanted, strict=False)
+    ]
     try:
-        outputs = api.run(compiled, inputs).outputs
-    except (LpuError, Exception) as e:
+        outputs = api.run(compiled, shaped).outputs
+    except Exception as e:
         return False, f"simulator: {_first_line(e)}"
     for i, (got, want) in enumerate(zip(outputs, reference, strict=True)):
         if got.shape != want.shape or not bool(np.all(bits_equal(got, want))):
@@ -267,8 +309,12 @@ def _is_type_gap(e: BaseException) -> bool:
 
 
 def _first_line(e: BaseException) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0][:300]
+    from lpuir.diagnostics import LpuError
+
+    text = str(e).strip()
+    if not isinstance(e, LpuError):
+        text = f"{type(e).__name__}: {text}"
+    return (text.splitlines() or [""])[0][:300]
 
 
 def table(outcomes: Sequence[Outcome], compiled: bool) -> str:
@@ -297,6 +343,16 @@ def table(outcomes: Sequence[Outcome], compiled: bool) -> str:
     if compiled:
         done = sum(bool(o.compiled) for o in outcomes)
         rows.append(f"compiled: {done}/{total} = {done / max(total, 1):.1%}")
+    if compiled:
+        why = Counter(
+            o.compiled_detail.split(":")[0]
+            for o in outcomes
+            if o.reference and not o.compiled
+        )
+        rows.append(
+            "not compiled: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(why.items())) or "none")
+        )
     reasons = Counter(o.category for o in outcomes if o.category)
     rows.append(
         "failures: "

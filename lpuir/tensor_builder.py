@@ -32,7 +32,7 @@ from math import prod
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects import arith, func, linalg, tensor
+from xdsl.dialects import arith, func, tensor
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     AnyFloat,
@@ -50,6 +50,8 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     i32,
 )
+from xdsl.dialects.linalg.attrs import IteratorTypeAttr
+from xdsl.dialects.linalg.ops import GenericOp, YieldOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 
@@ -398,19 +400,19 @@ class TensorBuilder:
         init = self._result(tensor.EmptyOp((), out_type))
         body = Block(arg_types=[*(element_of(v) for v in values), element])
         scalar = scalar_op(*body.args[: len(values)])
-        yield_op = linalg.YieldOp(scalar.results[0])
+        yield_op = YieldOp(scalar.results[0])
         for op in (scalar, yield_op):
             body.add_op(op)
             op.location = init.owner.location
         maps = [_broadcast_map(shape_of(v), shape) for v in values]
         maps.append(AffineMap.identity(len(shape)))
         return self._result(
-            linalg.GenericOp(
+            GenericOp(
                 values,
                 [init],
                 Region(body),
                 [AffineMapAttr(m) for m in maps],
-                [linalg.IteratorTypeAttr.parallel()] * len(shape),
+                [IteratorTypeAttr.parallel()] * len(shape),
                 [out_type],
             )
         )
