@@ -232,8 +232,8 @@ def matmul(b: TensorBuilder, x: SSAValue, y: SSAValue, where: NodeContext) -> SS
     """numpy's matmul (ranks 1 and up, batch dimensions broadcast) as
     tosa.matmul on rank 3: a right-hand side without batch folds the
     left-hand side's batch into its rows; otherwise both are broadcast to the
-    batch. f16 multiplies into f16 (accumulated in f32, rounded once), bf16
-    into f32 then bf16; f32 into f32."""
+    batch. f16 and bf16 multiply into f32 (the MXM's accumulator), then
+    round once to their type."""
     element = element_of(x)
     name = type_name(element)
     if name not in ("f16", "bf16", "f32"):
@@ -256,8 +256,7 @@ def matmul(b: TensorBuilder, x: SSAValue, y: SSAValue, where: NodeContext) -> SS
     else:
         a3 = b.reshape(b.broadcast_to(x, (*batch, m, k)), (count, m, k))
         b3 = b.reshape(b.broadcast_to(y, (*batch, k, n)), (count, k, n))
-    out = b.matmul(a3, b3, "f32" if name == "bf16" else name)
-    out = b.cast(out, element)
+    out = b.cast(b.matmul(a3, b3, "f32"), element)
     shape = [*batch, m, n]
     if len(sx) == 1:
         del shape[-2]
