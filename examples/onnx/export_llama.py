@@ -88,7 +88,9 @@ def hf_model(config: LlamaConfig, weights: LlamaWeights):  # -> LlamaForCausalLM
     return model
 
 
-def export(config: LlamaConfig, weights: LlamaWeights, path: str | Path, seq: int) -> None:
+def export(
+    config: LlamaConfig, weights: LlamaWeights, path: str | Path, seq: int
+) -> None:
     """Write the model for `seq` tokens to `path` (input_ids -> logits)."""
     import torch
 
@@ -116,7 +118,9 @@ def export(config: LlamaConfig, weights: LlamaWeights, path: str | Path, seq: in
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("checkpoint", help="toy_llama31 or stories260K (lpuir.models.checkpoints)")
+    p.add_argument(
+        "checkpoint", help="toy_llama31 or stories260K (lpuir.models.checkpoints)"
+    )
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
     p.add_argument("--seq", type=int, default=9, help="tokens per run (default 9)")
     args = p.parse_args(argv)
@@ -124,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.checkpoint == "toy_llama31":
         config, weights = checkpoints.load_toy_llama31(path, args.seq)
     else:
-        config, weights = checkpoints.load_stories260k(path / "stories260K.bin", args.seq)
+        config, weights = checkpoints.load_stories260k(
+            path / "stories260K.bin", args.seq
+        )
     export(config, weights, args.output, args.seq)
     print(f"wrote {args.output}")
     return 0
