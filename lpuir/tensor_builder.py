@@ -248,6 +248,11 @@ class TensorBuilder:
             self._constants[key] = self._result(tosa.ConstOp(attr))
         return self._constants[key]
 
+    def scalar(self, value: float, element: Element) -> SSAValue:
+        """A rank-0 constant: it broadcasts against any operand without
+        raising the result's rank."""
+        return self.constant(value, element, ())
+
     def const_shape(self, dims: Sequence[int]) -> SSAValue:
         """A `tosa.const_shape`: the shape, start, size or padding operand of
         the TOSA 1.0 layout ops."""

@@ -1,5 +1,5 @@
-"""The ONNX backend node tests of the transformer op set on the reference
-interpreter (benchmarks/onnx_node_tests.py runs them and prints pass rates;
+"""The ONNX backend node tests of the transformer op set (and their
+function-expanded variants) on the reference interpreter (benchmarks/onnx_node_tests.py runs them and prints pass rates;
 this keeps its numbers honest): every case passes at its own tolerance or
 fails as KNOWN_FAILURES documents it, and no documented importer or value
 failure has quietly started to pass."""
@@ -30,12 +30,16 @@ def _script():  # -> module
 @pytest.fixture(scope="module")
 def outcomes():  # -> list[Outcome]
     script = _script()
-    return script, [script.run_case(c) for c in script.cases(script.OP_SET)]
+    cases = [
+        *script.cases(script.OP_SET),
+        *script.cases(script.OP_SET, expanded=True),
+    ]
+    return script, [script.run_case(op, c) for op, c in cases]
 
 
 def test_every_failure_is_documented(outcomes) -> None:
     script, results = outcomes
-    assert len(results) > 500
+    assert len(results) > 800
     undocumented = []
     for o in results:
         if o.reference:

@@ -402,9 +402,6 @@ class Importer:
         output is a small integer or boolean tensor; else None."""
         if not all(isinstance(self.values[n], Known) for n in node.input if n):
             return None
-        types = [self.inferred.get(name) for name in node.output if name]
-        if not all(_foldable(t) for t in types):
-            return None
         scratch = TensorBuilder("fold")
         ctx = NodeContext(self, node, where, scratch)
         with scratch.at(self._location(index, node)):
@@ -412,6 +409,10 @@ class Importer:
         pending = [v for v in outputs if isinstance(v, SSAValue)]
         if not pending:
             return list(outputs)  # type: ignore[arg-type]
+        if not all(
+            _foldable((shape_of(v), type_name(element_of(v)))) for v in pending
+        ):
+            return None
         from lpuir.interpreter.reference import run_function
 
         try:
@@ -467,14 +468,13 @@ def _tensor_type(
     return tuple(d.dim_value for d in t.shape.dim), element
 
 
-def _foldable(t: tuple[tuple[int, ...] | None, str] | None) -> bool:
-    """A small, static integer or boolean result: exact to compute at import."""
+def _foldable(t: tuple[tuple[int, ...], str]) -> bool:
+    """A small integer or boolean result: exact to compute at import."""
+    shape, element = t
     return (
-        t is not None
-        and t[0] is not None
-        and t[1] != "f64"
-        and not numerics.is_float(t[1])
-        and int(np.prod(t[0])) <= FOLD_LIMIT
+        element != "f64"
+        and not numerics.is_float(element)
+        and int(np.prod(shape)) <= FOLD_LIMIT
     )
 
 

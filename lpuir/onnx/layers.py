@@ -68,7 +68,7 @@ def mean_over(b: TensorBuilder, flat: SSAValue) -> SSAValue:
     """The mean of the last axis (kept, size 1)."""
     count = shape_of(flat)[-1]
     total = b.reduce(tosa.ReduceSumOp, flat, -1)
-    return b.div(total, b.constant(count, element_of(flat), (1,)))
+    return b.div(total, b.scalar(count, element_of(flat)))
 
 
 @converts("LayerNormalization")
@@ -84,7 +84,7 @@ def _layer_norm(ctx: NodeContext) -> list[Value]:
     mean = mean_over(b, flat)
     d = b.sub(flat, mean)
     var = mean_over(b, b.mul(d, d))
-    eps = b.constant(ctx.float_attr("epsilon", 1e-5), stash, (1,))
+    eps = b.scalar(ctx.float_attr("epsilon", 1e-5), stash)
     inv = b.unary(tosa.RsqrtOp, b.add(var, eps))
     y = b.cast(b.reshape(b.mul(d, inv), shape), element_of(x))
     y = b.mul(y, ctx.input(1))
@@ -102,7 +102,7 @@ def _rms_norm(ctx: NodeContext) -> list[Value]:
     axis = normalize_axis(ctx.int_attr("axis", -1), len(shape))
     stash = stash_element(ctx)
     flat = b.reshape(b.cast(x, stash), (*shape[:axis], prod(shape[axis:])))
-    eps = b.constant(ctx.float_attr("epsilon", 1e-5), stash, (1,))
+    eps = b.scalar(ctx.float_attr("epsilon", 1e-5), stash)
     inv = b.unary(tosa.RsqrtOp, b.add(mean_over(b, b.mul(flat, flat)), eps))
     y = b.cast(b.reshape(b.mul(flat, inv), shape), element_of(x))
     return [b.mul(y, ctx.input(1))]
@@ -218,7 +218,7 @@ def _attention(ctx: NodeContext) -> list[Value]:
     batch, hq, q_len, size = shape_of(q)
     scale = ctx.attr("scale")
     scale = 1 / np.sqrt(size) if scale is None else float(scale)  # type: ignore[arg-type]
-    factor = b.constant(np.sqrt(scale), element, (1,))
+    factor = b.scalar(np.sqrt(scale), element)
     past = ctx.has(4)
     if past:
         k = b.concat([ctx.input(4), k], 2)
@@ -246,7 +246,7 @@ def _attention(ctx: NodeContext) -> list[Value]:
     )
     softcap = ctx.float_attr("softcap", 0.0)
     if softcap > 0:
-        cap = b.constant(softcap, element, (1,))
+        cap = b.scalar(softcap, element)
         scores = b.mul(b.unary(tosa.TanhOp, b.div(scores, cap)), cap)
     qk_out = scores
     with_bias = b.add(scores, bias) if bias is not None else scores
@@ -275,8 +275,8 @@ def attention_bias(
     left = ctx.int_attr("left_window_size", -1)
     right = ctx.int_attr("right_window_size", -1)
     nonpad = ctx.input(6) if ctx.has(6) else None
-    ninf = b.constant(-np.inf, element, (1,))
-    zero = b.constant(0.0, element, (1,))
+    ninf = b.scalar(-np.inf, element)
+    zero = b.scalar(0.0, element)
     bias: SSAValue | None = None
     if ctx.has(3):
         mask = ctx.input(3)
@@ -293,21 +293,21 @@ def attention_bias(
     j = np.arange(kv_len)[None, :]
     if nonpad is not None:
         lengths = b.reshape(b.cast(nonpad, "i64"), (batch, 1, 1, 1))
-        offset = b.sub(lengths, b.constant(q_len, "i64", (1,)))
+        offset = b.sub(lengths, b.scalar(q_len, "i64"))
         diff = b.constant(j - i, "i64")  # allowed when j - i <= offset (causal)
         allowed = None
         if causal:
             allowed = b.binary(tosa.GreaterEqualOp, offset, diff)
         if left >= 0:
             fits = b.binary(
-                tosa.GreaterEqualOp, b.add(diff, b.constant(left, "i64", (1,))), offset
+                tosa.GreaterEqualOp, b.add(diff, b.scalar(left, "i64")), offset
             )
             allowed = (
                 fits if allowed is None else b.binary(tosa.LogicalAndOp, allowed, fits)
             )
         if right >= 0:
             fits = b.binary(
-                tosa.GreaterEqualOp, b.add(offset, b.constant(right, "i64", (1,))), diff
+                tosa.GreaterEqualOp, b.add(offset, b.scalar(right, "i64")), diff
             )
             allowed = (
                 fits if allowed is None else b.binary(tosa.LogicalAndOp, allowed, fits)
@@ -340,21 +340,19 @@ def masked_softmax(b: TensorBuilder, x: SSAValue, bias: SSAValue | None) -> SSAV
         _, exp, total = softmax_terms(b, x, -1)
         return b.div(exp, total)
     element = element_of(x)
-    ninf = b.constant(-np.inf, element, (1,))
-    zero = b.constant(0.0, element, (1,))
+    ninf = b.scalar(-np.inf, element)
+    zero = b.scalar(0.0, element)
     top = b.reduce(tosa.ReduceMaxOp, x, -1)
     top = b.select(b.binary(tosa.EqualOp, top, ninf), zero, top)
     exp = b.unary(tosa.ExpOp, b.sub(x, top))
     total = b.reduce(tosa.ReduceSumOp, exp, -1)
-    total = b.select(
-        b.binary(tosa.EqualOp, total, zero), b.constant(1.0, element, (1,)), total
-    )
+    total = b.select(b.binary(tosa.EqualOp, total, zero), b.scalar(1.0, element), total)
     probs = b.div(exp, total)
     bias_element = element_of(bias)
     masked = b.binary(
         tosa.EqualOp,
         b.reduce(tosa.ReduceMaxOp, bias, -1),
-        b.constant(-np.inf, bias_element, (1,)),
+        b.scalar(-np.inf, bias_element),
     )
     return b.select(masked, zero, probs)
 

@@ -10,7 +10,7 @@ docstring; docs/onnx.md has the table.
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects import math
+from xdsl.dialects import arith, math
 from xdsl.ir import SSAValue
 
 from lpuir import numerics
@@ -132,7 +132,7 @@ def _gelu(ctx: NodeContext) -> list[Value]:
     element = element_of(x)
 
     def c(value: float) -> SSAValue:
-        return b.constant(value, element, (1,))
+        return b.scalar(value, element)
 
     if ctx.attr("approximate", "none") == "tanh":
         cube = b.mul(b.mul(x, x), x)
@@ -141,6 +141,43 @@ def _gelu(ctx: NodeContext) -> list[Value]:
     else:
         curve = b.unary(tosa.ErfOp, b.mul(x, c(1 / np.sqrt(2))))
     return [b.mul(b.mul(c(0.5), x), b.add(c(1.0), curve))]
+
+
+@converts("Sum", "Mean")
+def _sum(ctx: NodeContext) -> list[Value]:
+    """A chain of adds (Mean divides by the count)."""
+    b = ctx.b
+    values = ctx.inputs()
+    total = values[0]
+    for value in values[1:]:
+        total = b.add(total, value)
+    if ctx.node.op_type == "Mean":
+        total = b.div(total, b.scalar(len(values), element_of(total)))
+    return [total]
+
+
+@converts("Mod")
+def _mod(ctx: NodeContext) -> list[Value]:
+    """Integers: the remainder with the divisor's sign (fmod=0), or the
+    dividend's (fmod=1), from arith.remsi / remui in a linalg.generic."""
+    b, x, y = ctx.b, ctx.input(0), ctx.input(1)
+    element = ctx.element(0)
+    if element == "f64" or numerics.is_float(element):
+        raise ctx.error(f"Mod of {element} is not supported")
+    if element.startswith("ui"):
+        return [b.elementwise(arith.RemUIOp, [x, y])]
+    rem = b.elementwise(arith.RemSIOp, [x, y])
+    if ctx.int_attr("fmod", 0):
+        return [rem]
+    zero = b.scalar(0, element)
+    signs_differ = b.binary(
+        tosa.LogicalXorOp,
+        b.binary(tosa.GreaterOp, zero, rem),
+        b.binary(tosa.GreaterOp, zero, y),
+    )
+    nonzero = b.unary(tosa.LogicalNotOp, b.binary(tosa.EqualOp, rem, zero))
+    fix = b.binary(tosa.LogicalAndOp, signs_differ, nonzero)
+    return [b.select(fix, b.add(rem, y), rem)]
 
 
 @converts("Max", "Min")
@@ -209,10 +246,10 @@ def truncate_cast(b: TensorBuilder, x: SSAValue, element: str) -> SSAValue:
     if source == element:
         return x
     if element == "i1":
-        zero = b.constant(0, source, (1,))
+        zero = b.scalar(0, source)
         return b.unary(tosa.LogicalNotOp, b.binary(tosa.EqualOp, x, zero))
     if is_float(element_of(x)) and not (element == "f64" or numerics.is_float(element)):
-        negative = b.binary(tosa.GreaterOp, b.constant(0, source, (1,)), x)
+        negative = b.binary(tosa.GreaterOp, b.scalar(0, source), x)
         x = b.select(negative, b.unary(tosa.CeilOp, x), b.unary(tosa.FloorOp, x))
     return b.cast(x, element)
 
@@ -283,11 +320,11 @@ def _gemm(ctx: NodeContext) -> list[Value]:
     out = matmul(b, x, y, ctx)
     alpha, beta = ctx.float_attr("alpha", 1.0), ctx.float_attr("beta", 1.0)
     if alpha != 1.0:
-        out = b.mul(out, b.constant(alpha, element, (1,)))
+        out = b.mul(out, b.scalar(alpha, element))
     if ctx.has(2):
         c = ctx.input(2)
         if beta != 1.0:
-            c = b.mul(c, b.constant(beta, element, (1,)))
+            c = b.mul(c, b.scalar(beta, element))
         out = b.add(out, c)
     return [out]
 
@@ -297,7 +334,7 @@ def to_i8(b: TensorBuilder, x: SSAValue) -> SSAValue:
     if type_name(element_of(x)) == "i8":
         return x
     wide = b.cast(x, "i16")
-    return b.cast(b.sub(wide, b.constant(128, "i16", (1,))), "i8")
+    return b.cast(b.sub(wide, b.scalar(128, "i16")), "i8")
 
 
 @converts("MatMulInteger")
@@ -389,7 +426,7 @@ def _reduce(ctx: NodeContext) -> list[Value]:
             out = b.reduce(op, out, axis)
         if kind == "ReduceMean":
             count = int(np.prod([shape[a] for a in axes]))
-            out = b.div(out, b.constant(count, element, (1,)))
+            out = b.div(out, b.scalar(count, element))
     if not ctx.int_attr("keepdims", 1):
         out = b.reshape(out, [d for i, d in enumerate(shape) if i not in axes])
     return [out]
@@ -581,8 +618,8 @@ def gather(
     else:
         element = element_of(indices)
         wrapped = b.select(
-            b.binary(tosa.GreaterOp, b.constant(0, element, (1,)), indices),
-            b.add(indices, b.constant(size, element, (1,))),
+            b.binary(tosa.GreaterOp, b.scalar(0, element), indices),
+            b.add(indices, b.scalar(size, element)),
             indices,
         )
         row = b.reshape(b.cast(wrapped, "i32"), (1, count))
@@ -682,7 +719,7 @@ def _trilu(ctx: NodeContext) -> list[Value]:
     k = int(ctx.constant(1, "k").reshape(-1)[0]) if ctx.has(1) else 0
     offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]
     mask = offset >= k if ctx.int_attr("upper", 1) else offset <= k
-    zero = b.constant(0, element_of(x), (1,))
+    zero = b.scalar(0, element_of(x))
     return [b.select(b.constant(mask, "i1"), x, zero)]
 
 
