@@ -371,3 +371,18 @@ def test_float_to_int_cast_truncates_and_bool_cast_tests_nonzero() -> None:
     i, b = lpuir.run(lpuir.import_onnx(model), [x]).outputs
     np.testing.assert_array_equal(i, x.astype(np.int32))
     np.testing.assert_array_equal(b, x != 0)
+
+
+def test_the_example_model_compiles_bit_exact() -> None:
+    """examples/onnx/mlp.onnx (the README's command) on node8, pipelined:
+    the simulated program equals the imported model's reference run."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "onnx" / "mlp.onnx"
+    module = lpuir.import_onnx(path, input_shapes={"x": (2, 64)})
+    compiled = lpuir.compile_module(
+        module, pipeline="lpu-compile{system=node8 strategy=pipeline}"
+    )
+    x = np.random.default_rng(4).uniform(-2, 2, (2, 64)).astype(np.float16)
+    (want,) = lpuir.run(module, [x]).outputs
+    (got,) = lpuir.run(compiled.module, [x]).outputs
+    np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16))
+    assert compiled.report.chips > 1

@@ -106,7 +106,7 @@ def export(
 
     ids = torch.zeros((1, seq), dtype=torch.int64)
     torch.onnx.export(
-        Logits(),
+        Logits().eval(),
         (ids,),
         str(path),
         input_names=["input_ids"],
