@@ -23,6 +23,7 @@ import onnx
 from onnx import numpy_helper, shape_inference, version_converter
 from xdsl.dialects.builtin import (
     FileLineColLoc,
+    Float64Type,
     IntAttr,
     ModuleOp,
     NameLoc,
@@ -236,8 +237,6 @@ class NodeContext:
 
 def type_name(element: object) -> str:
     """The lpuir name of an xDSL element type (f64 included)."""
-    from xdsl.dialects.builtin import Float64Type
-
     if isinstance(element, Float64Type):
         return "f64"
     return element_type_name(element)  # type: ignore[arg-type]
@@ -409,9 +408,7 @@ class Importer:
         pending = [v for v in outputs if isinstance(v, SSAValue)]
         if not pending:
             return list(outputs)  # type: ignore[arg-type]
-        if not all(
-            _foldable((shape_of(v), type_name(element_of(v)))) for v in pending
-        ):
+        if not all(_foldable((shape_of(v), type_name(element_of(v)))) for v in pending):
             return None
         from lpuir.interpreter.reference import run_function
 
@@ -442,7 +439,7 @@ class Importer:
             want_shape is not None and tuple(want_shape) != tuple(shape)
         ):
             raise OnnxImportError(
-                f"{where}: error: internal: output '{name}' came out as {_dims(shape)}x{element}, ONNX infers {_dims(want_shape or ['?'])}x{want_element}"
+                f"{where}: error: internal: output '{name}' came out as {_dims(shape)}x{element}, ONNX infers {_dims(want_shape) if want_shape is not None else '?'}x{want_element}"
             )
 
 
@@ -521,17 +518,29 @@ def load_model(
         ) from None
 
 
+def _graph_input(
+    model: onnx.ModelProto, name: str, option: str, source: str
+) -> onnx.ValueInfoProto:
+    """The graph input `name`, which an option binds."""
+    inputs = {i.name: i for i in model.graph.input}
+    if name not in inputs:
+        raise OnnxImportError(
+            f"{source}: error: {option} names '{name}', which is not an input (inputs: {', '.join(inputs) or 'none'})"
+        )
+    return inputs[name]
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 def bind_shapes(
     model: onnx.ModelProto, input_shapes: dict[str, Sequence[int]], source: str
 ) -> None:
     """Give the named graph inputs static shapes (in place)."""
-    inputs = {i.name: i for i in model.graph.input}
     for name, shape in input_shapes.items():
-        if name not in inputs:
-            raise OnnxImportError(
-                f"{source}: error: --input-shape names '{name}', which is not an input (inputs: {', '.join(inputs) or 'none'})"
-            )
-        t = inputs[name].type.tensor_type
+        t = _graph_input(model, name, "--input-shape", source).type.tensor_type
         dims = t.shape.dim
         if t.HasField("shape") and len(dims) != len(shape):
             raise OnnxImportError(
@@ -553,20 +562,16 @@ def bind_values(
     """Make the named graph inputs initializers holding the given values
     (in place), so that ops which need them at import (and shape inference)
     see them."""
-    inputs = {i.name: i for i in model.graph.input}
     for name, value in input_values.items():
-        if name not in inputs:
-            raise OnnxImportError(
-                f"{source}: error: input_values names '{name}', which is not an input (inputs: {', '.join(inputs) or 'none'})"
-            )
-        t = inputs[name].type.tensor_type
+        info = _graph_input(model, name, "input_values", source)
+        t = info.type.tensor_type
         array = np.asarray(value)
         want = onnx.helper.tensor_dtype_to_np_dtype(t.elem_type)
         if array.dtype != want:
             raise OnnxImportError(
                 f"{source}: error: input '{name}' is {onnx.TensorProto.DataType.Name(t.elem_type)}, the bound value is {array.dtype}"
             )
-        model.graph.input.remove(inputs[name])
+        model.graph.input.remove(info)
         model.graph.initializer.append(numpy_helper.from_array(array, name))
 
 
@@ -582,8 +587,9 @@ def prepare(
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as e:
-        first = str(e).strip().splitlines()[0]
-        raise OnnxImportError(f"{source}: error: invalid ONNX model: {first}") from None
+        raise OnnxImportError(
+            f"{source}: error: invalid ONNX model: {_first_line(e)}"
+        ) from None
     except ValueError:
         pass  # over 2 GB: the checker needs a path; the converter still checks nodes
     bind_shapes(model, input_shapes, source)
@@ -595,20 +601,16 @@ def prepare(
         try:
             model = version_converter.convert_version(model, TARGET_OPSET)
         except Exception as e:
-            first = (
-                str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            )
             raise OnnxImportError(
-                f"{source}: error: cannot convert the model from opset {opset} to {TARGET_OPSET}: {first}"
+                f"{source}: error: cannot convert the model from opset {opset} to {TARGET_OPSET}: {_first_line(e)}"
             ) from None
     try:
         return shape_inference.infer_shapes(
             model, check_type=True, strict_mode=True, data_prop=True
         )
     except Exception as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise OnnxImportError(
-            f"{source}: error: shape inference failed: {first}"
+            f"{source}: error: shape inference failed: {_first_line(e)}"
         ) from None
 
 
