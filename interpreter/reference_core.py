@@ -16,12 +16,12 @@ from typing import TypeVar
 
 import numpy as np
 from xdsl.dialects import cf, func
-from xdsl.dialects.builtin import FileLineColLoc, Float64Type, ModuleOp, TensorType
+from xdsl.dialects.builtin import Float64Type, ModuleOp, TensorType
 from xdsl.ir import Attribute, Block, Operation, ParametrizedAttribute, Region, SSAValue
 from xdsl.traits import IsTerminator
 
 from lpuir import numerics
-from lpuir.diagnostics import LpuError
+from lpuir.diagnostics import LpuError, location_text
 from lpuir.machine import CHIP_PRESETS, ChipSpec
 from lpuir.types import element_type_name
 
@@ -60,9 +60,9 @@ class ExecutionError(ReferenceError):
 def describe(op: Operation) -> str:
     """`tosa.matmul at file.mlir:3:8`; without a location, the op's name and
     the SSA name of its first result (or its first printed line)."""
-    loc = op.location
-    if isinstance(loc, FileLineColLoc):
-        return f"{op.name} at {loc.filename.data}:{loc.line.data}:{loc.column.data}"
+    where = location_text(op.location)
+    if where is not None:
+        return f"{op.name} at {where}"
     if op.results and op.results[0].name_hint:
         return f"{op.name} defining %{op.results[0].name_hint}"
     return f"{op.name} `{str(op).splitlines()[0][:120]}`"

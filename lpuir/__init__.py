@@ -17,6 +17,7 @@ from lpuir.api import (
     check_schedule,
     compare_reports,
     compile_module,
+    import_onnx,
     load,
     modify_system,
     parse,
@@ -33,6 +34,7 @@ from lpuir.execute import Report, RunResult, Signature, is_scheduled, signature
 from lpuir.extensions import available_passes, register_instruction, register_pass
 from lpuir.interpreter.sim_errors import SimulationError, Violation
 from lpuir.machine import ChipSpec, LinkSpec, MachineError, SystemSpec
+from lpuir.tensor_builder import TensorBuilder
 
 __version__ = "0.1.0"
 
@@ -51,12 +53,14 @@ __all__ = [
     "StaticReport",
     "SystemAttr",
     "SystemSpec",
+    "TensorBuilder",
     "Violation",
     "__version__",
     "available_passes",
     "check_schedule",
     "compare_reports",
     "compile_module",
+    "import_onnx",
     "is_scheduled",
     "load",
     "modify_system",

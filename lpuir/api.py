@@ -49,8 +49,37 @@ def parse(text: str, name: str = "<string>", syntax: Syntax | None = None) -> Mo
 
 
 def load(path: str | Path, syntax: Syntax | None = None) -> ModuleOp:
-    """A verified module from a `.mlir` or `.lpu` file."""
+    """A verified module from a `.mlir` or `.lpu` file, or an `.onnx` model
+    (imported with `import_onnx`'s defaults)."""
+    if syntax is None and str(path).endswith(".onnx"):
+        return import_onnx(path)
     return parse(Path(path).read_text(), str(path), syntax)
+
+
+def import_onnx(
+    model: str | Path | bytes | object,
+    *,
+    weights_as_arguments: bool = False,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    input_values: Mapping[str, np.ndarray] | None = None,
+) -> ModuleOp:
+    """A verified tensor-level module (func + TOSA 1.0) from an ONNX model: a
+    path (external data loads from beside it), bytes or an onnx.ModelProto.
+    Each op's location names its ONNX node (`model.onnx:N:1 (OpType
+    'name')`, N the node's position). `weights_as_arguments` makes the
+    initializers `{lpu.weight}` arguments; `input_shapes` binds symbolic
+    dimensions (`{"input_ids": (1, 128)}`); `input_values` makes inputs
+    constants (shapes, axes or bounds the program needs at compile time).
+    An op outside the supported set (docs/onnx.md) is an error naming the
+    node and its op type."""
+    from lpuir.onnx import import_onnx as run_import
+
+    return run_import(
+        model,  # type: ignore[arg-type]
+        weights_as_arguments=weights_as_arguments,
+        input_shapes=dict(input_shapes or {}),
+        input_values=dict(input_values or {}),
+    )
 
 
 def to_text(

@@ -45,10 +45,11 @@ Element = str
 """An element type name: i8, i16, i32, f16, bf16 or f32."""
 
 
-def _caller() -> FileLineColLoc:
-    """The position in the user's code that called into the builder."""
+def caller_location(builder_file: str = _THIS_FILE) -> FileLineColLoc:
+    """The position in the user's code that called into a builder (the first
+    frame outside `builder_file`)."""
     frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_code.co_filename == _THIS_FILE:
+    while frame.f_back is not None and frame.f_code.co_filename == builder_file:
         frame = frame.f_back
     info = inspect.getframeinfo(frame, context=0)
     positions = info.positions
@@ -127,7 +128,7 @@ class ChipBuilder:
         """A tensor in this chip's SRAM (`lpu.tensor`); `at` is the base slice
         and address, `("W4", 0)`, or just the slice (address 0); `lanes` puts
         that many row elements in each vector."""
-        loc = _caller()
+        loc = caller_location()
         if name in self.tensors:
             raise LpuError(
                 f"{_where(loc)}: error: chip {self.chip_id} already has a tensor @{name}"
@@ -259,7 +260,7 @@ class ChipBuilder:
                 result_types=[result] if result is not None else [],
             ),
             operands,
-            _caller(),
+            caller_location(),
             cycle=cycle,
             srcs=srcs,
             dst=dst,
@@ -342,7 +343,7 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`mem.read`: vectors index, index+step, ... (n of them) of a tensor."""
-        loc = _caller()
+        loc = caller_location()
         t = self._tensor(tensor, loc)
         out = self._add(
             lpu.ReadOp,
@@ -369,7 +370,7 @@ class ChipBuilder:
         srcs: Sequence[str] | None = None,
     ) -> None:
         """`mem.write`: the burst into vectors index, index+step, ... of a tensor."""
-        loc = _caller()
+        loc = caller_location()
         t = self._tensor(tensor, loc)
         self._add(
             lpu.WriteOp,
@@ -391,7 +392,7 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`mem.gather`: lane l of result k is lane l of vector indices_k[l]."""
-        loc = _caller()
+        loc = caller_location()
         t = self._tensor(tensor, loc)
         result = lpu.VectorType(t.element, _vector_type(indices).n)
         out = self._add(
@@ -417,7 +418,7 @@ class ChipBuilder:
         srcs: Sequence[str] | None = None,
     ) -> None:
         """`mem.scatter`: lane l of value_k into lane l of vector indices_k[l]."""
-        loc = _caller()
+        loc = caller_location()
         t = self._tensor(tensor, loc)
         self._add(
             lpu.ScatterOp,
@@ -443,7 +444,7 @@ class ChipBuilder:
         """A VXM instruction by mnemonic (`"add"`, `"cmp"` with a `predicate`,
         an extension's) or class. The result has the first operand's type
         unless `result` names its element type (convert; cmp: i32 by default)."""
-        loc = _caller()
+        loc = caller_location()
         cls = self._unit_class(op, "VXM", loc)
         first = _vector_type(operands[0]) if operands else None
         element = result or (
@@ -501,7 +502,7 @@ class ChipBuilder:
         """An SXM instruction by mnemonic (`"shift"` with `direction` and
         `amount`, `"rotate"`, `"permute"`/`"distribute"` with a lane `map`,
         `"transpose"`, an extension's) or class, on hemisphere `on` (W or E)."""
-        loc = _caller()
+        loc = caller_location()
         cls = self._unit_class(op, "SXM", loc)
         given = {"direction": direction, "amount": amount, "map": map}
         arguments = {k: v for k, v in given.items() if v is not None}
@@ -539,7 +540,7 @@ class ChipBuilder:
     ) -> SSAValue:
         """`mxm.install`: the rows (operand after operand) of a weight tile, on
         plane `on` (`"E.0"`)."""
-        loc = _caller()
+        loc = caller_location()
         element = _vector_type(rows[0]).element if rows else "i8"
         weights = lpu.WeightsType(lpu.ELEMENT_TYPES[element])
         out = self._add(
@@ -569,7 +570,7 @@ class ChipBuilder:
     ) -> SSAValue:
         """`mxm.matmul`: each vector of x times the installed weights, plus the
         plane's accumulators holding `acc` if given."""
-        loc = _caller()
+        loc = caller_location()
         _vector_type(x)
         out = self._add(
             lpu.MatmulOp,
@@ -600,7 +601,7 @@ class ChipBuilder:
             lpu.SendOp,
             lambda: lpu.SendOp(value, to, channel),
             [value],
-            _caller(),
+            caller_location(),
             cycle=cycle,
             srcs=srcs,
             port=port,
@@ -618,7 +619,7 @@ class ChipBuilder:
         name: str | None = None,
     ) -> SSAValue:
         """`c2c.recv`: the vector chip `sender` sent on `channel`."""
-        loc = _caller()
+        loc = caller_location()
         _check_element(element, loc)
         out = self._add(
             lpu.RecvOp,
@@ -640,25 +641,25 @@ class ChipBuilder:
             lpu.ForwardOp,
             lambda: lpu.ForwardOp(channel, in_port, out_port),
             (),
-            _caller(),
+            caller_location(),
             cycle=cycle,
         )
 
     def deskew(self, *, cycle: int | None = None) -> None:
         """`c2c.deskew`: idle until the next epoch boundary."""
-        self._add(lpu.DeskewOp, lpu.DeskewOp, (), _caller(), cycle=cycle)
+        self._add(lpu.DeskewOp, lpu.DeskewOp, (), caller_location(), cycle=cycle)
 
     def notify(self, *, cycle: int | None = None) -> None:
         """`icu.notify`: first half of the chip-wide barrier."""
-        self._add(lpu.NotifyOp, lpu.NotifyOp, (), _caller(), cycle=cycle)
+        self._add(lpu.NotifyOp, lpu.NotifyOp, (), caller_location(), cycle=cycle)
 
     def sync(self, *, cycle: int | None = None) -> None:
         """`icu.sync`: second half of the chip-wide barrier."""
-        self._add(lpu.SyncOp, lpu.SyncOp, (), _caller(), cycle=cycle)
+        self._add(lpu.SyncOp, lpu.SyncOp, (), caller_location(), cycle=cycle)
 
     def nop(self, count: int) -> None:
         """`icu.nop`: wait `count` cycles (logical level only)."""
-        self._add(lpu.NopOp, lambda: lpu.NopOp(count), (), _caller())
+        self._add(lpu.NopOp, lambda: lpu.NopOp(count), (), caller_location())
 
 
 class ProgramBuilder:

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Operation
 
-from lpuir.diagnostics import op_location
+from lpuir.diagnostics import file_line_col, op_location
 from lpuir.dialects import lpu
 from lpuir.machine import ChipSpec
 
@@ -44,11 +44,9 @@ def bits_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _where(op: Operation) -> tuple[str, int, int] | None:
-    loc = op.location
+    loc = file_line_col(op.location)
     return (
-        (loc.filename.data, loc.line.data, loc.column.data)
-        if isinstance(loc, FileLineColLoc)
-        else None
+        (loc.filename.data, loc.line.data, loc.column.data) if loc is not None else None
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
-from xdsl.ir import Operation
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, NameLoc
+from xdsl.ir import Attribute, Operation
 from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
 if TYPE_CHECKING:
@@ -16,12 +16,31 @@ class LpuError(Exception):
     """An error in what the user gave, with its location already in the message."""
 
 
+def file_line_col(loc: Attribute) -> FileLineColLoc | None:
+    """The file position of a location: itself, or what a name location
+    (an imported ONNX node's) wraps."""
+    if isinstance(loc, NameLoc):
+        loc = loc.location
+    return loc if isinstance(loc, FileLineColLoc) else None
+
+
+def location_text(loc: Attribute) -> str | None:
+    """`file:line:col`, with a name location's name after it
+    (`model.onnx:3:1 (MatMul 'mm')`); None for a location without a position."""
+    position = file_line_col(loc)
+    if position is None:
+        return None
+    text = f"{position.filename.data}:{position.line.data}:{position.column.data}"
+    return f"{text} ({loc.desc.data})" if isinstance(loc, NameLoc) else text
+
+
 def op_location(op: Operation) -> str:
-    """`file:line:col` when the op came from text with positions, else the op's
-    name and its first printed line, so the user can still find it."""
-    loc = op.location
-    if isinstance(loc, FileLineColLoc):
-        return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
+    """`file:line:col` when the op came from text with positions (with the
+    node's name when it came from ONNX), else the op's name and its first
+    printed line, so the user can still find it."""
+    where = location_text(op.location)
+    if where is not None:
+        return where
     text = str(op).split("\n", 1)[0]
     return f"'{op.name}' op `{text[:120]}`"
 

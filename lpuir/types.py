@@ -36,19 +36,26 @@ def element_type_name(t: Attribute) -> str:
     raise LpuError(f"{t} is not an element type lpuir computes with")
 
 
+_NAMED_TYPES: dict[str, Attribute] = {
+    "f16": Float16Type(),
+    "bf16": BFloat16Type(),
+    "f32": Float32Type(),
+    "f64": Float64Type(),
+}
+
+
 def element_type(name: str) -> Attribute:
-    """The MLIR element type a numerics spec name spells (the inverse of
-    `element_type_name`): i1..i64 signless, ui8..ui64, f16, bf16, f32."""
-    floats = {"f16": Float16Type(), "bf16": BFloat16Type(), "f32": Float32Type()}
-    if name in floats:
-        return floats[name]
+    """The MLIR element type of a numerics name (the inverse of
+    `element_type_name`; f64 too, which MLIR holds and numerics does not)."""
+    if name in _NAMED_TYPES:
+        return _NAMED_TYPES[name]
     unsigned = name.startswith("ui")
-    width = name.removeprefix("ui" if unsigned else "i")
-    if name[:1] != "i" or not width.isdigit():
-        raise LpuError(f"'{name}' is not an element type lpuir computes with")
-    return IntegerType(
-        int(width), Signedness.UNSIGNED if unsigned else Signedness.SIGNLESS
-    )
+    digits = name.removeprefix("ui" if unsigned else "i")
+    if digits != name and digits.isdigit() and int(digits) > 0:
+        return IntegerType(
+            int(digits), Signedness.UNSIGNED if unsigned else Signedness.SIGNLESS
+        )
+    raise LpuError(f"'{name}' is not an element type (like f32, bf16, i8, ui8, i1)")
 
 
 def describe_tensor(shape: tuple[int, ...], element: str) -> str:

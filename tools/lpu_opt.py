@@ -1,9 +1,10 @@
 """lpu-opt: parse, verify, transform and print lpuir programs (like mlir-opt).
 
-Inputs are MLIR text (`.mlir`, or stdin) or LPU text (`.lpu`, or `-f lpu`), or
-any other registered frontend (lpuir.frontend.FRONTENDS); outputs MLIR
-(`-t mlir`, the default) or LPU text (`-t lpu`). `-o FILE` is replaced only
-when everything succeeded; passes show progress on a terminal.
+Inputs are MLIR text (`.mlir`, or stdin), LPU text (`.lpu`, or `-f lpu`),
+ONNX models (`.onnx`, or `-f onnx`: docs/onnx.md) or any other registered
+frontend (lpuir.frontend.FRONTENDS); outputs MLIR (`-t mlir`, the default) or
+LPU text (`-t lpu`). `-o FILE` is replaced only when everything succeeded;
+passes show progress on a terminal.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from lpuir.diagnostics import LpuError, verify_located
 from lpuir.extensions import available_passes
 from lpuir.frontend import FRONTENDS, parse_source
 from lpuir.grammar.printer import print_lpu
+from lpuir.onnx.options import add_import_options, import_model
 from lpuir.tools.errors import run_reporting_errors
 from lpuir.tools.outputs import check_output, replacing
 
@@ -61,6 +63,13 @@ class LpuOptMain(xDSLOptMain):
 
         for kind in FRONTENDS:
             self.available_frontends[kind] = frontend(kind)
+        self.available_frontends["onnx"] = self.parse_onnx
+
+    def parse_onnx(self, io: IO[bytes]) -> ModuleOp:
+        """An ONNX model (external data loads from beside the file)."""
+        path = self.args.input_file
+        source = path if path not in (None, "-") else io.read()
+        return import_model(source, self.args, self.get_input_name())
 
     def register_all_targets(self) -> None:
         super().register_all_targets()
@@ -73,6 +82,7 @@ class LpuOptMain(xDSLOptMain):
             action="store_true",
             help="no progress display (shown on a terminal only)",
         )
+        add_import_options(arg_parser)
 
     def get_input_stream(self) -> tuple[IO[bytes], str]:
         if self.args.input_file == "-":

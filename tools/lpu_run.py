@@ -32,6 +32,7 @@ from lpuir.execute import (
     signature,
 )
 from lpuir.frontend import FRONTENDS, parse_source
+from lpuir.onnx.options import add_import_options, import_model
 from lpuir.tools.errors import run_tool
 from lpuir.tools.outputs import check_output, replacing, write_text
 from lpuir.types import describe_tensor
@@ -40,8 +41,14 @@ PRINT_LIMIT = 1024
 """Outputs with more elements print summarised (--output writes them whole)."""
 
 
-def load_module(path: str, frontend: str | None = None) -> ModuleOp:
-    """Parse `.mlir` or `.lpu` text (stdin for `-`) and verify it, located."""
+def load_module(
+    path: str, frontend: str | None = None, args: argparse.Namespace | None = None
+) -> ModuleOp:
+    """Parse `.mlir` or `.lpu` text or import an `.onnx` model (stdin for
+    `-`) and verify it, located."""
+    if frontend == "onnx" or (frontend is None and path.endswith(".onnx")):
+        model = sys.stdin.buffer.read() if path == "-" else path
+        return import_model(model, args or build_parser().parse_args([path]), path)
     if path == "-":
         data, name = sys.stdin.buffer.read(), "<stdin>"
     else:
@@ -161,13 +168,13 @@ def format_output(index: int, array: np.ndarray, element: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lpu-run",
-        description="Run a tensor-level or LPU program (.mlir or .lpu; - reads stdin).",
+        description="Run a tensor-level or LPU program (.mlir, .lpu or an .onnx model; - reads stdin).",
     )
     p.add_argument("file", help="the program; - reads stdin")
     p.add_argument(
         "-f",
         "--frontend",
-        choices=tuple(FRONTENDS),
+        choices=(*FRONTENDS, "onnx"),
         help="input syntax (default: by extension, or by content for stdin)",
     )
     p.add_argument(
@@ -220,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reference",
         metavar="SOURCE.mlir",
-        help="the tensor-level program an LPU program was compiled from: check the results against it and name the first op that diverges",
+        help="the tensor-level program (or ONNX model) an LPU program was compiled from: check the results against it and name the first op that diverges",
     )
     p.add_argument(
         "--system",
@@ -232,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report every schedule violation, not just the first",
     )
+    add_import_options(p)
     p.add_argument(
         "--quiet",
         action="store_true",
@@ -251,7 +259,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def run_checked(args: argparse.Namespace) -> int:
     """Run with arguments whose output paths are known to be writable."""
-    module = load_module(args.file, args.frontend)
+    module = load_module(args.file, args.frontend, args)
     sig = signature(module, args.function)
     inputs = [
         materialise(spec, want, f"input {i}")
@@ -291,7 +299,9 @@ def run_checked(args: argparse.Namespace) -> int:
             raise LpuError(
                 "--reference checks an LPU program against its tensor-level source; this program is tensor-level"
             )
-        source = load_module(args.reference, "mlir")
+        source = load_module(
+            args.reference, "onnx" if args.reference.endswith(".onnx") else "mlir", args
+        )
         from lpuir.interpreter.reference import run_function
 
         function = None if sig.function == "lpu.system" else sig.function

@@ -1,0 +1,84 @@
+"""A real exported model end to end: the toy Llama-3.1 checkpoint as a
+transformers LlamaForCausalLM, exported by torch.onnx.export
+(examples/onnx/export_llama.py), imported and run on the reference
+interpreter; its greedy tokens are the documented ones (docs/llama.md: the
+first five equal the f16 builder's, all eight the float64 numpy decoder's on
+the fp32 weights) and its logits ONNX Runtime's. Needs the `onnx-export`
+extra (torch, transformers, onnxscript) and the checkpoint; skips without."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lpuir
+from lpuir.models import checkpoints
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTED_F16 = [117, 209, 149, 21, 52, 128, 132, 202]
+"""docs/llama.md: toy_llama31's greedy tokens from BOS with f16 weights."""
+
+for extra in ("torch", "transformers", "onnxscript"):
+    pytest.importorskip(
+        extra, reason=f"{extra} is missing: pip install -e '.[onnx-export]' to run it"
+    )
+if checkpoints.find_checkpoint("toy_llama31") is None:
+    pytest.skip("the toy_llama31 checkpoint is not found", allow_module_level=True)
+
+
+def _exporter():  # -> module
+    spec = importlib.util.spec_from_file_location(
+        "export_llama", ROOT / "examples" / "onnx" / "export_llama.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("onnx") / "toy_llama31.onnx"
+    assert _exporter().main(["toy_llama31", "-o", str(path), "--seq", "9"]) == 0
+    return path
+
+
+def test_greedy_tokens_of_the_exported_model(exported: Path) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from llama_numpy import NumpyLlama
+
+    module = lpuir.import_onnx(exported)
+    config, weights = checkpoints.load_toy_llama31(
+        checkpoints.checkpoint_path("toy_llama31"), 16
+    )
+    numpy_model = NumpyLlama(config, weights)
+    tokens, expected = [1], []
+    for pos in range(8):
+        ids = np.zeros((1, 9), np.int64)
+        ids[0, : len(tokens)] = tokens
+        (logits,) = lpuir.run(module, [ids]).outputs
+        tokens.append(int(np.argmax(logits[0, pos])))
+        expected.append(
+            int(np.argmax(numpy_model.forward(expected[-1] if expected else 1, pos)))
+        )
+    assert tokens[1:6] == DOCUMENTED_F16[:5]
+    assert tokens[1:] == expected
+
+
+def test_logits_agree_with_onnx_runtime(exported: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    ids = np.array([[1, 117, 209, 149, 21, 52, 21, 157, 27]], np.int64)
+    (want,) = ort.InferenceSession(str(exported)).run(None, {"input_ids": ids})
+    (got,) = lpuir.run(lpuir.import_onnx(exported), [ids]).outputs
+    assert np.abs(got - want).max() <= 1e-3 * np.abs(want).max()
+
+
+def test_weights_as_arguments_keep_the_values_out(exported: Path) -> None:
+    module = lpuir.import_onnx(exported, weights_as_arguments=True)
+    text = lpuir.to_text(module)
+    assert text.count("{lpu.weight}") >= 3 * 7 + 3
+    assert lpuir.signature(module).inputs[0] == ((1, 9), "i64")
