@@ -44,6 +44,7 @@ from lpuir.interpreter.reference_core import (
     result_type,
 )
 from lpuir.interpreter.reference_tensor import reshaped
+from lpuir.transforms.annotations import k_split_of
 
 
 def broadcast(op: Operation, args: Args) -> list[np.ndarray]:
@@ -397,7 +398,20 @@ def _matmul(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     a, b, a_zp, b_zp = args
     in_t = element(op.a.type)
     _, out_t = result_type(op)
-    product = numerics.matmul(a, b, in_t, out_t, k_block=interp.k_block(in_t))
+    split = k_split_of(op)
+    product = (
+        numerics.matmul(a, b, in_t, out_t, k_block=interp.k_block(in_t))
+        if split is None
+        else numerics.matmul_split(
+            a,
+            b,
+            in_t,
+            out_t,
+            k_block=interp.k_block(in_t),
+            bounds=split[0],
+            order=split[1],
+        )
+    )
     za, zb = int(scalar(a_zp)), int(scalar(b_zp))
     if za == 0 and zb == 0:
         return [product]

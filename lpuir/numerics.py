@@ -18,9 +18,10 @@ Conventions:
   IEEE default mode (round to nearest even, no flush-to-zero), as numpy does.
 """
 
+import itertools
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -1857,6 +1858,89 @@ def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.n
         )
     r = _matmul_float(x, y, in_t, k_block)
     return r if acc_t == "f32" else round_float(r, acc_t)
+
+
+KOrder = Sequence["int | KOrder"]
+"""How the partial sums of a split K are added: a list summed left to right,
+whose items are part indices or lists reduced the same way first."""
+
+
+def _k_order_parts(order: KOrder) -> list[int]:
+    """The part indices an order names, left to right (every list non-empty)."""
+    parts: list[int] = []
+    for item in order:
+        if isinstance(item, int | np.integer):
+            parts.append(int(item))
+        elif isinstance(item, Sequence) and item:
+            parts.extend(_k_order_parts(item))
+        else:
+            raise NumericsError(
+                f"a K order holds part indices and non-empty lists, not {item!r}"
+            )
+    return parts
+
+
+def check_k_split(k: int, bounds: Sequence[int], order: KOrder | None) -> KOrder:
+    """The order of a split, checked: `bounds` strictly increasing inside
+    (0, k), and `order` (default: the chain 0, 1, ..., n-1) naming every one
+    of the n = len(bounds) + 1 parts exactly once."""
+    edges = [0, *bounds, k]
+    if any(a >= b for a, b in itertools.pairwise(edges)):
+        raise NumericsError(
+            f"K split points {list(bounds)} are not strictly increasing inside (0, {k})"
+        )
+    n = len(edges) - 1
+    order = list(range(n)) if order is None else order
+    if not order or sorted(_k_order_parts(order)) != list(range(n)):
+        raise NumericsError(
+            f"a K order names each of the {n} parts once, not {order!r}"
+        )
+    return order
+
+
+def matmul_split(
+    a: object,
+    b: object,
+    in_t: str,
+    acc_t: str,
+    *,
+    k_block: int,
+    bounds: Sequence[int],
+    order: KOrder | None = None,
+) -> np.ndarray:
+    """`matmul` with K cut at `bounds` into parts: each part's product is a
+    `matmul` of its own (K-blocks counted from the part's start, added in
+    order in f32), and the parts' f32 values are added as `order` says
+    (default: in part order), each addition an IEEE f32 addition; acc_t f16 or
+    bf16 rounds that once more. Integer sums are modular, so no order changes
+    them. This is how the compiler states a K split over MXM planes or chips
+    (docs/numerics.md, "Partial sums of a split K")."""
+    x, y = np.asarray(a, carrier(in_t)), np.asarray(b, carrier(in_t))
+    if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-2]:
+        raise NumericsError(f"matmul of shapes {x.shape} and {y.shape}")
+    k = x.shape[-1]
+    order = check_k_split(k, bounds, order)
+    if is_int(in_t) or in_t == "f64" or acc_t == "f64":
+        return matmul(x, y, in_t, acc_t, k_block=k_block)
+    accumulate = "f32" if acc_t in ("f16", "bf16") else acc_t
+    edges = [0, *bounds, k]
+    parts = [
+        matmul(x[..., lo:hi], y[..., lo:hi, :], in_t, accumulate, k_block=k_block)
+        for lo, hi in itertools.pairwise(edges)
+    ]
+
+    def total(items: KOrder) -> np.ndarray:
+        values = [
+            parts[i] if isinstance(i, int | np.integer) else total(i) for i in items
+        ]
+        acc = values[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for v in values[1:]:
+                acc = acc + v
+        return acc
+
+    r = _canonical_nan(total(order))
+    return r if acc_t == accumulate else round_float(r, acc_t)
 
 
 # --------------------------------------------------------------------- reductions

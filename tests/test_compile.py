@@ -227,6 +227,19 @@ def test_unsupported_op_names_op_and_type() -> None:
         compile_text(text)
 
 
+def test_a_k_split_the_compiler_does_not_lower_is_refused() -> None:
+    """A matmul whose K split (lpu.k_parts) the compiler cannot honour must not
+    compile in another summation order (docs/numerics.md)."""
+    text = (
+        "func.func @main(%a: tensor<1x2x320xf16>, %b: tensor<1x320x8xf16>) -> tensor<1x2x8xf32> {\n"
+        '  %z = "tosa.const"() <{values = dense<0.0> : tensor<1xf16>}> : () -> tensor<1xf16>\n'
+        "  %0 = tosa.matmul %a, %b, %z, %z {lpu.k_parts = array<i64: 160>} : (tensor<1x2x320xf16>, tensor<1x320x8xf16>, tensor<1xf16>, tensor<1xf16>) -> tensor<1x2x8xf32>\n"
+        "  return %0 : tensor<1x2x8xf32>\n}\n"
+    )
+    with pytest.raises(LpuError, match=r"prop\.mlir:3:3: error: .*K split"):
+        compile_text(text)
+
+
 EXAMPLES = sorted(
     (Path(__file__).resolve().parent.parent / "examples" / "compile").glob("*.mlir")
 )

@@ -5,6 +5,7 @@ Fraction, Python integers, and (for the transcendentals only) the math module's
 float64 functions, whose own error is far below the bounds that are checked.
 """
 
+import itertools
 import math
 import operator
 from collections.abc import Callable
@@ -946,6 +947,87 @@ def test_matmul_fused_blocks_exact(data: st.DataObject) -> None:
     got = nm.matmul(a, b, t, "f32", k_block=k_block)
     assert got.dtype == np.float32 and got.shape == (rows, cols)
     assert_bits(got, ref_matmul(a, b, k_block), "f32")
+
+
+@st.composite
+def k_orders(draw: st.DrawFn, parts: list[int]) -> list:
+    """Any way of adding `parts`, in any order, as a nested list."""
+
+    def build(items: list[int]) -> list:
+        cuts = sorted(draw(st.sets(st.integers(1, len(items) - 1), max_size=3)))
+        chunks = [items[a:b] for a, b in itertools.pairwise([0, *cuts, len(items)])]
+        return [
+            c[0] if len(c) == 1 else build(c) if draw(st.booleans()) else c
+            for c in chunks
+        ]
+
+    items = draw(st.permutations(parts))
+    return items if len(items) == 1 else build(items)
+
+
+@given(st.data())
+def test_matmul_split_adds_its_parts_in_the_stated_order(data: st.DataObject) -> None:
+    t = data.draw(st.sampled_from(FLOATS))
+    k = data.draw(st.integers(2, 24))
+    bounds = sorted(data.draw(st.sets(st.integers(1, k - 1), min_size=1, max_size=4)))
+    k_block = data.draw(st.sampled_from([1, 2, 3, 5, 160]))
+    order = data.draw(k_orders(list(range(len(bounds) + 1))))
+    a, b = wide_values(data, t, (2, k)), wide_values(data, t, (k, 3))
+    got = nm.matmul_split(a, b, t, "f32", k_block=k_block, bounds=bounds, order=order)
+    edges = [0, *bounds, k]
+    parts = [
+        ref_matmul(a[:, lo:hi], b[lo:hi], k_block)
+        for lo, hi in itertools.pairwise(edges)
+    ]
+
+    def total(items: list) -> np.ndarray:
+        values = [parts[i] if isinstance(i, int) else total(i) for i in items]
+        acc = values[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for v in values[1:]:
+                acc = np.float32(acc) + np.float32(v)
+        return acc
+
+    want = np.asarray(total(order), np.float32)
+    assert_bits(got, want, "f32")
+
+
+def test_matmul_split_order_decides_the_result() -> None:
+    """docs/numerics.md's example: 2**30, 64, 1, -2**30 as four parts."""
+    a = np.array([[32768.0, 64.0, 1.0, -32768.0]])
+    b = np.array([[32768.0], [1.0], [1.0], [32768.0]])
+    a16, b16 = nm.round_float(a, "f16"), nm.round_float(b, "f16")
+
+    def split(order: list) -> float:
+        r = nm.matmul_split(
+            a16, b16, "f16", "f32", k_block=160, bounds=[1, 2, 3], order=order
+        )
+        return float(r[0, 0])
+
+    assert split([0, 1, 2, 3]) == 0.0  # ((2**30 + 64) + 1) - 2**30
+    assert split([0, 3, 1, 2]) == 65.0  # ((2**30 - 2**30) + 64) + 1
+    assert split([[0, 3], [1, 2]]) == 65.0
+    # no split point: the unsplit rule; integers do not depend on the order
+    whole = nm.matmul(a16, b16, "f16", "f32", k_block=160)
+    assert float(whole[0, 0]) == 65.0
+    ai, bi = np.array([[3, -7, 11]], np.int8), np.array([[5], [9], [-2]], np.int8)
+    assert (
+        nm.matmul_split(ai, bi, "i8", "i32", k_block=320, bounds=[1], order=[1, 0])[
+            0, 0
+        ]
+        == 15 - 63 - 22
+    )
+    for bad, order in (
+        ([2, 1], None),
+        ([0], None),
+        ([1, 2], [0, 1]),
+        ([1], [0, 0]),
+        ([1], [[], 0, 1]),
+    ):
+        with pytest.raises(nm.NumericsError):
+            nm.matmul_split(
+                a16, b16, "f16", "f32", k_block=160, bounds=bad, order=order
+            )
 
 
 @pytest.mark.parametrize("t", FLOATS)

@@ -18,7 +18,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, WeightsType
-from lpuir.transforms.annotations import chips_of, split_of
+from lpuir.transforms.annotations import chips_of, k_split_of, split_of
 from lpuir.transforms.vectorize import layout, shards
 from lpuir.transforms.vectorize.elementwise import elementwise_into
 from lpuir.transforms.vectorize.program import (
@@ -58,6 +58,11 @@ class RowChunks:
 
 def lower(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.MatMulOp)
+    if k_split_of(op) is not None:
+        raise unsupported(
+            op,
+            "a K split (lpu.k_parts) is not lowered yet; the reference sums its parts in the stated order, so compiling it in K-block order would differ",
+        )
     chips = chips_of(op)
     mode = split_of(op)
     if mode == "rows" and op.a in vz.shards and vz.resident(op.b):
