@@ -35,7 +35,7 @@ from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, weight_args
 from lpuir.transforms.vectorize import (
-    elementwise,
+    composite,
     layout,
     matmul,
     outputs,
@@ -59,7 +59,7 @@ def _nothing(vz: Vectorizer, op: Operation) -> None:
 
 
 LOWERINGS: dict[type[Operation], Lowering] = {
-    **dict.fromkeys(elementwise.ELEMENTWISE, elementwise.lower),
+    **dict.fromkeys(composite.OPS, composite.lower),
     **dict.fromkeys(reductions.COMBINE, reductions.lower),
     tosa.MatMulOp: matmul.lower,
     tosa.TransposeOp: transpose.lower,
@@ -91,7 +91,7 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     inputs = [a for i, a in enumerate(fn.args) if i not in weight_args(fn)]
     for arg in inputs:
         if not many:
-            vz.get(arg, fn)
+            vz.get(arg, next((u.operation for u in arg.uses), fn))
     for op in progress.track(ops, "lpu-vectorize", "ops"):
         vz.on(chips_of(op)[0])
         lowering(op)(vz, op)

@@ -21,6 +21,7 @@ from lpuir.transforms.vectorize.program import (
     Operand,
     Placed,
     constant_value,
+    not_held,
     runs,
     unsupported,
 )
@@ -115,6 +116,12 @@ class Vectorizer:
             )
         if value in self.fn.args:
             kind, arg = self.argument(value)
+            element = tensor_shape_and_element(value.type)[1]
+            if element not in lpu.ELEMENT_TYPES:
+                raise unsupported(
+                    user,
+                    f"argument {list(self.fn.args).index(value)} of @{self.fn.sym_name.data} ({value.type}): {not_held(None, element)}",
+                )
             return self.place_new(value, self.fn, kind, arg=arg, prefix="in")
         fetched = shards.fetch(self, value, user)
         if fetched is None:
