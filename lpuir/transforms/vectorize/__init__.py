@@ -36,11 +36,10 @@ from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, weight_args
 from lpuir.transforms.vectorize import (
     composite,
-    layout,
+    data,
     matmul,
     outputs,
     reductions,
-    transpose,
 )
 from lpuir.transforms.vectorize.base import Vectorizer
 from lpuir.transforms.vectorize.elementwise import is_elementwise
@@ -62,8 +61,7 @@ LOWERINGS: dict[type[Operation], Lowering] = {
     **dict.fromkeys(composite.OPS, composite.lower),
     **dict.fromkeys(reductions.COMBINE, reductions.lower),
     tosa.MatMulOp: matmul.lower,
-    tosa.TransposeOp: transpose.lower,
-    tosa.ReshapeOp: layout.reshape,  # type: ignore[dict-item]
+    **data.LOWERINGS,
     tosa.ConstOp: _constant,
     arith.ConstantOp: _constant,
     tosa.ConstShapeOp: _nothing,
