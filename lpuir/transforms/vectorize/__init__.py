@@ -37,8 +37,8 @@ from lpuir.transforms.annotations import chips_of, weight_args
 from lpuir.transforms.vectorize import (
     composite,
     data,
-    matmul,
     outputs,
+    products,
     reductions,
 )
 from lpuir.transforms.vectorize.base import Vectorizer
@@ -60,7 +60,7 @@ def _nothing(vz: Vectorizer, op: Operation) -> None:
 LOWERINGS: dict[type[Operation], Lowering] = {
     **dict.fromkeys(composite.OPS, composite.lower),
     **dict.fromkeys(reductions.COMBINE, reductions.lower),
-    tosa.MatMulOp: matmul.lower,
+    tosa.MatMulOp: products.lower,
     **data.LOWERINGS,
     tosa.ConstOp: _constant,
     arith.ConstantOp: _constant,

@@ -89,11 +89,13 @@ def move(
     # every lane of every output vector: the element it holds, or -1
     grid = np.full((out.vectors, lanes), -1, dtype=np.int64)
     flat = index.reshape(out.rows, out.cols)
-    col = np.arange(out.cols)
-    rows = np.arange(out.rows)[:, None]
-    grid[rows * out.per_row + col[None, :] // out.lanes, col[None, :] % out.lanes] = (
-        flat
-    )
+    if out.splat:  # every lane holds the row's element
+        grid[:] = flat
+    else:
+        col = np.arange(out.cols)
+        rows = np.arange(out.rows)[:, None]
+        at = (rows * out.per_row + col[None, :] // out.lanes, col[None, :] % out.lanes)
+        grid[at] = flat
     valid = grid >= 0
     where = locate(
         sources, grid[valid], np.broadcast_to(np.arange(lanes), grid.shape)[valid]
