@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith as arith_dialect
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
@@ -35,8 +36,10 @@ from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, weight_args
 from lpuir.transforms.vectorize import (
+    arith,
     composite,
     data,
+    linalg,
     outputs,
     products,
     reductions,
@@ -62,8 +65,10 @@ LOWERINGS: dict[type[Operation], Lowering] = {
     **dict.fromkeys(reductions.COMBINE, reductions.lower),
     tosa.MatMulOp: products.lower,
     **data.LOWERINGS,
+    **linalg.LOWERINGS,
+    **dict.fromkeys(arith.BODY, arith.lower),
     tosa.ConstOp: _constant,
-    arith.ConstantOp: _constant,
+    arith_dialect.ConstantOp: _constant,
     tosa.ConstShapeOp: _nothing,
     func.ReturnOp: outputs.lower,
 }
@@ -84,7 +89,13 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     first; on several, each chip declares the inputs (or input shards) it
     uses, and an input nobody uses is declared on chip 0."""
     vz = Vectorizer(fn, spec)
-    ops = [op for op in fn.body.walk() if op is not fn]
+    blocks = list(fn.body.blocks)
+    if len(blocks) != 1:
+        raise unsupported(
+            fn,
+            f"@{fn.sym_name.data} has {len(blocks)} blocks: branches depend on run-time values, which a static schedule cannot follow",
+        )
+    ops = list(blocks[0].ops)  # an op with regions lowers them itself
     many = any(chips_of(op) != [0] for op in ops)
     inputs = [a for i, a in enumerate(fn.args) if i not in weight_args(fn)]
     for arg in inputs:

@@ -260,6 +260,7 @@ BODY: dict[type[Operation], Impl] = {
     arith.SIToFPOp: _convert,
     arith.ExtSIOp: _convert,
     arith.TruncIOp: _convert,
+    arith.IndexCastOp: _convert,
     arith.UIToFPOp: _convert_unsigned,
     arith.ExtUIOp: _convert_unsigned,
     arith.FPToSIOp: _to_int,

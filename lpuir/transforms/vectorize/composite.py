@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from xdsl.dialects.builtin import FloatAttr, IndexType, IntegerAttr, TensorType
 from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
@@ -26,6 +27,7 @@ from lpuir.transforms.vectorize import elementwise, layout
 from lpuir.transforms.vectorize.program import (
     Placed,
     constant_array,
+    constant_value,
     unsupported,
 )
 from lpuir.types import tensor_shape_and_element
@@ -57,6 +59,12 @@ class Steps:
     op: Operation
 
     def get(self, value: SSAValue) -> Placed:
+        """Where a value lives; a scalar constant is a `scalar`."""
+        const = self.vz.constants.get(value)
+        if const is not None:
+            attr = constant_value(const)
+            if isinstance(attr, IntegerAttr | FloatAttr):
+                return self.scalar(attr.value.data, element_of(value))
         shape = self.vz.shape_of(value) or (1,)
         return self.vz.get(value, self.op, splat=shape[-1:] == (1,))
 
@@ -87,10 +95,7 @@ class Steps:
             for p, s in zip(inputs, shapes, strict=True)
         ]
         if shape[-1] != 1:
-            inputs = [
-                layout.ensure_splat(vz, p, self.op) if p.shape[-1] == 1 else p
-                for p in inputs
-            ]
+            inputs = [self.splat(p) if p.shape[-1] == 1 else p for p in inputs]
             splat = False
         else:
             splat = all(p.splat for p in inputs)
@@ -118,6 +123,14 @@ class Steps:
                 vz.values[out] = result
         return elementwise.elementwise_into(vz, self.op, make, inputs, result, element)
 
+    def splat(self, x: Placed) -> Placed:
+        """A [..., 1] value as a splat (`layout.ensure_splat`; the lane
+        pipeline computes on the VXM's types, so a narrow value goes
+        through i32)."""
+        if x.splat or x.element in NATIVE:
+            return layout.ensure_splat(self.vz, x, self.op)
+        return self.convert(self.splat(self.widen(x)), x.element)
+
     def convert(self, x: Placed, element: str, out: SSAValue | None = None) -> Placed:
         if x.element == element:
             return x if out is None else self(lpu.CopyOp, [x], element, out)
@@ -133,7 +146,12 @@ class Steps:
 
 
 def element_of(value: SSAValue) -> str:
-    return tensor_shape_and_element(value.type)[1]
+    """A value's element type; `index` values are computed in i32."""
+    t = value.type
+    inner = t.element_type if isinstance(t, TensorType) else t
+    if isinstance(inner, IndexType):
+        return "i32"
+    return tensor_shape_and_element(t)[1]
 
 
 def constant_scalar(vz: Vectorizer, value: SSAValue, op: Operation, what: str) -> int:

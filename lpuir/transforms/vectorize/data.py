@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from xdsl.dialects import arith, tensor
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    DenseIntOrFPElementsAttr,
+    IndexType,
+    TensorType,
+)
 from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
 from lpuir.dialects import tosa
 from lpuir.transforms.vectorize import layout, movement, transpose
+from lpuir.transforms.vectorize.composite import Steps
 from lpuir.transforms.vectorize.program import Placed, constant_array, unsupported
 from lpuir.types import tensor_shape_and_element
 
@@ -200,6 +208,152 @@ def _gather(vz: Vectorizer, op: Operation) -> None:
     moved(vz, op, [values], index, op.output)
 
 
+def static_values(
+    op: Operation, values: Sequence[int], dynamic: Sequence[SSAValue]
+) -> list[int]:
+    """Offsets, sizes, strides or paddings, none of them given at run time."""
+    if dynamic or any(v == DYNAMIC_INDEX for v in values):
+        raise unsupported(
+            op, f"'{op.name}' with offsets, sizes or paddings computed at run time"
+        )
+    return [int(v) for v in values]
+
+
+def slice_index(
+    op: tensor.ExtractSliceOp | tensor.InsertSliceOp, shape: tuple[int, ...]
+) -> tuple[slice, ...]:
+    offsets = static_values(op, op.static_offsets.get_values(), op.offsets)
+    sizes = static_values(op, op.static_sizes.get_values(), op.sizes)
+    strides = static_values(op, op.static_strides.get_values(), op.strides)
+    return tuple(
+        slice(o, o + n * st, st)
+        for o, n, st in zip(offsets, sizes, strides, strict=True)
+    )
+
+
+def _extract_slice(vz: Vectorizer, op: Operation) -> None:
+    assert isinstance(op, tensor.ExtractSliceOp)
+    x = vz.get(op.source, op)
+    index = numbered(x.shape)[slice_index(op, x.shape)]
+    moved(vz, op, [x], index, op.result)
+
+
+def _insert_slice(vz: Vectorizer, op: Operation) -> None:
+    assert isinstance(op, tensor.InsertSliceOp)
+    source, dest = vz.get(op.source, op), vz.get(op.dest, op)
+    n = math.prod(source.shape)
+    index = n + numbered(dest.shape)
+    region = index[slice_index(op, dest.shape)]
+    index[slice_index(op, dest.shape)] = numbered(source.shape).reshape(region.shape)
+    moved(vz, op, [source, dest], index, op.result)
+
+
+def _reshaped(vz: Vectorizer, op: Operation) -> None:
+    """expand_shape, collapse_shape, tensor.reshape: row-major, as tosa.reshape."""
+    x = vz.get(op.operands[0], op)
+    shape = tensor_shape_and_element(op.results[0].type)[0] or (1,)
+    if shape[-1] == x.shape[-1]:
+        vz.values[op.results[0]] = Placed(x.tensor, shape, x.element, x.lanes, x.splat)
+        return
+    moved(vz, op, [x], numbered(x.shape), op.results[0])
+
+
+def _tensor_concat(vz: Vectorizer, op: Operation) -> None:
+    assert isinstance(op, tensor.ConcatOp)
+    inputs = [vz.get(v, op) for v in op.inputs]
+    starts = np.cumsum([0, *(math.prod(p.shape) for p in inputs)])
+    parts = [
+        numbered(p.shape, int(start)) for p, start in zip(inputs, starts, strict=False)
+    ]
+    moved(vz, op, inputs, np.concatenate(parts, axis=op.dim.value.data), op.result)
+
+
+def _tensor_pad(vz: Vectorizer, op: Operation) -> None:
+    """The padding value is what the region yields: a value defined outside
+    it, or a constant."""
+    assert isinstance(op, tensor.PadOp)
+    x = vz.get(op.source, op)
+    low = static_values(op, op.static_low.get_values(), op.low)
+    high = static_values(op, op.static_high.get_values(), op.high)
+    block = op.region.block
+    assert block.last_op is not None
+    (value,) = block.last_op.operands
+    owner = value.owner
+    if isinstance(owner, Operation) and owner.parent_block() is block:
+        if not isinstance(owner, arith.ConstantOp):
+            raise unsupported(op, "'tensor.pad' whose padding is computed per element")
+        vz.constants[value] = owner
+    filler = Steps(vz, op).get(value)
+    index = np.pad(
+        numbered(x.shape),
+        list(zip(low, high, strict=True)),
+        constant_values=math.prod(x.shape),
+    )
+    moved(vz, op, [x, filler], index, op.result)
+
+
+def _cast(vz: Vectorizer, op: Operation) -> None:
+    """tensor.cast between static shapes: the value itself."""
+    x = vz.get(op.operands[0], op)
+    shape = tensor_shape_and_element(op.results[0].type)[0] or (1,)
+    vz.values[op.results[0]] = Placed(x.tensor, shape, x.element, x.lanes, x.splat)
+
+
+def _empty(vz: Vectorizer, op: Operation) -> None:
+    """tensor.empty holds zeros (as on the reference): a constant, placed
+    only if something reads it."""
+    assert isinstance(op, tensor.EmptyOp)
+    if op.dynamic_sizes:
+        raise unsupported(op, "'tensor.empty' of a dynamic size")
+    t = op.tensor.type
+    assert isinstance(t, TensorType)
+    zeros = tosa.ConstOp(DenseIntOrFPElementsAttr.from_list(t, [0]))
+    zeros.location = op.location
+    vz.constants[op.tensor] = zeros
+
+
+def _elements(vz: Vectorizer, op: Operation) -> None:
+    """tensor.from_elements and tensor.splat: scalars into a tensor."""
+    s = Steps(vz, op)
+    scalars = [s.get(v) for v in op.operands if not isinstance(v.type, IndexType)]
+    shape = tensor_shape_and_element(op.results[0].type)[0] or (1,)
+    size = math.prod(shape)
+    if isinstance(op, tensor.SplatOp):
+        index = np.zeros(shape, dtype=np.int64)
+    else:
+        index = np.arange(size, dtype=np.int64).reshape(shape)
+    moved(vz, op, scalars, index, op.results[0])
+
+
+def constant_indices(op: Operation, values: Sequence[SSAValue]) -> tuple[int, ...]:
+    """Index operands that are constants."""
+    found = []
+    for v in values:
+        owner = v.owner
+        if not isinstance(owner, arith.ConstantOp):
+            raise unsupported(op, f"'{op.name}' at an index computed at run time")
+        found.append(int(owner.value.value.data))  # type: ignore[union-attr]
+    return tuple(found)
+
+
+def _extract(vz: Vectorizer, op: Operation) -> None:
+    assert isinstance(op, tensor.ExtractOp)
+    x = vz.get(op.tensor, op)
+    at = constant_indices(op, op.indices)
+    index = numbered(x.shape)[at] if at else numbered(x.shape).reshape(-1)[:1]
+    moved(vz, op, [x], np.asarray(index).reshape(1), op.result)
+
+
+def _insert(vz: Vectorizer, op: Operation) -> None:
+    assert isinstance(op, tensor.InsertOp)
+    dest = vz.get(op.dest, op)
+    scalar = Steps(vz, op).get(op.scalar)
+    at = constant_indices(op, op.indices)
+    index = 1 + numbered(dest.shape)
+    index[at] = 0
+    moved(vz, op, [scalar, dest], index, op.result)
+
+
 LOWERINGS: dict[type[Operation], Callable[[Vectorizer, Operation], None]] = {
     tosa.ConcatOp: _concat,
     tosa.SliceOp: _slice,
@@ -209,5 +363,18 @@ LOWERINGS: dict[type[Operation], Callable[[Vectorizer, Operation], None]] = {
     tosa.ReshapeOp: _reshape,
     tosa.TransposeOp: _transpose,
     tosa.GatherOp: _gather,
+    tensor.ExtractSliceOp: _extract_slice,
+    tensor.InsertSliceOp: _insert_slice,
+    tensor.ExpandShapeOp: _reshaped,
+    tensor.CollapseShapeOp: _reshaped,
+    tensor.ReshapeOp: _reshaped,
+    tensor.ConcatOp: _tensor_concat,
+    tensor.PadOp: _tensor_pad,
+    tensor.CastOp: _cast,
+    tensor.EmptyOp: _empty,
+    tensor.FromElementsOp: _elements,
+    tensor.SplatOp: _elements,
+    tensor.ExtractOp: _extract,
+    tensor.InsertOp: _insert,
 }
 """The lowering of each op of this module (entries of the package's table)."""

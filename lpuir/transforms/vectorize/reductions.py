@@ -1,4 +1,4 @@
-"""Reductions (`tosa.reduce_sum/max/min`). Along the last axis a row's vectors
+"""Reductions (`tosa.reduce_sum/max/min/product`). Along the last axis a row's vectors
 combine in order, then the lanes reduce by the numerics spec's tree with SXM
 rotations (`lanes`), the result a splat; along another axis, one elementwise
 step per index, in index order."""
@@ -25,12 +25,13 @@ COMBINE: dict[type[Operation], type[lpu.VxmOp]] = {
     tosa.ReduceSumOp: lpu.AddOp,
     tosa.ReduceMaxOp: lpu.MaxOp,
     tosa.ReduceMinOp: lpu.MinOp,
+    tosa.ReduceProductOp: lpu.MulOp,
 }
 """The VXM instruction each reduction combines with."""
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
-    assert isinstance(op, tosa.ReduceSumOp | tosa.ReduceMaxOp | tosa.ReduceMinOp)
+    assert isinstance(op, tosa.ReductionOperation)
     axis = op.axis.value.data
     rank = len(tensor_shape_and_element(op.input.type)[0])
     if axis == rank - 1:
