@@ -39,10 +39,12 @@ from lpuir.transforms.vectorize import (
     arith,
     composite,
     data,
+    folds,
     linalg,
     outputs,
     products,
     reductions,
+    windows,
 )
 from lpuir.transforms.vectorize.base import Vectorizer
 from lpuir.transforms.vectorize.elementwise import is_elementwise
@@ -66,6 +68,8 @@ LOWERINGS: dict[type[Operation], Lowering] = {
     tosa.MatMulOp: products.lower,
     **data.LOWERINGS,
     **linalg.LOWERINGS,
+    **windows.LOWERINGS,
+    **folds.LOWERINGS,
     **dict.fromkeys(arith.BODY, arith.lower),
     tosa.ConstOp: _constant,
     arith_dialect.ConstantOp: _constant,

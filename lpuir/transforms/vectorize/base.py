@@ -20,7 +20,9 @@ from lpuir.transforms.vectorize.program import (
     ChipProgram,
     Operand,
     Placed,
+    constant_array,
     constant_value,
+    dense,
     not_held,
     runs,
     unsupported,
@@ -111,9 +113,11 @@ class Vectorizer:
             return placed
         if value in self.constants:
             const = self.constants[value]
-            return self.place_new(
-                value, const, "weight", value=constant_value(const), prefix="c"
-            )
+            held = constant_value(const)
+            shape, element = tensor_shape_and_element(value.type)
+            if not shape:  # rank 0: one element
+                held = dense(constant_array(const, value).reshape(1), element)
+            return self.place_new(value, const, "weight", value=held, prefix="c")
         if value in self.fn.args:
             kind, arg = self.argument(value)
             element = tensor_shape_and_element(value.type)[1]

@@ -24,6 +24,7 @@ from lpuir import numerics
 from lpuir.dialects import tosa
 from lpuir.transforms.vectorize import layout, movement, transpose
 from lpuir.transforms.vectorize.composite import Steps
+from lpuir.transforms.vectorize.movement import numbered
 from lpuir.transforms.vectorize.program import Placed, constant_array, unsupported
 from lpuir.types import tensor_shape_and_element
 
@@ -37,11 +38,6 @@ def shape_values(op: Operation, value: SSAValue) -> list[int]:
     if not isinstance(owner, tosa.ConstShapeOp):
         raise unsupported(op, f"'{op.name}' with a shape computed at run time")
     return [int(v) for v in owner.values.get_values()]
-
-
-def numbered(shape: tuple[int, ...], start: int = 0) -> np.ndarray:
-    """The element numbers of a tensor: start, start+1, ... row-major."""
-    return np.arange(start, start + math.prod(shape), dtype=np.int64).reshape(shape)
 
 
 def moved(

@@ -51,6 +51,7 @@ from lpuir.interpreter.reference_linalg import (
 )
 from lpuir.transforms.vectorize import arith, data, movement, products, reductions
 from lpuir.transforms.vectorize.composite import Steps, element_of
+from lpuir.transforms.vectorize.movement import numbered
 from lpuir.transforms.vectorize.program import Placed, dense, unsupported
 
 if TYPE_CHECKING:
@@ -74,10 +75,6 @@ COMBINE: dict[str, type[lpu.VxmOp]] = {
 def shape_of(value: SSAValue) -> tuple[int, ...]:
     t = value.type
     return tuple(t.get_shape()) if isinstance(t, TensorType) else ()
-
-
-def numbered(shape: Sequence[int]) -> np.ndarray:
-    return np.arange(math.prod(shape), dtype=np.int64).reshape(tuple(shape))
 
 
 def used_dims(m: AffineMap, count: int) -> list[int]:
@@ -213,18 +210,7 @@ class Nest:
 
 
 def lay_out(s: Steps, x: Placed, index: np.ndarray) -> Placed:
-    """x's elements `index` as a tensor of index's shape: x itself (reshaped)
-    when that is x in order with its rows kept, else moved."""
-    shape = index.shape or (1,)
-    if (
-        index.size == math.prod(x.shape)
-        and shape[-1] == x.shape[-1]
-        and np.array_equal(index.reshape(-1), np.arange(index.size))
-    ):
-        return Placed(x.tensor, shape, x.element, x.lanes, x.splat)
-    out = s.vz.chip.tensor(shape, x.element, "scratch", s.op)
-    movement.move(s.vz, s.op, [x], index.reshape(shape), out)
-    return out
+    return movement.lay_out(s.vz, s.op, [x], index)
 
 
 def place(

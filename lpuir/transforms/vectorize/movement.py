@@ -38,6 +38,32 @@ TABLE_VECTORS = 2048
 tables fit beside the other tensors of a program."""
 
 
+def numbered(shape: Sequence[int], start: int = 0) -> np.ndarray:
+    """The element numbers of a tensor: start, start+1, ... row-major (an
+    index map is a numpy op applied to these)."""
+    count = math.prod(shape)
+    return np.arange(start, start + count, dtype=np.int64).reshape(tuple(shape))
+
+
+def lay_out(
+    vz: Vectorizer, op: Operation, sources: Sequence[Placed], index: np.ndarray
+) -> Placed:
+    """A new tensor of the elements `index` names: the one source itself
+    (reshaped) when that is it in order with its rows kept."""
+    shape = index.shape or (1,)
+    x = sources[0]
+    if (
+        len(sources) == 1
+        and index.size == math.prod(x.shape)
+        and shape[-1] == x.shape[-1]
+        and np.array_equal(index.reshape(-1), np.arange(index.size))
+    ):
+        return Placed(x.tensor, shape, x.element, x.lanes, x.splat)
+    out = vz.chip.tensor(shape, x.element, "scratch", op)
+    move(vz, op, sources, np.ascontiguousarray(index).reshape(shape), out)
+    return out
+
+
 @dataclass(frozen=True)
 class Lanes:
     """Where elements lie: the operand, its vector and lane of each (-1
