@@ -137,6 +137,8 @@ def permute(
     the last one is moved next to the last (whole vectors), the last two
     are swapped on the SXM (`swap_blocked`), and the leading axes put in
     order (whole vectors)."""
+    if x.splat:  # lane 0 of a splat's row holds its value, as in a plain tensor
+        x = Placed(x.tensor, x.shape, x.element, vz.spec.lanes)
     rank = len(x.shape)
     if rank < 2 or perms[-1] == rank - 1:
         movement.move(vz, op, [x], numbered(x.shape).transpose(perms), out)

@@ -1,6 +1,7 @@
-"""Reductions beyond `reductions`' sum, product, max and min with NaN
-propagating: `tosa.reduce_all`/`reduce_any` (i1, as min/max of 0 and 1 in
-i32), `reduce_max`/`reduce_min` with nan_mode IGNORE (NaN lanes replaced by
+"""Reductions beyond `reductions`' sum, product, max and min of the VXM's
+types with NaN propagating: narrower integers (computed in i32 and wrapped
+back), `tosa.reduce_all`/`reduce_any` (i1, as min/max of 0 and 1 in i32),
+`reduce_max`/`reduce_min` with nan_mode IGNORE (NaN lanes replaced by
 the identity, all-NaN rows NaN), and `tosa.argmax` (the first index that
 holds the maximum, or the first NaN). Each of these is the same in any
 order, so the axis is moved last (`data.permute`) and reduced along the
@@ -17,7 +18,7 @@ from xdsl.ir import Operation
 from lpuir import numerics
 from lpuir.dialects import lpu, tosa
 from lpuir.transforms.vectorize import data, movement, reductions
-from lpuir.transforms.vectorize.composite import Steps, cmp, element_of
+from lpuir.transforms.vectorize.composite import NATIVE, Steps, cmp, element_of
 from lpuir.transforms.vectorize.movement import numbered
 from lpuir.transforms.vectorize.program import Placed, dense, lowest, unsupported
 
@@ -66,17 +67,20 @@ def place_rows(s: Steps, value: Placed, op: Operation) -> None:
 def _reduce(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.ReductionOperation)
     t = element_of(op.input)
-    if isinstance(op, tosa.ReduceMaxOp | tosa.ReduceMinOp) and not (
-        nan_ignored(op) and numerics.is_float(t)
-    ):
+    ignore = nan_ignored(op) and numerics.is_float(t)
+    if type(op) in reductions.COMBINE and t in NATIVE and not ignore:
         reductions.lower(vz, op)
         return
     s = Steps(vz, op)
     x = last_axis(s, s.get(op.input), op.axis.value.data)
-    if isinstance(op, tosa.ReduceAllOp | tosa.ReduceAnyOp):
-        make = lpu.MinOp if isinstance(op, tosa.ReduceAllOp) else lpu.MaxOp
+    if not ignore:  # all/any as min/max of 0 and 1; narrow integers wrap back
+        make = {
+            tosa.ReduceAllOp: lpu.MinOp,
+            tosa.ReduceAnyOp: lpu.MaxOp,
+            **reductions.COMBINE,
+        }[type(op)]
         reduced = reductions.reduce_rows(vz, op, s.widen(x), make)
-        place_rows(s, s.convert(reduced, "i1"), op)
+        place_rows(s, s.convert(reduced, t), op)
         return
     # max/min ignoring NaN: NaN lanes hold the identity; all NaN gives NaN
     make = lpu.MaxOp if isinstance(op, tosa.ReduceMaxOp) else lpu.MinOp
@@ -135,10 +139,9 @@ def _argmax(vz: Vectorizer, op: Operation) -> None:
 
 
 LOWERINGS = {
+    **dict.fromkeys(reductions.COMBINE, _reduce),
     tosa.ReduceAllOp: _reduce,
     tosa.ReduceAnyOp: _reduce,
-    tosa.ReduceMaxOp: _reduce,
-    tosa.ReduceMinOp: _reduce,
     tosa.ArgMaxOp: _argmax,
 }
 """The lowering of each op of this module (entries of the package's table)."""

@@ -225,9 +225,9 @@ def place(
     output map m; elements no point writes keep the init's (`init()`)."""
     out_shape = shape_of(result) or (1,)
     padded = (1,) * (len(space) - len(value.shape)) + value.shape
-    spread = np.broadcast_to(numbered(padded), space)
+    spread = np.broadcast_to(numbered(padded), space) if space else numbered((1,))
     writes = np.full(out_shape, -1, dtype=np.int64)
-    if m.results:
+    if m.results and space:
         writes[tuple(m.eval(grid(space), ()))] = spread
     else:
         writes[...] = spread.reshape(-1)[-1]
