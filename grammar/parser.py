@@ -48,7 +48,7 @@ _TERMINALS = {
     "SLICE": "a MEM slice like W4 or E0",
     "HEMISPHERE": "a hemisphere, W or E",
     "PLANE": "an MXM plane like W.0",
-    "ELEMENT": "an element type (i8, i16, i32, f16, bf16, f32)",
+    "ELEMENT": "an element type (i1, i8, ui8, i16, ui16, i32, ui32, f16, bf16, f32)",
     "SHAPE_TYPE": "a tensor type like 4x320xf32",
     "TENSOR_KIND": "input, output, weight or scratch",
     "VXM_OP": "a VXM instruction like vxm.add",

@@ -150,9 +150,13 @@ program compiled for another machine come from its `#lpu.system` instead."""
 
 
 def mxm_k_block(chip: ChipSpec, input_type: str) -> int:
-    """The MXM's fused K-block for an input element type on `chip`: `mxm_k_i8`
-    rows for integers, `mxm_k_f16` for floats (f32 is taken at the f16 rate)."""
-    return chip.mxm_k_f16 if numerics.is_float(input_type) else chip.mxm_k_i8
+    """The fused K-block of a matrix product for an input element type on
+    `chip`: `mxm_k_i8` rows for integers, `mxm_k_f16` for f16 and bf16 (the
+    MXM's); 1 for the other floats (f32: the MXM has none, the VXM sums one
+    rounded product at a time, docs/numerics.md)."""
+    if input_type in ("f16", "bf16"):
+        return chip.mxm_k_f16
+    return 1 if numerics.is_float(input_type) else chip.mxm_k_i8
 
 
 # --------------------------------------------------------------------------- #

@@ -159,6 +159,8 @@ def initial_image(
         value = inputs[tensor.arg.data][..., lo:hi]
     elif tensor.value is not None:
         values = np.asarray(tensor.value.get_values())
+        if t == "i1":  # MLIR reads a true i1 as -1
+            values = values != 0
         value = numerics.as_carrier(
             np.broadcast_to(values, _shape(tensor))
             if values.size == 1

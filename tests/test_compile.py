@@ -218,12 +218,32 @@ def test_matmul_compiles_bit_exact(m: int, k: int, n: int, element: str) -> None
     assert np.array_equal(result.outputs[0], expected[0])
 
 
-def test_unsupported_op_names_op_and_type() -> None:
-    text = "func.func @main(%a: tensor<4x8xi8>) -> tensor<4x8xi8> {\n  %0 = tosa.abs %a : (tensor<4x8xi8>) -> tensor<4x8xi8>\n  return %0 : tensor<4x8xi8>\n}\n"
-    with pytest.raises(
-        LpuError,
-        match=r"prop\.mlir:2:3: error: lpu-vectorize: .*16- and 32-bit elements, not i8",
-    ):
+UNSUPPORTED = [
+    (
+        "%0 = tosa.sin %a : (tensor<4x8xf32>) -> tensor<4x8xf32>",
+        ("f32", "f32"),
+        r"prop\.mlir:2:3: error: lpu-vectorize: 'tosa.sin' is not lowered",
+    ),
+    (
+        "%0 = tosa.abs %a : (tensor<4x8xi64>) -> tensor<4x8xi64>",
+        ("i64", "i64"),
+        r"prop\.mlir:2:3: error: lpu-vectorize: argument 0 of @main \(tensor<4x8xi64>\): needs i64 values",
+    ),
+    (
+        '%0 = "tosa.const"() <{values = dense<7> : tensor<4x8xi64>}> : () -> tensor<4x8xi64>',
+        ("f32", "i64"),
+        r"prop\.mlir:2:3: error: lpu-vectorize: 'tosa.const' needs i64 values",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "elements", "message"), UNSUPPORTED)
+def test_unsupported_op_names_op_and_type(
+    line: str, elements: tuple[str, str], message: str
+) -> None:
+    a, r = (f"tensor<4x8x{e}>" for e in elements)
+    text = f"func.func @main(%a: {a}) -> {r} {{\n  {line}\n  return %0 : {r}\n}}\n"
+    with pytest.raises(LpuError, match=message):
         compile_text(text)
 
 

@@ -166,8 +166,10 @@ def test_vector_type() -> None:
     assert lpu.VectorType("i8") == lpu.VectorType(IntegerType(8), 1)
     with pytest.raises(VerifyException, match="at least one vector, not 0"):
         lpu.VectorType("f32", 0)
-    with pytest.raises(VerifyException, match="signless integers, not ui8"):
-        lpu.VectorType(IntegerType(8, Signedness.UNSIGNED))
+    assert lpu.VectorType(IntegerType(8, Signedness.UNSIGNED)).element == "ui8"
+    assert lpu.element_bytes("i1") == 1
+    with pytest.raises(VerifyException, match="unsigned integers, not si8"):
+        lpu.VectorType(IntegerType(8, Signedness.SIGNED))
     with pytest.raises(VerifyException, match="not f64"):
         lpu.VectorType(Float64Type())
 

@@ -22,12 +22,16 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
+from lpuir.numerics import bitwidth
 from lpuir.types import element_type
 
 ELEMENT_TYPES: dict[str, Attribute] = {
-    name: element_type(name) for name in ("i8", "i16", "i32", "f16", "bf16", "f32")
+    name: element_type(name)
+    for name in ("i8", "i16", "i32", "f16", "bf16", "f32", "i1", "ui8", "ui16", "ui32")
 }
-"""Element types a vector may hold, by their names (`lpuir.types`)."""
+"""Element types a vector may hold, by their names (`lpuir.types`). An i1 is a
+byte holding 0 or 1; an unsigned integer has its signless type's bits, read
+unsigned by the instructions where that matters (compare, max, convert)."""
 
 _ELEMENT_NAMES = {v: k for k, v in ELEMENT_TYPES.items()}
 
@@ -37,13 +41,18 @@ def element_name(t: Attribute) -> str:
     if t in _ELEMENT_NAMES:
         return _ELEMENT_NAMES[t]
     if isinstance(t, IntegerType) and t.signedness.data != Signedness.SIGNLESS:
-        raise VerifyException(f"LPU vectors hold signless integers, not {t}")
-    raise VerifyException(f"LPU vectors hold i8, i16, i32, f16, bf16 or f32, not {t}")
+        raise VerifyException(
+            f"LPU vectors hold signless and unsigned integers, not {t}"
+        )
+    raise VerifyException(
+        f"LPU vectors hold i1, i8, ui8, i16, ui16, i32, ui32, f16, bf16 or f32, not {t}"
+    )
 
 
 def element_bytes(name: str) -> int:
-    """Bytes per element: the number of adjacent streams a vector occupies."""
-    return {"i8": 1, "i16": 2, "i32": 4, "f16": 2, "bf16": 2, "f32": 4}[name]
+    """Bytes per element: the number of adjacent streams a vector occupies
+    (for a type vectors do not hold, its size in whole bytes)."""
+    return -(-bitwidth(name) // 8)
 
 
 _Params = TypeVar("_Params", bound=tuple[Attribute, ...])

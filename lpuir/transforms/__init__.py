@@ -17,6 +17,7 @@ def _lazy(module: str, name: str) -> Callable[[], type[ModulePass]]:
 
 LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "lpu-compile": _lazy("compile", "CompilePass"),
+    "lpu-inline": _lazy("inline", "InlinePass"),
     "lpu-decompose": _lazy("decompose", "DecomposePass"),
     "lpu-partition": _lazy("partition", "PartitionPass"),
     "lpu-vectorize": _lazy("vectorize", "VectorizePass"),

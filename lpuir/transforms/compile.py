@@ -10,6 +10,7 @@ from xdsl.passes import ModulePass
 
 from lpuir.transforms.allocate_sram import AllocateSramPass
 from lpuir.transforms.decompose import DecomposePass
+from lpuir.transforms.inline import InlinePass
 from lpuir.transforms.partition import PartitionPass
 from lpuir.transforms.schedule import SchedulePass
 from lpuir.transforms.vectorize import VectorizePass
@@ -18,12 +19,14 @@ from lpuir.transforms.verify_schedule import VerifySchedulePass
 
 @dataclass(frozen=True)
 class CompilePass(ModulePass):
-    """lpu-decompose, lpu-partition, lpu-vectorize, lpu-allocate-sram,
+    """lpu-inline, lpu-decompose, lpu-partition, lpu-vectorize, lpu-allocate-sram,
     lpu-schedule and lpu-verify-schedule for one system preset; the result
     carries its static cycle count (`cycles N`)."""
 
     name = "lpu-compile"
 
+    entry: str = ""
+    """The function to compile (default: the module's only public one)."""
     system: str = "tsp-v1"
     """A system preset name, one with overrides (`node8 {chips_per_node = 4}`),
     or a whole `#lpu.system<...>` attribute's text."""
@@ -35,6 +38,7 @@ class CompilePass(ModulePass):
     """Run lpu-verify-schedule at the end (verify=false skips the check run)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        InlinePass(entry=self.entry).apply(ctx, op)
         DecomposePass().apply(ctx, op)
         PartitionPass(system=self.system, strategy=self.strategy).apply(ctx, op)
         VectorizePass(system=self.system).apply(ctx, op)

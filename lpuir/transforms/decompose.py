@@ -7,7 +7,10 @@ ops here, keeping their source location:
 - tosa.clamp(x, lo, hi) -> tosa.minimum(tosa.maximum(x, lo), hi) with splat
   constants (NaN propagates through both, as clamp's default nan_mode says);
 - tosa.transpose and tosa.reshape of a constant -> the transposed or reshaped
-  constant (frontends transpose linear layers' weights this way).
+  constant (frontends transpose linear layers' weights this way);
+- tosa.cond_if -> both branches, then a tosa.select of their results by the
+  condition (a static schedule has no branches; both are computed);
+- tosa.while_loop is refused: its trip count depends on run-time values.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -26,8 +29,11 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
+from xdsl.rewriter import InsertPoint
 
+from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import tosa
+from lpuir.tensor_builder import TensorBuilder, shape_of
 
 
 def _located(op: Operation, source: Operation) -> Operation:
@@ -93,6 +99,46 @@ class ClampToMinMax(RewritePattern):
         rewriter.replace(op, [lo, hi, floor, ceiling], [ceiling.results[0]])
 
 
+class CondIfToSelect(RewritePattern):
+    """Both branches inlined, each result selected by the condition."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tosa.CondIfOp, rewriter: PatternRewriter) -> None:
+        branches: list[list[SSAValue]] = []
+        for region in (op.then_graph, op.else_graph):
+            values: dict[SSAValue, SSAValue] = dict(
+                zip(region.block.args, op.input_list, strict=True)
+            )
+            for inner in region.block.ops:
+                if isinstance(inner, tosa.YieldOp):
+                    branches.append([values.get(v, v) for v in inner.operands])
+                else:
+                    rewriter.insert_op(inner.clone(values), InsertPoint.before(op))
+        b = TensorBuilder()
+        chosen = []
+        with b.at(op.location):
+            for then, other in zip(*branches, strict=True):
+                condition = op.condition
+                rank = len(shape_of(then))
+                if len(shape_of(condition)) != rank:
+                    condition = b.reshape(condition, [1] * rank)
+                chosen.append(b.select(condition, then, other))
+        for made in list(b.block.ops):
+            made.detach()
+            rewriter.insert_op(made, InsertPoint.before(op))
+        rewriter.replace_op(op, [], chosen)
+
+
+class RefuseWhileLoop(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(
+        self, op: tosa.WhileLoopOp, rewriter: PatternRewriter
+    ) -> None:
+        raise LpuError(
+            f"{op_location(op)}: error: 'tosa.while_loop' cannot be compiled: its trip count depends on run-time values, and a static schedule runs a fixed number of steps"
+        )
+
+
 @dataclass(frozen=True)
 class DecomposePass(ModulePass):
     """Rewrite composite tensor ops into lpu-vectorize's core set."""
@@ -101,5 +147,12 @@ class DecomposePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([ClampToMinMax(), FoldConstantLayout()])
+            GreedyRewritePatternApplier(
+                [
+                    ClampToMinMax(),
+                    FoldConstantLayout(),
+                    CondIfToSelect(),
+                    RefuseWhileLoop(),
+                ]
+            )
         ).rewrite_module(op)

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith as arith_dialect
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
@@ -35,12 +36,15 @@ from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, weight_args
 from lpuir.transforms.vectorize import (
-    elementwise,
-    layout,
-    matmul,
+    arith,
+    composite,
+    data,
+    folds,
+    linalg,
     outputs,
+    products,
     reductions,
-    transpose,
+    windows,
 )
 from lpuir.transforms.vectorize.base import Vectorizer
 from lpuir.transforms.vectorize.elementwise import is_elementwise
@@ -59,13 +63,16 @@ def _nothing(vz: Vectorizer, op: Operation) -> None:
 
 
 LOWERINGS: dict[type[Operation], Lowering] = {
-    **dict.fromkeys(elementwise.ELEMENTWISE, elementwise.lower),
+    **dict.fromkeys(composite.OPS, composite.lower),
     **dict.fromkeys(reductions.COMBINE, reductions.lower),
-    tosa.MatMulOp: matmul.lower,
-    tosa.TransposeOp: transpose.lower,
-    tosa.ReshapeOp: layout.reshape,  # type: ignore[dict-item]
+    tosa.MatMulOp: products.lower,
+    **data.LOWERINGS,
+    **linalg.LOWERINGS,
+    **windows.LOWERINGS,
+    **folds.LOWERINGS,
+    **dict.fromkeys(arith.BODY, arith.lower),
     tosa.ConstOp: _constant,
-    arith.ConstantOp: _constant,
+    arith_dialect.ConstantOp: _constant,
     tosa.ConstShapeOp: _nothing,
     func.ReturnOp: outputs.lower,
 }
@@ -86,12 +93,18 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     first; on several, each chip declares the inputs (or input shards) it
     uses, and an input nobody uses is declared on chip 0."""
     vz = Vectorizer(fn, spec)
-    ops = [op for op in fn.body.walk() if op is not fn]
+    blocks = list(fn.body.blocks)
+    if len(blocks) != 1:
+        raise unsupported(
+            fn,
+            f"@{fn.sym_name.data} has {len(blocks)} blocks: branches depend on run-time values, which a static schedule cannot follow",
+        )
+    ops = list(blocks[0].ops)  # an op with regions lowers them itself
     many = any(chips_of(op) != [0] for op in ops)
     inputs = [a for i, a in enumerate(fn.args) if i not in weight_args(fn)]
     for arg in inputs:
         if not many:
-            vz.get(arg, fn)
+            vz.get(arg, next((u.operation for u in arg.uses), fn))
     for op in progress.track(ops, "lpu-vectorize", "ops"):
         vz.on(chips_of(op)[0])
         lowering(op)(vz, op)

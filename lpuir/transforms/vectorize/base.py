@@ -20,7 +20,10 @@ from lpuir.transforms.vectorize.program import (
     ChipProgram,
     Operand,
     Placed,
+    constant_array,
     constant_value,
+    dense,
+    not_held,
     runs,
     unsupported,
 )
@@ -110,11 +113,19 @@ class Vectorizer:
             return placed
         if value in self.constants:
             const = self.constants[value]
-            return self.place_new(
-                value, const, "weight", value=constant_value(const), prefix="c"
-            )
+            held = constant_value(const)
+            shape, element = tensor_shape_and_element(value.type)
+            if not shape:  # rank 0: one element
+                held = dense(constant_array(const, value).reshape(1), element)
+            return self.place_new(value, const, "weight", value=held, prefix="c")
         if value in self.fn.args:
             kind, arg = self.argument(value)
+            element = tensor_shape_and_element(value.type)[1]
+            if element not in lpu.ELEMENT_TYPES:
+                raise unsupported(
+                    user,
+                    f"argument {list(self.fn.args).index(value)} of @{self.fn.sym_name.data} ({value.type}): {not_held(None, element)}",
+                )
             return self.place_new(value, self.fn, kind, arg=arg, prefix="in")
         fetched = shards.fetch(self, value, user)
         if fetched is None:

@@ -24,6 +24,15 @@ def unsupported(op: Operation, why: str) -> LpuError:
     return LpuError(f"{op_location(op)}: error: lpu-vectorize: {why}")
 
 
+def not_held(op: Operation | None, element: str) -> str:
+    """Why a value of `element` cannot be placed (for an error at `op`)."""
+    what = f"'{op.name}' " if op is not None else ""
+    return (
+        f"{what}needs {element} values in SRAM, which the LPU does not hold "
+        f"(its vectors hold {', '.join(ELEMENT_TYPES)})"
+    )
+
+
 @dataclass
 class Placed:
     """A tensor-level value in SRAM. `splat`: shape [..., 1] stored as one vector
@@ -94,6 +103,10 @@ class ChipProgram:
     ) -> Placed:
         """A new tensor; `prefix` tells what it holds: v (the result of a tensor
         op, what lpu-run --reference compares), in, out, c (a constant), tmp."""
+        if element not in ELEMENT_TYPES:
+            raise LpuError(
+                f"{op_location(loc) if loc is not None else '<unknown>'}: error: lpu-vectorize: {not_held(loc, element)}"
+            )
         name = f"{prefix}{self.counter}"
         self.counter += 1
         stored = (*shape[:-1], self.spec.lanes) if splat else tuple(shape)

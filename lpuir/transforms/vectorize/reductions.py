@@ -1,4 +1,4 @@
-"""Reductions (`tosa.reduce_sum/max/min`). Along the last axis a row's vectors
+"""Reductions (`tosa.reduce_sum/max/min/product`). Along the last axis a row's vectors
 combine in order, then the lanes reduce by the numerics spec's tree with SXM
 rotations (`lanes`), the result a splat; along another axis, one elementwise
 step per index, in index order."""
@@ -15,7 +15,7 @@ from lpuir import numerics
 from lpuir.dialects import lpu, tosa
 from lpuir.transforms.vectorize import lanes
 from lpuir.transforms.vectorize.elementwise import vector_map
-from lpuir.transforms.vectorize.program import Operand, check_vxm_type, lowest
+from lpuir.transforms.vectorize.program import Operand, Placed, check_vxm_type, lowest
 from lpuir.types import tensor_shape_and_element
 
 if TYPE_CHECKING:
@@ -25,12 +25,13 @@ COMBINE: dict[type[Operation], type[lpu.VxmOp]] = {
     tosa.ReduceSumOp: lpu.AddOp,
     tosa.ReduceMaxOp: lpu.MaxOp,
     tosa.ReduceMinOp: lpu.MinOp,
+    tosa.ReduceProductOp: lpu.MulOp,
 }
 """The VXM instruction each reduction combines with."""
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
-    assert isinstance(op, tosa.ReduceSumOp | tosa.ReduceMaxOp | tosa.ReduceMinOp)
+    assert isinstance(op, tosa.ReductionOperation)
     axis = op.axis.value.data
     rank = len(tensor_shape_and_element(op.input.type)[0])
     if axis == rank - 1:
@@ -45,6 +46,8 @@ def identity(combine: type[lpu.VxmOp], element: str) -> float | int:
         return -0.0 if numerics.is_float(element) else 0  # -0 keeps a sum of -0s at -0
     if combine is lpu.MaxOp:
         return lowest(element)
+    if combine is lpu.MulOp:
+        return 1
     return (
         math.inf
         if numerics.is_float(element)
@@ -56,10 +59,16 @@ def reduce_last(vz: Vectorizer, op: Operation) -> None:
     """Reduce along the last axis in the numerics spec's order (module
     docstring); the result is a splat."""
     src = vz.get(op.operands[0], op)
-    out = op.results[0]
     check_vxm_type(op, src.element)
-    shape = tensor_shape_and_element(out.type)[0]
-    combine, spec = COMBINE[type(op)], vz.spec
+    target = reduce_rows(vz, op, src, COMBINE[type(op)])
+    vz.values[op.results[0]] = target
+
+
+def reduce_rows(
+    vz: Vectorizer, op: Operation, src: Placed, combine: type[lpu.VxmOp]
+) -> Placed:
+    """src [..., C] reduced along its last axis with `combine`: a splat [..., 1]."""
+    shape, spec = src.shape, vz.spec
     rows = Operand(src, np.arange(src.rows, dtype=np.int64) * src.per_row)
     constant = np.zeros(src.rows, dtype=np.int64)
     valid = src.cols - (src.per_row - 1) * src.lanes
@@ -113,8 +122,8 @@ def reduce_last(vz: Vectorizer, op: Operation) -> None:
     target = vz.chip.tensor(
         (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
     )
-    vz.values[out] = target
     lanes.pipeline(vz, op, acc, target, stages)
+    return target
 
 
 def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:

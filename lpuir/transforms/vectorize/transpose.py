@@ -14,6 +14,7 @@ from lpuir.dialects.lpu import VectorType
 from lpuir.transforms.vectorize.elementwise import vector_map
 from lpuir.transforms.vectorize.program import (
     Operand,
+    Placed,
     check_vxm_type,
     dense,
     unsupported,
@@ -24,11 +25,6 @@ if TYPE_CHECKING:
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
-    """The SXM transposes 16x16 blocks within each superlane; then the
-    block of vector group g in superlane s must move to vector group s,
-    superlane g: rotating every vector by 16d lanes (d = 0..19, one burst
-    each) puts superlane g - d at g, and one gather per output vector picks,
-    lane by lane, the rotation with d = g - s."""
     assert isinstance(op, tosa.TransposeOp)
     src = vz.get(op.input1, op)
     perms = list(op.perms.get_values())
@@ -38,6 +34,17 @@ def lower(vz: Vectorizer, op: Operation) -> None:
             op,
             f"transpose with perms {perms} (only swapping the last two axes is lowered)",
         )
+    check_vxm_type(op, src.element)
+    swap(vz, op, src, vz.place_new(op.output, op, lanes=vz.spec.lanes))
+
+
+def swap(vz: Vectorizer, op: Operation, src: Placed, out: Placed) -> None:
+    """out [..., C, R] = src [..., R, C] swapped, R and C up to the lanes.
+    The SXM transposes 16x16 blocks within each superlane; then the
+    block of vector group g in superlane s must move to vector group s,
+    superlane g: rotating every vector by 16d lanes (d = 0..19, one burst
+    each) puts superlane g - d at g, and one gather per output vector picks,
+    lane by lane, the rotation with d = g - s."""
     spec = vz.spec
     width = spec.lanes_per_superlane
     *lead, rows, cols = src.shape
@@ -46,10 +53,8 @@ def lower(vz: Vectorizer, op: Operation) -> None:
             op,
             f"transpose of {rows}x{cols} blocks (at most {spec.lanes}x{src.lanes} per leading index yet)",
         )
-    check_vxm_type(op, src.element)
     padded = -(-rows // width) * width
     batches = math.prod(lead) if lead else 1
-    out = vz.place_new(op.output, op, lanes=spec.lanes)
     blocks = np.arange(padded, dtype=np.int64)
     # per-lane indices of the gather: output vector c = 16s + j, lane 16g + i
     c = np.arange(cols, dtype=np.int64)[:, None]
