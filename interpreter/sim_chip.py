@@ -29,7 +29,12 @@ from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.interpreter.sim_errors import Violation
-from lpuir.interpreter.sim_memory import Fetch, WriteIndex, initial_image
+from lpuir.interpreter.sim_memory import (
+    END_OF_TIME,
+    Fetch,
+    WriteIndex,
+    initial_image,
+)
 from lpuir.interpreter.sim_streams import Burst, StreamKey, StreamTable, stream_name
 from lpuir.interpreter.sim_units import element, mem_vectors
 from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
@@ -175,6 +180,7 @@ class ChipSim:
         self.violations: list[Violation] = []
         self.tensors = {t.sym_name.data: t for t in chip.tensors()}
         self.indexes = {name: WriteIndex() for name in self.tensors}
+        self._finals: dict[str, Fetch | None] = {}
         self.steps = [self._step(i, op) for i, op in enumerate(chip.instructions())]
         self.order = sorted(self.steps, key=lambda s: (s.cycle, s.index))
         self.producer = {s.result: s for s in self.steps if s.result is not None}
@@ -192,7 +198,8 @@ class ChipSim:
         self._check_streams()
         self._check_chains()
         self._check_intervals()
-        self.check_banks(self.violations.append)
+        self.lane_pairs: list[tuple[str, _PortUse, _PortUse]] = []
+        self._check_banks()
         self._check_planes()
         self._check_icu()
         self._link_dependences()
@@ -212,10 +219,12 @@ class ChipSim:
                 f"{op_location(op)}: error: {op.name} has no place in a scheduled program"
             )
         spec, c = self.spec, op.cycle.data
-        result = op.results[0] if op.results else None
-        takes = tuple(zip(op.stream_operands(), op.sources(), strict=True))
+        results = op.results
+        result = results[0] if results else None
+        streamed = op.stream_operands()
+        takes = tuple(zip(streamed, op.sources(), strict=True))
         element_type = element(result) if result is not None else ""
-        n = max([_vectors(result), *(_vectors(v) for v, _ in takes)])
+        n = max([_vectors(result), *(_vectors(v) for v in streamed)])
         tensor, vectors, port = None, None, None
         if op.UNIT == "MEM":
             tensor = self._tensor(op)  # type: ignore[arg-type]
@@ -307,9 +316,8 @@ class ChipSim:
         )
         use = _PortUse(step, times, addresses)
         self.port_uses[step] = use
-        group = step.op.slice_group(self.spec, tensor)  # type: ignore[attr-defined]
-        for slice_name in tensor.plane_slices(self.spec, group):
-            self.ports[(slice_name, port)].append(use)
+        for unit, _ in step.holds:  # every byte-plane slice of its group
+            self.ports[(unit.removeprefix("MEM."), port)].append(use)
         index = self.indexes[tensor.sym_name.data]
         if step.kind == "write":
             assert vectors is not None
@@ -490,14 +498,11 @@ class ChipSim:
     def _banks(self, addresses: np.ndarray) -> np.ndarray:
         return addresses * self.spec.sram_banks // self.spec.sram_addresses
 
-    def check_banks(
-        self, report: Report, lanes: dict[int, np.ndarray] | None = None
-    ) -> None:
+    def _check_banks(self) -> None:
         """A read and a write of one slice in one cycle must use different
-        banks. Before the run only fixed addresses are known; after it,
-        `lanes` gives each evaluated gather's and scatter's addresses (by
-        step index), and the pairs that involve one are checked."""
-        final = lanes is not None
+        banks. Before the run only fixed addresses are known: the pairs that
+        involve a gather or scatter, whose lanes choose them, wait in
+        `lane_pairs` for `check_lane_banks`."""
         for (slice_name, port), reads in self.ports.items():
             if port != "read port":
                 continue
@@ -510,19 +515,26 @@ class ChipSim:
             for r in reads:
                 first, last = int(r.times[0]), int(r.times[-1])
                 for w in writes[bisect_left(reach, first) : bisect_right(starts, last)]:
-                    known = r.addresses is not None and w.addresses is not None
-                    if known == final:
-                        continue
-                    ra, wa = (
-                        (r.addresses, w.addresses)
-                        if lanes is None
-                        else (
-                            _addresses(r, lanes),
-                            _addresses(w, lanes),
+                    if r.addresses is None or w.addresses is None:
+                        self.lane_pairs.append((slice_name, r, w))
+                    else:
+                        self._bank_pair(
+                            slice_name,
+                            r,
+                            w,
+                            r.addresses,
+                            w.addresses,
+                            self.violations.append,
                         )
-                    )
-                    if ra is not None and wa is not None:
-                        self._bank_pair(slice_name, r, w, ra, wa, report)
+
+    def check_lane_banks(self, report: Report, lanes: dict[int, np.ndarray]) -> None:
+        """The bank rule for the pairs of reads and writes that involve a
+        gather or scatter, with the addresses `lanes` gives each one that ran
+        (by step index)."""
+        for slice_name, r, w in self.lane_pairs:
+            ra, wa = _addresses(r, lanes), _addresses(w, lanes)
+            if ra is not None and wa is not None:
+                self._bank_pair(slice_name, r, w, ra, wa, report)
 
     def _bank_pair(
         self,
@@ -720,18 +732,26 @@ class ChipSim:
                 links[label.removeprefix("link ")].extend((a, b) for a, b, _ in uses)
         return links
 
-    @cached_property
-    def per_lane(self) -> bool:
-        """Whether a gather or scatter chooses addresses at run time."""
-        return any(s.kind in ("gather", "scatter") for s in self.steps)
+    def final(self, name: str) -> Fetch | None:
+        """Where a tensor's vectors are at the end of the program (None: it
+        has scatters, looked up when the run ends)."""
+        if name not in self._finals:
+            count = self.tensors[name].vector_count(self.spec.lanes)
+            self._finals[name] = self.indexes[name].fetch(
+                np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
+            )
+        return self._finals[name]
 
     @cached_property
     def constant_images(self) -> dict[str, np.ndarray]:
         """The SRAM image at cycle 0 of every tensor the program itself
         defines: its value, or zeros (not inputs, nor weights without a
         value, which a run is given)."""
-        return {
+        images = {
             name: initial_image(t, self.spec.lanes, {})
             for name, t in self.tensors.items()
             if t.kind.data not in ("input", "weight") or t.value is not None
         }
+        for image in images.values():
+            image.flags.writeable = False  # shared by every run
+        return images

@@ -290,8 +290,7 @@ class ChipRun:
         addresses, and steps that never ran (a dependence cycle)."""
         from lpuir.diagnostics import LpuError
 
-        if self.plan.per_lane:
-            self.plan.check_banks(self.report, self.lanes)
+        self.plan.check_lane_banks(self.report, self.lanes)
         stuck = [s for s in self.plan.order if not self.done[s.index]]
         if stuck:
             raise LpuError(
@@ -301,10 +300,14 @@ class ChipRun:
     def output(self, name: str) -> np.ndarray:
         """A tensor's value at the end of the program."""
         memory = self.memory[name]
-        count = memory.image.shape[0]
-        image = memory.load(
-            np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
-        )
+        final = self.plan.final(name)
+        if final is not None:
+            image = final.take(memory)
+        else:
+            count = memory.image.shape[0]
+            image = memory.load(
+                np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
+            )
         return from_vectors(image, self.plan.tensors[name], self.spec.lanes)
 
 

@@ -268,13 +268,14 @@ class Program:
             raise SimulationError(collected, result)
         return result
 
-    def _account(
-        self, runs: dict[int, ChipRun], network: Network, trace: bool
-    ) -> SimulationResult:
-        """Outputs, cycles, busy units and links, and the trace of this
-        process's chips after a run."""
+    @cached_property
+    def _static_account(
+        self,
+    ) -> tuple[dict[int, int], dict[str, int], dict[str, int], dict[str, int]]:
+        """What a run's account takes from the plans alone: cycles per chip,
+        busy cycles and capacity per unit, busy cycles per link."""
         spec, machine = self.machine.chip, self.machine
-        chip_cycles = {i: run.plan.cycles for i, run in runs.items()}
+        chip_cycles = {i: plan.cycles for i, plan in self.plans.items()}
         busy: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
         capacity: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
         per_kind = {
@@ -284,8 +285,7 @@ class Program:
             "MXM": 2 * spec.mxm_planes,
         }
         links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, run in runs.items():
-            plan = run.plan
+        for i, plan in self.plans.items():
             for kind, count in {**per_kind, "C2C": len(machine.ports_of(i))}.items():
                 capacity[kind] += count * chip_cycles[i]
             for unit, cycles_busy in plan.busy.items():
@@ -294,6 +294,17 @@ class Program:
                 busy[unit.split(".")[0]] += cycles_busy
             for name, pieces in plan.link_spans.items():
                 links[name].extend(pieces)
+        link_busy = {
+            name: union_length(pieces) for name, pieces in sorted(links.items())
+        }
+        return chip_cycles, busy, capacity, link_busy
+
+    def _account(
+        self, runs: dict[int, ChipRun], network: Network, trace: bool
+    ) -> SimulationResult:
+        """Outputs, cycles, busy units and links, and the trace of this
+        process's chips after a run."""
+        chip_cycles, busy, capacity, link_busy = self._static_account
         outputs = assemble_outputs(
             self.system,
             lambda chip_id, tensor: runs[chip_id].output(tensor.sym_name.data),
@@ -305,20 +316,18 @@ class Program:
         return SimulationResult(
             outputs=outputs,
             cycles=max(chip_cycles.values(), default=self.cycles),
-            chip_cycles=chip_cycles,
+            chip_cycles=dict(chip_cycles),
             static_cycles=self.static_cycles,
-            unit_busy=busy,
-            link_busy={
-                name: union_length(pieces) for name, pieces in sorted(links.items())
-            },
+            unit_busy=dict(busy),
+            link_busy=dict(link_busy),
             link_bytes=dict(sorted(network.link_bytes.items())),
             instructions=sum(run.evaluated for run in runs.values()),
-            capacity=capacity,
+            capacity=dict(capacity),
             trace_events=[
                 event
                 for i, run in runs.items()
                 for event in chrome_trace(
-                    {i: run.plan}, [e for e in events if e.chip == i], spec
+                    {i: run.plan}, [e for e in events if e.chip == i], self.machine.chip
                 )
             ]
             if trace

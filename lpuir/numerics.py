@@ -296,7 +296,9 @@ def from_bits(bits: np.ndarray, t: str) -> np.ndarray:
 
 
 def _canonical_nan(r: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(r), r.dtype.type(np.nan), r)
+    """r with every NaN the canonical quiet NaN (r itself when it has none)."""
+    nan = np.isnan(r)
+    return np.where(nan, r.dtype.type(np.nan), r) if nan.any() else r
 
 
 def _f64(x: object) -> np.ndarray:
@@ -745,7 +747,12 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
     if is_int(t):
         x, y = _values(a, t), _values(b, t)
         return _from_bits((np.maximum if take_max else np.minimum)(x, y), t)
-    x, y = _f64(a), _f64(b)
+    x, y = np.asarray(a), np.asarray(b)
+    # in the carrier when both operands are in it: the result is one of them,
+    # exact, so only NaNs need the rounding's canonical form
+    exact = t in _SELF_CARRIED and x.dtype == y.dtype == carrier(t)
+    if not exact:
+        x, y = _f64(x), _f64(y)
     # Equal values (+0 and -0 included): the maximum takes the one without the sign
     # bit, the minimum the one with it, as IEEE 754-2019 maximum/minimum.
     pick_x = (x > y) if take_max else (x < y)
@@ -753,10 +760,15 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
     r = np.where(pick_x, x, y)
     nx, ny = np.isnan(x), np.isnan(y)
     if nan == "propagate":
-        r = np.where(nx | ny, np.nan, r)
+        r = np.where(nx | ny, r.dtype.type(np.nan), r)
     else:
         r = np.where(nx, y, np.where(ny, x, r))
-    return round_float(r, t)
+    return _canonical_nan(r) if exact else round_float(r, t)
+
+
+_SELF_CARRIED = ("f64", "f32", "f16")
+"""Float types whose carrier is their own format, so a value picked from the
+operands needs no rounding."""
 
 
 def minimum(a: object, b: object, t: str, *, nan: str = "propagate") -> np.ndarray:
@@ -1636,6 +1648,13 @@ def _digits(
     """(c, digit c of N(v) in base 2**width, signed like v) for the nonzero digits."""
     n = np.ldexp(np.abs(v), -base)  # exact integers
     out = []
+    if span < 63:  # the same digits with integer shifts
+        whole, mask = n.astype(np.int64), (1 << width) - 1
+        for c in range(-(-span // width)):
+            digit = (whole >> (c * width)) & mask
+            if digit.any():
+                out.append((c, np.copysign(digit.astype(_F64), v)))
+        return out
     for c in range(-(-span // width)):
         digit = np.fmod(np.floor(np.ldexp(n, -c * width)), 2.0**width)
         if digit.any():
