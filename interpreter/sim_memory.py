@@ -121,34 +121,42 @@ def bind_inputs(
     already known): count, shape and carrier dtype (bf16 travels in float32
     holding bf16-exact values)."""
     declared = program_arguments(system, "input") if declared is None else declared
-    if len(inputs) != len(declared) or sorted(declared) != list(range(len(declared))):
-        missing = [a for a in sorted(declared) if a >= len(inputs)]
+    check_count(declared, len(inputs))
+    return {
+        arg: bind_input(argument, inputs[arg])
+        for arg, argument in sorted(declared.items())
+    }
+
+
+def check_count(declared: dict[int, Argument], given: int) -> None:
+    """One input per declared argument, numbered 0..n-1."""
+    if given != len(declared) or sorted(declared) != list(range(len(declared))):
+        missing = [a for a in sorted(declared) if a >= given]
         detail = (
             f"; argument {missing[0]} ({declared[missing[0]].description}) is missing"
             if missing
             else ""
         )
         raise LpuError(
-            f"the program takes {len(declared)} input(s) (args {sorted(declared)}), {len(inputs)} given{detail}"
+            f"the program takes {len(declared)} input(s) (args {sorted(declared)}), {given} given{detail}"
         )
-    bound: dict[int, np.ndarray] = {}
-    for arg, argument in sorted(declared.items()):
-        value = np.asarray(inputs[arg])
-        what = (
-            f"input {arg} (@{argument.pieces[0].sym_name.data}, {argument.description})"
+
+
+def bind_input(argument: Argument, given: np.ndarray) -> np.ndarray:
+    """One input, checked against its tensors: shape and carrier dtype."""
+    value = np.asarray(given)
+    what = f"input {argument.arg} (@{argument.pieces[0].sym_name.data}, {argument.description})"
+    if value.shape != argument.shape:
+        raise LpuError(f"{what}: given an array of shape {value.shape}")
+    carrier = np.dtype(numerics.carrier(argument.element))
+    if value.dtype != carrier:
+        raise LpuError(
+            f"{what}: given dtype {value.dtype}, but {argument.element} is carried in {carrier}"
         )
-        if value.shape != argument.shape:
-            raise LpuError(f"{what}: given an array of shape {value.shape}")
-        carrier = np.dtype(numerics.carrier(argument.element))
-        if value.dtype != carrier:
-            raise LpuError(
-                f"{what}: given dtype {value.dtype}, but {argument.element} is carried in {carrier}"
-            )
-        try:
-            bound[arg] = numerics.as_carrier(value, argument.element)
-        except numerics.NumericsError as e:
-            raise LpuError(f"{what}: {e}") from None
-    return bound
+    try:
+        return numerics.as_carrier(value, argument.element)
+    except numerics.NumericsError as e:
+        raise LpuError(f"{what}: {e}") from None
 
 
 def initial_image(

@@ -13,6 +13,7 @@ debugger does).
 from __future__ import annotations
 
 import heapq
+import zlib
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -23,9 +24,12 @@ from lpuir.interpreter.sim_chip import ChipSim, Flit, Report, Sender, Step
 from lpuir.interpreter.sim_errors import Violation
 from lpuir.interpreter.sim_memory import (
     END_OF_TIME,
+    Argument,
     TensorData,
+    bind_input,
     from_vectors,
     initial_image,
+    to_vectors,
 )
 from lpuir.interpreter.sim_units import compute, element, lane_indices
 
@@ -33,7 +37,8 @@ Transmit = Callable[[int, int, int, Flit], None]
 """(chip, port, departure cycle, flit): a vector put on a link."""
 
 Images = Callable[[lpu.TensorOp], np.ndarray]
-"""A tensor's SRAM image at cycle 0."""
+"""A tensor's SRAM image at cycle 0 (an input's, or a weight's declared
+without a value; the plan has every other tensor's)."""
 
 PROGRESS_EVERY = 256
 """Steps between two progress reports."""
@@ -315,9 +320,55 @@ def _times(step: Step) -> np.ndarray:
     return step.cycle + np.arange(step.burst, dtype=np.int64)
 
 
-def input_images(inputs: dict[int, np.ndarray], lanes: int) -> Images:
-    """Images of the program's input tensors, from the inputs by arg."""
-    return lambda tensor: initial_image(tensor, lanes, inputs)
+def tensor_images(
+    inputs: Callable[[int], np.ndarray], lanes: int, weights: Images | None = None
+) -> Images:
+    """Images of a run's input tensors, `inputs(arg)` being the (bound) input,
+    and of weights declared without a value: `weights`, or zeros."""
+
+    def image(tensor: lpu.TensorOp) -> np.ndarray:
+        if tensor.arg is not None and tensor.kind.data == "input":
+            arg = tensor.arg.data
+            return initial_image(tensor, lanes, {arg: inputs(arg)})
+        if weights is not None:
+            return weights(tensor)
+        return initial_image(tensor, lanes, {})
+
+    return image
+
+
+def lazy_inputs(
+    declared: dict[int, Argument], make: Callable[[int], np.ndarray]
+) -> Callable[[int], np.ndarray]:
+    """Inputs made on demand (`make(arg)`), each checked and made once, and
+    only if a tensor of the run needs it: a distributed rank makes only the
+    inputs its chips hold."""
+    made: dict[int, np.ndarray] = {}
+
+    def value(arg: int) -> np.ndarray:
+        if arg not in made:
+            made[arg] = bind_input(declared[arg], make(arg))
+        return made[arg]
+
+    return value
+
+
+def random_weights(seed: int, lanes: int) -> Images:
+    """Values for weight tensors declared without one (a timing study's
+    resident weights): random values of the element type (as `random:SEED`
+    makes them) from a seed per tensor, drawn from `seed`, the chip and the
+    tensor's name, so that any process makes any chip's weights alike."""
+    from lpuir.execute import random_values
+
+    def image(tensor: lpu.TensorOp) -> np.ndarray:
+        chip = tensor.parent_op()
+        assert isinstance(chip, lpu.ChipOp)
+        own = zlib.crc32(f"{seed}/{chip.chip_id}/{tensor.sym_name.data}".encode())
+        shape = tuple(tensor.type.get_shape())
+        values = random_values(shape, tensor.element, f"random:{own}", "a weight")
+        return to_vectors(values, tensor, lanes)
+
+    return image
 
 
 class Runner:

@@ -32,7 +32,7 @@ from lpuir.interpreter.sim_memory import (
     bind_inputs,
     program_arguments,
 )
-from lpuir.interpreter.sim_run import ChipRun, Images, Runner, input_images
+from lpuir.interpreter.sim_run import ChipRun, Images, Runner, tensor_images
 from lpuir.interpreter.sim_trace import LinkEvent, chrome_trace
 from lpuir.machine import SystemSpec
 
@@ -160,7 +160,7 @@ class Network:
             self.ready(chip, taker)
 
 
-def _system(module: ModuleOp) -> lpu.SystemOp:
+def program_system(module: ModuleOp) -> lpu.SystemOp:
     systems = [op for op in module.ops if isinstance(op, lpu.SystemOp)]
     if len(systems) != 1:
         raise LpuError(
@@ -175,7 +175,7 @@ class Program:
     limits the plans to some chips (a distributed run's rank)."""
 
     def __init__(self, module: ModuleOp, chips: Collection[int] | None = None):
-        self.system = _system(module)
+        self.system = program_system(module)
         self.machine = self.system.machine.spec
         ops = sorted(self.system.chips, key=lambda c: c.chip_id)
         self.programmed = [c.chip_id for c in ops]
@@ -192,7 +192,8 @@ class Program:
                 progress.update("simulate", 0, self.static_cycles, "cycles", note)
             self.plans[c.chip_id] = ChipSim(c, self.machine)
         self.violations = sorted(
-            (v for plan in self.plans.values() for v in plan.violations), key=_order
+            (v for plan in self.plans.values() for v in plan.violations),
+            key=violation_order,
         )
 
     @cached_property
@@ -219,19 +220,20 @@ class Program:
         trace: bool = False,
         keep_values: bool = False,
         images: Images | None = None,
+        weights: Images | None = None,
         exchange: Exchange | None = None,
     ) -> SimulationResult:
         """Simulate on `inputs` (bound to the `input` tensors by arg), or with
-        `images` giving each tensor's SRAM image at cycle 0 (a distributed
-        run makes only its chips' inputs and weights). A broken rule raises
-        `SimulationError` at once, or with `collect_all` after the run,
+        `images` giving each input tensor's SRAM image at cycle 0 (a
+        distributed rank makes only its chips' inputs); `weights` gives
+        weights declared without a value theirs (else zeros). A broken rule
+        raises `SimulationError` at once, or with `collect_all` after the run,
         listing every violation. `keep_values` keeps every step's result
-        (`SimulationResult.runs`, for the debugger)."""
+        (`SimulationResult.runs`, for the debugger). With `exchange` this
+        process is one rank of a distributed run (`sim_mpi`)."""
         if images is None:
-            images = input_images(
-                bind_inputs(self.system, inputs or [], self.arguments[0]),
-                self.machine.chip.lanes,
-            )
+            bound = bind_inputs(self.system, inputs or [], self.arguments[0])
+            images = tensor_images(bound.__getitem__, self.machine.chip.lanes, weights)
         collected: list[Violation] = []
 
         def report(violation: Violation) -> None:
@@ -239,8 +241,13 @@ class Program:
             if not collect_all and exchange is None:
                 raise SimulationError([violation])
 
-        if self.violations and not collect_all:
-            raise SimulationError([self.violations[0]])
+        planned = (
+            self.violations
+            if exchange is None
+            else exchange.violations(self.violations)
+        )
+        if planned and not collect_all:
+            raise SimulationError([planned[0]])
         collected.extend(self.violations)
         runs: dict[int, ChipRun] = {}
         network = Network(
@@ -249,24 +256,40 @@ class Program:
         for chip, plan in self.plans.items():
             runs[chip] = ChipRun(plan, images, network.transmit, report, keep_values)
         runner = Runner(runs)
-        progress.update("simulate", 0, self.cycles, "cycles", "running")
+        total = self.static_cycles or self.cycles
+        progress.update("simulate", 0, total, "cycles", "running")
         if exchange is None:
             _run(runner, network, report)
+            for run in runs.values():
+                run.finish()
         else:
             exchange.run(runner, network, report, collected, collect_all)
+            failure = None
+            try:
+                for run in runs.values():
+                    run.finish()
+            except LpuError as e:
+                failure = e
+            exchange.agree(failure)
         progress.finish("simulate")
-        for run in runs.values():
-            run.finish()
-        result = self._account(runs, network, trace)
+        result = self._account(runs, network, trace, exchange is None)
         if keep_values:
             result.runs = runs
         if exchange is not None:
-            result = exchange.combine(self, result, collected, trace)
+            result = exchange.combine(self, runs, result, collected)
             collected = result.violations
         if collected:
-            result.violations = sorted(collected, key=_order)
-            raise SimulationError(collected, result)
+            result.violations = sorted(collected, key=violation_order)
+            raise SimulationError(result.violations, result)
         return result
+
+    def link_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """The busy cycles of every link direction the planned chips send on."""
+        links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+        for plan in self.plans.values():
+            for name, pieces in plan.link_spans.items():
+                links[name].extend(pieces)
+        return links
 
     @cached_property
     def _static_account(
@@ -284,7 +307,6 @@ class Program:
             "SXM": 2,
             "MXM": 2 * spec.mxm_planes,
         }
-        links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, plan in self.plans.items():
             for kind, count in {**per_kind, "C2C": len(machine.ports_of(i))}.items():
                 capacity[kind] += count * chip_cycles[i]
@@ -292,23 +314,26 @@ class Program:
                 busy[f"chip{i}/{unit}"] = cycles_busy
                 capacity[f"chip{i}/{unit}"] = chip_cycles[i]
                 busy[unit.split(".")[0]] += cycles_busy
-            for name, pieces in plan.link_spans.items():
-                links[name].extend(pieces)
         link_busy = {
-            name: union_length(pieces) for name, pieces in sorted(links.items())
+            name: union_length(pieces)
+            for name, pieces in sorted(self.link_spans().items())
         }
         return chip_cycles, busy, capacity, link_busy
 
     def _account(
-        self, runs: dict[int, ChipRun], network: Network, trace: bool
+        self, runs: dict[int, ChipRun], network: Network, trace: bool, whole: bool
     ) -> SimulationResult:
-        """Outputs, cycles, busy units and links, and the trace of this
-        process's chips after a run."""
+        """Outputs (when this process ran the `whole` system), cycles, busy
+        units and links, and the trace of this process's chips after a run."""
         chip_cycles, busy, capacity, link_busy = self._static_account
-        outputs = assemble_outputs(
-            self.system,
-            lambda chip_id, tensor: runs[chip_id].output(tensor.sym_name.data),
-            self.arguments[1],
+        outputs = (
+            assemble_outputs(
+                self.system,
+                lambda chip_id, tensor: runs[chip_id].output(tensor.sym_name.data),
+                self.arguments[1],
+            )
+            if whole
+            else []
         )
         events = sorted(
             network.log, key=lambda e: (e.chip, e.depart, e.link, e.arrival)
@@ -373,12 +398,12 @@ def _run(runner: Runner, network: Network, report: Callable[[Violation], None]) 
     what starved (`quiesce`) and go on."""
     while True:
         runner.run()
-        for violation in sorted(quiesce(runner, network), key=_order):
+        for violation in sorted(quiesce(runner, network), key=violation_order):
             report(violation)
         if runner.next_cycle() is None:
             return
 
 
-def _order(v: Violation) -> tuple[Any, ...]:
+def violation_order(v: Violation) -> tuple[Any, ...]:
     """Violations in a fixed order, whatever order they were found in."""
     return (*v.order, v.unit, v.rule, v.message)
