@@ -743,6 +743,17 @@ class ChipSim:
         return self._finals[name]
 
     @cached_property
+    def reads(self) -> dict[str, int]:
+        """How many steps read each tensor (its output, if it is one, counts
+        as a read at the end)."""
+        count = {name: int(t.kind.data == "output") for name, t in self.tensors.items()}
+        for step in self.steps:
+            if step.kind in ("read", "gather"):
+                assert step.tensor is not None
+                count[step.tensor.sym_name.data] += 1
+        return count
+
+    @cached_property
     def constant_images(self) -> dict[str, np.ndarray]:
         """The SRAM image at cycle 0 of every tensor the program itself
         defines: its value, or zeros (not inputs, nor weights without a

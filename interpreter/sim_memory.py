@@ -344,14 +344,28 @@ class Fetch:
 
 
 class TensorData:
-    """One tensor's SRAM in one run: its image at cycle 0 (never changed),
-    the data of every evaluated write and scatter, and its planned writes."""
+    """One tensor's SRAM in one run: its image at cycle 0 (never changed;
+    made when first needed, by `make`), the data of every evaluated write and
+    scatter, and its planned writes."""
 
-    def __init__(self, index: WriteIndex, image: np.ndarray):
+    def __init__(self, index: WriteIndex, make: Callable[[], np.ndarray]):
         self.index = index
-        self.image = image
+        self.make = make
+        self._image: np.ndarray | None = None
         self.written: dict[int, np.ndarray] = {}
         self.scattered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def image(self) -> np.ndarray:
+        if self._image is None:
+            self._image = self.make()
+        return self._image
+
+    def release(self) -> None:
+        """Forget everything once nothing will read the tensor again."""
+        self._image = None
+        self.written.clear()
+        self.scattered.clear()
 
     def set_scatter(self, writer: int, vectors: np.ndarray, data: np.ndarray) -> None:
         """An evaluated scatter: lane l of `data[k]` goes to vector

@@ -342,6 +342,27 @@ def simulate(
     """`simulator.simulate` on the ranks of `comm`: every rank calls it alike
     and gets the same result (or the same error)."""
     exchange, program = distribute(comm, module)
+    return run(
+        program,
+        exchange,
+        inputs,
+        collect_all=collect_all,
+        trace=trace,
+        weights=weights,
+    )
+
+
+def run(
+    program: Program,
+    exchange: Exchange,
+    inputs: Sequence[Input],
+    *,
+    collect_all: bool = False,
+    trace: bool = False,
+    weights: Images | None = None,
+) -> SimulationResult:
+    """Run this rank's plan (`distribute`) with the others: inputs made only
+    where a chip of this rank holds them."""
     declared = program.arguments[0]
     check_count(declared, len(inputs))
 
@@ -349,8 +370,13 @@ def simulate(
         given = inputs[arg]
         return given() if callable(given) else given
 
+    uses: dict[int, int] = {}
+    for plan in program.plans.values():
+        for t in plan.tensors.values():
+            if t.kind.data == "input" and t.arg is not None:
+                uses[t.arg.data] = uses.get(t.arg.data, 0) + 1
     images = tensor_images(
-        lazy_inputs(declared, make), program.machine.chip.lanes, weights
+        lazy_inputs(declared, make, uses), program.machine.chip.lanes, weights
     )
     return program.run(
         collect_all=collect_all,

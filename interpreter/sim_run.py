@@ -65,10 +65,13 @@ class ChipRun:
         self.memory = {
             name: TensorData(
                 plan.indexes[name],
-                constant[name] if name in constant else images(t),
+                (lambda c=constant[name]: c)
+                if name in constant
+                else (lambda t=t: images(t)),
             )
             for name, t in plan.tensors.items()
         }
+        self.reads_left = dict(plan.reads)
         self.values: list[np.ndarray | None] = [None] * len(plan.steps)
         self.waits = [s.waits for s in plan.steps]
         self.takes = [s.consumers for s in plan.steps]
@@ -126,6 +129,17 @@ class ChipRun:
             if step.fetch is not None
             else memory.load(step.vectors, _times(step))
         )
+        self._read_done(step)
+
+    def _read_done(self, step: Step) -> None:
+        """After a tensor's last read, its SRAM is forgotten (unless it is an
+        output, or the run keeps everything): a long program's weights live
+        only while they are used."""
+        assert step.tensor is not None
+        name = step.tensor.sym_name.data
+        self.reads_left[name] -= 1
+        if self.reads_left[name] == 0 and not self.keep_values:
+            self.memory[name].release()
 
     def _write(self, step: Step) -> None:
         assert step.tensor is not None
@@ -139,6 +153,7 @@ class ChipRun:
         data = self._memory(step).load(np.where(outside, 0, vectors), _times(step))
         data[outside] = 0
         self.values[step.index] = data
+        self._read_done(step)
 
     def _scatter(self, step: Step) -> None:
         op = step.op
@@ -338,17 +353,22 @@ def tensor_images(
 
 
 def lazy_inputs(
-    declared: dict[int, Argument], make: Callable[[int], np.ndarray]
+    declared: dict[int, Argument],
+    make: Callable[[int], np.ndarray],
+    uses: dict[int, int],
 ) -> Callable[[int], np.ndarray]:
-    """Inputs made on demand (`make(arg)`), each checked and made once, and
-    only if a tensor of the run needs it: a distributed rank makes only the
-    inputs its chips hold."""
+    """Inputs made on demand (`make(arg)`), each checked and made once, only
+    if a tensor of the run needs it, and kept only until its `uses` tensors
+    have taken their part: a distributed rank makes only the inputs its chips
+    hold, and a long run holds an input only as SRAM."""
     made: dict[int, np.ndarray] = {}
+    left = dict(uses)
 
     def value(arg: int) -> np.ndarray:
         if arg not in made:
             made[arg] = bind_input(declared[arg], make(arg))
-        return made[arg]
+        left[arg] -= 1
+        return made.pop(arg) if left[arg] == 0 else made[arg]
 
     return value
 

@@ -538,6 +538,11 @@ def _as_int_carrier(a: np.ndarray, t: str) -> np.ndarray:
     kind = a.dtype.kind
     if kind == "b":
         return a.astype(carrier(t))
+    if a.dtype == carrier(t) and (lo, hi) == (
+        np.iinfo(a.dtype).min,
+        np.iinfo(a.dtype).max,
+    ):
+        return a.copy()  # the carrier holds exactly t's values: nothing to check
     if kind in "iu":
         info = np.iinfo(a.dtype)
         bad = np.zeros(a.shape, np.bool_)
