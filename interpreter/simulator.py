@@ -79,6 +79,8 @@ class SimulationResult:
     trace_events: list[dict[str, Any]] | None = field(default=None, repr=False)
     runs: dict[int, ChipRun] | None = field(default=None, repr=False)
     """Each simulated chip's final state, when the run kept its values."""
+    link_log: list[LinkEvent] | None = field(default=None, repr=False)
+    """Every vector put on a link, when the run kept its values."""
     distributed: dict[str, Any] | None = None
     """A distributed run's account (sim_mpi): ranks, chips per rank,
     windows, and the time each rank computed and waited at window ends."""
@@ -274,7 +276,7 @@ class Program:
         progress.finish("simulate")
         result = self._account(runs, network, trace, exchange is None)
         if keep_values:
-            result.runs = runs
+            result.runs, result.link_log = runs, list(network.log)
         if exchange is not None:
             result = exchange.combine(self, runs, result, collected)
             collected = result.violations

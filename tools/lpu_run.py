@@ -31,6 +31,7 @@ from lpuir.diagnostics import LpuError, verify_located
 from lpuir.execute import (
     Signature,
     check_input_count,
+    is_scheduled,
     materialise,
     run_module,
     signature,
@@ -249,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="give the weights a scheduled program declares without a value (a timing study's) random values, from a seed per tensor",
     )
     p.add_argument(
+        "--debug",
+        action="store_true",
+        help="the cycle-level debugger: run a scheduled program once, then take commands (break, step, print, ...; help lists them) from standard input",
+    )
+    p.add_argument(
         "--ranks",
         type=ranks,
         metavar="P",
@@ -323,6 +329,8 @@ def run_checked(args: argparse.Namespace, comm: Any = None) -> int:
             made[i] = materialise(spec, want, f"input {i}")
         return made[i]
 
+    if args.debug:
+        return debug(args, module, [value(i) for i, _ in specs], sig)
     result = run_module(
         module,
         [(lambda i=i: value(i)) for i, _ in specs]
@@ -402,9 +410,83 @@ def run_checked(args: argparse.Namespace, comm: Any = None) -> int:
     return 0
 
 
+def debug(
+    args: argparse.Namespace,
+    module: ModuleOp,
+    inputs: list[np.ndarray],
+    sig: Signature,
+) -> int:
+    """The debugger's command loop (interpreter/sim_debug.py) on standard
+    input: a prompt on a terminal, else each command echoed before its
+    output, so a script's transcript reads as a session."""
+    from lpuir.execute import lpu_system, weight_seed
+    from lpuir.interpreter.sim_debug import Debugger
+    from lpuir.interpreter.sim_run import random_weights
+
+    system = lpu_system(module)
+    if system is None or not is_scheduled(system):
+        raise LpuError("--debug runs a scheduled LPU program")
+    if args.file == "-":
+        raise LpuError(
+            "--debug reads its commands from standard input: give the program as a file"
+        )
+    reference = (
+        load_module(
+            args.reference, "onnx" if args.reference.endswith(".onnx") else "mlir", args
+        )
+        if args.reference
+        else None
+    )
+    weights = (
+        None
+        if args.weights is None
+        else random_weights(weight_seed(args.weights), system.machine.spec.chip.lanes)
+    )
+    function = None if sig.function == "lpu.system" else sig.function
+    d = Debugger(
+        module, inputs, reference=reference, function=function, weights=weights
+    )
+    print(
+        f"lpu-dbg: {args.file}: {d.result.instructions} instructions on chips {sorted(d.runs)}, "
+        f"{d.result.cycles} cycles; {len(d.violations)} violation(s); help lists the commands"
+    )
+    if reference is not None:
+        print(
+            "reference: the results equal it"
+            if d.mismatch is None
+            else f"reference: the first difference is at {d.mismatch.step.location} (mismatch stands there)"
+        )
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input("(lpu-dbg) ") if interactive else sys.stdin.readline()
+        except EOFError:
+            break
+        if not line:
+            break
+        if line.strip() in ("quit", "q", "exit"):
+            break
+        if not interactive and line.strip():
+            print(f"(lpu-dbg) {line.strip()}")
+        try:
+            out = d.execute(line)
+        except LpuError as e:
+            out = f"error: {e}"
+        if out:
+            print(out)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lpu-run` console script."""
     return run_tool("lpu-run", run, argv)
+
+
+def debug_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `lpu-dbg`: `lpu-run --debug`."""
+    return run_tool(
+        "lpu-dbg", run, ["--debug", *(sys.argv[1:] if argv is None else argv)]
+    )
 
 
 if __name__ == "__main__":
