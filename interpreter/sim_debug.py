@@ -127,6 +127,8 @@ class Debugger:
         """The chip that commands without one refer to."""
         self.breakpoints: list[Breakpoint] = []
         self.watches: list[Breakpoint] = []
+        self._stopped: int | None = None
+        """The position a breakpoint stopped at (continuing leaves it)."""
         self._numbered = 0
         self.mismatch: Mismatch | None = (
             None
@@ -158,6 +160,7 @@ class Debugger:
         """Stand at the start of `cycle`: nothing issued at it yet."""
         self.now = max(0, cycle)
         self.pos = bisect_left(self.cycles, self.now)
+        self._stopped = None
 
     def stepi(self, count: int = 1) -> list[str]:
         """Issue `count` instructions; what each did (and any watch that fired)."""
@@ -185,13 +188,16 @@ class Debugger:
         """Issue until a breakpoint stops (before the instruction it names,
         or at the start of its cycle) or a watch does (after the write it
         watches), or the program ends."""
-        first = True
+        first = self.pos == self._stopped
         while self.pos < len(self.timeline):
             cycle, chip, step = self.timeline[self.pos]
             hit = self._hit(cycle, chip, step, first)
             if hit is not None:
                 self.now = int(hit.what) if hit.kind == "cycle" else cycle
-                return [f"breakpoint {hit.number} ({hit.kind} {hit.what}); {self.where()}"]
+                self._stopped = self.pos
+                return [
+                    f"breakpoint {hit.number} ({hit.kind} {hit.what}); {self.where()}"
+                ]
             first = False
             fired = self.stepi()[1:]
             if fired:
@@ -202,6 +208,7 @@ class Debugger:
     def reverse_stepi(self, count: int = 1) -> None:
         self.pos = max(0, self.pos - count)
         self.now = self.timeline[self.pos][0] if self.timeline else 0
+        self._stopped = None
 
     def reverse_step(self, cycles: int = 1) -> None:
         self.goto(self.now - cycles)
@@ -233,6 +240,7 @@ class Debugger:
             self.goto(0)
             return ["at the start of the program"]
         (self.pos, self.now), b = max(stops, key=lambda e: e[0])
+        self._stopped = self.pos
         return [f"breakpoint {b.number} ({b.kind} {b.what}); {self.where()}"]
 
     # --------------------------------------------------------- breakpoints
@@ -547,35 +555,34 @@ def first_mismatch(
     result whose data differ from the reference interpreter's value for it
     (lpuir.compare's `v*` tensors, which MLIR printed with debuginfo keeps)."""
     expected = reference_values(source, inputs, program_chip(debugger.module), function)
-    lanes = debugger.result and next(iter(debugger.runs.values())).spec.lanes
-    images: dict[tuple[int, str], tuple[np.ndarray, str]] = {}
+    images: dict[tuple[int, str], tuple[np.ndarray, np.ndarray, str]] = {}
     for chip, run in debugger.runs.items():
+        lanes = run.spec.lanes
         for name, t in run.plan.tensors.items():
             where = _where(t)
             if not name.startswith("v") or where not in expected:
                 continue
             op, want = expected[where]
             shape = tuple(t.type.get_shape())
+            valid = np.ones(shape, bool)
             if want.size != int(np.prod(shape)) and want.shape[-1:] == (1,):
+                # a per-row value the compiled tensor keeps in every lane: lane 0 counts
                 want = np.broadcast_to(want, (*want.shape[:-1], shape[-1]))
+                valid[..., 1:] = False
             if want.size != int(np.prod(shape)):
                 continue
-            image = to_vectors(
-                np.asarray(want).reshape(shape).astype(run.memory[name].image.dtype),
-                t,
-                lanes,
-            )
-            images[(chip, name)] = (
-                image,
-                f"{where[0]}:{where[1]}:{where[2]}: '{op.name}'",
-            )
+            dtype = run.memory[name].image.dtype
+            image = to_vectors(np.asarray(want).reshape(shape).astype(dtype), t, lanes)
+            mask = to_vectors(valid, t, lanes)  # lanes past a row's end hold nothing
+            text = f"{where[0]}:{where[1]}:{where[2]}: '{op.name}'"
+            images[(chip, name)] = (image, mask, text)
     for _, chip, step in debugger.timeline:
         if step.kind != "write" or (chip, _name(step)) not in images:
             continue
-        image, source_text = images[(chip, _name(step))]
+        image, mask, source_text = images[(chip, _name(step))]
         data = debugger.runs[chip].values[step.args[0]]
         assert step.vectors is not None and data is not None
-        same = bits_equal(data, image[step.vectors])
+        same = bits_equal(data, image[step.vectors]) | ~mask[step.vectors]
         if not bool(np.all(same)):
             k, lane = (int(i) for i in np.argwhere(~same)[0])
             return Mismatch(
