@@ -1,6 +1,7 @@
 """The Llama-3-8B decode step simulated whole, distributed over MPI ranks.
 
-    mpiexec -n P python benchmarks/llama_simulate.py [--layers N] [--context C]
+    mpiexec -n P python benchmarks/llama_simulate.py [--model llama3-8b|llama2-70b]
+        [--layers N] [--context C] [--chips-per-layer K]
         [--weights inputs|resident] [--seed S] [--out DIR]
     python benchmarks/llama_simulate.py --check DIR
 
@@ -25,6 +26,10 @@ values from a seed per weight tensor (lpu-run's --weights): static ==
 simulated is checked, but nothing maps those tensors back to the source's
 arguments, so there is no reference to compare with.
 
+`--model llama2-70b` takes benchmarks/llama2_70b.py's config (80 layers,
+hidden 8192, FFN 28672, context 4096) and chips per layer (8), for a group of
+its layers (`--layers`).
+
 Rank 0 prints compile, plan and simulation wall times, peak memory per rank,
 the windows and the time each rank waited at window ends, and writes
 DIR/outputs.npz and DIR/summary.json.
@@ -41,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from llama2_70b import CHIPS_PER_LAYER, LLAMA2_70B
 from llama3_8b import LLAMA3_8B, system_for
 
 from lpuir import progress
@@ -54,6 +60,9 @@ from lpuir.interpreter.sim_run import random_weights
 from lpuir.interpreter.simulator import Program
 from lpuir.models.llama import LlamaConfig, build_timing_step
 from lpuir.transforms.compile import CompilePass
+
+MODELS = {"llama3-8b": LLAMA3_8B, "llama2-70b": LLAMA2_70B}
+CHIPS = {"llama3-8b": 5, "llama2-70b": CHIPS_PER_LAYER}
 
 
 def step_text(layers: int, context: int, weights: str, config: LlamaConfig) -> str:
@@ -94,8 +103,11 @@ def simulate(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-    system, chips = system_for(args.layers, 5)
-    text = step_text(args.layers, args.context, args.weights, LLAMA3_8B)
+    config = MODELS[args.model]
+    layers = args.layers or config.n_layers
+    context = args.context or config.context
+    system, chips = system_for(layers, args.chips_per_layer or CHIPS[args.model])
+    text = step_text(layers, context, args.weights, config)
     times: dict[str, float] = {}
     start = time.perf_counter()
     module = parse_source(text, "llama3_8b_step.mlir")
@@ -124,8 +136,9 @@ def simulate(args: argparse.Namespace) -> None:
     if rank != 0:
         return
     summary = {
-        "layers": args.layers,
-        "context": args.context,
+        "model": args.model,
+        "layers": layers,
+        "context": context,
         "weights": args.weights,
         "seed": args.seed,
         "system": system,
@@ -161,7 +174,8 @@ def check(args: argparse.Namespace) -> None:
     summary = json.loads((out / "summary.json").read_text())
     if summary["weights"] != "inputs":
         sys.exit("--check compares a run with --weights inputs")
-    text = step_text(summary["layers"], summary["context"], "inputs", LLAMA3_8B)
+    config = MODELS[summary.get("model", "llama3-8b")]
+    text = step_text(summary["layers"], summary["context"], "inputs", config)
     start = time.perf_counter()
     inputs = [make() for make in inputs_of(text, summary["seed"])]
     source = parse_source(text, "llama3_8b_step.mlir")
@@ -188,8 +202,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--layers", type=int, default=LLAMA3_8B.n_layers)
-    parser.add_argument("--context", type=int, default=LLAMA3_8B.context)
+    parser.add_argument("--model", choices=sorted(MODELS), default="llama3-8b")
+    parser.add_argument("--layers", type=int, help="default: all of the model's")
+    parser.add_argument("--context", type=int, help="default: the model's")
+    parser.add_argument("--chips-per-layer", type=int, help="default: 5 (8B), 8 (70B)")
     parser.add_argument("--weights", choices=("inputs", "resident"), default="inputs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="llama_simulation")
