@@ -14,8 +14,8 @@ tiny Llama of examples/llama) on the same random inputs, in one run:
 - run / ref and (plan + run) / ref, the ratios; and whether the simulated
   outputs equal the reference's bit for bit.
 
-Times are the best of several repetitions, interleaved so that a busy machine
-slows both sides alike.
+Times are the process's CPU time (`time.process_time`: other jobs on a busy
+machine do not count), the best of several repetitions, interleaved.
 
 Usage: python benchmarks/sim_reference.py [--quick] [--profile NAME]
 (--quick: fewer repetitions; --profile NAME: cProfile of NAME's plan and run,
@@ -68,13 +68,13 @@ def examples() -> list[Example]:
 
 
 def _times(fns: list[Callable[[], object]], repeat: int) -> list[float]:
-    """The best wall time of each function, the functions interleaved."""
+    """The best CPU time of each function, the functions interleaved."""
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
+            start = time.process_time()
             fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], time.process_time() - start)
     return best
 
 

@@ -512,6 +512,8 @@ def _first_bad(a: np.ndarray, bad: np.ndarray, t: str, why: str) -> NumericsErro
 
 def _as_float_carrier(a: np.ndarray, t: str) -> np.ndarray:
     kind = a.dtype.kind
+    if t in _SELF_CARRIED and a.dtype == carrier(t):
+        return _canonical_nan(a.copy())  # every value of the carrier is one of t
     if kind == "f":
         v = _f64(a)
     elif kind in "biu":
@@ -753,11 +755,20 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
         x, y = _values(a, t), _values(b, t)
         return _from_bits((np.maximum if take_max else np.minimum)(x, y), t)
     x, y = np.asarray(a), np.asarray(b)
-    # in the carrier when both operands are in it: the result is one of them,
-    # exact, so only NaNs need the rounding's canonical form
-    exact = t in _SELF_CARRIED and x.dtype == y.dtype == carrier(t)
-    if not exact:
-        x, y = _f64(x), _f64(y)
+    if t in _SELF_CARRIED and x.dtype == y.dtype == carrier(t):
+        # in the carrier: the result is one of the operands, exact; numpy's
+        # maximum (NaN propagating) and fmax (NaN ignoring) leave only the
+        # sign of a zero result against a zero to the platform
+        if nan == "propagate":
+            r = np.maximum(x, y) if take_max else np.minimum(x, y)
+        else:
+            r = np.fmax(x, y) if take_max else np.fmin(x, y)
+        zero = r == 0
+        if zero.any():
+            both = zero & (x == 0) & (y == 0)
+            r = np.where(both, np.where(np.signbit(x) != take_max, x, y), r)
+        return _canonical_nan(r)
+    x, y = _f64(x), _f64(y)
     # Equal values (+0 and -0 included): the maximum takes the one without the sign
     # bit, the minimum the one with it, as IEEE 754-2019 maximum/minimum.
     pick_x = (x > y) if take_max else (x < y)
@@ -765,10 +776,10 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
     r = np.where(pick_x, x, y)
     nx, ny = np.isnan(x), np.isnan(y)
     if nan == "propagate":
-        r = np.where(nx | ny, r.dtype.type(np.nan), r)
+        r = np.where(nx | ny, np.nan, r)
     else:
         r = np.where(nx, y, np.where(ny, x, r))
-    return _canonical_nan(r) if exact else round_float(r, t)
+    return round_float(r, t)
 
 
 _SELF_CARRIED = ("f64", "f32", "f16")
