@@ -1756,27 +1756,39 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
         special, special_value = _special_blocks(xb, yb)
         xb = np.where(np.isfinite(xb), xb, 0.0)
         yb = np.where(np.isfinite(yb), yb, 0.0)
+    shape = np.broadcast_shapes((*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1]))
+    r, zero = np.zeros(shape, np.float32), np.ones(shape, np.bool_)
+    # The exact sums over the products of two nonzeros only: the K indices and
+    # columns where some operand is all zero add nothing (the sign of an exact
+    # zero is decided below from all products), so padding costs no digits.
+    nz_x, nz_y = xb != 0, yb != 0
+    ks = np.flatnonzero(
+        nz_x.any(axis=tuple(range(xb.ndim - 1)))
+        & nz_y.any(axis=(*range(yb.ndim - 2), yb.ndim - 1))
+    )
+    cols = np.flatnonzero(nz_y.any(axis=tuple(range(yb.ndim - 1))))
+    xt, yt = xb, yb
+    if ks.size < k_block:
+        xt, yt = xb[..., ks], yb[..., ks, :]
+    if cols.size < yb.shape[-1]:
+        yt = yt[..., cols]
     p, emin, _ = _FORMATS[in_t]
     (base_x, span_x), (base_y, span_y) = (
-        _scale(xb, p, emin - p + 1),
-        _scale(yb, p, emin - p + 1),
+        _scale(xt, p, emin - p + 1),
+        _scale(yt, p, emin - p + 1),
     )
     g, m, n = _digit_plan(span_x, span_y, k_block)
     acc: dict[int, np.ndarray] = {}
-    for c, dx in _digits(xb, base_x, m * g, span_x):
-        for d, dy in _digits(yb, base_y, n * g, span_y):
+    for c, dx in _digits(xt, base_x, m * g, span_x):
+        for d, dy in _digits(yt, base_y, n * g, span_y):
             product = np.matmul(dx, dy).astype(np.int64)  # exact: an integer < 2**53
             s = c * m + d * n
             acc[s] = acc[s] + product if s in acc else product
     if acc:
-        value, zero = _grid_to_f64(acc, g, base_x + base_y)
+        value, zero_t = _grid_to_f64(acc, g, base_x + base_y)
         with np.errstate(over="ignore"):
-            r = value.astype(np.float32)
-    else:
-        shape = np.broadcast_shapes(
-            (*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1])
-        )
-        r, zero = np.zeros(shape, np.float32), np.ones(shape, np.bool_)
+            r[..., cols] = value.astype(np.float32)
+        zero[..., cols] = zero_t  # the other columns' sums are exact zeros
     if zero.any():
         # An exact zero is -0 only if every product is -0 (IEEE's rule for exact sums):
         # no product of two nonzeros, and every product's sign negative.
