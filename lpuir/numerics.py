@@ -1789,7 +1789,13 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
         with np.errstate(over="ignore"):
             r[..., cols] = value.astype(np.float32)
         zero[..., cols] = zero_t  # the other columns' sums are exact zeros
-    if zero.any():
+    sx, sy = np.signbit(xb), np.signbit(yb)
+    # a K index whose x column and y row each have one sign gives every result
+    # a product of positive sign there, so none is -0 (as with zero padding)
+    positive = (~sx).all(axis=-2) & (~sy).all(axis=-1) | sx.all(axis=-2) & sy.all(
+        axis=-1
+    )
+    if zero.any() and not bool(positive.any(axis=-1).all()):
         # An exact zero is -0 only if every product is -0 (IEEE's rule for exact sums):
         # no product of two nonzeros, and every product's sign negative.
         no_nonzero = (xb != 0).astype(_F64) @ (yb != 0).astype(_F64) == 0
