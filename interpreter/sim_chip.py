@@ -14,6 +14,7 @@ plan serves any number of runs.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
@@ -741,6 +742,35 @@ class ChipSim:
                 np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
             )
         return self._finals[name]
+
+    @cached_property
+    def waits(self) -> list[int]:
+        """What each step waits for, by index (a run counts them down)."""
+        return [s.waits for s in self.steps]
+
+    @cached_property
+    def consumers(self) -> list[int]:
+        """How many steps take each step's result, by index."""
+        return [s.consumers for s in self.steps]
+
+    @cached_property
+    def evaluation_order(self) -> list[int]:
+        """The steps in an order that evaluates each after what it waits for,
+        issue cycle first where that leaves a choice (a run's ready queue
+        would pick the same); for a chip that takes nothing from links."""
+        assert not self.takers, "arrivals are known only when they come"
+        waits = [s.waits for s in self.steps]
+        ready = [(s.cycle, s.index) for s in self.steps if s.waits == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, i = heapq.heappop(ready)
+            order.append(i)
+            for u in self.steps[i].users:
+                waits[u] -= 1
+                if waits[u] == 0:
+                    heapq.heappush(ready, (self.steps[u].cycle, u))
+        return order
 
     @cached_property
     def reads(self) -> dict[str, int]:

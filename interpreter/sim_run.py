@@ -61,20 +61,11 @@ class ChipRun:
         self.transmit = transmit
         self.report = report
         self.keep_values = keep_values
-        constant = plan.constant_images
-        self.memory = {
-            name: TensorData(
-                plan.indexes[name],
-                (lambda c=constant[name]: c)
-                if name in constant
-                else (lambda t=t: images(t)),
-            )
-            for name, t in plan.tensors.items()
-        }
+        self.memory = Memory(plan, images)
         self.reads_left = dict(plan.reads)
         self.values: list[np.ndarray | None] = [None] * len(plan.steps)
-        self.waits = [s.waits for s in plan.steps]
-        self.takes = [s.consumers for s in plan.steps]
+        self.waits = list(plan.waits)
+        self.takes = list(plan.consumers)
         self.done = [False] * len(plan.steps)
         self.arrivals: dict[tuple[int, int], Flit | None] = {}
         self.stray: list[tuple[int, int, Flit, str]] = []
@@ -99,6 +90,18 @@ class ChipRun:
 
     def evaluate(self, step: Step) -> list[int]:
         """Compute one step; the indices of the steps it made ready."""
+        self.compute(step)
+        ready = []
+        waits = self.waits
+        for u in step.users:
+            waits[u] -= 1
+            if waits[u] == 0:
+                ready.append(u)
+        return ready
+
+    def compute(self, step: Step) -> None:
+        """Compute one step whose inputs are there, and drop the operands no
+        later step takes."""
         action = self.actions.get(step.kind)
         if action is not None:
             action(step)
@@ -113,13 +116,6 @@ class ChipRun:
                 self.takes[i] -= 1
                 if self.takes[i] == 0:
                     self.values[i] = None
-        ready = []
-        waits = self.waits
-        for u in step.users:
-            waits[u] -= 1
-            if waits[u] == 0:
-                ready.append(u)
-        return ready
 
     def _read(self, step: Step) -> None:
         assert step.tensor is not None and step.vectors is not None
@@ -311,7 +307,11 @@ class ChipRun:
         from lpuir.diagnostics import LpuError
 
         self.plan.check_lane_banks(self.report, self.lanes)
-        stuck = [s for s in self.plan.order if not self.done[s.index]]
+        stuck = (
+            []
+            if all(self.done)
+            else [s for s in self.plan.order if not self.done[s.index]]
+        )
         if stuck:
             raise LpuError(
                 f"{stuck[0].location}: error: chip {self.id}: {stuck[0]} depends on its own result through SRAM within one burst; the simulator evaluates bursts whole"
@@ -329,6 +329,28 @@ class ChipRun:
                 np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
             )
         return from_vectors(image, self.plan.tensors[name], self.spec.lanes)
+
+
+class Memory(dict[str, TensorData]):
+    """A chip's tensors in one run, each made when first touched."""
+
+    def __init__(self, plan: ChipSim, images: Images):
+        super().__init__()
+        self.plan = plan
+        self.images = images
+
+    def __missing__(self, name: str) -> TensorData:
+        plan = self.plan
+        constant = plan.constant_images
+        tensor = plan.tensors[name]
+        data = TensorData(
+            plan.indexes[name],
+            (lambda: constant[name])
+            if name in constant
+            else (lambda: self.images(tensor)),
+        )
+        self[name] = data
+        return data
 
 
 def _times(step: Step) -> np.ndarray:
@@ -393,13 +415,17 @@ def random_weights(seed: int, lanes: int) -> Images:
 
 class Runner:
     """Evaluates the chips of one process: one ready queue for all of them,
-    ordered by (issue cycle, chip, step)."""
+    ordered by (issue cycle, chip, step). Chips that take nothing from links
+    (`static`) need no queue: each evaluates in its plan's order."""
 
-    def __init__(self, runs: dict[int, ChipRun]):
+    def __init__(self, runs: dict[int, ChipRun], static: bool = False):
         self.runs = runs
         self.ready: list[tuple[int, int, int]] = []
+        self.static = static
         self.cycle = 0
         """The issue cycle of the latest step evaluated."""
+        if static:
+            return
         for chip, run in runs.items():
             for step in run.initially_ready():
                 self.push(chip, step)
@@ -415,6 +441,16 @@ class Runner:
         """Evaluate ready steps issued before `until` (all: None); the count."""
         ready, runs = self.ready, self.runs
         count = 0
+        if self.static:
+            self.static = False
+            for run in runs.values():
+                steps = run.plan.steps
+                for index in run.plan.evaluation_order:
+                    run.compute(steps[index])
+                    count += 1
+                    if count % PROGRESS_EVERY == 0:
+                        progress.update("simulate", steps[index].cycle)
+            return count
         while ready and (until is None or ready[0][0] < until):
             cycle, chip, index = heapq.heappop(ready)
             run = runs[chip]

@@ -257,7 +257,10 @@ class Program:
         )
         for chip, plan in self.plans.items():
             runs[chip] = ChipRun(plan, images, network.transmit, report, keep_values)
-        runner = Runner(runs)
+        runner = Runner(
+            runs,
+            static=exchange is None and not any(p.takers for p in self.plans.values()),
+        )
         total = self.static_cycles or self.cycles
         progress.update("simulate", 0, total, "cycles", "running")
         if exchange is None:
