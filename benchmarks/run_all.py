@@ -4,6 +4,8 @@
 
 - compile-scaling: compile time against op count (is it linear?);
 - sim-numpy: simulation time against numpy computing the same tensors;
+- sim-reference: simulation time against the reference interpreter on the
+  same tensors (the compiled examples);
 - sim-xdsl: simulation (and reference interpreter) time against xdsl-run;
 - roofline: static schedule cycles against the roofline, single-chip kernels;
 - decoder: the same for a decoder layer;
@@ -30,6 +32,7 @@ import compile_scaling
 import decoder_roofline
 import distributed
 import llama3_8b
+import sim_reference
 import sim_speed
 import sim_vs_xdsl
 from benchlib import Ratio
@@ -37,6 +40,7 @@ from benchlib import Ratio
 BENCHMARKS: dict[str, Callable[[bool], list[Ratio]]] = {
     "compile-scaling": compile_scaling.run,
     "sim-numpy": sim_speed.run,
+    "sim-reference": sim_reference.run,
     "sim-xdsl": sim_vs_xdsl.run,
     "roofline": compile_roofline.run,
     "decoder": decoder_roofline.run,

@@ -1,13 +1,15 @@
-"""One chip of the modelled array: the static plan of its scheduled program,
-the timing rules checked on that plan, and the evaluation of its data.
+"""One chip of the modelled array: the static plan of its scheduled program
+and the timing rules checked on that plan.
 
 Every cycle of a scheduled program is stated in the IR, so where each vector
 is, which unit is busy and what each SRAM read sees are known before any data
 exist: the plan records them as ranges (bursts on streams, busy intervals,
 SRAM writes with their visible cycles) in cycle order and checks the rules on
-those ranges. Data are then computed one whole burst per instruction, in
-dependency order (a heap keyed by issue cycle), so idle cycles cost nothing.
-The only thing a chip takes from outside is link traffic (`arrive`).
+those ranges. It also resolves, once, what each step needs before its data
+can be computed (its operands' producers, the writes its SRAM reads see, an
+arrival) and where each read finds its vectors, so that a run
+(`sim_run.ChipRun`) only computes. A plan depends on the program alone: one
+plan serves any number of runs.
 """
 
 from __future__ import annotations
@@ -15,26 +17,27 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 
 import numpy as np
 from xdsl.ir import SSAValue
 
-from lpuir import numerics, progress, timing
+from lpuir import timing
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.interpreter.sim_errors import Violation
 from lpuir.interpreter.sim_memory import (
     END_OF_TIME,
-    TensorMemory,
-    from_vectors,
+    Fetch,
+    WriteIndex,
     initial_image,
 )
 from lpuir.interpreter.sim_streams import Burst, StreamKey, StreamTable, stream_name
-from lpuir.interpreter.sim_units import compute, element, lane_indices, mem_vectors
+from lpuir.interpreter.sim_units import element, mem_vectors
 from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
 
 
@@ -67,16 +70,27 @@ def describe_value(value: SSAValue) -> str:
     return f"the result of {value.owner.name.removeprefix('lpu.')} at {op_location(value.owner)}"  # type: ignore[union-attr]
 
 
+@dataclass(frozen=True)
+class Sender:
+    """The send that put a vector on a link, as messages name it (a flit
+    travels between processes without its IR)."""
+
+    location: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Flit:
-    """One vector on a link: what a send put there, forwarded unchanged.
-    `payload` is None when a forward had nothing to forward."""
+    """One vector on a link: what a send put there, forwarded unchanged."""
 
     channel: str
     origin: int
     element: str
-    payload: np.ndarray | None
-    sender: Step
+    payload: np.ndarray
+    sender: Sender
 
 
 @dataclass(eq=False)
@@ -111,10 +125,19 @@ class Step:
     tensor: lpu.TensorOp | None = None
     vectors: np.ndarray | None = None
     """A read's or write's tensor vectors, burst vector k first."""
+    args: tuple[int, ...] = ()
+    """The step index of each operand's producer, in operand order."""
+    producers: tuple[int, ...] = ()
+    """The distinct producers of its operands."""
+    consumers: int = 0
+    """Steps that take its result as an operand."""
+    fetch: Fetch | None = None
+    """A read's vectors as resolved by the plan (None: looked up when it runs)."""
     deps: set[Step] = field(default_factory=set)
-    users: list[Step] = field(default_factory=list)
-    pending: int = 0
-    done: bool = False
+    users: list[int] = field(default_factory=list)
+    """Indices of the steps that wait for this one."""
+    waits: int = 0
+    """What it waits for before it can run: its deps, and an arrival."""
 
     @property
     def mnemonic(self) -> str:
@@ -130,42 +153,35 @@ class Step:
 
 @dataclass
 class _PortUse:
-    """A burst's use of one MEM slice port: cycles and addresses (None until a
-    gather or scatter is evaluated)."""
+    """A burst's use of one MEM slice port: cycles and addresses (None for a
+    gather or scatter: its lanes choose them when it runs)."""
 
     step: Step
     times: np.ndarray
     addresses: np.ndarray | None
 
 
-Transmit = Callable[[int, int, int, Flit], None]
+def _addresses(use: _PortUse, lanes: dict[int, np.ndarray]) -> np.ndarray | None:
+    """A port use's addresses: fixed, or those a gather's or scatter's lanes
+    chose in the run (None if it did not run)."""
+    return use.addresses if use.addresses is not None else lanes.get(use.step.index)
+
+
 Report = Callable[[Violation], None]
 
 
 class ChipSim:
-    """The plan and the state of one chip; `violations` holds the rules the
-    plan breaks, `run` evaluates what is ready, `arrive` takes link traffic."""
+    """The plan of one chip's program; `violations` holds the rules it
+    breaks (those that do not depend on data)."""
 
-    def __init__(
-        self,
-        chip: lpu.ChipOp,
-        machine: SystemSpec,
-        inputs: dict[int, np.ndarray],
-        transmit: Transmit,
-        report: Report,
-    ):
+    def __init__(self, chip: lpu.ChipOp, machine: SystemSpec):
         self.id = chip.chip_id
         self.machine = machine
         self.spec: ChipSpec = machine.chip
-        self.transmit = transmit
-        self.report = report
         self.violations: list[Violation] = []
         self.tensors = {t.sym_name.data: t for t in chip.tensors()}
-        self.memory = {
-            name: TensorMemory(initial_image(t, self.spec.lanes, inputs))
-            for name, t in self.tensors.items()
-        }
-        self.values: dict[SSAValue, np.ndarray] = {}
+        self.indexes = {name: WriteIndex() for name in self.tensors}
+        self._finals: dict[str, Fetch | None] = {}
         self.steps = [self._step(i, op) for i, op in enumerate(chip.instructions())]
         self.order = sorted(self.steps, key=lambda s: (s.cycle, s.index))
         self.producer = {s.result: s for s in self.steps if s.result is not None}
@@ -178,17 +194,13 @@ class ChipSim:
         self.ports: defaultdict[tuple[str, str], list[_PortUse]] = defaultdict(list)
         self.port_uses: dict[Step, _PortUse] = {}
         self.takers: dict[tuple[int, int], Step] = {}
-        self.arrivals: dict[tuple[int, int], Flit | None] = {}
-        self.stray: list[tuple[int, int, Flit, str]] = []
-        self.strays_reported = 0
-        self.ready: list[tuple[int, int, Step]] = []
-        self.evaluated = 0
         for step in self.order:
             self._plan(step)
         self._check_streams()
         self._check_chains()
         self._check_intervals()
-        self._check_banks(self.violations.append, final=False)
+        self.lane_pairs: list[tuple[str, _PortUse, _PortUse]] = []
+        self._check_banks()
         self._check_planes()
         self._check_icu()
         self._link_dependences()
@@ -208,10 +220,12 @@ class ChipSim:
                 f"{op_location(op)}: error: {op.name} has no place in a scheduled program"
             )
         spec, c = self.spec, op.cycle.data
-        result = op.results[0] if op.results else None
-        takes = tuple(zip(op.stream_operands(), op.sources(), strict=True))
+        results = op.results
+        result = results[0] if results else None
+        streamed = op.stream_operands()
+        takes = tuple(zip(streamed, op.sources(), strict=True))
         element_type = element(result) if result is not None else ""
-        n = max([_vectors(result), *(_vectors(v) for v, _ in takes)])
+        n = max([_vectors(result), *(_vectors(v) for v in streamed)])
         tensor, vectors, port = None, None, None
         if op.UNIT == "MEM":
             tensor = self._tensor(op)  # type: ignore[arg-type]
@@ -303,15 +317,14 @@ class ChipSim:
         )
         use = _PortUse(step, times, addresses)
         self.port_uses[step] = use
-        group = step.op.slice_group(self.spec, tensor)  # type: ignore[attr-defined]
-        for slice_name in tensor.plane_slices(self.spec, group):
-            self.ports[(slice_name, port)].append(use)
-        memory = self.memory[tensor.sym_name.data]
+        for unit, _ in step.holds:  # every byte-plane slice of its group
+            self.ports[(unit.removeprefix("MEM."), port)].append(use)
+        index = self.indexes[tensor.sym_name.data]
         if step.kind == "write":
             assert vectors is not None
-            memory.plan_write(step.index, vectors, times + step.delay)
+            index.plan_write(step.index, vectors, times + step.delay)
         elif step.kind == "scatter":
-            memory.plan_scatter(step.index, times + step.delay)
+            index.plan_scatter(step.index, times + step.delay)
 
     def _link_out(self, step: Step, port: int, depart: int) -> None:
         link = self.machine.link_at(self.id, port)
@@ -486,10 +499,11 @@ class ChipSim:
     def _banks(self, addresses: np.ndarray) -> np.ndarray:
         return addresses * self.spec.sram_banks // self.spec.sram_addresses
 
-    def _check_banks(self, report: Report, final: bool) -> None:
+    def _check_banks(self) -> None:
         """A read and a write of one slice in one cycle must use different
-        banks. Before the run only fixed addresses are known; `final` checks
-        the pairs that involve a gather or scatter, whose lanes choose them."""
+        banks. Before the run only fixed addresses are known: the pairs that
+        involve a gather or scatter, whose lanes choose them, wait in
+        `lane_pairs` for `check_lane_banks`."""
         for (slice_name, port), reads in self.ports.items():
             if port != "read port":
                 continue
@@ -502,18 +516,39 @@ class ChipSim:
             for r in reads:
                 first, last = int(r.times[0]), int(r.times[-1])
                 for w in writes[bisect_left(reach, first) : bisect_right(starts, last)]:
-                    known = r.addresses is not None and w.addresses is not None
-                    if known != final:
-                        self._bank_pair(slice_name, r, w, report)
+                    if r.addresses is None or w.addresses is None:
+                        self.lane_pairs.append((slice_name, r, w))
+                    else:
+                        self._bank_pair(
+                            slice_name,
+                            r,
+                            w,
+                            r.addresses,
+                            w.addresses,
+                            self.violations.append,
+                        )
+
+    def check_lane_banks(self, report: Report, lanes: dict[int, np.ndarray]) -> None:
+        """The bank rule for the pairs of reads and writes that involve a
+        gather or scatter, with the addresses `lanes` gives each one that ran
+        (by step index)."""
+        for slice_name, r, w in self.lane_pairs:
+            ra, wa = _addresses(r, lanes), _addresses(w, lanes)
+            if ra is not None and wa is not None:
+                self._bank_pair(slice_name, r, w, ra, wa, report)
 
     def _bank_pair(
-        self, slice_name: str, r: _PortUse, w: _PortUse, report: Report
+        self,
+        slice_name: str,
+        r: _PortUse,
+        w: _PortUse,
+        r_addresses: np.ndarray,
+        w_addresses: np.ndarray,
+        report: Report,
     ) -> None:
         common, ri, wi = np.intersect1d(r.times, w.times, return_indices=True)
-        if r.addresses is None or w.addresses is None:
-            return
-        read_banks = self._banks(r.addresses[ri]).reshape(len(ri), -1)
-        write_banks = self._banks(w.addresses[wi]).reshape(len(wi), -1)
+        read_banks = self._banks(r_addresses[ri]).reshape(len(ri), -1)
+        write_banks = self._banks(w_addresses[wi]).reshape(len(wi), -1)
         clash = (read_banks[:, :, None] == write_banks[:, None, :]) & (
             read_banks[:, :, None] >= 0
         )
@@ -645,231 +680,42 @@ class ChipSim:
     def _link_dependences(self) -> None:
         """What each step must wait for before its data can be computed: the
         producers of its operands, the writes its SRAM reads see, and for a
-        receive or forward, its arrival."""
-        for memory in self.memory.values():
-            memory.freeze()
-        by_index = {s.index: s for s in self.steps}
+        receive or forward, its arrival; and where each read finds its data."""
+        for index in self.indexes.values():
+            index.freeze()
+        producer = {s.result: s.index for s in self.steps if s.result is not None}
         for step in self.steps:
-            step.deps.update(
-                self.producer[v] for v in step.operands if v in self.producer
-            )
+            step.args = tuple(producer.get(v, -1) for v in step.operands)
+            step.producers = tuple(sorted({i for i in step.args if i >= 0}))
+            for i in step.producers:
+                self.steps[i].consumers += 1
+                step.deps.add(self.steps[i])
             if step.kind in ("read", "gather"):
                 assert step.tensor is not None
-                memory = self.memory[step.tensor.sym_name.data]
+                index = self.indexes[step.tensor.sym_name.data]
                 times = step.cycle + np.arange(step.burst, dtype=np.int64)
-                writers = (
-                    memory.sources(step.vectors, times)
-                    if step.vectors is not None
-                    else memory.writers_until(int(times[-1]))
-                )
-                step.deps.update(by_index[w] for w in writers)
+                if step.vectors is not None:
+                    step.fetch = index.fetch(step.vectors, times)
+                    writers = (
+                        step.fetch.writers
+                        if step.fetch is not None
+                        else index.sources(step.vectors, times)
+                    )
+                else:
+                    writers = index.writers_until(int(times[-1]))
+                step.deps.update(self.steps[w] for w in writers)
             for dep in step.deps:
-                dep.users.append(step)
-            step.pending = len(step.deps) + (step.kind in ("recv", "forward"))
-            if step.pending == 0:
-                heapq.heappush(self.ready, (step.cycle, step.index, step))
+                dep.users.append(step.index)
+            step.waits = len(step.deps) + (step.kind in ("recv", "forward"))
 
-    # ----------------------------------------------------------------- run
-
-    def run(self) -> int:
-        """Evaluate every step whose inputs are there; the number evaluated."""
-        count = 0
-        while self.ready:
-            _, _, step = heapq.heappop(self.ready)
-            progress.update("simulate", step.cycle)
-            self._evaluate(step)
-            step.done = True
-            count += 1
-            for user in step.users:
-                user.pending -= 1
-                if user.pending == 0:
-                    heapq.heappush(self.ready, (user.cycle, user.index, user))
-        self.evaluated += count
-        return count
-
-    def _evaluate(self, step: Step) -> None:
-        op, kind = step.op, step.kind
-        if step.tensor is not None:
-            self._evaluate_mem(step)
-        elif kind == "send":
-            assert step.port is not None
-            value = step.operands[0]
-            flit = Flit(
-                op.channel.data, self.id, element(value), self.values[value][0], step
-            )  # type: ignore[attr-defined]
-            self.transmit(self.id, step.port, step.cycle, flit)
-        elif kind == "recv":
-            assert step.result is not None
-            self.values[step.result] = self._receive(step, op)  # type: ignore[arg-type]
-        elif kind == "forward":
-            flit = self.arrivals[(step.port, step.cycle)]  # type: ignore[index]
-            if flit is not None:
-                self.transmit(self.id, op.out_port.data, step.cycle + step.delay, flit)  # type: ignore[attr-defined]
-        elif step.result is not None:
-            operands = [self.values[v] for v in step.operands]
-            self.values[step.result] = compute(op, operands, self.spec)
-
-    def _evaluate_mem(self, step: Step) -> None:
-        tensor, kind = step.tensor, step.kind
-        assert tensor is not None
-        memory = self.memory[tensor.sym_name.data]
-        times = step.cycle + np.arange(step.burst, dtype=np.int64)
-        if kind == "read":
-            assert step.vectors is not None and step.result is not None
-            self.values[step.result] = memory.load(step.vectors, times)
-        elif kind == "write":
-            memory.data[step.index] = self.values[step.operands[0]]
-        else:
-            op = step.op
-            assert type(op) is lpu.GatherOp or type(op) is lpu.ScatterOp
-            vectors = self._lane_vectors(step, op, tensor)
-            if kind == "gather":
-                outside = vectors < 0
-                data = memory.load(np.where(outside, 0, vectors), times)
-                data[outside] = 0
-                self.values[op.result] = data  # type: ignore[union-attr]
-            else:
-                memory.set_scatter(step.index, vectors, self.values[op.value])  # type: ignore[union-attr]
-
-    def _lane_vectors(
-        self, step: Step, op: lpu.GatherOp | lpu.ScatterOp, tensor: lpu.TensorOp
-    ) -> np.ndarray:
-        """A gather's or scatter's per-lane vectors (-1 where out of range,
-        which is reported); their addresses complete its port uses."""
-        assert tensor.address is not None
-        count = tensor.vector_count(self.spec.lanes)
-        vectors, outside = lane_indices(self.values[op.indices], count)
-        if outside.any():
-            k, lane = (int(i) for i in np.argwhere(outside)[0])
-            self.report(
-                Violation(
-                    self.id,
-                    step.cycle + k,
-                    step.unit,
-                    "address range",
-                    f"lane {lane} of index vector {k} is {int(vectors[k, lane])}, outside @{tensor.sym_name.data}'s vectors 0..{count - 1}",
-                    step.location,
-                )
-            )
-        vectors = np.where(outside, -1, vectors)
-        self.port_uses[step].addresses = np.where(
-            outside, -1, vectors + tensor.address.data
-        )
-        return vectors
-
-    def _receive(self, step: Step, op: lpu.RecvOp) -> np.ndarray:
-        flit = self.arrivals[(step.port, step.cycle)]  # type: ignore[index]
-        want = step.element
-        if flit is None or flit.payload is None:
-            return np.zeros((1, self.spec.lanes), numerics.carrier(want))
-        if (flit.channel, flit.origin, flit.element) != (
-            op.channel.data,
-            op.sender.data,
-            want,
-        ):
-            self.report(
-                Violation(
-                    self.id,
-                    step.cycle,
-                    step.unit,
-                    "wrong arrival",
-                    f'receives channel "{op.channel.data}" ({want}) from chip {op.sender.data}, but the vector arriving is channel "{flit.channel}" ({flit.element}) from chip {flit.origin}, sent by {flit.sender}',
-                    step.location,
-                )
-            )
-            if flit.element != want:
-                return np.zeros((1, self.spec.lanes), numerics.carrier(want))
-        return flit.payload[None, :]
-
-    # ------------------------------------------------------------- network
-
-    def arrive(self, port: int, cycle: int, flit: Flit, link: str) -> None:
-        """A vector arriving on `port` at `cycle`: taken by the receive or
-        forward issued then, or kept as a stray (reported later)."""
-        key = (port, cycle)
-        taker = self.takers.get(key)
-        if taker is None or key in self.arrivals:
-            self.stray.append((port, cycle, flit, link))
-            return
-        self.arrivals[key] = flit
-        taker.pending -= 1
-        if taker.pending == 0:
-            heapq.heappush(self.ready, (taker.cycle, taker.index, taker))
-
-    def _port_activity(self, port: int) -> str:
-        takes = sorted(c for p, c in self.takers if p == port)
-        comes = sorted(c for p, c in self.arrivals if p == port) + sorted(
-            c for p, c, _, _ in self.stray if p == port
-        )
-        return f"takers on port {port} at cycles {takes[:4] or 'none'}, arrivals at {sorted(comes)[:4] or 'none'}"
-
-    def stray_violations(self) -> Iterator[Violation]:
-        """Arrivals nobody took; each is reported once."""
-        for port, cycle, flit, link in self.stray[self.strays_reported :]:
-            yield Violation(
-                self.id,
-                cycle,
-                f"link {link}",
-                "unconsumed arrival",
-                f'the vector chip {flit.origin} sent on channel "{flit.channel}" arrives on chip {self.id} port {port} at cycle {cycle}, but no receive or forward takes it then ({self._port_activity(port)})',
-                flit.sender.location,
-            )
-        self.strays_reported = len(self.stray)
-
-    def starving(self) -> list[Step]:
-        """Receives and forwards still waiting for an arrival."""
-        return [
-            s
-            for key, s in self.takers.items()
-            if key not in self.arrivals and not s.done
-        ]
-
-    def starve(self, step: Step) -> Violation:
-        """Give up waiting: the step takes nothing; what it broke."""
-        port = step.port
-        assert port is not None
-        violation = Violation(
-            self.id,
-            step.cycle,
-            step.unit,
-            "no arrival",
-            f"{step.mnemonic} on port {port} at cycle {step.cycle}, but nothing arrives then ({self._port_activity(port)})",
-            step.location,
-        )
-        self.arrivals[(port, step.cycle)] = None
-        step.pending -= 1
-        if step.pending == 0:
-            heapq.heappush(self.ready, (step.cycle, step.index, step))
-        return violation
-
-    # -------------------------------------------------------------- results
-
-    def finish(self) -> None:
-        """After the run: bank conflicts that depend on gathered or scattered
-        addresses, and steps that never ran (a dependence cycle)."""
-        self._check_banks(self.report, final=True)
-        stuck = [s for s in self.order if not s.done]
-        if stuck:
-            raise LpuError(
-                f"{stuck[0].location}: error: chip {self.id}: {stuck[0]} depends on its own result through SRAM within one burst; the simulator evaluates bursts whole"
-            )
-
-    def output(self, name: str) -> np.ndarray:
-        """A tensor's value at the end of the program."""
-        memory = self.memory[name]
-        count = memory.image.shape[0]
-        image = memory.load(
-            np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
-        )
-        return from_vectors(image, self.tensors[name], self.spec.lanes)
-
-    @property
+    @cached_property
     def cycles(self) -> int:
         """docs/dialect.md "Program length": last acting cycle + 1 + skew."""
         return timing.program_length(
             max((s.acts for s in self.steps), default=0), self.spec
         )
 
+    @cached_property
     def busy(self) -> dict[str, int]:
         """Busy cycles of each unit instance (a MEM slice counts a cycle in
         which either port is busy), as the union of its intervals."""
@@ -877,3 +723,76 @@ class ChipSim:
         for (unit, _, _), uses in self.intervals.items():
             spans[unit].extend((a, b) for a, b, _ in uses)
         return {unit: union_length(pieces) for unit, pieces in spans.items()}
+
+    @cached_property
+    def link_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """The cycles each link direction this chip sends on is busy."""
+        links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+        for (_, label, rule), uses in self.intervals.items():
+            if rule == "link busy":
+                links[label.removeprefix("link ")].extend((a, b) for a, b, _ in uses)
+        return links
+
+    def final(self, name: str) -> Fetch | None:
+        """Where a tensor's vectors are at the end of the program (None: it
+        has scatters, looked up when the run ends)."""
+        if name not in self._finals:
+            count = self.tensors[name].vector_count(self.spec.lanes)
+            self._finals[name] = self.indexes[name].fetch(
+                np.arange(count, dtype=np.int64), np.full(count, END_OF_TIME, np.int64)
+            )
+        return self._finals[name]
+
+    @cached_property
+    def waits(self) -> list[int]:
+        """What each step waits for, by index (a run counts them down)."""
+        return [s.waits for s in self.steps]
+
+    @cached_property
+    def consumers(self) -> list[int]:
+        """How many steps take each step's result, by index."""
+        return [s.consumers for s in self.steps]
+
+    @cached_property
+    def evaluation_order(self) -> list[int]:
+        """The steps in an order that evaluates each after what it waits for,
+        issue cycle first where that leaves a choice (a run's ready queue
+        would pick the same); for a chip that takes nothing from links."""
+        assert not self.takers, "arrivals are known only when they come"
+        waits = [s.waits for s in self.steps]
+        ready = [(s.cycle, s.index) for s in self.steps if s.waits == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, i = heapq.heappop(ready)
+            order.append(i)
+            for u in self.steps[i].users:
+                waits[u] -= 1
+                if waits[u] == 0:
+                    heapq.heappush(ready, (self.steps[u].cycle, u))
+        return order
+
+    @cached_property
+    def reads(self) -> dict[str, int]:
+        """How many steps read each tensor (its output, if it is one, counts
+        as a read at the end)."""
+        count = {name: int(t.kind.data == "output") for name, t in self.tensors.items()}
+        for step in self.steps:
+            if step.kind in ("read", "gather"):
+                assert step.tensor is not None
+                count[step.tensor.sym_name.data] += 1
+        return count
+
+    @cached_property
+    def constant_images(self) -> dict[str, np.ndarray]:
+        """The SRAM image at cycle 0 of every tensor the program itself
+        defines: its value, or zeros (not inputs, nor weights without a
+        value, which a run is given)."""
+        images = {
+            name: initial_image(t, self.spec.lanes, {})
+            for name, t in self.tensors.items()
+            if t.kind.data not in ("input", "weight") or t.value is not None
+        }
+        for image in images.values():
+            image.flags.writeable = False  # shared by every run
+        return images

@@ -113,39 +113,50 @@ def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
 
 
 def bind_inputs(
-    system: lpu.SystemOp, inputs: Sequence[np.ndarray]
+    system: lpu.SystemOp,
+    inputs: Sequence[np.ndarray],
+    declared: dict[int, Argument] | None = None,
 ) -> dict[int, np.ndarray]:
-    """The inputs by arg, checked against the input tensors: count, shape and
-    carrier dtype (bf16 travels in float32 holding bf16-exact values)."""
-    declared = program_arguments(system, "input")
-    if len(inputs) != len(declared) or sorted(declared) != list(range(len(declared))):
-        missing = [a for a in sorted(declared) if a >= len(inputs)]
+    """The inputs by arg, checked against the input tensors (`declared`, if
+    already known): count, shape and carrier dtype (bf16 travels in float32
+    holding bf16-exact values)."""
+    declared = program_arguments(system, "input") if declared is None else declared
+    check_count(declared, len(inputs))
+    return {
+        arg: bind_input(argument, inputs[arg])
+        for arg, argument in sorted(declared.items())
+    }
+
+
+def check_count(declared: dict[int, Argument], given: int) -> None:
+    """One input per declared argument, numbered 0..n-1."""
+    if given != len(declared) or sorted(declared) != list(range(len(declared))):
+        missing = [a for a in sorted(declared) if a >= given]
         detail = (
             f"; argument {missing[0]} ({declared[missing[0]].description}) is missing"
             if missing
             else ""
         )
         raise LpuError(
-            f"the program takes {len(declared)} input(s) (args {sorted(declared)}), {len(inputs)} given{detail}"
+            f"the program takes {len(declared)} input(s) (args {sorted(declared)}), {given} given{detail}"
         )
-    bound: dict[int, np.ndarray] = {}
-    for arg, argument in sorted(declared.items()):
-        value = np.asarray(inputs[arg])
-        what = (
-            f"input {arg} (@{argument.pieces[0].sym_name.data}, {argument.description})"
+
+
+def bind_input(argument: Argument, given: np.ndarray) -> np.ndarray:
+    """One input, checked against its tensors: shape and carrier dtype."""
+    value = np.asarray(given)
+    what = f"input {argument.arg} (@{argument.pieces[0].sym_name.data}, {argument.description})"
+    if value.shape != argument.shape:
+        raise LpuError(f"{what}: given an array of shape {value.shape}")
+    carrier = np.dtype(numerics.carrier(argument.element))
+    if value.dtype != carrier:
+        raise LpuError(
+            f"{what}: given dtype {value.dtype}, but {argument.element} is carried in {carrier}"
         )
-        if value.shape != argument.shape:
-            raise LpuError(f"{what}: given an array of shape {value.shape}")
-        carrier = np.dtype(numerics.carrier(argument.element))
-        if value.dtype != carrier:
-            raise LpuError(
-                f"{what}: given dtype {value.dtype}, but {argument.element} is carried in {carrier}"
-            )
-        try:
-            bound[arg] = numerics.as_carrier(value, argument.element)
-        except numerics.NumericsError as e:
-            raise LpuError(f"{what}: {e}") from None
-    return bound
+    try:
+        return numerics.as_carrier(value, argument.element)
+    except numerics.NumericsError as e:
+        raise LpuError(f"{what}: {e}") from None
 
 
 def initial_image(
@@ -173,12 +184,16 @@ def initial_image(
 
 
 def assemble_outputs(
-    system: lpu.SystemOp, read: Callable[[int, lpu.TensorOp], np.ndarray]
+    system: lpu.SystemOp,
+    read: Callable[[int, lpu.TensorOp], np.ndarray],
+    declared: dict[int, Argument] | None = None,
 ) -> list[np.ndarray]:
-    """The program's outputs by arg, each put together from its tensors;
-    `read(chip id, tensor)` gives what one of them holds at the end."""
+    """The program's outputs by arg (`declared`, if already known), each put
+    together from its tensors; `read(chip id, tensor)` gives what one of
+    them holds at the end."""
     outputs = []
-    for _, argument in sorted(program_arguments(system, "output").items()):
+    declared = program_arguments(system, "output") if declared is None else declared
+    for _, argument in sorted(declared.items()):
         value = np.zeros(argument.shape, numerics.carrier(argument.element))
         for tensor in argument.pieces:
             chip = tensor.parent_op()
@@ -195,25 +210,24 @@ TIME_SPAN = 1 << 40
 END_OF_TIME = TIME_SPAN - 1
 
 
-class TensorMemory:
-    """One tensor's SRAM over time, for the simulator.
+class WriteIndex:
+    """One tensor's planned SRAM writes, for the simulator's plan.
 
     Every write is known before the run (its vectors and the cycles they
     become visible); its data arrive when the write is evaluated, which the
     simulator does in dependency order, not in cycle order. A load of vector
-    v at cycle r returns the latest write of v visible at r (or the initial
+    v at cycle r sees the latest write of v visible at r (or the initial
     image), then lanes of scatters visible by r on top, so the result does
-    not depend on the order in which writes were evaluated.
+    not depend on the order in which writes were evaluated. Without scatters,
+    which write each vector of a load comes from is known before the run
+    (`fetch`).
     """
 
-    def __init__(self, image: np.ndarray):
-        self.image = image
+    def __init__(self) -> None:
         self._planned: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._keys = np.zeros(0, np.int64)
         self._vector = self._time = self._writer = self._k = self._keys
-        self._scatter_times: dict[int, np.ndarray] = {}
-        self._scatters: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.data: dict[int, np.ndarray] = {}
+        self.scatter_times: dict[int, np.ndarray] = {}
 
     def plan_write(self, writer: int, vectors: np.ndarray, times: np.ndarray) -> None:
         """A write (id `writer`) of `vectors`, visible from `times`."""
@@ -221,7 +235,7 @@ class TensorMemory:
 
     def plan_scatter(self, writer: int, times: np.ndarray) -> None:
         """A scatter; its lanes' vectors are known once it is evaluated."""
-        self._scatter_times[writer] = times
+        self.scatter_times[writer] = times
 
     def freeze(self) -> None:
         """Index the planned writes by (vector, cycle)."""
@@ -240,7 +254,7 @@ class TensorMemory:
         self._keys, self._vector, self._time = keys[order], vector[order], time[order]
         self._writer, self._k = writer[order], k[order]
 
-    def _latest(
+    def latest(
         self, vectors: np.ndarray, times: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Index of the latest planned write of each (vector, cycle), and
@@ -259,11 +273,11 @@ class TensorMemory:
         if not self._keys.size:
             found: set[int] = set()
         else:
-            pos, hit = self._latest(vectors, times)
+            pos, hit = self.latest(vectors, times)
             found = {int(w) for w in np.unique(self._writer[pos[hit]])}
         last = int(times.max(initial=-1))
         return found | {
-            w for w, t in self._scatter_times.items() if t.size and int(t[0]) <= last
+            w for w, t in self.scatter_times.items() if t.size and int(t[0]) <= last
         }
 
     def writers_until(self, cycle: int) -> set[int]:
@@ -271,35 +285,117 @@ class TensorMemory:
         are known only when it runs, so it depends on all of them)."""
         found = {w for w, _, t in self._planned if t.size and int(t.min()) <= cycle}
         return found | {
-            w for w, t in self._scatter_times.items() if t.size and int(t[0]) <= cycle
+            w for w, t in self.scatter_times.items() if t.size and int(t[0]) <= cycle
         }
+
+    def fetch(self, vectors: np.ndarray, times: np.ndarray) -> Fetch | None:
+        """Where a load of whole vectors finds each one, resolved now; None
+        when scatters, whose lanes are known only at run time, may reach it."""
+        last = int(times.max(initial=-1))
+        if any(t.size and int(t[0]) <= last for t in self.scatter_times.values()):
+            return None
+        writer = np.full(vectors.shape, -1, np.int64)
+        index = vectors
+        if self._keys.size:
+            pos, hit = self.latest(vectors, times)
+            writer = np.where(hit, self._writer[pos], -1)
+            index = np.where(hit, self._k[pos], vectors)
+        return Fetch.of(writer, index)
+
+
+def _rows(index: np.ndarray) -> np.ndarray | slice:
+    """`index` as a slice when it is a run of consecutive rows (a view, no copy)."""
+    first = int(index[0])
+    if index.size == 1 or bool(np.all(np.diff(index) == 1)):
+        return slice(first, first + index.size)
+    return index
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """A whole-vector load resolved before the run: `parts` are (writer, its
+    rows, the load's vectors they fill), writer -1 being the tensor's image at
+    cycle 0; one part fills the whole load."""
+
+    parts: tuple[tuple[int, np.ndarray | slice, np.ndarray | None], ...]
+    n: int
+
+    @staticmethod
+    def of(writer: np.ndarray, index: np.ndarray) -> Fetch:
+        ws = np.unique(writer)
+        if ws.size == 1:
+            return Fetch(((int(ws[0]), _rows(index), None),), writer.size)
+        return Fetch(
+            tuple((int(w), _rows(index[writer == w]), writer == w) for w in ws),
+            writer.size,
+        )
+
+    @property
+    def writers(self) -> set[int]:
+        return {w for w, _, _ in self.parts if w >= 0}
+
+    def take(self, data: TensorData) -> np.ndarray:
+        """The loaded vectors: rows of the image and of evaluated writes."""
+        if len(self.parts) == 1:
+            w, rows, _ = self.parts[0]
+            return (data.image if w < 0 else data.written[w])[rows]
+        out = np.empty((self.n, data.image.shape[1]), data.image.dtype)
+        for w, rows, where in self.parts:
+            out[where] = (data.image if w < 0 else data.written[w])[rows]
+        return out
+
+
+class TensorData:
+    """One tensor's SRAM in one run: its image at cycle 0 (never changed;
+    made when first needed, by `make`), the data of every evaluated write and
+    scatter, and its planned writes."""
+
+    def __init__(self, index: WriteIndex, make: Callable[[], np.ndarray]):
+        self.index = index
+        self.make = make
+        self._image: np.ndarray | None = None
+        self.written: dict[int, np.ndarray] = {}
+        self.scattered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def image(self) -> np.ndarray:
+        if self._image is None:
+            self._image = self.make()
+        return self._image
+
+    def release(self) -> None:
+        """Forget everything once nothing will read the tensor again."""
+        self._image = None
+        self.written.clear()
+        self.scattered.clear()
 
     def set_scatter(self, writer: int, vectors: np.ndarray, data: np.ndarray) -> None:
         """An evaluated scatter: lane l of `data[k]` goes to vector
         `vectors[k, l]` (-1: nowhere) at its planned cycle."""
-        self._scatters[writer] = (vectors, data)
+        self.scattered[writer] = (vectors, data)
 
     def load(self, vectors: np.ndarray, times: np.ndarray) -> np.ndarray:
         """What the SRAM holds: `vectors` (n,) gives whole vectors, (n, lanes)
         one vector per lane (a gather); vector k is read at `times[k]`."""
+        index = self.index
         per_lane = vectors.ndim == 2
         lanes = self.image.shape[1]
         columns = np.broadcast_to(np.arange(lanes), vectors.shape) if per_lane else None
         out = self.image[vectors, columns] if per_lane else self.image[vectors]
         at = np.broadcast_to(times[:, None], vectors.shape) if per_lane else times
         seen = np.full(vectors.shape, -1, np.int64)
-        if self._keys.size:
-            pos, hit = self._latest(vectors, at)
-            writer = self._writer[pos]
+        if index._keys.size:
+            pos, hit = index.latest(vectors, at)
+            writer = index._writer[pos]
             for w in np.unique(writer[hit]):
                 chosen = hit & (writer == w)
-                ks = self._k[pos[chosen]]
-                data = self.data[int(w)]
+                ks = index._k[pos[chosen]]
+                data = self.written[int(w)]
                 out[chosen] = (
                     data[ks, columns[chosen]] if columns is not None else data[ks]
                 )
-            seen = np.where(hit, self._time[pos], -1)
-        if self._scatters:
+            seen = np.where(hit, index._time[pos], -1)
+        if self.scattered:
             out = self._apply_scatters(
                 out,
                 vectors if per_lane else vectors[:, None],
@@ -316,14 +412,14 @@ class TensorMemory:
         seen = np.array(np.broadcast_to(seen, out.shape))
         events = sorted(
             (int(t), w, k)
-            for w, (_, _) in self._scatters.items()
-            for k, t in enumerate(self._scatter_times[w])
+            for w in self.scattered
+            for k, t in enumerate(self.index.scatter_times[w])
         )
         last = int(times.max(initial=-1))
         for t, w, k in events:
             if t > last:
                 break
-            lanes_vectors, data = self._scatters[w]
+            lanes_vectors, data = self.scattered[w]
             hit = (
                 (lanes_vectors[k][None, :] == vectors)
                 & (t <= times[:, None])

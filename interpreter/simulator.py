@@ -1,17 +1,22 @@
 """The modelled chip array: runs a scheduled LPU program bit-exactly and to the
 cycle, or says which instruction broke which rule of the machine.
 
-Each chip is a `ChipSim` (lpuir.interpreter.sim_chip) with its own state; the
-`Network` carries link traffic between them and is their only interaction.
+A `Program` plans each chip once (`sim_chip.ChipSim`: the static facts of
+every instruction and the rules checked on them); `Program.run` simulates it
+on inputs (`sim_run`: each chip's data, evaluated in dependency order), as
+often as wanted. The `Network` carries link traffic between chips and is
+their only interaction; a distributed run (`sim_mpi`) simulates each rank's
+chips in one process and exchanges that traffic at window ends.
 docs/dialect.md is the contract for every op's semantics and timing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
@@ -19,13 +24,28 @@ from xdsl.dialects.builtin import ModuleOp
 from lpuir import progress, timing
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu
-from lpuir.interpreter.sim_chip import ChipSim, Flit, Report, link_name, union_length
+from lpuir.interpreter.sim_chip import ChipSim, Flit, link_name, union_length
 from lpuir.interpreter.sim_errors import SimulationError, Violation
-from lpuir.interpreter.sim_memory import assemble_outputs, bind_inputs
+from lpuir.interpreter.sim_memory import (
+    Argument,
+    assemble_outputs,
+    bind_inputs,
+    program_arguments,
+)
+from lpuir.interpreter.sim_run import ChipRun, Images, Runner, tensor_images
 from lpuir.interpreter.sim_trace import LinkEvent, chrome_trace
 from lpuir.machine import SystemSpec
 
-__all__ = ["SimulationError", "SimulationResult", "Violation", "simulate"]
+if TYPE_CHECKING:
+    from lpuir.interpreter.sim_mpi import Exchange
+
+__all__ = [
+    "Program",
+    "SimulationError",
+    "SimulationResult",
+    "Violation",
+    "simulate",
+]
 
 UNIT_KINDS = ("MEM", "VXM", "SXM", "MXM", "C2C")
 
@@ -57,6 +77,13 @@ class SimulationResult:
     capacity: dict[str, int] = field(default_factory=dict, repr=False)
     """Cycles each `unit_busy` entry could have been busy."""
     trace_events: list[dict[str, Any]] | None = field(default=None, repr=False)
+    runs: dict[int, ChipRun] | None = field(default=None, repr=False)
+    """Each simulated chip's final state, when the run kept its values."""
+    link_log: list[LinkEvent] | None = field(default=None, repr=False)
+    """Every vector put on a link, when the run kept its values."""
+    distributed: dict[str, Any] | None = None
+    """A distributed run's account (sim_mpi): ranks, chips per rank,
+    windows, and the time each rank computed and waited at window ends."""
 
     def utilisation(self) -> dict[str, float]:
         """Busy cycles over available cycles, per unit kind and instance."""
@@ -81,14 +108,24 @@ class SimulationResult:
 
 class Network:
     """The sync-free links: a vector sent at t is at the link's other end at
-    exactly t + latency, with no buffer and no handshake."""
+    exactly t + latency, with no buffer and no handshake. Chips this process
+    does not simulate but that run a program are another rank's (`remote`)."""
 
-    def __init__(self, machine: SystemSpec):
+    def __init__(
+        self,
+        machine: SystemSpec,
+        runs: dict[int, ChipRun],
+        programmed: Collection[int],
+        ready: Callable[[int, Any], None],
+    ):
         self.machine = machine
-        self.chips: dict[int, ChipSim] = {}
+        self.runs = runs
+        self.programmed = set(programmed)
+        self.ready = ready
         self.link_bytes: defaultdict[str, int] = defaultdict(int)
         self.log: list[LinkEvent] = []
         self.stray: list[Violation] = []
+        self.remote: Exchange | None = None
 
     def transmit(self, chip: int, port: int, depart: int, flit: Flit) -> None:
         link = self.machine.link_at(chip, port)
@@ -100,8 +137,12 @@ class Network:
         self.log.append(
             LinkEvent(chip, name, depart, arrival, link.cycles_per_vector, size, flit)
         )
-        target = self.chips.get(peer)
-        if target is None:
+        if peer in self.runs:
+            self.arrive(peer, peer_port, arrival, flit, name)
+        elif peer in self.programmed:
+            assert self.remote is not None, "every programmed chip is simulated"
+            self.remote.post(peer, peer_port, arrival, flit, name)
+        else:
             message = f'the vector chip {flit.origin} sent on channel "{flit.channel}" arrives on chip {peer} port {peer_port} at cycle {arrival}, but chip {peer} runs no program'
             self.stray.append(
                 Violation(
@@ -113,17 +154,215 @@ class Network:
                     flit.sender.location,
                 )
             )
-        else:
-            target.arrive(peer_port, arrival, flit, name)
+
+    def arrive(self, chip: int, port: int, cycle: int, flit: Flit, link: str) -> None:
+        """A vector reaching one of this process's chips."""
+        taker = self.runs[chip].arrive(port, cycle, flit, link)
+        if taker is not None:
+            self.ready(chip, taker)
 
 
-def _system(module: ModuleOp) -> lpu.SystemOp:
+def program_system(module: ModuleOp) -> lpu.SystemOp:
     systems = [op for op in module.ops if isinstance(op, lpu.SystemOp)]
     if len(systems) != 1:
         raise LpuError(
             f"the module holds {len(systems)} lpu.system ops; the simulator runs one"
         )
     return systems[0]
+
+
+class Program:
+    """A scheduled program, planned once: each chip's plan and the rules the
+    plans break. `run` simulates it on inputs, as often as wanted. `chips`
+    limits the plans to some chips (a distributed run's rank)."""
+
+    def __init__(self, module: ModuleOp, chips: Collection[int] | None = None):
+        self.system = program_system(module)
+        self.machine = self.system.machine.spec
+        ops = sorted(self.system.chips, key=lambda c: c.chip_id)
+        self.programmed = [c.chip_id for c in ops]
+        mine = [c for c in ops if chips is None or c.chip_id in chips]
+        self.static_cycles = (
+            self.system.static_cycles.data
+            if self.system.static_cycles is not None
+            else None
+        )
+        self.plans: dict[int, ChipSim] = {}
+        for i, c in enumerate(mine):
+            if len(mine) > 1:
+                note = f"planning chip {i + 1} of {len(mine)}"
+                progress.update("simulate", 0, self.static_cycles, "cycles", note)
+            self.plans[c.chip_id] = ChipSim(c, self.machine)
+        self.violations = sorted(
+            (v for plan in self.plans.values() for v in plan.violations),
+            key=violation_order,
+        )
+
+    @cached_property
+    def arguments(self) -> tuple[dict[int, Argument], dict[int, Argument]]:
+        """The program's inputs and outputs by arg."""
+        return (
+            program_arguments(self.system, "input"),
+            program_arguments(self.system, "output"),
+        )
+
+    @property
+    def cycles(self) -> int:
+        """The program length of the slowest chip planned."""
+        return max(
+            (p.cycles for p in self.plans.values()),
+            default=timing.program_length(0, self.machine.chip),
+        )
+
+    def run(
+        self,
+        inputs: Sequence[np.ndarray] | None = None,
+        *,
+        collect_all: bool = False,
+        trace: bool = False,
+        keep_values: bool = False,
+        images: Images | None = None,
+        weights: Images | None = None,
+        exchange: Exchange | None = None,
+    ) -> SimulationResult:
+        """Simulate on `inputs` (bound to the `input` tensors by arg), or with
+        `images` giving each input tensor's SRAM image at cycle 0 (a
+        distributed rank makes only its chips' inputs); `weights` gives
+        weights declared without a value theirs (else zeros). A broken rule
+        raises `SimulationError` at once, or with `collect_all` after the run,
+        listing every violation. `keep_values` keeps every step's result
+        (`SimulationResult.runs`, for the debugger). With `exchange` this
+        process is one rank of a distributed run (`sim_mpi`)."""
+        if images is None:
+            bound = bind_inputs(self.system, inputs or [], self.arguments[0])
+            images = tensor_images(bound.__getitem__, self.machine.chip.lanes, weights)
+        collected: list[Violation] = []
+
+        def report(violation: Violation) -> None:
+            collected.append(violation)
+            if not collect_all and exchange is None:
+                raise SimulationError([violation])
+
+        planned = (
+            self.violations
+            if exchange is None
+            else exchange.violations(self.violations)
+        )
+        if planned and not collect_all:
+            raise SimulationError([planned[0]])
+        collected.extend(self.violations)
+        runs: dict[int, ChipRun] = {}
+        network = Network(
+            self.machine, runs, self.programmed, lambda c, s: runner.push(c, s)
+        )
+        for chip, plan in self.plans.items():
+            runs[chip] = ChipRun(plan, images, network.transmit, report, keep_values)
+        runner = Runner(
+            runs,
+            static=exchange is None and not any(p.takers for p in self.plans.values()),
+        )
+        total = self.static_cycles or self.cycles
+        progress.update("simulate", 0, total, "cycles", "running")
+        if exchange is None:
+            _run(runner, network, report)
+            for run in runs.values():
+                run.finish()
+        else:
+            exchange.run(runner, network, report, collected, collect_all)
+            failure = None
+            try:
+                for run in runs.values():
+                    run.finish()
+            except LpuError as e:
+                failure = e
+            exchange.agree(failure)
+        progress.finish("simulate")
+        result = self._account(runs, network, trace, exchange is None)
+        if keep_values:
+            result.runs, result.link_log = runs, list(network.log)
+        if exchange is not None:
+            result = exchange.combine(self, runs, result, collected)
+            collected = result.violations
+        if collected:
+            result.violations = sorted(collected, key=violation_order)
+            raise SimulationError(result.violations, result)
+        return result
+
+    def link_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """The busy cycles of every link direction the planned chips send on."""
+        links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+        for plan in self.plans.values():
+            for name, pieces in plan.link_spans.items():
+                links[name].extend(pieces)
+        return links
+
+    @cached_property
+    def _static_account(
+        self,
+    ) -> tuple[dict[int, int], dict[str, int], dict[str, int], dict[str, int]]:
+        """What a run's account takes from the plans alone: cycles per chip,
+        busy cycles and capacity per unit, busy cycles per link."""
+        spec, machine = self.machine.chip, self.machine
+        chip_cycles = {i: plan.cycles for i, plan in self.plans.items()}
+        busy: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
+        capacity: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
+        per_kind = {
+            "MEM": len(spec.mem_slices),
+            "VXM": spec.vxm_alus,
+            "SXM": 2,
+            "MXM": 2 * spec.mxm_planes,
+        }
+        for i, plan in self.plans.items():
+            for kind, count in {**per_kind, "C2C": len(machine.ports_of(i))}.items():
+                capacity[kind] += count * chip_cycles[i]
+            for unit, cycles_busy in plan.busy.items():
+                busy[f"chip{i}/{unit}"] = cycles_busy
+                capacity[f"chip{i}/{unit}"] = chip_cycles[i]
+                busy[unit.split(".")[0]] += cycles_busy
+        link_busy = {
+            name: union_length(pieces)
+            for name, pieces in sorted(self.link_spans().items())
+        }
+        return chip_cycles, busy, capacity, link_busy
+
+    def _account(
+        self, runs: dict[int, ChipRun], network: Network, trace: bool, whole: bool
+    ) -> SimulationResult:
+        """Outputs (when this process ran the `whole` system), cycles, busy
+        units and links, and the trace of this process's chips after a run."""
+        chip_cycles, busy, capacity, link_busy = self._static_account
+        outputs = (
+            assemble_outputs(
+                self.system,
+                lambda chip_id, tensor: runs[chip_id].output(tensor.sym_name.data),
+                self.arguments[1],
+            )
+            if whole
+            else []
+        )
+        events = sorted(
+            network.log, key=lambda e: (e.chip, e.depart, e.link, e.arrival)
+        )
+        return SimulationResult(
+            outputs=outputs,
+            cycles=max(chip_cycles.values(), default=self.cycles),
+            chip_cycles=dict(chip_cycles),
+            static_cycles=self.static_cycles,
+            unit_busy=dict(busy),
+            link_busy=dict(link_busy),
+            link_bytes=dict(sorted(network.link_bytes.items())),
+            instructions=sum(run.evaluated for run in runs.values()),
+            capacity=dict(capacity),
+            trace_events=[
+                event
+                for i, run in runs.items()
+                for event in chrome_trace(
+                    {i: run.plan}, [e for e in events if e.chip == i], self.machine.chip
+                )
+            ]
+            if trace
+            else None,
+        )
 
 
 def simulate(
@@ -137,108 +376,39 @@ def simulate(
     `input` tensors by arg; outputs come from the `output` tensors by arg.
     A broken rule raises `SimulationError` at once, or with `collect_all`
     after the run, listing every violation."""
-    system_op = _system(module)
-    machine = system_op.machine.spec
-    bound = bind_inputs(system_op, inputs)
-    collected: list[Violation] = []
-
-    def report(violation: Violation) -> None:
-        collected.append(violation)
-        if not collect_all:
-            raise SimulationError([violation])
-
-    network = Network(machine)
-    chips = {
-        c.chip_id: ChipSim(c, machine, bound, network.transmit, report)
-        for c in sorted(system_op.chips, key=lambda c: c.chip_id)
-    }
-    network.chips = chips
-    planned = [v for chip in chips.values() for v in chip.violations]
-    if planned and not collect_all:
-        raise SimulationError([min(planned, key=lambda v: v.order)])
-    collected.extend(planned)
-    progress.update(
-        "simulate", 0, max((c.cycles for c in chips.values()), default=0), "cycles"
-    )
-    _run(chips, network, report)
-    progress.finish("simulate")
-    for chip in chips.values():
-        chip.finish()
-    outputs = assemble_outputs(
-        system_op, lambda chip_id, tensor: chips[chip_id].output(tensor.sym_name.data)
-    )
-    result = _account(machine, system_op, chips, network, outputs, trace)
-    if collected:
-        result.violations = sorted(collected, key=lambda v: v.order)
-        raise SimulationError(collected, result)
-    return result
+    return Program(module).run(inputs, collect_all=collect_all, trace=trace)
 
 
-def _run(chips: dict[int, ChipSim], network: Network, report: Report) -> None:
-    """Evaluate every chip as far as it can go, round-robin; when all wait,
-    the receives still waiting have no arrival: report them (and arrivals
-    nobody took), let them take nothing, and go on."""
+def quiesce(runner: Runner, network: Network) -> list[Violation]:
+    """When nothing is ready: the receives still waiting have no arrival:
+    what that and the arrivals nobody took broke; the waiting receives take
+    nothing (and become ready)."""
+    runs = runner.runs
+    found = [
+        *network.stray,
+        *(v for run in runs.values() for v in run.stray_violations()),
+    ]
+    network.stray.clear()
+    for chip, run in runs.items():
+        for step in run.starving():
+            violation, ready = run.starve(step)
+            found.append(violation)
+            if ready is not None:
+                runner.push(chip, ready)
+    return found
+
+
+def _run(runner: Runner, network: Network, report: Callable[[Violation], None]) -> None:
+    """Evaluate every chip as far as it can go; when nothing is ready, report
+    what starved (`quiesce`) and go on."""
     while True:
-        if sum(chip.run() for chip in chips.values()):
-            continue
-        found = [
-            *network.stray,
-            *(v for chip in chips.values() for v in chip.stray_violations()),
-        ]
-        network.stray.clear()
-        found += [
-            chip.starve(step) for chip in chips.values() for step in chip.starving()
-        ]
-        for violation in sorted(found, key=lambda v: v.order):
+        runner.run()
+        for violation in sorted(quiesce(runner, network), key=violation_order):
             report(violation)
-        if not any(chip.ready for chip in chips.values()):
+        if runner.next_cycle() is None:
             return
 
 
-def _account(
-    machine: SystemSpec,
-    system_op: lpu.SystemOp,
-    chips: dict[int, ChipSim],
-    network: Network,
-    outputs: list[np.ndarray],
-    trace: bool,
-) -> SimulationResult:
-    """Cycles, busy units and links, and the trace of a finished run."""
-    spec = machine.chip
-    chip_cycles = {i: chip.cycles for i, chip in chips.items()}
-    cycles = max(chip_cycles.values(), default=timing.program_length(0, spec))
-    busy: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
-    capacity: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
-    per_kind = {
-        "MEM": len(spec.mem_slices),
-        "VXM": spec.vxm_alus,
-        "SXM": 2,
-        "MXM": 2 * spec.mxm_planes,
-    }
-    links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
-    for i, chip in chips.items():
-        for kind, count in {**per_kind, "C2C": len(machine.ports_of(i))}.items():
-            capacity[kind] += count * chip_cycles[i]
-        for unit, cycles_busy in chip.busy().items():
-            busy[f"chip{i}/{unit}"] = cycles_busy
-            capacity[f"chip{i}/{unit}"] = chip_cycles[i]
-            busy[unit.split(".")[0]] += cycles_busy
-        for (_, label, rule), uses in chip.intervals.items():
-            if rule == "link busy":
-                links[label.removeprefix("link ")].extend((a, b) for a, b, _ in uses)
-    return SimulationResult(
-        outputs=outputs,
-        cycles=cycles,
-        chip_cycles=chip_cycles,
-        static_cycles=system_op.static_cycles.data
-        if system_op.static_cycles is not None
-        else None,
-        unit_busy=busy,
-        link_busy={
-            name: union_length(pieces) for name, pieces in sorted(links.items())
-        },
-        link_bytes=dict(sorted(network.link_bytes.items())),
-        instructions=sum(chip.evaluated for chip in chips.values()),
-        capacity=capacity,
-        trace_events=chrome_trace(chips, network.log, spec) if trace else None,
-    )
+def violation_order(v: Violation) -> tuple[Any, ...]:
+    """Violations in a fixed order, whatever order they were found in."""
+    return (*v.order, v.unit, v.rule, v.message)

@@ -62,6 +62,8 @@ class Report:
     link_busy: dict[str, int] = field(default_factory=dict)
     link_bytes: dict[str, int] = field(default_factory=dict)
     link_utilisation: dict[str, float] = field(default_factory=dict)
+    distributed: dict[str, Any] | None = None
+    """A distributed run's account (lpuir.interpreter.sim_mpi)."""
     trace: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +94,7 @@ class Report:
             "link_busy": self.link_busy,
             "link_bytes": self.link_bytes,
             "link_utilisation": self.link_utilisation,
+            **({"distributed": self.distributed} if self.distributed else {}),
         }
 
 
@@ -217,13 +220,25 @@ def run_module(
     collect_all: bool = False,
     trace: bool = False,
     machine: str | None = None,
+    comm: Any = None,
+    weights: str | None = None,
 ) -> RunResult:
     """Run a verified module at the level its IR is at, on inputs already in
     their numerics carriers (see `materialise`). A tensor-level function runs
     with the numerics parameters of `machine` (a system preset, one with
-    overrides or a `#lpu.system`; None: tsp-v1); an LPU program on its own."""
+    overrides or a `#lpu.system`; None: tsp-v1); an LPU program on its own.
+    With an MPI `comm`, a scheduled program runs distributed over its ranks
+    (`lpuir.interpreter.sim_mpi`), inputs given as functions made only where
+    needed; `weights` (`random:SEED`) gives weights declared without a value
+    random values."""
     sig = signature(module, function)
     system = lpu_system(module)
+    if (weights is not None or comm is not None) and (
+        system is None or not is_scheduled(system)
+    ):
+        raise LpuError(
+            "--weights and distributed runs are for scheduled LPU programs (the cycle-level simulator)"
+        )
     if system is None:
         from lpuir.interpreter.reference import run_function
 
@@ -249,9 +264,20 @@ def run_module(
             execute_logical(module, inputs),
             Report("lpu", sig.function, sig.outputs, scheduled=False),
         )
-    from lpuir.interpreter.simulator import simulate
+    from lpuir.interpreter import sim_mpi
+    from lpuir.interpreter.sim_run import random_weights
+    from lpuir.interpreter.simulator import Program
 
-    sim = simulate(module, inputs, collect_all=collect_all, trace=trace)
+    lanes = system.machine.spec.chip.lanes
+    filled = None if weights is None else random_weights(weight_seed(weights), lanes)
+    if comm is None:
+        sim = Program(module).run(
+            inputs, collect_all=collect_all, trace=trace, weights=filled
+        )
+    else:
+        sim = sim_mpi.simulate(
+            comm, module, inputs, collect_all=collect_all, trace=trace, weights=filled
+        )
     if sim.static_cycles is not None and sim.static_cycles != sim.cycles:
         raise LpuError(
             f"{op_location(system)}: error: the program says it takes {sim.static_cycles} cycles (`cycles {sim.static_cycles}`), but it ran in {sim.cycles} on the simulator"
@@ -273,9 +299,18 @@ def run_module(
         link_busy=sim.link_busy,
         link_bytes=sim.link_bytes,
         link_utilisation=sim.link_utilisation(),
+        distributed=sim.distributed,
         trace=sim.chrome_trace() if trace else None,
     )
     return RunResult(sim.outputs, report)
+
+
+def weight_seed(text: str) -> int:
+    """The SEED of `random:SEED` (lpu-run's --weights)."""
+    seed = text.removeprefix("random").removeprefix(":") or "0"
+    if not text.startswith("random") or not seed.isdigit():
+        raise LpuError(f"--weights {text}: expected random or random:SEED")
+    return int(seed)
 
 
 def materialise(

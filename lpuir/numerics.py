@@ -297,7 +297,9 @@ def from_bits(bits: np.ndarray, t: str) -> np.ndarray:
 
 
 def _canonical_nan(r: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(r), r.dtype.type(np.nan), r)
+    """r with every NaN the canonical quiet NaN (r itself when it has none)."""
+    nan = np.isnan(r)
+    return np.where(nan, r.dtype.type(np.nan), r) if nan.any() else r
 
 
 def _f64(x: object) -> np.ndarray:
@@ -511,6 +513,8 @@ def _first_bad(a: np.ndarray, bad: np.ndarray, t: str, why: str) -> NumericsErro
 
 def _as_float_carrier(a: np.ndarray, t: str) -> np.ndarray:
     kind = a.dtype.kind
+    if t in _SELF_CARRIED and a.dtype == carrier(t):
+        return _canonical_nan(a.copy())  # every value of the carrier is one of t
     if kind == "f":
         v = _f64(a)
     elif kind in "biu":
@@ -537,6 +541,11 @@ def _as_int_carrier(a: np.ndarray, t: str) -> np.ndarray:
     kind = a.dtype.kind
     if kind == "b":
         return a.astype(carrier(t))
+    if a.dtype == carrier(t) and (lo, hi) == (
+        np.iinfo(a.dtype).min,
+        np.iinfo(a.dtype).max,
+    ):
+        return a.copy()  # the carrier holds exactly t's values: nothing to check
     if kind in "iu":
         info = np.iinfo(a.dtype)
         bad = np.zeros(a.shape, np.bool_)
@@ -746,7 +755,21 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
     if is_int(t):
         x, y = _values(a, t), _values(b, t)
         return _from_bits((np.maximum if take_max else np.minimum)(x, y), t)
-    x, y = _f64(a), _f64(b)
+    x, y = np.asarray(a), np.asarray(b)
+    if t in _SELF_CARRIED and x.dtype == y.dtype == carrier(t):
+        # in the carrier: the result is one of the operands, exact; numpy's
+        # maximum (NaN propagating) and fmax (NaN ignoring) leave only the
+        # sign of a zero result against a zero to the platform
+        if nan == "propagate":
+            r = np.maximum(x, y) if take_max else np.minimum(x, y)
+        else:
+            r = np.fmax(x, y) if take_max else np.fmin(x, y)
+        zero = r == 0
+        if zero.any():
+            both = zero & (x == 0) & (y == 0)
+            r = np.where(both, np.where(np.signbit(x) != take_max, x, y), r)
+        return _canonical_nan(r)
+    x, y = _f64(x), _f64(y)
     # Equal values (+0 and -0 included): the maximum takes the one without the sign
     # bit, the minimum the one with it, as IEEE 754-2019 maximum/minimum.
     pick_x = (x > y) if take_max else (x < y)
@@ -758,6 +781,11 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
     else:
         r = np.where(nx, y, np.where(ny, x, r))
     return round_float(r, t)
+
+
+_SELF_CARRIED = ("f64", "f32", "f16")
+"""Float types whose carrier is their own format, so a value picked from the
+operands needs no rounding."""
 
 
 def minimum(a: object, b: object, t: str, *, nan: str = "propagate") -> np.ndarray:
@@ -1637,6 +1665,13 @@ def _digits(
     """(c, digit c of N(v) in base 2**width, signed like v) for the nonzero digits."""
     n = np.ldexp(np.abs(v), -base)  # exact integers
     out = []
+    if span < 63:  # the same digits with integer shifts
+        whole, mask = n.astype(np.int64), (1 << width) - 1
+        for c in range(-(-span // width)):
+            digit = (whole >> (c * width)) & mask
+            if digit.any():
+                out.append((c, np.copysign(digit.astype(_F64), v)))
+        return out
     for c in range(-(-span // width)):
         digit = np.fmod(np.floor(np.ldexp(n, -c * width)), 2.0**width)
         if digit.any():
@@ -1722,28 +1757,46 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
         special, special_value = _special_blocks(xb, yb)
         xb = np.where(np.isfinite(xb), xb, 0.0)
         yb = np.where(np.isfinite(yb), yb, 0.0)
+    shape = np.broadcast_shapes((*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1]))
+    r, zero = np.zeros(shape, np.float32), np.ones(shape, np.bool_)
+    # The exact sums over the products of two nonzeros only: the K indices and
+    # columns where some operand is all zero add nothing (the sign of an exact
+    # zero is decided below from all products), so padding costs no digits.
+    nz_x, nz_y = xb != 0, yb != 0
+    ks = np.flatnonzero(
+        nz_x.any(axis=tuple(range(xb.ndim - 1)))
+        & nz_y.any(axis=(*range(yb.ndim - 2), yb.ndim - 1))
+    )
+    cols = np.flatnonzero(nz_y.any(axis=tuple(range(yb.ndim - 1))))
+    xt, yt = xb, yb
+    if ks.size < k_block:
+        xt, yt = xb[..., ks], yb[..., ks, :]
+    if cols.size < yb.shape[-1]:
+        yt = yt[..., cols]
     p, emin, _ = _FORMATS[in_t]
     (base_x, span_x), (base_y, span_y) = (
-        _scale(xb, p, emin - p + 1),
-        _scale(yb, p, emin - p + 1),
+        _scale(xt, p, emin - p + 1),
+        _scale(yt, p, emin - p + 1),
     )
     g, m, n = _digit_plan(span_x, span_y, k_block)
     acc: dict[int, np.ndarray] = {}
-    for c, dx in _digits(xb, base_x, m * g, span_x):
-        for d, dy in _digits(yb, base_y, n * g, span_y):
+    for c, dx in _digits(xt, base_x, m * g, span_x):
+        for d, dy in _digits(yt, base_y, n * g, span_y):
             product = np.matmul(dx, dy).astype(np.int64)  # exact: an integer < 2**53
             s = c * m + d * n
             acc[s] = acc[s] + product if s in acc else product
     if acc:
-        value, zero = _grid_to_f64(acc, g, base_x + base_y)
+        value, zero_t = _grid_to_f64(acc, g, base_x + base_y)
         with np.errstate(over="ignore"):
-            r = value.astype(np.float32)
-    else:
-        shape = np.broadcast_shapes(
-            (*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1])
-        )
-        r, zero = np.zeros(shape, np.float32), np.ones(shape, np.bool_)
-    if zero.any():
+            r[..., cols] = value.astype(np.float32)
+        zero[..., cols] = zero_t  # the other columns' sums are exact zeros
+    sx, sy = np.signbit(xb), np.signbit(yb)
+    # a K index whose x column and y row each have one sign gives every result
+    # a product of positive sign there, so none is -0 (as with zero padding)
+    positive = (~sx).all(axis=-2) & (~sy).all(axis=-1) | sx.all(axis=-2) & sy.all(
+        axis=-1
+    )
+    if zero.any() and not bool(positive.any(axis=-1).all()):
         # An exact zero is -0 only if every product is -0 (IEEE's rule for exact sums):
         # no product of two nonzeros, and every product's sign negative.
         no_nonzero = (xb != 0).astype(_F64) @ (yb != 0).astype(_F64) == 0

@@ -13,10 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
@@ -27,6 +31,7 @@ from lpuir.diagnostics import LpuError, verify_located
 from lpuir.execute import (
     Signature,
     check_input_count,
+    is_scheduled,
     materialise,
     run_module,
     signature,
@@ -239,6 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report every schedule violation, not just the first",
     )
+    p.add_argument(
+        "--weights",
+        metavar="random[:SEED]",
+        help="give the weights a scheduled program declares without a value (a timing study's) random values, from a seed per tensor",
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="the cycle-level debugger: run a scheduled program once, then take commands (break, step, print, ...; help lists them) from standard input",
+    )
+    p.add_argument(
+        "--ranks",
+        type=ranks,
+        metavar="P",
+        help="simulate distributed over P MPI ranks: runs mpiexec -n P lpu-run ... (needs lpuir[mpi]); under mpiexec lpu-run distributes by itself",
+    )
     add_import_options(p)
     p.add_argument(
         "--quiet",
@@ -248,33 +269,82 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def ranks(text: str) -> int:
+    """A --ranks count of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer >= 1")
+    return int(text)
+
+
+def launch(count: int, argv: Sequence[str]) -> int:
+    """`mpiexec -n count` this lpu-run without --ranks; its exit code."""
+    from lpuir.interpreter.sim_mpi import INSTALL
+
+    here = Path(sys.executable).parent / "mpiexec"
+    mpiexec = str(here) if here.exists() else shutil.which("mpiexec")
+    if mpiexec is None:
+        raise LpuError(
+            f"--ranks needs MPI's mpiexec, which is not installed: {INSTALL}"
+        )
+    rest = list(argv)
+    at = rest.index("--ranks") if "--ranks" in rest else None
+    if at is None:
+        rest = [a for a in rest if not a.startswith("--ranks=")]
+    else:
+        del rest[at : at + 2]
+    command = [mpiexec, "-n", str(count), sys.executable, "-m", "lpuir.tools.lpu_run"]
+    return subprocess.run([*command, *rest], check=False).returncode
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.ranks is not None and args.ranks > 1:
+        return launch(args.ranks, sys.argv[1:] if argv is None else argv)
+    from lpuir.interpreter.sim_mpi import world
+
+    comm = world()
+    if comm is not None and comm.Get_rank() > 0:
+        # one rank speaks for all: the others run silently
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        args.quiet = True
     for flag in ("output", "report_file", "trace"):
         if getattr(args, flag):
             check_output(getattr(args, flag), f"--{flag.replace('_', '-')}")
     with progress.shown(not args.quiet):
-        return run_checked(args)
+        return run_checked(args, comm)
 
 
-def run_checked(args: argparse.Namespace) -> int:
-    """Run with arguments whose output paths are known to be writable."""
+def run_checked(args: argparse.Namespace, comm: Any = None) -> int:
+    """Run with arguments whose output paths are known to be writable (on
+    the ranks of `comm`, if given: the inputs made where needed, and only
+    rank 0 reports and writes)."""
     module = load_module(args.file, args.frontend, args)
     sig = signature(module, args.function)
-    inputs = [
-        materialise(spec, want, f"input {i}")
-        for i, (spec, want) in enumerate(
-            zip(input_specs(args, sig), sig.inputs, strict=True)
-        )
-    ]
+    specs = list(enumerate(zip(input_specs(args, sig), sig.inputs, strict=True)))
+    made: dict[int, np.ndarray] = {}
+
+    def value(i: int) -> np.ndarray:
+        if i not in made:
+            spec, want = specs[i][1]
+            made[i] = materialise(spec, want, f"input {i}")
+        return made[i]
+
+    if args.debug:
+        return debug(args, module, [value(i) for i, _ in specs], sig)
     result = run_module(
         module,
-        inputs,
+        [(lambda i=i: value(i)) for i, _ in specs]
+        if comm is not None
+        else [value(i) for i, _ in specs],
         function=args.function,
         collect_all=args.collect_all,
         trace=args.trace is not None,
         machine=args.system,
+        comm=comm,
+        weights=args.weights,
     )
+    if comm is not None and comm.Get_rank() > 0:
+        return 0
     report = result.report
     if not args.quiet:
         for i, (out, (_, element)) in enumerate(
@@ -305,6 +375,7 @@ def run_checked(args: argparse.Namespace) -> int:
         from lpuir.interpreter.reference import run_function
 
         function = None if sig.function == "lpu.system" else sig.function
+        inputs = [value(i) for i, _ in specs]
         expected = run_function(source, function, inputs, chip=program_chip(module))
         if any(
             not bool(np.all(bits_equal(o, e)))
@@ -339,9 +410,83 @@ def run_checked(args: argparse.Namespace) -> int:
     return 0
 
 
+def debug(
+    args: argparse.Namespace,
+    module: ModuleOp,
+    inputs: list[np.ndarray],
+    sig: Signature,
+) -> int:
+    """The debugger's command loop (interpreter/sim_debug.py) on standard
+    input: a prompt on a terminal, else each command echoed before its
+    output, so a script's transcript reads as a session."""
+    from lpuir.execute import lpu_system, weight_seed
+    from lpuir.interpreter.sim_debug import Debugger
+    from lpuir.interpreter.sim_run import random_weights
+
+    system = lpu_system(module)
+    if system is None or not is_scheduled(system):
+        raise LpuError("--debug runs a scheduled LPU program")
+    if args.file == "-":
+        raise LpuError(
+            "--debug reads its commands from standard input: give the program as a file"
+        )
+    reference = (
+        load_module(
+            args.reference, "onnx" if args.reference.endswith(".onnx") else "mlir", args
+        )
+        if args.reference
+        else None
+    )
+    weights = (
+        None
+        if args.weights is None
+        else random_weights(weight_seed(args.weights), system.machine.spec.chip.lanes)
+    )
+    function = None if sig.function == "lpu.system" else sig.function
+    d = Debugger(
+        module, inputs, reference=reference, function=function, weights=weights
+    )
+    print(
+        f"lpu-dbg: {args.file}: {d.result.instructions} instructions on chips {sorted(d.runs)}, "
+        f"{d.result.cycles} cycles; {len(d.violations)} violation(s); help lists the commands"
+    )
+    if reference is not None:
+        print(
+            "reference: the results equal it"
+            if d.mismatch is None
+            else f"reference: the first difference is at {d.mismatch.step.location} (mismatch stands there)"
+        )
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input("(lpu-dbg) ") if interactive else sys.stdin.readline()
+        except EOFError:
+            break
+        if not line:
+            break
+        if line.strip() in ("quit", "q", "exit"):
+            break
+        if not interactive and line.strip():
+            print(f"(lpu-dbg) {line.strip()}")
+        try:
+            out = d.execute(line)
+        except LpuError as e:
+            out = f"error: {e}"
+        if out:
+            print(out)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `lpu-run` console script."""
     return run_tool("lpu-run", run, argv)
+
+
+def debug_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `lpu-dbg`: `lpu-run --debug`."""
+    return run_tool(
+        "lpu-dbg", run, ["--debug", *(sys.argv[1:] if argv is None else argv)]
+    )
 
 
 if __name__ == "__main__":

@@ -131,7 +131,9 @@ class RotateOp(SxmOp):
         super().__init__(input, {"amount": IntAttr(amount)})
 
     def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
-        return np.roll(operands[0], self.amount.data, axis=1)
+        x = operands[0]
+        cut = x.shape[1] - self.amount.data % x.shape[1]
+        return np.concatenate((x[:, cut:], x[:, :cut]), axis=1)  # np.roll, faster
 
 
 @irdl_op_definition
