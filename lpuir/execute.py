@@ -63,6 +63,8 @@ class Report:
     link_bytes: dict[str, int] = field(default_factory=dict)
     link_utilisation: dict[str, float] = field(default_factory=dict)
     trace: dict[str, Any] | None = field(default=None, repr=False)
+    perf: dict[str, Any] | None = field(default=None, repr=False)
+    """The static performance report's JSON (`lpuir.perf`), when asked for."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as lpu-run's JSON object, key for key."""
@@ -92,6 +94,7 @@ class Report:
             "link_busy": self.link_busy,
             "link_bytes": self.link_bytes,
             "link_utilisation": self.link_utilisation,
+            **({"perf": self.perf} if self.perf is not None else {}),
         }
 
 
@@ -217,11 +220,14 @@ def run_module(
     collect_all: bool = False,
     trace: bool = False,
     machine: str | None = None,
+    perf: bool = False,
 ) -> RunResult:
     """Run a verified module at the level its IR is at, on inputs already in
     their numerics carriers (see `materialise`). A tensor-level function runs
     with the numerics parameters of `machine` (a system preset, one with
-    overrides or a `#lpu.system`; None: tsp-v1); an LPU program on its own."""
+    overrides or a `#lpu.system`; None: tsp-v1); an LPU program on its own.
+    `perf`: a scheduled program's report holds its static performance
+    report (`lpuir.perf`)."""
     sig = signature(module, function)
     system = lpu_system(module)
     if system is None:
@@ -275,6 +281,10 @@ def run_module(
         link_utilisation=sim.link_utilisation(),
         trace=sim.chrome_trace() if trace else None,
     )
+    if perf:
+        from lpuir.perf import perf_report
+
+        report.perf = perf_report(system).to_json()
     return RunResult(sim.outputs, report)
 
 

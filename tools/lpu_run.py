@@ -217,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--rtol", type=tolerance, help="relative tolerance for --expected-output"
     )
     p.add_argument(
-        "--report-file", metavar="R.json", help="write the run's report as JSON"
+        "--report-file",
+        metavar="R.json",
+        help="write the run's report as JSON (a scheduled program's with its static performance report, 'perf')",
     )
     p.add_argument(
         "--trace",
@@ -274,6 +276,7 @@ def run_checked(args: argparse.Namespace) -> int:
         collect_all=args.collect_all,
         trace=args.trace is not None,
         machine=args.system,
+        perf=args.report_file is not None,
     )
     report = result.report
     if not args.quiet:

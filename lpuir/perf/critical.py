@@ -48,6 +48,10 @@ DEPENDENCES = (
 (its kind names the resource: `MEM.W4 read port`, `bank 1 of MEM.W4`,
 `stream S3E`, `MXM.W.0`, `C2C.port2`...)."""
 
+TIES = ("stream", "chain", "link")
+"""How the instructions of a rigid group are tied: a value on a stream from
+its producer to a consumer, a VXM chain, a vector over a link."""
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -64,7 +68,8 @@ class Edge:
 class Element:
     """One step of the critical path, `cycles` long, spent by tensor op `op`:
     `what` is "acts" (the last instruction acting, then the superlane skew),
-    "within" (from one instruction of a rigid group to another), a
+    a tie inside a rigid group (TIES: from a producer to a consumer on a
+    stream, along an ALU chain, over a link; or back), a
     dependence or resource kind (from `src` issuing to `dst` issuing),
     "idle" (a group later than any constraint demands), or "start" (from
     cycle 0)."""
@@ -78,7 +83,7 @@ class Element:
     @property
     def is_wait(self) -> bool:
         """A resource wait (not a dependence, the group's own work or a gap)."""
-        return self.what not in (*DEPENDENCES, "acts", "within", "idle", "start")
+        return self.what not in (*DEPENDENCES, *TIES, "acts", "idle", "start")
 
 
 class _UnionFind:
@@ -105,6 +110,8 @@ class Constraints:
         self.index = {id(w.op): w.index for w in works}
         problem = build_problem(system)
         self.edges: list[Edge] = []
+        self.ties: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        """The rigid ties inside groups, both ways: (instruction, how)."""
         groups = _UnionFind(len(works))
         self._rigid(system, problem, groups)
         self.group = np.array([groups.find(i) for i in range(len(works))])
@@ -135,11 +142,20 @@ class Constraints:
             for edge in group.edges:
                 u = self.index[id(edge.producer.op)]
                 for consumer in edge.consumers:
-                    groups.union(u, self.index[id(consumer.op)])
+                    c = self.index[id(consumer.op)]
+                    groups.union(u, c)
+                    self._tie(u, c, "chain" if edge.chained else "stream")
         if any(w.op.UNIT == "C2C" for w in self.works):
             for _, send, path in lpu.routes(system):
+                hop = self.index[id(send)]
                 for _, taker in path:
-                    groups.union(self.index[id(send)], self.index[id(taker)])
+                    groups.union(hop, self.index[id(taker)])
+                    self._tie(hop, self.index[id(taker)], "link")
+                    hop = self.index[id(taker)]
+
+    def _tie(self, a: int, b: int, how: str) -> None:
+        self.ties[a].append((b, how))
+        self.ties[b].append((a, how))
 
     def _memory(self, problem: Problem) -> None:
         """Dependences through SRAM, vector by vector, in time order (what
@@ -382,6 +398,7 @@ class Constraints:
             visited.add(g)
             edges = [e for e in into[g] if int(self.group[e.src]) not in visited]
             tight = [e for e in edges if e.slack <= 0]
+            start = min(members[g], key=lambda i: works[i].cycle)
             found = (
                 min(
                     tight,
@@ -392,10 +409,11 @@ class Constraints:
                     ),
                 )
                 if tight
+                else None
+                if works[start].cycle == 0
                 else min(edges, key=lambda e: e.slack, default=None)
             )
             if found is None:
-                start = min(members[g], key=lambda i: works[i].cycle)
                 path += self._within(start, cur)
                 path.append(
                     Element("start", works[start].key, works[start].cycle, None, start)
@@ -412,10 +430,27 @@ class Constraints:
         return path
 
     def _within(self, start: int, end: int) -> list[Element]:
+        """The ties from one instruction of a group to another (a stream, an
+        ALU chain, a link), each spent by the op of the instruction it
+        leaves; backwards, as the path is built."""
         if start == end:
             return []
-        a, b = self.works[start], self.works[end]
-        return [Element("within", b.key, b.cycle - a.cycle, start, end)]
+        came: dict[int, tuple[int, str]] = {start: (start, "")}
+        todo = [start]
+        while end not in came:
+            i = todo.pop()
+            for j, how in self.ties[i]:
+                if j not in came:
+                    came[j] = (i, how)
+                    todo.append(j)
+        hops = []
+        j = end
+        while j != start:
+            i, how = came[j]
+            a, b = self.works[i], self.works[j]
+            hops.append(Element(how, a.key, b.cycle - a.cycle, i, j))
+            j = i
+        return hops
 
     def slack(self) -> dict[int, int]:
         """Each group's slack: how many cycles later all of it could issue,

@@ -51,6 +51,8 @@ class OpPerf:
     """The cycle its first instruction issues."""
     last: int
     """The last cycle any of its instructions acts."""
+    held: int
+    """The last cycle it holds a unit (a link stays busy after its send acts)."""
     chips: dict[int, tuple[int, int]]
     """(first, last) on each chip it runs on."""
     instructions: int
@@ -72,8 +74,8 @@ class OpPerf:
 
     @property
     def cycles(self) -> int:
-        """From its first issue to its last act."""
-        return self.last - self.first + 1
+        """From its first issue to its last act or held unit."""
+        return max(self.last, self.held) - self.first + 1
 
     @property
     def bound(self) -> str:
@@ -92,6 +94,7 @@ class OpPerf:
             "location": self.key,
             "first": self.first,
             "last": self.last,
+            "held": self.held,
             "cycles": self.cycles,
             "critical_cycles": self.critical,
             "slack": self.slack,
@@ -355,6 +358,7 @@ def _ops(
             "",
             min(a for a, _ in chips.values()),
             max(b for _, b in chips.values()),
+            max((c.end - 1 for w in ws for c in w.claims), default=-1),
             dict(sorted(chips.items())),
             len(ws),
             total,
@@ -370,8 +374,10 @@ def _limit(spent: Mapping[str, int]) -> str:
     """The path element kind an op spent most path cycles on, named as a
     reader wants it (its own work, a dependence, a wait for a resource)."""
     what = max(spent, key=lambda k: spent[k])
-    if what in ("acts", "within"):
+    if what in ("acts", "stream", "chain"):
         return "latency"
+    if what == "link":
+        return "link latency"
     if what in ("idle", "start"):
         return what
     from lpuir.perf.critical import DEPENDENCES
