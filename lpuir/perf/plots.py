@@ -105,10 +105,10 @@ def roofline(report: PerfReport, path: str, labels: int = 8) -> None:
     plt.close(fig)
 
 
-def gantt(report: PerfReport, path: str, rows: int = 24, chips: int = 16) -> None:
-    """Per chip (the `chips` longest-running), its ops (the `rows` with the
-    most cycles on the critical path, then the longest) as bars from first
-    issue to last act; critical ops in red."""
+def gantt(report: PerfReport, path: str, rows: int = 120, chips: int = 16) -> None:
+    """Per chip (the `chips` longest-running), its ops (at most `rows` over
+    all chips: those with the most cycles on the critical path, then the
+    longest) as bars from first issue to last act; critical ops in red."""
     plt = _pyplot()
     per_chip: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for op in report.ops:
@@ -116,11 +116,12 @@ def gantt(report: PerfReport, path: str, rows: int = 24, chips: int = 16) -> Non
             per_chip[chip].append((a, b, op.key))
     shown = sorted(per_chip, key=lambda c: -report.chip_cycles[c])[:chips]
     shown.sort()
+    rows = max(4, rows // len(shown))
     heights = [min(rows, len(per_chip[c])) + 1 for c in shown]
     fig, axes = plt.subplots(
         len(shown),
         1,
-        figsize=(10, max(3.0, 0.16 * sum(heights) + 0.6 * len(shown))),
+        figsize=(10, max(3.0, 0.12 * sum(heights) + 0.3 * len(shown))),
         sharex=True,
         gridspec_kw={"height_ratios": heights},
         squeeze=False,
