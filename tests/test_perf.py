@@ -20,7 +20,12 @@ from xdsl.dialects.builtin import IntAttr, ModuleOp
 from lpuir.api import check_schedule, compile_module, load, parse, system_attr
 from lpuir.execute import lpu_system, random_values, signature
 from lpuir.interpreter.simulator import simulate
-from lpuir.models.llama import DecodeStep, LlamaConfig, random_weights
+from lpuir.models.llama import (
+    DecodeStep,
+    LlamaConfig,
+    build_timing_step,
+    random_weights,
+)
 from lpuir.perf import UNIT_KINDS, PerfReport, perf_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,15 +49,33 @@ PROGRAMS = {
     "linear_transposed": ("linear_transposed.mlir", "tsp-v1"),
     "mlp_pipeline": ("mlp_f16.mlir", "lpu-compile{system=node8 strategy=pipeline}"),
     "llama_micro": (None, "node8 {chips_per_node = 2}"),
+    "llama_timing": (None, "node8 {chips_per_node = 4}"),
     "c2c_forward": ("c2c_forward.lpu", None),
 }
-"""Compiled examples, a Llama decode step pipelined over two chips, and a
-hand-scheduled program that forwards through a third chip."""
+"""Compiled examples, Llama decode steps pipelined over two chips (the
+numeric builder, weights resident as constants) and four (timing mode,
+int8 weights as `{lpu.weight}` arguments, as benchmarks/llama3_8b.py builds
+Llama-3-8B), and a hand-scheduled program that forwards through a third
+chip."""
 
 
 @cache
 def program(name: str) -> ModuleOp:
     source, system = PROGRAMS[name]
+    if name == "llama_timing":
+        config = LlamaConfig(
+            dim=320,
+            n_layers=1,
+            n_heads=4,
+            n_kv_heads=2,
+            ffn_dim=640,
+            vocab=500,
+            context=64,
+            weights="i8",
+        )
+        text = build_timing_step(config).text
+        pipeline = f'lpu-compile{{system="{system}" strategy=pipeline}}'
+        return compile_module(parse(text, "timing.mlir"), pipeline=pipeline).module
     if name == "llama_micro":
         config = LlamaConfig.from_dict(MICRO)
         step = DecodeStep(

@@ -73,7 +73,7 @@ class Work:
     macs: int = 0
     peak: dict[str, float] = field(default_factory=dict)
     """Cycles its work takes at one chip's peak rate, per roofline term (the
-    links: at one link's)."""
+    links: at one link's; SRAM reads and writes apart, each port has its own)."""
 
 
 def instruction_kind(op: lpu.Instruction) -> str | None:
@@ -129,7 +129,7 @@ def _work(index: int, op: lpu.Instruction, chip: int, machine: SystemSpec) -> Wo
         element = op.tensor_op().element
         moved = n * lanes * lpu.element_bytes(element)
         work.moved[f"SRAM {op.PORT}"] = moved
-        work.peak["SRAM"] = moved / (len(spec.mem_slices) * lanes)
+        work.peak[f"SRAM {op.PORT}"] = moved / (len(spec.mem_slices) * lanes)
     elif isinstance(op, lpu.InstallOp):
         element = op.result.type.element  # type: ignore[attr-defined]
         rows = sum(v.type.n for v in op.rows)  # type: ignore[attr-defined]

@@ -80,11 +80,6 @@ class Element:
     src: int | None
     dst: int | None
 
-    @property
-    def is_wait(self) -> bool:
-        """A resource wait (not a dependence, the group's own work or a gap)."""
-        return self.what not in (*DEPENDENCES, *TIES, "acts", "idle", "start")
-
 
 class _UnionFind:
     def __init__(self, n: int):

@@ -29,7 +29,7 @@ from lpuir.perf.account import (
     union_length,
     unit_busy,
 )
-from lpuir.perf.critical import Constraints, Element
+from lpuir.perf.critical import DEPENDENCES, Constraints, Element
 
 ROOFLINE_TERMS = ("MXM", "install", "SRAM", "streams", "VXM", "SXM", "links")
 """The roofline of an op, each a lower bound on its cycles over the chips it
@@ -345,6 +345,7 @@ def _ops(
                 peak[term] += cycles
         n = len(chips)
         ports = sum(len(machine.ports_of(c)) for c in chips)
+        peak["SRAM"] = max(peak.pop("SRAM read", 0.0), peak.pop("SRAM write", 0.0))
         roofline = {
             term: peak[term] / (max(1, ports) if term == "links" else n)
             for term in ROOFLINE_TERMS
@@ -378,11 +379,9 @@ def _limit(spent: Mapping[str, int]) -> str:
         return "latency"
     if what == "link":
         return "link latency"
-    if what in ("idle", "start"):
+    if what in ("idle", "start", *DEPENDENCES):
         return what
-    from lpuir.perf.critical import DEPENDENCES
-
-    return what if what in DEPENDENCES else f"wait: {what}"
+    return f"wait: {what}"
 
 
 def _busiest(op: OpPerf) -> str:
