@@ -14,7 +14,9 @@ node), and reports from the static schedule (no simulation):
 - busy instruction-cycles per unit kind (MXM installs and matmuls, VXM, SXM,
   MEM reads/writes, C2C sends/receives/forwards), summed over chips;
 - compile wall time and peak resident memory (getrusage);
-- the roofline of the modelled system (`roofline`).
+- the roofline of the modelled system (`roofline`);
+- with `--perf FOLDER`, the static performance report (docs/performance.md,
+  "Where the cycles go"): per op cycles, roofline and critical path.
 
 `--layers N` builds the first N layers (plus the final norm and LM head);
 `--layers 32` is the whole model. Given two or more layer counts, the decode
@@ -116,9 +118,15 @@ def roofline(config: LlamaConfig, weight_bytes: int, chips: int) -> dict[str, fl
 
 
 def measure(
-    layers: int, context: int, chips_per_layer: int, config: LlamaConfig = LLAMA3_8B
+    layers: int,
+    context: int,
+    chips_per_layer: int,
+    config: LlamaConfig = LLAMA3_8B,
+    perf: str | None = None,
 ) -> dict[str, Any]:
-    """Build, compile and analyse the first `layers` layers (plus the head)."""
+    """Build, compile and analyse the first `layers` layers (plus the head);
+    with `perf` (a folder), also its static performance report (lpuir.perf):
+    the table printed, perf.json and the plots written there."""
     from lpuir.context import make_context
     from lpuir.execute import lpu_system
     from lpuir.frontend import parse_source
@@ -136,6 +144,8 @@ def measure(
     sys_op = lpu_system(module)
     assert sys_op is not None and sys_op.static_cycles is not None
     clock = sys_op.machine.spec.chip.clock_mhz
+    if perf is not None:
+        write_perf(sys_op, {"llama3_8b.mlir": step.text}, perf)
     return {
         "layers": layers,
         "context": context,
@@ -149,6 +159,24 @@ def measure(
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "busy": unit_busy(module),
     }
+
+
+def write_perf(system: Any, sources: dict[str, str], folder: str) -> None:
+    """The static performance report: its table, perf.json and plots."""
+    import json
+    from pathlib import Path
+
+    from lpuir.perf import perf_report
+    from lpuir.perf.plots import write_plots
+
+    start = time.perf_counter()
+    perf = perf_report(system, sources)
+    print(f"performance report ({time.perf_counter() - start:.0f} s):")
+    print(perf.table(30))
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / "perf.json").write_text(json.dumps(perf.to_json(), indent=1))
+    for path in write_plots(perf, folder):
+        print(f"  wrote {path}")
 
 
 def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
@@ -186,10 +214,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--context", type=int, default=LLAMA3_8B.context)
     parser.add_argument("--chips-per-layer", type=int, default=5)
+    parser.add_argument(
+        "--perf",
+        metavar="FOLDER",
+        help="also write each compiled step's static performance report (table, perf.json, plots) here",
+    )
     args = parser.parse_args(argv)
     results = []
     for n in args.layers:
-        r = measure(n, args.context, args.chips_per_layer)
+        r = measure(n, args.context, args.chips_per_layer, perf=args.perf)
         report(r)
         results.append(r)
     L = LLAMA3_8B.n_layers

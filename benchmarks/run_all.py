@@ -12,7 +12,9 @@
 - distributed: the GEMM split over node8 and dragonfly4, and all-reduce
   latency on node8, against their bounds;
 - llama3-8b: Llama-3-8B decode in timing mode (1 layer + head), static
-  cycles against the layer pipeline's SRAM roofline.
+  cycles against the layer pipeline's SRAM roofline;
+- lpu-parse: parsing a large .lpu file line by line against lark over the
+  whole text (time and peak memory).
 
 Each entry of BENCHMARKS is a module's `run(quick) -> list[Ratio]`, which
 prints its own table; a new benchmark is one more entry. --quick runs smaller
@@ -32,6 +34,7 @@ import compile_scaling
 import decoder_roofline
 import distributed
 import llama3_8b
+import lpu_parse
 import sim_reference
 import sim_speed
 import sim_vs_xdsl
@@ -46,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Ratio]]] = {
     "decoder": decoder_roofline.run,
     "distributed": distributed.run,
     "llama3-8b": llama3_8b.run,
+    "lpu-parse": lpu_parse.run,
 }
 
 

@@ -1,12 +1,14 @@
 """A simulated run as Chrome trace events, for the Perfetto UI: one process per
-chip, one track per functional unit (a MEM instruction's is its base slice;
-its args list every byte-plane slice) and per outgoing link, one complete
-event ("ph": "X") per instruction and per vector on a link; time in
-microseconds at the chip's clock."""
+chip; above its instructions, one track per tensor op (the location its
+instructions carry: one event from its first instruction's issue to its last
+act on that chip, as the simulator ran them); one track per functional unit
+(a MEM instruction's is its base slice; its args list every byte-plane
+slice) and per outgoing link, one complete event ("ph": "X") per instruction
+and per vector on a link; time in microseconds at the chip's clock."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +83,7 @@ def chrome_trace(
                 "args": {"name": f"chip {chip_id}"},
             }
         )
+        events += _op_events(chip_id, chip, us, tid)
         for step in chip.order:
             events.append(
                 {
@@ -127,4 +130,46 @@ def chrome_trace(
                 "args": {"name": track},
             }
         )
+        events.append(
+            {
+                "ph": "M",
+                "name": "thread_sort_index",
+                "pid": chip_id,
+                "tid": number,
+                "args": {"sort_index": number},
+            }
+        )
     return events
+
+
+def _op_events(
+    chip_id: int, chip: ChipSim, us: float, tid: Callable[[int, str], int]
+) -> list[dict[str, Any]]:
+    """One event per tensor op on the chip (its instructions' location),
+    from the first issue to the last act of its instructions; its track is
+    numbered before the chip's unit tracks, so it sorts above them."""
+    spans: dict[str, list[int]] = {}
+    for step in chip.order:
+        span = spans.setdefault(step.location, [step.cycle, step.acts, 0])
+        span[0], span[1] = min(span[0], step.cycle), max(span[1], step.acts)
+        span[2] += 1
+    return [
+        {
+            "name": location,
+            "cat": "op",
+            "ph": "X",
+            "pid": chip_id,
+            "tid": tid(chip_id, f"op {location}"),
+            "ts": first * us,
+            "dur": (last - first + 1) * us,
+            "args": {
+                "location": location,
+                "first": first,
+                "last": last,
+                "instructions": count,
+            },
+        }
+        for location, (first, last, count) in sorted(
+            spans.items(), key=lambda kv: kv[1][0]
+        )
+    ]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
@@ -36,6 +37,9 @@ from lpuir.execute import (
 )
 from lpuir.extensions import available_passes
 from lpuir.frontend import parse_source
+
+if TYPE_CHECKING:
+    from lpuir.perf import PerfReport
 
 Syntax = Literal["mlir", "lpu"]
 
@@ -106,7 +110,8 @@ def to_text(
 
 @dataclass
 class StaticReport:
-    """What a compiled program says about itself before it runs."""
+    """What a compiled program says about itself before it runs; `perf` is
+    its performance report (made when first asked)."""
 
     static_cycles: int | None
     """The cycle count the scheduler recorded (None if no schedule recorded one)."""
@@ -116,6 +121,19 @@ class StaticReport:
     """Programmed chips (0: the pipeline left no LPU program)."""
     instructions: dict[str, int]
     """Instructions per unit kind (MEM, VXM, SXM, MXM, C2C, ICU)."""
+    system: lpu.SystemOp | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def perf(self) -> PerfReport | None:
+        """Where the cycles go, per tensor op, against the roofline, with the
+        critical path (`lpuir.perf`; docs/performance.md); None unless the
+        program is scheduled."""
+        from lpuir.execute import is_scheduled
+        from lpuir.perf import perf_report
+
+        if self.system is None or not is_scheduled(self.system):
+            return None
+        return perf_report(self.system)
 
 
 @dataclass
@@ -166,6 +184,7 @@ def static_report(module: ModuleOp) -> StaticReport:
         static / clock if static is not None else None,
         len(system.chips),
         dict(sorted(counts.items())),
+        system,
     )
 
 
@@ -176,12 +195,14 @@ def run(
     function: str | None = None,
     trace: bool = False,
     collect_all: bool = False,
+    perf: bool = False,
 ) -> RunResult:
     """Run a module at its level on numpy inputs (one per argument, in order:
     a function's arguments or an LPU program's input tensors by arg). An
     input must hold values its element type holds exactly; it is converted
     to the type's numerics carrier (bf16 travels in float32). `trace` keeps a
-    Chrome trace in the report; `collect_all` reports every schedule violation."""
+    Chrome trace in the report; `collect_all` reports every schedule
+    violation; `perf` adds the static performance report (`report.perf`)."""
     verify_located(module)
     sig = signature(module, function)
     check_input_count(sig, len(inputs))
@@ -190,7 +211,12 @@ def run(
         for i, (value, want) in enumerate(zip(inputs, sig.inputs, strict=True))
     ]
     return run_module(
-        module, carried, function=function, collect_all=collect_all, trace=trace
+        module,
+        carried,
+        function=function,
+        collect_all=collect_all,
+        trace=trace,
+        perf=perf,
     )
 
 

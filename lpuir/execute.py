@@ -65,6 +65,8 @@ class Report:
     distributed: dict[str, Any] | None = None
     """A distributed run's account (lpuir.interpreter.sim_mpi)."""
     trace: dict[str, Any] | None = field(default=None, repr=False)
+    perf: dict[str, Any] | None = field(default=None, repr=False)
+    """The static performance report's JSON (`lpuir.perf`), when asked for."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as lpu-run's JSON object, key for key."""
@@ -95,6 +97,7 @@ class Report:
             "link_bytes": self.link_bytes,
             "link_utilisation": self.link_utilisation,
             **({"distributed": self.distributed} if self.distributed else {}),
+            **({"perf": self.perf} if self.perf is not None else {}),
         }
 
 
@@ -222,6 +225,7 @@ def run_module(
     machine: str | None = None,
     comm: Any = None,
     weights: str | None = None,
+    perf: bool = False,
 ) -> RunResult:
     """Run a verified module at the level its IR is at, on inputs already in
     their numerics carriers (see `materialise`). A tensor-level function runs
@@ -230,7 +234,8 @@ def run_module(
     With an MPI `comm`, a scheduled program runs distributed over its ranks
     (`lpuir.interpreter.sim_mpi`), inputs given as functions made only where
     needed; `weights` (`random:SEED`) gives weights declared without a value
-    random values."""
+    random values. `perf`: a scheduled program's report holds its static performance
+    report (`lpuir.perf`)."""
     sig = signature(module, function)
     system = lpu_system(module)
     if (weights is not None or comm is not None) and (
@@ -302,6 +307,10 @@ def run_module(
         distributed=sim.distributed,
         trace=sim.chrome_trace() if trace else None,
     )
+    if perf and (comm is None or comm.Get_rank() == 0):
+        from lpuir.perf import perf_report
+
+        report.perf = perf_report(system).to_json()
     return RunResult(sim.outputs, report)
 
 

@@ -65,7 +65,7 @@ def test_parse_load_and_print_in_both_syntaxes() -> None:
 
 
 def test_run_gives_lpu_runs_report(tmp_path: Path) -> None:
-    result = lpuir.run(lpuir.load(VXM_ADD), _add_inputs(), trace=True)
+    result = lpuir.run(lpuir.load(VXM_ADD), _add_inputs(), trace=True, perf=True)
     assert isinstance(result, lpuir.RunResult)
     assert np.all(result.outputs[0] == 3.75)
     report = result.report

@@ -222,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--rtol", type=tolerance, help="relative tolerance for --expected-output"
     )
     p.add_argument(
-        "--report-file", metavar="R.json", help="write the run's report as JSON"
+        "--report-file",
+        metavar="R.json",
+        help="write the run's report as JSON (a scheduled program's with its static performance report, 'perf')",
     )
     p.add_argument(
         "--trace",
@@ -342,6 +344,7 @@ def run_checked(args: argparse.Namespace, comm: Any = None) -> int:
         machine=args.system,
         comm=comm,
         weights=args.weights,
+        perf=args.report_file is not None,
     )
     if comm is not None and comm.Get_rank() > 0:
         return 0

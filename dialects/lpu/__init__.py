@@ -61,6 +61,7 @@ from lpuir.dialects.lpu.mxm import (
 )
 from lpuir.dialects.lpu.network import (
     logical_pairs,
+    routes,
     verify_network,
 )
 from lpuir.dialects.lpu.structure import (
@@ -227,6 +228,7 @@ __all__ = [
     "is_float",
     "logical_pairs",
     "machine_of",
+    "routes",
     "source_text",
     "tensor_layout",
     "verify_error",

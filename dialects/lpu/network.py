@@ -55,13 +55,7 @@ def verify_network(system: SystemOp) -> None:
     arrives at the link's other end at exactly cycle + latency, where a receive or
     forward takes it; every receive or forward takes such an arrival; the path
     ends on the chip the send named."""
-    machine = system.machine.spec
-    ops = [
-        (chip.chip_id, op)
-        for chip in system.chips
-        for op in chip.instructions()
-        if isinstance(op, SendOp | RecvOp | ForwardOp)
-    ]
+    ops = _network_ops(system)
     if not ops:
         return
     first_chip, first = ops[0]
@@ -75,7 +69,26 @@ def verify_network(system: SystemOp) -> None:
     if not first.is_scheduled:
         logical_pairs(system)
         return
-    # scheduled: the receive or forward that takes a vector at (chip, port, cycle)
+    routes(system)
+
+
+def _network_ops(system: SystemOp) -> list[tuple[int, Instruction]]:
+    return [
+        (chip.chip_id, op)
+        for chip in system.chips
+        for op in chip.instructions()
+        if isinstance(op, SendOp | RecvOp | ForwardOp)
+    ]
+
+
+def routes(system: SystemOp) -> list[tuple[int, SendOp, list[tuple[int, Instruction]]]]:
+    """Every send of a scheduled network with the chip it is on and the
+    (chip, instruction) that takes its vector at each link's end: forwards,
+    then the receive; a verify error where a vector is not taken or taken
+    wrongly, or a receive or forward takes nothing."""
+    machine = system.machine.spec
+    ops = _network_ops(system)
+    # the receive or forward that takes a vector at (chip, port, cycle)
     takers: dict[tuple[int, int, int], Instruction] = {}
     for c, op in ops:
         port = (
@@ -94,11 +107,13 @@ def verify_network(system: SystemOp) -> None:
                     f"chip {c} takes a second vector from port {port.data} at cycle {op.cycle.data}; a link delivers one",
                 )
             takers[key] = op
+    found: list[tuple[int, SendOp, list[tuple[int, Instruction]]]] = []
     for c, op in ops:
         if not isinstance(op, SendOp):
             continue
         assert op.cycle is not None and op.port is not None
         chip, port, cycle, hops = c, op.port.data, op.cycle.data, 0
+        path: list[tuple[int, Instruction]] = []
         while True:
             link = machine.link_at(chip, port)
             assert link is not None  # ports were verified to have links
@@ -115,6 +130,7 @@ def verify_network(system: SystemOp) -> None:
                     taker,
                     f'takes channel "{op.channel.data}" sent by chip {c}, but names channel "{taker.channel.data}"',
                 )  # type: ignore[attr-defined]
+            path.append((peer, taker))
             if isinstance(taker, RecvOp):
                 if (taker.sender.data, peer) != (c, op.to.data):
                     raise verify_error(
@@ -134,8 +150,10 @@ def verify_network(system: SystemOp) -> None:
                 timing.forward_departure(arriving, machine.chip),
                 hops + 1,
             )
+        found.append((c, op, path))
     for (chip, port, cycle), taker in takers.items():
         raise verify_error(
             taker,
             f"chip {chip} takes a vector from port {port} at cycle {cycle}, but no send or forward puts one on that link to arrive then",
         )
+    return found

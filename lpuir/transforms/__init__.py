@@ -26,4 +26,5 @@ LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "lpu-print-schedule-problem": _lazy("schedule", "PrintScheduleProblemPass"),
     "lpu-verify-schedule": _lazy("verify_schedule", "VerifySchedulePass"),
     "lpu-print-timing": _lazy("print_timing", "PrintTimingPass"),
+    "lpu-perf-report": _lazy("perf_report", "PerfReportPass"),
 }
