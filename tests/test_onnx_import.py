@@ -172,8 +172,8 @@ def test_lpu_opt_and_lpu_run_take_onnx(mlp_file: Path) -> None:
 
 
 def test_lpu_opt_binds_shapes_and_compiles(tmp_path: Path) -> None:
-    """An f16 model compiles and simulates bit-exact against its import; the
-    f32 MLP's matmul (the MXM takes i8, f16, bf16) is an error at its node."""
+    """An f16 model and the f32 MLP (its matmul on the VXM in K order: the MXM
+    takes i8, f16, bf16) compile and simulate bit-exact against their import."""
     rng = np.random.default_rng(1)
     w = rng.uniform(-1, 1, (8, 4)).astype(np.float16)
     model = _model(
@@ -214,9 +214,31 @@ def test_lpu_opt_binds_shapes_and_compiles(tmp_path: Path) -> None:
     assert "equal" in done.stdout and "bit for bit" in done.stdout
     mlp = tmp_path / "mlp.onnx"
     onnx.save(_mlp(), mlp)
-    done = _tool("lpu-opt", str(mlp), "--input-shape", "x=2x4", "-p", "lpu-compile")
-    assert done.returncode != 0
-    assert f"{mlp}:1:1 (MatMul 'mm'): error: lpu-vectorize" in done.stderr
+    compiled = tmp_path / "mlp.mlir"
+    done = _tool(
+        "lpu-opt",
+        str(mlp),
+        "--input-shape",
+        "x=2x4",
+        "-p",
+        "lpu-compile",
+        "-o",
+        str(compiled),
+    )
+    assert done.returncode == 0, done.stderr
+    done = _tool(
+        "lpu-run",
+        str(compiled),
+        "--input",
+        "2x4xf32=random:5",
+        "--reference",
+        str(mlp),
+        "--input-shape",
+        "x=2x4",
+        "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "bit for bit" in done.stdout
     done = _tool("lpu-opt", str(mlp), "--input-shape", "x")
     assert done.returncode != 0 and "is not NAME=DIMS" in done.stderr
     assert "Traceback" not in done.stderr

@@ -149,15 +149,13 @@ def permute(
     if order != list(range(rank)):
         y = scratch(vz, op, tuple(x.shape[i] for i in order), x.element)
         movement.move(vz, op, [x], numbered(x.shape).transpose(order), y)
-    z = scratch(vz, op, (*y.shape[:-2], y.shape[-1], y.shape[-2]), x.element)
-    swap_blocked(vz, op, y, z)
     axes = [*order[:-2], rank - 1, a]  # the input axis of each axis of z
     rest = [axes.index(p) for p in perms]
-    if rest == list(range(rank)):
-        vz.copy_vectors(
-            z, np.arange(z.vectors), out, np.arange(out.vectors, dtype=np.int64), op
-        )
+    if rest == list(range(rank)):  # the swap is the whole permutation
+        swap_blocked(vz, op, y, out)
         return
+    z = scratch(vz, op, (*y.shape[:-2], y.shape[-1], y.shape[-2]), x.element)
+    swap_blocked(vz, op, y, z)
     movement.move(vz, op, [z], numbered(z.shape).transpose(rest), out)
 
 

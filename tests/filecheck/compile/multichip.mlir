@@ -31,12 +31,15 @@ func.func @mlp(%x: tensor<2x640xf16>) -> tensor<2x320xf32> {
 // PIPELINE:       tosa.matmul {{.*}}lpu.chips = array<i64: [[A:[0-9]]]>
 // PIPELINE:       tosa.matmul {{.*}}lpu.chips = array<i64: [[B:[0-9]]]>
 
-// Two column tiles: chips 0 and 1 compute, chip 0's partial goes to chip 1.
+// Two chips: chip 0 sends f16 activations to chip 1, whose f32 partial sums
+// come back to chip 0.
 // SCHEDULED:      system "node8" cycles {{[0-9]+}}
 // SCHEDULED:      chip 0 {
 // SCHEDULED:      c2c.send %{{[0-9]+}}[S{{[0-9]+[EW]}}] to 1 "x{{[0-9]+}}" port {{[0-9]+}}
+// SCHEDULED:      = c2c.recv from 1 "x{{[0-9]+}}" port {{[0-9]+}} -> S{{[0-9]+[EW]}} : f32
 // SCHEDULED:      chip 1 {
-// SCHEDULED:      = c2c.recv from 0 "x{{[0-9]+}}" port {{[0-9]+}} -> S{{[0-9]+[EW]}} : f32
+// SCHEDULED:      = c2c.recv from 0 "x{{[0-9]+}}" port {{[0-9]+}} -> S{{[0-9]+[EW]}} : f16
+// SCHEDULED:      c2c.send %{{[0-9]+}}[S{{[0-9]+[EW]}}] to 0 "x{{[0-9]+}}" port {{[0-9]+}}
 
 // EXEC:      cycles: [[N:[0-9]+]] (static: [[N]])
 // EXEC-NEXT: reference: all 1 result(s) equal {{.*}}multichip.mlir bit for bit

@@ -3,20 +3,20 @@
 // attribute errors are found while parsing, and point into the attribute.
 // RUN: lpu-opt %s --split-input-file --verify-diagnostics --parsing-diagnostics | filecheck %s
 // RUN: not lpu-opt %s --split-input-file 2>&1 | filecheck %s --check-prefix=FIRST
-// FIRST: invalid.mlir:[[# @LINE + 7]]:37: error: LPU vectors hold signless integers, not ui8
+// FIRST: invalid.mlir:[[# @LINE + 7]]:37: error: LPU vectors hold signless and unsigned integers, not si8
 // FIRST-NOT: Traceback
 
 "lpu.system"() <{machine = #lpu.system<"tsp-v1">}> ({
   "lpu.chip"() <{id = #builtin.int<0>}> ({
     // CHECK: invalid.mlir:[[# @LINE + 2]]:37
-    // CHECK: LPU vectors hold signless integers, not ui8
-    "lpu.icu.notify"() {t = !lpu.vec<ui8, 4>} : () -> ()
+    // CHECK: LPU vectors hold signless and unsigned integers, not si8
+    "lpu.icu.notify"() {t = !lpu.vec<si8, 4>} : () -> ()
   }) : () -> ()
 }) : () -> ()
 
 // -----
 // CHECK: invalid.mlir:[[# @LINE + 2]]:33
-// CHECK: LPU vectors hold i8, i16, i32, f16, bf16 or f32, not i64
+// CHECK: LPU vectors hold i1, i8, ui8, i16, ui16, i32, ui32, f16, bf16 or f32, not i64
 "lpu.icu.notify"() {t = !lpu.vec<i64>} : () -> ()
 
 // -----
@@ -61,7 +61,7 @@
 // -----
 "lpu.system"() <{machine = #lpu.system<"tsp-v1">}> ({
   "lpu.chip"() <{id = #builtin.int<0>}> ({
-    // CHECK: invalid.mlir:[[# @LINE + 1]]:5: error: LPU vectors hold i8, i16, i32, f16, bf16 or f32, not f64
+    // CHECK: invalid.mlir:[[# @LINE + 1]]:5: error: LPU vectors hold i1, i8, ui8, i16, ui16, i32, ui32, f16, bf16 or f32, not f64
     "lpu.tensor"() <{sym_name = "x", type = tensor<4x320xf64>, kind = "scratch"}> : () -> ()
   }) : () -> ()
 }) : () -> ()
