@@ -171,6 +171,36 @@ def test_lpu_opt_and_lpu_run_take_onnx(mlp_file: Path) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
+def _compiles_bit_exact(model: Path, shape: str, value: str) -> None:
+    """`model` compiles with its symbolic dimension bound by `shape` and
+    simulates bit-exact against its import on the input `value`."""
+    compiled = model.with_suffix(".mlir")
+    done = _tool(
+        "lpu-opt",
+        str(model),
+        "--input-shape",
+        shape,
+        "-p",
+        "lpu-compile",
+        "-o",
+        str(compiled),
+    )
+    assert done.returncode == 0, done.stderr
+    done = _tool(
+        "lpu-run",
+        str(compiled),
+        "--input",
+        value,
+        "--reference",
+        str(model),
+        "--input-shape",
+        shape,
+        "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "equal" in done.stdout and "bit for bit" in done.stdout
+
+
 def test_lpu_opt_binds_shapes_and_compiles(tmp_path: Path) -> None:
     """An f16 model and the f32 MLP (its matmul on the VXM in K order: the MXM
     takes i8, f16, bf16) compile and simulate bit-exact against their import."""
@@ -187,58 +217,10 @@ def test_lpu_opt_binds_shapes_and_compiles(tmp_path: Path) -> None:
     )
     path = tmp_path / "f16.onnx"
     onnx.save(model, path)
-    compiled = tmp_path / "f16.mlir"
-    done = _tool(
-        "lpu-opt",
-        str(path),
-        "--input-shape",
-        "x=2x8",
-        "-p",
-        "lpu-compile",
-        "-o",
-        str(compiled),
-    )
-    assert done.returncode == 0, done.stderr
-    done = _tool(
-        "lpu-run",
-        str(compiled),
-        "--input",
-        "2x8xf16=random:3",
-        "--reference",
-        str(path),
-        "--input-shape",
-        "x=2x8",
-        "--quiet",
-    )
-    assert done.returncode == 0, done.stderr
-    assert "equal" in done.stdout and "bit for bit" in done.stdout
+    _compiles_bit_exact(path, "x=2x8", "2x8xf16=random:3")
     mlp = tmp_path / "mlp.onnx"
     onnx.save(_mlp(), mlp)
-    compiled = tmp_path / "mlp.mlir"
-    done = _tool(
-        "lpu-opt",
-        str(mlp),
-        "--input-shape",
-        "x=2x4",
-        "-p",
-        "lpu-compile",
-        "-o",
-        str(compiled),
-    )
-    assert done.returncode == 0, done.stderr
-    done = _tool(
-        "lpu-run",
-        str(compiled),
-        "--input",
-        "2x4xf32=random:5",
-        "--reference",
-        str(mlp),
-        "--input-shape",
-        "x=2x4",
-        "--quiet",
-    )
-    assert done.returncode == 0, done.stderr
-    assert "bit for bit" in done.stdout
+    _compiles_bit_exact(mlp, "x=2x4", "2x4xf32=random:5")
     done = _tool("lpu-opt", str(mlp), "--input-shape", "x")
     assert done.returncode != 0 and "is not NAME=DIMS" in done.stderr
     assert "Traceback" not in done.stderr
