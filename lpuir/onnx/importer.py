@@ -63,6 +63,18 @@ ELEMENT_TYPES: dict[int, str] = {
     onnx.TensorProto.UINT16: "ui16",
     onnx.TensorProto.UINT32: "ui32",
     onnx.TensorProto.UINT64: "ui64",
+    onnx.TensorProto.FLOAT8E4M3FN: "f8E4M3FN",
+    onnx.TensorProto.FLOAT8E4M3FNUZ: "f8E4M3FNUZ",
+    onnx.TensorProto.FLOAT8E5M2: "f8E5M2",
+    onnx.TensorProto.FLOAT8E5M2FNUZ: "f8E5M2FNUZ",
+    onnx.TensorProto.FLOAT8E8M0: "f8E8M0FNU",
+    onnx.TensorProto.FLOAT6E2M3: "f6E2M3FN",
+    onnx.TensorProto.FLOAT6E3M2: "f6E3M2FN",
+    onnx.TensorProto.FLOAT4E2M1: "f4E2M1FN",
+    onnx.TensorProto.INT4: "i4",
+    onnx.TensorProto.UINT4: "ui4",
+    onnx.TensorProto.INT2: "i2",
+    onnx.TensorProto.UINT2: "ui2",
 }
 """ONNX element types and the lpuir element types they import as (f64 is
 held in the IR; the numerics spec does not compute it)."""

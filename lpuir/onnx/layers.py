@@ -14,6 +14,7 @@ from math import prod
 import numpy as np
 from xdsl.ir import SSAValue
 
+from lpuir import numerics
 from lpuir.dialects import tosa
 from lpuir.onnx.importer import (
     ELEMENT_TYPES,
@@ -22,10 +23,18 @@ from lpuir.onnx.importer import (
     converts,
     type_name,
 )
-from lpuir.onnx.ops import gather, matmul, take, truncate_cast, type_range
+from lpuir.onnx.ops import (
+    gather,
+    matmul,
+    saturate_cast,
+    take,
+    truncate_cast,
+    type_range,
+)
 from lpuir.tensor_builder import (
     TensorBuilder,
     element_of,
+    is_float,
     normalize_axis,
     shape_of,
 )
@@ -471,13 +480,24 @@ def per_axis(
 @converts("QuantizeLinear")
 def _quantize(ctx: NodeContext) -> list[Value]:
     """round_half_even(x / scale) in i32 (saturating) + zero point, clamped
-    to the output type's range."""
+    to the output type's range; to a small float: x / scale + zero point,
+    converted as a saturating Cast."""
     b, x = ctx.b, ctx.input(0)
     shape = shape_of(x)
     axis = ctx.int_attr("axis", 1)
     block = ctx.int_attr("block_size", 0)
     target = ctx.output_element() or "ui8"
-    if target not in ("i8", "ui8", "i16", "ui16"):
+    small_float = target in numerics.MINIFLOATS
+    if not small_float and target not in (
+        "i8",
+        "ui8",
+        "i16",
+        "ui16",
+        "i4",
+        "ui4",
+        "i2",
+        "ui2",
+    ):
         raise ctx.error(f"QuantizeLinear to {target} is not supported")
     precision = ctx.int_attr("precision", 0)
     compute = (
@@ -486,6 +506,13 @@ def _quantize(ctx: NodeContext) -> list[Value]:
         else type_name(element_of(x))
     )
     scale = b.cast(per_axis(b, ctx.input(1), shape, axis, block), compute)
+    if small_float:
+        q = b.div(b.cast(x, compute), scale)
+        if ctx.has(2):
+            q = b.add(q, b.cast(per_axis(b, ctx.input(2), shape, axis, block), compute))
+        if not ctx.int_attr("saturate", 1):
+            return [b.cast(q, target)]
+        return [saturate_cast(b, q, target)]
     q = b.cast(b.div(b.cast(x, compute), scale), "i32")
     if ctx.has(2):
         q = b.add(q, b.cast(per_axis(b, ctx.input(2), shape, axis, block), "i32"))
@@ -495,16 +522,17 @@ def _quantize(ctx: NodeContext) -> list[Value]:
 
 @converts("DequantizeLinear")
 def _dequantize(ctx: NodeContext) -> list[Value]:
-    """(x - zero point) in i32 (exact), converted to the scale's type, times
-    the scale."""
+    """(x - zero point) in i32 (exact; in the scale's type for a small float
+    x), converted to the scale's type, times the scale."""
     b, x = ctx.b, ctx.input(0)
     shape = shape_of(x)
     axis = ctx.int_attr("axis", 1)
     block = ctx.int_attr("block_size", 0)
     target = ctx.output_element() or type_name(element_of(ctx.input(1)))
-    d = b.cast(x, "i32")
-    if ctx.has(2):
-        d = b.sub(d, b.cast(per_axis(b, ctx.input(2), shape, axis, block), "i32"))
     scale = per_axis(b, ctx.input(1), shape, axis, block)
+    exact = element_of(scale) if is_float(element_of(x)) else "i32"
+    d = b.cast(x, exact)
+    if ctx.has(2):
+        d = b.sub(d, b.cast(per_axis(b, ctx.input(2), shape, axis, block), exact))
     y = b.mul(b.cast(d, element_of(scale)), scale)
     return [truncate_cast(b, y, target)]

@@ -114,8 +114,10 @@ def type_range(element: str) -> tuple[float, float]:
         return -np.inf, np.inf
     if element == "i1":
         return 0, 1
-    info = np.iinfo(numerics.carrier(element))
-    return int(info.min), int(info.max)
+    width = numerics.bitwidth(element)
+    if element.startswith("ui"):
+        return 0, 2**width - 1
+    return -(2 ** (width - 1)), 2 ** (width - 1) - 1
 
 
 @converts("Relu")
@@ -254,11 +256,29 @@ def truncate_cast(b: TensorBuilder, x: SSAValue, element: str) -> SSAValue:
     return b.cast(x, element)
 
 
+def saturate_cast(b: TensorBuilder, x: SSAValue, element: str) -> SSAValue:
+    """x converted as ONNX's Cast with `saturate` (its default) does to an 8-,
+    6- or 4-bit float: beyond the range (infinities too) becomes the largest
+    finite value; NaN stays NaN. Otherwise `truncate_cast`."""
+    minifloat = numerics.MINIFLOATS.get(element)
+    source = type_name(element_of(x))
+    if minifloat is None or not (source == "f64" or numerics.is_float(source)):
+        return truncate_cast(b, x, element)
+    top = minifloat.largest
+    return b.cast(b.clamp(x, -top, top), element)
+
+
 @converts("Cast", "CastLike")
 def _cast(ctx: NodeContext) -> list[Value]:
     target = ctx.output_element()
     if target is None:
         raise ctx.error("the target element type is not supported")
+    if target == "f8E8M0FNU" and ctx.attr("round_mode", "up") != "nearest":
+        raise ctx.error(
+            "Cast to FLOAT8E8M0 with round_mode 'up' is not supported (lpuir's casts round to nearest even)"
+        )
+    if ctx.int_attr("saturate", 1):
+        return [saturate_cast(ctx.b, ctx.input(0), target)]
     return [truncate_cast(ctx.b, ctx.input(0), target)]
 
 

@@ -79,12 +79,19 @@ LOWERINGS: dict[type[Operation], Lowering] = {
 """How each tensor op is lowered, by op class."""
 
 
+def lowering_of(op_class: type[Operation]) -> Lowering | None:
+    """The lowering of an op class (its own or a base class's), if any."""
+    return next(
+        (LOWERINGS[c] for c in op_class.__mro__ if c in LOWERINGS),
+        None,
+    )
+
+
 def lowering(op: Operation) -> Lowering:
     """The lowering of an op (of its class or a base class)."""
-    for cls in type(op).__mro__:
-        found = LOWERINGS.get(cls)
-        if found is not None:
-            return found
+    found = lowering_of(type(op))
+    if found is not None:
+        return found
     raise unsupported(op, f"'{op.name}' is not lowered to the LPU yet")
 
 
@@ -157,4 +164,11 @@ class VectorizePass(ModulePass):
         fn.erase()
 
 
-__all__ = ["LOWERINGS", "VectorizePass", "Vectorizer", "is_elementwise", "vectorize"]
+__all__ = [
+    "LOWERINGS",
+    "VectorizePass",
+    "Vectorizer",
+    "is_elementwise",
+    "lowering_of",
+    "vectorize",
+]
