@@ -41,10 +41,10 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
-from lpuir.diagnostics import LpuError
+from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import element_bytes
-from lpuir.machine import SystemSpec
+from lpuir.machine import ChipSpec, SystemSpec
 from lpuir.transforms.annotations import set_chips, set_split, weight_args
 from lpuir.transforms.vectorize.elementwise import is_elementwise
 from lpuir.types import tensor_shape_and_element
@@ -59,12 +59,22 @@ def _bytes(value: SSAValue) -> int:
     return math.prod(shape) * element_bytes(element)
 
 
-def _sram_bytes(value: SSAValue, lanes: int) -> int:
-    """The SRAM a tensor takes: each row padded to whole vectors of `lanes`."""
+def _vectors(value: SSAValue, chip: ChipSpec) -> tuple[int, int]:
+    """The SRAM a tensor takes: vectors (each row padded to whole vectors) and
+    byte planes."""
     shape, element = tensor_shape_and_element(value.type)
     rows = math.prod(shape[:-1]) if shape else 1
     last = shape[-1] if shape else 1
-    return rows * -(-last // lanes) * lanes * element_bytes(element)
+    return rows * -(-last // chip.lanes), element_bytes(element)
+
+
+def _sram_bytes(value: SSAValue, chip: ChipSpec) -> int:
+    """The SRAM bytes a tensor takes, a tensor too big for one slice rounded up
+    to whole slices (lpu-allocate-sram gives it empty slices of its own)."""
+    vectors, planes = _vectors(value, chip)
+    if vectors > chip.sram_addresses:
+        vectors = -(-vectors // chip.sram_addresses) * chip.sram_addresses
+    return vectors * planes * chip.lanes
 
 
 def _constant(value: SSAValue) -> bool:
@@ -160,8 +170,9 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
             else:
                 set_chips(o, chips if _elementwise(o) else [0])
     elif strategy == "pipeline" and len(chips) > 1:
+        _check_stageable(ops, spec.chip)
         stage = 0
-        cuts = iter(_pipeline_cuts(ops, len(chips), spec.chip.lanes))
+        cuts = iter(_pipeline_cuts(ops, len(chips), spec.chip))
         cut = next(cuts, None)
         for i, o in enumerate(ops):
             while cut is not None and cut <= i:
@@ -170,16 +181,31 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
     return strategy
 
 
-def _pipeline_cuts(ops: list[Operation], stages: int, lanes: int) -> list[int]:
+def _check_stageable(ops: list[Operation], chip: ChipSpec) -> None:
+    """Refuse, naming the op, a pipeline whose one op needs more SRAM than a
+    chip has (no cut can place it; lpu-allocate-sram would fail later with
+    only a memory map)."""
+    sram = chip.sram_addresses * len(chip.mem_slices) * chip.lanes
+    for o in ops:
+        need = sum(
+            math.prod(_vectors(v, chip)) * chip.lanes
+            for v in [*(v for v in o.operands if _resident(v)), *o.results]
+        )
+        if need > sram:
+            raise LpuError(
+                f"{op_location(o)}: error: lpu-partition: '{o.name}' needs {need} bytes "
+                f"of SRAM for its weights, inputs and results, more than one chip's "
+                f"{sram}: no pipeline stage can hold it (strategy=tensor splits it over chips)"
+            )
+
+
+def _pipeline_cuts(ops: list[Operation], stages: int, chip: ChipSpec) -> list[int]:
     """Where stages 1.. begin (op indices, non-decreasing): near equal SRAM
-    footprint per stage (rows padded to whole vectors of `lanes`: weights and
-    program inputs, declared where used, and results), and there where the
-    fewest bytes of values cross the cut."""
-    cost = [
-        sum(_sram_bytes(v, lanes) for v in o.operands if _resident(v))
-        + sum(_sram_bytes(r, lanes) for r in o.results)
-        for o in ops
-    ]
+    footprint per stage (`_sram_bytes` of weights and program inputs, declared
+    where used, and of results), and there where the fewest bytes of values cross
+    the cut."""
+    tensors = [[v for v in o.operands if _resident(v)] + list(o.results) for o in ops]
+    cost = [sum(_sram_bytes(v, chip) for v in t) for t in tensors]
     prefix = list(itertools.accumulate(cost, initial=0))  # before op i
     total = max(1, prefix[-1])
     index = {o: i for i, o in enumerate(ops)}
