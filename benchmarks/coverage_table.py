@@ -44,7 +44,10 @@ TESTS: tuple[str, ...] = ("tests/test_compile*.py", "tests/filecheck/compile/*")
 
 def _tested_text() -> str:
     return "\n".join(
-        path.read_text() for pattern in TESTS for path in sorted(ROOT.glob(pattern))
+        path.read_text()
+        for pattern in TESTS
+        for path in sorted(ROOT.glob(pattern))
+        if path.is_file()  # not lit's Output folders
     )
 
 

@@ -1,8 +1,9 @@
-"""Differential test of lpu-compile: random well-typed TOSA and linalg programs
-over the lowered set, every operand and attribute drawn (element types,
-odd shapes, broadcasting, shifts, zero points, nan modes, paddings,
-permutations, axes), compiled, simulated and demanded bit-equal with the
-reference interpreter in exactly the static cycle count.
+"""Differential test of lpu-compile: random well-typed TOSA programs over the
+lowered set (linalg and tensor ones: tests/test_compile_linalg.py), every
+operand and attribute drawn (element types, odd shapes, broadcasting, shifts,
+zero points, nan modes, paddings, permutations, axes), compiled, simulated and
+demanded bit-equal with the reference interpreter in exactly the static cycle
+count.
 
 Inputs hold the values that find numerics bugs: NaN, infinities, -0, the
 integer extremes, negative and huge shift amounts. The `ci` profile runs a

@@ -256,7 +256,9 @@ def structured(vz: Vectorizer, op: Operation) -> None:
     out_maps = nest.maps[nest.num_inputs :]
     block = nest.body
     env: dict[SSAValue, Placed] = dict(zip(block.args, inputs, strict=False))
-    for arg, v, m in zip(block.args[nest.num_inputs :], inits, out_maps, strict=True):
+    # (linalg.map's body has no arguments for its init)
+    outs = block.args[nest.num_inputs :]
+    for arg, v, m in zip(outs, inits, out_maps, strict=bool(outs)):
         if arg.uses:
             env[arg] = lowering.on_space(lowering.value(v), m)
     reduction = nest.reduction_loops

@@ -68,6 +68,13 @@ def multiply(s: Steps, a: Placed, b: Placed, acc_t: str) -> Placed:
             )
         matmul.mxm(vz, op, a, b, c)  # type: ignore[arg-type]
         return c
+    if (
+        a.element != acc_t
+        and not numerics.is_float(a.element)
+        and not numerics.is_float(acc_t)
+        and numerics.bitwidth(a.element) < numerics.bitwidth(acc_t)
+    ):  # narrow integers: extended, their products and sums exact in acc_t
+        a, b = s.convert(a, acc_t), s.convert(b, acc_t)
     if acc_t not in NATIVE or a.element != acc_t:
         raise unsupported(
             op,
