@@ -29,7 +29,7 @@ from lpuir.transforms.compile import CompilePass
 from lpuir.types import element_type_name
 
 FLOATS = ("f32", "f16", "bf16")
-INTS = ("i32", "i16", "i8", "ui8")
+INTS = ("i32", "i16", "i8", "ui8", "ui16", "ui32")
 DIMS = (1, 2, 3, 5, 7, 16, 33, 321)
 
 UNARY_FLOAT = (
@@ -40,6 +40,8 @@ UNARY_FLOAT = (
     tosa.ErfOp,
     tosa.RsqrtOp,
     tosa.ReciprocalOp,
+    tosa.SinOp,
+    tosa.CosOp,
     tosa.AbsOp,
     tosa.FloorOp,
     tosa.CeilOp,
@@ -59,7 +61,16 @@ LOGICAL = (tosa.LogicalAndOp, tosa.LogicalOrOp, tosa.LogicalXorOp)
 REDUCE = (tosa.ReduceSumOp, tosa.ReduceMaxOp, tosa.ReduceMinOp, tosa.ReduceProductOp)
 ARITH_FLOAT = (arith.DivfOp, arith.MaxnumfOp, arith.MinnumfOp)
 ARITH_INT = (arith.DivSIOp, arith.RemSIOp, arith.MaxUIOp, arith.DivUIOp, arith.ShRUIOp)
-MATH_FLOAT = (math.FloorOp, math.CeilOp, math.TruncOp, math.AbsFOp)
+MATH_FLOAT = (
+    math.FloorOp,
+    math.CeilOp,
+    math.TruncOp,
+    math.AbsFOp,
+    math.SqrtOp,
+    math.SinOp,
+    math.CosOp,
+)
+MATH_BITS = (math.CountLeadingZerosOp, math.CountTrailingZerosOp, math.CtPopOp)
 
 
 def element(value: SSAValue) -> str:
@@ -133,6 +144,9 @@ def programs(draw: st.DrawFn) -> Program:
                     "select",
                     "matmul",
                     "window",
+                    "bits",
+                    "table",
+                    "rows",
                 ]
             )
         )
@@ -192,6 +206,15 @@ def programs(draw: st.DrawFn) -> Program:
             made = product(draw, b, x)
         elif family == "window" and len(shape_of(x)) == 3 and xt != "i1":
             made = window(draw, b, x)
+        elif family == "bits" and xt in ("i32", "i16", "i8"):
+            if xt == "i32" and draw(st.booleans()):
+                made = b.unary(tosa.ClzOp, x)
+            else:
+                made = b.elementwise(draw(st.sampled_from(MATH_BITS)), [x])
+        elif family == "table" and xt in ("i8", "i16"):
+            made = lookup(draw, b, x)
+        elif family == "rows" and len(shape_of(x)) == 3 and xt != "i1":
+            made = rows(draw, b, x)
         elif family == "select" and y is not None:
             mask = pick("i1", x)
             if mask is not None:
@@ -254,6 +277,35 @@ def product(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
     if element_type_name(out) == "i64":
         out = element_type("i32")
     return b.matmul(b.reshape(x, (1, m, k)), w, out, *zps)
+
+
+def lookup(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
+    """A tosa.table of x (i8 or i16) in a drawn constant table."""
+    t = element(x)
+    entries, out = tosa.TableOp.LAYOUTS[numerics.bitwidth(t)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    table = b.constant(values((entries,), t, rng), t)
+    return b.insert(
+        tosa.TableOp(
+            operands=[x, table], result_types=[tensor_type(shape_of(x), f"i{out}")]
+        )
+    ).results[0]
+
+
+def rows(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
+    """A tosa.gather of x's rows [N, K, C] by drawn constant indices, or a
+    tosa.scatter of a gather of them back into x at distinct drawn rows."""
+    n, k, _ = shape_of(x)
+    w = draw(st.integers(1, min(k, 5)))
+    picks = [draw(st.permutations(range(k)))[:w] for _ in range(n)]
+    indices = b.constant(np.array(picks, dtype=np.int32), "i32")
+    if draw(st.booleans()):
+        return b.gather(x, indices)
+    sources = [[draw(st.integers(0, k - 1)) for _ in range(w)] for _ in range(n)]
+    updates = b.gather(x, b.constant(np.array(sources, dtype=np.int32), "i32"))
+    return b.insert(
+        tosa.ScatterOp(operands=[x, indices, updates], result_types=[x.type])
+    ).results[0]
 
 
 def window(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:

@@ -97,6 +97,7 @@ from lpuir.dialects.lpu.vxm import (
     CmpOp,
     ConvertOp,
     CopyOp,
+    CosOp,
     DivOp,
     ErfOp,
     ExpOp,
@@ -116,6 +117,8 @@ from lpuir.dialects.lpu.vxm import (
     ShrOp,
     ShruOp,
     SigmoidOp,
+    SinOp,
+    SqrtOp,
     SubOp,
     TanhOp,
     VxmBinaryOp,
@@ -128,7 +131,7 @@ from lpuir.numerics import is_float
 
 VXM_OPS: tuple[type[VxmOp], ...] = (
     NegOp, AbsOp, NotOp, CopyOp, ReluOp, ExpOp, LogOp, TanhOp, SigmoidOp, ErfOp, RsqrtOp,
-    ReciprocalOp, AddOp, SubOp, MulOp, DivOp, MinOp, MaxOp, AndOp, OrOp, XorOp, ShlOp,
+    SqrtOp, SinOp, CosOp, ReciprocalOp, AddOp, SubOp, MulOp, DivOp, MinOp, MaxOp, AndOp, OrOp, XorOp, ShlOp,
     ShrOp, ShruOp, PowOp, CmpOp, SelectOp, ConvertOp,
 )  # fmt: skip
 
@@ -163,6 +166,7 @@ __all__ = [
     "CmpOp",
     "ConvertOp",
     "CopyOp",
+    "CosOp",
     "DeskewOp",
     "DistributeOp",
     "DivOp",
@@ -204,7 +208,9 @@ __all__ = [
     "ShrOp",
     "ShruOp",
     "SigmoidOp",
+    "SinOp",
     "Source",
+    "SqrtOp",
     "StreamAttr",
     "SubOp",
     "SxmOp",

@@ -37,6 +37,7 @@ from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, weight_args
 from lpuir.transforms.vectorize import (
     arith,
+    bits,
     composite,
     data,
     folds,
@@ -44,6 +45,7 @@ from lpuir.transforms.vectorize import (
     outputs,
     products,
     reductions,
+    table,
     windows,
 )
 from lpuir.transforms.vectorize.base import Vectorizer
@@ -66,6 +68,8 @@ LOWERINGS: dict[type[Operation], Lowering] = {
     **dict.fromkeys(composite.OPS, composite.lower),
     **dict.fromkeys(reductions.COMBINE, reductions.lower),
     tosa.MatMulOp: products.lower,
+    tosa.ClzOp: bits.lower,
+    tosa.TableOp: table.lower,
     **data.LOWERINGS,
     **linalg.LOWERINGS,
     **windows.LOWERINGS,

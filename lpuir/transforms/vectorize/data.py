@@ -188,20 +188,47 @@ def swap_blocked(vz: Vectorizer, op: Operation, y: Placed, z: Placed) -> None:
         vz.copy_vectors(swapped, np.arange(swapped.vectors), z, dst.reshape(-1), op)
 
 
+def row_indices(vz: Vectorizer, op: Operation, indices: SSAValue, k: int) -> np.ndarray:
+    """The constant row indices [N, W] of a gather or scatter, each in 0..k-1."""
+    const = vz.constants.get(indices)
+    if const is None:
+        raise unsupported(
+            op,
+            f"'{op.name}' with run-time indices is not lowered yet (constant indices are)",
+        )
+    picks = constant_array(const, indices).astype(np.int64)
+    if picks.size and (picks.min() < 0 or picks.max() >= k):
+        raise unsupported(op, f"'{op.name}' index outside 0..{k - 1}")
+    return picks
+
+
 def _gather(vz: Vectorizer, op: Operation) -> None:
     """Rows of values [N, K, C] picked by constant indices [N, W]."""
     assert isinstance(op, tosa.GatherOp)
-    const = vz.constants.get(op.indices)
-    if const is None:
-        raise unsupported(op, "'tosa.gather' with run-time indices is not lowered yet")
     values = vz.get(op.values, op)
     n, k, c = values.shape
-    picks = constant_array(const, op.indices).astype(np.int64)
-    if picks.size and (picks.min() < 0 or picks.max() >= k):
-        raise unsupported(op, f"'tosa.gather' index outside 0..{k - 1}")
+    picks = row_indices(vz, op, op.indices, k)
     rows = np.arange(n)[:, None] * k + picks
     index = rows[:, :, None] * c + np.arange(c)[None, None, :]
     moved(vz, op, [values], index, op.output)
+
+
+def _scatter(vz: Vectorizer, op: Operation) -> None:
+    """values_in [N, K, C] with rows indices[n, w] (constant, [N, W]) replaced
+    by input[n, w]; a row written twice is refused (TOSA and the reference
+    call it an error)."""
+    assert isinstance(op, tosa.ScatterOp)
+    values, updates = vz.get(op.values_in, op), vz.get(op.input, op)
+    n, k, c = values.shape
+    picks = row_indices(vz, op, op.indices, k)
+    if any(len(set(row.tolist())) != len(row) for row in picks):
+        raise unsupported(op, "'tosa.scatter' writes one row twice")
+    index = numbered(values.shape)
+    w = picks.shape[1]
+    index[np.arange(n)[:, None], picks] = numbered(updates.shape, n * k * c).reshape(
+        n, w, c
+    )
+    moved(vz, op, [values, updates], index, op.values_out)
 
 
 def static_values(
@@ -359,6 +386,7 @@ LOWERINGS: dict[type[Operation], Callable[[Vectorizer, Operation], None]] = {
     tosa.ReshapeOp: _reshape,
     tosa.TransposeOp: _transpose,
     tosa.GatherOp: _gather,
+    tosa.ScatterOp: _scatter,
     tensor.ExtractSliceOp: _extract_slice,
     tensor.InsertSliceOp: _insert_slice,
     tensor.ExpandShapeOp: _reshaped,

@@ -217,8 +217,13 @@ def runs(
     return out
 
 
+VXM_TYPES = ("i16", "i32", "ui16", "ui32", "f16", "bf16", "f32")
+"""Element types the VXM's ALUs compute on (unsigned: the signless bits, read
+unsigned where that matters: compare, max, min, divide, convert)."""
+
+
 def check_vxm_type(op: Operation, element: str) -> None:
-    if element not in ("i16", "i32", "f16", "bf16", "f32"):
+    if element not in VXM_TYPES:
         raise unsupported(
             op, f"the VXM computes on 16- and 32-bit elements, not {element}"
         )
