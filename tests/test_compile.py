@@ -227,12 +227,12 @@ UNSUPPORTED = [
     (
         "%0 = tosa.abs %a : (tensor<4x8xi64>) -> tensor<4x8xi64>",
         ("i64", "i64"),
-        r"prop\.mlir:2:3: error: lpu-vectorize: argument 0 of @main \(tensor<4x8xi64>\): needs i64 values",
+        r"prop\.mlir:2:3: error: lpu-vectorize: 'tosa.abs' on i64 values: the LPU holds a 64-bit integer as two i32 words",
     ),
     (
-        '%0 = "tosa.const"() <{values = dense<7> : tensor<4x8xi64>}> : () -> tensor<4x8xi64>',
-        ("f32", "i64"),
-        r"prop\.mlir:2:3: error: lpu-vectorize: 'tosa.const' needs i64 values",
+        '%0 = "tosa.const"() <{values = dense<7.0> : tensor<4x8xf64>}> : () -> tensor<4x8xf64>',
+        ("f32", "f64"),
+        r"prop\.mlir:2:3: error: lpu-vectorize: 'tosa.const' needs f64 values",
     ),
 ]
 

@@ -11,7 +11,7 @@ few dozen small programs; `dev` explores many more."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import event, given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import BoolAttr, DenseArrayBase, ModuleOp, i64
@@ -375,8 +375,16 @@ def values(
         return numerics.round_float(x, t)
     info = np.iinfo(numerics.carrier(t))
     lo, hi = int(info.min), int(info.max)
-    x = rng.integers(lo, hi + 1, shape, dtype=np.int64)
-    small = rng.integers(max(lo, -40), 41, shape)
+    if numerics.bitwidth(t) == 64:  # with the words' edges: 2**32 - 1, 2**32, ...
+        x = rng.integers(lo, hi, shape, dtype=info.dtype, endpoint=True)
+        edges = [lo, hi, 2**32 - 1, 2**32, 2**31, -(2**31) - 1, -(2**32)]
+        edge = rng.choice(
+            np.array([e for e in edges if lo <= e <= hi], info.dtype), shape
+        )
+        x = np.where(rng.random(shape) < 0.3, edge, x)
+    else:
+        x = rng.integers(lo, hi + 1, shape, dtype=np.int64)
+    small = rng.integers(max(lo, -40), 41, shape).astype(x.dtype)
     return numerics.as_carrier(np.where(rng.random(shape) < 0.5, small, x), t)
 
 
@@ -402,4 +410,80 @@ def check(program: Program, seed: int) -> None:
 
 @given(programs(), st.integers(0, 2**16))
 def test_random_programs_compile_bit_exact(program: Program, seed: int) -> None:
+    check(program, seed)
+
+
+WORD_BINARY = (
+    tosa.AddOp,
+    tosa.SubOp,
+    tosa.MaximumOp,
+    tosa.MinimumOp,
+    tosa.EqualOp,
+    tosa.GreaterOp,
+    tosa.GreaterEqualOp,
+)
+
+
+@st.composite
+def word_programs(draw: st.DrawFn) -> Program:
+    """Programs on i64 or ui64 values (held as i32 word pairs): the ops
+    lowered on them, with broadcasting, casts to and from narrower types and
+    data movement."""
+    b = TensorBuilder("main")
+    shape = draw(shapes())
+    t = draw(st.sampled_from(("i64", "ui64")))
+    args = [(shape, t), (ranked_like(draw, shape), t), (shape, "i1")]
+    pool = [b.argument(s, e) for s, e in args]
+    for _ in range(draw(st.integers(1, 5))):
+        wide = [v for v in pool if element(v) == t]
+        x = draw(st.sampled_from(wide))
+        y = draw(
+            st.sampled_from([v for v in wide if _broadcasts(shape_of(v), shape_of(x))])
+        )
+        kind = draw(st.sampled_from(["binary", "select", "cast", "move"]))
+        if kind == "binary":
+            made = b.binary(draw(st.sampled_from(WORD_BINARY)), x, y)
+        elif kind == "select":
+            made = (
+                b.select(pool[2], x, y)
+                if shape_of(x) == shape
+                else b.select(b.binary(tosa.GreaterOp, x, y), x, y)
+            )
+        elif kind == "cast":
+            narrow = draw(st.sampled_from(("i32", "i16", "i8", "ui8", "i1")))
+            made = b.cast(x, narrow)
+            if draw(st.booleans()):
+                made = b.cast(made, t)
+        else:
+            made = word_move(draw, b, x)
+        pool.append(made)
+    return Program(b.module([pool[-1]]), args)
+
+
+def word_move(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
+    """A data-movement op lowered on word pairs, its attributes drawn."""
+    shape = shape_of(x)
+    kind = draw(
+        st.sampled_from(["reshape", "slice", "concat", "tile", "reverse", "rows"])
+    )
+    if kind == "reshape":
+        n = int(np.prod(shape))
+        last = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+        return b.reshape(x, (n // last, last))
+    if kind == "slice":
+        start = [draw(st.integers(0, d - 1)) for d in shape]
+        size = [draw(st.integers(1, d - s)) for d, s in zip(shape, start, strict=True)]
+        return b.slice(x, start, size)
+    if kind == "concat":
+        return b.concat([x, x], draw(st.integers(0, len(shape) - 1)))
+    if kind == "tile":
+        return b.tile(x, [draw(st.integers(1, 2)) for _ in shape])
+    if kind == "rows" and len(shape) == 3:
+        return rows(draw, b, x)
+    return b.reverse(x, draw(st.integers(0, len(shape) - 1)))
+
+
+@settings(max_examples=min(settings().max_examples, 30))
+@given(word_programs(), st.integers(0, 2**16))
+def test_word_pair_programs_compile_bit_exact(program: Program, seed: int) -> None:
     check(program, seed)

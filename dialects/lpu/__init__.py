@@ -84,6 +84,8 @@ from lpuir.dialects.lpu.sxm import (
 )
 from lpuir.dialects.lpu.types import (
     ELEMENT_TYPES,
+    TENSOR_TYPES,
+    WORD_PAIRS,
     VectorType,
     WeightsType,
     element_bytes,
@@ -156,7 +158,9 @@ __all__ = [
     "LPU",
     "SOURCE_FUNCTION",
     "TENSOR_KINDS",
+    "TENSOR_TYPES",
     "VXM_OPS",
+    "WORD_PAIRS",
     "AbsOp",
     "AddOp",
     "AluAttr",
