@@ -293,14 +293,16 @@ def lookup(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
 
 
 def rows(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
-    """A tosa.gather of x's rows [N, K, C] by drawn constant indices, or a
+    """A tosa.gather of x's rows [N, K, C] by drawn constant or run-time indices, or a
     tosa.scatter of a gather of them back into x at distinct drawn rows."""
     n, k, _ = shape_of(x)
     w = draw(st.integers(1, min(k, 5)))
     picks = [draw(st.permutations(range(k)))[:w] for _ in range(n)]
     indices = b.constant(np.array(picks, dtype=np.int32), "i32")
-    if draw(st.booleans()):
-        return b.gather(x, indices)
+    if draw(st.booleans()):  # indices computed at run time from x, clamped
+        column = b.reshape(b.slice(x, [0, 0, 0], [n, w, 1]), (n, w))
+        computed = b.clamp(b.cast(column, "i32"), 0, k - 1)
+        return b.gather(x, computed if draw(st.booleans()) else indices)
     sources = [[draw(st.integers(0, k - 1)) for _ in range(w)] for _ in range(n)]
     updates = b.gather(x, b.constant(np.array(sources, dtype=np.int32), "i32"))
     return b.insert(

@@ -22,7 +22,7 @@ from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
 from lpuir.dialects import tosa
-from lpuir.transforms.vectorize import layout, movement, transpose, words
+from lpuir.transforms.vectorize import gather, layout, movement, transpose, words
 from lpuir.transforms.vectorize.composite import Steps
 from lpuir.transforms.vectorize.movement import numbered
 from lpuir.transforms.vectorize.program import Placed, constant_array, unsupported
@@ -211,8 +211,12 @@ def row_indices(vz: Vectorizer, op: Operation, indices: SSAValue, k: int) -> np.
 
 
 def _gather(vz: Vectorizer, op: Operation) -> None:
-    """Rows of values [N, K, C] picked by constant indices [N, W]."""
+    """Rows of values [N, K, C] picked by indices [N, W]: constant ones are
+    an index map, run-time ones `mem.gather`s (`gather`)."""
     assert isinstance(op, tosa.GatherOp)
+    if op.indices not in vz.constants:
+        gather.lower(vz, op)
+        return
     values = vz.get(op.values, op)
     n, k, c = elements(vz, op.values)
     picks = row_indices(vz, op, op.indices, k)
