@@ -610,7 +610,7 @@ class _Builder:
     def tensor(self, tree: Tree) -> lpu.TensorOp:
         symbol, shape_type, kind, *rest = tree.children
         *dims, element = str(shape_type).split("x")
-        ttype = TensorType(lpu.ELEMENT_TYPES[element], [int(d) for d in dims])
+        ttype = TensorType(lpu.TENSOR_TYPES[element], [int(d) for d in dims])
         props: dict[str, Attribute] = {
             "sym_name": StringAttr(str(symbol)[1:]),
             "type": ttype,

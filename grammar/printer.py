@@ -86,7 +86,7 @@ class _Printer:
         self.out.write("}\n")
 
     def tensor(self, op: lpu.TensorOp) -> str:
-        shape = "x".join([*(str(d) for d in op.type.get_shape()), op.element])
+        shape = "x".join([*(str(d) for d in op.type.get_shape()), op.holds])
         text = f"tensor @{op.sym_name.data} : {shape} {op.kind.data}"
         if op.arg is not None:
             text += f" {op.arg.data}"

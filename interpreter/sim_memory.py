@@ -8,6 +8,7 @@ simulator and the logical executor build images and read outputs here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,16 +25,31 @@ def _shape(tensor: lpu.TensorOp) -> tuple[int, ...]:
 
 
 def _geometry(tensor: lpu.TensorOp, lanes: int) -> tuple[int, int, int, int]:
-    """(rows, vectors per row, row elements per vector, row length)."""
+    """(rows, vectors per row, row elements per vector, row length), in the
+    vectors' elements (an i64 row is twice as many i32 words)."""
     per_vector = tensor.elements_per_vector(lanes)
-    rows, per_row = lpu.tensor_layout(tensor.type, per_vector)
-    shape = _shape(tensor)
+    stored = tensor.stored_type
+    rows, per_row = lpu.tensor_layout(stored, per_vector)
+    shape = tuple(stored.get_shape())
     return rows, per_row, per_vector, shape[-1] if shape else 1
+
+
+def _words(value: np.ndarray, tensor: lpu.TensorOp) -> np.ndarray:
+    """A value as its vectors' elements: i64 and ui64 as pairs of i32 words
+    (low word first) along the last axis."""
+    if tensor.holds not in lpu.WORD_PAIRS:
+        return value
+    shape = value.shape or (1,)
+    rows = np.ascontiguousarray(value, dtype=np.int64).reshape(
+        math.prod(shape[:-1]), shape[-1]
+    )
+    return rows.view(np.int32)
 
 
 def to_vectors(value: np.ndarray, tensor: lpu.TensorOp, lanes: int) -> np.ndarray:
     """A tensor's SRAM image: element j of a row is lane j mod L of its vector
     j div L; lanes past L and past the row's end hold zero."""
+    value = _words(value, tensor)
     rows, per_row, per_vector, cols = _geometry(tensor, lanes)
     padded = np.zeros((rows, per_row * per_vector), value.dtype)
     padded[:, :cols] = value.reshape(rows, cols)
@@ -45,12 +61,16 @@ def to_vectors(value: np.ndarray, tensor: lpu.TensorOp, lanes: int) -> np.ndarra
 def from_vectors(image: np.ndarray, tensor: lpu.TensorOp, lanes: int) -> np.ndarray:
     """The tensor a (vectors, lanes) SRAM image holds (inverse of `to_vectors`)."""
     rows, per_row, per_vector, cols = _geometry(tensor, lanes)
-    flat = image[:, :per_vector].reshape(rows, per_row * per_vector)[:, :cols]
-    return np.ascontiguousarray(flat).reshape(_shape(tensor))
+    flat = np.ascontiguousarray(
+        image[:, :per_vector].reshape(rows, per_row * per_vector)[:, :cols]
+    )
+    if tensor.holds in lpu.WORD_PAIRS:
+        flat = flat.astype(np.int32).view(numerics.carrier(tensor.holds))
+    return flat.reshape(_shape(tensor))
 
 
 def _describe(tensor: lpu.TensorOp) -> str:
-    return describe_tensor(_shape(tensor), tensor.element)
+    return describe_tensor(_shape(tensor), tensor.holds)
 
 
 @dataclass
@@ -87,7 +107,7 @@ def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
     for arg, ts in sorted(pieces.items()):
         first = ts[0]
         for t in ts[1:]:
-            if _shape(t)[:-1] != _shape(first)[:-1] or t.element != first.element:
+            if _shape(t)[:-1] != _shape(first)[:-1] or t.holds != first.holds:
                 raise LpuError(
                     f"{kind} {arg} is declared as {_describe(first)} and as {_describe(t)}"
                 )
@@ -108,7 +128,7 @@ def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
                 raise LpuError(
                     f"{kind} {arg} is declared as {_describe(first)} and as {_describe(next(t for t in ts if _shape(t) != shape))}"
                 )
-        found[arg] = Argument(arg, shape, first.element, ts)
+        found[arg] = Argument(arg, shape, first.holds, ts)
     return found
 
 
@@ -163,7 +183,7 @@ def initial_image(
     tensor: lpu.TensorOp, lanes: int, inputs: dict[int, np.ndarray]
 ) -> np.ndarray:
     """What a tensor's SRAM holds at cycle 0: its input, its weight value, or zero."""
-    t = tensor.element
+    t = tensor.holds
     if tensor.kind.data == "input":
         assert tensor.arg is not None
         lo, hi = _columns(tensor)

@@ -126,8 +126,12 @@ def machine_chip(machine: str) -> ChipSpec:
 
 
 def is_scheduled(system: lpu.SystemOp) -> bool:
-    """Whether a program is at the scheduled level (its instructions have cycles)."""
-    return any(op.is_scheduled for chip in system.chips for op in chip.instructions())
+    """Whether a program is at the scheduled level: its instructions have
+    cycles, or it records its cycle count (a program of no instructions, whose
+    tensors are all empty or constant, is scheduled once lpu-schedule ran)."""
+    return system.static_cycles is not None or any(
+        op.is_scheduled for chip in system.chips for op in chip.instructions()
+    )
 
 
 def source_function(system: lpu.SystemOp) -> str | None:

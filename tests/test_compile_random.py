@@ -12,7 +12,7 @@ few dozen small programs; `dev` explores many more."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import event, given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import BoolAttr, DenseArrayBase, ModuleOp, i64
@@ -30,7 +30,7 @@ from lpuir.transforms.compile import CompilePass
 from lpuir.types import element_type_name
 
 FLOATS = ("f32", "f16", "bf16")
-INTS = ("i32", "i16", "i8", "ui8")
+INTS = ("i32", "i16", "i8", "ui8", "ui16", "ui32")
 DIMS = (1, 2, 3, 5, 7, 16, 33, 321)
 
 UNARY_FLOAT = (
@@ -41,6 +41,8 @@ UNARY_FLOAT = (
     tosa.ErfOp,
     tosa.RsqrtOp,
     tosa.ReciprocalOp,
+    tosa.SinOp,
+    tosa.CosOp,
     tosa.AbsOp,
     tosa.FloorOp,
     tosa.CeilOp,
@@ -60,7 +62,16 @@ LOGICAL = (tosa.LogicalAndOp, tosa.LogicalOrOp, tosa.LogicalXorOp)
 REDUCE = (tosa.ReduceSumOp, tosa.ReduceMaxOp, tosa.ReduceMinOp, tosa.ReduceProductOp)
 ARITH_FLOAT = (arith.DivfOp, arith.MaxnumfOp, arith.MinnumfOp)
 ARITH_INT = (arith.DivSIOp, arith.RemSIOp, arith.MaxUIOp, arith.DivUIOp, arith.ShRUIOp)
-MATH_FLOAT = (math.FloorOp, math.CeilOp, math.TruncOp, math.AbsFOp)
+MATH_FLOAT = (
+    math.FloorOp,
+    math.CeilOp,
+    math.TruncOp,
+    math.AbsFOp,
+    math.SqrtOp,
+    math.SinOp,
+    math.CosOp,
+)
+MATH_BITS = (math.CountLeadingZerosOp, math.CountTrailingZerosOp, math.CtPopOp)
 
 
 def element(value: SSAValue) -> str:
@@ -134,6 +145,9 @@ def programs(draw: st.DrawFn) -> Program:
                     "select",
                     "matmul",
                     "window",
+                    "bits",
+                    "table",
+                    "rows",
                 ]
             )
         )
@@ -193,6 +207,15 @@ def programs(draw: st.DrawFn) -> Program:
             made = product(draw, b, x)
         elif family == "window" and len(shape_of(x)) == 3 and xt != "i1":
             made = window(draw, b, x)
+        elif family == "bits" and xt in ("i32", "i16", "i8"):
+            if xt == "i32" and draw(st.booleans()):
+                made = b.unary(tosa.ClzOp, x)
+            else:
+                made = b.elementwise(draw(st.sampled_from(MATH_BITS)), [x])
+        elif family == "table" and xt in ("i8", "i16"):
+            made = lookup(draw, b, x)
+        elif family == "rows" and len(shape_of(x)) == 3 and xt != "i1":
+            made = rows(draw, b, x)
         elif family == "select" and y is not None:
             mask = pick("i1", x)
             if mask is not None:
@@ -255,6 +278,37 @@ def product(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
     if element_type_name(out) == "i64":
         out = element_type("i32")
     return b.matmul(b.reshape(x, (1, m, k)), w, out, *zps)
+
+
+def lookup(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
+    """A tosa.table of x (i8 or i16) in a drawn constant table."""
+    t = element(x)
+    entries, out = tosa.TableOp.LAYOUTS[numerics.bitwidth(t)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    table = b.constant(values((entries,), t, rng), t)
+    return b.insert(
+        tosa.TableOp(
+            operands=[x, table], result_types=[tensor_type(shape_of(x), f"i{out}")]
+        )
+    ).results[0]
+
+
+def rows(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
+    """A tosa.gather of x's rows [N, K, C] by drawn constant or run-time indices, or a
+    tosa.scatter of a gather of them back into x at distinct drawn rows."""
+    n, k, _ = shape_of(x)
+    w = draw(st.integers(1, min(k, 5)))
+    picks = [draw(st.permutations(range(k)))[:w] for _ in range(n)]
+    indices = b.constant(np.array(picks, dtype=np.int32), "i32")
+    if draw(st.booleans()):  # indices computed at run time from x, clamped
+        column = b.reshape(b.slice(x, [0, 0, 0], [n, w, 1]), (n, w))
+        computed = b.clamp(b.cast(column, "i32"), 0, k - 1)
+        return b.gather(x, computed if draw(st.booleans()) else indices)
+    sources = [[draw(st.integers(0, k - 1)) for _ in range(w)] for _ in range(n)]
+    updates = b.gather(x, b.constant(np.array(sources, dtype=np.int32), "i32"))
+    return b.insert(
+        tosa.ScatterOp(operands=[x, indices, updates], result_types=[x.type])
+    ).results[0]
 
 
 def window(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
@@ -324,8 +378,16 @@ def values(
         return numerics.round_float(x, t)
     info = np.iinfo(numerics.carrier(t))
     lo, hi = int(info.min), int(info.max)
-    x = rng.integers(lo, hi + 1, shape, dtype=np.int64)
-    small = rng.integers(max(lo, -40), 41, shape)
+    if numerics.bitwidth(t) == 64:  # with the words' edges: 2**32 - 1, 2**32, ...
+        x = rng.integers(lo, hi, shape, dtype=info.dtype, endpoint=True)
+        edges = [lo, hi, 2**32 - 1, 2**32, 2**31, -(2**31) - 1, -(2**32)]
+        edge = rng.choice(
+            np.array([e for e in edges if lo <= e <= hi], info.dtype), shape
+        )
+        x = np.where(rng.random(shape) < 0.3, edge, x)
+    else:
+        x = rng.integers(lo, hi + 1, shape, dtype=np.int64)
+    small = rng.integers(max(lo, -40), 41, shape).astype(x.dtype)
     return numerics.as_carrier(np.where(rng.random(shape) < 0.5, small, x), t)
 
 
@@ -351,4 +413,80 @@ def check(program: Program, seed: int) -> None:
 
 @given(programs(), st.integers(0, 2**16))
 def test_random_programs_compile_bit_exact(program: Program, seed: int) -> None:
+    check(program, seed)
+
+
+WORD_BINARY = (
+    tosa.AddOp,
+    tosa.SubOp,
+    tosa.MaximumOp,
+    tosa.MinimumOp,
+    tosa.EqualOp,
+    tosa.GreaterOp,
+    tosa.GreaterEqualOp,
+)
+
+
+@st.composite
+def word_programs(draw: st.DrawFn) -> Program:
+    """Programs on i64 or ui64 values (held as i32 word pairs): the ops
+    lowered on them, with broadcasting, casts to and from narrower types and
+    data movement."""
+    b = TensorBuilder("main")
+    shape = draw(shapes())
+    t = draw(st.sampled_from(("i64", "ui64")))
+    args = [(shape, t), (ranked_like(draw, shape), t), (shape, "i1")]
+    pool = [b.argument(s, e) for s, e in args]
+    for _ in range(draw(st.integers(1, 5))):
+        wide = [v for v in pool if element(v) == t]
+        x = draw(st.sampled_from(wide))
+        y = draw(
+            st.sampled_from([v for v in wide if _broadcasts(shape_of(v), shape_of(x))])
+        )
+        kind = draw(st.sampled_from(["binary", "select", "cast", "move"]))
+        if kind == "binary":
+            made = b.binary(draw(st.sampled_from(WORD_BINARY)), x, y)
+        elif kind == "select":
+            made = (
+                b.select(pool[2], x, y)
+                if shape_of(x) == shape
+                else b.select(b.binary(tosa.GreaterOp, x, y), x, y)
+            )
+        elif kind == "cast":
+            narrow = draw(st.sampled_from(("i32", "i16", "i8", "ui8", "i1")))
+            made = b.cast(x, narrow)
+            if draw(st.booleans()):
+                made = b.cast(made, t)
+        else:
+            made = word_move(draw, b, x)
+        pool.append(made)
+    return Program(b.module([pool[-1]]), args)
+
+
+def word_move(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
+    """A data-movement op lowered on word pairs, its attributes drawn."""
+    shape = shape_of(x)
+    kind = draw(
+        st.sampled_from(["reshape", "slice", "concat", "tile", "reverse", "rows"])
+    )
+    if kind == "reshape":
+        n = int(np.prod(shape))
+        last = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+        return b.reshape(x, (n // last, last))
+    if kind == "slice":
+        start = [draw(st.integers(0, d - 1)) for d in shape]
+        size = [draw(st.integers(1, d - s)) for d, s in zip(shape, start, strict=True)]
+        return b.slice(x, start, size)
+    if kind == "concat":
+        return b.concat([x, x], draw(st.integers(0, len(shape) - 1)))
+    if kind == "tile":
+        return b.tile(x, [draw(st.integers(1, 2)) for _ in shape])
+    if kind == "rows" and len(shape) == 3:
+        return rows(draw, b, x)
+    return b.reverse(x, draw(st.integers(0, len(shape) - 1)))
+
+
+@settings(max_examples=min(settings().max_examples, 30))
+@given(word_programs(), st.integers(0, 2**16))
+def test_word_pair_programs_compile_bit_exact(program: Program, seed: int) -> None:
     check(program, seed)

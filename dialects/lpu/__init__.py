@@ -84,6 +84,8 @@ from lpuir.dialects.lpu.sxm import (
 )
 from lpuir.dialects.lpu.types import (
     ELEMENT_TYPES,
+    TENSOR_TYPES,
+    WORD_PAIRS,
     VectorType,
     WeightsType,
     element_bytes,
@@ -97,6 +99,7 @@ from lpuir.dialects.lpu.vxm import (
     CmpOp,
     ConvertOp,
     CopyOp,
+    CosOp,
     DivOp,
     ErfOp,
     ExpOp,
@@ -116,6 +119,8 @@ from lpuir.dialects.lpu.vxm import (
     ShrOp,
     ShruOp,
     SigmoidOp,
+    SinOp,
+    SqrtOp,
     SubOp,
     TanhOp,
     VxmBinaryOp,
@@ -128,7 +133,7 @@ from lpuir.numerics import is_float
 
 VXM_OPS: tuple[type[VxmOp], ...] = (
     NegOp, AbsOp, NotOp, CopyOp, ReluOp, ExpOp, LogOp, TanhOp, SigmoidOp, ErfOp, RsqrtOp,
-    ReciprocalOp, AddOp, SubOp, MulOp, DivOp, MinOp, MaxOp, AndOp, OrOp, XorOp, ShlOp,
+    SqrtOp, SinOp, CosOp, ReciprocalOp, AddOp, SubOp, MulOp, DivOp, MinOp, MaxOp, AndOp, OrOp, XorOp, ShlOp,
     ShrOp, ShruOp, PowOp, CmpOp, SelectOp, ConvertOp,
 )  # fmt: skip
 
@@ -153,7 +158,9 @@ __all__ = [
     "LPU",
     "SOURCE_FUNCTION",
     "TENSOR_KINDS",
+    "TENSOR_TYPES",
     "VXM_OPS",
+    "WORD_PAIRS",
     "AbsOp",
     "AddOp",
     "AluAttr",
@@ -163,6 +170,7 @@ __all__ = [
     "CmpOp",
     "ConvertOp",
     "CopyOp",
+    "CosOp",
     "DeskewOp",
     "DistributeOp",
     "DivOp",
@@ -204,7 +212,9 @@ __all__ = [
     "ShrOp",
     "ShruOp",
     "SigmoidOp",
+    "SinOp",
     "Source",
+    "SqrtOp",
     "StreamAttr",
     "SubOp",
     "SxmOp",

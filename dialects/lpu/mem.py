@@ -96,10 +96,13 @@ class MemOp(Instruction):
 
     def verify_tensor_vector(self, t: Attribute) -> TensorOp:
         tensor = self.tensor_op()
-        if isinstance(t, VectorType) and t.element_type != tensor.type.element_type:
+        if (
+            isinstance(t, VectorType)
+            and t.element_type != tensor.stored_type.element_type
+        ):
             raise verify_error(
                 self,
-                f"vector element type {t.element_type} does not match tensor @{tensor.sym_name.data} of {tensor.type.element_type}",
+                f"vector element type {t.element_type} does not match tensor @{tensor.sym_name.data} of {tensor.stored_type.element_type}",
             )
         return tensor
 

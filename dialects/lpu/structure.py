@@ -11,6 +11,7 @@ from xdsl.dialects.builtin import (
     IntAttr,
     StringAttr,
     TensorType,
+    i32,
 )
 from xdsl.ir import (
     Attribute,
@@ -38,7 +39,12 @@ from xdsl.utils.exceptions import VerifyException
 
 from lpuir.diagnostics import LocatedVerifyException
 from lpuir.dialects.lpu.attributes import SystemAttr
-from lpuir.dialects.lpu.types import element_bytes, element_name
+from lpuir.dialects.lpu.types import (
+    WORD_PAIRS,
+    element_bytes,
+    tensor_element_name,
+    word_element,
+)
 from lpuir.machine import (
     ChipSpec,
     SystemSpec,
@@ -330,7 +336,22 @@ class TensorOp(IRDLOperation):
 
     @property
     def element(self) -> str:
-        return element_name(self.type.element_type)
+        """The element type of the vectors holding it (i32 words for an i64)."""
+        return word_element(self.holds)
+
+    @property
+    def holds(self) -> str:
+        """The declared element type (what the program reads and writes)."""
+        return tensor_element_name(self.type.element_type)
+
+    @property
+    def stored_type(self) -> TensorType:
+        """The tensor as its vectors hold it: an i64 or ui64 tensor as i32
+        words, two per element (low word first) along the last axis."""
+        if self.holds not in WORD_PAIRS:
+            return self.type
+        shape = tuple(self.type.get_shape()) or (1,)
+        return TensorType(i32, (*shape[:-1], 2 * shape[-1]))
 
     def elements_per_vector(self, lanes: int) -> int:
         """Row elements per vector: `row_lanes` if given (e.g. 160 for an f16
@@ -338,7 +359,7 @@ class TensorOp(IRDLOperation):
         return self.row_lanes.data if self.row_lanes is not None else lanes
 
     def vector_count(self, lanes: int) -> int:
-        rows, per_row = tensor_layout(self.type, self.elements_per_vector(lanes))
+        rows, per_row = tensor_layout(self.stored_type, self.elements_per_vector(lanes))
         return rows * per_row
 
     def group_ranges(self, spec: ChipSpec) -> list[tuple[int, int]]:
@@ -378,7 +399,7 @@ class TensorOp(IRDLOperation):
                 self,
                 f"kind must be one of {', '.join(TENSOR_KINDS)}, not '{self.kind.data}'",
             )
-        element_name(self.type.element_type)
+        tensor_element_name(self.type.element_type)
         if any(d < 0 for d in self.type.get_shape()):
             raise verify_error(
                 self, f"a tensor in SRAM has a static shape, not {self.type}"

@@ -35,6 +35,31 @@ unsigned by the instructions where that matters (compare, max, convert)."""
 
 _ELEMENT_NAMES = {v: k for k, v in ELEMENT_TYPES.items()}
 
+WORD_PAIRS: dict[str, Attribute] = {
+    name: element_type(name) for name in ("i64", "ui64")
+}
+"""Element types a tensor (not a vector) may hold, each element as two
+adjacent i32 lanes, its low word first (the order its bytes have in
+memory): instructions see i32 words (docs/dialect.md "Tensor layout")."""
+
+TENSOR_TYPES: dict[str, Attribute] = {**ELEMENT_TYPES, **WORD_PAIRS}
+"""Element types an `lpu.tensor` may declare."""
+
+_TENSOR_NAMES = {v: k for k, v in TENSOR_TYPES.items()}
+
+
+def tensor_element_name(t: Attribute) -> str:
+    """MLIR spelling of a tensor's element type (a vector type or a word
+    pair); raises for anything else."""
+    if t in _TENSOR_NAMES:
+        return _TENSOR_NAMES[t]
+    return element_name(t)
+
+
+def word_element(name: str) -> str:
+    """The element type of the vectors that hold a tensor of `name`."""
+    return "i32" if name in WORD_PAIRS else name
+
 
 def element_name(t: Attribute) -> str:
     """MLIR spelling of a vector element type; raises for anything else."""

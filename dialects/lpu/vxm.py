@@ -233,6 +233,30 @@ class RsqrtOp(VxmTranscendentalOp):
 
 
 @irdl_op_definition
+class SqrtOp(VxmTranscendentalOp):
+    """Square root, correctly rounded."""
+
+    name = "lpu.vxm.sqrt"
+    LANEWISE = staticmethod(numerics.sqrt)
+
+
+@irdl_op_definition
+class SinOp(VxmTranscendentalOp):
+    """Sine by the numerics spec's algorithm."""
+
+    name = "lpu.vxm.sin"
+    LANEWISE = staticmethod(numerics.sin)
+
+
+@irdl_op_definition
+class CosOp(VxmTranscendentalOp):
+    """Cosine by the numerics spec's algorithm."""
+
+    name = "lpu.vxm.cos"
+    LANEWISE = staticmethod(numerics.cos)
+
+
+@irdl_op_definition
 class ReciprocalOp(VxmTranscendentalOp):
     """1 / x."""
 

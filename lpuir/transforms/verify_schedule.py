@@ -21,6 +21,7 @@ from xdsl.passes import ModulePass
 from lpuir import numerics
 from lpuir.diagnostics import LpuError, lpu_programs, op_location
 from lpuir.dialects import lpu
+from lpuir.execute import is_scheduled
 
 if TYPE_CHECKING:
     from lpuir.interpreter.simulator import SimulationResult
@@ -43,7 +44,7 @@ def check_schedule(system: lpu.SystemOp) -> SimulationResult:
     the cycles it records."""
     from lpuir.interpreter.simulator import simulate
 
-    if not any(op.is_scheduled for chip in system.chips for op in chip.instructions()):
+    if not is_scheduled(system):
         raise LpuError(
             f"{op_location(system)}: error: lpu-verify-schedule checks scheduled programs; this one is logical"
         )

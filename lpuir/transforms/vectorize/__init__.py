@@ -37,6 +37,7 @@ from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, weight_args
 from lpuir.transforms.vectorize import (
     arith,
+    bits,
     composite,
     data,
     folds,
@@ -44,7 +45,9 @@ from lpuir.transforms.vectorize import (
     outputs,
     products,
     reductions,
+    table,
     windows,
+    words,
 )
 from lpuir.transforms.vectorize.base import Vectorizer
 from lpuir.transforms.vectorize.elementwise import is_elementwise
@@ -66,6 +69,8 @@ LOWERINGS: dict[type[Operation], Lowering] = {
     **dict.fromkeys(composite.OPS, composite.lower),
     **dict.fromkeys(reductions.COMBINE, reductions.lower),
     tosa.MatMulOp: products.lower,
+    tosa.ClzOp: bits.lower,
+    tosa.TableOp: table.lower,
     **data.LOWERINGS,
     **linalg.LOWERINGS,
     **windows.LOWERINGS,
@@ -87,8 +92,23 @@ def lowering_of(op_class: type[Operation]) -> Lowering | None:
     )
 
 
+WORD_SAFE: tuple[type[Operation], ...] = (
+    tosa.ConstOp,
+    arith_dialect.ConstantOp,
+    tosa.ConstShapeOp,
+    func.ReturnOp,
+    *data.WORD_MOVES,
+)
+"""Ops whose own lowering handles i64 and ui64 values (held as i32 words);
+`words.LOWERINGS` has the others that do, every other op refuses them."""
+
+
 def lowering(op: Operation) -> Lowering:
     """The lowering of an op (of its class or a base class)."""
+    if words.touches(op) and type(op) not in WORD_SAFE:
+        if type(op) in words.LOWERINGS:
+            return words.LOWERINGS[type(op)]
+        raise words.refuse(op)
     found = lowering_of(type(op))
     if found is not None:
         return found

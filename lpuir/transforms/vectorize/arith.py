@@ -16,7 +16,7 @@ from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
 from lpuir.dialects import lpu
-from lpuir.transforms.vectorize import composite
+from lpuir.transforms.vectorize import bits, composite
 from lpuir.transforms.vectorize.composite import Steps, cmp, element_of
 from lpuir.transforms.vectorize.program import Placed, unsupported
 
@@ -251,7 +251,13 @@ BODY: dict[type[Operation], Impl] = {
     math.LogOp: unary(lpu.LogOp),
     math.TanhOp: unary(lpu.TanhOp),
     math.RsqrtOp: unary(lpu.RsqrtOp),
+    math.SqrtOp: unary(lpu.SqrtOp),
+    math.SinOp: unary(lpu.SinOp),
+    math.CosOp: unary(lpu.CosOp),
     math.ErfOp: unary(lpu.ErfOp),
+    math.CountLeadingZerosOp: bits.count,
+    math.CountTrailingZerosOp: bits.count,
+    math.CtPopOp: bits.count,
     math.FloorOp: _floor,
     math.CeilOp: _ceil,
     math.TruncOp: _trunc,

@@ -121,7 +121,7 @@ class Vectorizer:
         if value in self.fn.args:
             kind, arg = self.argument(value)
             element = tensor_shape_and_element(value.type)[1]
-            if element not in lpu.ELEMENT_TYPES:
+            if element not in lpu.TENSOR_TYPES:
                 raise unsupported(
                     user,
                     f"argument {list(self.fn.args).index(value)} of @{self.fn.sym_name.data} ({value.type}): {not_held(None, element)}",

@@ -25,6 +25,7 @@ from lpuir import numerics
 from lpuir.dialects import lpu, tosa
 from lpuir.transforms.vectorize import elementwise, layout
 from lpuir.transforms.vectorize.program import (
+    VXM_TYPES,
     Placed,
     constant_array,
     constant_value,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 Make = Callable[..., lpu.VxmOp]
 """A VXM instruction's constructor: `make(*operands, result_type=...)`."""
 
-NATIVE = ("i16", "i32", "ui16", "ui32", "f16", "bf16", "f32")
+NATIVE = VXM_TYPES
 """Element types the VXM computes on."""
 
 
@@ -241,6 +242,11 @@ def _negate(s: Steps) -> None:
         for v in (np.iinfo(numerics.carrier(t)).min, np.iinfo(numerics.carrier(t)).max)
     )
     x = s.get(op.input1)
+    if t == "ui32":  # values beyond i32: only -x, which saturates to 0
+        if zps != [0, 0]:
+            raise unsupported(op, "'tosa.negate' of ui32 with non-zero zero points")
+        s(lpu.SubOp, [x, x], t, op.output)
+        return
     if t == "i32":
         if zps != [0, 0]:
             raise unsupported(op, "'tosa.negate' of i32 with non-zero zero points")

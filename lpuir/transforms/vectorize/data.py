@@ -22,7 +22,7 @@ from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
 from lpuir.dialects import tosa
-from lpuir.transforms.vectorize import layout, movement, transpose
+from lpuir.transforms.vectorize import gather, layout, movement, transpose, words
 from lpuir.transforms.vectorize.composite import Steps
 from lpuir.transforms.vectorize.movement import numbered
 from lpuir.transforms.vectorize.program import Placed, constant_array, unsupported
@@ -48,7 +48,14 @@ def moved(
     out: SSAValue,
 ) -> None:
     result = vz.place_new(out, op)
+    if words.wide(out):
+        index = words.word_index(index.reshape(vz.shape_of(out) or (1,)))
     movement.move(vz, op, inputs, index.reshape(result.shape), result)
+
+
+def elements(vz: Vectorizer, value: SSAValue) -> tuple[int, ...]:
+    """The shape of an operand's value (an i64's Placed has twice the columns)."""
+    return vz.shape_of(value) or (1,)
 
 
 def fill(vz: Vectorizer, op: Operation, value: SSAValue) -> Placed:
@@ -67,7 +74,7 @@ def fill(vz: Vectorizer, op: Operation, value: SSAValue) -> Placed:
 def _concat(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.ConcatOp)
     inputs = [vz.get(v, op) for v in op.input1]
-    starts = np.cumsum([0, *(math.prod(p.shape) for p in inputs)])
+    starts = np.cumsum([0, *(math.prod(elements(vz, v)) for v in op.input1)])
     parts = [
         numbered(tensor_shape_and_element(v.type)[0], int(start))
         for v, start in zip(op.input1, starts, strict=False)
@@ -79,7 +86,7 @@ def _slice(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.SliceOp)
     x = vz.get(op.input1, op)
     start, size = shape_values(op, op.start), shape_values(op, op.size)
-    index = numbered(x.shape)[
+    index = numbered(elements(vz, op.input1))[
         tuple(slice(a, a + n) for a, n in zip(start, size, strict=True))
     ]
     moved(vz, op, [x], index, op.output)
@@ -101,14 +108,15 @@ def _pad(vz: Vectorizer, op: Operation) -> None:
 def _tile(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.TileOp)
     x = vz.get(op.input1, op)
-    index = np.tile(numbered(x.shape), shape_values(op, op.multiples))
+    index = np.tile(numbered(elements(vz, op.input1)), shape_values(op, op.multiples))
     moved(vz, op, [x], index, op.output)
 
 
 def _reverse(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.ReverseOp)
     x = vz.get(op.input1, op)
-    moved(vz, op, [x], np.flip(numbered(x.shape), op.axis.value.data), op.output)
+    index = np.flip(numbered(elements(vz, op.input1)), op.axis.value.data)
+    moved(vz, op, [x], index, op.output)
 
 
 def _reshape(vz: Vectorizer, op: Operation) -> None:
@@ -116,10 +124,10 @@ def _reshape(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.ReshapeOp)
     x = vz.get(op.input1, op)
     shape = tensor_shape_and_element(op.output.type)[0] or (1,)
-    if shape[-1] == x.shape[-1]:
+    if shape[-1] == x.shape[-1] and not words.wide(op.output):
         layout.reshape(vz, op)
         return
-    moved(vz, op, [x], numbered(x.shape), op.output)
+    moved(vz, op, [x], numbered(elements(vz, op.input1)), op.output)
 
 
 def _transpose(vz: Vectorizer, op: Operation) -> None:
@@ -188,20 +196,49 @@ def swap_blocked(vz: Vectorizer, op: Operation, y: Placed, z: Placed) -> None:
         vz.copy_vectors(swapped, np.arange(swapped.vectors), z, dst.reshape(-1), op)
 
 
-def _gather(vz: Vectorizer, op: Operation) -> None:
-    """Rows of values [N, K, C] picked by constant indices [N, W]."""
-    assert isinstance(op, tosa.GatherOp)
-    const = vz.constants.get(op.indices)
+def row_indices(vz: Vectorizer, op: Operation, indices: SSAValue, k: int) -> np.ndarray:
+    """The constant row indices [N, W] of a gather or scatter, each in 0..k-1."""
+    const = vz.constants.get(indices)
     if const is None:
-        raise unsupported(op, "'tosa.gather' with run-time indices is not lowered yet")
-    values = vz.get(op.values, op)
-    n, k, c = values.shape
-    picks = constant_array(const, op.indices).astype(np.int64)
+        raise unsupported(
+            op,
+            f"'{op.name}' with run-time indices is not lowered yet (constant indices are)",
+        )
+    picks = constant_array(const, indices).astype(np.int64)
     if picks.size and (picks.min() < 0 or picks.max() >= k):
-        raise unsupported(op, f"'tosa.gather' index outside 0..{k - 1}")
+        raise unsupported(op, f"'{op.name}' index outside 0..{k - 1}")
+    return picks
+
+
+def _gather(vz: Vectorizer, op: Operation) -> None:
+    """Rows of values [N, K, C] picked by indices [N, W]: constant ones are
+    an index map, run-time ones `mem.gather`s (`gather`)."""
+    assert isinstance(op, tosa.GatherOp)
+    if op.indices not in vz.constants:
+        gather.lower(vz, op)
+        return
+    values = vz.get(op.values, op)
+    n, k, c = elements(vz, op.values)
+    picks = row_indices(vz, op, op.indices, k)
     rows = np.arange(n)[:, None] * k + picks
     index = rows[:, :, None] * c + np.arange(c)[None, None, :]
     moved(vz, op, [values], index, op.output)
+
+
+def _scatter(vz: Vectorizer, op: Operation) -> None:
+    """values_in [N, K, C] with rows indices[n, w] (constant, [N, W]) replaced
+    by input[n, w]; a row written twice is refused (TOSA and the reference
+    call it an error)."""
+    assert isinstance(op, tosa.ScatterOp)
+    values, updates = vz.get(op.values_in, op), vz.get(op.input, op)
+    n, k, c = elements(vz, op.values_in)
+    picks = row_indices(vz, op, op.indices, k)
+    if any(len(set(row.tolist())) != len(row) for row in picks):
+        raise unsupported(op, "'tosa.scatter' writes one row twice")
+    index = numbered((n, k, c))
+    w = picks.shape[1]
+    index[np.arange(n)[:, None], picks] = numbered((n, w, c), n * k * c)
+    moved(vz, op, [values, updates], index, op.values_out)
 
 
 def static_values(
@@ -350,6 +387,17 @@ def _insert(vz: Vectorizer, op: Operation) -> None:
     moved(vz, op, [scalar, dest], index, op.result)
 
 
+WORD_MOVES: tuple[type[Operation], ...] = (
+    tosa.ConcatOp,
+    tosa.SliceOp,
+    tosa.TileOp,
+    tosa.ReverseOp,
+    tosa.ReshapeOp,
+    tosa.GatherOp,
+    tosa.ScatterOp,
+)
+"""Lowerings here that move i64 words as well (`moved`, `words`)."""
+
 LOWERINGS: dict[type[Operation], Callable[[Vectorizer, Operation], None]] = {
     tosa.ConcatOp: _concat,
     tosa.SliceOp: _slice,
@@ -359,6 +407,7 @@ LOWERINGS: dict[type[Operation], Callable[[Vectorizer, Operation], None]] = {
     tosa.ReshapeOp: _reshape,
     tosa.TransposeOp: _transpose,
     tosa.GatherOp: _gather,
+    tosa.ScatterOp: _scatter,
     tensor.ExtractSliceOp: _extract_slice,
     tensor.InsertSliceOp: _insert_slice,
     tensor.ExpandShapeOp: _reshaped,

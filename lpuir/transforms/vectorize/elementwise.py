@@ -32,6 +32,8 @@ ELEMENTWISE: dict[type[Operation], tuple[type[lpu.VxmOp], int]] = {
     tosa.SigmoidOp: (lpu.SigmoidOp, 1),
     tosa.ErfOp: (lpu.ErfOp, 1),
     tosa.RsqrtOp: (lpu.RsqrtOp, 1),
+    tosa.SinOp: (lpu.SinOp, 1),
+    tosa.CosOp: (lpu.CosOp, 1),
     tosa.ReciprocalOp: (lpu.ReciprocalOp, 1),
     tosa.AbsOp: (lpu.AbsOp, 1),
     tosa.NegateOp: (lpu.NegOp, 1),

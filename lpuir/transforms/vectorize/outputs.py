@@ -10,6 +10,7 @@ from xdsl.dialects.builtin import IntAttr, StringAttr
 from xdsl.ir import Operation
 
 from lpuir.dialects import lpu
+from lpuir.transforms.vectorize import words
 from lpuir.transforms.vectorize.elementwise import elementwise_into, vector_map
 from lpuir.transforms.vectorize.program import Operand, Placed
 
@@ -36,7 +37,7 @@ def output(
     """Make `placed` the program's output i (a shard of it from column
     `cols`): the tensor itself if it is scratch of the right shape, else a
     copy (a splat's lane 0 is the value: one vector per row either way)."""
-    declared = tuple(placed.tensor.type.get_shape())
+    declared = tuple(placed.tensor.stored_type.get_shape())
     if (
         not placed.splat
         and placed.tensor.kind.data == "scratch"
@@ -48,8 +49,8 @@ def output(
             placed.tensor.cols = IntAttr(cols)
         return
     out = vz.chip.tensor(
-        placed.shape,
-        placed.element,
+        words.element_shape(placed),
+        placed.tensor.holds,
         "output",
         ret,
         arg=i,

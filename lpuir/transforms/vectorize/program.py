@@ -15,7 +15,7 @@ from xdsl.ir import Operation, SSAValue
 from lpuir import numerics
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
-from lpuir.dialects.lpu import ELEMENT_TYPES
+from lpuir.dialects.lpu import ELEMENT_TYPES, TENSOR_TYPES, WORD_PAIRS
 from lpuir.machine import ChipSpec
 from lpuir.types import tensor_shape_and_element
 
@@ -29,7 +29,8 @@ def not_held(op: Operation | None, element: str) -> str:
     what = f"'{op.name}' " if op is not None else ""
     return (
         f"{what}needs {element} values in SRAM, which the LPU does not hold "
-        f"(its vectors hold {', '.join(ELEMENT_TYPES)})"
+        f"(its vectors hold {', '.join(ELEMENT_TYPES)}; its tensors also "
+        f"{', '.join(WORD_PAIRS)} as pairs of i32 words)"
     )
 
 
@@ -102,8 +103,10 @@ class ChipProgram:
         prefix: str = "tmp",
     ) -> Placed:
         """A new tensor; `prefix` tells what it holds: v (the result of a tensor
-        op, what lpu-run --reference compares), in, out, c (a constant), tmp."""
-        if element not in ELEMENT_TYPES:
+        op, what lpu-run --reference compares), in, out, c (a constant), tmp.
+        An i64 or ui64 tensor is placed as its i32 words (`words.py`): the
+        Placed has twice the columns."""
+        if element not in TENSOR_TYPES or (splat and element in WORD_PAIRS):
             raise LpuError(
                 f"{op_location(loc) if loc is not None else '<unknown>'}: error: lpu-vectorize: {not_held(loc, element)}"
             )
@@ -112,7 +115,7 @@ class ChipProgram:
         stored = (*shape[:-1], self.spec.lanes) if splat else tuple(shape)
         op = lpu.TensorOp(
             name,
-            TensorType(ELEMENT_TYPES[element], stored or (1,)),
+            TensorType(TENSOR_TYPES[element], stored or (1,)),
             kind,
             arg=arg,
             cols=cols,
@@ -122,9 +125,8 @@ class ChipProgram:
         if loc is not None:
             op.location = loc.location
         self.tensors.append(op)
-        return Placed(
-            op, tuple(shape) or (1,), element, lanes or self.spec.lanes, splat
-        )
+        held = tuple(shape) if splat else tuple(op.stored_type.get_shape())
+        return Placed(op, held or (1,), op.element, lanes or self.spec.lanes, splat)
 
     def emit(self, op: Operation, loc: Operation) -> Operation:
         op.location = loc.location
@@ -149,7 +151,7 @@ class ChipProgram:
 
 
 def dense(values: np.ndarray, element: str) -> DenseIntOrFPElementsAttr:
-    t = TensorType(ELEMENT_TYPES[element], values.shape)
+    t = TensorType(TENSOR_TYPES[element], values.shape)
     flat = values.reshape(-1).tolist()
     return DenseIntOrFPElementsAttr.from_list(t, flat)
 
@@ -217,8 +219,13 @@ def runs(
     return out
 
 
+VXM_TYPES = ("i16", "i32", "ui16", "ui32", "f16", "bf16", "f32")
+"""Element types the VXM's ALUs compute on (unsigned: the signless bits, read
+unsigned where that matters: compare, max, min, divide, convert)."""
+
+
 def check_vxm_type(op: Operation, element: str) -> None:
-    if element not in ("i16", "i32", "f16", "bf16", "f32"):
+    if element not in VXM_TYPES:
         raise unsupported(
             op, f"the VXM computes on 16- and 32-bit elements, not {element}"
         )
