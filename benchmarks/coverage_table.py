@@ -34,9 +34,10 @@ END = "<!-- coverage-table end -->"
 FAMILIES: tuple[str, ...] = ("tosa", "linalg", "tensor", "arith", "math", "cf")
 """The dialects a frontend's tensor programs are written in."""
 
-DECOMPOSED: frozenset[str] = frozenset({"tosa.clamp", "tosa.cond_if"})
+DECOMPOSED: frozenset[str] = frozenset({"tosa.clamp", "tosa.cond_if", "cf.assert"})
 """Ops lpu-compile rewrites before lowering (transforms/decompose.py): clamp
-as maximum and minimum, cond_if as both branches and a select."""
+as maximum and minimum, cond_if as both branches and a select, cf.assert
+decided when its condition is a constant."""
 
 TESTS: tuple[str, ...] = ("tests/test_compile*.py", "tests/filecheck/compile/*")
 """The compiled-vs-reference tests whose ops count as tested."""

@@ -10,7 +10,10 @@ ops here, keeping their source location:
   constant (frontends transpose linear layers' weights this way);
 - tosa.cond_if -> both branches, then a tosa.select of their results by the
   condition (a static schedule has no branches; both are computed);
-- tosa.while_loop is refused: its trip count depends on run-time values.
+- tosa.while_loop is refused: its trip count depends on run-time values;
+- cf.assert (the shape checks frontends emit) is decided here when its
+  condition is a constant: true drops it, false is a located error with its
+  message; a run-time condition is refused (a static schedule cannot stop).
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
+from xdsl.dialects import arith, cf
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    IntegerAttr,
+    ModuleOp,
+    TensorType,
+)
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -139,6 +148,23 @@ class RefuseWhileLoop(RewritePattern):
         )
 
 
+class DecideAssert(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: cf.AssertOp, rewriter: PatternRewriter) -> None:
+        owner = op.arg.owner
+        if not (
+            isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr)
+        ):
+            raise LpuError(
+                f"{op_location(op)}: error: 'cf.assert' cannot be compiled: its condition is computed at run time, and a static schedule cannot stop on it (only a constant condition is decided at compile time)"
+            )
+        if not owner.value.value.data:
+            raise LpuError(
+                f"{op_location(op)}: error: 'cf.assert' fails at compile time: {op.msg.data}"
+            )
+        rewriter.erase_op(op)
+
+
 @dataclass(frozen=True)
 class DecomposePass(ModulePass):
     """Rewrite composite tensor ops into lpu-vectorize's core set."""
@@ -153,6 +179,7 @@ class DecomposePass(ModulePass):
                     FoldConstantLayout(),
                     CondIfToSelect(),
                     RefuseWhileLoop(),
+                    DecideAssert(),
                 ]
             )
         ).rewrite_module(op)
