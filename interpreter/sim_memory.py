@@ -74,6 +74,40 @@ def _columns(tensor: lpu.TensorOp) -> tuple[int, int]:
     return first, first + (shape[-1] if shape else 1)
 
 
+def chunk_rows(tensor: lpu.TensorOp, k: int) -> np.ndarray:
+    """The rows (second-to-last axis, of k) of its argument that an input
+    stored as a row chunk (`row_chunk = [q, r, b]`) holds, in order."""
+    assert tensor.row_chunk is not None
+    q, r, b = (int(v) for v in tensor.row_chunk.get_values())
+    rows = np.arange(k, dtype=np.int64)
+    return rows[(rows % b) // r == q]
+
+
+def _chunked_shape(ts: list[lpu.TensorOp], kind: str, arg: int) -> tuple[int, ...]:
+    """The shape of an argument held as row chunks: their rows add up to its
+    K, and each holds exactly the rows its `row_chunk` names."""
+    first = _shape(ts[0])
+    k = sum(_shape(t)[-2] for t in ts)
+    for t in ts:
+        if (
+            t.row_chunk is None
+            or _shape(t)[:-2] + _shape(t)[-1:] != first[:-2] + first[-1:]
+        ):
+            raise LpuError(
+                f"{kind} {arg} is declared as {_describe(ts[0])} and as {_describe(t)}"
+            )
+        if len(chunk_rows(t, k)) != _shape(t)[-2]:
+            raise LpuError(
+                f"{kind} {arg}: row chunk @{t.sym_name.data} has {_shape(t)[-2]} rows, but its row_chunk names {len(chunk_rows(t, k))} of the {k}"
+            )
+    chunks = [tuple(t.row_chunk.get_values()) for t in ts]  # type: ignore[union-attr]
+    if len({c[1:] for c in chunks}) != 1 or len({c[0] for c in chunks}) != len(ts):
+        raise LpuError(
+            f"{kind} {arg}: its row chunks {chunks} are not distinct chunks of one split"
+        )
+    return (*first[:-2], k, first[-1])
+
+
 def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
     """The program's inputs or outputs by arg. A shard (`cols`) holds some
     columns; an argument's shards agree in every other dimension and element
@@ -86,6 +120,9 @@ def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
     found: dict[int, Argument] = {}
     for arg, ts in sorted(pieces.items()):
         first = ts[0]
+        if any(t.row_chunk is not None for t in ts):
+            found[arg] = Argument(arg, _chunked_shape(ts, kind, arg), first.element, ts)
+            continue
         for t in ts[1:]:
             if _shape(t)[:-1] != _shape(first)[:-1] or t.element != first.element:
                 raise LpuError(
@@ -168,6 +205,8 @@ def initial_image(
         assert tensor.arg is not None
         lo, hi = _columns(tensor)
         value = inputs[tensor.arg.data][..., lo:hi]
+        if tensor.row_chunk is not None:
+            value = value[..., chunk_rows(tensor, value.shape[-2]), :]
     elif tensor.value is not None:
         values = np.asarray(tensor.value.get_values())
         if t == "i1":  # MLIR reads a true i1 as -1

@@ -510,16 +510,19 @@ def test_a_value_feeding_a_matmul_and_a_reduction_is_widened_back() -> None:
     check_program(Program(text, [((1, 3, 500), "f16"), ((1, 500, 64), "f16")]))
 
 
+@pytest.mark.parametrize("given", ["constant", "input"])
 @pytest.mark.parametrize(
     ("batch", "m", "k", "n", "element"),
     [(1, 3, 700, 330, "i8"), (2, 2, 400, 50, "f16"), (1, 2, 5, 7, "f16")],
 )
-def test_a_constant_weight_installs_from_row_chunks_bit_exact(
-    batch: int, m: int, k: int, n: int, element: str
+def test_a_right_hand_side_installs_from_row_chunks_bit_exact(
+    batch: int, m: int, k: int, n: int, element: str, given: str
 ) -> None:
-    """A constant right-hand side is stored as row chunks (lpu-vectorize's
-    INSTALL_CHUNKS), each install reading one burst from each; K-blocks
-    shorter than a tile and fewer rows than chunks included."""
+    """A constant or input right-hand side is stored as row chunks
+    (lpu-vectorize's install_chunks: as many as a plane takes side by side
+    and one direction's streams carry), each install reading one burst from
+    each; an input's chunks are filled from the whole input (`row_chunk`);
+    K-blocks shorter than a tile and fewer rows than chunks included."""
     from lpuir import numerics
     from lpuir.dialects import lpu
 
@@ -537,17 +540,30 @@ def test_a_constant_weight_installs_from_row_chunks_bit_exact(
         )
     raw = numerics.as_carrier(w, element).astype(w.dtype.newbyteorder("<"))
     zp = "0" if element == "i8" else "0.0"
-    text = (
-        f"func.func @main(%a: {a}) -> {c} {{\n"
-        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
+    rhs = (
         f'  %b = "tosa.const"() <{{values = dense<"0x{raw.tobytes().hex().upper()}"> : {b}}}> : () -> {b}\n'
+        if given == "constant"
+        else ""
+    )
+    args = f"%a: {a}" + (f", %b: {b}" if given == "input" else "")
+    inputs = [x] if given == "constant" else [x, w]
+    text = (
+        f"func.func @main({args}) -> {c} {{\n"
+        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
+        f"{rhs}"
         f"  %0 = tosa.matmul %a, %b, %z, %z : ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
         f"  return %0 : {c}\n}}\n"
     )
-    expected = run_function(parse_source(text, "mm.mlir"), None, [x])
+    expected = run_function(parse_source(text, "mm.mlir"), None, inputs)
     compiled = compile_text(text)
     widths = {len(op.rows) for op in compiled.walk() if isinstance(op, lpu.InstallOp)}
-    assert max(widths) == min(k, 8)
-    result = simulate(compiled, [x])
+    assert max(widths) == min(k, 32 if element == "i8" else 16)
+    chunks = [
+        op
+        for op in compiled.walk()
+        if isinstance(op, lpu.TensorOp) and op.row_chunk is not None
+    ]
+    assert len(chunks) == (0 if given == "constant" else min(k, max(widths)))
+    result = simulate(compiled, inputs)
     assert result.cycles == result.static_cycles
     assert np.array_equal(result.outputs[0], expected[0])

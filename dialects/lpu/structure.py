@@ -7,10 +7,12 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from xdsl.dialects.builtin import (
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     IntAttr,
     StringAttr,
     TensorType,
+    i64,
 )
 from xdsl.ir import (
     Attribute,
@@ -276,7 +278,11 @@ class TensorOp(IRDLOperation):
     (bound by `arg` index), a weight (with its value), or compiler scratch.
     Placed at `slice` (the first of its byte-plane slices) from `address`.
     An input or output with `cols` holds only the columns (last axis)
-    `cols .. cols + n - 1` of its argument: a shard of it on this chip."""
+    `cols .. cols + n - 1` of its argument: a shard of it on this chip. An
+    input with `row_chunk = [q, r, b]` holds the rows (second-to-last axis)
+    k of its argument with (k mod b) div r = q, in order: a matmul
+    right-hand side stored as row chunks, so that a weight tile installs
+    from several slices side by side (docs/dialect.md)."""
 
     name = "lpu.tensor"
 
@@ -285,6 +291,7 @@ class TensorOp(IRDLOperation):
     kind = prop_def(StringAttr)
     arg = opt_prop_def(IntAttr)
     cols = opt_prop_def(IntAttr)
+    row_chunk = opt_prop_def(DenseArrayBase)
     row_lanes = opt_prop_def(IntAttr)
     slice = opt_prop_def(StringAttr)
     address = opt_prop_def(IntAttr)
@@ -300,6 +307,7 @@ class TensorOp(IRDLOperation):
         *,
         arg: int | None = None,
         cols: int | None = None,
+        row_chunk: tuple[int, int, int] | None = None,
         value: DenseIntOrFPElementsAttr | None = None,
         row_lanes: int | None = None,
         slice: str | None = None,
@@ -326,6 +334,8 @@ class TensorOp(IRDLOperation):
                     if isinstance(given, str)
                     else IntAttr(given)
                 )
+        if row_chunk is not None:
+            props["row_chunk"] = DenseArrayBase.from_list(i64, list(row_chunk))
         construct(self, properties=props)
 
     @property
@@ -392,6 +402,18 @@ class TensorOp(IRDLOperation):
                 self,
                 "cols (the first column of a shard) is a non-negative column of an input or output",
             )
+        if self.row_chunk is not None:
+            chunk = [int(v) for v in self.row_chunk.get_values()]
+            if (
+                self.kind.data != "input"
+                or len(chunk) != 3
+                or not 0 <= chunk[0] * chunk[1] < chunk[2]
+                or len(self.type.get_shape()) < 2
+            ):
+                raise verify_error(
+                    self,
+                    f"row_chunk [q, r, b] (rows k with (k mod b) div r = q) is for an input of rank 2 or more, with 0 <= q*r < b, not {chunk}",
+                )
         if self.value is not None and self.kind.data != "weight":
             raise verify_error(self, "only weight tensors carry a value")
         if self.value is not None and self.value.type != self.type:

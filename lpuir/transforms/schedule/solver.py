@@ -68,6 +68,8 @@ class ChipState:
         default_factory=lambda: defaultdict(int)
     )
     plane_last_matmul: dict[tuple[str, int], lpu.MatmulOp] = field(default_factory=dict)
+    open_chains: set[tuple[str, int]] = field(default_factory=set)
+    """Planes whose accumulators a later matmul (not yet placed) adds to."""
     last_act: int = -1
 
 
@@ -379,8 +381,9 @@ class ListScheduler:
         free = [
             pl
             for pl in planes
-            if state.pending_uses.get(state.plane_weights.get(pl), 0) == 0
-        ]  # type: ignore[arg-type]
+            if state.pending_uses.get(state.plane_weights.get(pl), 0) == 0  # type: ignore[arg-type]
+            and pl not in state.open_chains
+        ]
         if not free:
             raise LpuError(
                 f"{op_location(install)}: error: lpu-schedule: every MXM plane still holds weights that later matmuls need"
@@ -588,6 +591,12 @@ class ListScheduler:
                     f"{op_location(op)}: error: lpu-schedule: the accumulator this matmul adds to is no longer in plane {plane[0]}.{plane[1]}"
                 )
             st.plane_last_matmul[plane] = op
+            st.open_chains.discard(plane)
+            if any(
+                isinstance(u.operation, lpu.MatmulOp) and u.index == 2
+                for u in op.result.uses
+            ):
+                st.open_chains.add(plane)
             st.pending_uses[op.weights] -= 1
             st.plane_free[plane] = max(st.plane_free[plane], c + node.burst)
 

@@ -3,12 +3,19 @@ K-block, a weight tile is installed from the right-hand side's rows and the
 left-hand side's rows stream through, accumulating K-blocks in order
 (numerics.md). A resident right-hand side (a constant or an `{lpu.weight}`
 argument) that only matmuls use is stored as row chunks (INSTALL_CHUNKS), so
-a tile installs from several slices side by side. On several chips, split by
-columns or by rows as lpu-partition says (`lpu.split`)."""
+a tile installs from several slices side by side (`install_chunks`). The
+K-block chains of output tiles are emitted interleaved, as many at a time as
+a hemisphere has MXM planes, so the installs of one overlap the multiplies
+of the other (both planes fed by one direction's streams: the other
+hemisphere's planes would read the same chunk slices at other times, for
+their streams run the other way, and leave gaps).
+On several chips, split by columns or by rows as lpu-partition says
+(`lpu.split`)."""
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +24,8 @@ import numpy as np
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from lpuir.dialects import lpu, tosa
-from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, WeightsType
+from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, WeightsType, element_bytes
+from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, k_split_of, split_of
 from lpuir.transforms.vectorize import layout, shards
 from lpuir.transforms.vectorize.elementwise import elementwise_into
@@ -33,22 +41,32 @@ from lpuir.types import tensor_shape_and_element
 if TYPE_CHECKING:
     from lpuir.transforms.vectorize.base import Vectorizer
 
-INSTALL_CHUNKS = 8
-"""Row chunks a resident matmul right-hand side is stored in: an install reads
-a burst from each, side by side, each on its own stream and (lpu-allocate-sram
-keeps a group's tensors apart when it can) its own slice, so a weight tile's K
-rows install in K/8 cycles (40 for i8, 20 for f16) instead of K: a slice reads
-one row per cycle. More would crowd the slices and streams that other operands
-use (an f16 chunk takes two slices) and add reads for the scheduler to place
-for less gain (16 made a Llama layer's decode step 7% faster and its compile 2x
-slower); at most half of `mxm_install_rows_per_cycle`, since a burst that
-crosses a slice group boundary is read as two operands."""
+
+def install_chunks(spec: ChipSpec, element: str, tile_rows: int, vectors: int) -> int:
+    """Row chunks a matmul right-hand side is stored in (`chunked`): an install
+    reads a burst from each, side by side, each on its own stream(s) and (as
+    lpu-allocate-sram keeps a group's tensors apart when it can) its own
+    slices, so a weight tile's K rows install in K / chunks cycles: as many
+    as a plane takes side by side (`mxm_install_rows_per_cycle`) and the
+    streams of one direction carry (a 16-bit row takes two), 10 cycles per
+    tile on tsp-v1 ([ISCA20]: four planes in under 40 cycles). `vectors`: the
+    vectors of the whole tensor; if the chunks would not fit one slice group,
+    half as many, since a burst that crosses a group boundary is read as two
+    operands."""
+    count = min(
+        spec.mxm_install_rows_per_cycle,
+        spec.streams // element_bytes(element),
+        tile_rows,
+    )
+    if -(-vectors // count) > spec.sram_addresses:
+        count = min(count, spec.mxm_install_rows_per_cycle // 2)
+    return max(1, count)
 
 
 @dataclass(frozen=True)
 class RowChunks:
     """A resident matmul right-hand side [B, K, N] stored as row chunks (see
-    INSTALL_CHUNKS): `parts[q]` holds, block after block, rows q*rows ..
+    install_chunks): `parts[q]` holds, block after block, rows q*rows ..
     q*rows+rows-1 of every K-block (row r of block b at b*rows + r)."""
 
     parts: tuple[Placed, ...]
@@ -84,17 +102,37 @@ def lower(vz: Vectorizer, op: Operation) -> None:
         )
 
 
+def chunked(vz: Vectorizer, value: SSAValue) -> bool:
+    """Whether a matmul right-hand side is stored as row chunks: it is only
+    ever a matmul's right-hand side, of a type the MXM multiplies, and either
+    resident or a program input that one chip uses whole (not a shard) and
+    whose K-blocks split into whole chunks (an input chunk holds its rows in
+    order, docs/dialect.md)."""
+    shape, element = tensor_shape_and_element(value.type)
+    uses = list(value.uses)
+    if not uses or element not in ACCUMULATOR or len(shape) != 3:
+        return False
+    if not all(isinstance(u.operation, tosa.MatMulOp) and u.index == 1 for u in uses):
+        return False
+    if vz.resident(value):
+        return True
+    kb = vz.spec.mxm_k(element)
+    return (
+        value in vz.fn.args
+        and len({tuple(chips_of(u.operation)) for u in uses}) == 1
+        and len(chips_of(uses[0].operation)) == 1
+        and all(split_of(u.operation) is None for u in uses)
+        and min(shape[1], kb) % chunk_rows(vz, value) == 0
+    )
+
+
 def right_hand_side(
     vz: Vectorizer, value: SSAValue, op: Operation
 ) -> Placed | RowChunks:
     """A matmul's right-hand side on this chip: as row chunks (cached) if
-    it is resident and only ever a matmul's right-hand side, else where
-    `get` puts it (one layout serves every other user)."""
-    element = tensor_shape_and_element(value.type)[1]
-    only_rhs = all(
-        isinstance(u.operation, tosa.MatMulOp) and u.index == 1 for u in value.uses
-    )
-    if not (vz.resident(value) and only_rhs and element in ACCUMULATOR):
+    `chunked`, else where `get` puts it (one layout serves every other
+    user)."""
+    if not chunked(vz, value):
         return vz.get(value, op)
     cache = vz.chunk_cache[vz.current]
     if value not in cache:
@@ -102,19 +140,29 @@ def right_hand_side(
     return cache[value]  # type: ignore[return-value]
 
 
+def chunk_rows(vz: Vectorizer, value: SSAValue) -> int:
+    """Rows of each K-block in one row chunk of a [B, K, N] right-hand side."""
+    shape, element = tensor_shape_and_element(value.type)
+    tile_rows = min(shape[1], vz.spec.mxm_k(element))
+    count = install_chunks(
+        vz.spec,
+        element,
+        tile_rows,
+        math.prod(shape[:-1]) * -(-shape[-1] // vz.spec.lanes),
+    )
+    return -(-tile_rows // count)
+
+
 def row_chunks(vz: Vectorizer, value: SSAValue) -> RowChunks:
-    """Weight tensors holding a resident [B, K, N] as row chunks (a
-    constant's values split accordingly; chunk rows past a short block
-    hold zeros, never read)."""
+    """Tensors holding a [B, K, N] right-hand side as row chunks: weights (a
+    constant's values split accordingly; chunk rows past a short block hold
+    zeros, never read), or an input's chunks (`row_chunk`, which lpu-run
+    fills from the whole input)."""
     shape, element = tensor_shape_and_element(value.type)
     batch, k, n = shape
     kb = vz.spec.mxm_k(element)
     tile_rows = min(k, kb)
-    count = max(
-        1,
-        min(INSTALL_CHUNKS, vz.spec.mxm_install_rows_per_cycle // 2, tile_rows),
-    )
-    rows = -(-tile_rows // count)
+    rows = chunk_rows(vz, value)
     blocks = -(-k // kb)
     last = k - (blocks - 1) * kb
     const = vz.constants.get(value)
@@ -122,6 +170,7 @@ def row_chunks(vz: Vectorizer, value: SSAValue) -> RowChunks:
     offset = np.arange(k) % kb
     chunk_of = offset // rows
     at = np.arange(k) // kb * rows + offset % rows
+    kind, arg = ("weight", None) if vz.resident(value) else vz.argument(value)
     parts = []
     for q in range(-(-tile_rows // rows)):
         extent = (blocks - 1) * rows + min(rows, max(0, last - q * rows))
@@ -134,10 +183,12 @@ def row_chunks(vz: Vectorizer, value: SSAValue) -> RowChunks:
             vz.chip.tensor(
                 (batch, extent, n),
                 element,
-                "weight",
+                kind,
                 vz.fn if const is None else const,
+                arg=arg,
+                row_chunk=None if arg is None else (q, rows, kb),
                 value=held,  # type: ignore[arg-type]
-                prefix="c",
+                prefix="c" if arg is None else "in",
             )
         )
     return RowChunks(tuple(parts), rows, shape)
@@ -264,11 +315,15 @@ def mxm(
             *(np.flatnonzero(np.any(groups[:, 1:] != groups[:, :-1], axis=0)) + 1),
             m,
         ]
-        for j in range(tiles):
-            for lo, hi in itertools.pairwise(cuts):
-                acc: SSAValue | None = None
-                for kbi in blocks:
-                    rows = min(kb, k - kbi * kb)
+        chains = [
+            (j, lo, hi) for j in range(tiles) for lo, hi in itertools.pairwise(cuts)
+        ]
+        ways = vz.spec.mxm_planes
+        for first in range(0, len(chains), ways):
+            accs: dict[tuple[int, int, int], SSAValue] = {}
+            for kbi in blocks:
+                rows = min(kb, k - kbi * kb)
+                for j, lo, hi in chains[first : first + ways]:
                     parts = []
                     for q, chunk in enumerate(chunks):
                         here = min(per, rows - q * per)
@@ -291,6 +346,8 @@ def mxm(
                     x = vz.read(Operand(a, rows_m * a.per_row + kbi), lo, hi - lo, op)
                     if rows < kb:
                         x = layout.masked(vz, x, rows, element, hi - lo, op)
-                    acc = vz.emit(lpu.MatmulOp(weights, x, acc), op)
-                assert acc is not None
+                    accs[(j, lo, hi)] = vz.emit(
+                        lpu.MatmulOp(weights, x, accs.get((j, lo, hi))), op
+                    )
+            for (j, lo, _), acc in accs.items():
                 vz.write(acc, c, int(rows_m[lo]) * c.per_row + j, c.per_row, op)
