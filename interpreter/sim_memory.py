@@ -76,16 +76,17 @@ def _columns(tensor: lpu.TensorOp) -> tuple[int, int]:
 
 def chunk_rows(tensor: lpu.TensorOp, k: int) -> np.ndarray:
     """The rows (second-to-last axis, of k) of its argument that an input
-    stored as a row chunk (`row_chunk = [q, r, b]`) holds, in order."""
+    stored as a row chunk (`row_chunk = [q, r, b, lo, hi]`) holds, in order."""
     assert tensor.row_chunk is not None
-    q, r, b = (int(v) for v in tensor.row_chunk.get_values())
-    rows = np.arange(k, dtype=np.int64)
-    return rows[(rows % b) // r == q]
+    q, r, b, lo, hi = (int(v) for v in tensor.row_chunk.get_values())
+    rows = np.arange(lo, min(hi, k), dtype=np.int64)
+    return rows[((rows - lo) % b) // r == q]
 
 
 def _chunked_shape(ts: list[lpu.TensorOp], kind: str, arg: int) -> tuple[int, ...]:
-    """The shape of an argument held as row chunks: their rows add up to its
-    K, and each holds exactly the rows its `row_chunk` names."""
+    """The shape of an argument held as row chunks (of one or more parts of
+    its K): their rows add up to its K, each holds exactly the rows its
+    `row_chunk` names, and no two name the same rows."""
     first = _shape(ts[0])
     k = sum(_shape(t)[-2] for t in ts)
     for t in ts:
@@ -100,10 +101,13 @@ def _chunked_shape(ts: list[lpu.TensorOp], kind: str, arg: int) -> tuple[int, ..
             raise LpuError(
                 f"{kind} {arg}: row chunk @{t.sym_name.data} has {_shape(t)[-2]} rows, but its row_chunk names {len(chunk_rows(t, k))} of the {k}"
             )
-    chunks = [tuple(t.row_chunk.get_values()) for t in ts]  # type: ignore[union-attr]
-    if len({c[1:] for c in chunks}) != 1 or len({c[0] for c in chunks}) != len(ts):
+    held = np.zeros(k, np.int64)
+    for t in ts:
+        held[chunk_rows(t, k)] += 1
+    if np.any(held != 1):
+        row = int(np.flatnonzero(held != 1)[0])
         raise LpuError(
-            f"{kind} {arg}: its row chunks {chunks} are not distinct chunks of one split"
+            f"{kind} {arg}: row {row} is held by {int(held[row])} of its row chunks"
         )
     return (*first[:-2], k, first[-1])
 

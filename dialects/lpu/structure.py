@@ -279,8 +279,9 @@ class TensorOp(IRDLOperation):
     Placed at `slice` (the first of its byte-plane slices) from `address`.
     An input or output with `cols` holds only the columns (last axis)
     `cols .. cols + n - 1` of its argument: a shard of it on this chip. An
-    input with `row_chunk = [q, r, b]` holds the rows (second-to-last axis)
-    k of its argument with (k mod b) div r = q, in order: a matmul
+    input with `row_chunk = [q, r, b, lo, hi]` holds the rows (second-to-last
+    axis) k in lo..hi-1 of its argument with ((k - lo) mod b) div r = q, in
+    order: (part of) a matmul
     right-hand side stored as row chunks, so that a weight tile installs
     from several slices side by side (docs/dialect.md)."""
 
@@ -307,7 +308,7 @@ class TensorOp(IRDLOperation):
         *,
         arg: int | None = None,
         cols: int | None = None,
-        row_chunk: tuple[int, int, int] | None = None,
+        row_chunk: tuple[int, int, int, int, int] | None = None,
         value: DenseIntOrFPElementsAttr | None = None,
         row_lanes: int | None = None,
         slice: str | None = None,
@@ -406,13 +407,14 @@ class TensorOp(IRDLOperation):
             chunk = [int(v) for v in self.row_chunk.get_values()]
             if (
                 self.kind.data != "input"
-                or len(chunk) != 3
+                or len(chunk) != 5
                 or not 0 <= chunk[0] * chunk[1] < chunk[2]
+                or not 0 <= chunk[3] < chunk[4]
                 or len(self.type.get_shape()) < 2
             ):
                 raise verify_error(
                     self,
-                    f"row_chunk [q, r, b] (rows k with (k mod b) div r = q) is for an input of rank 2 or more, with 0 <= q*r < b, not {chunk}",
+                    f"row_chunk [q, r, b, lo, hi] (rows k in lo..hi-1 with ((k - lo) mod b) div r = q) is for an input of rank 2 or more, with 0 <= q*r < b and 0 <= lo < hi, not {chunk}",
                 )
         if self.value is not None and self.kind.data != "weight":
             raise verify_error(self, "only weight tensors carry a value")

@@ -119,7 +119,7 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     used = (
         {v for vs in vz.placed.values() for v in vs}
         | {value for cache in vz.window_cache.values() for value, _ in cache}
-        | {value for cache in vz.chunk_cache.values() for value in cache}
+        | {key[0] for cache in vz.chunk_cache.values() for key in cache}
     )
     for arg in inputs:
         if arg not in used:
