@@ -1,20 +1,21 @@
 """`tosa.matmul` on the MXM: per batch, output tile of 320 columns and
 K-block, a weight tile is installed from the right-hand side's rows and the
 left-hand side's rows stream through, accumulating K-blocks in order
-(numerics.md). A resident right-hand side (a constant or an `{lpu.weight}`
-argument) that only matmuls use is stored as row chunks (INSTALL_CHUNKS), so
-a tile installs from several slices side by side (`install_chunks`). The
-K-block chains of output tiles are emitted interleaved, as many at a time as
-a hemisphere has MXM planes, so the installs of one overlap the multiplies
-of the other (both planes fed by one direction's streams: the other
-hemisphere's planes would read the same chunk slices at other times, for
-their streams run the other way, and leave gaps).
+(numerics.md). A right-hand side that only matmuls of few rows use (a
+constant, an `{lpu.weight}` argument or a program input) is stored as row
+chunks (`chunked`, `install_chunks`), so a tile installs from many slices
+side by side; the K-block chains of output tiles are interleaved (`mxm`), so
+the installs of one overlap the multiplies of another. A K split the
+program states (`lpu.k_parts`, as lpu-split-k writes for install-bound
+integer matmuls) runs each part on its own planes from its own chunks and
+adds the partial sums in the stated order (docs/compiler.md, "Matmuls").
 On several chips, split by columns or by rows as lpu-partition says
 (`lpu.split`)."""
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -202,9 +203,14 @@ def chunked(vz: Vectorizer, value: SSAValue) -> bool:
         return False
     if not all(isinstance(u.operation, tosa.MatMulOp) and u.index == 1 for u in uses):
         return False
+    kb = vz.spec.mxm_k(element)
+    if any(
+        math.prod(tensor_shape_and_element(u.operation.operands[0].type)[0][:-1]) >= kb
+        for u in uses
+    ):
+        return False  # multiplies as long as a whole tile's install hide it
     if vz.resident(value):
         return True
-    kb = vz.spec.mxm_k(element)
     return (
         value in vz.fn.args
         and len({tuple(chips_of(u.operation)) for u in uses}) == 1
@@ -374,11 +380,12 @@ def mxm(vz: Vectorizer, op: tosa.MatMulOp, a: Placed, parts: Sequence[Part]) -> 
     output tile and K-block, the blocks of a part accumulated in order). A
     tile's rows come from b's row chunks side by side, or from b alone if
     it is one tensor (one chunk of K rows). The chains (a part's tile and
-    row run) go several at a time, one K-block of each in turn, so the
-    installs of one overlap the multiplies of the others: where installs
-    take longer than a run's multiplies, as many as a hemisphere has planes
-    per part (the streams of one direction feed a part's installs);
-    otherwise as many as there are planes."""
+    row run) go as many at a time as a hemisphere has planes, per part (the
+    streams of one direction feed a part's installs), one K-block of each in
+    turn, so the installs of one overlap the multiplies of the others;
+    except where multiplies outlast installs and a tile has several row
+    runs: consecutive chains are then runs of one tile, whose installs
+    would read the same slices at once, so they go one at a time."""
     batch, m, _ = a.shape
     element = a.element
     out_element = parts[0].c.element
@@ -415,7 +422,7 @@ def mxm(vz: Vectorizer, op: tosa.MatMulOp, a: Placed, parts: Sequence[Part]) -> 
             (j, lo, hi) for j in range(tiles) for lo, hi in itertools.pairwise(cuts)
         ]
         longest = max(hi - lo for lo, hi in itertools.pairwise(cuts))
-        ways = planes if len(parts) == 1 and longest > install_cycles else planes // 2
+        ways = 1 if longest > install_cycles and len(cuts) > 2 else planes // 2
         for first in range(0, len(chains), ways):
             window = [(p, ch) for p in parts for ch in chains[first : first + ways]]
             for at in range(0, len(window), planes):
