@@ -621,6 +621,10 @@ class _Builder:
                 props["arg"] = IntAttr(_int(item))
             elif item.data == "cols":
                 props["cols"] = IntAttr(_int(item.children[0]))
+            elif item.data == "row_chunk":
+                props["row_chunk"] = DenseArrayBase.from_list(
+                    i64, [_int(c) for c in item.children]
+                )
             elif item.data == "row_lanes":
                 props["row_lanes"] = IntAttr(_int(item.children[0]))
             elif item.data == "placement":

@@ -92,6 +92,8 @@ class _Printer:
             text += f" {op.arg.data}"
         if op.cols is not None:
             text += f" cols {op.cols.data}"
+        if op.row_chunk is not None:
+            text += " rows " + " ".join(str(v) for v in op.row_chunk.get_values())
         if op.row_lanes is not None:
             text += f" lanes {op.row_lanes.data}"
         if op.slice is not None and op.address is not None:

@@ -94,6 +94,44 @@ def _columns(tensor: lpu.TensorOp) -> tuple[int, int]:
     return first, first + (shape[-1] if shape else 1)
 
 
+def chunk_rows(tensor: lpu.TensorOp, k: int) -> np.ndarray:
+    """The rows (second-to-last axis, of k) of its argument that an input
+    stored as a row chunk (`row_chunk = [q, r, b, lo, hi]`) holds, in order."""
+    assert tensor.row_chunk is not None
+    q, r, b, lo, hi = (int(v) for v in tensor.row_chunk.get_values())
+    rows = np.arange(lo, min(hi, k), dtype=np.int64)
+    return rows[((rows - lo) % b) // r == q]
+
+
+def _chunked_shape(ts: list[lpu.TensorOp], kind: str, arg: int) -> tuple[int, ...]:
+    """The shape of an argument held as row chunks (of one or more parts of
+    its K): their rows add up to its K, each holds exactly the rows its
+    `row_chunk` names, and no two name the same rows."""
+    first = _shape(ts[0])
+    k = sum(_shape(t)[-2] for t in ts)
+    for t in ts:
+        if (
+            t.row_chunk is None
+            or _shape(t)[:-2] + _shape(t)[-1:] != first[:-2] + first[-1:]
+        ):
+            raise LpuError(
+                f"{kind} {arg} is declared as {_describe(ts[0])} and as {_describe(t)}"
+            )
+        if len(chunk_rows(t, k)) != _shape(t)[-2]:
+            raise LpuError(
+                f"{kind} {arg}: row chunk @{t.sym_name.data} has {_shape(t)[-2]} rows, but its row_chunk names {len(chunk_rows(t, k))} of the {k}"
+            )
+    held = np.zeros(k, np.int64)
+    for t in ts:
+        held[chunk_rows(t, k)] += 1
+    if np.any(held != 1):
+        row = int(np.flatnonzero(held != 1)[0])
+        raise LpuError(
+            f"{kind} {arg}: row {row} is held by {int(held[row])} of its row chunks"
+        )
+    return (*first[:-2], k, first[-1])
+
+
 def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
     """The program's inputs or outputs by arg. A shard (`cols`) holds some
     columns; an argument's shards agree in every other dimension and element
@@ -106,6 +144,9 @@ def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
     found: dict[int, Argument] = {}
     for arg, ts in sorted(pieces.items()):
         first = ts[0]
+        if any(t.row_chunk is not None for t in ts):
+            found[arg] = Argument(arg, _chunked_shape(ts, kind, arg), first.element, ts)
+            continue
         for t in ts[1:]:
             if _shape(t)[:-1] != _shape(first)[:-1] or t.holds != first.holds:
                 raise LpuError(
@@ -188,6 +229,8 @@ def initial_image(
         assert tensor.arg is not None
         lo, hi = _columns(tensor)
         value = inputs[tensor.arg.data][..., lo:hi]
+        if tensor.row_chunk is not None:
+            value = value[..., chunk_rows(tensor, value.shape[-2]), :]
     elif tensor.value is not None:
         values = np.asarray(tensor.value.get_values())
         if t == "i1":  # MLIR reads a true i1 as -1

@@ -14,6 +14,7 @@ from xdsl.dialects.builtin import ArrayAttr
 
 from lpuir.context import make_context
 from lpuir.diagnostics import LpuError, verify_located
+from lpuir.dialects import lpu
 from lpuir.frontend import parse_source
 from lpuir.interpreter.reference import run_function
 from lpuir.interpreter.simulator import simulate
@@ -247,17 +248,106 @@ def test_unsupported_op_names_op_and_type(
         compile_text(text)
 
 
-def test_a_k_split_the_compiler_does_not_lower_is_refused() -> None:
-    """A matmul whose K split (lpu.k_parts) the compiler cannot honour must not
-    compile in another summation order (docs/numerics.md)."""
+def test_a_k_split_off_the_k_blocks_is_refused() -> None:
+    """A matmul whose K split (lpu.k_parts) the compiler cannot honour (a
+    point inside a K-block) must not compile in another summation order
+    (docs/numerics.md)."""
     text = (
         "func.func @main(%a: tensor<1x2x320xf16>, %b: tensor<1x320x8xf16>) -> tensor<1x2x8xf32> {\n"
         '  %z = "tosa.const"() <{values = dense<0.0> : tensor<1xf16>}> : () -> tensor<1xf16>\n'
-        "  %0 = tosa.matmul %a, %b, %z, %z {lpu.k_parts = array<i64: 160>} : (tensor<1x2x320xf16>, tensor<1x320x8xf16>, tensor<1xf16>, tensor<1xf16>) -> tensor<1x2x8xf32>\n"
+        "  %0 = tosa.matmul %a, %b, %z, %z {lpu.k_parts = array<i64: 100>} : (tensor<1x2x320xf16>, tensor<1x320x8xf16>, tensor<1xf16>, tensor<1xf16>) -> tensor<1x2x8xf32>\n"
         "  return %0 : tensor<1x2x8xf32>\n}\n"
     )
     with pytest.raises(LpuError, match=r"prop\.mlir:3:3: error: .*K split"):
         compile_text(text)
+
+
+def _split_matmul(m: int, k: int, n: int, element: str, attrs: str, rhs: str) -> str:
+    acc = "i32" if element == "i8" else "f32"
+    a, b, c = _t((1, m, k), element), _t((1, k, n), element), _t((1, m, n), acc)
+    zp = "0" if element == "i8" else "0.0"
+    args = f"%a: {a}, %b: {b}" + (" {lpu.weight}" if rhs == "weight" else "")
+    return (
+        f"func.func @main({args}) -> {c} {{\n"
+        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
+        f"  %0 = tosa.matmul %a, %b, %z, %z {attrs}: ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
+        f"  return %0 : {c}\n}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("element", "k", "attrs"),
+    [
+        (
+            "f16",
+            500,
+            "{lpu.k_parts = array<i64: 160, 320>, lpu.k_order = [[2, 0], 1]} ",
+        ),
+        ("f16", 500, "{lpu.k_parts = array<i64: 320>} "),
+        ("bf16", 330, "{lpu.k_parts = array<i64: 160>, lpu.k_order = [1, 0]} "),
+        ("i8", 700, "{lpu.k_parts = array<i64: 320, 640>, lpu.k_order = [[1, 2], 0]} "),
+    ],
+)
+def test_a_stated_k_split_compiles_in_its_order_bit_exact(
+    element: str, k: int, attrs: str
+) -> None:
+    """A K split a program states is lowered as stated: each part's K-blocks
+    on the MXM (the parts' chains spread over the planes), the partial sums
+    added on the VXM in `lpu.k_order` (docs/numerics.md), bit-exact against
+    the reference of the annotated program, which differs from the
+    unsplit one for floats."""
+    from lpuir import numerics
+
+    text = _split_matmul(3, k, 330, element, attrs, "input")
+    rng = np.random.default_rng(k)
+    if element == "i8":
+        inputs = [
+            rng.integers(-128, 128, s).astype(np.int8) for s in ((1, 3, k), (1, k, 330))
+        ]
+    else:
+        inputs = [
+            numerics.round_float(rng.standard_normal(s) * 8, element)
+            for s in ((1, 3, k), (1, k, 330))
+        ]
+    expected = run_function(parse_source(text, "mm.mlir"), None, inputs)
+    result = simulate(compile_text(text), inputs)
+    assert result.cycles == result.static_cycles
+    assert np.array_equal(result.outputs[0], expected[0])
+
+
+@pytest.mark.parametrize("rhs", ["input", "weight"])
+def test_an_install_bound_integer_matmul_is_split_over_both_hemispheres(
+    rhs: str,
+) -> None:
+    """lpu-split-k cuts a GEMV's K in two (visible in the tensor-level IR),
+    so each hemisphere's planes install their part from their own row
+    chunks; integer sums do not depend on the order, and the result stays
+    bit-exact."""
+    text = _split_matmul(1, 1300, 700, "i8", "", rhs)
+    module = parse_source(text, "g.mlir")
+    from lpuir.transforms.split_k import SplitKPass
+
+    SplitKPass().apply(make_context(), module)
+    assert "{lpu.k_order = [0 : i64, 1 : i64], lpu.k_parts = array<i64: 960>}" in str(
+        module
+    )
+    compiled = compile_text(text)
+    planes = {
+        (op.hemisphere.data, op.plane.data)
+        for op in compiled.walk()
+        if isinstance(op, lpu.InstallOp)
+    }
+    assert planes == {("W", 0), ("W", 1), ("E", 0), ("E", 1)}
+    if rhs == "input":
+        rng = np.random.default_rng(0)
+        inputs = [
+            rng.integers(-128, 128, s).astype(np.int8)
+            for s in ((1, 1, 1300), (1, 1300, 700))
+        ]
+        expected = run_function(parse_source(text, "g.mlir"), None, inputs)
+        result = simulate(compiled, inputs)
+        assert result.cycles == result.static_cycles
+        assert np.array_equal(result.outputs[0], expected[0])
 
 
 EXAMPLES = sorted(
@@ -510,16 +600,19 @@ def test_a_value_feeding_a_matmul_and_a_reduction_is_widened_back() -> None:
     check_program(Program(text, [((1, 3, 500), "f16"), ((1, 500, 64), "f16")]))
 
 
+@pytest.mark.parametrize("given", ["constant", "input"])
 @pytest.mark.parametrize(
     ("batch", "m", "k", "n", "element"),
     [(1, 3, 700, 330, "i8"), (2, 2, 400, 50, "f16"), (1, 2, 5, 7, "f16")],
 )
-def test_a_constant_weight_installs_from_row_chunks_bit_exact(
-    batch: int, m: int, k: int, n: int, element: str
+def test_a_right_hand_side_installs_from_row_chunks_bit_exact(
+    batch: int, m: int, k: int, n: int, element: str, given: str
 ) -> None:
-    """A constant right-hand side is stored as row chunks (lpu-vectorize's
-    INSTALL_CHUNKS), each install reading one burst from each; K-blocks
-    shorter than a tile and fewer rows than chunks included."""
+    """A constant or input right-hand side is stored as row chunks
+    (lpu-vectorize's install_chunks: as many as a plane takes side by side
+    and one direction's streams carry), each install reading one burst from
+    each; an input's chunks are filled from the whole input (`row_chunk`);
+    K-blocks shorter than a tile and fewer rows than chunks included."""
     from lpuir import numerics
     from lpuir.dialects import lpu
 
@@ -537,17 +630,31 @@ def test_a_constant_weight_installs_from_row_chunks_bit_exact(
         )
     raw = numerics.as_carrier(w, element).astype(w.dtype.newbyteorder("<"))
     zp = "0" if element == "i8" else "0.0"
-    text = (
-        f"func.func @main(%a: {a}) -> {c} {{\n"
-        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
+    rhs = (
         f'  %b = "tosa.const"() <{{values = dense<"0x{raw.tobytes().hex().upper()}"> : {b}}}> : () -> {b}\n'
+        if given == "constant"
+        else ""
+    )
+    args = f"%a: {a}" + (f", %b: {b}" if given == "input" else "")
+    inputs = [x] if given == "constant" else [x, w]
+    text = (
+        f"func.func @main({args}) -> {c} {{\n"
+        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
+        f"{rhs}"
         f"  %0 = tosa.matmul %a, %b, %z, %z : ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
         f"  return %0 : {c}\n}}\n"
     )
-    expected = run_function(parse_source(text, "mm.mlir"), None, [x])
+    expected = run_function(parse_source(text, "mm.mlir"), None, inputs)
     compiled = compile_text(text)
     widths = {len(op.rows) for op in compiled.walk() if isinstance(op, lpu.InstallOp)}
-    assert max(widths) == min(k, 8)
-    result = simulate(compiled, [x])
+    assert max(widths) == min(k, 32 if element == "i8" else 16)
+    chunks = [
+        op
+        for op in compiled.walk()
+        if isinstance(op, lpu.TensorOp) and op.row_chunk is not None
+    ]
+    # (an install-bound i8 input is also split in two parts of K, each chunked)
+    assert (len(chunks) >= min(k, max(widths))) == (given == "input")
+    result = simulate(compiled, inputs)
     assert result.cycles == result.static_cycles
     assert np.array_equal(result.outputs[0], expected[0])

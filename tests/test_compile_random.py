@@ -26,6 +26,7 @@ from lpuir.dialects import tosa
 from lpuir.interpreter.reference import run_function
 from lpuir.interpreter.simulator import simulate
 from lpuir.tensor_builder import TensorBuilder, element_type, shape_of, tensor_type
+from lpuir.transforms.annotations import set_k_split
 from lpuir.transforms.compile import CompilePass
 from lpuir.types import element_type_name
 
@@ -265,7 +266,8 @@ def layout(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
 
 
 def product(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
-    """x [M, K] (its rows folded) times a constant [K, N], zero points drawn."""
+    """x [M, K] (its rows folded) times a constant [K, N], zero points drawn;
+    on the MXM, sometimes a K split (`lpu.k_parts`, `lpu.k_order`)."""
     shape = shape_of(x)
     k = shape[-1]
     m = int(np.prod(shape)) // k
@@ -277,7 +279,17 @@ def product(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
     out = draw(st.sampled_from(tosa.MATMUL_ACCUMULATORS[element_type(t)]))
     if element_type_name(out) == "i64":
         out = element_type("i32")
-    return b.matmul(b.reshape(x, (1, m, k)), w, out, *zps)
+    result = b.matmul(b.reshape(x, (1, m, k)), w, out, *zps)
+    on_mxm = t == "i8" or (t in ("f16", "bf16") and element_type_name(out) == "f32")
+    kb = 320 if t == "i8" else 160
+    if on_mxm and k > kb and draw(st.booleans()):
+        # a K split over planes, its partial sums in a drawn order
+        points = sorted(draw(st.sets(st.integers(1, (k - 1) // kb), min_size=1)))
+        order: list = draw(st.permutations(range(len(points) + 1)))
+        if len(order) > 2 and draw(st.booleans()):
+            order = [order[:2], *order[2:]]
+        set_k_split(result.owner, [p * kb for p in points], order)  # type: ignore[arg-type]
+    return result
 
 
 def lookup(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:

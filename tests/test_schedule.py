@@ -101,3 +101,33 @@ def test_checked_scheduling_gives_the_same_program(deskew: bool) -> None:
         SchedulePass(deskew=deskew, check=checked).apply(ctx, module)
         modules.append(str(module))
     assert modules[0] == modules[1]
+
+
+def test_a_gemv_split_over_four_planes_keeps_its_problem_and_a_wide_install_breaks_it() -> (
+    None
+):
+    """A GEMV whose K is split in two parts (each part's chains on one
+    hemisphere's planes, its rows from its own row chunks) keeps its
+    problem; an install given more rows side by side than a plane takes
+    (`mxm_install_rows_per_cycle`) is found."""
+    a, b, c = "tensor<1x1x1300xi8>", "tensor<1x1300x700xi8>", "tensor<1x1x700xi32>"
+    text = (
+        f"func.func @main(%a: {a}, %b: {b}) -> {c} {{\n"
+        '  %z = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>\n'
+        f"  %0 = tosa.matmul %a, %b, %z, %z {{lpu.k_parts = array<i64: 960>}} : ({a}, {b}, tensor<1xi8>, tensor<1xi8>) -> {c}\n"
+        f"  return %0 : {c}\n}}\n"
+    )
+    problem = solved(text)
+    assert check(problem) == []
+    installs = [
+        n for g in problem.groups for n in g.nodes if isinstance(n.op, lpu.InstallOp)
+    ]
+    assert {(n.hemisphere, n.plane) for n in installs} == {
+        ("W", 0),
+        ("W", 1),
+        ("E", 0),
+        ("E", 1),
+    }
+    wide = next(n.op for n in installs if len(n.op.rows) == 32)
+    wide.operands = [*wide.operands, wide.operands[0]]
+    assert any("33 rows side by side" in e for e in check(problem))

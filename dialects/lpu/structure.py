@@ -7,11 +7,13 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from xdsl.dialects.builtin import (
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     IntAttr,
     StringAttr,
     TensorType,
     i32,
+    i64,
 )
 from xdsl.ir import (
     Attribute,
@@ -282,7 +284,12 @@ class TensorOp(IRDLOperation):
     (bound by `arg` index), a weight (with its value), or compiler scratch.
     Placed at `slice` (the first of its byte-plane slices) from `address`.
     An input or output with `cols` holds only the columns (last axis)
-    `cols .. cols + n - 1` of its argument: a shard of it on this chip."""
+    `cols .. cols + n - 1` of its argument: a shard of it on this chip. An
+    input with `row_chunk = [q, r, b, lo, hi]` holds the rows (second-to-last
+    axis) k in lo..hi-1 of its argument with ((k - lo) mod b) div r = q, in
+    order: (part of) a matmul
+    right-hand side stored as row chunks, so that a weight tile installs
+    from several slices side by side (docs/dialect.md)."""
 
     name = "lpu.tensor"
 
@@ -291,6 +298,7 @@ class TensorOp(IRDLOperation):
     kind = prop_def(StringAttr)
     arg = opt_prop_def(IntAttr)
     cols = opt_prop_def(IntAttr)
+    row_chunk = opt_prop_def(DenseArrayBase)
     row_lanes = opt_prop_def(IntAttr)
     slice = opt_prop_def(StringAttr)
     address = opt_prop_def(IntAttr)
@@ -306,6 +314,7 @@ class TensorOp(IRDLOperation):
         *,
         arg: int | None = None,
         cols: int | None = None,
+        row_chunk: tuple[int, int, int, int, int] | None = None,
         value: DenseIntOrFPElementsAttr | None = None,
         row_lanes: int | None = None,
         slice: str | None = None,
@@ -332,6 +341,8 @@ class TensorOp(IRDLOperation):
                     if isinstance(given, str)
                     else IntAttr(given)
                 )
+        if row_chunk is not None:
+            props["row_chunk"] = DenseArrayBase.from_list(i64, list(row_chunk))
         construct(self, properties=props)
 
     @property
@@ -413,6 +424,19 @@ class TensorOp(IRDLOperation):
                 self,
                 "cols (the first column of a shard) is a non-negative column of an input or output",
             )
+        if self.row_chunk is not None:
+            chunk = [int(v) for v in self.row_chunk.get_values()]
+            if (
+                self.kind.data != "input"
+                or len(chunk) != 5
+                or not 0 <= chunk[0] * chunk[1] < chunk[2]
+                or not 0 <= chunk[3] < chunk[4]
+                or len(self.type.get_shape()) < 2
+            ):
+                raise verify_error(
+                    self,
+                    f"row_chunk [q, r, b, lo, hi] (rows k in lo..hi-1 with ((k - lo) mod b) div r = q) is for an input of rank 2 or more, with 0 <= q*r < b and 0 <= lo < hi, not {chunk}",
+                )
         if self.value is not None and self.kind.data != "weight":
             raise verify_error(self, "only weight tensors carry a value")
         if self.value is not None and self.value.type != self.type:

@@ -20,6 +20,7 @@ LPUIR_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "lpu-inline": _lazy("inline", "InlinePass"),
     "lpu-decompose": _lazy("decompose", "DecomposePass"),
     "lpu-partition": _lazy("partition", "PartitionPass"),
+    "lpu-split-k": _lazy("split_k", "SplitKPass"),
     "lpu-vectorize": _lazy("vectorize", "VectorizePass"),
     "lpu-allocate-sram": _lazy("allocate_sram", "AllocateSramPass"),
     "lpu-schedule": _lazy("schedule", "SchedulePass"),

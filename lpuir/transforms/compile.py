@@ -13,14 +13,15 @@ from lpuir.transforms.decompose import DecomposePass
 from lpuir.transforms.inline import InlinePass
 from lpuir.transforms.partition import PartitionPass
 from lpuir.transforms.schedule import SchedulePass
+from lpuir.transforms.split_k import SplitKPass
 from lpuir.transforms.vectorize import VectorizePass
 from lpuir.transforms.verify_schedule import VerifySchedulePass
 
 
 @dataclass(frozen=True)
 class CompilePass(ModulePass):
-    """lpu-inline, lpu-decompose, lpu-partition, lpu-vectorize, lpu-allocate-sram,
-    lpu-schedule and lpu-verify-schedule for one system preset; the result
+    """lpu-inline, lpu-decompose, lpu-partition, lpu-split-k, lpu-vectorize,
+    lpu-allocate-sram, lpu-schedule and lpu-verify-schedule for one system preset; the result
     carries its static cycle count (`cycles N`)."""
 
     name = "lpu-compile"
@@ -41,6 +42,7 @@ class CompilePass(ModulePass):
         InlinePass(entry=self.entry).apply(ctx, op)
         DecomposePass().apply(ctx, op)
         PartitionPass(system=self.system, strategy=self.strategy).apply(ctx, op)
+        SplitKPass(system=self.system).apply(ctx, op)
         VectorizePass(system=self.system).apply(ctx, op)
         AllocateSramPass().apply(ctx, op)
         SchedulePass(deskew=self.deskew).apply(ctx, op)

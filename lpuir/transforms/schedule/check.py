@@ -223,10 +223,17 @@ class _Checker:
                     np.maximum.at(visible[key], a.vectors, done)
 
     def planes(self, footprints: dict[int, lpu.Footprint]) -> None:
-        """A matmul multiplies by weights installed (complete) on its plane and
-        not yet replaced, and adds to its plane's previous matmul."""
+        """An install takes at most `mxm_install_rows_per_cycle` rows side by
+        side (its operands: row chunks from as many slices); a matmul
+        multiplies by weights installed (complete) on its plane and not yet
+        replaced, and adds to its plane's previous matmul."""
         by_plane: dict[tuple, list[Node]] = defaultdict(list)
+        limit = self.spec.mxm_install_rows_per_cycle
         for node in self.nodes:
+            if isinstance(node.op, lpu.InstallOp) and len(node.op.rows) > limit:
+                self.errors.append(
+                    f"{_where(node)}: installs {len(node.op.rows)} rows side by side, more than {limit}"
+                )
             if node.op.UNIT == "MXM":
                 by_plane[(node.chip, node.hemisphere, node.plane)].append(node)
         for nodes in by_plane.values():

@@ -68,6 +68,8 @@ class ChipState:
         default_factory=lambda: defaultdict(int)
     )
     plane_last_matmul: dict[tuple[str, int], lpu.MatmulOp] = field(default_factory=dict)
+    open_chains: set[tuple[str, int]] = field(default_factory=set)
+    """Planes whose accumulators a later matmul (not yet placed) adds to."""
     last_act: int = -1
 
 
@@ -329,28 +331,54 @@ class ListScheduler:
         edge, free along its segment; else ({}, how far to move before one
         can be)."""
         chosen: dict[int, tuple[int, Segment]] = {}
-        extra: dict[tuple[int, str, int], list[Segment]] = defaultdict(list)
+        # the group's own segments, by (chip, direction) and stream
+        extra: dict[tuple[int, str], dict[int, list[Segment]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        count = self.spec.streams
         for i, edge in enumerate(group.edges):
             if edge.chained:
                 continue
             seg = self.segment(edge, start)
-            width = edge.width
+            d0, d1, p0, p1 = seg.d0, seg.d1, seg.p0, seg.p1
+            chip, direction, width = edge.producer.chip, edge.direction, edge.width
+            own = extra[(chip, direction)]
+            taken = {
+                t
+                for t, segs in own.items()
+                if any(
+                    d0 < o.d1 and o.d0 < d1 and p0 <= o.p1 and o.p0 <= p1 for o in segs
+                )
+            }
+            busy = self.streams
             move = 1 << 62
-            for s in range(0, self.spec.streams - width + 1):
-                keys = [
-                    (edge.producer.chip, edge.direction, s + j) for j in range(width)
-                ]
-                shift = max(self.streams[k].conflict(seg) for k in keys)
-                if shift:
-                    move = min(move, shift)
-                elif not any(seg.overlaps(o) for k in keys for o in extra[k]):
-                    chosen[i] = (s, seg)
-                    for k in keys:
-                        extra[k].append(seg)
-                    break
+            later = []  # first streams blocked by the group itself: checked last
+            for s in range(0, count - width + 1):
+                if any(t in taken for t in range(s, s + width)):
+                    later.append(s)
+                    continue
+                blocked = max(
+                    busy[(chip, direction, t)].conflict(seg)
+                    for t in range(s, s + width)
+                )
+                if blocked:
+                    move = min(move, blocked)
                 else:
-                    move = 1
+                    chosen[i] = (s, seg)
+                    for t in range(s, s + width):
+                        own[t].append(seg)
+                    break
             else:
+                # none free: a stream blocked only by this group's own
+                # values may free up one cycle on, else at the nearest shift
+                shifts = [
+                    max(
+                        busy[(chip, direction, t)].conflict(seg)
+                        for t in range(s, s + width)
+                    )
+                    for s in later
+                ]
+                move = 1 if 0 in shifts else min([move, *shifts])
                 return {}, max(1, move)
         return chosen, 0
 
@@ -379,8 +407,9 @@ class ListScheduler:
         free = [
             pl
             for pl in planes
-            if state.pending_uses.get(state.plane_weights.get(pl), 0) == 0
-        ]  # type: ignore[arg-type]
+            if state.pending_uses.get(state.plane_weights.get(pl), 0) == 0  # type: ignore[arg-type]
+            and pl not in state.open_chains
+        ]
         if not free:
             raise LpuError(
                 f"{op_location(install)}: error: lpu-schedule: every MXM plane still holds weights that later matmuls need"
@@ -588,6 +617,12 @@ class ListScheduler:
                     f"{op_location(op)}: error: lpu-schedule: the accumulator this matmul adds to is no longer in plane {plane[0]}.{plane[1]}"
                 )
             st.plane_last_matmul[plane] = op
+            st.open_chains.discard(plane)
+            if any(
+                isinstance(u.operation, lpu.MatmulOp) and u.index == 2
+                for u in op.result.uses
+            ):
+                st.open_chains.add(plane)
             st.pending_uses[op.weights] -= 1
             st.plane_free[plane] = max(st.plane_free[plane], c + node.burst)
 

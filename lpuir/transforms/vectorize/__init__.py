@@ -42,6 +42,7 @@ from lpuir.transforms.vectorize import (
     data,
     folds,
     linalg,
+    matmul,
     outputs,
     products,
     reductions,
@@ -130,14 +131,16 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     many = any(chips_of(op) != [0] for op in ops)
     inputs = [a for i, a in enumerate(fn.args) if i not in weight_args(fn)]
     for arg in inputs:
-        if not many:
+        if not many and not matmul.chunked(vz, arg):
             vz.get(arg, next((u.operation for u in arg.uses), fn))
     for op in progress.track(ops, "lpu-vectorize", "ops"):
         vz.on(chips_of(op)[0])
         lowering(op)(vz, op)
-    used = {v for vs in vz.placed.values() for v in vs} | {
-        value for cache in vz.window_cache.values() for value, _ in cache
-    }
+    used = (
+        {v for vs in vz.placed.values() for v in vs}
+        | {value for cache in vz.window_cache.values() for value, _ in cache}
+        | {key[0] for cache in vz.chunk_cache.values() for key in cache}
+    )
     for arg in inputs:
         if arg not in used:
             vz.on(0)

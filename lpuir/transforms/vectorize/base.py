@@ -43,7 +43,7 @@ class Vectorizer:
         self.placed: dict[int, dict[SSAValue, Placed]] = {}
         self.relayout_cache: dict[int, dict[tuple[str, int], Placed]] = {}
         self.window_cache: dict[int, dict[tuple[SSAValue, int], Placed]] = {}
-        self.chunk_cache: dict[int, dict[SSAValue, object]] = {}
+        self.chunk_cache: dict[int, dict[tuple[SSAValue, int, int], object]] = {}
         self.constants: dict[SSAValue, Operation] = {}
         self.shards: dict[SSAValue, list[Shard]] = {}
         self.window: Window | None = None

@@ -1,14 +1,21 @@
 """`tosa.matmul` on the MXM: per batch, output tile of 320 columns and
 K-block, a weight tile is installed from the right-hand side's rows and the
 left-hand side's rows stream through, accumulating K-blocks in order
-(numerics.md). A resident right-hand side (a constant or an `{lpu.weight}`
-argument) that only matmuls use is stored as row chunks (INSTALL_CHUNKS), so
-a tile installs from several slices side by side. On several chips, split by
-columns or by rows as lpu-partition says (`lpu.split`)."""
+(numerics.md). A right-hand side that only matmuls of few rows use (a
+constant, an `{lpu.weight}` argument or a program input) is stored as row
+chunks (`chunked`, `install_chunks`), so a tile installs from many slices
+side by side; the K-block chains of output tiles are interleaved (`mxm`), so
+the installs of one overlap the multiplies of another. A K split the
+program states (`lpu.k_parts`, as lpu-split-k writes for install-bound
+integer matmuls) runs each part on its own planes from its own chunks and
+adds the partial sums in the stated order (docs/compiler.md, "Matmuls").
+On several chips, split by columns or by rows as lpu-partition says
+(`lpu.split`)."""
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,8 +23,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from lpuir import numerics
 from lpuir.dialects import lpu, tosa
-from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, WeightsType
+from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, WeightsType, element_bytes
+from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, k_split_of, split_of
 from lpuir.transforms.vectorize import layout, shards
 from lpuir.transforms.vectorize.elementwise import elementwise_into
@@ -33,96 +42,237 @@ from lpuir.types import tensor_shape_and_element
 if TYPE_CHECKING:
     from lpuir.transforms.vectorize.base import Vectorizer
 
-INSTALL_CHUNKS = 8
-"""Row chunks a resident matmul right-hand side is stored in: an install reads
-a burst from each, side by side, each on its own stream and (lpu-allocate-sram
-keeps a group's tensors apart when it can) its own slice, so a weight tile's K
-rows install in K/8 cycles (40 for i8, 20 for f16) instead of K: a slice reads
-one row per cycle. More would crowd the slices and streams that other operands
-use (an f16 chunk takes two slices) and add reads for the scheduler to place
-for less gain (16 made a Llama layer's decode step 7% faster and its compile 2x
-slower); at most half of `mxm_install_rows_per_cycle`, since a burst that
-crosses a slice group boundary is read as two operands."""
+
+def install_chunks(spec: ChipSpec, element: str, tile_rows: int, vectors: int) -> int:
+    """Row chunks a matmul right-hand side is stored in (`chunked`): an install
+    reads a burst from each, side by side, each on its own stream(s) and (as
+    lpu-allocate-sram keeps a group's tensors apart when it can) its own
+    slices, so a weight tile's K rows install in K / chunks cycles: as many
+    as a plane takes side by side (`mxm_install_rows_per_cycle`) and the
+    streams of one direction carry (a 16-bit row takes two), 10 cycles per
+    tile on tsp-v1 ([ISCA20]: four planes in under 40 cycles). `vectors`: the
+    vectors of the whole tensor; if the chunks would not fit one slice group,
+    half as many, since a burst that crosses a group boundary is read as two
+    operands."""
+    count = min(
+        spec.mxm_install_rows_per_cycle,
+        spec.streams // element_bytes(element),
+        tile_rows,
+    )
+    if -(-vectors // count) > spec.sram_addresses:
+        count = min(count, spec.mxm_install_rows_per_cycle // 2)
+    return max(1, count)
 
 
 @dataclass(frozen=True)
 class RowChunks:
-    """A resident matmul right-hand side [B, K, N] stored as row chunks (see
-    INSTALL_CHUNKS): `parts[q]` holds, block after block, rows q*rows ..
-    q*rows+rows-1 of every K-block (row r of block b at b*rows + r)."""
+    """A matmul right-hand side [B, K, N] (or the rows of one part of its K)
+    stored as row chunks (see install_chunks): `chunks[q]` holds, block
+    after block, rows q*rows .. q*rows+rows-1 of every K-block (row r of
+    block b at b*rows + r)."""
 
-    parts: tuple[Placed, ...]
+    chunks: tuple[Placed, ...]
     rows: int
-    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """The product of rows lo..hi-1 of a matmul's K (all of it, unless the
+    matmul states a K split): its right-hand side (the whole tensor, or
+    row chunks of just these rows) and where its result goes."""
+
+    b: Placed | RowChunks
+    lo: int
+    hi: int
+    c: Placed
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.MatMulOp)
-    if k_split_of(op) is not None:
-        raise unsupported(
-            op,
-            "a K split (lpu.k_parts) is not lowered yet; the reference sums its parts in the stated order, so compiling it in K-block order would differ",
-        )
     chips = chips_of(op)
     mode = split_of(op)
     if mode == "rows" and op.a in vz.shards and vz.resident(op.b):
+        refuse_k_split(vz, op, "a tensor-parallel split by rows")
         matmul_rows(vz, op)
     elif (
         mode == "cols"
         and (op.b in vz.constants or op.b in vz.fn.args)
         and len(chips) > 1
     ):
+        refuse_k_split(vz, op, "a tensor-parallel split by columns")
         matmul_cols(vz, op, chips)
     else:
         vz.on(chips[0])
+        matmul_parts(vz, op)
+
+
+def refuse_k_split(vz: Vectorizer, op: tosa.MatMulOp, what: str) -> None:
+    if k_split_of(op) is not None:
+        raise unsupported(
+            op,
+            f"a K split (lpu.k_parts) with {what} is not lowered; the reference sums its parts in the stated order, so compiling it in another would differ",
+        )
+
+
+def k_ranges(vz: Vectorizer, op: tosa.MatMulOp) -> list[tuple[int, int]]:
+    """The K ranges of a matmul's parts (one, unless it states a K split,
+    whose points must be multiples of the K-block: the left-hand side's
+    vectors hold whole K-blocks)."""
+    (_, _, k), element = tensor_shape_and_element(op.a.type)
+    split = k_split_of(op)
+    if split is None:
+        return [(0, k)]
+    bounds, order = split
+    try:
+        numerics.check_k_split(k, bounds, order)
+    except numerics.NumericsError as e:
+        raise unsupported(op, str(e)) from None
+    kb = vz.spec.mxm_k(element) if element in ACCUMULATOR else 1
+    if any(b % kb for b in bounds):
+        raise unsupported(
+            op,
+            f"K split points {bounds} must be multiples of the K-block ({kb}) to be lowered",
+        )
+    return list(itertools.pairwise([0, *bounds, k]))
+
+
+def matmul_parts(vz: Vectorizer, op: tosa.MatMulOp) -> None:
+    """A matmul on one chip: each part of its K (one without a K split) on
+    the MXM, the parts' chains interleaved so that they fill all planes,
+    and their partial sums added on the VXM in the order the split states
+    (numerics.md, "Partial sums of a split K")."""
+    ranges = k_ranges(vz, op)
+    out = vz.place_new(op.output, op, lanes=vz.spec.lanes)
+    if len(ranges) == 1:
         mxm(
             vz,
             op,
             vz.get(op.a, op),
-            right_hand_side(vz, op.b, op),
-            vz.place_new(op.output, op, lanes=vz.spec.lanes),
+            [Part(right_hand_side(vz, op.b, op), 0, ranges[0][1], out)],
         )
+        return
+    shape, element = out.shape, out.element
+    parts = [
+        Part(
+            right_hand_side(vz, op.b, op, lo, hi),
+            lo,
+            hi,
+            vz.chip.tensor(shape, element, "scratch", op, lanes=vz.spec.lanes),
+        )
+        for lo, hi in ranges
+    ]
+    mxm(vz, op, vz.get(op.a, op), parts)
+    split = k_split_of(op)
+    assert split is not None
+    order = split[1] if split[1] is not None else list(range(len(parts)))
+
+    def total(items: numerics.KOrder, into: Placed) -> Placed:
+        values = [
+            parts[i].c
+            if isinstance(i, int)
+            else total(i, vz.chip.tensor(shape, element, "scratch", op))
+            for i in items
+        ]
+        acc = values[0]
+        for i, v in enumerate(values[1:]):
+            last = i == len(values) - 2
+            acc = elementwise_into(
+                vz,
+                op,
+                lpu.AddOp,
+                [acc, v],
+                into if last else vz.chip.tensor(shape, element, "scratch", op),
+                element,
+            )
+        return acc
+
+    result = total(order, out)
+    if result is not out:  # an order of one part: copy it
+        elementwise_into(vz, op, lpu.CopyOp, [result], out, element)
+
+
+def chunked(vz: Vectorizer, value: SSAValue) -> bool:
+    """Whether a matmul right-hand side is stored as row chunks: it is only
+    ever the right-hand side of matmuls on one chip, of a type the MXM
+    multiplies, and either resident or a program input not sharded by
+    lpu-partition whose K-blocks (of each part, under a K split) split into
+    whole chunks (an input chunk holds its rows in order, docs/dialect.md)."""
+    shape, element = tensor_shape_and_element(value.type)
+    uses = list(value.uses)
+    if not uses or element not in ACCUMULATOR or len(shape) != 3:
+        return False
+    if not all(isinstance(u.operation, tosa.MatMulOp) and u.index == 1 for u in uses):
+        return False
+    kb = vz.spec.mxm_k(element)
+    if any(
+        math.prod(tensor_shape_and_element(u.operation.operands[0].type)[0][:-1]) >= kb
+        for u in uses
+    ):
+        return False  # multiplies as long as a whole tile's install hide it
+    if vz.resident(value):
+        return True
+    return (
+        value in vz.fn.args
+        and len({tuple(chips_of(u.operation)) for u in uses}) == 1
+        and len(chips_of(uses[0].operation)) == 1
+        and all(split_of(u.operation) is None for u in uses)
+        and all(
+            min(hi - lo, kb) % chunk_rows(vz, value, hi - lo) == 0
+            for u in uses
+            for lo, hi in k_ranges(vz, u.operation)  # type: ignore[arg-type]
+        )
+    )
 
 
 def right_hand_side(
-    vz: Vectorizer, value: SSAValue, op: Operation
+    vz: Vectorizer, value: SSAValue, op: Operation, lo: int = 0, hi: int | None = None
 ) -> Placed | RowChunks:
-    """A matmul's right-hand side on this chip: as row chunks (cached) if
-    it is resident and only ever a matmul's right-hand side, else where
-    `get` puts it (one layout serves every other user)."""
-    element = tensor_shape_and_element(value.type)[1]
-    only_rhs = all(
-        isinstance(u.operation, tosa.MatMulOp) and u.index == 1 for u in value.uses
-    )
-    if not (vz.resident(value) and only_rhs and element in ACCUMULATOR):
+    """A matmul's right-hand side (rows lo..hi-1 of it) on this chip: as row
+    chunks (cached) if `chunked`, else where `get` puts it (one layout
+    serves every other user; a part reads its rows of it)."""
+    if not chunked(vz, value):
         return vz.get(value, op)
+    hi = tensor_shape_and_element(value.type)[0][1] if hi is None else hi
     cache = vz.chunk_cache[vz.current]
-    if value not in cache:
-        cache[value] = row_chunks(vz, value)
-    return cache[value]  # type: ignore[return-value]
+    if (value, lo, hi) not in cache:
+        cache[(value, lo, hi)] = row_chunks(vz, value, lo, hi)
+    return cache[(value, lo, hi)]  # type: ignore[return-value]
 
 
-def row_chunks(vz: Vectorizer, value: SSAValue) -> RowChunks:
-    """Weight tensors holding a resident [B, K, N] as row chunks (a
-    constant's values split accordingly; chunk rows past a short block
-    hold zeros, never read)."""
+def chunk_rows(vz: Vectorizer, value: SSAValue, k: int) -> int:
+    """Rows of each K-block in one row chunk of k rows of a [B, K, N]
+    right-hand side."""
     shape, element = tensor_shape_and_element(value.type)
-    batch, k, n = shape
+    tile_rows = min(k, vz.spec.mxm_k(element))
+    count = install_chunks(
+        vz.spec,
+        element,
+        tile_rows,
+        shape[0] * k * -(-shape[-1] // vz.spec.lanes),
+    )
+    return -(-tile_rows // count)
+
+
+def row_chunks(vz: Vectorizer, value: SSAValue, lo: int, hi: int) -> RowChunks:
+    """Tensors holding rows lo..hi-1 of a [B, K, N] right-hand side as row
+    chunks: weights (a constant's values split accordingly; chunk rows past
+    a short block hold zeros, never read), or an input's chunks
+    (`row_chunk`, which lpu-run fills from the whole input)."""
+    shape, element = tensor_shape_and_element(value.type)
+    batch, _, n = shape
+    k = hi - lo
     kb = vz.spec.mxm_k(element)
     tile_rows = min(k, kb)
-    count = max(
-        1,
-        min(INSTALL_CHUNKS, vz.spec.mxm_install_rows_per_cycle // 2, tile_rows),
-    )
-    rows = -(-tile_rows // count)
+    rows = chunk_rows(vz, value, k)
     blocks = -(-k // kb)
     last = k - (blocks - 1) * kb
     const = vz.constants.get(value)
-    full = constant_array(const, value) if const is not None else None
+    full = constant_array(const, value)[:, lo:hi] if const is not None else None
     offset = np.arange(k) % kb
     chunk_of = offset // rows
     at = np.arange(k) // kb * rows + offset % rows
-    parts = []
+    kind, arg = ("weight", None) if vz.resident(value) else vz.argument(value)
+    chunks = []
     for q in range(-(-tile_rows // rows)):
         extent = (blocks - 1) * rows + min(rows, max(0, last - q * rows))
         held: Attribute | None = None
@@ -130,17 +280,19 @@ def row_chunks(vz: Vectorizer, value: SSAValue) -> RowChunks:
             part = np.zeros((batch, extent, n), full.dtype)
             part[:, at[chunk_of == q]] = full[:, chunk_of == q]
             held = dense(part, element)
-        parts.append(
+        chunks.append(
             vz.chip.tensor(
                 (batch, extent, n),
                 element,
-                "weight",
+                kind,
                 vz.fn if const is None else const,
+                arg=arg,
+                row_chunk=None if arg is None else (q, rows, kb, lo, hi),
                 value=held,  # type: ignore[arg-type]
-                prefix="c",
+                prefix="c" if arg is None else "in",
             )
         )
-    return RowChunks(tuple(parts), rows, shape)
+    return RowChunks(tuple(chunks), rows)
 
 
 def matmul_cols(vz: Vectorizer, op: tosa.MatMulOp, chips: Sequence[int]) -> None:
@@ -158,7 +310,7 @@ def matmul_cols(vz: Vectorizer, op: tosa.MatMulOp, chips: Sequence[int]) -> None
         with shards.window(vz, chip, lo, hi, n):
             b = vz.get(op.b, op)
             c = vz.place_new(op.output, op, lanes=vz.spec.lanes)
-        mxm(vz, op, a, b, c)
+        mxm(vz, op, a, [Part(b, 0, b.shape[1], c)])
 
 
 def matmul_rows(vz: Vectorizer, op: tosa.MatMulOp) -> None:
@@ -181,16 +333,18 @@ def matmul_rows(vz: Vectorizer, op: tosa.MatMulOp) -> None:
         vz.on(shard.chip)
         b = get_rows(vz, op.b, shard.lo, shard.hi, op)
         out = (batch, m, n)
+        k = shard.hi - shard.lo
         if partial is None:
             partial = vz.chip.tensor(out, out_element, "scratch", op)
-            mxm(vz, op, shard.placed, b, partial)
+            mxm(vz, op, shard.placed, [Part(b, 0, k, partial)])
         else:
             acc = vz.chip.tensor(out, out_element, "scratch", op)
             every = np.arange(acc.vectors, dtype=np.int64)
             shards.transfer(vz, partial, partial_chip, every, acc, every, op)
-            for kbi in range(-(-(shard.hi - shard.lo) // kb)):
+            for kbi in range(-(-k // kb)):
                 block = vz.chip.tensor(out, out_element, "scratch", op)
-                mxm(vz, op, shard.placed, b, block, blocks=range(kbi, kbi + 1))
+                lo = kbi * kb
+                mxm(vz, op, shard.placed, [Part(b, lo, min(k, lo + kb), block)])
                 total = vz.chip.tensor(out, out_element, "scratch", op)
                 acc = elementwise_into(
                     vz, op, lpu.AddOp, [acc, block], total, out_element
@@ -221,22 +375,20 @@ def get_rows(
     )
 
 
-def mxm(
-    vz: Vectorizer,
-    op: tosa.MatMulOp,
-    a: Placed,
-    b: Placed | RowChunks,
-    c: Placed,
-    blocks: range | None = None,
-) -> None:
-    """c = a x b on the MXM (per batch, output tile and K-block); `blocks`:
-    only these K-blocks (default: all, accumulated in order). A tile's rows
-    come from b's row chunks side by side, or from b alone if it is one
-    tensor (one chunk of K rows)."""
-    batch, m, k = a.shape
-    n = b.shape[2]
+def mxm(vz: Vectorizer, op: tosa.MatMulOp, a: Placed, parts: Sequence[Part]) -> None:
+    """Each part's c = a x b over its rows of K on the MXM (per batch,
+    output tile and K-block, the blocks of a part accumulated in order). A
+    tile's rows come from b's row chunks side by side, or from b alone if
+    it is one tensor (one chunk of K rows). The chains (a part's tile and
+    row run) go as many at a time as a hemisphere has planes, per part (the
+    streams of one direction feed a part's installs), one K-block of each in
+    turn, so the installs of one overlap the multiplies of the others;
+    except where multiplies outlast installs and a tile has several row
+    runs: consecutive chains are then runs of one tile, whose installs
+    would read the same slices at once, so they go one at a time."""
+    batch, m, _ = a.shape
     element = a.element
-    out_element = c.element
+    out_element = parts[0].c.element
     if element not in ACCUMULATOR:
         raise unsupported(op, f"the MXM multiplies i8, f16 and bf16, not {element}")
     if out_element != ACCUMULATOR[element]:
@@ -245,52 +397,82 @@ def mxm(
             f"{element} x {element} -> {out_element}: the MXM accumulates {element} in {ACCUMULATOR[element]}",
         )
     kb = vz.spec.mxm_k(element)
-    chunks, per = (b.parts, b.rows) if isinstance(b, RowChunks) else ((b,), kb)
     a = layout.relayout(vz, a, kb, op)
+    n = parts[0].c.shape[2]
     tiles = -(-n // vz.spec.lanes)
-    blocks = blocks if blocks is not None else range(-(-k // kb))
     size = vz.spec.sram_addresses
     wtype = WeightsType(ELEMENT_TYPES[element])
+    used = sorted({v for p in parts for v in range(p.lo // kb, -(-p.hi // kb))})
+    planes = 2 * vz.spec.mxm_planes
+    install_cycles = max(p.b.rows if isinstance(p.b, RowChunks) else kb for p in parts)
     for bi in range(batch):
         rows_m = bi * m + np.arange(m, dtype=np.int64)
-        # row chunks that keep every x vector and every result vector of a
-        # chunk in one slice group (a burst works on one group)
+        # row runs that keep every x vector and every result vector of a
+        # run in one slice group (a burst works on one group)
         groups = np.stack(
-            [(rows_m * a.per_row + kbi) // size for kbi in blocks]
-            + [(rows_m * c.per_row + j) // size for j in range(tiles)]
+            [(rows_m * a.per_row + v) // size for v in used]
+            + [(rows_m * p.c.per_row + j) // size for p in parts for j in range(tiles)]
         )
         cuts = [
             0,
             *(np.flatnonzero(np.any(groups[:, 1:] != groups[:, :-1], axis=0)) + 1),
             m,
         ]
-        for j in range(tiles):
-            for lo, hi in itertools.pairwise(cuts):
-                acc: SSAValue | None = None
-                for kbi in blocks:
-                    rows = min(kb, k - kbi * kb)
-                    parts = []
-                    for q, chunk in enumerate(chunks):
-                        here = min(per, rows - q * per)
-                        if here <= 0:
-                            break
-                        w_rows = Operand(
-                            chunk,
-                            (
-                                bi * chunk.shape[1]
-                                + kbi * per
-                                + np.arange(here, dtype=np.int64)
-                            )
-                            * chunk.per_row
-                            + j,
+        chains = [
+            (j, lo, hi) for j in range(tiles) for lo, hi in itertools.pairwise(cuts)
+        ]
+        longest = max(hi - lo for lo, hi in itertools.pairwise(cuts))
+        ways = 1 if longest > install_cycles and len(cuts) > 2 else planes // 2
+        for first in range(0, len(chains), ways):
+            window = [(p, ch) for p in parts for ch in chains[first : first + ways]]
+            for at in range(0, len(window), planes):
+                flight = window[at : at + planes]
+                accs: dict[int, SSAValue] = {}
+                for t in range(max(-(-(p.hi - p.lo) // kb) for p, _ in flight)):
+                    for i, (p, (j, lo, hi)) in enumerate(flight):
+                        r0 = p.lo + t * kb
+                        if r0 >= p.hi:
+                            continue
+                        weights = install(vz, op, p, bi, t, j, wtype, kb)
+                        x = vz.read(
+                            Operand(a, rows_m * a.per_row + r0 // kb), lo, hi - lo, op
                         )
-                        parts += [
-                            vz.read(w_rows, p, e - p, op) for p, e in vz.runs([w_rows])
-                        ]
-                    weights = vz.emit(lpu.InstallOp(parts, wtype), op)
-                    x = vz.read(Operand(a, rows_m * a.per_row + kbi), lo, hi - lo, op)
-                    if rows < kb:
-                        x = layout.masked(vz, x, rows, element, hi - lo, op)
-                    acc = vz.emit(lpu.MatmulOp(weights, x, acc), op)
-                assert acc is not None
-                vz.write(acc, c, int(rows_m[lo]) * c.per_row + j, c.per_row, op)
+                        rows = min(kb, p.hi - r0)
+                        if rows < kb:
+                            x = layout.masked(vz, x, rows, element, hi - lo, op)
+                        accs[i] = vz.emit(lpu.MatmulOp(weights, x, accs.get(i)), op)
+                for i, (p, (j, lo, _)) in enumerate(flight):
+                    c = p.c
+                    vz.write(accs[i], c, int(rows_m[lo]) * c.per_row + j, c.per_row, op)
+
+
+def install(
+    vz: Vectorizer,
+    op: tosa.MatMulOp,
+    p: Part,
+    bi: int,
+    t: int,
+    j: int,
+    wtype: WeightsType,
+    kb: int,
+) -> SSAValue:
+    """Install block t of part p, output tile j, batch bi: its rows read from
+    the part's row chunks side by side, or from the whole right-hand side."""
+    if isinstance(p.b, RowChunks):
+        chunks, per, base = p.b.chunks, p.b.rows, t * p.b.rows
+    else:
+        chunks, per, base = (p.b,), kb, p.lo + t * kb
+    rows = min(kb, p.hi - p.lo - t * kb)
+    reads = []
+    for q, chunk in enumerate(chunks):
+        here = min(per, rows - q * per)
+        if here <= 0:
+            break
+        w_rows = Operand(
+            chunk,
+            (bi * chunk.shape[1] + base + np.arange(here, dtype=np.int64))
+            * chunk.per_row
+            + j,
+        )
+        reads += [vz.read(w_rows, s, e - s, op) for s, e in vz.runs([w_rows])]
+    return vz.emit(lpu.InstallOp(reads, wtype), op)

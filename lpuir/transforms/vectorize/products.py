@@ -23,6 +23,7 @@ from xdsl.ir import Operation
 from lpuir import numerics
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import ACCUMULATOR
+from lpuir.transforms.annotations import k_split_of
 from lpuir.transforms.vectorize import layout, matmul, movement, reductions
 from lpuir.transforms.vectorize.composite import (
     NATIVE,
@@ -45,6 +46,11 @@ def lower(vz: Vectorizer, op: Operation) -> None:
     if a_t in ACCUMULATOR and out_t == ACCUMULATOR[a_t] and zero_points == [0, 0]:
         matmul.lower(vz, op)
         return
+    if k_split_of(op) is not None and not numerics.is_int(a_t):
+        raise unsupported(
+            op,
+            "a K split (lpu.k_parts) of a matmul with zero points or a converted result is not lowered; the reference sums its parts in the stated order, so compiling it in another would differ",
+        )
     s = Steps(vz, op)
     a, b = vz.get(op.a, op), vz.get(op.b, op)
     product = multiply(s, a, b, ACCUMULATOR.get(a_t, out_t))
@@ -66,7 +72,7 @@ def multiply(s: Steps, a: Placed, b: Placed, acc_t: str) -> Placed:
                 op,
                 f"{a.element} products accumulate in {ACCUMULATOR[a.element]} on the MXM, not {acc_t}",
             )
-        matmul.mxm(vz, op, a, b, c)  # type: ignore[arg-type]
+        matmul.mxm(vz, op, a, [matmul.Part(b, 0, b.shape[1], c)])
         return c
     if (
         a.element != acc_t

@@ -97,6 +97,7 @@ class ChipProgram:
         *,
         arg: int | None = None,
         cols: int | None = None,
+        row_chunk: tuple[int, int, int] | None = None,
         value: DenseIntOrFPElementsAttr | None = None,
         lanes: int | None = None,
         splat: bool = False,
@@ -119,6 +120,7 @@ class ChipProgram:
             kind,
             arg=arg,
             cols=cols,
+            row_chunk=row_chunk,
             value=value,
             row_lanes=lanes if lanes is not None and lanes != self.spec.lanes else None,
         )

@@ -97,9 +97,16 @@ def reduce_rows(
 
     acc = src
     if src.per_row > 1 or valid < spec.lanes:
-        acc = vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
-        own = Operand(acc, np.arange(src.rows, dtype=np.int64))
+        # two accumulators in turn: a group that read and wrote one tensor
+        # would hold its bank's read and write port in overlapping cycles
+        # once a burst outlasts the read-to-write distance
+        pair = [
+            vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
+            for _ in range(min(2, src.per_row))
+        ]
+        every = np.arange(src.rows, dtype=np.int64)
         for j in range(src.per_row):
+            acc, own = pair[j % 2], Operand(pair[(j - 1) % len(pair)], every)
             for a, b in vz.runs([own, Operand(src, rows.indices + j)]):
                 v = chunk(j, a, b - a)
                 v = (

@@ -1,6 +1,7 @@
 // lpu-vectorize's reductions (lpuir/transforms/vectorize/reductions.py). Along
 // the last axis: a row's vectors combine in order (padding lanes of the last
-// one replaced by the identity, -0 for a sum), then the lanes by the
+// one replaced by the identity, -0 for a sum; the partial sums alternate
+// between two scratch tensors, so no group reads and writes one bank), then the lanes by the
 // numerics spec's tree (rotations by 160, 80, ... through both SXMs, then
 // left to right), the result a splat; along another axis, one elementwise
 // step per index in index order.
@@ -14,16 +15,18 @@ func.func @main(%a: tensor<3x330xf32>) -> (tensor<3x1xf32>, tensor<1x330xf32>) {
 
 // CHECK:      tensor @c1 : 1x320xf32 weight = dense<-0.000000e+00>
 // CHECK-NEXT: tensor @tmp2 : 3x320xf32 scratch
+// CHECK-NEXT: tensor @tmp3 : 3x320xf32 scratch
 // CHECK:      %0 = mem.read @in0[0 step 2] : f32[3]
 // CHECK-NEXT: %1 = vxm.copy %0 : f32[3]
 // CHECK-NEXT: mem.write %1 -> @tmp2[0]
 // CHECK-NEXT: %2 = mem.read @in0[1 step 2] : f32[3]
-// CHECK-NEXT: %3 = mem.read @c3[0 step 0] : i32[3]
+// CHECK-NEXT: %3 = mem.read @c4[0 step 0] : i32[3]
 // CHECK-NEXT: %4 = mem.read @c1[0 step 0] : f32[3]
 // CHECK-NEXT: %5 = vxm.select %3, %2, %4 : f32[3]
 // CHECK-NEXT: %6 = mem.read @tmp2[0] : f32[3]
 // CHECK-NEXT: %7 = vxm.add %6, %5 : f32[3]
-// CHECK-NEXT: mem.write %7 -> @tmp2[0]
+// CHECK-NEXT: mem.write %7 -> @tmp3[0]
+// CHECK-NEXT: %8 = mem.read @tmp3[0] : f32[3]
 // CHECK:      %11 = sxm.rotate 0 %9 : f32[3]
 // CHECK-NEXT: %12 = sxm.rotate 160 %10 : f32[3]
 // CHECK-NEXT: %13 = vxm.add %11, %12 : f32[3]
@@ -34,11 +37,11 @@ func.func @main(%a: tensor<3x330xf32>) -> (tensor<3x1xf32>, tensor<1x330xf32>) {
 // the leading-axis maximum: a copy of row 0, then one max per further row
 // CHECK:      = mem.read @in0[0] : f32[2]
 // CHECK-NEXT: = vxm.copy
-// CHECK-NEXT: mem.write {{.*}} -> @v7[0]
-// CHECK-NEXT: = mem.read @v7[0] : f32[2]
+// CHECK-NEXT: mem.write {{.*}} -> @v8[0]
+// CHECK-NEXT: = mem.read @v8[0] : f32[2]
 // CHECK-NEXT: = mem.read @in0[2] : f32[2]
 // CHECK-NEXT: = vxm.max
-// CHECK-NEXT: mem.write {{.*}} -> @v7[0]
-// CHECK-NEXT: = mem.read @v7[0] : f32[2]
+// CHECK-NEXT: mem.write {{.*}} -> @v8[0]
+// CHECK-NEXT: = mem.read @v8[0] : f32[2]
 // CHECK-NEXT: = mem.read @in0[4] : f32[2]
 // CHECK-NEXT: = vxm.max
