@@ -73,6 +73,7 @@ class DecodeStep:
         *,
         system: str = "tsp-v1",
         strategy: str = "auto",
+        group: int = 8,
         filename: str = "llama.mlir",
     ) -> None:
         from lpuir.diagnostics import verify_located
@@ -81,6 +82,7 @@ class DecodeStep:
         self.config = config
         self.system = system
         self.strategy = strategy
+        self.group = group
         self.filename = filename
         self.text = build_decode_step(config, weights)
         self.source = parse_source(self.text, filename)
@@ -89,7 +91,7 @@ class DecodeStep:
 
     @property
     def compiled(self) -> Any:
-        """The scheduled LPU program (lpu-compile{system=... strategy=...})."""
+        """The scheduled LPU program (lpu-compile{system=... strategy=... group=...})."""
         if self._compiled is None:
             from lpuir.context import make_context
             from lpuir.diagnostics import verify_located
@@ -97,9 +99,9 @@ class DecodeStep:
             from lpuir.transforms.compile import CompilePass
 
             module = parse_source(self.text, self.filename)
-            CompilePass(system=self.system, strategy=self.strategy).apply(
-                make_context(), module
-            )
+            CompilePass(
+                system=self.system, strategy=self.strategy, group=self.group
+            ).apply(make_context(), module)
             verify_located(module)
             self._compiled = module
         return self._compiled

@@ -10,7 +10,12 @@ in the tensor-level IR; lpu-vectorize carries them out:
   stays sharded; elementwise ops on it run shard by shard), or by rows (the
   left-hand side is sharded by K, as a "cols" matmul leaves it; the partial
   sums travel down the chain of chips in K order, each adding its K-blocks in
-  order, so the numerics' reduction order, and every bit, is unchanged).
+  order, so the numerics' reduction order, and every bit, is unchanged);
+- `lpu.k_parts` and `lpu.k_order` (lpuir.transforms.annotations) on a "rows"
+  matmul of the `hybrid` strategy: K cut where the left-hand side's shards
+  begin, one part per chip, and the order in which an all-reduce adds the
+  partial sums (docs/numerics.md); the reference interpreter computes exactly
+  that order, lpu-vectorize emits the all-reduce.
 
 Values needed whole on another chip are sent there (point to point), shards
 are gathered (all-gather) where an op needs the whole value.
@@ -24,6 +29,15 @@ Strategies:
   within a quarter of a stage of its balanced place, where the fewest bytes
   cross it (a KV cache update stays with the attention that reads it), and
   point-to-point transfers carry what crosses.
+- `hybrid` (option `group=K`): layers pipelined over groups of K chips,
+  each layer split over its group Megatron-style: the ops are cut into one
+  stage per group as `pipeline` cuts them, and inside a stage `tensor` splits
+  the matmuls over the group's chips, a row split's partial sums combined by
+  an all-reduce over the group (reduce-scatter and all-gather, flat inside a
+  node, nested per node when a group spans nodes: `lpu.k_order`). A row
+  split is chosen only where every part starts at a K-block of the left-hand
+  side (the lowering multiplies whole K-blocks per chip); elsewhere the
+  matmul runs whole on the group's first chip.
 - `auto` (the default): `tensor` if some matmul can be split by columns, else
   `pipeline` when the weights do not fit one chip's SRAM, else one chip.
 """
@@ -43,13 +57,21 @@ from xdsl.passes import ModulePass
 
 from lpuir.diagnostics import LpuError
 from lpuir.dialects import lpu, tosa
-from lpuir.dialects.lpu import element_bytes
+from lpuir.dialects.lpu import ACCUMULATOR, element_bytes
 from lpuir.machine import SystemSpec
-from lpuir.transforms.annotations import set_chips, set_split, weight_args
+from lpuir.numerics import KOrder
+from lpuir.transforms.annotations import (
+    chips_of,
+    set_chips,
+    set_k_split,
+    set_split,
+    weight_args,
+)
 from lpuir.transforms.vectorize.elementwise import is_elementwise
+from lpuir.transforms.vectorize.shards import column_bounds
 from lpuir.types import tensor_shape_and_element
 
-STRATEGIES = ("auto", "tensor", "pipeline", "single")
+STRATEGIES = ("auto", "tensor", "pipeline", "hybrid", "single")
 
 _FREE = (tosa.ConstOp, tosa.ConstShapeOp, func.ReturnOp)
 
@@ -87,12 +109,16 @@ def _elementwise(op: Operation) -> bool:
     return is_elementwise(op) or isinstance(op, tosa.ClampOp)
 
 
-def _elementwise_source(value: SSAValue, split: dict[Operation, str]) -> bool:
-    """Whether a value comes from a column-split matmul through elementwise ops."""
+def _elementwise_source(
+    value: SSAValue, split: dict[Operation, str]
+) -> Operation | None:
+    """The column-split matmul a value comes from through elementwise ops, if any."""
     owner = value.owner
     while isinstance(owner, Operation) and _elementwise(owner):
         owner = owner.operands[0].owner
-    return isinstance(owner, Operation) and split.get(owner) == "cols"
+    return (
+        owner if isinstance(owner, Operation) and split.get(owner) == "cols" else None
+    )
 
 
 @dataclass(frozen=True)
@@ -103,6 +129,8 @@ class PartitionPass(ModulePass):
 
     system: str = "tsp-v1"
     strategy: str = "auto"
+    group: int = 8
+    """Chips per layer group of the `hybrid` strategy."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.strategy not in STRATEGIES:
@@ -111,12 +139,16 @@ class PartitionPass(ModulePass):
             )
         machine = lpu.SystemAttr.from_option(self.system)
         spec = machine.spec
+        if self.strategy == "hybrid" and not 1 <= self.group <= spec.chips:
+            raise LpuError(
+                f"lpu-partition: group={self.group} must be between 1 and the system's {spec.chips} chips"
+            )
         for fn in op.ops:
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
-                partition(fn, spec, self.strategy)
+                partition(fn, spec, self.strategy, self.group)
 
 
-def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
+def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str, group: int = 8) -> str:
     """Annotate one function; the strategy actually used."""
     ops = [o for o in fn.body.walk() if not isinstance(o, _FREE)]
     chips = list(range(spec.chips))
@@ -143,22 +175,14 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
             else "single"
         )
     if strategy == "tensor" and len(chips) > 1:
+        _tensor_parallel(ops, chips, splittable, matmuls, {})
+    elif strategy == "hybrid":
+        groups = [chips[g : g + group] for g in range(0, len(chips) - group + 1, group)]
+        cuts = [0, *_pipeline_cuts(ops, len(groups), spec.chip.lanes), len(ops)]
         split: dict[Operation, str] = {}
-        for o in ops:
-            if o in splittable and not _elementwise_source(o.a, split):
-                split[o] = "cols"
-            elif (
-                isinstance(o, tosa.MatMulOp)
-                and o in matmuls
-                and _elementwise_source(o.a, split)
-            ):
-                split[o] = "rows"
-        for o in ops:
-            if o in split:
-                set_split(o, split[o])
-                set_chips(o, chips)
-            else:
-                set_chips(o, chips if _elementwise(o) else [0])
+        for members, (lo, hi) in zip(groups, itertools.pairwise(cuts), strict=True):
+            stage = ops[lo:hi]
+            _tensor_parallel(stage, members, splittable, matmuls, split, spec)
     elif strategy == "pipeline" and len(chips) > 1:
         stage = 0
         cuts = iter(_pipeline_cuts(ops, len(chips), spec.chip.lanes))
@@ -168,6 +192,64 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
                 stage, cut = stage + 1, next(cuts, None)
             set_chips(o, [stage])
     return strategy
+
+
+def _tensor_parallel(
+    ops: list[Operation],
+    chips: list[int],
+    splittable: list[Operation],
+    matmuls: list[Operation],
+    split: dict[Operation, str],
+    spec: SystemSpec | None = None,
+) -> None:
+    """Annotate `ops` Megatron-style over `chips` (the `tensor` strategy;
+    with `spec`, the `hybrid` one: a row split is an all-reduce of K parts in
+    a stated order, chosen only where each part starts at a K-block)."""
+    on: dict[Operation, list[int]] = {}
+    for o in ops:
+        if not isinstance(o, tosa.MatMulOp):
+            continue
+        source = _elementwise_source(o.a, split)
+        if o in splittable and source is None:
+            split[o], on[o] = "cols", chips
+        elif o in matmuls and source is not None:
+            members = on.get(source) or chips_of(source)
+            parts = None if spec is None else _k_parts(o, members, spec)
+            if spec is None or parts is not None:
+                split[o], on[o] = "rows", members
+            if parts is not None:
+                set_k_split(o, *parts)
+    for o in ops:
+        if o in on:
+            set_split(o, split[o])
+            set_chips(o, on[o])
+        elif spec is None:
+            set_chips(o, chips if _elementwise(o) else [0])
+        else:
+            sharded = _elementwise(o) and _elementwise_source(o.operands[0], split)
+            set_chips(o, chips if sharded else [chips[0]])
+
+
+def _k_parts(
+    op: tosa.MatMulOp, chips: list[int], spec: SystemSpec
+) -> tuple[list[int], KOrder] | None:
+    """The K split of a row-split matmul whose left-hand side comes sharded
+    from a column split over `chips` (`column_bounds`) and the order of its
+    all-reduce: part order inside a node, then node by node. None when a part
+    would not start at a K-block of the left-hand side."""
+    shape, element = tensor_shape_and_element(op.a.type)
+    if element not in ACCUMULATOR:
+        return None
+    edges = column_bounds(shape[2], spec.chip.lanes, len(chips))
+    if any(e % spec.chip.mxm_k(element) for e in edges):
+        return None
+    nodes: dict[int, list[int]] = {}
+    for part, chip in enumerate(chips[: len(edges) + 1]):
+        nodes.setdefault(chip // spec.chips_per_node, []).append(part)
+    order: KOrder = (
+        next(iter(nodes.values())) if len(nodes) == 1 else list(nodes.values())
+    )
+    return edges, order
 
 
 def _pipeline_cuts(ops: list[Operation], stages: int, lanes: int) -> list[int]:

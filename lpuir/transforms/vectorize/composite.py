@@ -23,7 +23,7 @@ from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
 from lpuir.dialects import lpu, tosa
-from lpuir.transforms.vectorize import elementwise, layout
+from lpuir.transforms.vectorize import elementwise, layout, shards
 from lpuir.transforms.vectorize.program import (
     Placed,
     constant_array,
@@ -169,7 +169,8 @@ def constant_scalar(vz: Vectorizer, value: SSAValue, op: Operation, what: str) -
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
-    SPECIAL.get(type(op), lower_plain)(Steps(vz, op))
+    """Shard by shard where its operands are sharded (`shards.by_shard`)."""
+    shards.by_shard(vz, op, lambda v, o: SPECIAL.get(type(o), lower_plain)(Steps(v, o)))
 
 
 def _mul(s: Steps) -> None:

@@ -19,7 +19,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, WeightsType
 from lpuir.transforms.annotations import chips_of, k_split_of, split_of
-from lpuir.transforms.vectorize import layout, shards
+from lpuir.transforms.vectorize import ksplit, layout, shards
 from lpuir.transforms.vectorize.elementwise import elementwise_into
 from lpuir.transforms.vectorize.program import (
     Operand,
@@ -59,10 +59,8 @@ class RowChunks:
 def lower(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.MatMulOp)
     if k_split_of(op) is not None:
-        raise unsupported(
-            op,
-            "a K split (lpu.k_parts) is not lowered yet; the reference sums its parts in the stated order, so compiling it in K-block order would differ",
-        )
+        ksplit.lower(vz, op)
+        return
     chips = chips_of(op)
     mode = split_of(op)
     if mode == "rows" and op.a in vz.shards and vz.resident(op.b):
@@ -148,11 +146,8 @@ def matmul_cols(vz: Vectorizer, op: tosa.MatMulOp, chips: Sequence[int]) -> None
     side by its columns of the (constant) right-hand side; the result stays
     sharded by columns (no reduction, so no change of numerics)."""
     n = tensor_shape_and_element(op.b.type)[0][2]
-    tiles = -(-n // vz.spec.lanes)
-    used = chips[: min(len(chips), tiles)]
-    for i, chip in enumerate(used):
-        lo = tiles * i // len(used) * vz.spec.lanes
-        hi = min(n, tiles * (i + 1) // len(used) * vz.spec.lanes)
+    edges = [0, *shards.column_bounds(n, vz.spec.lanes, len(chips)), n]
+    for chip, (lo, hi) in zip(chips, itertools.pairwise(edges), strict=False):
         vz.on(chip)
         a = vz.get(op.a, op)
         with shards.window(vz, chip, lo, hi, n):

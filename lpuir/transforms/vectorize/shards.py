@@ -4,7 +4,7 @@ lpu-schedule routes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,6 +38,16 @@ class Shard:
     placed: Placed
 
 
+def column_bounds(n: int, lanes: int, chips: int) -> list[int]:
+    """Where the shards of a column split of `n` columns over `chips` chips
+    begin, after the first (at 0): whole tiles of `lanes` columns, as even as
+    they go, on at most one chip per tile (lpu-partition states these as a
+    later row split's K parts)."""
+    tiles = -(-n // lanes)
+    used = min(chips, tiles)
+    return [tiles * i // used * lanes for i in range(1, used)]
+
+
 @dataclass(frozen=True)
 class Window:
     """The columns of the shard being lowered, of values whose last axis is `cols`."""
@@ -57,6 +67,21 @@ def window(vz: Vectorizer, chip: int, lo: int, hi: int, cols: int) -> Iterator[N
         yield
     finally:
         vz.window = None
+
+
+def by_shard(
+    vz: Vectorizer, op: Operation, lower: Callable[[Vectorizer, Operation], None]
+) -> None:
+    """Lower an elementwise op shard by shard where its operands are sharded
+    (`sharded_layout`; once, when already inside a shard's window), else whole."""
+    found = sharded_layout(vz, op) if vz.window is None else None
+    if found is None:
+        lower(vz, op)
+        return
+    cols = tensor_shape_and_element(op.results[0].type)[0][-1]
+    for chip, lo, hi in found:
+        with window(vz, chip, lo, hi, cols):
+            lower(vz, op)
 
 
 def transfer(
