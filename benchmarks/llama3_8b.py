@@ -123,6 +123,7 @@ def measure(
     chips_per_layer: int,
     config: LlamaConfig = LLAMA3_8B,
     perf: str | None = None,
+    strategy: str = "pipeline",
 ) -> dict[str, Any]:
     """Build, compile and analyse the first `layers` layers (plus the head);
     with `perf` (a folder), also its static performance report (lpuir.perf):
@@ -137,9 +138,9 @@ def measure(
     start = time.perf_counter()
     step = build_timing_step(cfg, layers=layers)
     module = parse_source(step.text, "llama3_8b.mlir")
-    CompilePass(system=system, strategy="pipeline", verify=False).apply(
-        make_context(), module
-    )
+    CompilePass(
+        system=system, strategy=strategy, group=chips_per_layer, verify=False
+    ).apply(make_context(), module)
     seconds = time.perf_counter() - start
     sys_op = lpu_system(module)
     assert sys_op is not None and sys_op.static_cycles is not None
@@ -149,6 +150,7 @@ def measure(
     return {
         "layers": layers,
         "context": context,
+        "strategy": strategy,
         "system": system,
         "chips": chips,
         "chips_used": len(sys_op.chips),
@@ -215,6 +217,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--context", type=int, default=LLAMA3_8B.context)
     parser.add_argument("--chips-per-layer", type=int, default=5)
     parser.add_argument(
+        "--strategy",
+        choices=("pipeline", "hybrid"),
+        default="pipeline",
+        help="lpu-partition's strategy; hybrid: each layer split over a group of --chips-per-layer chips",
+    )
+    parser.add_argument(
         "--perf",
         metavar="FOLDER",
         help="also write each compiled step's static performance report (table, perf.json, plots) here",
@@ -222,7 +230,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     results = []
     for n in args.layers:
-        r = measure(n, args.context, args.chips_per_layer, perf=args.perf)
+        r = measure(
+            n,
+            args.context,
+            args.chips_per_layer,
+            perf=args.perf,
+            strategy=args.strategy,
+        )
         report(r)
         results.append(r)
     L = LLAMA3_8B.n_layers

@@ -88,6 +88,7 @@ class DecodeStep:
         self.source = parse_source(self.text, filename)
         verify_located(self.source)
         self._compiled: Any = None
+        self._partitioned: Any = None
 
     @property
     def compiled(self) -> Any:
@@ -96,15 +97,31 @@ class DecodeStep:
             from lpuir.context import make_context
             from lpuir.diagnostics import verify_located
             from lpuir.frontend import parse_source
-            from lpuir.transforms.compile import CompilePass
 
             module = parse_source(self.text, self.filename)
-            CompilePass(
-                system=self.system, strategy=self.strategy, group=self.group
-            ).apply(make_context(), module)
+            self._pass().apply(make_context(), module)
             verify_located(module)
             self._compiled = module
         return self._compiled
+
+    @property
+    def partitioned(self) -> Any:
+        """The step's IR as lpu-compile partitions it (lpu-inline, -decompose,
+        -partition: the order of split sums is stated in it), which the
+        reference backend runs, so both backends agree bit for bit."""
+        if self._partitioned is None:
+            from lpuir.context import make_context
+            from lpuir.frontend import parse_source
+
+            module = parse_source(self.text, self.filename)
+            self._pass().partition(make_context(), module)
+            self._partitioned = module
+        return self._partitioned
+
+    def _pass(self) -> Any:
+        from lpuir.transforms.compile import CompilePass
+
+        return CompilePass(system=self.system, strategy=self.strategy, group=self.group)
 
     def run(
         self,
@@ -122,7 +139,7 @@ class DecodeStep:
 
             # the numerics parameters of the machine it is compiled for
             chip = machine_chip(self.system)
-            out = run_function(self.source, None, inputs, chip=chip)
+            out = run_function(self.partitioned, None, inputs, chip=chip)
             return StepResult(out[0].reshape(-1), out[1:])
         if backend != "simulator":
             raise LpuError(f"unknown backend '{backend}' (reference or simulator)")

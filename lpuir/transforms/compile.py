@@ -50,3 +50,14 @@ class CompilePass(ModulePass):
         SchedulePass(deskew=self.deskew).apply(ctx, op)
         if self.verify:
             VerifySchedulePass().apply(ctx, op)
+
+    def partition(self, ctx: Context, op: ModuleOp) -> None:
+        """The tensor-level passes (lpu-inline, lpu-decompose, lpu-partition):
+        what they leave is the partitioned IR whose reference result the
+        compiled program equals bit for bit (a split's summation order is
+        stated in it)."""
+        InlinePass(entry=self.entry).apply(ctx, op)
+        DecomposePass().apply(ctx, op)
+        PartitionPass(
+            system=self.system, strategy=self.strategy, group=self.group
+        ).apply(ctx, op)
