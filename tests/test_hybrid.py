@@ -198,17 +198,16 @@ def test_layer_of_the_earlier_pitfall_compiles() -> None:
 @pytest.mark.parametrize("system", ["node8", "dragonfly4 {nodes = 2}"])
 @pytest.mark.parametrize("name", ["stories260K", "toy_llama31"])
 def test_checkpoint_hybrid_bit_exact_tokens_unchanged(name: str, system: str) -> None:
-    """Both checkpoints with `hybrid` (groups of 2): the greedy tokens of the
-    documented runs (docs/llama.md), bit for bit against the reference, two
-    steps (kept short for CI)."""
+    """Both checkpoints with `hybrid` (groups of 2): the first greedy token of
+    the documented runs (docs/llama.md), bit for bit against the reference
+    (one step: the compile is most of the cost; `lpu-generate --strategy
+    hybrid --backend both` checks longer runs)."""
     config, weights = _model(name)
     step = DecodeStep(config, weights, system=system, strategy="hybrid", group=2)
-    sim = generate(step, [1], 2, "simulator")
-    ref = generate(step, [1], 2, "reference")
+    sim = generate(step, [1], 1, "simulator")
+    ref = generate(step, [1], 1, "reference")
     assert (
-        sim.tokens
-        == ref.tokens
-        == {"stories260K": [461, 461], "toy_llama31": [117, 209]}[name]
+        sim.tokens == ref.tokens == {"stories260K": [461], "toy_llama31": [117]}[name]
     )
     for a, b in zip(sim.steps, ref.steps, strict=True):
         assert a.cycles == a.static_cycles

@@ -34,7 +34,8 @@ Strategies:
   stage per group as `pipeline` cuts them, and inside a stage `tensor` splits
   the matmuls over the group's chips, a row split's partial sums combined by
   an all-reduce over the group (reduce-scatter and all-gather, flat inside a
-  node, nested per node when a group spans nodes: `lpu.k_order`). A row
+  node, nested per node when a group spans nodes: `lpu.k_order`); the ops
+  that are not split are pipelined over the group's chips. A row
   split is chosen only where every part starts at a K-block of the left-hand
   side (the lowering multiplies whole K-blocks per chip); elsewhere the
   matmul runs whole on the group's first chip.
@@ -204,7 +205,9 @@ def _tensor_parallel(
 ) -> None:
     """Annotate `ops` Megatron-style over `chips` (the `tensor` strategy;
     with `spec`, the `hybrid` one: a row split is an all-reduce of K parts in
-    a stated order, chosen only where each part starts at a K-block)."""
+    a stated order, chosen only where each part starts at a K-block, and the
+    ops that are not split are pipelined over the chips as `pipeline` does,
+    so a group's chips share the attention's weights and pre-install them)."""
     on: dict[Operation, list[int]] = {}
     for o in ops:
         if not isinstance(o, tosa.MatMulOp):
@@ -219,15 +222,22 @@ def _tensor_parallel(
                 split[o], on[o] = "rows", members
             if parts is not None:
                 set_k_split(o, *parts)
+    whole: list[Operation] = []
     for o in ops:
         if o in on:
             set_split(o, split[o])
             set_chips(o, on[o])
         elif spec is None:
             set_chips(o, chips if _elementwise(o) else [0])
+        elif _elementwise(o) and _elementwise_source(o.operands[0], split):
+            set_chips(o, chips)
         else:
-            sharded = _elementwise(o) and _elementwise_source(o.operands[0], split)
-            set_chips(o, chips if sharded else [chips[0]])
+            whole.append(o)
+    if spec is not None:
+        cuts = [0, *_pipeline_cuts(whole, len(chips), spec.chip.lanes), len(whole)]
+        for chip, (lo, hi) in zip(chips, itertools.pairwise(cuts), strict=True):
+            for o in whole[lo:hi]:
+                set_chips(o, [chip])
 
 
 def _k_parts(
