@@ -151,10 +151,28 @@ def _steps(step: DecodeStep, tokens: list[int]) -> None:
         cache = sim.cache
 
 
+def test_attention_split_by_heads_all_reduces_the_output_projection() -> None:
+    """8 heads / 8 KV heads on a group of 8 over two nodes: the projections,
+    the attention over the KV cache (sharded by KV head) and the output
+    projection run per head on the group; the output projection's sum over
+    the heads is an all-reduce, node by node (its order in the IR)."""
+    config = LlamaConfig.from_dict(
+        {**LAYER, "n_heads": 8, "n_kv_heads": 8, "n_layers": 1}
+    )
+    step = DecodeStep(
+        config, random_weights(config, 2), system=TWO_NODES, strategy="hybrid", group=8
+    )
+    text = str(step.partitioned)
+    assert text.count('lpu.split = "heads"') > 20
+    assert "lpu.k_parts = array<i64: 1, 2, 3, 4, 5, 6, 7>" in text
+    assert "lpu.k_order = [[0 : i64, 1 : i64, 2 : i64, 3 : i64], [4 : i64" in text
+    _steps(step, [3, 5])
+
+
 @settings(max_examples=4)
 @given(
     dim=st.sampled_from([16, 32]),
-    heads=st.sampled_from([(2, 1), (2, 2), (4, 2)]),
+    heads=st.sampled_from([(2, 1), (2, 2), (4, 2), (4, 4)]),
     ffn=st.sampled_from([48, 640, 960]),
     weights=st.sampled_from(["f16", "i8"]),
     placement=st.sampled_from(
@@ -164,10 +182,10 @@ def _steps(step: DecodeStep, tokens: list[int]) -> None:
 def test_small_layers_compile_bit_exact_on_groups(
     dim: int, heads: tuple[int, int], ffn: int, weights: str, placement: tuple
 ) -> None:
-    """Drawn layers (including the dim 16, 2 heads / 1 KV head, FFN 48 layer
-    on groups of 4 whose row split would not start at a K-block: it stays
-    whole), group sizes and systems: simulated == reference of the
-    partitioned IR, static == simulated."""
+    """Drawn layers (split by heads where the group and the head counts
+    allow, the FFN by columns and rows where it has two tiles or more),
+    group sizes and systems: simulated == reference of the partitioned IR,
+    static == simulated."""
     system, group = placement
     config = LlamaConfig.from_dict(
         {

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
@@ -209,8 +209,10 @@ def _tensor_parallel(
     ops that are not split are pipelined over the chips as `pipeline` does,
     so a group's chips share the attention's weights and pre-install them)."""
     on: dict[Operation, list[int]] = {}
+    if spec is not None:
+        on.update(_heads(ops, chips, spec))
     for o in ops:
-        if not isinstance(o, tosa.MatMulOp):
+        if not isinstance(o, tosa.MatMulOp) or o in on:
             continue
         source = _elementwise_source(o.a, split)
         if o in splittable and source is None:
@@ -225,7 +227,7 @@ def _tensor_parallel(
     whole: list[Operation] = []
     for o in ops:
         if o in on:
-            set_split(o, split[o])
+            set_split(o, split.get(o, "heads"))
             set_chips(o, on[o])
         elif spec is None:
             set_chips(o, chips if _elementwise(o) else [0])
@@ -238,6 +240,68 @@ def _tensor_parallel(
         for chip, (lo, hi) in zip(chips, itertools.pairwise(cuts), strict=True):
             for o in whole[lo:hi]:
                 set_chips(o, [chip])
+
+
+def _lead(value: SSAValue) -> int:
+    """The leading axis of a tensor of rank 2 or more (1 otherwise: whole)."""
+    if not isinstance(value.type, TensorType):
+        return 1
+    shape = tensor_shape_and_element(value.type)[0]
+    return shape[0] if len(shape) >= 2 else 1
+
+
+def _by_heads(op: Operation) -> bool:
+    """Ops lpu-vectorize runs on parts of the leading axis (`Heads`): each
+    part of the result needs only the same part of every operand whose
+    leading axis is longer than 1."""
+    if not op.results or _lead(op.results[0]) == 1:
+        return False
+    if isinstance(op, tosa.TransposeOp):
+        return op.perms.get_values()[0] == 0
+    if isinstance(op, tosa.ReshapeOp):  # parts of both are runs of the same elements
+        return _lead(op.input1) > 1
+    if isinstance(op, tosa.ReductionOperation):
+        return op.axis.value.data != 0
+    return _elementwise(op) or isinstance(op, tosa.MatMulOp | tosa.ReshapeOp)
+
+
+def _heads(
+    ops: list[Operation], chips: list[int], spec: SystemSpec
+) -> dict[Operation, list[int]]:
+    """Split by heads (the leading axis: Llama's per-head projections, the
+    attention over the KV cache sharded by KV head, the output projection)
+    over as many of `chips` as divide every leading axis involved; a
+    reduce_sum over that axis becomes an all-reduce of the chips' partial
+    sums in a stated order (`_order`). The chips chosen for each op."""
+    region = [o for o in ops if _by_heads(o)]
+    leads = {
+        _lead(v) for o in region for v in (*o.operands, *o.results) if _lead(v) > 1
+    }
+    parts = math.gcd(len(chips), *leads) if region else 1
+    if parts < 2:
+        return {}
+    members = chips[:parts]
+    on = {o: members for o in region}
+    for o in ops:
+        if (
+            isinstance(o, tosa.ReduceSumOp)
+            and o.axis.value.data == 0
+            and o.input.owner in on
+            and _lead(o.input) % parts == 0
+        ):
+            size = _lead(o.input) // parts
+            set_k_split(o, [size * i for i in range(1, parts)], _order(members, spec))
+            on[o] = members
+    return on
+
+
+def _order(chips: list[int], spec: SystemSpec) -> KOrder:
+    """The all-reduce order of one part per chip: part order inside a node,
+    then node by node."""
+    nodes: dict[int, list[int]] = {}
+    for part, chip in enumerate(chips):
+        nodes.setdefault(chip // spec.chips_per_node, []).append(part)
+    return next(iter(nodes.values())) if len(nodes) == 1 else list(nodes.values())
 
 
 def _k_parts(
@@ -253,13 +317,7 @@ def _k_parts(
     edges = column_bounds(shape[2], spec.chip.lanes, len(chips))
     if any(e % spec.chip.mxm_k(element) for e in edges):
         return None
-    nodes: dict[int, list[int]] = {}
-    for part, chip in enumerate(chips[: len(edges) + 1]):
-        nodes.setdefault(chip // spec.chips_per_node, []).append(part)
-    order: KOrder = (
-        next(iter(nodes.values())) if len(nodes) == 1 else list(nodes.values())
-    )
-    return edges, order
+    return edges, _order(chips[: len(edges) + 1], spec)
 
 
 def _pipeline_cuts(ops: list[Operation], stages: int, lanes: int) -> list[int]:

@@ -12,6 +12,7 @@ of `elementwise.elementwise_into`, broadcasting as TOSA does.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,8 +92,7 @@ class Steps:
         if out is not None:
             shape = vz.shape_of(out) or (1,)
         inputs = [
-            Placed(p.tensor, s, p.element, p.lanes, p.splat)
-            for p, s in zip(inputs, shapes, strict=True)
+            dataclasses.replace(p, shape=s) for p, s in zip(inputs, shapes, strict=True)
         ]
         if shape[-1] != 1:
             inputs = [self.splat(p) if p.shape[-1] == 1 else p for p in inputs]
@@ -101,7 +101,7 @@ class Steps:
             splat = all(p.splat for p in inputs)
             if not splat:  # a splat's lane 0 holds its value too
                 inputs = [
-                    Placed(p.tensor, p.shape, p.element, vz.spec.lanes)
+                    dataclasses.replace(p, lanes=vz.spec.lanes, splat=False)
                     if p.splat
                     else p
                     for p in inputs

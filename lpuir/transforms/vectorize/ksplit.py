@@ -1,9 +1,11 @@
-"""A `tosa.matmul` whose K is split over chips (`lpu.k_parts`, lpu-partition's
-`hybrid` strategy): each chip multiplies its shard of the left-hand side (the
-columns of one part) by the same rows of the resident right-hand side, and an
-all-reduce adds the partial sums in the order `lpu.k_order` states, which is
-the order the reference interpreter computes (docs/numerics.md, "Partial sums
-of a split K"), so the result is bit-exact.
+"""Sums split over chips (`lpu.k_parts`, lpu-partition's `hybrid` strategy):
+a `tosa.matmul` whose K is split (each chip multiplies its shard of the
+left-hand side, the columns of one part, by the same rows of the resident
+right-hand side) and a `tosa.reduce_sum` over the heads of an op split by
+heads (each chip reduces its heads); an all-reduce adds the partial results
+in the order `lpu.k_order` states, which is the order the reference
+interpreter computes (docs/numerics.md, "Partial sums of a split K"), so the
+result is bit-exact.
 
 The all-reduce is a reduce-scatter followed by an all-gather, vector by
 vector: vector v of the result is owned by one chip, which adds the terms of
@@ -18,7 +20,7 @@ is whole on each of them."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,13 +68,50 @@ def lower(vz: Vectorizer, op: Operation) -> None:
         part = vz.chip.tensor(out, element, "scratch", op, lanes=vz.spec.lanes)
         matmul.mxm(vz, op, shard.placed, matmul.get_rows(vz, op.b, lo, hi, op), part)
         partials.append((shard.chip, part))
+    all_reduce(vz, op, partials, order, lpu.AddOp)
+
+
+def by_heads(
+    vz: Vectorizer,
+    op: Operation,
+    chips: list[int],
+    lower: Callable[[Vectorizer, Operation], None],
+) -> None:
+    """An op split by heads (`shards.by_heads`); a reduction over the heads
+    (`lpu.k_parts` on its leading axis: one part per chip) then adds the
+    chips' partial results with the all-reduce, in the stated order."""
+    shards.by_heads(vz, op, chips, lower)
+    split = k_split_of(op)
+    if split is None:
+        return
+    if not isinstance(op, tosa.ReduceSumOp) or op.axis.value.data != 0:
+        raise unsupported(
+            op, "a split reduction over chips is lowered for reduce_sum along axis 0"
+        )
+    out = op.results[0]
+    partials = [(c, vz.placed[c].pop(out)) for c in chips]
+    all_reduce(vz, op, partials, split[1] or list(range(len(chips))), lpu.AddOp)
+
+
+def all_reduce(
+    vz: Vectorizer,
+    op: Operation,
+    partials: list[tuple[int, Placed]],
+    order: KOrder,
+    combine: type[lpu.VxmOp],
+) -> None:
+    """The op's result on every chip holding a partial: the partials
+    combined in `order` (module docstring)."""
     group = list(dict.fromkeys(chip for chip, _ in partials))
-    reduce = AllReduce(vz, op, partials, order or list(range(len(partials))))
+    reduce = AllReduce(vz, op, partials, order, combine)
+    first = partials[0][1]
     whole = {}
     for chip in group:
         vz.on(chip)
-        whole[chip] = vz.chip.tensor(out, element, "scratch", op, lanes=vz.spec.lanes)
-    for v in range(partials[0][1].vectors):
+        whole[chip] = vz.chip.tensor(
+            first.shape, first.element, "scratch", op, lanes=first.lanes, splat=first.splat
+        )
+    for v in range(first.vectors):
         owner = reduce.chip_of(reduce.order, v)
         reduce.total(reduce.order, v, owner, whole[owner], (0,))
         for chip in group:
@@ -81,7 +120,7 @@ def lower(vz: Vectorizer, op: Operation) -> None:
                 one = np.array([v], dtype=np.int64)
                 shards.transfer(vz, whole[owner], owner, one, whole[chip], one, op)
     for chip in group:
-        vz.placed[chip][op.output] = whole[chip]
+        vz.placed[chip][op.results[0]] = whole[chip]
 
 
 class AllReduce:
@@ -94,8 +133,10 @@ class AllReduce:
         op: Operation,
         partials: Sequence[tuple[int, Placed]],
         order: KOrder,
+        combine: type[lpu.VxmOp],
     ) -> None:
         self.vz, self.op, self.partials, self.order = vz, op, partials, order
+        self.combine = combine
         self.staging: dict[tuple[int, tuple[int, ...]], Placed] = {}
 
     def chip_of(self, node: Node, v: int) -> int:
@@ -111,7 +152,12 @@ class AllReduce:
             self.vz.on(chip)
             part = self.partials[0][1]
             self.staging[key] = self.vz.chip.tensor(
-                part.shape, part.element, "scratch", self.op, lanes=part.lanes
+                part.shape,
+                part.element,
+                "scratch",
+                self.op,
+                lanes=part.lanes,
+                splat=part.splat,
             )
         return self.staging[key]
 
@@ -147,5 +193,5 @@ class AllReduce:
             acc = vz.vxm(lpu.CopyOp, [acc], into.element, 1, self.op)
         for t in terms[1:]:
             term = vz.read(Operand(t, one), 0, 1, self.op)
-            acc = vz.vxm(lpu.AddOp, [acc, term], into.element, 1, self.op)
+            acc = vz.vxm(self.combine, [acc, term], into.element, 1, self.op)
         vz.write(acc, into, v, 1, self.op)

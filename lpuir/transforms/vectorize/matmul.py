@@ -72,7 +72,6 @@ def lower(vz: Vectorizer, op: Operation) -> None:
     ):
         matmul_cols(vz, op, chips)
     else:
-        vz.on(chips[0])
         mxm(
             vz,
             op,
@@ -104,7 +103,7 @@ def row_chunks(vz: Vectorizer, value: SSAValue) -> RowChunks:
     """Weight tensors holding a resident [B, K, N] as row chunks (a
     constant's values split accordingly; chunk rows past a short block
     hold zeros, never read)."""
-    shape, element = tensor_shape_and_element(value.type)
+    shape, element = vz.shape_of(value), tensor_shape_and_element(value.type)[1]
     batch, k, n = shape
     kb = vz.spec.mxm_k(element)
     tile_rows = min(k, kb)
@@ -116,7 +115,7 @@ def row_chunks(vz: Vectorizer, value: SSAValue) -> RowChunks:
     blocks = -(-k // kb)
     last = k - (blocks - 1) * kb
     const = vz.constants.get(value)
-    full = constant_array(const, value) if const is not None else None
+    full = shards.cut(vz, constant_array(const, value)) if const is not None else None
     offset = np.arange(k) % kb
     chunk_of = offset // rows
     at = np.arange(k) // kb * rows + offset % rows
