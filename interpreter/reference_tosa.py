@@ -378,7 +378,13 @@ def _reduce(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
         )
         if split is None
         else numerics.reduce_split(
-            args[0], axis, REDUCTIONS[type(op)], t, bounds=split[0], order=split[1], **nan
+            args[0],
+            axis,
+            REDUCTIONS[type(op)],
+            t,
+            bounds=split[0],
+            order=split[1],
+            **nan,
         )
     )
     return [np.expand_dims(reduced, axis)]

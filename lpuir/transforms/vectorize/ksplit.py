@@ -109,7 +109,12 @@ def all_reduce(
     for chip in group:
         vz.on(chip)
         whole[chip] = vz.chip.tensor(
-            first.shape, first.element, "scratch", op, lanes=first.lanes, splat=first.splat
+            first.shape,
+            first.element,
+            "scratch",
+            op,
+            lanes=first.lanes,
+            splat=first.splat,
         )
     for v in range(first.vectors):
         owner = reduce.chip_of(reduce.order, v)
