@@ -261,7 +261,7 @@ def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
     )
     print(
         f"  roofline of this partition {r['partition_roofline']:.0f} cycles "
-        f"({1e6 * r['clock_mhz'] / r['partition_roofline'] / 1e6:.0f} tokens/s); "
+        f"({r['clock_mhz'] * 1e6 / r['partition_roofline']:.0f} tokens/s); "
         f"static / roofline {r['cycles'] / r['partition_roofline']:.2f}"
     )
     util = r["weight_bytes"] / (4 * 320 * 320 * r["chips"] * r["cycles"])

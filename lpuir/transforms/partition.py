@@ -11,11 +11,14 @@ in the tensor-level IR; lpu-vectorize carries them out:
   left-hand side is sharded by K, as a "cols" matmul leaves it; the partial
   sums travel down the chain of chips in K order, each adding its K-blocks in
   order, so the numerics' reduction order, and every bit, is unchanged);
+- `lpu.split = "heads"` (`hybrid`): an op computed part by part of its
+  leading axis (heads) on the chips, each chip its part;
 - `lpu.k_parts` and `lpu.k_order` (lpuir.transforms.annotations) on a "rows"
-  matmul of the `hybrid` strategy: K cut where the left-hand side's shards
-  begin, one part per chip, and the order in which an all-reduce adds the
-  partial sums (docs/numerics.md); the reference interpreter computes exactly
-  that order, lpu-vectorize emits the all-reduce.
+  matmul of the `hybrid` strategy (K cut where the left-hand side's shards
+  begin, one part per chip) or on a reduce_sum over the heads (one part per
+  chip), and the order in which an all-reduce adds the partial sums
+  (docs/numerics.md); the reference interpreter computes exactly that order,
+  lpu-vectorize emits the all-reduce.
 
 Values needed whole on another chip are sent there (point to point), shards
 are gathered (all-gather) where an op needs the whole value.
@@ -34,8 +37,11 @@ Strategies:
   stage per group as `pipeline` cuts them, and inside a stage `tensor` splits
   the matmuls over the group's chips, a row split's partial sums combined by
   an all-reduce over the group (reduce-scatter and all-gather, flat inside a
-  node, nested per node when a group spans nodes: `lpu.k_order`); the ops
-  that are not split are pipelined over the group's chips. A row
+  node, nested per node when a group spans nodes: `lpu.k_order`); ops on
+  the leading axis (heads) are split by heads over as many of the group's
+  chips as divide every leading axis involved, a reduce_sum over the heads
+  an all-reduce; the ops that are not split are pipelined over the group's
+  chips. A row
   split is chosen only where every part starts at a K-block of the left-hand
   side (the lowering multiplies whole K-blocks per chip); elsewhere the
   matmul runs whole on the group's first chip.
