@@ -117,12 +117,77 @@ def roofline(config: LlamaConfig, weight_bytes: int, chips: int) -> dict[str, fl
     return out
 
 
+def partition_roofline(text: str, system: str, strategy: str, group: int) -> float:
+    """A lower bound on the step's cycles for the partition lpu-partition
+    chooses (the tensor-level passes of lpu-compile only, so it is cheap): the
+    longest path through the tensor ops, each matmul costing its right-hand
+    side's bytes (weights or KV cache) installed at the MXM's rate ([ISCA20]:
+    four 320x320 int8 planes in 40 cycles) on each chip it is split over, a
+    row split's all-reduce two link latencies plus its vectors' share of each
+    link ([ISCA22]), and a value crossing to another chip one link latency
+    (local inside a node, global between nodes); other ops are free."""
+    from lpuir.context import make_context
+    from lpuir.dialects import lpu, tosa
+    from lpuir.dialects.lpu import element_bytes
+    from lpuir.frontend import parse_source
+    from lpuir.transforms.annotations import chips_of, k_split_of, split_of
+    from lpuir.transforms.compile import CompilePass
+    from lpuir.types import tensor_shape_and_element
+
+    module = parse_source(text, "llama3_8b.mlir")
+    CompilePass(system=system, strategy=strategy, group=group).partition(
+        make_context(), module
+    )
+    spec = lpu.SystemAttr.from_option(system).spec
+    install_bw = 4 * 320 * 320 / 40
+
+    def latency(a: int, b: int) -> int:
+        same = a // spec.chips_per_node == b // spec.chips_per_node
+        return spec.local_latency if same else spec.global_latency
+
+    finish: dict[Any, float] = {}
+    for op in module.walk():
+        if not op.results or isinstance(op, tosa.ConstOp | tosa.ConstShapeOp):
+            continue
+        chips = chips_of(op)
+        start = 0.0
+        for v in op.operands:
+            producer = v.owner
+            if producer in finish:
+                mine = set(chips_of(producer))
+                hop = (
+                    0 if mine & set(chips) else latency(chips_of(producer)[0], chips[0])
+                )
+                start = max(start, finish[producer] + hop)
+        cost = 0.0
+        if isinstance(op, tosa.MatMulOp):
+            shape, element = tensor_shape_and_element(op.b.type)
+            parts = min(len(chips), -(-shape[2] // 320)) if split_of(op) else 1
+            split = k_split_of(op)
+            if split is not None:
+                parts = len(split[0]) + 1
+                out = tensor_shape_and_element(op.output.type)[0]
+                vectors = out[0] * out[1] * -(-out[2] // 320)
+                hops = max(latency(chips[0], c) for c in chips[:parts])
+                cost += 2 * hops + 2 * -(-vectors // parts) * spec.cycles_per_vector
+            cost += (
+                shape[0]
+                * shape[1]
+                * shape[2]
+                * element_bytes(element)
+                / (parts * install_bw)
+            )
+        finish[op] = start + cost
+    return max(finish.values())
+
+
 def measure(
     layers: int,
     context: int,
     chips_per_layer: int,
     config: LlamaConfig = LLAMA3_8B,
     perf: str | None = None,
+    strategy: str = "pipeline",
 ) -> dict[str, Any]:
     """Build, compile and analyse the first `layers` layers (plus the head);
     with `perf` (a folder), also its static performance report (lpuir.perf):
@@ -137,10 +202,11 @@ def measure(
     start = time.perf_counter()
     step = build_timing_step(cfg, layers=layers)
     module = parse_source(step.text, "llama3_8b.mlir")
-    CompilePass(system=system, strategy="pipeline", verify=False).apply(
-        make_context(), module
-    )
+    CompilePass(
+        system=system, strategy=strategy, group=chips_per_layer, verify=False
+    ).apply(make_context(), module)
     seconds = time.perf_counter() - start
+    bound = partition_roofline(step.text, system, strategy, chips_per_layer)
     sys_op = lpu_system(module)
     assert sys_op is not None and sys_op.static_cycles is not None
     clock = sys_op.machine.spec.chip.clock_mhz
@@ -149,11 +215,13 @@ def measure(
     return {
         "layers": layers,
         "context": context,
+        "strategy": strategy,
         "system": system,
         "chips": chips,
         "chips_used": len(sys_op.chips),
         "weight_bytes": step.weight_bytes,
         "cycles": sys_op.static_cycles.data,
+        "partition_roofline": bound,
         "clock_mhz": clock,
         "compile_s": seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
@@ -191,6 +259,11 @@ def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
         f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB; "
         f"static {r['cycles']} cycles = {us:.1f} us per token = {1e6 / us:.1f} tokens/s per user"
     )
+    print(
+        f"  roofline of this partition {r['partition_roofline']:.0f} cycles "
+        f"({r['clock_mhz'] * 1e6 / r['partition_roofline']:.0f} tokens/s); "
+        f"static / roofline {r['cycles'] / r['partition_roofline']:.2f}"
+    )
     util = r["weight_bytes"] / (4 * 320 * 320 * r["chips"] * r["cycles"])
     print(
         f"  MXM utilisation {100 * util:.3f}% (one MAC per int8 weight byte, over "
@@ -215,6 +288,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--context", type=int, default=LLAMA3_8B.context)
     parser.add_argument("--chips-per-layer", type=int, default=5)
     parser.add_argument(
+        "--strategy",
+        choices=("pipeline", "hybrid"),
+        default="pipeline",
+        help="lpu-partition's strategy; hybrid: each layer split over a group of --chips-per-layer chips",
+    )
+    parser.add_argument(
         "--perf",
         metavar="FOLDER",
         help="also write each compiled step's static performance report (table, perf.json, plots) here",
@@ -222,7 +301,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     results = []
     for n in args.layers:
-        r = measure(n, args.context, args.chips_per_layer, perf=args.perf)
+        r = measure(
+            n,
+            args.context,
+            args.chips_per_layer,
+            perf=args.perf,
+            strategy=args.strategy,
+        )
         report(r)
         results.append(r)
     L = LLAMA3_8B.n_layers

@@ -371,8 +371,21 @@ def _reduce(interp: Interpreter, op: Operation, args: Args) -> list[np.ndarray]:
     _, t = result_type(op)
     axis = op.axis.value.data
     nan = {"nan": nan_mode(op)} if "nan_mode" in op.properties else {}
-    reduced = numerics.reduce(
-        args[0], axis, REDUCTIONS[type(op)], t, lanes=interp.chip.lanes, **nan
+    split = k_split_of(op)
+    reduced = (
+        numerics.reduce(
+            args[0], axis, REDUCTIONS[type(op)], t, lanes=interp.chip.lanes, **nan
+        )
+        if split is None
+        else numerics.reduce_split(
+            args[0],
+            axis,
+            REDUCTIONS[type(op)],
+            t,
+            bounds=split[0],
+            order=split[1],
+            **nan,
+        )
     )
     return [np.expand_dims(reduced, axis)]
 

@@ -18,6 +18,7 @@ Conventions:
   IEEE default mode (round to nearest even, no flush-to-zero), as numpy does.
 """
 
+import functools
 import itertools
 import math
 import re
@@ -2057,6 +2058,41 @@ def reduce_sequential(
     if v.shape[axis] == 0:
         return _empty_reduction(v, axis, kind, identity)
     return np.asarray(_fold(step, np.moveaxis(v, axis, 0)), carrier(t))
+
+
+def reduce_split(
+    x: object,
+    axis: int,
+    kind: str,
+    t: str,
+    *,
+    bounds: Sequence[int],
+    order: KOrder | None = None,
+    nan: str = "propagate",
+) -> np.ndarray:
+    """A reduction along a leading axis cut at `bounds` into parts (chips
+    holding some of its rows): each part reduced in index order
+    (`reduce_sequential`), the parts' results combined as `order` says (as a
+    split K's partial sums, `matmul_split`), each combination the reduction's
+    own step in t. How the compiler states a reduction over chips
+    (docs/numerics.md, "Partial sums of a split K")."""
+    v = np.asarray(x, carrier(t))
+    axis = _axis(v, axis)
+    order = check_k_split(v.shape[axis], bounds, order)
+    step, _ = _reducer(kind, t, nan)
+    edges = [0, *bounds, v.shape[axis]]
+    parts = [
+        reduce_sequential(np.take(v, range(lo, hi), axis), axis, kind, t, nan=nan)
+        for lo, hi in itertools.pairwise(edges)
+    ]
+
+    def total(items: KOrder) -> np.ndarray:
+        values = [
+            parts[i] if isinstance(i, int | np.integer) else total(i) for i in items
+        ]
+        return functools.reduce(step, values[1:], values[0])
+
+    return np.asarray(total(order), carrier(t))
 
 
 def reduce(

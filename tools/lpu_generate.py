@@ -76,8 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strategy",
         default="auto",
-        choices=("auto", "tensor", "pipeline", "single"),
+        choices=("auto", "tensor", "pipeline", "hybrid", "single"),
         help="how lpu-partition places the model on the system's chips (docs/compiler.md)",
+    )
+    p.add_argument(
+        "--group",
+        type=int,
+        default=8,
+        help="chips per layer group of the hybrid strategy (default 8)",
     )
     p.add_argument(
         "--emit-mlir",
@@ -157,7 +163,7 @@ def load_model(args: argparse.Namespace):
 
 
 def emit_layer(
-    config, weights, index: int, path: str, system: str, strategy: str
+    config, weights, index: int, path: str, system: str, strategy: str, group: int
 ) -> None:
     """One layer alone: its tensor-level IR, or (.lpu) its compiled program."""
     from lpuir.context import make_context
@@ -171,7 +177,9 @@ def emit_layer(
         write_text(path, text)
         return
     module = parse_source(text, f"layer{index}.mlir")
-    CompilePass(system=system, strategy=strategy).apply(make_context(), module)
+    CompilePass(system=system, strategy=strategy, group=group).apply(
+        make_context(), module
+    )
     out = io.StringIO()
     print_lpu(module, out)
     write_text(path, out.getvalue())
@@ -222,7 +230,12 @@ def generate_tokens(args: argparse.Namespace) -> int:
     )
     name = Path(args.emit_mlir).name if args.emit_mlir else f"{config.name}.mlir"
     step = DecodeStep(
-        config, weights, system=args.system, strategy=args.strategy, filename=name
+        config,
+        weights,
+        system=args.system,
+        strategy=args.strategy,
+        group=args.group,
+        filename=name,
     )
     if args.emit_mlir:
         write_text(args.emit_mlir, step.text)
@@ -234,6 +247,7 @@ def generate_tokens(args: argparse.Namespace) -> int:
             args.emit_layer,
             args.system,
             args.strategy,
+            args.group,
         )
     if args.save_inputs:
         names = [n for n, _, _ in decode_signature(config).inputs]

@@ -73,6 +73,7 @@ class DecodeStep:
         *,
         system: str = "tsp-v1",
         strategy: str = "auto",
+        group: int = 8,
         filename: str = "llama.mlir",
     ) -> None:
         from lpuir.diagnostics import verify_located
@@ -81,28 +82,46 @@ class DecodeStep:
         self.config = config
         self.system = system
         self.strategy = strategy
+        self.group = group
         self.filename = filename
         self.text = build_decode_step(config, weights)
         self.source = parse_source(self.text, filename)
         verify_located(self.source)
         self._compiled: Any = None
+        self._partitioned: Any = None
 
     @property
     def compiled(self) -> Any:
-        """The scheduled LPU program (lpu-compile{system=... strategy=...})."""
+        """The scheduled LPU program (lpu-compile{system=... strategy=... group=...})."""
         if self._compiled is None:
             from lpuir.context import make_context
             from lpuir.diagnostics import verify_located
             from lpuir.frontend import parse_source
-            from lpuir.transforms.compile import CompilePass
 
             module = parse_source(self.text, self.filename)
-            CompilePass(system=self.system, strategy=self.strategy).apply(
-                make_context(), module
-            )
+            self._pass().apply(make_context(), module)
             verify_located(module)
             self._compiled = module
         return self._compiled
+
+    @property
+    def partitioned(self) -> Any:
+        """The step's IR as lpu-compile partitions it (lpu-inline, -decompose,
+        -partition: the order of split sums is stated in it), which the
+        reference backend runs, so both backends agree bit for bit."""
+        if self._partitioned is None:
+            from lpuir.context import make_context
+            from lpuir.frontend import parse_source
+
+            module = parse_source(self.text, self.filename)
+            self._pass().partition(make_context(), module)
+            self._partitioned = module
+        return self._partitioned
+
+    def _pass(self) -> Any:
+        from lpuir.transforms.compile import CompilePass
+
+        return CompilePass(system=self.system, strategy=self.strategy, group=self.group)
 
     def run(
         self,
@@ -120,7 +139,7 @@ class DecodeStep:
 
             # the numerics parameters of the machine it is compiled for
             chip = machine_chip(self.system)
-            out = run_function(self.source, None, inputs, chip=chip)
+            out = run_function(self.partitioned, None, inputs, chip=chip)
             return StepResult(out[0].reshape(-1), out[1:])
         if backend != "simulator":
             raise LpuError(f"unknown backend '{backend}' (reference or simulator)")

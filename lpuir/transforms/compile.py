@@ -33,6 +33,8 @@ class CompilePass(ModulePass):
     or a whole `#lpu.system<...>` attribute's text."""
     strategy: str = "auto"
     """How lpu-partition places the function on the system's chips."""
+    group: int = 8
+    """Chips per layer group of the `hybrid` strategy."""
     deskew: bool = False
     """Align every chip to the first epoch boundary first (lpu-schedule)."""
     verify: bool = True
@@ -41,10 +43,23 @@ class CompilePass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         InlinePass(entry=self.entry).apply(ctx, op)
         DecomposePass().apply(ctx, op)
-        PartitionPass(system=self.system, strategy=self.strategy).apply(ctx, op)
+        PartitionPass(
+            system=self.system, strategy=self.strategy, group=self.group
+        ).apply(ctx, op)
         SplitKPass(system=self.system).apply(ctx, op)
         VectorizePass(system=self.system).apply(ctx, op)
         AllocateSramPass().apply(ctx, op)
         SchedulePass(deskew=self.deskew).apply(ctx, op)
         if self.verify:
             VerifySchedulePass().apply(ctx, op)
+
+    def partition(self, ctx: Context, op: ModuleOp) -> None:
+        """The tensor-level passes (lpu-inline, lpu-decompose, lpu-partition):
+        what they leave is the partitioned IR whose reference result the
+        compiled program equals bit for bit (a split's summation order is
+        stated in it)."""
+        InlinePass(entry=self.entry).apply(ctx, op)
+        DecomposePass().apply(ctx, op)
+        PartitionPass(
+            system=self.system, strategy=self.strategy, group=self.group
+        ).apply(ctx, op)

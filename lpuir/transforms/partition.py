@@ -10,7 +10,15 @@ in the tensor-level IR; lpu-vectorize carries them out:
   stays sharded; elementwise ops on it run shard by shard), or by rows (the
   left-hand side is sharded by K, as a "cols" matmul leaves it; the partial
   sums travel down the chain of chips in K order, each adding its K-blocks in
-  order, so the numerics' reduction order, and every bit, is unchanged).
+  order, so the numerics' reduction order, and every bit, is unchanged);
+- `lpu.split = "heads"` (`hybrid`): an op computed part by part of its
+  leading axis (heads) on the chips, each chip its part;
+- `lpu.k_parts` and `lpu.k_order` (lpuir.transforms.annotations) on a "rows"
+  matmul of the `hybrid` strategy (K cut where the left-hand side's shards
+  begin, one part per chip) or on a reduce_sum over the heads (one part per
+  chip), and the order in which an all-reduce adds the partial sums
+  (docs/numerics.md); the reference interpreter computes exactly that order,
+  lpu-vectorize emits the all-reduce.
 
 Values needed whole on another chip are sent there (point to point), shards
 are gathered (all-gather) where an op needs the whole value.
@@ -24,6 +32,19 @@ Strategies:
   within a quarter of a stage of its balanced place, where the fewest bytes
   cross it (a KV cache update stays with the attention that reads it), and
   point-to-point transfers carry what crosses.
+- `hybrid` (option `group=K`): layers pipelined over groups of K chips,
+  each layer split over its group Megatron-style: the ops are cut into one
+  stage per group as `pipeline` cuts them, and inside a stage `tensor` splits
+  the matmuls over the group's chips, a row split's partial sums combined by
+  an all-reduce over the group (reduce-scatter and all-gather, flat inside a
+  node, nested per node when a group spans nodes: `lpu.k_order`); ops on
+  the leading axis (heads) are split by heads over as many of the group's
+  chips as divide every leading axis involved, a reduce_sum over the heads
+  an all-reduce; the ops that are not split are pipelined over the group's
+  chips. A row
+  split is chosen only where every part starts at a K-block of the left-hand
+  side (the lowering multiplies whole K-blocks per chip); elsewhere the
+  matmul runs whole on the group's first chip.
 - `auto` (the default): `tensor` if some matmul can be split by columns, else
   `pipeline` when the weights do not fit one chip's SRAM, else one chip.
 """
@@ -37,19 +58,27 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu, tosa
-from lpuir.dialects.lpu import element_bytes
+from lpuir.dialects.lpu import ACCUMULATOR, element_bytes
 from lpuir.machine import ChipSpec, SystemSpec
-from lpuir.transforms.annotations import set_chips, set_split, weight_args
+from lpuir.numerics import KOrder
+from lpuir.transforms.annotations import (
+    chips_of,
+    set_chips,
+    set_k_split,
+    set_split,
+    weight_args,
+)
 from lpuir.transforms.vectorize.elementwise import is_elementwise
+from lpuir.transforms.vectorize.shards import column_bounds
 from lpuir.types import tensor_shape_and_element
 
-STRATEGIES = ("auto", "tensor", "pipeline", "single")
+STRATEGIES = ("auto", "tensor", "pipeline", "hybrid", "single")
 
 _FREE = (tosa.ConstOp, tosa.ConstShapeOp, func.ReturnOp)
 
@@ -97,12 +126,16 @@ def _elementwise(op: Operation) -> bool:
     return is_elementwise(op) or isinstance(op, tosa.ClampOp)
 
 
-def _elementwise_source(value: SSAValue, split: dict[Operation, str]) -> bool:
-    """Whether a value comes from a column-split matmul through elementwise ops."""
+def _elementwise_source(
+    value: SSAValue, split: dict[Operation, str]
+) -> Operation | None:
+    """The column-split matmul a value comes from through elementwise ops, if any."""
     owner = value.owner
     while isinstance(owner, Operation) and _elementwise(owner):
         owner = owner.operands[0].owner
-    return isinstance(owner, Operation) and split.get(owner) == "cols"
+    return (
+        owner if isinstance(owner, Operation) and split.get(owner) == "cols" else None
+    )
 
 
 @dataclass(frozen=True)
@@ -113,6 +146,8 @@ class PartitionPass(ModulePass):
 
     system: str = "tsp-v1"
     strategy: str = "auto"
+    group: int = 8
+    """Chips per layer group of the `hybrid` strategy."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.strategy not in STRATEGIES:
@@ -121,12 +156,16 @@ class PartitionPass(ModulePass):
             )
         machine = lpu.SystemAttr.from_option(self.system)
         spec = machine.spec
+        if self.strategy == "hybrid" and not 1 <= self.group <= spec.chips:
+            raise LpuError(
+                f"lpu-partition: group={self.group} must be between 1 and the system's {spec.chips} chips"
+            )
         for fn in op.ops:
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
-                partition(fn, spec, self.strategy)
+                partition(fn, spec, self.strategy, self.group)
 
 
-def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
+def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str, group: int = 8) -> str:
     """Annotate one function; the strategy actually used."""
     ops = [o for o in fn.body.walk() if not isinstance(o, _FREE)]
     chips = list(range(spec.chips))
@@ -153,22 +192,14 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
             else "single"
         )
     if strategy == "tensor" and len(chips) > 1:
+        _tensor_parallel(ops, chips, splittable, matmuls, {})
+    elif strategy == "hybrid":
+        groups = [chips[g : g + group] for g in range(0, len(chips) - group + 1, group)]
+        cuts = [0, *_pipeline_cuts(ops, len(groups), spec.chip), len(ops)]
         split: dict[Operation, str] = {}
-        for o in ops:
-            if o in splittable and not _elementwise_source(o.a, split):
-                split[o] = "cols"
-            elif (
-                isinstance(o, tosa.MatMulOp)
-                and o in matmuls
-                and _elementwise_source(o.a, split)
-            ):
-                split[o] = "rows"
-        for o in ops:
-            if o in split:
-                set_split(o, split[o])
-                set_chips(o, chips)
-            else:
-                set_chips(o, chips if _elementwise(o) else [0])
+        for members, (lo, hi) in zip(groups, itertools.pairwise(cuts), strict=True):
+            stage = ops[lo:hi]
+            _tensor_parallel(stage, members, splittable, matmuls, split, spec)
     elif strategy == "pipeline" and len(chips) > 1:
         _check_stageable(ops, spec.chip)
         stage = 0
@@ -179,6 +210,131 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str) -> str:
                 stage, cut = stage + 1, next(cuts, None)
             set_chips(o, [stage])
     return strategy
+
+
+def _tensor_parallel(
+    ops: list[Operation],
+    chips: list[int],
+    splittable: list[Operation],
+    matmuls: list[Operation],
+    split: dict[Operation, str],
+    spec: SystemSpec | None = None,
+) -> None:
+    """Annotate `ops` Megatron-style over `chips` (the `tensor` strategy;
+    with `spec`, the `hybrid` one: a row split is an all-reduce of K parts in
+    a stated order, chosen only where each part starts at a K-block, and the
+    ops that are not split are pipelined over the chips as `pipeline` does,
+    so a group's chips share the attention's weights and pre-install them)."""
+    on: dict[Operation, list[int]] = {}
+    if spec is not None:
+        on.update(_heads(ops, chips, spec))
+    for o in ops:
+        if not isinstance(o, tosa.MatMulOp) or o in on:
+            continue
+        source = _elementwise_source(o.a, split)
+        if o in splittable and source is None:
+            split[o], on[o] = "cols", chips
+        elif o in matmuls and source is not None:
+            members = on.get(source) or chips_of(source)
+            parts = None if spec is None else _k_parts(o, members, spec)
+            if spec is None or parts is not None:
+                split[o], on[o] = "rows", members
+            if parts is not None:
+                set_k_split(o, *parts)
+    whole: list[Operation] = []
+    for o in ops:
+        if o in on:
+            set_split(o, split.get(o, "heads"))
+            set_chips(o, on[o])
+        elif spec is None:
+            set_chips(o, chips if _elementwise(o) else [0])
+        elif _elementwise(o) and _elementwise_source(o.operands[0], split):
+            set_chips(o, chips)
+        else:
+            whole.append(o)
+    if spec is not None:
+        cuts = [0, *_pipeline_cuts(whole, len(chips), spec.chip), len(whole)]
+        for chip, (lo, hi) in zip(chips, itertools.pairwise(cuts), strict=True):
+            for o in whole[lo:hi]:
+                set_chips(o, [chip])
+
+
+def _lead(value: SSAValue) -> int:
+    """The leading axis of a tensor of rank 2 or more (1 otherwise: whole)."""
+    if not isinstance(value.type, TensorType):
+        return 1
+    shape = tensor_shape_and_element(value.type)[0]
+    return shape[0] if len(shape) >= 2 else 1
+
+
+def _by_heads(op: Operation) -> bool:
+    """Ops lpu-vectorize runs on parts of the leading axis (`Heads`): each
+    part of the result needs only the same part of every operand whose
+    leading axis is longer than 1."""
+    if not op.results or _lead(op.results[0]) == 1:
+        return False
+    if isinstance(op, tosa.TransposeOp):
+        return op.perms.get_values()[0] == 0
+    if isinstance(op, tosa.ReshapeOp):  # parts of both are runs of the same elements
+        return _lead(op.input1) > 1
+    if isinstance(op, tosa.ReductionOperation):
+        return op.axis.value.data != 0
+    return _elementwise(op) or isinstance(op, tosa.MatMulOp | tosa.ReshapeOp)
+
+
+def _heads(
+    ops: list[Operation], chips: list[int], spec: SystemSpec
+) -> dict[Operation, list[int]]:
+    """Split by heads (the leading axis: Llama's per-head projections, the
+    attention over the KV cache sharded by KV head, the output projection)
+    over as many of `chips` as divide every leading axis involved; a
+    reduce_sum over that axis becomes an all-reduce of the chips' partial
+    sums in a stated order (`_order`). The chips chosen for each op."""
+    region = [o for o in ops if _by_heads(o)]
+    leads = {
+        _lead(v) for o in region for v in (*o.operands, *o.results) if _lead(v) > 1
+    }
+    parts = math.gcd(len(chips), *leads) if region else 1
+    if parts < 2:
+        return {}
+    members = chips[:parts]
+    on = {o: members for o in region}
+    for o in ops:
+        if (
+            isinstance(o, tosa.ReduceSumOp)
+            and o.axis.value.data == 0
+            and o.input.owner in on
+            and _lead(o.input) % parts == 0
+        ):
+            size = _lead(o.input) // parts
+            set_k_split(o, [size * i for i in range(1, parts)], _order(members, spec))
+            on[o] = members
+    return on
+
+
+def _order(chips: list[int], spec: SystemSpec) -> KOrder:
+    """The all-reduce order of one part per chip: part order inside a node,
+    then node by node."""
+    nodes: dict[int, list[int]] = {}
+    for part, chip in enumerate(chips):
+        nodes.setdefault(chip // spec.chips_per_node, []).append(part)
+    return next(iter(nodes.values())) if len(nodes) == 1 else list(nodes.values())
+
+
+def _k_parts(
+    op: tosa.MatMulOp, chips: list[int], spec: SystemSpec
+) -> tuple[list[int], KOrder] | None:
+    """The K split of a row-split matmul whose left-hand side comes sharded
+    from a column split over `chips` (`column_bounds`) and the order of its
+    all-reduce: part order inside a node, then node by node. None when a part
+    would not start at a K-block of the left-hand side."""
+    shape, element = tensor_shape_and_element(op.a.type)
+    if element not in ACCUMULATOR:
+        return None
+    edges = column_bounds(shape[2], spec.chip.lanes, len(chips))
+    if any(e % spec.chip.mxm_k(element) for e in edges):
+        return None
+    return edges, _order(chips[: len(edges) + 1], spec)
 
 
 def _check_stageable(ops: list[Operation], chip: ChipSpec) -> None:

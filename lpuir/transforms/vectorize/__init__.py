@@ -34,13 +34,14 @@ from lpuir import progress
 from lpuir.diagnostics import LpuError, module_location
 from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
-from lpuir.transforms.annotations import chips_of, weight_args
+from lpuir.transforms.annotations import chips_of, split_of, weight_args
 from lpuir.transforms.vectorize import (
     arith,
     bits,
     composite,
     data,
     folds,
+    ksplit,
     linalg,
     matmul,
     outputs,
@@ -134,8 +135,12 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
         if not many and not matmul.chunked(vz, arg):
             vz.get(arg, next((u.operation for u in arg.uses), fn))
     for op in progress.track(ops, "lpu-vectorize", "ops"):
-        vz.on(chips_of(op)[0])
-        lowering(op)(vz, op)
+        chips = chips_of(op)
+        vz.on(chips[0])
+        if split_of(op) == "heads":
+            ksplit.by_heads(vz, op, chips, lowering(op))
+        else:
+            lowering(op)(vz, op)
     used = (
         {v for vs in vz.placed.values() for v in vs}
         | {value for cache in vz.window_cache.values() for value, _ in cache}

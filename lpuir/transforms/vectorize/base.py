@@ -27,7 +27,7 @@ from lpuir.transforms.vectorize.program import (
     runs,
     unsupported,
 )
-from lpuir.transforms.vectorize.shards import Shard, Window
+from lpuir.transforms.vectorize.shards import Heads, Shard, Window
 from lpuir.types import tensor_shape_and_element
 
 
@@ -41,12 +41,16 @@ class Vectorizer:
         self.spec = spec
         self.programs: dict[int, ChipProgram] = {}
         self.placed: dict[int, dict[SSAValue, Placed]] = {}
-        self.relayout_cache: dict[int, dict[tuple[str, int], Placed]] = {}
+        self.relayout_cache: dict[int, dict[tuple[str, int, int], Placed]] = {}
         self.window_cache: dict[int, dict[tuple[SSAValue, int], Placed]] = {}
         self.chunk_cache: dict[int, dict[tuple[SSAValue, int, int], object]] = {}
         self.constants: dict[SSAValue, Operation] = {}
         self.shards: dict[SSAValue, list[Shard]] = {}
-        self.window: Window | None = None
+        self.heads: dict[SSAValue, list[int]] = {}
+        """Values split by heads (leading axis): the chips holding the parts,
+        in order, each part in that chip's `placed` (`shards.by_heads`)."""
+        self.gathered: dict[int, dict[SSAValue, Placed]] = {}
+        self.window: Window | Heads | None = None
         self.channels = 0
         self.lanes_wanted = layout.matmul_layouts(fn, spec)
         self.on(0)
@@ -75,8 +79,7 @@ class Vectorizer:
         kw.setdefault("lanes", self.lanes_wanted.get(ssa))
         kw.setdefault("prefix", "v")
         placed = self.chip.tensor(shape, element, kind, op, **kw)  # type: ignore[arg-type]
-        if self.windowed(ssa):
-            assert self.window is not None
+        if self.windowed(ssa) and isinstance(self.window, Window):
             shard = Shard(self.current, self.window.lo, self.window.hi, placed)
             self.shards.setdefault(ssa, []).append(shard)
         else:
@@ -84,23 +87,31 @@ class Vectorizer:
         return placed
 
     def windowed(self, value: SSAValue) -> bool:
-        """Whether a value is cut to the current shard's columns."""
+        """Whether a value is cut to the current shard's columns, or heads."""
         shape = tensor_shape_and_element(value.type)[0]
+        if isinstance(self.window, Heads):
+            return self.window.cuts(shape)
         return self.window is not None and shape[-1:] == (self.window.cols,)
 
     def shape_of(self, value: SSAValue) -> tuple[int, ...]:
         shape = tensor_shape_and_element(value.type)[0]
-        if self.windowed(value):
-            assert self.window is not None
-            return (*shape[:-1], self.window.hi - self.window.lo)
-        return shape
+        if not self.windowed(value):
+            return shape
+        if isinstance(self.window, Heads):
+            return (shape[0] // self.window.parts, *shape[1:])
+        assert self.window is not None
+        return (*shape[:-1], self.window.hi - self.window.lo)
 
     def get(self, value: SSAValue, user: Operation, *, splat: bool = False) -> Placed:
         """Where a value lives; constants are placed on first use (so zero
         points and other operands the LPU ignores take no SRAM), directly as a
         splat when the user broadcasts them along the last axis."""
         if self.windowed(value):
+            if isinstance(self.window, Heads):
+                return shards.get_head(self, value, user)
             return shards.get_shard(self, value, user)
+        if value in self.heads:
+            return shards.gather_heads(self, value, user)
         if value in self.values:
             return self.values[value]
         if value in self.constants and splat:
@@ -163,7 +174,9 @@ class Vectorizer:
         (lpu-allocate-sram starts such tensors at address 0)."""
         size = self.spec.sram_addresses
         return runs(
-            [o.indices for o in operands], [o.indices // size for o in operands], limit
+            [o.indices for o in operands],
+            [(o.indices + o.placed.offset) // size for o in operands],
+            limit,
         )
 
     def emit(self, op: Operation, loc: Operation) -> SSAValue:
@@ -177,7 +190,7 @@ class Vectorizer:
         step = int(idx[1] - idx[0]) if count > 1 else 1
         read = lpu.ReadOp(
             operand.placed.name,
-            int(idx[0]),
+            int(idx[0]) + operand.placed.offset,
             VectorType(operand.placed.element, count),
             step=step if step != 1 else None,
         )
@@ -186,7 +199,9 @@ class Vectorizer:
     def write(
         self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation
     ) -> None:
-        write = lpu.WriteOp(value, placed.name, index, step=step if step != 1 else None)
+        write = lpu.WriteOp(
+            value, placed.name, index + placed.offset, step=step if step != 1 else None
+        )
         self.chip.emit(write, loc)
 
     def vxm(

@@ -12,6 +12,7 @@ of `elementwise.elementwise_into`, broadcasting as TOSA does.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
 from lpuir.dialects import lpu, tosa
-from lpuir.transforms.vectorize import elementwise, layout
+from lpuir.transforms.vectorize import elementwise, layout, shards
 from lpuir.transforms.vectorize.program import (
     VXM_TYPES,
     Placed,
@@ -92,8 +93,7 @@ class Steps:
         if out is not None:
             shape = vz.shape_of(out) or (1,)
         inputs = [
-            Placed(p.tensor, s, p.element, p.lanes, p.splat)
-            for p, s in zip(inputs, shapes, strict=True)
+            dataclasses.replace(p, shape=s) for p, s in zip(inputs, shapes, strict=True)
         ]
         if shape[-1] != 1:
             inputs = [self.splat(p) if p.shape[-1] == 1 else p for p in inputs]
@@ -102,7 +102,7 @@ class Steps:
             splat = all(p.splat for p in inputs)
             if not splat:  # a splat's lane 0 holds its value too
                 inputs = [
-                    Placed(p.tensor, p.shape, p.element, vz.spec.lanes)
+                    dataclasses.replace(p, lanes=vz.spec.lanes, splat=False)
                     if p.splat
                     else p
                     for p in inputs
@@ -170,7 +170,8 @@ def constant_scalar(vz: Vectorizer, value: SSAValue, op: Operation, what: str) -
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
-    SPECIAL.get(type(op), lower_plain)(Steps(vz, op))
+    """Shard by shard where its operands are sharded (`shards.by_shard`)."""
+    shards.by_shard(vz, op, lambda v, o: SPECIAL.get(type(o), lower_plain)(Steps(v, o)))
 
 
 def _mul(s: Steps) -> None:

@@ -51,14 +51,7 @@ def is_elementwise(op: Operation) -> bool:
 def lower(vz: Vectorizer, op: Operation) -> None:
     """Shard by shard where its operands are sharded (`shards.sharded_layout`),
     else whole."""
-    found = shards.sharded_layout(vz, op)
-    if found is None:
-        lower_whole(vz, op)
-        return
-    cols = tensor_shape_and_element(op.results[0].type)[0][-1]
-    for chip, lo, hi in found:
-        with shards.window(vz, chip, lo, hi, cols):
-            lower_whole(vz, op)
+    shards.by_shard(vz, op, lower_whole)
 
 
 def lower_whole(vz: Vectorizer, op: Operation) -> None:

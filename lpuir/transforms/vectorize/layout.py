@@ -75,7 +75,7 @@ def relayout(vz: Vectorizer, placed: Placed, count: int, op: Operation) -> Place
     south by `count` on an SXM) become two vectors. Cached per value."""
     if placed.lanes == count or placed.splat:
         return placed
-    key = (placed.name, count)
+    key = (placed.name, placed.offset, count)
     if key in vz.relayouts:
         return vz.relayouts[key]
     if placed.lanes * 2 == count:
@@ -229,10 +229,12 @@ def reshape(vz: Vectorizer, op: tosa.ReshapeOp) -> None:
     """A reshape that keeps the last axis keeps every vector where it is:
     the result shares the operand's tensor."""
     src = vz.get(op.input1, op)
-    shape = tensor_shape_and_element(op.output.type)[0] or (1,)
+    shape = vz.shape_of(op.output) or (1,)
     if shape[-1] != src.shape[-1]:
         raise unsupported(
             op,
             f"reshape {src.shape} -> {shape} changes the last axis (only reshapes that keep it are lowered yet)",
         )
-    vz.values[op.output] = Placed(src.tensor, shape, src.element, src.lanes, src.splat)
+    vz.values[op.output] = Placed(
+        src.tensor, shape, src.element, src.lanes, src.splat, src.offset
+    )

@@ -28,7 +28,7 @@ from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu import ACCUMULATOR, ELEMENT_TYPES, WeightsType, element_bytes
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, k_split_of, split_of
-from lpuir.transforms.vectorize import layout, shards
+from lpuir.transforms.vectorize import ksplit, layout, shards
 from lpuir.transforms.vectorize.elementwise import elementwise_into
 from lpuir.transforms.vectorize.program import (
     Operand,
@@ -90,6 +90,9 @@ class Part:
 def lower(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.MatMulOp)
     chips = chips_of(op)
+    if k_split_of(op) is not None and len(chips) > 1:
+        ksplit.lower(vz, op)  # an all-reduce over the chips, in the stated order
+        return
     mode = split_of(op)
     if mode == "rows" and op.a in vz.shards and vz.resident(op.b):
         refuse_k_split(vz, op, "a tensor-parallel split by rows")
@@ -101,8 +104,7 @@ def lower(vz: Vectorizer, op: Operation) -> None:
     ):
         refuse_k_split(vz, op, "a tensor-parallel split by columns")
         matmul_cols(vz, op, chips)
-    else:
-        vz.on(chips[0])
+    else:  # on the chip lpu-vectorize (or a heads split) is on
         matmul_parts(vz, op)
 
 
@@ -242,7 +244,7 @@ def right_hand_side(
 def chunk_rows(vz: Vectorizer, value: SSAValue, k: int) -> int:
     """Rows of each K-block in one row chunk of k rows of a [B, K, N]
     right-hand side."""
-    shape, element = tensor_shape_and_element(value.type)
+    shape, element = vz.shape_of(value), tensor_shape_and_element(value.type)[1]
     tile_rows = min(k, vz.spec.mxm_k(element))
     count = install_chunks(
         vz.spec,
@@ -258,7 +260,7 @@ def row_chunks(vz: Vectorizer, value: SSAValue, lo: int, hi: int) -> RowChunks:
     chunks: weights (a constant's values split accordingly; chunk rows past
     a short block hold zeros, never read), or an input's chunks
     (`row_chunk`, which lpu-run fills from the whole input)."""
-    shape, element = tensor_shape_and_element(value.type)
+    shape, element = vz.shape_of(value), tensor_shape_and_element(value.type)[1]
     batch, _, n = shape
     k = hi - lo
     kb = vz.spec.mxm_k(element)
@@ -267,7 +269,11 @@ def row_chunks(vz: Vectorizer, value: SSAValue, lo: int, hi: int) -> RowChunks:
     blocks = -(-k // kb)
     last = k - (blocks - 1) * kb
     const = vz.constants.get(value)
-    full = constant_array(const, value)[:, lo:hi] if const is not None else None
+    full = (
+        shards.cut(vz, constant_array(const, value))[:, lo:hi]
+        if const is not None
+        else None
+    )
     offset = np.arange(k) % kb
     chunk_of = offset // rows
     at = np.arange(k) // kb * rows + offset % rows
@@ -300,11 +306,8 @@ def matmul_cols(vz: Vectorizer, op: tosa.MatMulOp, chips: Sequence[int]) -> None
     side by its columns of the (constant) right-hand side; the result stays
     sharded by columns (no reduction, so no change of numerics)."""
     n = tensor_shape_and_element(op.b.type)[0][2]
-    tiles = -(-n // vz.spec.lanes)
-    used = chips[: min(len(chips), tiles)]
-    for i, chip in enumerate(used):
-        lo = tiles * i // len(used) * vz.spec.lanes
-        hi = min(n, tiles * (i + 1) // len(used) * vz.spec.lanes)
+    edges = [0, *shards.column_bounds(n, vz.spec.lanes, len(chips)), n]
+    for chip, (lo, hi) in zip(chips, itertools.pairwise(edges), strict=False):
         vz.on(chip)
         a = vz.get(op.a, op)
         with shards.window(vz, chip, lo, hi, n):

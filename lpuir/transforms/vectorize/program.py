@@ -45,6 +45,9 @@ class Placed:
     element: str
     lanes: int
     splat: bool = False
+    offset: int = 0
+    """The vector of the tensor where this value begins (a view of some
+    heads of a whole input, `shards.get_head`)."""
 
     @property
     def name(self) -> str:

@@ -4,7 +4,7 @@ lpu-schedule routes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,6 +38,16 @@ class Shard:
     placed: Placed
 
 
+def column_bounds(n: int, lanes: int, chips: int) -> list[int]:
+    """Where the shards of a column split of `n` columns over `chips` chips
+    begin, after the first (at 0): whole tiles of `lanes` columns, as even as
+    they go, on at most one chip per tile (lpu-partition states these as a
+    later row split's K parts)."""
+    tiles = -(-n // lanes)
+    used = min(chips, tiles)
+    return [tiles * i // used * lanes for i in range(1, used)]
+
+
 @dataclass(frozen=True)
 class Window:
     """The columns of the shard being lowered, of values whose last axis is `cols`."""
@@ -45,6 +55,20 @@ class Window:
     lo: int
     hi: int
     cols: int
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Part `part` of `parts` of the leading axis (heads, for a Llama layer)
+    of the values an op split by heads (`lpu.split = "heads"`) computes: a
+    value whose leading axis is a multiple of `parts` (and more than 1) is
+    cut; one of leading size 1 is whole (broadcast along that axis)."""
+
+    part: int
+    parts: int
+
+    def cuts(self, shape: Sequence[int]) -> bool:
+        return len(shape) >= 2 and shape[0] > 1 and shape[0] % self.parts == 0
 
 
 @contextmanager
@@ -57,6 +81,138 @@ def window(vz: Vectorizer, chip: int, lo: int, hi: int, cols: int) -> Iterator[N
         yield
     finally:
         vz.window = None
+
+
+def by_shard(
+    vz: Vectorizer, op: Operation, lower: Callable[[Vectorizer, Operation], None]
+) -> None:
+    """Lower an elementwise op shard by shard where its operands are sharded
+    (`sharded_layout`; once, when already inside a shard's window), else whole."""
+    found = sharded_layout(vz, op) if vz.window is None else None
+    if found is None:
+        lower(vz, op)
+        return
+    cols = tensor_shape_and_element(op.results[0].type)[0][-1]
+    for chip, lo, hi in found:
+        with window(vz, chip, lo, hi, cols):
+            lower(vz, op)
+
+
+def by_heads(
+    vz: Vectorizer,
+    op: Operation,
+    chips: Sequence[int],
+    lower: Callable[[Vectorizer, Operation], None],
+) -> None:
+    """Lower an op split by heads once per chip, each time on that chip's
+    part of the leading axis (`Heads`); the cut results are recorded in
+    `vz.heads` (their parts stay in each chip's values)."""
+    for part, chip in enumerate(chips):
+        vz.on(chip)
+        vz.window = Heads(part, len(chips))
+        try:
+            lower(vz, op)
+        finally:
+            vz.window = None
+    cut = Heads(0, len(chips))
+    for r in op.results:
+        if cut.cuts(tensor_shape_and_element(r.type)[0]):
+            vz.heads[r] = list(chips)
+
+
+def cut(vz: Vectorizer, array: np.ndarray) -> np.ndarray:
+    """A constant's values cut to the current window (columns or heads)."""
+    win = vz.window
+    if isinstance(win, Heads):
+        size = array.shape[0] // win.parts
+        return array[win.part * size : (win.part + 1) * size]
+    if isinstance(win, Window) and array.shape[-1] == win.cols:
+        return array[..., win.lo : win.hi]
+    return array
+
+
+def get_head(vz: Vectorizer, value: SSAValue, user: Operation) -> Placed:
+    """This chip's part of a value cut by heads: computed here, a slice of a
+    constant, a resident weight of the part's shape, or a view of the whole
+    on this chip (a program input, a value computed whole, or one cut
+    otherwise or on other chips: gathered here first)."""
+    win = vz.window
+    assert isinstance(win, Heads)
+    holders = vz.heads.get(value, [])
+    if len(holders) == win.parts and holders[win.part] == vz.current:
+        return vz.values[value]
+    key = (value, -1 - win.part)
+    cache = vz.window_cache[vz.current]
+    if key in cache:
+        return cache[key]
+    shape, element = tensor_shape_and_element(value.type)
+    sub = (shape[0] // win.parts, *shape[1:])
+    if value in vz.constants:
+        const = vz.constants[value]
+        placed = vz.chip.tensor(
+            sub,
+            element,
+            "weight",
+            const,
+            value=dense(cut(vz, constant_array(const, value)), element),
+            lanes=vz.lanes_wanted.get(value),
+            prefix="c",
+        )
+    elif value in vz.fn.args and vz.argument(value)[0] == "weight":
+        placed = vz.chip.tensor(sub, element, "weight", vz.fn, prefix="c")
+    elif len(holders) == win.parts:  # the same parts, on other chips
+        piece = vz.placed[holders[win.part]][value]
+        placed = vz.chip.tensor(
+            sub, element, "scratch", user, lanes=piece.lanes, splat=piece.splat
+        )
+        every = np.arange(piece.vectors, dtype=np.int64)
+        transfer(vz, piece, holders[win.part], every, placed, every, user)
+    else:
+        vz.window = None
+        try:
+            whole = vz.get(value, user)
+        finally:
+            vz.window = win
+        part = whole.vectors // win.parts
+        placed = Placed(
+            whole.tensor,
+            sub,
+            whole.element,
+            whole.lanes,
+            whole.splat,
+            whole.offset + win.part * part,
+        )
+    cache[key] = placed
+    return placed
+
+
+def gather_heads(vz: Vectorizer, value: SSAValue, user: Operation) -> Placed:
+    """A value cut by heads made whole on the current chip (all-gather of
+    its parts, in order: the leading axis is the outermost, so a part is a
+    run of vectors)."""
+    here = vz.current
+    found = vz.gathered.setdefault(here, {})
+    if value in found:
+        return found[value]
+    parts = [(c, vz.placed[c][value]) for c in vz.heads[value]]
+    first = parts[0][1]
+    whole = vz.chip.tensor(
+        tensor_shape_and_element(value.type)[0],
+        first.element,
+        "scratch",
+        user,
+        lanes=first.lanes,
+        splat=first.splat,
+    )
+    for i, (chip, piece) in enumerate(parts):
+        src = np.arange(piece.vectors, dtype=np.int64)
+        dst = i * piece.vectors + src
+        if chip == here:
+            vz.copy_vectors(piece, src, whole, dst, user)
+        else:
+            transfer(vz, piece, chip, src, whole, dst, user)
+    found[value] = whole
+    return whole
 
 
 def transfer(

@@ -51,4 +51,4 @@ func.func @mlp(%x: tensor<2x640xf16>) -> tensor<2x320xf32> {
 // DESKEW:      chip 1 {
 // DESKEW:      @0 c2c.deskew
 
-// BAD: lpu-opt: error: lpu-partition: unknown strategy 'zigzag' (known: auto, tensor, pipeline, single)
+// BAD: lpu-opt: error: lpu-partition: unknown strategy 'zigzag' (known: auto, tensor, pipeline, hybrid, single)
