@@ -54,7 +54,7 @@ def _tested_text() -> str:
 
 def coverage() -> list[tuple[str, list[tuple[str, bool, bool, bool]]]]:
     """Per family: (op name, reference, compiled, tested) for each op."""
-    from interpreter.reference import IMPLEMENTATIONS
+    from lpuir.interpreter.reference import IMPLEMENTATIONS
     from lpuir.context import LPUIR_DIALECTS
     from lpuir.transforms.vectorize import lowering_of
 

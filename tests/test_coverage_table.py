@@ -33,7 +33,7 @@ def test_the_docs_table_is_current() -> None:
 
 def test_the_table_counts_what_the_code_has() -> None:
     """Spot checks against the registries the table reads."""
-    from interpreter.reference import IMPLEMENTATIONS
+    from lpuir.interpreter.reference import IMPLEMENTATIONS
     from lpuir.dialects import tosa
     from lpuir.transforms.vectorize import lowering_of
 
