@@ -54,8 +54,8 @@ def _tested_text() -> str:
 
 def coverage() -> list[tuple[str, list[tuple[str, bool, bool, bool]]]]:
     """Per family: (op name, reference, compiled, tested) for each op."""
-    from lpuir.interpreter.reference import IMPLEMENTATIONS
     from lpuir.context import LPUIR_DIALECTS
+    from lpuir.interpreter.reference import IMPLEMENTATIONS
     from lpuir.transforms.vectorize import lowering_of
 
     text = _tested_text()

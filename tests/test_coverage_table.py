@@ -33,8 +33,8 @@ def test_the_docs_table_is_current() -> None:
 
 def test_the_table_counts_what_the_code_has() -> None:
     """Spot checks against the registries the table reads."""
-    from lpuir.interpreter.reference import IMPLEMENTATIONS
     from lpuir.dialects import tosa
+    from lpuir.interpreter.reference import IMPLEMENTATIONS
     from lpuir.transforms.vectorize import lowering_of
 
     rows = dict(_script().coverage())
