@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_compile import _inputs
-from test_llama import _model, _same_bits
+from test_llama import _model, _same_bits, _steps_bit_exact
 from test_multichip import _mlp
 
 from lpuir.context import make_context
@@ -24,7 +24,6 @@ from lpuir.interpreter.simulator import simulate
 from lpuir.models.llama import (
     DecodeStep,
     LlamaConfig,
-    empty_cache,
     generate,
     random_weights,
 )
@@ -138,19 +137,6 @@ LAYER = {
 """Small enough to compile in seconds; the FFN (2 tiles) is split."""
 
 
-def _steps(step: DecodeStep, tokens: list[int]) -> None:
-    cache = empty_cache(step.config)
-    for pos, token in enumerate(tokens):
-        sim = step.run(token, pos, cache, "simulator")
-        ref = step.run(token, pos, cache, "reference")
-        assert sim.cycles == sim.static_cycles
-        for got, want in zip(
-            [sim.logits, *sim.cache], [ref.logits, *ref.cache], strict=True
-        ):
-            assert _same_bits(got, want)
-        cache = sim.cache
-
-
 def test_attention_split_by_heads_all_reduces_the_output_projection() -> None:
     """8 heads / 8 KV heads on a group of 8 over two nodes: the projections,
     the attention over the KV cache (sharded by KV head) and the output
@@ -166,7 +152,7 @@ def test_attention_split_by_heads_all_reduces_the_output_projection() -> None:
     assert text.count('lpu.split = "heads"') > 20
     assert "lpu.k_parts = array<i64: 1, 2, 3, 4, 5, 6, 7>" in text
     assert "lpu.k_order = [[0 : i64, 1 : i64, 2 : i64, 3 : i64], [4 : i64" in text
-    _steps(step, [3, 5])
+    _steps_bit_exact(step, [3, 5])
 
 
 @settings(max_examples=4)
@@ -200,7 +186,7 @@ def test_small_layers_compile_bit_exact_on_groups(
     step = DecodeStep(
         config, random_weights(config, 3), system=system, strategy="hybrid", group=group
     )
-    _steps(step, [3])
+    _steps_bit_exact(step, [3])
 
 
 def test_layer_of_the_earlier_pitfall_compiles() -> None:
@@ -210,7 +196,7 @@ def test_layer_of_the_earlier_pitfall_compiles() -> None:
     step = DecodeStep(
         config, random_weights(config, 0), system="node8", strategy="hybrid", group=4
     )
-    _steps(step, [1, 2])
+    _steps_bit_exact(step, [1, 2])
 
 
 @pytest.mark.parametrize("system", ["node8", "dragonfly4 {nodes = 2}"])
