@@ -4,26 +4,11 @@ the compiled tests (issue 15 §4): it cannot drift from the code."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _script():  # -> module
-    spec = importlib.util.spec_from_file_location(
-        "coverage_table", ROOT / "benchmarks" / "coverage_table.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["coverage_table"] = module
-    spec.loader.exec_module(module)
-    return module
+from repo_scripts import ROOT, load_script  # tests/ is on sys.path (no __init__.py)
 
 
 def test_the_docs_table_is_current() -> None:
-    script = _script()
+    script = load_script("benchmarks/coverage_table.py")
     docs = (ROOT / "docs" / "compiler.md").read_text()
     assert script.BEGIN in docs and script.END in docs
     assert script.with_table(docs, script.table()) == docs, (
@@ -37,7 +22,7 @@ def test_the_table_counts_what_the_code_has() -> None:
     from lpuir.interpreter.reference import IMPLEMENTATIONS
     from lpuir.transforms.vectorize import lowering_of
 
-    rows = dict(_script().coverage())
+    rows = dict(load_script("benchmarks/coverage_table.py").coverage())
     by_name = {name: flags for name, *flags in rows["tosa"]}
     assert by_name["tosa.add"] == [True, True, True]
     assert by_name["tosa.while_loop"][1] is False  # refused: a run-time trip count

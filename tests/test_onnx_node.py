@@ -6,30 +6,15 @@ failure has quietly started to pass."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _script():  # -> module
-    spec = importlib.util.spec_from_file_location(
-        "onnx_node_tests", ROOT / "benchmarks" / "onnx_node_tests.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["onnx_node_tests"] = module
-    spec.loader.exec_module(module)
-    return module
+from repo_scripts import load_script  # tests/ is on sys.path (no __init__.py)
 
 
 @pytest.fixture(scope="module")
 def outcomes():  # -> list[Outcome]
-    script = _script()
+    script = load_script("benchmarks/onnx_node_tests.py")
     cases = [
         *script.cases(script.OP_SET),
         *script.cases(script.OP_SET, expanded=True),
@@ -73,7 +58,7 @@ def test_pass_rate_of_the_types_lpuir_computes(outcomes) -> None:
 
 
 def test_the_script_prints_per_op_rates() -> None:
-    script = _script()
+    script = load_script("benchmarks/onnx_node_tests.py")
     import contextlib
     import io
 
