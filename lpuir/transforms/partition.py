@@ -34,7 +34,10 @@ Strategies:
   point-to-point transfers carry what crosses.
 - `hybrid` (option `group=K`): layers pipelined over groups of K chips,
   each layer split over its group Megatron-style: the ops are cut into one
-  stage per group as `pipeline` cuts them, and inside a stage `tensor` splits
+  stage per group as `pipeline` cuts them, except that no cut divides a row
+  split from the column splits its left-hand side comes from (`_blocks`:
+  SwiGLU's W_gate, W_up and W_down stay on one group, whose chips hold the
+  shards the K parts are), and inside a stage `tensor` splits
   the matmuls over the group's chips, a row split's partial sums combined by
   an all-reduce over the group (reduce-scatter and all-gather, flat inside a
   node, nested per node when a group spans nodes: `lpu.k_order`); ops on
