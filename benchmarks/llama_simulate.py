@@ -76,9 +76,11 @@ def step_text(layers: int, context: int, weights: str, config: LlamaConfig) -> s
     return text.replace(" {lpu.weight}", "") if weights == "inputs" else text
 
 
-def inputs_of(text: str, seed: int) -> list[Any]:
-    """Argument i's value `random:SEED+i`, made when first asked for."""
-    args = signature(parse_source(text, "step.mlir")).inputs
+def inputs_of(module: Any, seed: int) -> list[Any]:
+    """Input i's value `random:SEED+i`, made when first asked for: of the
+    compiled program's inputs (no resident weights among them), or the
+    tensor-level step's arguments (the same, with weights as inputs)."""
+    args = signature(module).inputs
     return [
         (
             lambda i=i, s=shape, e=element: random_values(
@@ -122,7 +124,7 @@ def simulate(args: argparse.Namespace) -> None:
             system=system, strategy=strategy, group=per_layer, verify=False
         ).apply(make_context(), module)
     times["compile_s"] = time.perf_counter() - start
-    inputs = inputs_of(text, args.seed)
+    inputs = inputs_of(module, args.seed)
     weights = random_weights(args.seed, 320) if args.weights == "resident" else None
     start = time.perf_counter()
     with progress.shown(rank == 0):
@@ -185,8 +187,8 @@ def check(args: argparse.Namespace) -> None:
     config = MODELS[summary.get("model", "llama3-8b")]
     text = step_text(summary["layers"], summary["context"], "inputs", config)
     start = time.perf_counter()
-    inputs = [make() for make in inputs_of(text, summary["seed"])]
     source = parse_source(text, "llama3_8b_step.mlir")
+    inputs = [make() for make in inputs_of(source, summary["seed"])]
     CompilePass(
         system=summary["system"],
         strategy=summary.get("strategy", "pipeline"),
