@@ -10,19 +10,20 @@ window). benchmarks/llama3_8b.py's builder, compiler settings and report
 (each layer split over a group of `chips-per-layer` chips; `--strategy
 pipeline` is refused by lpu-partition: one FFN projection, 8192 x 28672 int8
 = 235 MB, exceeds a chip's 230.7 MB of SRAM) on a dragonfly of 8-chip nodes
-with `chips-per-layer` chips per layer plus 4 for the head. Today the hybrid
-compile of a 70B layer stops in lpu-vectorize with a located error (the FFN
-down projection's K split finds its left-hand side not sharded as the parts
-need: issue 17's hybrid strategy does not yet place this layer). With the
-default 8 chips per layer the whole model's system is 81 nodes, 648 chips
-(Groq's Llama-2-70B deployment has 576).
+with `chips-per-layer` chips per layer plus 4 for the head. With the
+default 8 chips per layer (the 8 KV heads, one per chip, and a node of 8
+fully connected) the whole model's system is 81 nodes, 648 chips (Groq's
+Llama-2-70B deployment has 576); docs/performance.md has the figures and
+why the count.
 
 The whole 80-layer step does not compile on the 2-core, 24 GiB development
 machine (a layer holds about four times an 8B layer's instructions: about
 3 hours and 50 GiB by the 8B compile's measured scaling), so the model's
-latency is extrapolated from compiled groups of layers (`--layers 1 2`, the
-default), each on its own system sized like the whole model's per layer:
-the layer pipeline makes latency additive over layers. Tokens per second per
+latency is extrapolated from compiled groups of layers (`--layers 0 1`, the
+default: the final norm and LM head alone, then with one layer; two layers
+stop in lpu-schedule today, docs/performance.md), each on its own system
+sized like the whole model's per layer: the layer pipeline makes latency
+additive over layers. Tokens per second per
 user are printed beside Groq's published 300 [TALK; ISCA22's Llama-2-70B
 figure]. benchmarks/llama_simulate.py --model llama2-70b simulates a group of
 layers distributed, static == simulated.
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--layers", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--context", type=int, default=LLAMA2_70B.context)
     parser.add_argument("--chips-per-layer", type=int, default=CHIPS_PER_LAYER)
     parser.add_argument(

@@ -9,7 +9,8 @@ Builds benchmarks/llama3_8b.py's step (Llama-3-8B: 32 layers, hidden 4096,
 32 heads, 8 KV heads, FFN 14336, vocab 128256, context 8192, int8 weights
 with per-channel f32 scales) for its system (`system_for`: 5 chips per layer
 plus 4 for the head, 8 chips a node) and compiles it with
-lpu-compile{strategy=pipeline verify=false} in every rank (the compile is
+lpu-compile{strategy=pipeline verify=false} (`--strategy`; hybrid with
+groups of `--chips-per-layer` for 70B) in every rank (the compile is
 deterministic, so every rank holds the same program); then simulates it with
 the chips spread over the ranks (lpuir.interpreter.sim_mpi: whole nodes per
 rank), each rank planning only its chips, making only their inputs and
@@ -28,7 +29,9 @@ arguments, so there is no reference to compare with.
 
 `--model llama2-70b` takes benchmarks/llama2_70b.py's config (80 layers,
 hidden 8192, FFN 28672, context 4096) and chips per layer (8), for a group of
-its layers (`--layers`).
+its layers (`--layers`), compiled with `hybrid`; its weights must be
+`--weights resident` (as program inputs, W_down could not be split by rows:
+a row split's right-hand side is resident).
 
 Rank 0 prints compile, plan and simulation wall times, peak memory per rank,
 the windows and the time each rank waited at window ends, and writes
@@ -63,6 +66,7 @@ from lpuir.transforms.compile import CompilePass
 
 MODELS = {"llama3-8b": LLAMA3_8B, "llama2-70b": LLAMA2_70B}
 CHIPS = {"llama3-8b": 5, "llama2-70b": CHIPS_PER_LAYER}
+STRATEGY = {"llama3-8b": "pipeline", "llama2-70b": "hybrid"}
 
 
 def step_text(layers: int, context: int, weights: str, config: LlamaConfig) -> str:
@@ -72,9 +76,11 @@ def step_text(layers: int, context: int, weights: str, config: LlamaConfig) -> s
     return text.replace(" {lpu.weight}", "") if weights == "inputs" else text
 
 
-def inputs_of(text: str, seed: int) -> list[Any]:
-    """Argument i's value `random:SEED+i`, made when first asked for."""
-    args = signature(parse_source(text, "step.mlir")).inputs
+def inputs_of(module: Any, seed: int) -> list[Any]:
+    """Input i's value `random:SEED+i`, made when first asked for: of the
+    compiled program's inputs (no resident weights among them), or the
+    tensor-level step's arguments (the same, with weights as inputs)."""
+    args = signature(module).inputs
     return [
         (
             lambda i=i, s=shape, e=element: random_values(
@@ -106,17 +112,19 @@ def simulate(args: argparse.Namespace) -> None:
     config = MODELS[args.model]
     layers = args.layers or config.n_layers
     context = args.context or config.context
-    system, chips = system_for(layers, args.chips_per_layer or CHIPS[args.model])
+    per_layer = args.chips_per_layer or CHIPS[args.model]
+    system, chips = system_for(layers, per_layer)
+    strategy = args.strategy or STRATEGY[args.model]
     text = step_text(layers, context, args.weights, config)
     times: dict[str, float] = {}
     start = time.perf_counter()
     module = parse_source(text, "llama3_8b_step.mlir")
     with progress.shown(rank == 0):
-        CompilePass(system=system, strategy="pipeline", verify=False).apply(
-            make_context(), module
-        )
+        CompilePass(
+            system=system, strategy=strategy, group=per_layer, verify=False
+        ).apply(make_context(), module)
     times["compile_s"] = time.perf_counter() - start
-    inputs = inputs_of(text, args.seed)
+    inputs = inputs_of(module, args.seed)
     weights = random_weights(args.seed, 320) if args.weights == "resident" else None
     start = time.perf_counter()
     with progress.shown(rank == 0):
@@ -142,6 +150,8 @@ def simulate(args: argparse.Namespace) -> None:
         "weights": args.weights,
         "seed": args.seed,
         "system": system,
+        "strategy": strategy,
+        "group": per_layer,
         "chips": chips,
         "chips_with_a_program": len(program.programmed),
         "instructions": result.instructions,
@@ -166,8 +176,8 @@ def simulate(args: argparse.Namespace) -> None:
 
 
 def check(args: argparse.Namespace) -> None:
-    """The tensor-level step on the reference interpreter, with the inputs
-    the simulated run had, against its saved outputs."""
+    """The partitioned tensor-level step on the reference interpreter, with
+    the inputs the simulated run had, against its saved outputs."""
     from lpuir.interpreter.reference import run_function
 
     out = Path(args.check)
@@ -177,8 +187,13 @@ def check(args: argparse.Namespace) -> None:
     config = MODELS[summary.get("model", "llama3-8b")]
     text = step_text(summary["layers"], summary["context"], "inputs", config)
     start = time.perf_counter()
-    inputs = [make() for make in inputs_of(text, summary["seed"])]
     source = parse_source(text, "llama3_8b_step.mlir")
+    inputs = [make() for make in inputs_of(source, summary["seed"])]
+    CompilePass(
+        system=summary["system"],
+        strategy=summary.get("strategy", "pipeline"),
+        group=summary.get("group", 8),
+    ).partition(make_context(), source)  # the order of a split's sums
     expected = run_function(source, None, inputs)
     seconds = time.perf_counter() - start
     with np.load(out / "outputs.npz") as saved:
@@ -206,6 +221,12 @@ def main() -> None:
     parser.add_argument("--layers", type=int, help="default: all of the model's")
     parser.add_argument("--context", type=int, help="default: the model's")
     parser.add_argument("--chips-per-layer", type=int, help="default: 5 (8B), 8 (70B)")
+    parser.add_argument(
+        "--strategy",
+        choices=("pipeline", "hybrid"),
+        help="lpu-partition's strategy, groups of --chips-per-layer (default: "
+        "pipeline for 8B, hybrid for 70B, whose FFN projections exceed a chip)",
+    )
     parser.add_argument("--weights", choices=("inputs", "resident"), default="inputs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="llama_simulation")

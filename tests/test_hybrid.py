@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_compile import _inputs
+from test_compile import Program, _inputs
 from test_llama import _model, _same_bits, _steps_bit_exact
 from test_multichip import _mlp
 
+from lpuir import numerics
 from lpuir.context import make_context
 from lpuir.diagnostics import LpuError, verify_located
 from lpuir.frontend import parse_source
@@ -28,6 +29,7 @@ from lpuir.models.llama import (
     random_weights,
 )
 from lpuir.transforms.allocate_sram import AllocateSramPass
+from lpuir.transforms.annotations import chips_of, split_of
 from lpuir.transforms.compile import CompilePass
 from lpuir.transforms.partition import PartitionPass
 from lpuir.transforms.schedule import SchedulePass
@@ -114,6 +116,92 @@ def test_a_k_split_the_lowering_cannot_place_is_a_located_error() -> None:
     assert moved != stated
     with pytest.raises(LpuError, match=r"hybrid.mlir:\d+:\d+: .*part 0 \(0\.\.159\)"):
         _lower(parse_source(moved, "hybrid.mlir"), "node8")
+
+
+def _swiglu(k0: int, k: int, ffn: int, out: int, seed: int) -> Program:
+    """x @ W0 (one tile: whole), then a SwiGLU block: (a @ Wg) * sigmoid(a @ Wg)
+    * (a @ Wu) @ Wd, constant f16 weights (written in hex: quick to parse)."""
+    rng = np.random.default_rng(seed)
+
+    def const(name: str, shape: tuple[int, ...]) -> str:
+        w = numerics.round_float(rng.standard_normal(shape) * 0.1, "f16")
+        ty = "x".join(map(str, shape)) + "xf16"
+        hexed = w.astype(np.float16).tobytes().hex().upper()
+        return f'%{name} = "tosa.const"() <{{values = dense<"0x{hexed}"> : tensor<{ty}>}}> : () -> tensor<{ty}>'
+
+    t = lambda n, el="f16": f"tensor<1x1x{n}x{el}>"  # noqa: E731
+    mm = lambda a, w, n, m: (  # noqa: E731
+        f"tosa.matmul %{a}, %{w}, %z, %z : ({t(n)}, tensor<1x{n}x{m}xf16>, "
+        f"tensor<1xf16>, tensor<1xf16>) -> {t(m, 'f32')}"
+    )
+    f32 = t(ffn, "f32")
+    mul = f"%shift : ({f32}, {f32}, tensor<1xi8>) -> {f32}"
+    text = f"""func.func @ffn(%x: {t(k0)}) -> {t(out, "f32")} {{
+  %z = "tosa.const"() <{{values = dense<0.0> : tensor<1xf16>}}> : () -> tensor<1xf16>
+  %shift = "tosa.const"() <{{values = dense<0> : tensor<1xi8>}}> : () -> tensor<1xi8>
+  {const("w0", (1, k0, k))}
+  {const("wg", (1, k, ffn))}
+  {const("wu", (1, k, ffn))}
+  {const("wd", (1, ffn, out))}
+  %a32 = {mm("x", "w0", k0, k)}
+  %a = tosa.cast %a32 : ({t(k, "f32")}) -> {t(k)}
+  %g = {mm("a", "wg", k, ffn)}
+  %u = {mm("a", "wu", k, ffn)}
+  %s = tosa.sigmoid %g : ({f32}) -> {f32}
+  %gs = tosa.mul %g, %s, {mul}
+  %h32 = tosa.mul %gs, %u, {mul}
+  %h = tosa.cast %h32 : ({f32}) -> {t(ffn)}
+  %y = {mm("h", "wd", ffn, out)}
+  return %y : {t(out, "f32")}
+}}
+"""
+    return Program(text, [((1, 1, k0), "f16")])
+
+
+def _one_block(module) -> None:
+    """The SwiGLU block (W_gate and W_up by columns, the elementwise ops on
+    their shards, W_down by rows) on the chips of one group."""
+    ops = [o for o in module.walk() if split_of(o) in ("cols", "rows")][-3:]
+    gate, up, down = ops
+    between = [
+        o for o in module.walk() if o.name in ("tosa.sigmoid", "tosa.mul", "tosa.cast")
+    ][1:]
+    assert (split_of(gate), split_of(up), split_of(down)) == ("cols", "cols", "rows")
+    assert all(chips_of(o) == chips_of(gate) for o in (up, *between, down))
+
+
+def test_a_stage_cut_keeps_a_column_and_row_split_block_on_one_group() -> None:
+    """Cut by SRAM footprint alone, two groups of 4 would divide this program
+    between W_gate and W_up (as a Llama-2-70B layer's FFN was divided):
+    SiLU(gate) * up would multiply shards of two groups and W_down's K parts
+    would find no shards (lpu-vectorize's located error). The cut goes past
+    the block instead (`partition._blocks`), and the result is bit-exact."""
+    program = _swiglu(320, 320, 960, 64, seed=6)
+    _one_block(_partitioned(program.text, "node8", 4))
+    result = _bit_exact(program.text, "node8", 4, _inputs(program, 2))
+    assert sum(result.link_bytes.values()) > 0
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    k0=st.sampled_from([64, 160, 320, 640]),
+    k=st.sampled_from([160, 320]),
+    ffn=st.sampled_from([640, 960, 1280]),
+    out=st.sampled_from([64, 320]),
+    placement=st.sampled_from([("node8", 4), ("node8", 2), (TWO_NODES, 4)]),
+    seed=st.integers(0, 2**16),
+)
+def test_drawn_blocks_stay_on_one_group(
+    k0: int, k: int, ffn: int, out: int, placement: tuple[str, int], seed: int
+) -> None:
+    """Drawn SwiGLU blocks behind a whole matmul, group sizes and systems
+    (the footprint cut falls before, inside or after the block): the block's
+    ops share one group's chips, simulated == reference of the partitioned
+    IR, static == simulated."""
+    system, group = placement
+    program = _swiglu(k0, k, ffn, out, seed)
+    _one_block(_partitioned(program.text, system, group))
+    _bit_exact(program.text, system, group, _inputs(program, seed))
 
 
 def test_unknown_group_size_is_a_clear_error() -> None:

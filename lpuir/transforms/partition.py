@@ -34,7 +34,10 @@ Strategies:
   point-to-point transfers carry what crosses.
 - `hybrid` (option `group=K`): layers pipelined over groups of K chips,
   each layer split over its group Megatron-style: the ops are cut into one
-  stage per group as `pipeline` cuts them, and inside a stage `tensor` splits
+  stage per group as `pipeline` cuts them, except that no cut divides a row
+  split from the column splits its left-hand side comes from (`_blocks`:
+  SwiGLU's W_gate, W_up and W_down stay on one group, whose chips hold the
+  shards the K parts are), and inside a stage `tensor` splits
   the matmuls over the group's chips, a row split's partial sums combined by
   an all-reduce over the group (reduce-scatter and all-gather, flat inside a
   node, nested per node when a group spans nodes: `lpu.k_order`); ops on
@@ -195,7 +198,8 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str, group: int = 8) 
         _tensor_parallel(ops, chips, splittable, matmuls, {})
     elif strategy == "hybrid":
         groups = [chips[g : g + group] for g in range(0, len(chips) - group + 1, group)]
-        cuts = [0, *_pipeline_cuts(ops, len(groups), spec.chip), len(ops)]
+        blocks = _blocks(ops, splittable, matmuls)
+        cuts = [0, *_pipeline_cuts(ops, len(groups), spec.chip, blocks), len(ops)]
         split: dict[Operation, str] = {}
         for members, (lo, hi) in zip(groups, itertools.pairwise(cuts), strict=True):
             stage = ops[lo:hi]
@@ -355,11 +359,63 @@ def _check_stageable(ops: list[Operation], chip: ChipSpec) -> None:
             )
 
 
-def _pipeline_cuts(ops: list[Operation], stages: int, chip: ChipSpec) -> list[int]:
+def _blocks(
+    ops: list[Operation], splittable: list[Operation], matmuls: list[Operation]
+) -> list[tuple[int, int]]:
+    """The spans (first, last op index) a stage cut of `hybrid` must not
+    divide: each row split with the column splits its left-hand side comes
+    from through elementwise ops (any operand: SwiGLU's gate and up), chosen
+    as `_tensor_parallel` chooses them (a matmul on the leading axis is left
+    to the heads split). The row split's K parts are the shards of those
+    column splits on one group's chips, and elementwise ops combine shards of
+    one layout only: cut inside, the shards would be on two groups."""
+    index = {o: i for i, o in enumerate(ops)}
+    split: dict[Operation, str] = {}
+    blocks = []
+    for o in ops:
+        if not isinstance(o, tosa.MatMulOp) or _by_heads(o):
+            continue
+        source = _elementwise_source(o.a, split)
+        if o in splittable and source is None:
+            split[o] = "cols"
+        elif o in matmuls and source is not None:
+            first = min(index[c] for c in _column_sources(o.a, split))
+            blocks.append((first, index[o]))
+    return blocks
+
+
+def _column_sources(value: SSAValue, split: dict[Operation, str]) -> set[Operation]:
+    """The column-split matmuls a value comes from through elementwise ops
+    (every operand's)."""
+    found: set[Operation] = set()
+    seen: set[Operation] = set()
+    todo = [value]
+    while todo:
+        owner = todo.pop().owner
+        if not isinstance(owner, Operation) or owner in seen:
+            continue
+        seen.add(owner)
+        if split.get(owner) == "cols":
+            found.add(owner)
+        elif _elementwise(owner):
+            todo.extend(owner.operands)
+    return found
+
+
+def _pipeline_cuts(
+    ops: list[Operation],
+    stages: int,
+    chip: ChipSpec,
+    blocks: list[tuple[int, int]] | None = None,
+) -> list[int]:
     """Where stages 1.. begin (op indices, non-decreasing): near equal SRAM
     footprint per stage (`_sram_bytes` of weights and program inputs, declared
     where used, and of results), and there where the fewest bytes of values cross
-    the cut."""
+    the cut; never inside one of `blocks` (spans of op indices, first and
+    last: `_blocks`)."""
+    inside = [False] * (len(ops) + 1)  # inside[i]: cut i divides a block
+    for first, last in blocks or []:
+        inside[first + 1 : last + 1] = [True] * (last - first)
     tensors = [[v for v in o.operands if _resident(v)] + list(o.results) for o in ops]
     cost = [sum(_sram_bytes(v, chip) for v in t) for t in tensors]
     prefix = list(itertools.accumulate(cost, initial=0))  # before op i
@@ -378,13 +434,18 @@ def _pipeline_cuts(ops: list[Operation], stages: int, chip: ChipSpec) -> list[in
     for k in range(1, stages):
         target = k * total / stages
         first = cuts[-1] if cuts else 0
-        window = range(
-            max(first, bisect_left(prefix, target - slack)),
-            bisect_right(prefix, target + slack),
-        )
+        start = max(first, bisect_left(prefix, target))
+        window = [
+            i
+            for i in range(
+                max(first, bisect_left(prefix, target - slack)),
+                bisect_right(prefix, target + slack),
+            )
+            if not inside[i]
+        ]
         cuts.append(
             min(window, key=lambda i: (crossing[i], abs(prefix[i] - target)))
             if window
-            else max(first, bisect_left(prefix, target))
+            else next((i for i in range(start, len(ops) + 1) if not inside[i]), start)
         )
     return cuts
