@@ -43,7 +43,9 @@ class Vectorizer:
         self.placed: dict[int, dict[SSAValue, Placed]] = {}
         self.relayout_cache: dict[int, dict[tuple[str, int, int], Placed]] = {}
         self.window_cache: dict[int, dict[tuple[SSAValue, int], Placed]] = {}
-        self.chunk_cache: dict[int, dict[tuple[SSAValue, int, int], object]] = {}
+        self.chunk_cache: dict[
+            int, dict[tuple[SSAValue, int, int, object], object]
+        ] = {}
         self.constants: dict[SSAValue, Operation] = {}
         self.shards: dict[SSAValue, list[Shard]] = {}
         self.heads: dict[SSAValue, list[int]] = {}

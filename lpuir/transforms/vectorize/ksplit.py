@@ -66,7 +66,7 @@ def lower(vz: Vectorizer, op: Operation) -> None:
         shard = held[(lo, hi)]
         vz.on(shard.chip)
         part = vz.chip.tensor(out, element, "scratch", op, lanes=vz.spec.lanes)
-        b = matmul.get_rows(vz, op.b, lo, hi, op)
+        b = matmul.rows_of(vz, op.b, lo, hi, op)
         matmul.mxm(vz, op, shard.placed, [matmul.Part(b, 0, hi - lo, part)])
         partials.append((shard.chip, part))
     all_reduce(vz, op, partials, order, lpu.AddOp)

@@ -236,9 +236,10 @@ def right_hand_side(
         return vz.get(value, op)
     hi = tensor_shape_and_element(value.type)[0][1] if hi is None else hi
     cache = vz.chunk_cache[vz.current]
-    if (value, lo, hi) not in cache:
-        cache[(value, lo, hi)] = row_chunks(vz, value, lo, hi)
-    return cache[(value, lo, hi)]  # type: ignore[return-value]
+    key = (value, lo, hi, vz.window)
+    if key not in cache:
+        cache[key] = row_chunks(vz, value, lo, hi)
+    return cache[key]  # type: ignore[return-value]
 
 
 def chunk_rows(vz: Vectorizer, value: SSAValue, k: int) -> int:
@@ -311,9 +312,9 @@ def matmul_cols(vz: Vectorizer, op: tosa.MatMulOp, chips: Sequence[int]) -> None
         vz.on(chip)
         a = vz.get(op.a, op)
         with shards.window(vz, chip, lo, hi, n):
-            b = vz.get(op.b, op)
+            b = right_hand_side(vz, op.b, op)
             c = vz.place_new(op.output, op, lanes=vz.spec.lanes)
-        mxm(vz, op, a, [Part(b, 0, b.shape[1], c)])
+        mxm(vz, op, a, [Part(b, 0, tensor_shape_and_element(op.b.type)[0][1], c)])
 
 
 def matmul_rows(vz: Vectorizer, op: tosa.MatMulOp) -> None:
@@ -356,6 +357,17 @@ def matmul_rows(vz: Vectorizer, op: tosa.MatMulOp) -> None:
         partial_chip = shard.chip
     assert partial is not None
     vz.values[op.output] = partial
+
+
+def rows_of(
+    vz: Vectorizer, value: SSAValue, lo: int, hi: int, user: Operation
+) -> Placed | RowChunks:
+    """Rows lo..hi-1 (the K axis) of a resident right-hand side, as row
+    chunks if it is `chunked`, else as one tensor (`get_rows`); either way
+    the right-hand side of a Part over rows 0..hi-lo."""
+    if chunked(vz, value):
+        return right_hand_side(vz, value, user, lo, hi)
+    return get_rows(vz, value, lo, hi, user)
 
 
 def get_rows(
