@@ -1,6 +1,7 @@
 // lpu-vectorize on several chips (lpuir/transforms/vectorize/shards.py and
 // matmul.py), as lpu-partition's annotations say: a matmul split by columns
-// runs on each chip with its columns of the resident weight; the exp runs
+// runs on each chip with its columns of the resident weight (stored as row
+// chunks, 16 of 4 rows for f16, so a tile installs from 16 slices); the exp runs
 // shard by shard; the reduction on chip 1 gathers the shards (chip 0's vector
 // arrives by a send and receive, chip 1's own is copied).
 // RUN: lpu-opt %s -p 'lpu-vectorize{system=node8}' -t lpu | filecheck %s
@@ -15,14 +16,14 @@ func.func @main(%a: tensor<1x1x64xf16>, %w: tensor<1x64x640xf16> {lpu.weight}) -
 
 // CHECK:      system "node8"
 // CHECK:      chip 0 {
-// CHECK:        tensor @in1 : 1x64x320xf16 weight
+// CHECK-COUNT-16: tensor @c{{[0-9]+}} : 1x4x320xf16 weight
 // CHECK:        = mxm.matmul
 // CHECK:        [[E0:%[0-9]+]] = vxm.exp {{.*}} : f32
 // CHECK:        [[V0:%[0-9]+]] = mem.read @v5[0] : f32
 // CHECK-NEXT:   c2c.send [[V0]] to 1 "x0"
 // CHECK-NEXT: }
 // CHECK:      chip 1 {
-// CHECK:        tensor @in1 : 1x64x320xf16 weight
+// CHECK-COUNT-16: tensor @c{{[0-9]+}} : 1x4x320xf16 weight
 // CHECK:        tensor @[[WHOLE:tmp[0-9]+]] : 1x1x640xf32 scratch
 // CHECK:        = vxm.exp {{.*}} : f32
 // CHECK:        [[R:%[0-9]+]] = c2c.recv from 0 "x0" : f32
