@@ -19,7 +19,7 @@ func.func @main(%a: tensor<1x1x64xf16>, %w: tensor<1x64x640xf16> {lpu.weight}) -
 // CHECK-COUNT-16: tensor @c{{[0-9]+}} : 1x4x320xf16 weight
 // CHECK:        = mxm.matmul
 // CHECK:        [[E0:%[0-9]+]] = vxm.exp {{.*}} : f32
-// CHECK:        [[V0:%[0-9]+]] = mem.read @v5[0] : f32
+// CHECK:        [[V0:%[0-9]+]] = mem.read @{{v[0-9]+}}[0] : f32
 // CHECK-NEXT:   c2c.send [[V0]] to 1 "x0"
 // CHECK-NEXT: }
 // CHECK:      chip 1 {
@@ -28,6 +28,6 @@ func.func @main(%a: tensor<1x1x64xf16>, %w: tensor<1x64x640xf16> {lpu.weight}) -
 // CHECK:        = vxm.exp {{.*}} : f32
 // CHECK:        [[R:%[0-9]+]] = c2c.recv from 0 "x0" : f32
 // CHECK-NEXT:   mem.write [[R]] -> @[[WHOLE]][0]
-// CHECK-NEXT:   [[MINE:%[0-9]+]] = mem.read @v5[0] : f32
+// CHECK-NEXT:   [[MINE:%[0-9]+]] = mem.read @{{v[0-9]+}}[0] : f32
 // CHECK-NEXT:   [[COPY:%[0-9]+]] = vxm.copy [[MINE]] : f32
 // CHECK-NEXT:   mem.write [[COPY]] -> @[[WHOLE]][1]
