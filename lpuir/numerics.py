@@ -188,8 +188,9 @@ def is_unsigned(t: str) -> bool:
     return _check(t).startswith("ui")
 
 
+@functools.cache
 def bitwidth(t: str) -> int:
-    """Bits of one element (i1: 1, bf16: 16)."""
+    """Bits of one element (i1: 1, bf16: 16); cached, the simulator asks per access."""
     _check(t)
     if t in MINIFLOATS:
         return MINIFLOATS[t].bits

@@ -3,8 +3,9 @@ transformers LlamaForCausalLM, exported by torch.onnx.export
 (examples/onnx/export_llama.py), imported and run on the reference
 interpreter; its greedy tokens are the documented ones (docs/llama.md: the
 first five equal the f16 builder's, all eight the float64 numpy decoder's on
-the fp32 weights) and its logits ONNX Runtime's. Needs the `onnx-export`
-extra (torch, transformers, onnxscript) and the checkpoint; skips without."""
+the fp32 weights) and its logits ONNX Runtime's; compiled for node8 and
+simulated, bit-exact against the reference. Needs the `onnx-export` extra
+(torch, transformers, onnxscript) and the checkpoint; skips without."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ import numpy as np
 import pytest
 
 import lpuir
+from lpuir.execute import run_module
 from lpuir.models import checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTED_F16 = [117, 209, 149, 21, 52, 128, 132, 202]
 """docs/llama.md: toy_llama31's greedy tokens from BOS with f16 weights."""
+DOCUMENTED_F32 = [117, 209, 149, 21, 52, 21, 157, 27]
+"""docs/onnx.md: the exported (fp32) model's greedy tokens from BOS."""
 
 for extra in ("torch", "transformers", "onnxscript"):
     pytest.importorskip(
@@ -82,3 +86,30 @@ def test_weights_as_arguments_keep_the_values_out(exported: Path) -> None:
     text = lpuir.to_text(module)
     assert text.count("{lpu.weight}") >= 3 * 7 + 3
     assert lpuir.signature(module).inputs[0] == ((1, 9), "i64")
+
+
+def test_compiled_for_node8_decodes_the_documented_tokens(exported: Path) -> None:
+    """One simulated run on BOS and the documented tokens (the last one's
+    logits are not needed): bit-exact against the reference, static cycles
+    == simulated, and position t's argmax is token t + 1. That is greedy
+    decoding, because position t's logits are the same bits whatever follows
+    it (checked on the reference against padded inputs, as greedy decoding
+    feeds them): a masked score's probability is exactly 0."""
+    module = lpuir.import_onnx(exported)
+    compiled = lpuir.compile_module(
+        module, pipeline="lpu-compile{system=node8 strategy=pipeline}"
+    )
+    assert compiled.report.chips == 8
+    ids = np.array([[1, *DOCUMENTED_F32]], np.int64)
+    sim = run_module(compiled.module, [ids])
+    (ref,) = run_module(module, [ids]).outputs
+    assert sim.report.cycles == sim.report.static_cycles
+    assert np.array_equal(sim.outputs[0].view(np.uint32), ref.view(np.uint32))
+    assert np.argmax(sim.outputs[0][0, :8], axis=-1).tolist() == DOCUMENTED_F32
+    for pos in range(8):
+        padded = np.zeros_like(ids)
+        padded[0, : pos + 1] = ids[0, : pos + 1]
+        (logits,) = run_module(module, [padded]).outputs
+        assert np.array_equal(
+            logits[0, pos].view(np.uint32), ref[0, pos].view(np.uint32)
+        )

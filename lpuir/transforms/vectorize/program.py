@@ -17,6 +17,7 @@ from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import ELEMENT_TYPES, TENSOR_TYPES, WORD_PAIRS
 from lpuir.machine import ChipSpec
+from lpuir.tensor_builder import dense as tensor_dense
 from lpuir.types import tensor_shape_and_element
 
 
@@ -156,9 +157,8 @@ class ChipProgram:
 
 
 def dense(values: np.ndarray, element: str) -> DenseIntOrFPElementsAttr:
-    t = TensorType(TENSOR_TYPES[element], values.shape)
-    flat = values.reshape(-1).tolist()
-    return DenseIntOrFPElementsAttr.from_list(t, flat)
+    """A weight tensor's value, `values` in `element`'s carrier."""
+    return tensor_dense(values, TensorType(TENSOR_TYPES[element], values.shape))
 
 
 def constant_array(const: Operation, value: SSAValue) -> np.ndarray:
