@@ -479,11 +479,13 @@ def mxm(
     tile's rows come from b's row chunks side by side, or from b alone if
     it is one tensor (one chunk of K rows). The chains (a part's tile and
     row run) go as many at a time as a hemisphere has planes, per part (the
-    streams of one direction feed a part's installs), one K-block of each in
-    turn, so the installs of one overlap the multiplies of the others;
-    except where multiplies outlast installs and a tile has several row
-    runs: consecutive chains are then runs of one tile, whose installs
-    would read the same slices at once, so they go one at a time."""
+    streams of one direction feed a part's installs), or as there are planes
+    if the left-hand side is in row chunks (each chain streams from its
+    own chunk), one K-block of each in turn, so the installs of one overlap
+    the multiplies of the others; except where multiplies outlast installs
+    and a tile has several row runs (per left-hand side chunk): consecutive
+    chains are then runs of one tile, whose installs would read the same
+    slices at once, so they go one at a time."""
     pieces = (
         [(c, q * a.rows) for q, c in enumerate(a.chunks)]
         if isinstance(a, LeftRows)
@@ -528,6 +530,8 @@ def mxm(
         ways = (
             1
             if longest > install_cycles and len(chains) > tiles * len(pieces)
+            else planes
+            if isinstance(a, LeftRows)
             else planes // 2
         )
         for start in range(0, len(chains), ways):
