@@ -513,8 +513,11 @@ def mxm(
     for bi in range(batch):
         # each tile's row runs keep every x vector and every result vector
         # of the tile in one slice group (a burst works on one group)
+        # (of a tile, the first runs of every chunk, then the second ones:
+        # chains next to each other stream from different chunks)
         chains = []
         for j in range(tiles):
+            runs = []
             for x, first in pieces:
                 held = x.shape[1]
                 here = bi * held + np.arange(held, dtype=np.int64)
@@ -522,10 +525,18 @@ def mxm(
                 groups = [(here * x.per_row + v) // size for v in used] + [
                     (out * p.c.per_row + j) // size for p in parts
                 ]
-                chains += [
-                    (j, Operand(x, here * x.per_row), int(out[lo]), lo, hi)
-                    for lo, hi in row_runs(groups)
-                ]
+                runs.append(
+                    [
+                        (j, Operand(x, here * x.per_row), int(out[lo]), lo, hi)
+                        for lo, hi in row_runs(groups)
+                    ]
+                )
+            chains += [
+                ch
+                for same in itertools.zip_longest(*runs)
+                for ch in same
+                if ch is not None
+            ]
         longest = max(hi - lo for *_, lo, hi in chains)
         ways = (
             1
