@@ -668,17 +668,28 @@ def test_a_right_hand_side_installs_from_row_chunks_bit_exact(
     st.sampled_from([5, 160, 400]),
     st.sampled_from([7, 330]),
     st.sampled_from(["constant", "input", "weight"]),
+    st.sampled_from([None, 256]),
     st.integers(0, 2**16),
 )
 def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
-    element: str, batch: int, extra: int, k: int, n: int, given_as: str, seed: int
+    element: str,
+    batch: int,
+    extra: int,
+    k: int,
+    n: int,
+    given_as: str,
+    addresses: int | None,
+    seed: int,
 ) -> None:
     """An input left-hand side of at least a K-block of rows (all its
     matmuls' rows bound by its read port) is stored as row chunks, one per
     MXM plane or more (matmul.left_chunk_rows), each its own input tensor
     filled from the whole input (`row_chunk`), so the planes stream rows
     from different slices; its right-hand side installs from half as many
-    row chunks (the other plane of a hemisphere streams meanwhile)."""
+    row chunks (the other plane of a hemisphere streams meanwhile). With
+    small slices (`addresses`), chunks are halved until they fit one slice
+    group and the result's group boundaries cut chunks into several row
+    runs."""
     from lpuir import numerics
 
     kb = 320 if element == "i8" else 160
@@ -718,7 +729,12 @@ def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
         f"  %0 = tosa.matmul %a, %b, %z, %z : ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
         f"  return %0 : {c}\n}}\n"
     )
-    compiled = compile_text(text)
+    system = (
+        "tsp-v1"
+        if addresses is None
+        else f'#lpu.system<"tsp-v1", {{chip = #lpu.chip<"tsp-v1", {{sram_addresses = {addresses} : i64}}>}}>'
+    )
+    compiled = compile_text(text, system)
     left = [
         op
         for op in compiled.walk()
