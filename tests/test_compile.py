@@ -669,6 +669,7 @@ def test_a_right_hand_side_installs_from_row_chunks_bit_exact(
     st.sampled_from([7, 330]),
     st.sampled_from(["constant", "input", "weight"]),
     st.sampled_from([None, 256]),
+    st.sampled_from([None, [0, 1], [1, 0]]),
     st.integers(0, 2**16),
 )
 def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
@@ -679,6 +680,7 @@ def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
     n: int,
     given_as: str,
     addresses: int | None,
+    order: list[int] | None,
     seed: int,
 ) -> None:
     """An input left-hand side of at least a K-block of rows (all its
@@ -689,7 +691,8 @@ def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
     row chunks (the other plane of a hemisphere streams meanwhile). With
     small slices (`addresses`), chunks are halved until they fit one slice
     group and the result's group boundaries cut chunks into several row
-    runs."""
+    runs; a stated K split (`order`, at the first K-block) runs each part
+    from the same chunks."""
     from lpuir import numerics
 
     kb = 320 if element == "i8" else 160
@@ -722,11 +725,16 @@ def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
         }[given_as]
     )
     inputs = [x] if given_as != "input" else [x, w]
+    split = (
+        f"{{lpu.k_parts = array<i64: {kb}>, lpu.k_order = {order}}} "
+        if order is not None and k > kb
+        else ""
+    )
     text = (
         f"func.func @main({args}) -> {c} {{\n"
         f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
         f"{rhs}"
-        f"  %0 = tosa.matmul %a, %b, %z, %z : ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
+        f"  %0 = tosa.matmul %a, %b, %z, %z {split}: ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
         f"  return %0 : {c}\n}}\n"
     )
     system = (

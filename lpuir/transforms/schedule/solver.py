@@ -42,6 +42,7 @@ from lpuir.transforms.schedule.problem import (
     Node,
     Problem,
     Transfer,
+    bank_spans,
 )
 from lpuir.transforms.schedule.resources import (
     IntervalSet,
@@ -240,12 +241,14 @@ class ListScheduler:
         if op.UNIT != "MEM":
             return [((node.chip, resource), c, c + n) for _, resource in holds]
         assert isinstance(op, lpu.MemOp) and node.access is not None
-        first = int(node.access.vectors[0])
-        bank = self.spec.bank(op.tensor_op().locate(first, self.spec)[1])
+        spans = bank_spans(node.access, op.tensor_op(), self.spec)
         claims = []
         for unit, resource in holds:
             claims.append(((node.chip, resource), c, c + n))
-            claims.append(((node.chip, "bank", unit, bank, op.PORT), c, c + n))
+            claims += [
+                ((node.chip, "bank", unit, bank, op.PORT), c + lo, c + hi)
+                for bank, lo, hi in spans
+            ]
         return claims
 
     def link_claims(self, transfer: Transfer) -> list[tuple[tuple, int, int]]:
