@@ -67,13 +67,13 @@ def bank_spans(
     assert tensor.address is not None
     address = (tensor.address.data + access.vectors) % spec.sram_addresses
     banks = address * spec.sram_banks // spec.sram_addresses
+    low, high = int(banks.min()), int(banks.max())
+    if low == high:
+        return [(low, int(access.first.min()), int(access.last.max()) + 1)]
     return [
-        (
-            int(b),
-            int(access.first[banks == b].min()),
-            int(access.last[banks == b].max()) + 1,
-        )
-        for b in np.unique(banks)
+        (b, int(access.first[touched].min()), int(access.last[touched].max()) + 1)
+        for b in range(low, high + 1)
+        if (touched := banks == b).any()
     ]
 
 

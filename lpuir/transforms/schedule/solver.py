@@ -90,6 +90,8 @@ class ListScheduler:
         self.states: dict[int, ChipState] = {}
         self.last_act = problem.last_act
         self.alu_units = [lpu.VxmOp.alu_unit(a) for a in range(self.spec.vxm_alus)]
+        self.bank_spans: dict[Node, list[tuple[int, int, int]]] = {}
+        """Each MEM node's `bank_spans`, computed when first needed."""
         for chip, tensors in problem.tensors.items():
             state = self.states[chip] = ChipState()
             self.last_act[chip] = -1
@@ -241,7 +243,10 @@ class ListScheduler:
         if op.UNIT != "MEM":
             return [((node.chip, resource), c, c + n) for _, resource in holds]
         assert isinstance(op, lpu.MemOp) and node.access is not None
-        spans = bank_spans(node.access, op.tensor_op(), self.spec)
+        spans = self.bank_spans.get(node)
+        if spans is None:
+            spans = bank_spans(node.access, op.tensor_op(), self.spec)
+            self.bank_spans[node] = spans
         claims = []
         for unit, resource in holds:
             claims.append(((node.chip, resource), c, c + n))
