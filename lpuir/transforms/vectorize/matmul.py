@@ -4,8 +4,10 @@ left-hand side's rows stream through, accumulating K-blocks in order
 (numerics.md). A right-hand side that only matmuls of few rows use (a
 constant, an `{lpu.weight}` argument or a program input) is stored as row
 chunks (`chunked`, `install_chunks`), so a tile installs from many slices
-side by side; the K-block chains of output tiles are interleaved (`mxm`), so
-the installs of one overlap the multiplies of another. A K split the
+side by side; an input left-hand side of many rows is stored as row chunks
+by its rows (`left_chunk_rows`), so the planes stream rows from several
+slices at once; the K-block chains of output tiles are interleaved (`mxm`),
+so the installs of one overlap the multiplies of another. A K split the
 program states (`lpu.k_parts`, as lpu-split-k writes for install-bound
 integer matmuls) runs each part on its own planes from its own chunks and
 adds the partial sums in the stated order (docs/compiler.md, "Matmuls").
