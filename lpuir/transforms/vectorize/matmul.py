@@ -1,7 +1,7 @@
 """`tosa.matmul` on the MXM: per batch, output tile of 320 columns and
 K-block, a weight tile is installed from the right-hand side's rows and the
 left-hand side's rows stream through, accumulating K-blocks in order
-(numerics.md). A right-hand side that only matmuls of few rows use (a
+(numerics.md). A right-hand side that only matmuls on one chip use (a
 constant, an `{lpu.weight}` argument or a program input) is stored as row
 chunks (`chunked`, `install_chunks`), so a tile installs from many slices
 side by side; an input left-hand side of many rows is stored as row chunks
