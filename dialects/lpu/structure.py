@@ -287,9 +287,10 @@ class TensorOp(IRDLOperation):
     `cols .. cols + n - 1` of its argument: a shard of it on this chip. An
     input with `row_chunk = [q, r, b, lo, hi]` holds the rows (second-to-last
     axis) k in lo..hi-1 of its argument with ((k - lo) mod b) div r = q, in
-    order: (part of) a matmul
-    right-hand side stored as row chunks, so that a weight tile installs
-    from several slices side by side (docs/dialect.md)."""
+    order: (part of) a matmul right-hand side stored as row chunks, so that
+    a weight tile installs from several slices side by side, or a matmul
+    left-hand side, so that the MXM planes stream rows from several slices
+    at once (docs/dialect.md)."""
 
     name = "lpu.tensor"
 

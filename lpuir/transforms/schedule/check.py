@@ -16,7 +16,7 @@ import numpy as np
 from lpuir import timing
 from lpuir.diagnostics import op_location
 from lpuir.dialects import lpu
-from lpuir.transforms.schedule.problem import Node, Problem
+from lpuir.transforms.schedule.problem import Node, Problem, bank_spans
 
 
 def check(problem: Problem) -> list[str]:
@@ -100,8 +100,8 @@ class _Checker:
 
     def units(self, footprints: dict[int, lpu.Footprint]) -> None:
         """No unit or port held by two instructions in one cycle, and no bank
-        of a slice read and written in one cycle (a burst is in the bank of
-        its first vector, as the allocator keeps it)."""
+        of a slice read and written in one cycle (a burst holds each bank it
+        touches while it is in it: `bank_spans`)."""
         held: dict[tuple, list[tuple[int, int, Node]]] = defaultdict(list)
         banks: dict[tuple, list[tuple[int, int, Node]]] = defaultdict(list)
         for node in self.nodes:
@@ -113,10 +113,12 @@ class _Checker:
             if access is not None:
                 op = node.op
                 assert isinstance(op, lpu.MemOp)
-                address = op.tensor_op().locate(int(access.vectors[0]), self.spec)[1]
-                bank = self.spec.bank(address)
+                spans = bank_spans(access, op.tensor_op(), self.spec)
                 for unit, _ in footprints[id(node)].holds:
-                    banks[(node.chip, f"bank {bank} of {unit}")].append(span)
+                    for bank, lo, hi in spans:
+                        banks[(node.chip, f"bank {bank} of {unit}")].append(
+                            (node.cycle + lo, node.cycle + hi, node)
+                        )
         for (_, what), spans in held.items():
             self.exclusive(what, spans, _always)
         for (_, what), spans in banks.items():

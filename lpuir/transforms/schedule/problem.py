@@ -37,7 +37,7 @@ from lpuir import timing
 from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
-from lpuir.machine import LinkSpec, SystemSpec
+from lpuir.machine import ChipSpec, LinkSpec, SystemSpec
 
 ROUTE_CHOICES = 4
 """Routes kept per transfer (the fewest hops, then the lowest latency)."""
@@ -55,6 +55,26 @@ class Access:
     vectors: np.ndarray
     first: np.ndarray
     last: np.ndarray
+
+
+def bank_spans(
+    access: Access, tensor: lpu.TensorOp, spec: ChipSpec
+) -> list[tuple[int, int, int]]:
+    """(bank, from, to): each SRAM bank a MEM access touches and the cycles,
+    relative to its issue, from its first to past its last touch of it; a
+    burst that crosses a bank boundary (of a tensor bigger than a bank)
+    holds each bank only while it is in it."""
+    assert tensor.address is not None
+    address = (tensor.address.data + access.vectors) % spec.sram_addresses
+    banks = address * spec.sram_banks // spec.sram_addresses
+    low, high = int(banks.min()), int(banks.max())
+    if low == high:
+        return [(low, int(access.first.min()), int(access.last.max()) + 1)]
+    return [
+        (b, int(access.first[touched].min()), int(access.last[touched].max()) + 1)
+        for b in range(low, high + 1)
+        if (touched := banks == b).any()
+    ]
 
 
 @dataclass(eq=False)

@@ -42,6 +42,7 @@ from lpuir.transforms.schedule.problem import (
     Node,
     Problem,
     Transfer,
+    bank_spans,
 )
 from lpuir.transforms.schedule.resources import (
     IntervalSet,
@@ -89,6 +90,8 @@ class ListScheduler:
         self.states: dict[int, ChipState] = {}
         self.last_act = problem.last_act
         self.alu_units = [lpu.VxmOp.alu_unit(a) for a in range(self.spec.vxm_alus)]
+        self.bank_spans: dict[Node, list[tuple[int, int, int]]] = {}
+        """Each MEM node's `bank_spans`, computed when first needed."""
         for chip, tensors in problem.tensors.items():
             state = self.states[chip] = ChipState()
             self.last_act[chip] = -1
@@ -240,12 +243,17 @@ class ListScheduler:
         if op.UNIT != "MEM":
             return [((node.chip, resource), c, c + n) for _, resource in holds]
         assert isinstance(op, lpu.MemOp) and node.access is not None
-        first = int(node.access.vectors[0])
-        bank = self.spec.bank(op.tensor_op().locate(first, self.spec)[1])
+        spans = self.bank_spans.get(node)
+        if spans is None:
+            spans = bank_spans(node.access, op.tensor_op(), self.spec)
+            self.bank_spans[node] = spans
         claims = []
         for unit, resource in holds:
             claims.append(((node.chip, resource), c, c + n))
-            claims.append(((node.chip, "bank", unit, bank, op.PORT), c, c + n))
+            claims += [
+                ((node.chip, "bank", unit, bank, op.PORT), c + lo, c + hi)
+                for bank, lo, hi in spans
+            ]
         return claims
 
     def link_claims(self, transfer: Transfer) -> list[tuple[tuple, int, int]]:

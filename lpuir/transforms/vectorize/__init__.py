@@ -132,7 +132,9 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     many = any(chips_of(op) != [0] for op in ops)
     inputs = [a for i, a in enumerate(fn.args) if i not in weight_args(fn)]
     for arg in inputs:
-        if not many and not matmul.chunked(vz, arg):
+        if not many and not (
+            matmul.chunked(vz, arg) or matmul.left_chunk_rows(vz, arg)
+        ):
             vz.get(arg, next((u.operation for u in arg.uses), fn))
     for op in progress.track(ops, "lpu-vectorize", "ops"):
         chips = chips_of(op)

@@ -1,11 +1,13 @@
 """`tosa.matmul` on the MXM: per batch, output tile of 320 columns and
 K-block, a weight tile is installed from the right-hand side's rows and the
 left-hand side's rows stream through, accumulating K-blocks in order
-(numerics.md). A right-hand side that only matmuls of few rows use (a
+(numerics.md). A right-hand side that only matmuls on one chip use (a
 constant, an `{lpu.weight}` argument or a program input) is stored as row
 chunks (`chunked`, `install_chunks`), so a tile installs from many slices
-side by side; the K-block chains of output tiles are interleaved (`mxm`), so
-the installs of one overlap the multiplies of another. A K split the
+side by side; an input left-hand side of many rows is stored as row chunks
+by its rows (`left_chunk_rows`), so the planes stream rows from several
+slices at once; the K-block chains of output tiles are interleaved (`mxm`),
+so the installs of one overlap the multiplies of another. A K split the
 program states (`lpu.k_parts`, as lpu-split-k writes for install-bound
 integer matmuls) runs each part on its own planes from its own chunks and
 adds the partial sums in the stated order (docs/compiler.md, "Matmuls").
@@ -43,7 +45,9 @@ if TYPE_CHECKING:
     from lpuir.transforms.vectorize.base import Vectorizer
 
 
-def install_chunks(spec: ChipSpec, element: str, tile_rows: int, vectors: int) -> int:
+def install_chunks(
+    spec: ChipSpec, element: str, tile_rows: int, vectors: int, shared: bool = False
+) -> int:
     """Row chunks a matmul right-hand side is stored in (`chunked`): an install
     reads a burst from each, side by side, each on its own stream(s) and (as
     lpu-allocate-sram keeps a group's tensors apart when it can) its own
@@ -53,10 +57,14 @@ def install_chunks(spec: ChipSpec, element: str, tile_rows: int, vectors: int) -
     tile on tsp-v1 ([ISCA20]: four planes in under 40 cycles). `vectors`: the
     vectors of the whole tensor; if the chunks would not fit one slice group,
     half as many, since a burst that crosses a group boundary is read as two
-    operands."""
+    operands. `shared`: the matmuls multiply at least as many rows as a
+    tile has, so the other plane of the hemisphere streams its left-hand
+    side while this one installs: the install takes half of the
+    direction's streams."""
+    streams = spec.streams // (2 if shared else 1)
     count = min(
         spec.mxm_install_rows_per_cycle,
-        spec.streams // element_bytes(element),
+        streams // element_bytes(element),
         tile_rows,
     )
     if -(-vectors // count) > spec.sram_addresses:
@@ -70,6 +78,16 @@ class RowChunks:
     stored as row chunks (see install_chunks): `chunks[q]` holds, block
     after block, rows q*rows .. q*rows+rows-1 of every K-block (row r of
     block b at b*rows + r)."""
+
+    chunks: tuple[Placed, ...]
+    rows: int
+
+
+@dataclass(frozen=True)
+class LeftRows:
+    """A matmul left-hand side [B, M, K] stored as row chunks (see
+    `left_chunk_rows`): `chunks[q]` holds rows q*rows .. q*rows+rows-1 of
+    every batch."""
 
     chunks: tuple[Placed, ...]
     rows: int
@@ -149,7 +167,7 @@ def matmul_parts(vz: Vectorizer, op: tosa.MatMulOp) -> None:
         mxm(
             vz,
             op,
-            vz.get(op.a, op),
+            left_hand_side(vz, op.a, op),
             [Part(right_hand_side(vz, op.b, op), 0, ranges[0][1], out)],
         )
         return
@@ -163,7 +181,7 @@ def matmul_parts(vz: Vectorizer, op: tosa.MatMulOp) -> None:
         )
         for lo, hi in ranges
     ]
-    mxm(vz, op, vz.get(op.a, op), parts)
+    mxm(vz, op, left_hand_side(vz, op.a, op), parts)
     split = k_split_of(op)
     assert split is not None
     order = split[1] if split[1] is not None else list(range(len(parts)))
@@ -206,11 +224,6 @@ def chunked(vz: Vectorizer, value: SSAValue) -> bool:
     if not all(isinstance(u.operation, tosa.MatMulOp) and u.index == 1 for u in uses):
         return False
     kb = vz.spec.mxm_k(element)
-    if any(
-        math.prod(tensor_shape_and_element(u.operation.operands[0].type)[0][:-1]) >= kb
-        for u in uses
-    ):
-        return False  # multiplies as long as a whole tile's install hide it
     if vz.resident(value):
         return True
     return (
@@ -223,6 +236,87 @@ def chunked(vz: Vectorizer, value: SSAValue) -> bool:
             for u in uses
             for lo, hi in k_ranges(vz, u.operation)  # type: ignore[arg-type]
         )
+    )
+
+
+def left_chunk_rows(vz: Vectorizer, value: SSAValue) -> int | None:
+    """Rows of each row chunk a program input that is only ever a matmul's
+    left-hand side (on this one chip, not sharded) is stored in, or None to
+    keep it whole. A matmul of at least as many rows as a K-block has
+    multiplies longer than it installs a tile, so its rows' read port binds:
+    it gets as many chunks as there are MXM planes, more if a chunk would
+    not fit one slice group, so that the chains of different chunks stream
+    their rows from different slices (one read port each) and no row
+    straddles two groups; at least two rows a chunk."""
+    shape, element = tensor_shape_and_element(value.type)
+    uses = list(value.uses)
+    if (
+        value not in vz.fn.args
+        or vz.resident(value)
+        or element not in ACCUMULATOR
+        or len(shape) != 3
+        or not uses
+        or not all(
+            isinstance(u.operation, tosa.MatMulOp)
+            and u.index == 0
+            and chips_of(u.operation) == [vz.current]
+            and split_of(u.operation) is None
+            for u in uses
+        )
+    ):
+        return None
+    batch, m, k = shape
+    kb = vz.spec.mxm_k(element)
+    if batch * m < kb:
+        return None  # installs, not its rows, bound such a matmul
+    per_row = -(-k // kb)
+    rows = -(-m // (2 * vz.spec.mxm_planes))
+    while rows > 1 and batch * rows * per_row > vz.spec.sram_addresses:
+        rows = -(-rows // 2)
+    return rows if 2 <= rows < m else None
+
+
+def left_hand_side(vz: Vectorizer, value: SSAValue, op: Operation) -> Placed | LeftRows:
+    """A matmul's left-hand side on this chip: as row chunks (cached, an
+    input's `row_chunk`s that lpu-run fills from the whole input) if
+    `left_chunk_rows` says so, else where `get` puts it."""
+    rows = left_chunk_rows(vz, value)
+    if rows is None:
+        return vz.get(value, op)
+    cache = vz.chunk_cache[vz.current]
+    if (value, 0, 0) not in cache:
+        (batch, m, k), element = tensor_shape_and_element(value.type)
+        arg = vz.argument(value)[1]
+        kb = vz.spec.mxm_k(element)
+        cache[(value, 0, 0)] = LeftRows(
+            tuple(
+                vz.chip.tensor(
+                    (batch, min(rows, m - lo), k),
+                    element,
+                    "input",
+                    vz.fn,
+                    arg=arg,
+                    row_chunk=(q, rows, m, 0, m),
+                    lanes=kb,
+                    prefix="in",
+                )
+                for q, lo in enumerate(range(0, m, rows))
+            ),
+            rows,
+        )
+    return cache[(value, 0, 0)]  # type: ignore[return-value]
+
+
+def long_multiplies(vz: Vectorizer, value: SSAValue) -> bool:
+    """Whether some matmul multiplies as many rows by a right-hand side as
+    a tile of it has: one plane of a hemisphere then streams its rows
+    while the other installs (`install_chunks`' `shared`)."""
+    shape, element = tensor_shape_and_element(value.type)
+    tile_rows = min(shape[-2], vz.spec.mxm_k(element))
+    return any(
+        math.prod(tensor_shape_and_element(u.operation.operands[0].type)[0][:-1])
+        >= tile_rows
+        for u in value.uses
     )
 
 
@@ -252,6 +346,7 @@ def chunk_rows(vz: Vectorizer, value: SSAValue, k: int) -> int:
         element,
         tile_rows,
         shape[0] * k * -(-shape[-1] // vz.spec.lanes),
+        long_multiplies(vz, value),
     )
     return -(-tile_rows // count)
 
@@ -390,19 +485,28 @@ def get_rows(
     )
 
 
-def mxm(vz: Vectorizer, op: tosa.MatMulOp, a: Placed, parts: Sequence[Part]) -> None:
+def mxm(
+    vz: Vectorizer, op: tosa.MatMulOp, a: Placed | LeftRows, parts: Sequence[Part]
+) -> None:
     """Each part's c = a x b over its rows of K on the MXM (per batch,
     output tile and K-block, the blocks of a part accumulated in order). A
     tile's rows come from b's row chunks side by side, or from b alone if
     it is one tensor (one chunk of K rows). The chains (a part's tile and
     row run) go as many at a time as a hemisphere has planes, per part (the
-    streams of one direction feed a part's installs), one K-block of each in
-    turn, so the installs of one overlap the multiplies of the others;
-    except where multiplies outlast installs and a tile has several row
-    runs: consecutive chains are then runs of one tile, whose installs
-    would read the same slices at once, so they go one at a time."""
-    batch, m, _ = a.shape
-    element = a.element
+    streams of one direction feed a part's installs), or as there are planes
+    if the left-hand side is in row chunks (each chain streams from its
+    own chunk), one K-block of each in turn, so the installs of one overlap
+    the multiplies of the others; except where multiplies outlast installs
+    and a tile has several row runs (per left-hand side chunk): consecutive
+    chains are then runs of one tile, whose installs would read the same
+    slices at once, so they go one at a time."""
+    pieces = (
+        [(c, q * a.rows) for q, c in enumerate(a.chunks)]
+        if isinstance(a, LeftRows)
+        else [(a, 0)]
+    )
+    batch, m = pieces[0][0].shape[0], parts[0].c.shape[1]
+    element = pieces[0][0].element
     out_element = parts[0].c.element
     if element not in ACCUMULATOR:
         raise unsupported(op, f"the MXM multiplies i8, f16 and bf16, not {element}")
@@ -412,7 +516,7 @@ def mxm(vz: Vectorizer, op: tosa.MatMulOp, a: Placed, parts: Sequence[Part]) -> 
             f"{element} x {element} -> {out_element}: the MXM accumulates {element} in {ACCUMULATOR[element]}",
         )
     kb = vz.spec.mxm_k(element)
-    a = layout.relayout(vz, a, kb, op)
+    pieces = [(layout.relayout(vz, x, kb, op), first) for x, first in pieces]
     n = parts[0].c.shape[2]
     tiles = -(-n // vz.spec.lanes)
     size = vz.spec.sram_addresses
@@ -421,44 +525,73 @@ def mxm(vz: Vectorizer, op: tosa.MatMulOp, a: Placed, parts: Sequence[Part]) -> 
     planes = 2 * vz.spec.mxm_planes
     install_cycles = max(p.b.rows if isinstance(p.b, RowChunks) else kb for p in parts)
     for bi in range(batch):
-        rows_m = bi * m + np.arange(m, dtype=np.int64)
-        # row runs that keep every x vector and every result vector of a
-        # run in one slice group (a burst works on one group)
-        groups = np.stack(
-            [(rows_m * a.per_row + v) // size for v in used]
-            + [(rows_m * p.c.per_row + j) // size for p in parts for j in range(tiles)]
+        # each tile's row runs keep every x vector and every result vector
+        # of the tile in one slice group (a burst works on one group)
+        # (of a tile, the first runs of every chunk, then the second ones:
+        # chains next to each other stream from different chunks)
+        chains = []
+        for j in range(tiles):
+            runs = []
+            for x, first in pieces:
+                held = x.shape[1]
+                here = bi * held + np.arange(held, dtype=np.int64)
+                out = bi * m + first + np.arange(held, dtype=np.int64)
+                groups = [(here * x.per_row + v) // size for v in used] + [
+                    (out * p.c.per_row + j) // size for p in parts
+                ]
+                runs.append(
+                    [
+                        (j, Operand(x, here * x.per_row), int(out[lo]), lo, hi)
+                        for lo, hi in row_runs(groups)
+                    ]
+                )
+            chains += [
+                ch
+                for same in itertools.zip_longest(*runs)
+                for ch in same
+                if ch is not None
+            ]
+        longest = max(hi - lo for *_, lo, hi in chains)
+        ways = (
+            1
+            if longest > install_cycles and len(chains) > tiles * len(pieces)
+            else planes
+            if isinstance(a, LeftRows)
+            else planes // 2
         )
-        cuts = [
-            0,
-            *(np.flatnonzero(np.any(groups[:, 1:] != groups[:, :-1], axis=0)) + 1),
-            m,
-        ]
-        chains = [
-            (j, lo, hi) for j in range(tiles) for lo, hi in itertools.pairwise(cuts)
-        ]
-        longest = max(hi - lo for lo, hi in itertools.pairwise(cuts))
-        ways = 1 if longest > install_cycles and len(cuts) > 2 else planes // 2
-        for first in range(0, len(chains), ways):
-            window = [(p, ch) for p in parts for ch in chains[first : first + ways]]
+        for start in range(0, len(chains), ways):
+            window = [(p, ch) for p in parts for ch in chains[start : start + ways]]
             for at in range(0, len(window), planes):
                 flight = window[at : at + planes]
                 accs: dict[int, SSAValue] = {}
                 for t in range(max(-(-(p.hi - p.lo) // kb) for p, _ in flight)):
-                    for i, (p, (j, lo, hi)) in enumerate(flight):
+                    for i, (p, (j, rows_x, _, lo, hi)) in enumerate(flight):
                         r0 = p.lo + t * kb
                         if r0 >= p.hi:
                             continue
                         weights = install(vz, op, p, bi, t, j, wtype, kb)
                         x = vz.read(
-                            Operand(a, rows_m * a.per_row + r0 // kb), lo, hi - lo, op
+                            Operand(rows_x.placed, rows_x.indices + r0 // kb),
+                            lo,
+                            hi - lo,
+                            op,
                         )
                         rows = min(kb, p.hi - r0)
                         if rows < kb:
                             x = layout.masked(vz, x, rows, element, hi - lo, op)
                         accs[i] = vz.emit(lpu.MatmulOp(weights, x, accs.get(i)), op)
-                for i, (p, (j, lo, _)) in enumerate(flight):
+                for i, (p, (j, _, row, _, _)) in enumerate(flight):
                     c = p.c
-                    vz.write(accs[i], c, int(rows_m[lo]) * c.per_row + j, c.per_row, op)
+                    vz.write(accs[i], c, row * c.per_row + j, c.per_row, op)
+
+
+def row_runs(groups: list[np.ndarray]) -> list[tuple[int, int]]:
+    """Runs of rows in which each of the sequences (the slice group of a
+    vector of each row) stays the same."""
+    stacked = np.stack(groups)
+    m = stacked.shape[1]
+    cuts = np.flatnonzero(np.any(stacked[:, 1:] != stacked[:, :-1], axis=0)) + 1
+    return list(itertools.pairwise([0, *cuts.tolist(), m]))
 
 
 def install(
