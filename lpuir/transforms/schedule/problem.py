@@ -47,7 +47,7 @@ ROUTE_CHOICES = 4
 class Access:
     """A MEM instruction's SRAM access: it touches `vectors[i]` of `tensor`
     between issue + `first[i]` and issue + `last[i]` (a read or write: burst
-    vector k at issue + k; a gather or scatter, whose lanes choose, may touch
+    vector k at issue + k, or its one vector every cycle with step 0; a gather or scatter, whose lanes choose, may touch
     any vector at any cycle of its burst)."""
 
     tensor: str
@@ -119,6 +119,14 @@ class Node:
             first = np.zeros(len(vectors), dtype=np.int64)
             return Access(name, op.PORT, vectors, first, first + self.burst - 1)
         vectors = np.array(list(op.vector_indices()))
+        if len(vectors) < self.burst:  # step 0: one vector, every cycle of the burst
+            return Access(
+                name,
+                op.PORT,
+                vectors,
+                np.zeros(1, np.int64),
+                np.array([self.burst - 1]),
+            )
         takes = np.arange(len(vectors))
         return Access(name, op.PORT, vectors, takes, takes)
 
