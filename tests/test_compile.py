@@ -658,3 +658,38 @@ def test_a_right_hand_side_installs_from_row_chunks_bit_exact(
     result = simulate(compiled, inputs)
     assert result.cycles == result.static_cycles
     assert np.array_equal(result.outputs[0], expected[0])
+
+
+@st.composite
+def leading_reductions(draw: st.DrawFn) -> Program:
+    """A reduction over a leading axis whose rows take up to 32 vectors: each
+    step's burst over the accumulator outlasts the read-to-write distance of
+    even the farthest slice the accumulator may be placed in."""
+    el = draw(st.sampled_from(["f32", "f16", "bf16"]))
+    name = draw(
+        st.sampled_from(["reduce_sum", "reduce_max", "reduce_min", "reduce_product"])
+    )
+    cols = max(1, draw(st.integers(1, 32)) * 320 - draw(st.integers(0, 319)))
+    shape = (draw(st.integers(2, 8)), draw(st.integers(1, 2)), cols)
+    axis = draw(st.integers(0, 1))
+    out = tuple(1 if k == axis else d for k, d in enumerate(shape))
+    text = f"func.func @main(%x: {_t(shape, el)}) -> {_t(out, el)} {{\n  %0 = tosa.{name} %x {{axis = {axis} : i32}} : ({_t(shape, el)}) -> {_t(out, el)}\n  return %0 : {_t(out, el)}\n}}\n"
+    return Program(text, [(shape, el)])
+
+
+@given(leading_reductions(), st.integers(0, 2**16))
+def test_leading_axis_reductions_of_long_rows_compile_bit_exact(
+    program: Program, seed: int
+) -> None:
+    check_program(program, seed)
+
+
+def test_the_heads_sum_of_a_70b_layer_compiles_bit_exact() -> None:
+    """Issue 19: the sum over 8 heads of 26-vector rows accumulated in place,
+    its write beginning while its read was still on the same bank."""
+    text = """func.func @main(%x: tensor<8x1x8192xf32>) -> tensor<1x1x8192xf32> {
+  %0 = tosa.reduce_sum %x {axis = 0 : i32} : (tensor<8x1x8192xf32>) -> tensor<1x1x8192xf32>
+  return %0 : tensor<1x1x8192xf32>
+}
+"""
+    check_program(Program(text, [((8, 1, 8192), "f32")]))
