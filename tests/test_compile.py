@@ -693,3 +693,29 @@ def test_the_heads_sum_of_a_70b_layer_compiles_bit_exact() -> None:
 }
 """
     check_program(Program(text, [((8, 1, 8192), "f32")]))
+
+
+@st.composite
+def vxm_products(draw: st.DrawFn) -> Program:
+    """An f32 matmul (summed on the VXM, one k at a time) whose result
+    rows take up to 24 vectors: each step's burst over the accumulator
+    outlasts the read-to-write distance of the slices near the VXM."""
+    el = "f32"
+    m, k = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    n = max(1, draw(st.integers(1, 24)) * 320 - draw(st.integers(0, 319)))
+    a, b, c = _t((1, m, k), el), _t((1, k, n), el), _t((1, m, n), el)
+    z = _t((1,), el)
+    text = f"""func.func @main(%a: {a}, %b: {b}) -> {c} {{
+  %z = "tosa.const"() <{{values = dense<0.0> : {z}}}> : () -> {z}
+  %y = tosa.matmul %a, %b, %z, %z : ({a}, {b}, {z}, {z}) -> {c}
+  return %y : {c}
+}}
+"""
+    return Program(text, [((1, m, k), el), ((1, k, n), el)])
+
+
+@given(vxm_products(), st.integers(0, 2**16))
+def test_vxm_products_of_long_rows_compile_bit_exact(
+    program: Program, seed: int
+) -> None:
+    check_program(program, seed)

@@ -6,7 +6,7 @@ step per index, in index order."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.ir import Operation, SSAValue
@@ -98,8 +98,14 @@ def reduce_rows(
 
     acc = src
     if src.per_row > 1 or valid < spec.lanes:
+        # two whatever the burst (predates in_place_burst: one for a few rows
+        # would change every compiled softmax and norm to save a scratch tensor)
         pair = accumulators(
-            vz, op, src.per_row, math.inf, (src.rows, spec.lanes), src.element
+            vz,
+            op,
+            src.per_row,
+            vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op),
+            math.inf,
         )
         every = np.arange(src.rows, dtype=np.int64)
         for j in range(src.per_row):
@@ -150,20 +156,18 @@ def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
         return (rows[:, None] * src.per_row + j[None, :]).reshape(-1)
 
     steps = lead[axis]
-    accs = accumulators(
-        vz,
-        op,
-        steps,
-        len(slice_indices(0)),
+    acc = vz.chip.tensor(
         shape,
         src.element,
+        "scratch",
+        op,
         lanes=src.lanes,
         splat=src.splat,
         prefix="v",
     )
-    first = in_turn(accs, 0)
-    vector_map(vz, op, lpu.CopyOp, [Operand(src, slice_indices(0))], first, src.element)
-    every = np.arange(first.vectors, dtype=np.int64)
+    accs = accumulators(vz, op, steps, acc, acc.vectors)
+    vector_map(vz, op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element)
+    every = np.arange(acc.vectors, dtype=np.int64)
     for i in range(1, steps):
         vector_map(
             vz,
@@ -187,22 +191,23 @@ def in_place_burst(spec: ChipSpec) -> int:
 
 
 def accumulators(
-    vz: Vectorizer,
-    op: Operation,
-    steps: int,
-    burst: float,
-    shape: tuple[int, ...],
-    element: str,
-    **kwargs: Any,
+    vz: Vectorizer, op: Operation, steps: int, first: Placed, burst: float
 ) -> list[Placed]:
-    """Scratch tensors an accumulation over `steps` steps with bursts of up to
-    `burst` vectors takes in turn (`in_turn`): one (in place) while the burst
-    fits `in_place_burst`, else two, so that no group reads and writes one
-    tensor."""
-    count = 1 if burst <= in_place_burst(vz.spec) else min(2, steps)
-    return [
-        vz.chip.tensor(shape, element, "scratch", op, **kwargs) for _ in range(count)
-    ]
+    """The tensors an accumulation over `steps` steps with bursts of up to
+    `burst` vectors takes in turn (`in_turn`), the first `first`: it alone (in
+    place) while the burst fits `in_place_burst`, else a second like it, so
+    that no group reads and writes one tensor."""
+    if steps == 1 or burst <= in_place_burst(vz.spec):
+        return [first]
+    second = vz.chip.tensor(
+        first.shape,
+        first.element,
+        "scratch",
+        op,
+        lanes=first.lanes,
+        splat=first.splat,
+    )
+    return [first, second]
 
 
 def in_turn(accs: list[Placed], step: int) -> Placed:
