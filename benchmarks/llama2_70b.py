@@ -20,8 +20,8 @@ The whole 80-layer step does not compile on the 2-core, 24 GiB development
 machine (a layer holds about four times an 8B layer's instructions: about
 3 hours and 50 GiB by the 8B compile's measured scaling), so the model's
 latency is extrapolated from compiled groups of layers (`--layers 0 1`, the
-default: the final norm and LM head alone, then with one layer; two layers
-stop in lpu-schedule today, docs/performance.md), each on its own system
+default: the final norm and LM head alone, then with one layer; `--layers 0
+1 2` extrapolates from the head and two layers, docs/performance.md), each on its own system
 sized like the whole model's per layer: the layer pipeline makes latency
 additive over layers. Tokens per second per
 user are printed beside Groq's published 300 [TALK; ISCA22's Llama-2-70B

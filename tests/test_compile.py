@@ -759,3 +759,64 @@ def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
     result = simulate(compiled, inputs)
     assert result.cycles == result.static_cycles
     assert np.array_equal(result.outputs[0], expected[0])
+
+
+@st.composite
+def leading_reductions(draw: st.DrawFn) -> Program:
+    """A reduction over a leading axis whose rows take up to 32 vectors: each
+    step's burst over the accumulator outlasts the read-to-write distance of
+    even the farthest slice the accumulator may be placed in."""
+    el = draw(st.sampled_from(["f32", "f16", "bf16"]))
+    name = draw(
+        st.sampled_from(["reduce_sum", "reduce_max", "reduce_min", "reduce_product"])
+    )
+    cols = max(1, draw(st.integers(1, 32)) * 320 - draw(st.integers(0, 319)))
+    shape = (draw(st.integers(2, 8)), draw(st.integers(1, 2)), cols)
+    axis = draw(st.integers(0, 1))
+    out = tuple(1 if k == axis else d for k, d in enumerate(shape))
+    text = f"func.func @main(%x: {_t(shape, el)}) -> {_t(out, el)} {{\n  %0 = tosa.{name} %x {{axis = {axis} : i32}} : ({_t(shape, el)}) -> {_t(out, el)}\n  return %0 : {_t(out, el)}\n}}\n"
+    return Program(text, [(shape, el)])
+
+
+@given(leading_reductions(), st.integers(0, 2**16))
+def test_leading_axis_reductions_of_long_rows_compile_bit_exact(
+    program: Program, seed: int
+) -> None:
+    check_program(program, seed)
+
+
+def test_the_heads_sum_of_a_70b_layer_compiles_bit_exact() -> None:
+    """Issue 19: the sum over 8 heads of 26-vector rows accumulated in place,
+    its write beginning while its read was still on the same bank."""
+    text = """func.func @main(%x: tensor<8x1x8192xf32>) -> tensor<1x1x8192xf32> {
+  %0 = tosa.reduce_sum %x {axis = 0 : i32} : (tensor<8x1x8192xf32>) -> tensor<1x1x8192xf32>
+  return %0 : tensor<1x1x8192xf32>
+}
+"""
+    check_program(Program(text, [((8, 1, 8192), "f32")]))
+
+
+@st.composite
+def vxm_products(draw: st.DrawFn) -> Program:
+    """An f32 matmul (summed on the VXM, one k at a time) whose result
+    rows take up to 24 vectors: each step's burst over the accumulator
+    outlasts the read-to-write distance of the slices near the VXM."""
+    el = "f32"
+    m, k = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    n = max(1, draw(st.integers(1, 24)) * 320 - draw(st.integers(0, 319)))
+    a, b, c = _t((1, m, k), el), _t((1, k, n), el), _t((1, m, n), el)
+    z = _t((1,), el)
+    text = f"""func.func @main(%a: {a}, %b: {b}) -> {c} {{
+  %z = "tosa.const"() <{{values = dense<0.0> : {z}}}> : () -> {z}
+  %y = tosa.matmul %a, %b, %z, %z : ({a}, {b}, {z}, {z}) -> {c}
+  return %y : {c}
+}}
+"""
+    return Program(text, [((1, m, k), el), ((1, k, n), el)])
+
+
+@given(vxm_products(), st.integers(0, 2**16))
+def test_vxm_products_of_long_rows_compile_bit_exact(
+    program: Program, seed: int
+) -> None:
+    check_program(program, seed)

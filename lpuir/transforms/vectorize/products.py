@@ -86,12 +86,15 @@ def multiply(s: Steps, a: Placed, b: Placed, acc_t: str) -> Placed:
             op,
             f"'{op.name}' of {a.element} into {acc_t} (the VXM sums products of its own type)",
         )
-    vxm_product(vz, op, a, b, c)
-    return c
+    return vxm_product(vz, op, a, b, c)
 
 
-def vxm_product(vz: Vectorizer, op: Operation, a: Placed, b: Placed, c: Placed) -> None:
-    """c = a x b on the VXM: for each k in order, c += splat(a[.., k]) * b[k, :]."""
+def vxm_product(
+    vz: Vectorizer, op: Operation, a: Placed, b: Placed, c: Placed
+) -> Placed:
+    """a x b on the VXM: for each k in order, c += splat(a[.., k]) * b[k, :]
+    (c and a second accumulator in turn when bursts are long,
+    `reductions.accumulators`); the tensor that holds the product."""
     batch, m, k = a.shape
     lanes = vz.spec.lanes
     b = layout.relayout(vz, b, lanes, op) if b.lanes != lanes else b
@@ -101,8 +104,12 @@ def vxm_product(vz: Vectorizer, op: Operation, a: Placed, b: Placed, c: Placed) 
     )
     out = np.arange(c.vectors, dtype=np.int64)
     row, j = out // c.per_row, out % c.per_row  # row = b*M + m
-    own = Operand(c, out)
+    accs = reductions.accumulators(vz, op, k, c, c.vectors)
     for kk in range(k):
+        own, into = (
+            Operand(reductions.in_turn(accs, kk - 1), out),
+            reductions.in_turn(accs, kk),
+        )
         lhs = Operand(splats, row * k + kk)
         rhs = Operand(b, ((row // m) * k + kk) * b.per_row + j)
         for lo, hi in vz.runs([own, lhs, rhs]):
@@ -118,7 +125,8 @@ def vxm_product(vz: Vectorizer, op: Operation, a: Placed, b: Placed, c: Placed) 
                 )
                 z = vz.read(Operand(start, np.zeros(n, dtype=np.int64)), 0, n, op)
                 p = vz.vxm(lpu.AddOp, [z, p], c.element, n, op)
-            vz.write(p, c, lo, 1, op)
+            vz.write(p, into, lo, 1, op)
+    return reductions.in_turn(accs, k - 1)
 
 
 def corrected(

@@ -13,6 +13,7 @@ from xdsl.ir import Operation, SSAValue
 
 from lpuir import numerics
 from lpuir.dialects import lpu, tosa
+from lpuir.machine import ChipSpec
 from lpuir.transforms.vectorize import lanes
 from lpuir.transforms.vectorize.elementwise import vector_map
 from lpuir.transforms.vectorize.program import Operand, Placed, check_vxm_type, lowest
@@ -97,16 +98,18 @@ def reduce_rows(
 
     acc = src
     if src.per_row > 1 or valid < spec.lanes:
-        # two accumulators in turn: a group that read and wrote one tensor
-        # would hold its bank's read and write port in overlapping cycles
-        # once a burst outlasts the read-to-write distance
-        pair = [
-            vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
-            for _ in range(min(2, src.per_row))
-        ]
+        # two whatever the burst (predates in_place_burst: one for a few rows
+        # would change every compiled softmax and norm to save a scratch tensor)
+        pair = accumulators(
+            vz,
+            op,
+            src.per_row,
+            vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op),
+            math.inf,
+        )
         every = np.arange(src.rows, dtype=np.int64)
         for j in range(src.per_row):
-            acc, own = pair[j % 2], Operand(pair[(j - 1) % len(pair)], every)
+            acc, own = in_turn(pair, j), Operand(in_turn(pair, j - 1), every)
             for a, b in vz.runs([own, Operand(src, rows.indices + j)]):
                 v = chunk(j, a, b - a)
                 v = (
@@ -152,6 +155,7 @@ def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
         rows = (grid * strides[:, None]).sum(axis=0) + i * strides[axis]
         return (rows[:, None] * src.per_row + j[None, :]).reshape(-1)
 
+    steps = lead[axis]
     acc = vz.chip.tensor(
         shape,
         src.element,
@@ -161,15 +165,51 @@ def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
         splat=src.splat,
         prefix="v",
     )
-    vz.values[out] = acc
+    accs = accumulators(vz, op, steps, acc, acc.vectors)
     vector_map(vz, op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element)
-    own = Operand(acc, np.arange(acc.vectors, dtype=np.int64))
-    for i in range(1, lead[axis]):
+    every = np.arange(acc.vectors, dtype=np.int64)
+    for i in range(1, steps):
         vector_map(
             vz,
             op,
             COMBINE[type(op)],
-            [own, Operand(src, slice_indices(i))],
-            acc,
+            [Operand(in_turn(accs, i - 1), every), Operand(src, slice_indices(i))],
+            in_turn(accs, i),
             src.element,
         )
+    vz.values[out] = in_turn(accs, steps - 1)
+
+
+def in_place_burst(spec: ChipSpec) -> int:
+    """The longest burst a group may both read and write one tensor with: a
+    vector read from the slice nearest the VXM is back to be written the read's
+    and the VXM's delays and two hops later, and a bank cannot read and write
+    in one cycle (docs/dialect.md), so a longer burst would still be reading
+    when its write begins."""
+    hop = min(abs(p - spec.vxm_position) for p in spec.mem_slices.values())
+    return spec.delay("read") + spec.delay("vxm") + 2 * hop
+
+
+def accumulators(
+    vz: Vectorizer, op: Operation, steps: int, first: Placed, burst: float
+) -> list[Placed]:
+    """The tensors an accumulation over `steps` steps with bursts of up to
+    `burst` vectors takes in turn (`in_turn`), the first `first`: it alone (in
+    place) while the burst fits `in_place_burst`, else a second like it, so
+    that no group reads and writes one tensor."""
+    if steps == 1 or burst <= in_place_burst(vz.spec):
+        return [first]
+    second = vz.chip.tensor(
+        first.shape,
+        first.element,
+        "scratch",
+        op,
+        lanes=first.lanes,
+        splat=first.splat,
+    )
+    return [first, second]
+
+
+def in_turn(accs: list[Placed], step: int) -> Placed:
+    """The accumulator step `step` writes (and step `step + 1` reads)."""
+    return accs[step % len(accs)]
