@@ -142,9 +142,7 @@ def distinct_tensors(
             out.append(o)
             continue
         p = o.placed
-        copy = vz.chip.tensor(
-            p.shape, p.element, "scratch", op, lanes=p.lanes, splat=p.splat
-        )
+        copy = vz.chip.scratch_like(p, op)
         every = np.arange(p.vectors, dtype=np.int64)
         vz.copy_vectors(p, every, copy, every, op)
         out.append(Operand(copy, o.indices))

@@ -109,14 +109,7 @@ def all_reduce(
     whole = {}
     for chip in group:
         vz.on(chip)
-        whole[chip] = vz.chip.tensor(
-            first.shape,
-            first.element,
-            "scratch",
-            op,
-            lanes=first.lanes,
-            splat=first.splat,
-        )
+        whole[chip] = vz.chip.scratch_like(first, op)
     for v in range(first.vectors):
         owner = reduce.chip_of(reduce.order, v)
         reduce.total(reduce.order, v, owner, whole[owner], (0,))
@@ -157,14 +150,7 @@ class AllReduce:
         if key not in self.staging:
             self.vz.on(chip)
             part = self.partials[0][1]
-            self.staging[key] = self.vz.chip.tensor(
-                part.shape,
-                part.element,
-                "scratch",
-                self.op,
-                lanes=part.lanes,
-                splat=part.splat,
-            )
+            self.staging[key] = self.vz.chip.scratch_like(part, self.op)
         return self.staging[key]
 
     def term(self, node: Node, v: int, at: int, path: tuple[int, ...]) -> Placed:

@@ -92,6 +92,18 @@ class ChipProgram:
         default_factory=dict
     )
 
+    def scratch_like(self, like: Placed, loc: Operation | None) -> Placed:
+        """A new scratch tensor of `like`'s shape, element and layout (a
+        partial sum, an accumulator taken in turn, a copy)."""
+        return self.tensor(
+            like.shape,
+            like.element,
+            "scratch",
+            loc,
+            lanes=like.lanes,
+            splat=like.splat,
+        )
+
     def tensor(
         self,
         shape: Sequence[int],

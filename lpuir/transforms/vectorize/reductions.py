@@ -199,15 +199,7 @@ def accumulators(
     that no group reads and writes one tensor."""
     if steps == 1 or burst <= in_place_burst(vz.spec):
         return [first]
-    second = vz.chip.tensor(
-        first.shape,
-        first.element,
-        "scratch",
-        op,
-        lanes=first.lanes,
-        splat=first.splat,
-    )
-    return [first, second]
+    return [first, vz.chip.scratch_like(first, op)]
 
 
 def in_turn(accs: list[Placed], step: int) -> Placed:
