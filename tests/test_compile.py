@@ -600,6 +600,58 @@ def test_a_value_feeding_a_matmul_and_a_reduction_is_widened_back() -> None:
     check_program(Program(text, [((1, 3, 500), "f16"), ((1, 500, 64), "f16")]))
 
 
+def _matmul_program(
+    batch: int,
+    m: int,
+    k: int,
+    n: int,
+    element: str,
+    given: str,
+    seed: int,
+    split: str = "",
+) -> tuple[str, list[np.ndarray]]:
+    """A tosa.matmul of random operands, its right-hand side `given` as a
+    constant, a program input or a resident weight ({lpu.weight}), with
+    `split` (its K-split attributes): the text and the inputs to run it on."""
+    from lpuir import numerics
+
+    acc = "i32" if element == "i8" else "f32"
+    a, b = _t((batch, m, k), element), _t((batch, k, n), element)
+    c = _t((batch, m, n), acc)
+    rng = np.random.default_rng(seed)
+    if element == "i8":
+        x = rng.integers(-128, 128, (batch, m, k)).astype(np.int8)
+        w = rng.integers(-128, 128, (batch, k, n)).astype(np.int8)
+    else:
+        x, w = (
+            numerics.round_float(rng.standard_normal(s), element)
+            for s in ((batch, m, k), (batch, k, n))
+        )
+    raw = numerics.to_bits(w, element).astype(f"<u{1 if element == 'i8' else 2}")
+    zp = "0" if element == "i8" else "0.0"
+    rhs = (
+        f'  %b = "tosa.const"() <{{values = dense<"0x{raw.tobytes().hex().upper()}"> : {b}}}> : () -> {b}\n'
+        if given == "constant"
+        else ""
+    )
+    args = (
+        f"%a: {a}"
+        + {
+            "constant": "",
+            "input": f", %b: {b}",
+            "weight": f", %b: {b} {{lpu.weight}}",
+        }[given]
+    )
+    text = (
+        f"func.func @main({args}) -> {c} {{\n"
+        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
+        f"{rhs}"
+        f"  %0 = tosa.matmul %a, %b, %z, %z {split}: ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
+        f"  return %0 : {c}\n}}\n"
+    )
+    return text, [x] if given != "input" else [x, w]
+
+
 @pytest.mark.parametrize("given", ["constant", "input"])
 @pytest.mark.parametrize(
     ("batch", "m", "k", "n", "element"),
@@ -613,37 +665,9 @@ def test_a_right_hand_side_installs_from_row_chunks_bit_exact(
     and one direction's streams carry), each install reading one burst from
     each; an input's chunks are filled from the whole input (`row_chunk`);
     K-blocks shorter than a tile and fewer rows than chunks included."""
-    from lpuir import numerics
     from lpuir.dialects import lpu
 
-    acc = "i32" if element == "i8" else "f32"
-    a, b = _t((batch, m, k), element), _t((batch, k, n), element)
-    c = _t((batch, m, n), acc)
-    rng = np.random.default_rng(k)
-    if element == "i8":
-        x = rng.integers(-128, 128, (batch, m, k)).astype(np.int8)
-        w = rng.integers(-128, 128, (batch, k, n)).astype(np.int8)
-    else:
-        x, w = (
-            numerics.round_float(rng.standard_normal(s), element)
-            for s in ((batch, m, k), (batch, k, n))
-        )
-    raw = numerics.as_carrier(w, element).astype(w.dtype.newbyteorder("<"))
-    zp = "0" if element == "i8" else "0.0"
-    rhs = (
-        f'  %b = "tosa.const"() <{{values = dense<"0x{raw.tobytes().hex().upper()}"> : {b}}}> : () -> {b}\n'
-        if given == "constant"
-        else ""
-    )
-    args = f"%a: {a}" + (f", %b: {b}" if given == "input" else "")
-    inputs = [x] if given == "constant" else [x, w]
-    text = (
-        f"func.func @main({args}) -> {c} {{\n"
-        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
-        f"{rhs}"
-        f"  %0 = tosa.matmul %a, %b, %z, %z : ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
-        f"  return %0 : {c}\n}}\n"
-    )
+    text, inputs = _matmul_program(batch, m, k, n, element, given, seed=k)
     expected = run_function(parse_source(text, "mm.mlir"), None, inputs)
     compiled = compile_text(text)
     widths = {len(op.rows) for op in compiled.walk() if isinstance(op, lpu.InstallOp)}
@@ -693,50 +717,15 @@ def test_a_left_hand_side_of_many_rows_streams_from_row_chunks_bit_exact(
     group and the result's group boundaries cut chunks into several row
     runs; a stated K split (`order`, at the first K-block) runs each part
     from the same chunks."""
-    from lpuir import numerics
 
     kb = 320 if element == "i8" else 160
     m = -(-(kb + extra) // batch)
-    acc = "i32" if element == "i8" else "f32"
-    a, b = _t((batch, m, k), element), _t((batch, k, n), element)
-    c = _t((batch, m, n), acc)
-    rng = np.random.default_rng(seed)
-    if element == "i8":
-        x = rng.integers(-128, 128, (batch, m, k)).astype(np.int8)
-        w = rng.integers(-128, 128, (batch, k, n)).astype(np.int8)
-    else:
-        x, w = (
-            numerics.round_float(rng.standard_normal(s), element)
-            for s in ((batch, m, k), (batch, k, n))
-        )
-    raw = numerics.to_bits(w, element).astype(f"<u{1 if element == 'i8' else 2}")
-    zp = "0" if element == "i8" else "0.0"
-    rhs = (
-        f'  %b = "tosa.const"() <{{values = dense<"0x{raw.tobytes().hex().upper()}"> : {b}}}> : () -> {b}\n'
-        if given_as == "constant"
-        else ""
-    )
-    args = (
-        f"%a: {a}"
-        + {
-            "constant": "",
-            "input": f", %b: {b}",
-            "weight": f", %b: {b} {{lpu.weight}}",
-        }[given_as]
-    )
-    inputs = [x] if given_as != "input" else [x, w]
     split = (
         f"{{lpu.k_parts = array<i64: {kb}>, lpu.k_order = {order}}} "
         if order is not None and k > kb
         else ""
     )
-    text = (
-        f"func.func @main({args}) -> {c} {{\n"
-        f'  %z = "tosa.const"() <{{values = dense<{zp}> : tensor<1x{element}>}}> : () -> tensor<1x{element}>\n'
-        f"{rhs}"
-        f"  %0 = tosa.matmul %a, %b, %z, %z {split}: ({a}, {b}, tensor<1x{element}>, tensor<1x{element}>) -> {c}\n"
-        f"  return %0 : {c}\n}}\n"
-    )
+    text, inputs = _matmul_program(batch, m, k, n, element, given_as, seed, split)
     system = (
         "tsp-v1"
         if addresses is None
