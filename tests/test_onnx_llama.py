@@ -9,18 +9,16 @@ simulated, bit-exact against the reference. Needs the `onnx-export` extra
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from repo_scripts import load_script  # tests/ is on sys.path (no __init__.py)
 
 import lpuir
 from lpuir.execute import run_module
 from lpuir.models import checkpoints
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTED_F16 = [117, 209, 149, 21, 52, 128, 132, 202]
 """docs/llama.md: toy_llama31's greedy tokens from BOS with f16 weights."""
 DOCUMENTED_F32 = [117, 209, 149, 21, 52, 21, 157, 27]
@@ -34,26 +32,20 @@ if checkpoints.find_checkpoint("toy_llama31") is None:
     pytest.skip("the toy_llama31 checkpoint is not found", allow_module_level=True)
 
 
-def _exporter():  # -> module
-    spec = importlib.util.spec_from_file_location(
-        "export_llama", ROOT / "examples" / "onnx" / "export_llama.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("onnx") / "toy_llama31.onnx"
-    assert _exporter().main(["toy_llama31", "-o", str(path), "--seq", "9"]) == 0
+    assert (
+        load_script("examples/onnx/export_llama.py").main(
+            ["toy_llama31", "-o", str(path), "--seq", "9"]
+        )
+        == 0
+    )
     return path
 
 
 def test_greedy_tokens_of_the_exported_model(exported: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from llama_numpy import NumpyLlama
+    from llama_numpy import NumpyLlama  # tests/ is on sys.path (no __init__.py)
 
     module = lpuir.import_onnx(exported)
     config, weights = checkpoints.load_toy_llama31(
