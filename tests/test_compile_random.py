@@ -274,7 +274,7 @@ def product(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
     t = element(x)
     n = draw(st.sampled_from((1, 3, 40, 330)))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    w = b.constant(values((1, k, n), t, rng, specials=False), t)
+    w = b.constant(values((1, k, n), t, rng, specials=0), t)
     zps = [draw(st.integers(-128, 127)) for _ in range(2)] if t == "i8" else [0, 0]
     out = draw(st.sampled_from(tosa.MATMUL_ACCUMULATORS[element_type(t)]))
     if element_type_name(out) == "i64":
@@ -357,8 +357,8 @@ def window(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
     else:
         oc = draw(st.integers(1, 3))
         rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-        weight = b.constant(values((oc, *kernel, c), t, rng, specials=False), t)
-        bias = b.constant(values((oc,), t, rng, specials=False), t)
+        weight = b.constant(values((oc, *kernel, c), t, rng, specials=0), t)
+        bias = b.constant(values((oc,), t, rng, specials=0), t)
         zp = b.zero_point(t)
         del arrays["kernel"]
         op = tosa.Conv2DOp(
@@ -374,14 +374,14 @@ def window(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
 
 
 def values(
-    shape: tuple[int, ...], t: str, rng: np.random.Generator, specials: bool = True
+    shape: tuple[int, ...], t: str, rng: np.random.Generator, specials: float = 0.05
 ) -> np.ndarray:
-    """Random values of t with its special values mixed in."""
+    """Random values of t, floats with this share of special values."""
     if t == "i1":
         return rng.integers(0, 2, shape).astype(bool)
     if numerics.is_float(t):
         x = rng.standard_normal(shape) * rng.choice([1, 4, 100], shape)
-        special = rng.random(shape) < (0.05 if specials else 0)
+        special = rng.random(shape) < specials
         x = np.where(
             special,
             rng.choice([np.nan, np.inf, -np.inf, -0.0, 0.0, 2.5, -2.5], shape),
@@ -403,9 +403,9 @@ def values(
     return numerics.as_carrier(np.where(rng.random(shape) < 0.5, small, x), t)
 
 
-def check(program: Program, seed: int) -> None:
+def check(program: Program, seed: int, specials: float = 0.05) -> None:
     rng = np.random.default_rng(seed)
-    inputs = [values(s, t, rng) for s, t in program.args]
+    inputs = [values(s, t, rng, specials) for s, t in program.args]
     try:
         expected = run_function(program.module, None, inputs)
     except Exception:  # the reference refuses these inputs (a shift's domain, ...)
@@ -426,6 +426,44 @@ def check(program: Program, seed: int) -> None:
 @given(programs(), st.integers(0, 2**16))
 def test_random_programs_compile_bit_exact(program: Program, seed: int) -> None:
     check(program, seed)
+
+
+@st.composite
+def last_axis_reductions(draw: st.DrawFn) -> Program:
+    """One reduction along the last axis of rows of up to three vectors, of
+    every kind and element type, and its result broadcast back over the rows
+    (adding -0, or or-ing false), so that every lane of the splat counts
+    (lpuir/transforms/vectorize/lanes.py: the lane tree keeps every fifth
+    lane equal to lane 0, which then spreads to all)."""
+    t = draw(st.sampled_from((*FLOATS, *FLOATS, *INTS, "i1")))
+    shape = (draw(st.integers(1, 4)), draw(st.sampled_from((1, 5, 319, 321, 700))))
+    b = TensorBuilder("main")
+    x = b.argument(shape, t)
+    kinds = (tosa.ReduceAllOp, tosa.ReduceAnyOp) if t == "i1" else (*REDUCE, None)
+    kind = draw(st.sampled_from(kinds))
+    made = b.argmax(x, 1) if kind is None else b.reduce(kind, x, 1)
+    if kind in (tosa.ReduceMaxOp, tosa.ReduceMinOp) and draw(st.booleans()):
+        made.owner.properties["nan_mode"] = tosa.NanModeAttr(tosa.NanMode.IGNORE)
+    column = b.reshape(made, (shape[0], 1))
+    u = element(column)
+    spread = (
+        b.binary(tosa.LogicalOrOp, b.constant(False, u, shape), column)
+        if u == "i1"
+        else b.binary(
+            tosa.AddOp, b.constant(-0.0 if u in FLOATS else 0, u, shape), column
+        )
+    )
+    return Program(b.module([made, spread]), [(shape, t)])
+
+
+@given(last_axis_reductions(), st.integers(0, 2**16), st.sampled_from((0, 0, 0.05, 1)))
+def test_last_axis_reductions_compile_bit_exact(
+    program: Program, seed: int, specials: float
+) -> None:
+    """Floats with no special value (where the lanes' order shows in a sum's
+    rounding), a few, or nothing else (NaN, infinities, -0 and +0: where it
+    could show in the sign of a zero sum or a min/max of zeros)."""
+    check(program, seed, specials)
 
 
 WORD_BINARY = (

@@ -3,16 +3,16 @@ SXMs (a reduction's lane tree, and the broadcast of lane 0 to every lane)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.ir import Operation, SSAValue
 
-from lpuir import numerics
 from lpuir.dialects import lpu
-from lpuir.transforms.vectorize.program import Operand, Placed, lowest
+from lpuir.transforms.vectorize.program import Operand, Placed
 
 if TYPE_CHECKING:
     from lpuir.transforms.vectorize.base import Vectorizer
@@ -35,32 +35,55 @@ class Stage:
 
 
 def pipeline(
-    vz: Vectorizer, op: Operation, source: Placed, target: Placed, stages: list[Stage]
+    vz: Vectorizer,
+    op: Operation,
+    source: Placed,
+    target: Placed,
+    stages: list[Stage],
+    period: int | None = None,
 ) -> None:
-    """Run each row's vector through `stages`, then keep lane 0 and broadcast
-    it to every lane (max-doubling over rotations), writing one splat vector
-    per row. Bursts of at most MAX_TREE_BURST rows, one group each."""
-    element, count = source.element, vz.spec.lanes
-    mask = vz.chip.constant_vector((np.arange(count) == 0).astype(np.int32), "i32", op)
-    filler = vz.chip.constant_vector(
-        np.full(count, lowest(element), dtype=numerics.carrier(element)),
-        element,
-        op,
-    )
-    doubling = [
-        Stage(lpu.MaxOp, 1 << k, "tree", backwards=True)
-        for k in range(max(1, (count - 1).bit_length()))
-    ]
+    """Run each row's vector through `stages`, whose result is then in every
+    lane that is a multiple of `period` (lane 0 only by default), and spread
+    it to every lane on the SXM (`spread`), writing one splat vector per row.
+    Bursts of at most MAX_TREE_BURST rows, one group each."""
+    moves = spread(vz.spec.lanes, vz.spec.lanes_per_superlane, period or vz.spec.lanes)
     rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
     dest = Operand(target, np.arange(source.rows, dtype=np.int64))
-    constant = np.zeros(source.rows, dtype=np.int64)
     for first, end in vz.runs([rows, dest], MAX_TREE_BURST):
         n = end - first
-        v = combine(vz, op, vz.read(rows, first, n, op), stages, element, n)
-        m = vz.read(Operand(mask, constant), first, n, op)
-        f = vz.read(Operand(filler, constant), first, n, op)
-        v = vz.vxm(lpu.SelectOp, [m, v, f], element, n, op)
-        vz.write(combine(vz, op, v, doubling, element, n), target, first, 1, op)
+        v = combine(vz, op, vz.read(rows, first, n, op), stages, source.element, n)
+        for move in moves:
+            v = vz.emit(move(v), op)
+        vz.write(v, target, first, 1, op)
+
+
+def spread(
+    lanes: int, width: int, period: int
+) -> list[Callable[[SSAValue], lpu.SxmOp]]:
+    """The SXM instructions that copy a value held in every lane that is a
+    multiple of `period` to every lane, all in one pass through an SXM: a
+    distribute copies lane 0 of each superlane (of `width` lanes) to the
+    whole superlane, after a permute has moved a held lane to lane 0 of as
+    many superlanes as there are held lanes. Lane 0 alone takes five
+    instructions on tsp-v1 (1 -> 16 -> 256 -> 320 lanes); every fifth lane
+    (the lane tree's period), a permute and a distribute."""
+    held, moves = set(range(0, lanes, period)), []
+    while len(held) < lanes:
+        heads = range(0, min(len(held), lanes // width) * width, width)
+        if not held.issuperset(heads):
+            moves.append(partial(lpu.PermuteOp, map=to_heads(lanes, heads, held)))
+        moves.append(partial(lpu.DistributeOp, map=[0] * width))
+        held = set(range(heads[-1] + width))
+    return moves
+
+
+def to_heads(lanes: int, heads: range, held: set[int]) -> list[int]:
+    """A permutation (result lane l = input lane map[l]) that puts a held lane
+    at every lane of `heads` (keeping those already held in place)."""
+    spare = iter(sorted(held.difference(heads)))
+    lane_map = {h: h if h in held else next(spare) for h in heads}
+    rest = iter(sorted(set(range(lanes)).difference(lane_map.values())))
+    return [lane_map[lane] if lane in lane_map else next(rest) for lane in range(lanes)]
 
 
 def combine(

@@ -132,7 +132,10 @@ def reduce_rows(
     target = vz.chip.tensor(
         (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
     )
-    lanes.pipeline(vz, op, acc, target, stages)
+    # every combine is commutative bit for bit (IEEE add and mul, min and max
+    # with -0 < +0 and one NaN, wrapping integers), so each rotation keeps the
+    # lanes periodic: every `width`-th lane ends with lane 0's result
+    lanes.pipeline(vz, op, acc, target, stages, period=width)
     return target
 
 
