@@ -29,6 +29,10 @@ COMBINE: dict[type[Operation], type[lpu.VxmOp]] = {
     tosa.ReduceProductOp: lpu.MulOp,
 }
 """The VXM instruction each reduction combines with."""
+ORDER_FREE = (lpu.MaxOp, lpu.MinOp)
+"""Combines that give the same bits in any order and with repeats
+(associative, commutative and idempotent: a NaN is the one canonical NaN and
+-0 < +0), so a lane may take the maximum of overlapping groups."""
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
@@ -128,13 +132,22 @@ def reduce_rows(
     while width % 2 == 0:
         width //= 2
         stages.append(lanes.Stage(combine, width, "tree"))
-    stages += [lanes.Stage(combine, 1, "seq") for _ in range(width - 1)]
-    target = vz.chip.tensor(
-        (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
-    )
     # every combine is commutative bit for bit (IEEE add and mul, min and max
     # with -0 < +0 and one NaN, wrapping integers), so each rotation keeps the
     # lanes periodic: every `width`-th lane ends with lane 0's result
+    if combine in ORDER_FREE:
+        # any order gives the spec's result: each lane combines with the next
+        # 1, 2, 4, ... until it has seen a whole period, so every lane has it
+        stages += [
+            lanes.Stage(combine, 1 << k, "tree")
+            for k in range((width - 1).bit_length())
+        ]
+        width = 1
+    else:
+        stages += [lanes.Stage(combine, 1, "seq") for _ in range(width - 1)]
+    target = vz.chip.tensor(
+        (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
+    )
     lanes.pipeline(vz, op, acc, target, stages, period=width)
     return target
 
