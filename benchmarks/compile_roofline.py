@@ -55,11 +55,15 @@ LATENCY_DOC = """The latency bound of a few-row kernel: the longest chain of
 dependent tosa ops, an elementwise op costing one VXM delay (the
 transcendental delay for exp, rsqrt, reciprocal, tanh, sigmoid) and a
 last-axis reduction of a row of v vectors (v - 1) VXM delays to combine them
-plus the lane tree's stages (320 -> 160 -> ... -> 5 halvings, 5 -> 1 left to
-right, the broadcast back by doubling: 6 + 4 + 9 on 320 lanes) at one SXM
-rotation, one VXM delay and the round trip between the VXM and the nearest
-SXM (the only unit that rotates lanes) each. SRAM reads and writes are not
-counted, so it is a lower bound."""
+plus the lane tree's stages (320 -> 160 -> ... -> 5 halvings by wrapping
+rotations; for a sum or product 5 -> 1 left to right, and the result, then
+in every fifth lane, spread to all in one more pass through the SXM, a
+permute and a distribute: 6 + 4 + 1 on 320 lanes; for a max or min, which
+any order gives, each lane combined with the next 1, 2 and 4 instead: 6 + 3)
+at one SXM rotation, one VXM delay and the round trip between the VXM and the
+nearest SXM (the only unit that moves lanes) each (the spread's permute and
+distribute take longer than a rotation and a VXM step). SRAM reads and
+writes are not counted, so it is a lower bound."""
 
 
 @dataclass
@@ -194,14 +198,16 @@ def rmsnorm(rows: int = 2) -> Kernel:
     return Kernel(f"RMSNorm over 4096 ({rows} rows) f32", text, _rmsnorm)
 
 
-def tree_stages(lanes: int) -> int:
-    """Stages of the numerics spec's lane tree and broadcast over `lanes`."""
+def tree_stages(lanes: int, order_free: bool) -> int:
+    """Stages of the lane tree and its spread over `lanes` (LATENCY_DOC);
+    `order_free`: a max or min."""
     halvings = 0
-    while lanes % 2 == 0 and lanes > 5:
+    while lanes % 2 == 0:
         lanes //= 2
         halvings += 1
-    full = lanes << halvings
-    return halvings + (lanes - 1) + math.ceil(math.log2(full))
+    if order_free:
+        return halvings + (lanes - 1).bit_length()
+    return halvings + (lanes - 1) + (lanes > 1)
 
 
 def op_latency(op: Operation, spec: ChipSpec) -> int:
@@ -211,7 +217,9 @@ def op_latency(op: Operation, spec: ChipSpec) -> int:
         vectors = -(-shape[-1] // spec.lanes)
         trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
         step = spec.delay("sxm_rotate") + spec.delay("vxm") + trip
-        return (vectors - 1) * spec.delay("vxm") + tree_stages(spec.lanes) * step
+        return (vectors - 1) * spec.delay("vxm") + tree_stages(
+            spec.lanes, op.name in ("tosa.reduce_max", "tosa.reduce_min")
+        ) * step
     if op.name in TRANSCENDENTAL:
         return spec.delay("vxm_transcendental")
     return spec.delay("vxm")
