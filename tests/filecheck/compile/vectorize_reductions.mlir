@@ -2,9 +2,10 @@
 // the last axis: a row's vectors combine in order (padding lanes of the last
 // one replaced by the identity, -0 for a sum; the partial sums alternate
 // between two scratch tensors, so no group reads and writes one bank), then the lanes by the
-// numerics spec's tree (rotations by 160, 80, ... through both SXMs, then
-// left to right), the result a splat; along another axis, one elementwise
-// step per index in index order.
+// numerics spec's tree (wrapping rotations by 160, 80, ... through both SXMs,
+// then left to right), which leaves the result in every fifth lane; a permute
+// puts one at lane 0 of each superlane and a distribute fills the superlanes:
+// a splat. Along another axis, one elementwise step per index in index order.
 // RUN: lpu-opt %s -p lpu-vectorize -t lpu | filecheck %s
 
 func.func @main(%a: tensor<3x330xf32>) -> (tensor<3x1xf32>, tensor<1x330xf32>) {
@@ -34,14 +35,18 @@ func.func @main(%a: tensor<3x330xf32>) -> (tensor<3x1xf32>, tensor<1x330xf32>) {
 // CHECK:      %36 = sxm.rotate 319 %34 : f32[3]
 // CHECK-NEXT: %37 = vxm.add %35, %36 : f32[3]
 // CHECK-NEXT: %38 = vxm.copy %36 : f32[3]
+// CHECK:      %49 = vxm.add %47, %48 : f32[3]
+// CHECK-NEXT: %50 = sxm.permute [0, 1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17, 18, 5, 19,
+// CHECK-NEXT: %51 = sxm.distribute [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] %50 : f32[3]
+// CHECK-NEXT: mem.write %51 -> @v5[0]
 // the leading-axis maximum: a copy of row 0, then one max per further row
 // CHECK:      = mem.read @in0[0] : f32[2]
 // CHECK-NEXT: = vxm.copy
-// CHECK-NEXT: mem.write {{.*}} -> @v8[0]
-// CHECK-NEXT: = mem.read @v8[0] : f32[2]
+// CHECK-NEXT: mem.write {{.*}} -> @v6[0]
+// CHECK-NEXT: = mem.read @v6[0] : f32[2]
 // CHECK-NEXT: = mem.read @in0[2] : f32[2]
 // CHECK-NEXT: = vxm.max
-// CHECK-NEXT: mem.write {{.*}} -> @v8[0]
-// CHECK-NEXT: = mem.read @v8[0] : f32[2]
+// CHECK-NEXT: mem.write {{.*}} -> @v6[0]
+// CHECK-NEXT: = mem.read @v6[0] : f32[2]
 // CHECK-NEXT: = mem.read @in0[4] : f32[2]
 // CHECK-NEXT: = vxm.max
