@@ -1,5 +1,6 @@
 """Lane pipelines: combining a vector's lanes with rotations of it through the
-SXMs (a reduction's lane tree, and the broadcast of lane 0 to every lane)."""
+SXMs (a reduction's lane tree), then spreading the result to every lane with
+permutes and distributes in one pass through an SXM."""
 
 from __future__ import annotations
 
