@@ -131,3 +131,32 @@ def test_a_gemv_split_over_four_planes_keeps_its_problem_and_a_wide_install_brea
     wide = next(n.op for n in installs if len(n.op.rows) == 32)
     wide.operands = [*wide.operands, wide.operands[0]]
     assert any("33 rows side by side" in e for e in check(problem))
+
+
+def test_install_bound_installs_of_the_same_tensors_stay_on_one_hemisphere() -> None:
+    """Two chained int8 GEMVs on resident weights: every install reads a burst
+    from each of its row chunks, and the second GEMV's chains (one K part each)
+    used to go to both hemispheres, each template reading the same slices at
+    another distance from its MXM, so their reads blocked each other's ports.
+    An install whose matmuls multiply fewer rows than it installs goes where
+    the last install of the same tensors went (ListScheduler.side_key)."""
+    from test_compile import compile_text
+
+    i8 = "tensor<1x1x4096xi8>"
+    text = f"""func.func @main(%x: {i8}, %w0: tensor<1x4096x2004xi8> {{lpu.weight}}, %w1: tensor<1x2004x2004xi8> {{lpu.weight}}) -> tensor<1x1x2004xi8> {{
+  %z = "tosa.const"() <{{values = dense<0> : tensor<1xi8>}}> : () -> tensor<1xi8>
+  %m0 = tosa.matmul %x, %w0, %z, %z : ({i8}, tensor<1x4096x2004xi8>, tensor<1xi8>, tensor<1xi8>) -> tensor<1x1x2004xi32>
+  %q0 = tosa.cast %m0 : (tensor<1x1x2004xi32>) -> tensor<1x1x2004xi8>
+  %m1 = tosa.matmul %q0, %w1, %z, %z : (tensor<1x1x2004xi8>, tensor<1x2004x2004xi8>, tensor<1xi8>, tensor<1xi8>) -> tensor<1x1x2004xi32>
+  %q1 = tosa.cast %m1 : (tensor<1x1x2004xi32>) -> tensor<1x1x2004xi8>
+  return %q1 : tensor<1x1x2004xi8>
+}}
+"""
+    sides: dict[frozenset[str], set[str]] = {}
+    for op in compile_text(text).walk():
+        if isinstance(op, lpu.InstallOp):
+            read = frozenset(r.owner.tensor.root_reference.data for r in op.rows)  # type: ignore[union-attr]
+            sides.setdefault(read, set()).add(op.hemisphere.data)  # type: ignore[union-attr]
+    assert len(sides) >= 4  # two K parts of each GEMV, and their short blocks
+    assert all(len(s) == 1 for s in sides.values()), sides
+    assert set().union(*sides.values()) == {"W", "E"}  # the parts on both

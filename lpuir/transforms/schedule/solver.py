@@ -71,6 +71,9 @@ class ChipState:
     plane_last_matmul: dict[tuple[str, int], lpu.MatmulOp] = field(default_factory=dict)
     open_chains: set[tuple[str, int]] = field(default_factory=set)
     """Planes whose accumulators a later matmul (not yet placed) adds to."""
+    install_side: dict[frozenset[str], str] = field(default_factory=dict)
+    """The hemisphere of the last install-bound install (`side_key`) that read
+    each set of tensors."""
     last_act: int = -1
 
 
@@ -422,7 +425,31 @@ class ListScheduler:
             raise LpuError(
                 f"{op_location(install)}: error: lpu-schedule: every MXM plane still holds weights that later matmuls need"
             )
-        return sorted(free, key=lambda pl: state.plane_free[pl])
+        key = self.side_key(group)
+        side = None if key is None else state.install_side.get(key)
+        same = [pl for pl in free if pl[0] == side]
+        return sorted(same or free, key=lambda pl: state.plane_free[pl])
+
+    @staticmethod
+    def side_key(group: Group) -> frozenset[str] | None:
+        """The tensors an install group reads, if its matmuls multiply fewer
+        rows than it installs (install-bound: a GEMV's K-blocks), else None.
+        Such installs stay on the hemisphere where the last one reading the
+        same tensors went, while a plane there is free: one reading them for
+        the other hemisphere reads each slice at another distance from its
+        MXM, so the two templates block each other's read ports (one install
+        per 23 cycles instead of 15 on the planes of one hemisphere). Matmuls
+        of many rows outlast their installs and use both hemispheres."""
+        install = next(n for n in group.nodes if isinstance(n.op, lpu.InstallOp))
+        assert isinstance(install.op, lpu.InstallOp)
+        uses = [
+            u.operation
+            for u in install.op.result.uses
+            if isinstance(u.operation, lpu.MatmulOp)
+        ]
+        if not uses or any(max(1, m.burst) >= install.burst for m in uses):
+            return None
+        return frozenset(n.access.tensor for n in group.nodes if n.access is not None)
 
     def sxm_assignments(
         self, group: Group, plane: tuple[str, int] | None
@@ -555,6 +582,11 @@ class ListScheduler:
     ) -> None:
         for key, lo, hi in claims:
             self.units[key].add(lo, hi)
+        if any(isinstance(n.op, lpu.InstallOp) for n in group.nodes):
+            assert plane is not None
+            key = self.side_key(group)
+            if key is not None:
+                self.states[group.nodes[0].chip].install_side[key] = plane[0]
         for node in group.nodes:
             op, c = node.op, start + node.rel
             node.cycle = c
