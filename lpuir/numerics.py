@@ -1639,9 +1639,11 @@ def _scale(v: np.ndarray, p: int, qmin: int) -> tuple[int, int]:
     return low, int(np.frexp(mags.max())[1]) - low
 
 
+@functools.cache
 def _digit_plan(span_a: int, span_b: int, k_block: int) -> tuple[int, int, int]:
     """(g, m, n): digits of m*g bits for a and n*g bits for b, fewest digit pairs first,
-    then the widest grid. g >= 13 so that three grid digits hold >= 27 bits."""
+    then the widest grid. g >= 13 so that three grid digits hold >= 27 bits. (Cached:
+    a few spans recur, and the search costs more than a small tile's product.)"""
     budget = 53 - (k_block - 1).bit_length()  # k_block products of wa + wb bits < 2**53
     plans = [
         (
@@ -1704,6 +1706,12 @@ def _grid_to_f64(
 ) -> tuple[np.ndarray, np.ndarray]:
     """sum_s acc[s] * 2**(s*g + scale) rounded to odd with >= 27 significant bits (so
     one more RNE to f32 is the RNE of the exact sum), and a mask of exact zeros."""
+    bound = sum(int(np.abs(v).max(initial=0)) << (s * g) for s, v in acc.items())
+    if bound < 1 << 53:
+        # the sums of small operands (most tiles): the exact sum, in units of
+        # 2**scale an integer below 2**53, is a float64
+        total = sum(v << (s * g) for s, v in acc.items())
+        return np.ldexp(total.astype(_F64), scale), total == 0
     zero = np.zeros(np.broadcast_shapes(*(v.shape for v in acc.values())), np.int64)
     digits = [acc.get(s, zero) + zero for s in range(max(acc) + 1)]
     digits += [zero] * (64 // g + 1)  # room for the carries
@@ -1750,6 +1758,26 @@ def _special_blocks(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndar
     return nan | pos | negv, np.where(nan, np.nan, np.where(pos, np.inf, -np.inf))
 
 
+def _digit_sums(
+    x: np.ndarray,
+    y: np.ndarray,
+    scale_x: tuple[int, int],
+    scale_y: tuple[int, int],
+    k_block: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The exact sums of x @ y by digit products, for operands of any span
+    (_grid_to_f64's value and zeros; None when every digit is zero)."""
+    (base_x, span_x), (base_y, span_y) = scale_x, scale_y
+    g, m, n = _digit_plan(span_x, span_y, k_block)
+    acc: dict[int, np.ndarray] = {}
+    for c, dx in _digits(x, base_x, m * g, span_x):
+        for d, dy in _digits(y, base_y, n * g, span_y):
+            product = np.matmul(dx, dy).astype(np.int64)  # exact: an integer < 2**53
+            s = c * m + d * n
+            acc[s] = acc[s] + product if s in acc else product
+    return _grid_to_f64(acc, g, base_x + base_y) if acc else None
+
+
 def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
     """f32 RNE of the exact dot product of each K-block: xb (..., blocks, M, kb) with
     yb (..., blocks, kb, N) -> (..., blocks, M, N)."""
@@ -1780,15 +1808,15 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
         _scale(xt, p, emin - p + 1),
         _scale(yt, p, emin - p + 1),
     )
-    g, m, n = _digit_plan(span_x, span_y, k_block)
-    acc: dict[int, np.ndarray] = {}
-    for c, dx in _digits(xt, base_x, m * g, span_x):
-        for d, dy in _digits(yt, base_y, n * g, span_y):
-            product = np.matmul(dx, dy).astype(np.int64)  # exact: an integer < 2**53
-            s = c * m + d * n
-            acc[s] = acc[s] + product if s in acc else product
-    if acc:
-        value, zero_t = _grid_to_f64(acc, g, base_x + base_y)
+    if span_x + span_y + xt.shape[-1].bit_length() <= 53:
+        # every product and partial sum is a multiple of 2**(base_x + base_y)
+        # below 2**53 times it: float64's, in any order, is exact (most tiles)
+        value = np.matmul(xt, yt)
+        sums: tuple[np.ndarray, np.ndarray] | None = (value, value == 0)
+    else:
+        sums = _digit_sums(xt, yt, (base_x, span_x), (base_y, span_y), k_block)
+    if sums is not None:
+        value, zero_t = sums
         with np.errstate(over="ignore"):
             r[..., cols] = value.astype(np.float32)
         zero[..., cols] = zero_t  # the other columns' sums are exact zeros

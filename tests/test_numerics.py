@@ -949,6 +949,37 @@ def test_matmul_fused_blocks_exact(data: st.DataObject) -> None:
     assert_bits(got, ref_matmul(a, b, k_block), "f32")
 
 
+@given(st.data())
+def test_matmul_exact_for_every_exponent_spread(data: st.DataObject) -> None:
+    """Operands whose exponents spread over `spread` binades, so that a
+    block's sums are exact in float64 (a narrow spread), need digits whose
+    sums still fit 53 bits, or need the whole digit grid (a wide one); with
+    a K padded by zeros, as an MXM plane's tile is."""
+    t = data.draw(st.sampled_from(FLOATS))
+    spread = data.draw(st.integers(0, 60))
+    rows, k, cols, pad = (data.draw(st.integers(1, n)) for n in (3, 24, 3, 8))
+    count = (rows + cols) * k
+    exponents = data.draw(
+        st.lists(
+            st.integers(-spread // 2, spread - spread // 2),
+            min_size=count,
+            max_size=count,
+        )
+    )
+    with np.errstate(invalid="ignore"):  # signaling NaNs, replaced below
+        mantissas = float_lists(data, t, count).astype(np.float64)
+    mantissas = np.where(np.isfinite(mantissas) & (mantissas != 0), mantissas, 1.0)
+    _, e = np.frexp(mantissas)
+    v = nm.round_float(np.ldexp(mantissas, np.array(exponents) - e), t)
+    a = np.concatenate(
+        [v[: rows * k].reshape(rows, k), np.zeros((rows, pad), v.dtype)], 1
+    )
+    b = np.concatenate([v[rows * k :].reshape(k, cols), np.zeros((pad, cols), v.dtype)])
+    k_block = data.draw(st.sampled_from([k + pad, 160, 5]))
+    got = nm.matmul(a, b, t, "f32", k_block=k_block)
+    assert_bits(got, ref_matmul(a, b, k_block), "f32")
+
+
 @st.composite
 def k_orders(draw: st.DrawFn, parts: list[int]) -> list:
     """Any way of adding `parts`, in any order, as a nested list."""
