@@ -1701,17 +1701,15 @@ def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.where(i >= 0, got, 0)
 
 
-def _grid_to_f64(
-    acc: dict[int, np.ndarray], g: int, scale: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _grid_to_f64(acc: dict[int, np.ndarray], g: int, scale: int) -> np.ndarray:
     """sum_s acc[s] * 2**(s*g + scale) rounded to odd with >= 27 significant bits (so
-    one more RNE to f32 is the RNE of the exact sum), and a mask of exact zeros."""
+    one more RNE to f32 is the RNE of the exact sum)."""
     bound = sum(int(np.abs(v).max(initial=0)) << (s * g) for s, v in acc.items())
     if bound < 1 << 53:
         # the sums of small operands (most tiles): the exact sum, in units of
         # 2**scale an integer below 2**53, is a float64
         total = sum(v << (s * g) for s, v in acc.items())
-        return np.ldexp(total.astype(_F64), scale), total == 0
+        return np.ldexp(total.astype(_F64), scale)
     zero = np.zeros(np.broadcast_shapes(*(v.shape for v in acc.values())), np.int64)
     digits = [acc.get(s, zero) + zero for s in range(max(acc) + 1)]
     digits += [zero] * (64 // g + 1)  # room for the carries
@@ -1734,7 +1732,7 @@ def _grid_to_f64(
     t = np.where(wide, t >> 11, t)
     exponent = (top - 2) * g + cut + scale - 1 + 11 * wide
     value = np.ldexp((2 * t + sticky).astype(_F64), exponent.astype(np.int32))
-    return np.where(negative, -value, value), ~nonzero.any(axis=-1)
+    return np.where(negative, -value, value)
 
 
 def _special_blocks(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1764,9 +1762,9 @@ def _digit_sums(
     scale_x: tuple[int, int],
     scale_y: tuple[int, int],
     k_block: int,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The exact sums of x @ y by digit products, for operands of any span
-    (_grid_to_f64's value and zeros; None when every digit is zero)."""
+) -> np.ndarray | None:
+    """The exact sums of x @ y by digit products, for operands of any span, as
+    _grid_to_f64 gives them (None when every digit is zero: all sums zero)."""
     (base_x, span_x), (base_y, span_y) = scale_x, scale_y
     g, m, n = _digit_plan(span_x, span_y, k_block)
     acc: dict[int, np.ndarray] = {}
@@ -1788,10 +1786,10 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
         xb = np.where(np.isfinite(xb), xb, 0.0)
         yb = np.where(np.isfinite(yb), yb, 0.0)
     shape = np.broadcast_shapes((*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1]))
-    r, zero = np.zeros(shape, np.float32), np.ones(shape, np.bool_)
+    r = np.zeros(shape, np.float32)
     # The exact sums over the products of two nonzeros only: the K indices and
-    # columns where some operand is all zero add nothing (the sign of an exact
-    # zero is decided below from all products), so padding costs no digits.
+    # columns where some operand is all zero add nothing (a zero sum is +0,
+    # whatever the signs of its products), so padding costs no digits.
     nz_x, nz_y = xb != 0, yb != 0
     ks = np.flatnonzero(
         nz_x.any(axis=tuple(range(xb.ndim - 1)))
@@ -1811,29 +1809,12 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
     if span_x + span_y + xt.shape[-1].bit_length() <= 53:
         # every product and partial sum is a multiple of 2**(base_x + base_y)
         # below 2**53 times it: float64's, in any order, is exact (most tiles)
-        value = np.matmul(xt, yt)
-        sums: tuple[np.ndarray, np.ndarray] | None = (value, value == 0)
+        value: np.ndarray | None = np.matmul(xt, yt)
     else:
-        sums = _digit_sums(xt, yt, (base_x, span_x), (base_y, span_y), k_block)
-    if sums is not None:
-        value, zero_t = sums
+        value = _digit_sums(xt, yt, (base_x, span_x), (base_y, span_y), k_block)
+    if value is not None:
         with np.errstate(over="ignore"):
             r[..., cols] = value.astype(np.float32)
-        zero[..., cols] = zero_t  # the other columns' sums are exact zeros
-    sx, sy = np.signbit(xb), np.signbit(yb)
-    # a K index whose x column and y row each have one sign gives every result
-    # a product of positive sign there, so none is -0 (as with zero padding)
-    positive = (~sx).all(axis=-2) & (~sy).all(axis=-1) | sx.all(axis=-2) & sy.all(
-        axis=-1
-    )
-    if zero.any() and not bool(positive.any(axis=-1).all()):
-        # An exact zero is -0 only if every product is -0 (IEEE's rule for exact sums):
-        # no product of two nonzeros, and every product's sign negative.
-        no_nonzero = (xb != 0).astype(_F64) @ (yb != 0).astype(_F64) == 0
-        signs = np.where(np.signbit(xb), -1.0, 1.0) @ np.where(
-            np.signbit(yb), -1.0, 1.0
-        )
-        r = np.where(zero & no_nonzero & (signs == -k_block), np.float32(-0.0), r)
     if not finite:
         r = np.where(special, special_value, r).astype(np.float32)
     return r
