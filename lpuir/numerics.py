@@ -758,6 +758,8 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
         x, y = _values(a, t), _values(b, t)
         return _from_bits((np.maximum if take_max else np.minimum)(x, y), t)
     x, y = np.asarray(a), np.asarray(b)
+    if t == "f16" and x.dtype == y.dtype == np.float16:
+        return _min_max_f16(x, y, nan, take_max)
     if t in _SELF_CARRIED and x.dtype == y.dtype == carrier(t):
         # in the carrier: the result is one of the operands, exact; numpy's
         # maximum (NaN propagating) and fmax (NaN ignoring) leave only the
@@ -783,6 +785,24 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
     else:
         r = np.where(nx, y, np.where(ny, x, r))
     return round_float(r, t)
+
+
+def _min_max_f16(x: np.ndarray, y: np.ndarray, nan: str, take_max: bool) -> np.ndarray:
+    """_min_max of float16 carriers by their bits (numpy compares float16
+    values ten times slower than int16): a sign-magnitude pattern with its
+    magnitude bits flipped when negative orders as an int16 as the values do,
+    -0 below +0."""
+    bx, by = x.view(np.int16), y.view(np.int16)
+    kx = bx ^ ((bx >> 15) & np.int16(0x7FFF))
+    ky = by ^ ((by >> 15) & np.int16(0x7FFF))
+    r = np.where(kx >= ky if take_max else kx <= ky, x, y)
+    nx, ny = (bx & np.int16(0x7FFF)) > 0x7C00, (by & np.int16(0x7FFF)) > 0x7C00
+    if nx.any() or ny.any():
+        if nan == "propagate":
+            r = np.where(nx | ny, np.float16(np.nan), r)
+        else:
+            r = _canonical_nan(np.where(nx, y, np.where(ny, x, r)))
+    return r
 
 
 _SELF_CARRIED = ("f64", "f32", "f16")
