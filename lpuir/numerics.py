@@ -1940,8 +1940,42 @@ def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.n
         raise NumericsError(
             f"a float matmul accumulates in f32 (or rounds to f16, bf16), not {acc_t}"
         )
-    r = _matmul_float(x, y, in_t, k_block)
+    if x.shape[-1] == k_block:
+        r = _one_block(x, y, in_t)
+    else:
+        r = _matmul_float(x, y, in_t, k_block)
     return r if acc_t == "f32" else round_float(r, acc_t)
+
+
+def _one_block(x: np.ndarray, y: np.ndarray, in_t: str) -> np.ndarray:
+    """A K of one whole block (an MXM plane's tile, padded with zeros to its
+    K rows and to the lanes) without its zero padding: with every value
+    finite, a K index where x's column or y's row is all zero adds only
+    zeros, and a column of y all zero sums to +0 (a zero block is +0). Zeros
+    and non-finite values are told apart by the magnitude bits (float16
+    compares slowly). The search costs more than it saves on small operands,
+    which a K shorter than a block leaves to _matmul_float."""
+    k = x.shape[-1]
+    mx, my = (
+        v.view(f"uint{8 * v.dtype.itemsize}")
+        & np.iinfo(f"int{8 * v.dtype.itemsize}").max
+        for v in (x, y)
+    )
+    x_k = np.maximum.reduce(mx, axis=tuple(range(x.ndim - 1)), initial=0)
+    y_k = np.maximum.reduce(my, axis=(*range(y.ndim - 2), y.ndim - 1), initial=0)
+    y_n = np.maximum.reduce(my, axis=tuple(range(y.ndim - 1)), initial=0)
+    inf = np.array(np.inf, x.dtype).view(mx.dtype)
+    ks, cols = np.flatnonzero((x_k != 0) & (y_k != 0)), np.flatnonzero(y_n != 0)
+    if max(x_k.max(initial=0), y_k.max(initial=0)) >= inf or (
+        ks.size == k and cols.size == y.shape[-1]
+    ):
+        return _matmul_float(x, y, in_t, max(k, 1))
+    shape = np.broadcast_shapes((*x.shape[:-1], 1), (*y.shape[:-2], 1, y.shape[-1]))
+    r = np.zeros(shape, np.float32)
+    r[..., cols] = _matmul_float(
+        x[..., ks], y[..., ks, :][..., cols], in_t, max(ks.size, 1)
+    )
+    return r
 
 
 KOrder = Sequence["int | KOrder"]
