@@ -984,11 +984,15 @@ def test_matmul_exact_for_every_exponent_spread(data: st.DataObject) -> None:
             max_size=count,
         )
     )
+    raw = float_lists(data, t, count)
     with np.errstate(invalid="ignore"):  # signaling NaNs, replaced below
-        mantissas = float_lists(data, t, count).astype(np.float64)
+        mantissas = raw.astype(np.float64)
     mantissas = np.where(np.isfinite(mantissas) & (mantissas != 0), mantissas, 1.0)
     _, e = np.frexp(mantissas)
     v = nm.round_float(np.ldexp(mantissas, np.array(exponents) - e), t)
+    special = data.draw(st.integers(-1, count - 1))  # one raw value: inf, NaN, ...
+    if special >= 0:
+        v[special] = raw[special]
     a = np.concatenate(
         [v[: rows * k].reshape(rows, k), np.zeros((rows, pad), v.dtype)], 1
     )
