@@ -1,7 +1,7 @@
 """The Llama-3-8B decode step simulated whole, distributed over MPI ranks.
 
     mpiexec -n P python benchmarks/llama_simulate.py [--model llama3-8b|llama2-70b]
-        [--layers N] [--context C] [--chips-per-layer K]
+        [--config JSON] [--layers N] [--context C] [--chips-per-layer K]
         [--weights inputs|resident] [--seed S] [--out DIR]
     python benchmarks/llama_simulate.py --check DIR
 
@@ -26,6 +26,10 @@ weights resident, stored as row chunks, no values in the IR) with random
 values from a seed per weight tensor (lpu-run's --weights): static ==
 simulated is checked, but nothing maps those tensors back to the source's
 arguments, so there is no reference to compare with.
+
+`--config JSON` takes a LlamaConfig file instead of `--model`'s (a small
+model for a quick run: tests/test_llama_simulate.py); the summary records the
+config, which `--check` rebuilds the step from.
 
 `--model llama2-70b` takes benchmarks/llama2_70b.py's config (80 layers,
 hidden 8192, FFN 28672, context 4096) and chips per layer (8), for a group of
@@ -109,7 +113,7 @@ def simulate(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-    config = MODELS[args.model]
+    config = LlamaConfig.from_json(args.config) if args.config else MODELS[args.model]
     layers = args.layers or config.n_layers
     context = args.context or config.context
     per_layer = args.chips_per_layer or CHIPS[args.model]
@@ -145,6 +149,7 @@ def simulate(args: argparse.Namespace) -> None:
         return
     summary = {
         "model": args.model,
+        "config": config.to_dict(),
         "layers": layers,
         "context": context,
         "weights": args.weights,
@@ -184,7 +189,11 @@ def check(args: argparse.Namespace) -> None:
     summary = json.loads((out / "summary.json").read_text())
     if summary["weights"] != "inputs":
         sys.exit("--check compares a run with --weights inputs")
-    config = MODELS[summary.get("model", "llama3-8b")]
+    config = (
+        LlamaConfig.from_dict(summary["config"], str(out / "summary.json"))
+        if "config" in summary
+        else MODELS[summary.get("model", "llama3-8b")]
+    )
     text = step_text(summary["layers"], summary["context"], "inputs", config)
     start = time.perf_counter()
     source = parse_source(text, "llama3_8b_step.mlir")
@@ -213,11 +222,16 @@ def check(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", choices=sorted(MODELS), default="llama3-8b")
+    parser.add_argument(
+        "--config",
+        metavar="JSON",
+        help="a LlamaConfig file (examples/llama/tiny.json) instead of --model's",
+    )
     parser.add_argument("--layers", type=int, help="default: all of the model's")
     parser.add_argument("--context", type=int, help="default: the model's")
     parser.add_argument("--chips-per-layer", type=int, help="default: 5 (8B), 8 (70B)")
@@ -233,7 +247,7 @@ def main() -> None:
     parser.add_argument(
         "--check", metavar="DIR", help="compare DIR's run with the reference"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.check:
         check(args)
     else:

@@ -123,6 +123,8 @@ class Step:
     port: int | None = None
     """The port a send, receive or forward takes from or puts on the streams."""
     tensor: lpu.TensorOp | None = None
+    tensor_name: str = ""
+    """The MEM tensor's name (a run's key for its SRAM)."""
     vectors: np.ndarray | None = None
     """A read's or write's tensor vectors, burst vector k first."""
     args: tuple[int, ...] = ()
@@ -260,6 +262,7 @@ class ChipSim:
             getattr(op, "dst", None),
             port,
             tensor,
+            tensor.sym_name.data if tensor is not None else "",
             vectors,
         )
 
@@ -692,7 +695,7 @@ class ChipSim:
                 step.deps.add(self.steps[i])
             if step.kind in ("read", "gather"):
                 assert step.tensor is not None
-                index = self.indexes[step.tensor.sym_name.data]
+                index = self.indexes[step.tensor_name]
                 times = step.cycle + np.arange(step.burst, dtype=np.int64)
                 if step.vectors is not None:
                     step.fetch = index.fetch(step.vectors, times)
@@ -779,8 +782,7 @@ class ChipSim:
         count = {name: int(t.kind.data == "output") for name, t in self.tensors.items()}
         for step in self.steps:
             if step.kind in ("read", "gather"):
-                assert step.tensor is not None
-                count[step.tensor.sym_name.data] += 1
+                count[step.tensor_name] += 1
         return count
 
     @cached_property

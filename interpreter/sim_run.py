@@ -118,8 +118,8 @@ class ChipRun:
                     self.values[i] = None
 
     def _read(self, step: Step) -> None:
-        assert step.tensor is not None and step.vectors is not None
-        memory = self.memory[step.tensor.sym_name.data]
+        assert step.vectors is not None
+        memory = self.memory[step.tensor_name]
         self.values[step.index] = (
             step.fetch.take(memory)
             if step.fetch is not None
@@ -131,17 +131,13 @@ class ChipRun:
         """After a tensor's last read, its SRAM is forgotten (unless it is an
         output, or the run keeps everything): a long program's weights live
         only while they are used."""
-        assert step.tensor is not None
-        name = step.tensor.sym_name.data
+        name = step.tensor_name
         self.reads_left[name] -= 1
         if self.reads_left[name] == 0 and not self.keep_values:
             self.memory[name].release()
 
     def _write(self, step: Step) -> None:
-        assert step.tensor is not None
-        self.memory[step.tensor.sym_name.data].written[step.index] = self.values[
-            step.args[0]
-        ]  # type: ignore[assignment]
+        self.memory[step.tensor_name].written[step.index] = self.values[step.args[0]]  # type: ignore[assignment]
 
     def _gather(self, step: Step) -> None:
         vectors = self._lane_vectors(step)
@@ -158,8 +154,7 @@ class ChipRun:
         self._memory(step).set_scatter(step.index, self._lane_vectors(step), value)  # type: ignore[arg-type]
 
     def _memory(self, step: Step) -> TensorData:
-        assert step.tensor is not None
-        return self.memory[step.tensor.sym_name.data]
+        return self.memory[step.tensor_name]
 
     def _lane_vectors(self, step: Step) -> np.ndarray:
         """A gather's or scatter's per-lane vectors (-1 where out of range,

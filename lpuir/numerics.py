@@ -758,6 +758,8 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
         x, y = _values(a, t), _values(b, t)
         return _from_bits((np.maximum if take_max else np.minimum)(x, y), t)
     x, y = np.asarray(a), np.asarray(b)
+    if t == "f16" and x.dtype == y.dtype == np.float16:
+        return _min_max_f16(x, y, nan, take_max)
     if t in _SELF_CARRIED and x.dtype == y.dtype == carrier(t):
         # in the carrier: the result is one of the operands, exact; numpy's
         # maximum (NaN propagating) and fmax (NaN ignoring) leave only the
@@ -783,6 +785,24 @@ def _min_max(a: object, b: object, t: str, nan: str, take_max: bool) -> np.ndarr
     else:
         r = np.where(nx, y, np.where(ny, x, r))
     return round_float(r, t)
+
+
+def _min_max_f16(x: np.ndarray, y: np.ndarray, nan: str, take_max: bool) -> np.ndarray:
+    """_min_max of float16 carriers by their bits (numpy compares float16
+    values ten times slower than int16): a sign-magnitude pattern with its
+    magnitude bits flipped when negative orders as an int16 as the values do,
+    -0 below +0."""
+    bx, by = x.view(np.int16), y.view(np.int16)
+    kx = bx ^ ((bx >> 15) & np.int16(0x7FFF))
+    ky = by ^ ((by >> 15) & np.int16(0x7FFF))
+    r = np.where(kx >= ky if take_max else kx <= ky, x, y)
+    nx, ny = (bx & np.int16(0x7FFF)) > 0x7C00, (by & np.int16(0x7FFF)) > 0x7C00
+    if nx.any() or ny.any():
+        if nan == "propagate":
+            r = np.where(nx | ny, np.float16(np.nan), r)
+        else:
+            r = _canonical_nan(np.where(nx, y, np.where(ny, x, r)))
+    return r
 
 
 _SELF_CARRIED = ("f64", "f32", "f16")
@@ -1639,9 +1659,11 @@ def _scale(v: np.ndarray, p: int, qmin: int) -> tuple[int, int]:
     return low, int(np.frexp(mags.max())[1]) - low
 
 
+@functools.cache
 def _digit_plan(span_a: int, span_b: int, k_block: int) -> tuple[int, int, int]:
     """(g, m, n): digits of m*g bits for a and n*g bits for b, fewest digit pairs first,
-    then the widest grid. g >= 13 so that three grid digits hold >= 27 bits."""
+    then the widest grid. g >= 13 so that three grid digits hold >= 27 bits. (Cached:
+    a few spans recur, and the search costs more than a small tile's product.)"""
     budget = 53 - (k_block - 1).bit_length()  # k_block products of wa + wb bits < 2**53
     plans = [
         (
@@ -1699,11 +1721,15 @@ def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.where(i >= 0, got, 0)
 
 
-def _grid_to_f64(
-    acc: dict[int, np.ndarray], g: int, scale: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _grid_to_f64(acc: dict[int, np.ndarray], g: int, scale: int) -> np.ndarray:
     """sum_s acc[s] * 2**(s*g + scale) rounded to odd with >= 27 significant bits (so
-    one more RNE to f32 is the RNE of the exact sum), and a mask of exact zeros."""
+    one more RNE to f32 is the RNE of the exact sum)."""
+    bound = sum(int(np.abs(v).max(initial=0)) << (s * g) for s, v in acc.items())
+    if bound < 1 << 53:
+        # the sums of small operands (most tiles): the exact sum, in units of
+        # 2**scale an integer below 2**53, is a float64
+        total = sum(v << (s * g) for s, v in acc.items())
+        return np.ldexp(total.astype(_F64), scale)
     zero = np.zeros(np.broadcast_shapes(*(v.shape for v in acc.values())), np.int64)
     digits = [acc.get(s, zero) + zero for s in range(max(acc) + 1)]
     digits += [zero] * (64 // g + 1)  # room for the carries
@@ -1726,7 +1752,7 @@ def _grid_to_f64(
     t = np.where(wide, t >> 11, t)
     exponent = (top - 2) * g + cut + scale - 1 + 11 * wide
     value = np.ldexp((2 * t + sticky).astype(_F64), exponent.astype(np.int32))
-    return np.where(negative, -value, value), ~nonzero.any(axis=-1)
+    return np.where(negative, -value, value)
 
 
 def _special_blocks(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1750,6 +1776,26 @@ def _special_blocks(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndar
     return nan | pos | negv, np.where(nan, np.nan, np.where(pos, np.inf, -np.inf))
 
 
+def _digit_sums(
+    x: np.ndarray,
+    y: np.ndarray,
+    scale_x: tuple[int, int],
+    scale_y: tuple[int, int],
+    k_block: int,
+) -> np.ndarray | None:
+    """The exact sums of x @ y by digit products, for operands of any span, as
+    _grid_to_f64 gives them (None when every digit is zero: all sums zero)."""
+    (base_x, span_x), (base_y, span_y) = scale_x, scale_y
+    g, m, n = _digit_plan(span_x, span_y, k_block)
+    acc: dict[int, np.ndarray] = {}
+    for c, dx in _digits(x, base_x, m * g, span_x):
+        for d, dy in _digits(y, base_y, n * g, span_y):
+            product = np.matmul(dx, dy).astype(np.int64)  # exact: an integer < 2**53
+            s = c * m + d * n
+            acc[s] = acc[s] + product if s in acc else product
+    return _grid_to_f64(acc, g, base_x + base_y) if acc else None
+
+
 def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
     """f32 RNE of the exact dot product of each K-block: xb (..., blocks, M, kb) with
     yb (..., blocks, kb, N) -> (..., blocks, M, N)."""
@@ -1760,10 +1806,10 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
         xb = np.where(np.isfinite(xb), xb, 0.0)
         yb = np.where(np.isfinite(yb), yb, 0.0)
     shape = np.broadcast_shapes((*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1]))
-    r, zero = np.zeros(shape, np.float32), np.ones(shape, np.bool_)
+    r = np.zeros(shape, np.float32)
     # The exact sums over the products of two nonzeros only: the K indices and
-    # columns where some operand is all zero add nothing (the sign of an exact
-    # zero is decided below from all products), so padding costs no digits.
+    # columns where some operand is all zero add nothing (a zero sum is +0,
+    # whatever the signs of its products), so padding costs no digits.
     nz_x, nz_y = xb != 0, yb != 0
     ks = np.flatnonzero(
         nz_x.any(axis=tuple(range(xb.ndim - 1)))
@@ -1780,32 +1826,15 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
         _scale(xt, p, emin - p + 1),
         _scale(yt, p, emin - p + 1),
     )
-    g, m, n = _digit_plan(span_x, span_y, k_block)
-    acc: dict[int, np.ndarray] = {}
-    for c, dx in _digits(xt, base_x, m * g, span_x):
-        for d, dy in _digits(yt, base_y, n * g, span_y):
-            product = np.matmul(dx, dy).astype(np.int64)  # exact: an integer < 2**53
-            s = c * m + d * n
-            acc[s] = acc[s] + product if s in acc else product
-    if acc:
-        value, zero_t = _grid_to_f64(acc, g, base_x + base_y)
+    if span_x + span_y + xt.shape[-1].bit_length() <= 53:
+        # every product and partial sum is a multiple of 2**(base_x + base_y)
+        # below 2**53 times it: float64's, in any order, is exact (most tiles)
+        value: np.ndarray | None = np.matmul(xt, yt)
+    else:
+        value = _digit_sums(xt, yt, (base_x, span_x), (base_y, span_y), k_block)
+    if value is not None:
         with np.errstate(over="ignore"):
             r[..., cols] = value.astype(np.float32)
-        zero[..., cols] = zero_t  # the other columns' sums are exact zeros
-    sx, sy = np.signbit(xb), np.signbit(yb)
-    # a K index whose x column and y row each have one sign gives every result
-    # a product of positive sign there, so none is -0 (as with zero padding)
-    positive = (~sx).all(axis=-2) & (~sy).all(axis=-1) | sx.all(axis=-2) & sy.all(
-        axis=-1
-    )
-    if zero.any() and not bool(positive.any(axis=-1).all()):
-        # An exact zero is -0 only if every product is -0 (IEEE's rule for exact sums):
-        # no product of two nonzeros, and every product's sign negative.
-        no_nonzero = (xb != 0).astype(_F64) @ (yb != 0).astype(_F64) == 0
-        signs = np.where(np.signbit(xb), -1.0, 1.0) @ np.where(
-            np.signbit(yb), -1.0, 1.0
-        )
-        r = np.where(zero & no_nonzero & (signs == -k_block), np.float32(-0.0), r)
     if not finite:
         r = np.where(special, special_value, r).astype(np.float32)
     return r
@@ -1911,8 +1940,42 @@ def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.n
         raise NumericsError(
             f"a float matmul accumulates in f32 (or rounds to f16, bf16), not {acc_t}"
         )
-    r = _matmul_float(x, y, in_t, k_block)
+    if x.shape[-1] == k_block:
+        r = _one_block(x, y, in_t)
+    else:
+        r = _matmul_float(x, y, in_t, k_block)
     return r if acc_t == "f32" else round_float(r, acc_t)
+
+
+def _one_block(x: np.ndarray, y: np.ndarray, in_t: str) -> np.ndarray:
+    """A K of one whole block (an MXM plane's tile, padded with zeros to its
+    K rows and to the lanes) without its zero padding: with every value
+    finite, a K index where x's column or y's row is all zero adds only
+    zeros, and a column of y all zero sums to +0 (a zero block is +0). Zeros
+    and non-finite values are told apart by the magnitude bits (float16
+    compares slowly). The search costs more than it saves on small operands,
+    which a K shorter than a block leaves to _matmul_float."""
+    k = x.shape[-1]
+    mx, my = (
+        v.view(f"uint{8 * v.dtype.itemsize}")
+        & np.iinfo(f"int{8 * v.dtype.itemsize}").max
+        for v in (x, y)
+    )
+    x_k = np.maximum.reduce(mx, axis=tuple(range(x.ndim - 1)), initial=0)
+    y_k = np.maximum.reduce(my, axis=(*range(y.ndim - 2), y.ndim - 1), initial=0)
+    y_n = np.maximum.reduce(my, axis=tuple(range(y.ndim - 1)), initial=0)
+    inf = np.array(np.inf, x.dtype).view(mx.dtype)
+    ks, cols = np.flatnonzero((x_k != 0) & (y_k != 0)), np.flatnonzero(y_n != 0)
+    if max(x_k.max(initial=0), y_k.max(initial=0)) >= inf or (
+        ks.size == k and cols.size == y.shape[-1]
+    ):
+        return _matmul_float(x, y, in_t, max(k, 1))
+    shape = np.broadcast_shapes((*x.shape[:-1], 1), (*y.shape[:-2], 1, y.shape[-1]))
+    r = np.zeros(shape, np.float32)
+    r[..., cols] = _matmul_float(
+        x[..., ks], y[..., ks, :][..., cols], in_t, max(ks.size, 1)
+    )
+    return r
 
 
 KOrder = Sequence["int | KOrder"]

@@ -661,6 +661,22 @@ def test_minimum_maximum(t: str) -> None:
         nm.minimum(x, y, t, nan="first")
 
 
+@given(st.data())
+def test_minimum_maximum_in_the_carrier(data: st.DataObject) -> None:
+    """Operands already in t's carrier (the simulator's vectors; f16 ordered
+    by its bits) give the bits the float64 path gives, for every class of
+    value, NaN payloads and signs of zero included."""
+    t = data.draw(st.sampled_from(FLOATS))
+    x, y = float_lists(data, t, 16), float_lists(data, t, 16)
+    fn = data.draw(st.sampled_from([nm.minimum, nm.maximum]))
+    nan = data.draw(st.sampled_from(["propagate", "ignore"]))
+    with np.errstate(invalid="ignore"):  # signaling NaNs to float64
+        wide = fn(x.astype(np.float64), y.astype(np.float64), t, nan=nan)
+    got = fn(x, y, t, nan=nan)
+    assert got.dtype == nm.carrier(t)
+    assert_bits(got, wide, t)
+
+
 FLOAT_PREDICATE_TABLE = {
     # (1, 2), (2, 2), (nan, 2)
     "eq": [0, 1, 0], "ne": [1, 0, 1], "lt": [1, 0, 0], "le": [1, 1, 0], "gt": [0, 0, 0], "ge": [0, 1, 0],
@@ -946,6 +962,45 @@ def test_matmul_fused_blocks_exact(data: st.DataObject) -> None:
     a, b = wide_values(data, t, (rows, k)), wide_values(data, t, (k, cols))
     got = nm.matmul(a, b, t, "f32", k_block=k_block)
     assert got.dtype == np.float32 and got.shape == (rows, cols)
+    assert_bits(got, ref_matmul(a, b, k_block), "f32")
+
+
+@given(st.data())
+def test_matmul_exact_for_every_exponent_spread(data: st.DataObject) -> None:
+    """Operands whose exponents spread over `spread` binades, so that a
+    block's sums are exact in float64 (a narrow spread), need digits whose
+    sums still fit 53 bits, or need the whole digit grid (a wide one); with
+    a K and columns padded by zeros, as an MXM plane's tile is (K one whole
+    block: the padding is skipped)."""
+    t = data.draw(st.sampled_from(FLOATS))
+    spread = data.draw(st.integers(0, 60))
+    rows, k, cols = (data.draw(st.integers(1, n)) for n in (3, 24, 3))
+    pad, pad_cols = data.draw(st.integers(0, 8)), data.draw(st.integers(0, 3))
+    count = (rows + cols) * k
+    exponents = data.draw(
+        st.lists(
+            st.integers(-spread // 2, spread - spread // 2),
+            min_size=count,
+            max_size=count,
+        )
+    )
+    raw = float_lists(data, t, count)
+    with np.errstate(invalid="ignore"):  # signaling NaNs, replaced below
+        mantissas = raw.astype(np.float64)
+    mantissas = np.where(np.isfinite(mantissas) & (mantissas != 0), mantissas, 1.0)
+    _, e = np.frexp(mantissas)
+    v = nm.round_float(np.ldexp(mantissas, np.array(exponents) - e), t)
+    special = data.draw(st.integers(-1, count - 1))  # one raw value: inf, NaN, ...
+    if special >= 0:
+        v[special] = raw[special]
+    a = np.concatenate(
+        [v[: rows * k].reshape(rows, k), np.zeros((rows, pad), v.dtype)], 1
+    )
+    b = np.concatenate([v[rows * k :].reshape(k, cols), np.zeros((pad, cols), v.dtype)])
+    b = np.concatenate([b, np.zeros((k + pad, pad_cols), v.dtype)], 1)
+    b[:, data.draw(st.permutations(range(cols + pad_cols)))] = b.copy()
+    k_block = data.draw(st.sampled_from([k + pad, 160, 5]))
+    got = nm.matmul(a, b, t, "f32", k_block=k_block)
     assert_bits(got, ref_matmul(a, b, k_block), "f32")
 
 

@@ -35,6 +35,14 @@ unsigned by the instructions where that matters (compare, max, convert)."""
 
 _ELEMENT_NAMES = {v: k for k, v in ELEMENT_TYPES.items()}
 
+_NAMES_BY_KEY: dict[object, str] = {
+    (t.width.data, t.signedness.data) if isinstance(t, IntegerType) else type(t): k
+    for t, k in _ELEMENT_NAMES.items()
+}
+"""The element names by class (floats, which have no parameters) or by width
+and signedness (integers): a lookup that hashes no attribute, which costs a
+microsecond (the simulator asks once per instruction it runs)."""
+
 WORD_PAIRS: dict[str, Attribute] = {
     name: element_type(name) for name in ("i64", "ui64")
 }
@@ -63,8 +71,11 @@ def word_element(name: str) -> str:
 
 def element_name(t: Attribute) -> str:
     """MLIR spelling of a vector element type; raises for anything else."""
-    if t in _ELEMENT_NAMES:
-        return _ELEMENT_NAMES[t]
+    name = _NAMES_BY_KEY.get(
+        (t.width.data, t.signedness.data) if isinstance(t, IntegerType) else type(t)
+    )
+    if name is not None:
+        return name
     if isinstance(t, IntegerType) and t.signedness.data != Signedness.SIGNLESS:
         raise VerifyException(
             f"LPU vectors hold signless and unsigned integers, not {t}"

@@ -450,10 +450,8 @@ class SelectOp(VxmOp):
 
     def compute(self, operands: Sequence[np.ndarray], spec: ChipSpec) -> np.ndarray:
         mask, on_true, on_false = operands
-        t = self.mask.type.element  # type: ignore[attr-defined]
-        return numerics.select(
-            numerics.compare(mask, np.zeros_like(mask), "ne", t), on_true, on_false
-        )
+        # a lane is non-zero or not whatever the mask's signedness
+        return numerics.select(mask != 0, on_true, on_false)
 
     def verify_(self) -> None:
         super().verify_()
