@@ -15,6 +15,7 @@ import pytest
 from tool_runs import run_tool  # tests/ is on sys.path (no __init__.py)
 
 from lpuir import progress
+from lpuir.interpreter import sim_run
 from lpuir.tools import lpu_generate, lpu_opt, lpu_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,8 +152,12 @@ def test_passes_vectorizing_and_scheduling_report_progress(tmp_path: Path) -> No
     assert notes == ["lpu-compile", ""]
 
 
-def test_the_simulator_reports_cycles_of_the_total(tmp_path: Path) -> None:
+def test_the_simulator_reports_cycles_of_the_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     compiled = _compile(SOFTMAX, tmp_path)
+    # a report every 16 steps, so the softmax's few hundred steps report midway
+    monkeypatch.setattr(sim_run, "PROGRESS_EVERY", 16)
     with progress.reporting(Recorder()) as seen:
         code, out, _ = run_tool(
             lpu_run.main, [str(compiled), "--input-random", "--quiet"]
