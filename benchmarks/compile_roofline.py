@@ -37,6 +37,7 @@ from xdsl.ir import Operation, SSAValue
 from lpuir.dialects.lpu import element_bytes
 from lpuir.frontend import parse_source
 from lpuir.machine import CHIP_PRESETS, ChipSpec
+from lpuir.transforms.vectorize.reductions import COMBINE, ORDER_FREE
 from lpuir.types import tensor_shape_and_element
 
 BIG_MACS = 10**9
@@ -218,7 +219,7 @@ def op_latency(op: Operation, spec: ChipSpec) -> int:
         trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
         step = spec.delay("sxm_rotate") + spec.delay("vxm") + trip
         return (vectors - 1) * spec.delay("vxm") + tree_stages(
-            spec.lanes, op.name in ("tosa.reduce_max", "tosa.reduce_min")
+            spec.lanes, COMBINE.get(type(op)) in ORDER_FREE
         ) * step
     if op.name in TRANSCENDENTAL:
         return spec.delay("vxm_transcendental")
