@@ -1800,22 +1800,14 @@ def _fused_blocks(xb: np.ndarray, yb: np.ndarray, in_t: str) -> np.ndarray:
     """f32 RNE of the exact dot product of each K-block: xb (..., blocks, M, kb) with
     yb (..., blocks, kb, N) -> (..., blocks, M, N)."""
     k_block = xb.shape[-1]
-    finite = bool(np.isfinite(xb).all() and np.isfinite(yb).all())
+    ks, cols, finite = _support(xb, yb)
     if not finite:
         special, special_value = _special_blocks(xb, yb)
         xb = np.where(np.isfinite(xb), xb, 0.0)
         yb = np.where(np.isfinite(yb), yb, 0.0)
+        ks, cols, _ = _support(xb, yb)
     shape = np.broadcast_shapes((*xb.shape[:-1], 1), (*yb.shape[:-2], 1, yb.shape[-1]))
     r = np.zeros(shape, np.float32)
-    # The exact sums over the products of two nonzeros only: the K indices and
-    # columns where some operand is all zero add nothing (a zero sum is +0,
-    # whatever the signs of its products), so padding costs no digits.
-    nz_x, nz_y = xb != 0, yb != 0
-    ks = np.flatnonzero(
-        nz_x.any(axis=tuple(range(xb.ndim - 1)))
-        & nz_y.any(axis=(*range(yb.ndim - 2), yb.ndim - 1))
-    )
-    cols = np.flatnonzero(nz_y.any(axis=tuple(range(yb.ndim - 1))))
     xt, yt = xb, yb
     if ks.size < k_block:
         xt, yt = xb[..., ks], yb[..., ks, :]
@@ -1947,15 +1939,14 @@ def matmul(a: object, b: object, in_t: str, acc_t: str, *, k_block: int) -> np.n
     return r if acc_t == "f32" else round_float(r, acc_t)
 
 
-def _one_block(x: np.ndarray, y: np.ndarray, in_t: str) -> np.ndarray:
-    """A K of one whole block (an MXM plane's tile, padded with zeros to its
-    K rows and to the lanes) without its zero padding: with every value
-    finite, a K index where x's column or y's row is all zero adds only
-    zeros, and a column of y all zero sums to +0 (a zero block is +0). Zeros
-    and non-finite values are told apart by the magnitude bits (float16
-    compares slowly). The search costs more than it saves on small operands,
-    which a K shorter than a block leaves to _matmul_float."""
-    k = x.shape[-1]
+def _support(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Where the exact sums of x @ y (over the last two dims, every leading dim
+    pooled) can be nonzero: the K indices where x's column and y's row both
+    hold a nonzero, and y's columns that hold one; and whether every value is
+    finite. With every value finite, the other K indices add only zeros and a
+    column of y all zero sums to +0 (an exact zero sum is +0, whatever the
+    signs of its products), so padding costs nothing. Zeros and non-finite
+    values are told apart by the magnitude bits (float16 compares slowly)."""
     mx, my = (
         v.view(f"uint{8 * v.dtype.itemsize}")
         & np.iinfo(f"int{8 * v.dtype.itemsize}").max
@@ -1964,11 +1955,22 @@ def _one_block(x: np.ndarray, y: np.ndarray, in_t: str) -> np.ndarray:
     x_k = np.maximum.reduce(mx, axis=tuple(range(x.ndim - 1)), initial=0)
     y_k = np.maximum.reduce(my, axis=(*range(y.ndim - 2), y.ndim - 1), initial=0)
     y_n = np.maximum.reduce(my, axis=tuple(range(y.ndim - 1)), initial=0)
-    inf = np.array(np.inf, x.dtype).view(mx.dtype)
-    ks, cols = np.flatnonzero((x_k != 0) & (y_k != 0)), np.flatnonzero(y_n != 0)
-    if max(x_k.max(initial=0), y_k.max(initial=0)) >= inf or (
-        ks.size == k and cols.size == y.shape[-1]
-    ):
+    finite = bool(
+        x_k.max(initial=0) < np.array(np.inf, x.dtype).view(mx.dtype)
+        and y_k.max(initial=0) < np.array(np.inf, y.dtype).view(my.dtype)
+    )
+    return np.flatnonzero((x_k != 0) & (y_k != 0)), np.flatnonzero(y_n != 0), finite
+
+
+def _one_block(x: np.ndarray, y: np.ndarray, in_t: str) -> np.ndarray:
+    """A K of one whole block (an MXM plane's tile, padded with zeros to its
+    K rows and to the lanes) without its zero padding, found on the carrier
+    arrays before their float64 copies are made. The search costs more than
+    it saves on small operands, which a K shorter than a block leaves to
+    _matmul_float."""
+    k = x.shape[-1]
+    ks, cols, finite = _support(x, y)
+    if not finite or (ks.size == k and cols.size == y.shape[-1]):
         return _matmul_float(x, y, in_t, max(k, 1))
     shape = np.broadcast_shapes((*x.shape[:-1], 1), (*y.shape[:-2], 1, y.shape[-1]))
     r = np.zeros(shape, np.float32)
