@@ -619,8 +619,8 @@ class _Builder:
         for item in rest:
             if isinstance(item, Token):
                 props["arg"] = IntAttr(_int(item))
-            elif item.data == "cols":
-                props["cols"] = IntAttr(_int(item.children[0]))
+            elif item.data in ("lead", "cols"):
+                props[str(item.data)] = IntAttr(_int(item.children[0]))
             elif item.data == "row_chunk":
                 props["row_chunk"] = DenseArrayBase.from_list(
                     i64, [_int(c) for c in item.children]

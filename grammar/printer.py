@@ -90,6 +90,8 @@ class _Printer:
         text = f"tensor @{op.sym_name.data} : {shape} {op.kind.data}"
         if op.arg is not None:
             text += f" {op.arg.data}"
+        if op.lead is not None:
+            text += f" lead {op.lead.data}"
         if op.cols is not None:
             text += f" cols {op.cols.data}"
         if op.row_chunk is not None:

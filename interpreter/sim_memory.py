@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import EllipsisType
 
 import numpy as np
 
@@ -88,10 +89,24 @@ class Argument:
         return describe_tensor(self.shape, self.element)
 
 
-def _columns(tensor: lpu.TensorOp) -> tuple[int, int]:
-    first = tensor.cols.data if tensor.cols is not None else 0
+def _spans(tensor: lpu.TensorOp) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The part of its argument a tensor holds: its spans of the leading axis
+    (`lead`; the whole axis without it, one index below rank 2) and of the
+    last axis (`cols`)."""
     shape = _shape(tensor)
-    return first, first + (shape[-1] if shape else 1)
+    first = tensor.lead.data if tensor.lead is not None else 0
+    col = tensor.cols.data if tensor.cols is not None else 0
+    return (first, first + (shape[0] if len(shape) > 1 else 1)), (
+        col,
+        col + (shape[-1] if shape else 1),
+    )
+
+
+def _index(tensor: lpu.TensorOp) -> tuple[slice | EllipsisType, ...]:
+    """Where a tensor's part sits in its argument, as a numpy index."""
+    (first, end), (lo, hi) = _spans(tensor)
+    cols = (Ellipsis, slice(lo, hi))
+    return cols if tensor.lead is None else (slice(first, end), *cols)
 
 
 def chunk_rows(tensor: lpu.TensorOp, k: int) -> np.ndarray:
@@ -133,9 +148,10 @@ def _chunked_shape(ts: list[lpu.TensorOp], kind: str, arg: int) -> tuple[int, ..
 
 
 def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
-    """The program's inputs or outputs by arg. A shard (`cols`) holds some
-    columns; an argument's shards agree in every other dimension and element
-    type, an output's cover each column exactly once, an input's every column."""
+    """The program's inputs or outputs by arg. A shard holds some columns
+    (`cols`) and/or some indices of the leading axis (`lead`); an argument's
+    shards agree in every other dimension and element type, an output's cover
+    each element exactly once, an input's every element."""
     pieces: dict[int, list[lpu.TensorOp]] = {}
     for chip in sorted(system.chips, key=lambda c: c.chip_id):
         for t in chip.tensors():
@@ -147,28 +163,45 @@ def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:
         if any(t.row_chunk is not None for t in ts):
             found[arg] = Argument(arg, _chunked_shape(ts, kind, arg), first.element, ts)
             continue
-        for t in ts[1:]:
-            if _shape(t)[:-1] != _shape(first)[:-1] or t.holds != first.holds:
+        spans = [_spans(t) for t in ts]
+        extent = max(lead[1] for lead, _ in spans)
+        width = max(cols[1] for _, cols in spans)
+        for t in ts:
+            shape = _shape(t)
+            if (
+                shape[1:-1] != _shape(first)[1:-1]
+                or len(shape) != len(_shape(first))
+                or t.holds != first.holds
+                or (t.lead is None and len(shape) > 1 and shape[0] != extent)
+                or (t.cols is None and (shape[-1] if shape else 1) != width)
+            ):
                 raise LpuError(
                     f"{kind} {arg} is declared as {_describe(first)} and as {_describe(t)}"
                 )
-        spans = sorted(_columns(t) for t in ts)
-        width = max(hi for _, hi in spans)
-        covered = np.zeros(width, np.int64)
-        for lo, hi in spans:
-            covered[lo:hi] += 1
-        wrong = np.flatnonzero(covered == 0 if kind == "input" else covered != 1)
+        # each element held once (outputs) or at least once (inputs), checked
+        # on the grid of the parts' boundaries
+        leads = sorted({0, *(b for lead, _ in spans for b in lead)})
+        columns = sorted({0, *(b for _, cols in spans for b in cols)})
+        covered = np.zeros((len(leads) - 1, len(columns) - 1), np.int64)
+        for (first_lead, end_lead), (lo, hi) in spans:
+            covered[
+                leads.index(first_lead) : leads.index(end_lead),
+                columns.index(lo) : columns.index(hi),
+            ] += 1
+        wrong = np.argwhere(covered == 0 if kind == "input" else covered != 1)
         if wrong.size:
+            i, j = (int(v) for v in wrong[0])
+            where = f"column {columns[j]}"
+            if any(t.lead is not None for t in ts):
+                where = f"index {leads[i]} of the leading axis, {where},"
             raise LpuError(
-                f"{kind} {arg}: column {int(wrong[0])} is held by {int(covered[wrong[0]])} of its shards (@{', @'.join(t.sym_name.data for t in ts)})"
+                f"{kind} {arg}: {where} is held by {int(covered[i, j])} of its shards (@{', @'.join(t.sym_name.data for t in ts)})"
             )
-        shape = (*_shape(first)[:-1], width) if _shape(first) else (width,)
-        if not any(t.cols is not None for t in ts):
-            shape = _shape(first)
-            if any(_shape(t) != shape for t in ts):
-                raise LpuError(
-                    f"{kind} {arg} is declared as {_describe(first)} and as {_describe(next(t for t in ts if _shape(t) != shape))}"
-                )
+        shape = _shape(first)
+        if shape:
+            shape = (*shape[:-1], width)
+        if len(shape) > 1:
+            shape = (extent, *shape[1:])
         found[arg] = Argument(arg, shape, first.holds, ts)
     return found
 
@@ -227,8 +260,7 @@ def initial_image(
     t = tensor.holds
     if tensor.kind.data == "input":
         assert tensor.arg is not None
-        lo, hi = _columns(tensor)
-        value = inputs[tensor.arg.data][..., lo:hi]
+        value = inputs[tensor.arg.data][_index(tensor)]
         if tensor.row_chunk is not None:
             value = value[..., chunk_rows(tensor, value.shape[-2]), :]
     elif tensor.value is not None:
@@ -261,8 +293,7 @@ def assemble_outputs(
         for tensor in argument.pieces:
             chip = tensor.parent_op()
             assert isinstance(chip, lpu.ChipOp)
-            lo, hi = _columns(tensor)
-            value[..., lo:hi] = read(chip.chip_id, tensor)
+            value[_index(tensor)] = read(chip.chip_id, tensor)
         outputs.append(value)
     return outputs
 

@@ -271,6 +271,54 @@ chip 1 {
         execute_logical(parse_lpu(broken, "shards.lpu", make_context()), [x])
 
 
+def test_parts_of_the_leading_axis_are_put_together_by_heads() -> None:
+    """`lead` parts (a KV cache cut by KV heads) and `cols` shards together:
+    an input is filled part by part, an output assembled from its parts, and
+    an element held twice, or by none of an output's parts, is named."""
+    text = """system "node8"
+chip 0 {
+  tensor @a : 1x2x320xf32 input 0 lead 0
+  tensor @y : 1x2x320xf32 output 0 lead 0
+  %v = mem.read @a[1] : f32
+  mem.write %v -> @y[1]
+  %w = mem.read @a[0] : f32
+  mem.write %w -> @y[0]
+}
+chip 1 {
+  tensor @b : 2x2x320xf32 input 0 lead 1 cols 0
+  tensor @z : 2x2x320xf32 output 0 lead 1
+  %v = mem.read @b[0] : f32
+  mem.write %v -> @z[0]
+  %w = mem.read @b[1] : f32
+  mem.write %w -> @z[1]
+  %u = mem.read @b[2] : f32
+  mem.write %u -> @z[2]
+  %t = mem.read @b[3] : f32
+  mem.write %t -> @z[3]
+}
+"""
+    module = parse_lpu(text, "heads.lpu", make_context())
+    assert "input 0 lead 1 cols 0" in _text(module)
+    x = np.arange(3 * 2 * 320, dtype=np.float32).reshape(3, 2, 320)
+    assert np.array_equal(execute_logical(module, [x])[0], x)
+    twice = text.replace("output 0 lead 1", "output 0 lead 0")
+    with pytest.raises(
+        LpuError, match="output 0: index 0 of the leading axis, column 0, is held by 2"
+    ):
+        execute_logical(parse_lpu(twice, "heads.lpu", make_context()), [x])
+    gap = text.replace("output 0 lead 1", "output 0 lead 2")
+    with pytest.raises(
+        LpuError, match="index 1 of the leading axis, column 0, is held by 0"
+    ):
+        execute_logical(parse_lpu(gap, "heads.lpu", make_context()), [x])
+    mixed = text.replace("2x2x320xf32 output 0 lead 1", "2x3x320xf32 output 0 lead 1")
+    with pytest.raises(LpuError, match="output 0 is declared as"):
+        execute_logical(parse_lpu(mixed, "heads.lpu", make_context()), [x])
+    weight = text.replace("input 0 lead 0", "scratch lead 0")
+    with pytest.raises(LpuError, match=r"heads.lpu:3:3: .*lead \(the first index"):
+        verify_located(parse_lpu(weight, "heads.lpu", make_context()))
+
+
 def test_the_system_takes_as_long_as_its_longest_chip() -> None:
     module = compile_for(_mlp(1, 64, 640, 64, seed=3).text, "node8", "tensor")
     system = next(o for o in module.walk() if isinstance(o, lpu.SystemOp))

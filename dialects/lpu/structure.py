@@ -284,7 +284,9 @@ class TensorOp(IRDLOperation):
     (bound by `arg` index), a weight (with its value), or compiler scratch.
     Placed at `slice` (the first of its byte-plane slices) from `address`.
     An input or output with `cols` holds only the columns (last axis)
-    `cols .. cols + n - 1` of its argument: a shard of it on this chip. An
+    `cols .. cols + n - 1` of its argument: a shard of it on this chip; with
+    `lead`, only the indices `lead .. lead + m - 1` of its leading axis (m its
+    own leading size): a part cut by heads, e.g. one KV head of a KV cache. An
     input with `row_chunk = [q, r, b, lo, hi]` holds the rows (second-to-last
     axis) k in lo..hi-1 of its argument with ((k - lo) mod b) div r = q, in
     order: (part of) a matmul right-hand side stored as row chunks, so that
@@ -298,6 +300,7 @@ class TensorOp(IRDLOperation):
     type = prop_def(TensorType)
     kind = prop_def(StringAttr)
     arg = opt_prop_def(IntAttr)
+    lead = opt_prop_def(IntAttr)
     cols = opt_prop_def(IntAttr)
     row_chunk = opt_prop_def(DenseArrayBase)
     row_lanes = opt_prop_def(IntAttr)
@@ -314,6 +317,7 @@ class TensorOp(IRDLOperation):
         kind: str,
         *,
         arg: int | None = None,
+        lead: int | None = None,
         cols: int | None = None,
         row_chunk: tuple[int, int, int, int, int] | None = None,
         value: DenseIntOrFPElementsAttr | None = None,
@@ -328,6 +332,7 @@ class TensorOp(IRDLOperation):
         }
         for key, given in (
             ("arg", arg),
+            ("lead", lead),
             ("cols", cols),
             ("value", value),
             ("row_lanes", row_lanes),
@@ -424,6 +429,16 @@ class TensorOp(IRDLOperation):
             raise verify_error(
                 self,
                 "cols (the first column of a shard) is a non-negative column of an input or output",
+            )
+        if self.lead is not None and (
+            self.arg is None
+            or self.lead.data < 0
+            or len(self.type.get_shape()) < 2
+            or self.row_chunk is not None
+        ):
+            raise verify_error(
+                self,
+                "lead (the first index of a part along the leading axis) is a non-negative index of an input or output of rank 2 or more, not stored as row chunks",
             )
         if self.row_chunk is not None:
             chunk = [int(v) for v in self.row_chunk.get_values()]

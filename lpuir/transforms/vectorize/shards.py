@@ -133,8 +133,9 @@ def cut(vz: Vectorizer, array: np.ndarray) -> np.ndarray:
 
 def get_head(vz: Vectorizer, value: SSAValue, user: Operation) -> Placed:
     """This chip's part of a value cut by heads: computed here, a slice of a
-    constant, a resident weight of the part's shape, or a view of the whole
-    on this chip (a program input, a value computed whole, or one cut
+    constant, a resident weight of the part's shape, the part (`lead`) of a
+    program input (a KV cache holds only its KV heads on each chip), or a
+    view of the whole on this chip (a value computed whole, or one cut
     otherwise or on other chips: gathered here first)."""
     win = vz.window
     assert isinstance(win, Heads)
@@ -160,6 +161,17 @@ def get_head(vz: Vectorizer, value: SSAValue, user: Operation) -> Placed:
         )
     elif value in vz.fn.args and vz.argument(value)[0] == "weight":
         placed = vz.chip.tensor(sub, element, "weight", vz.fn, prefix="c")
+    elif value in vz.fn.args:
+        placed = vz.chip.tensor(
+            sub,
+            element,
+            "input",
+            vz.fn,
+            arg=vz.argument(value)[1],
+            lead=win.part * sub[0],
+            lanes=vz.lanes_wanted.get(value),
+            prefix="in",
+        )
     elif len(holders) == win.parts:  # the same parts, on other chips
         piece = vz.placed[holders[win.part]][value]
         placed = vz.chip.tensor(
