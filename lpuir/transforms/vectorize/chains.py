@@ -1,15 +1,17 @@
 """Elementwise chains on the VXM without SRAM round trips (issue 16, section
-3): where a scratch tensor only carries VXM results from one group to VXM
-instructions of later groups, burst for burst, the readers take the values
-from the writers' ALUs instead (chained operands, docs/dialect.md) and the
-tensor goes. The two groups become one, so a chain of elementwise ops
-streams through the ALUs in one pass: no write and read back of every
+3): where a VXM result is written to a scratch tensor and the next access
+of that tensor reads the same burst back into one VXM instruction, the
+reader takes the value as it leaves the writer's ALU (chained, or off its
+stream if the write stays) and the two groups become one. A tensor all of
+whose reads are taken so goes with its writes. A chain of elementwise ops
+then streams through the ALUs in one pass: no write and read back of every
 intermediate vector, and no wait for a burst's write to leave the bank
 before the next op may read it (a bank does not read and write in one
 cycle)."""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -49,19 +51,21 @@ def _tensor(op: lpu.MemOp) -> str:
     return op.tensor.root_reference.data
 
 
-def _tensors_read(ops: Iterable[Operation]) -> set[str]:
-    return {_tensor(op) for op in ops if isinstance(op, lpu.ReadOp)}
+def _tensors(ops: Iterable[Operation], kind: type[lpu.MemOp]) -> set[str]:
+    """The tensors the instructions of `kind` among `ops` access."""
+    return {_tensor(op) for op in ops if isinstance(op, kind)}
 
 
-def _burst(op: lpu.MemOp) -> tuple[int, int, int]:
-    """The vectors a read or write touches, as (first, step, count)."""
-    found = op.vector_indices()
-    return found.start, found.step if len(found) > 1 else 1, op.burst
+def _burst(op: lpu.ReadOp | lpu.WriteOp) -> tuple[int, int, int]:
+    """Which vectors a read or write touches in which cycle: (first, step,
+    count), step 0 repeating the first (a read's broadcast)."""
+    step = op.step.data if op.step is not None and op.burst > 1 else 1
+    return op.index.data, step, op.burst
 
 
 def fuse(program: ChipProgram) -> None:
-    """Fuse every write -> read round trip of a scratch tensor that can be
-    (`_fusable`), in program order."""
+    """Take every write -> read round trip of a scratch tensor that can be
+    (`_fusable`) off SRAM, in program order."""
     position = {op: i for i, op in enumerate(program.body)}
     accesses: dict[str, list[lpu.MemOp]] = defaultdict(list)
     for op in program.body:
@@ -70,33 +74,34 @@ def fuse(program: ChipProgram) -> None:
     gone: set[Operation] = set()
     kept = []
     for tensor in program.tensors:
-        name = tensor.sym_name.data
-        pairs = (
-            _pairs(accesses.get(name, [])) if tensor.kind.data == "scratch" else None
-        )
-        if not pairs or not all(_fusable(w, r, position, accesses) for w, r in pairs):
+        found = accesses.get(tensor.sym_name.data, [])
+        if tensor.kind.data != "scratch" or not all(
+            type(op) in (lpu.ReadOp, lpu.WriteOp) for op in found
+        ):
             kept.append(tensor)
             continue
-        for w, r in pairs:
-            r.result.replace_all_uses_with(w.value)
-            w.erase()
-            r.erase()
-            gone |= {w, r}
-        tensor.erase()
+        sources = set()
+        for w, r in itertools.pairwise(found):
+            if (
+                isinstance(w, lpu.WriteOp)
+                and isinstance(r, lpu.ReadOp)
+                and _burst(w) == _burst(r)
+                and _fusable(w, r, position, accesses)
+            ):
+                r.result.replace_all_uses_with(w.value)
+                r.erase()
+                gone.add(r)
+                sources.add(w)
+        rest = [op for op in found if op not in gone]
+        if rest and all(op in sources for op in rest):  # no read left
+            for w in rest:
+                w.erase()
+            gone |= sources
+            tensor.erase()
+        else:
+            kept.append(tensor)
     program.tensors[:] = kept
     program.body[:] = [op for op in program.body if op not in gone]
-
-
-def _pairs(found: list[lpu.MemOp]) -> list[tuple[lpu.WriteOp, lpu.ReadOp]] | None:
-    """The (write, read) pairs of a tensor only ever written by bursts each
-    read back once, whole, by one read after it; else None."""
-    if not all(type(op) in (lpu.ReadOp, lpu.WriteOp) for op in found):
-        return None
-    writes = {_burst(op): op for op in found if isinstance(op, lpu.WriteOp)}
-    reads = {_burst(op): op for op in found if isinstance(op, lpu.ReadOp)}
-    if len(writes) + len(reads) != len(found) or writes.keys() != reads.keys():
-        return None
-    return [(writes[k], reads[k]) for k in writes]  # type: ignore[misc]
 
 
 def _fusable(
@@ -105,38 +110,42 @@ def _fusable(
     position: dict[Operation, int],
     accesses: dict[str, list[lpu.MemOp]],
 ) -> bool:
-    """Whether the read may take the written value from its ALU: the value
-    is a VXM result written once, the read's one user a VXM instruction;
-    the writer's group (reads and VXM instructions only) reads no tensor
-    the reader's group reads (one read port each) or any instruction
-    until the reader's group writes (the writer's reads now go with the
-    reader's group, at its place in program order); together they take
-    at most CHAIN_ALUS VXM instructions."""
+    """Whether the read (the access of its tensor next after the write) may
+    take the written value from the VXM: it is a VXM result, the read's one
+    user a VXM instruction; the writer's group (reads, VXM instructions and
+    writes) now goes with the reader's group, at its place in program order,
+    so no other instruction until then writes what the writer's group reads
+    or touches what it writes, and the two groups share no tensor (one read
+    port each; no dependence inside a group); together they take at most
+    CHAIN_ALUS VXM instructions."""
     value = w.value
     users = {u.operation for u in r.result.uses}
     if (
-        position[w] > position[r]
-        or not isinstance(value.owner, lpu.VxmOp)
-        or value.has_more_than_one_use()
+        not isinstance(value.owner, lpu.VxmOp)
         or len(users) != 1
         or not isinstance(next(iter(users)), lpu.VxmOp)
     ):
         return False
-    writer = stream_group(value.owner) - {w}
+    writer = stream_group(value.owner)
     reader = stream_group(r) - {r}
     if writer & reader or not all(
-        isinstance(op, lpu.ReadOp | lpu.VxmOp) for op in writer
+        isinstance(op, lpu.ReadOp | lpu.VxmOp | lpu.WriteOp) for op in writer
     ):
         return False
     if sum(isinstance(op, lpu.VxmOp) for op in writer | reader) > CHAIN_ALUS:
         return False
-    read = _tensors_read(writer)
-    if read & _tensors_read(reader):
+    read, written = _tensors(writer, lpu.ReadOp), _tensors(writer, lpu.WriteOp)
+    if (read | written) & (
+        _tensors(reader, lpu.ReadOp) | _tensors(reader, lpu.WriteOp)
+    ):
         return False
     lo = min(position[op] for op in writer)
     hi = max(position[op] for op in reader)
     return not any(
-        lo < position[op] <= hi and op.PORT == "write" and op is not w
-        for name in read
+        lo < position[op] <= hi
+        and op not in writer
+        and op is not r
+        and (name in written or op.PORT == "write")
+        for name in read | written
         for op in accesses.get(name, [])
     )
