@@ -466,6 +466,38 @@ def test_last_axis_reductions_compile_bit_exact(
     check(program, seed, specials)
 
 
+@st.composite
+def streamed_matmuls(draw: st.DrawFn) -> Program:
+    """A matmul whose every output tile (N over 320 columns) streams the
+    whole left-hand side, more rows than a tile installs in, so that tiles
+    alternate between it and a twin (matmul.read_twins): an input's second
+    copy, or a computed one's VXM copy, which chains.py takes off the
+    producer's stream when the producer is a VXM op; the right-hand side a
+    constant or an input, zero points drawn."""
+    t = draw(st.sampled_from(("i8", "f16", "bf16")))
+    m, k = draw(st.integers(2, 40)), draw(st.sampled_from((3, 160, 330)))
+    n = draw(st.sampled_from((330, 700)))
+    b = TensorBuilder("main")
+    args: list[tuple[tuple[int, ...], str]] = [((1, m, k), t)]
+    x = b.argument(*args[0])
+    if draw(st.booleans()):
+        x = b.unary(tosa.AbsOp, x) if t != "i8" else b.negate(x)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    if draw(st.booleans()):
+        args.append(((1, k, n), t))
+        w = b.argument(*args[1])
+    else:
+        w = b.constant(values((1, k, n), t, rng, specials=0), t)
+    zps = [draw(st.integers(-128, 127)) for _ in range(2)] if t == "i8" else [0, 0]
+    out = "i32" if t == "i8" else "f32"
+    return Program(b.module([b.matmul(x, w, out, *zps)]), args)
+
+
+@given(streamed_matmuls(), st.integers(0, 2**16))
+def test_streamed_matmuls_compile_bit_exact(program: Program, seed: int) -> None:
+    check(program, seed)
+
+
 WORD_BINARY = (
     tosa.AddOp,
     tosa.SubOp,

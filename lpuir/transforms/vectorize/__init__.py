@@ -38,6 +38,7 @@ from lpuir.transforms.annotations import chips_of, split_of, weight_args
 from lpuir.transforms.vectorize import (
     arith,
     bits,
+    chains,
     composite,
     data,
     folds,
@@ -152,6 +153,8 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
         if arg not in used:
             vz.on(0)
             vz.get(arg, fn)
+    for program in vz.programs.values():
+        chains.fuse(program)
     return [
         lpu.ChipOp(c, [*p.tensors, *p.body])
         for c, p in sorted(vz.programs.items())

@@ -524,6 +524,7 @@ def mxm(
     used = sorted({v for p in parts for v in range(p.lo // kb, -(-p.hi // kb))})
     planes = 2 * vz.spec.mxm_planes
     install_cycles = max(p.b.rows if isinstance(p.b, RowChunks) else kb for p in parts)
+    twins = read_twins(vz, op, pieces, tiles, batch * m > install_cycles)
     for bi in range(batch):
         # each tile's row runs keep every x vector and every result vector
         # of the tile in one slice group (a burst works on one group)
@@ -532,7 +533,7 @@ def mxm(
         chains = []
         for j in range(tiles):
             runs = []
-            for x, first in pieces:
+            for x, first in twins[j % len(twins)]:
                 held = x.shape[1]
                 here = bi * held + np.arange(held, dtype=np.int64)
                 out = bi * m + first + np.arange(held, dtype=np.int64)
@@ -583,6 +584,49 @@ def mxm(
                 for i, (p, (j, _, row, _, _)) in enumerate(flight):
                     c = p.c
                     vz.write(accs[i], c, row * c.per_row + j, c.per_row, op)
+
+
+def read_twins(
+    vz: Vectorizer,
+    op: tosa.MatMulOp,
+    pieces: list[tuple[Placed, int]],
+    tiles: int,
+    long: bool,
+) -> list[list[tuple[Placed, int]]]:
+    """The left-hand side(s) the chains of output tile j stream from: item
+    j % 2. A whole left-hand side (not row chunks) that every tile streams
+    through, multiplying longer than a tile installs (`long`), is bound by
+    its one read port (tiles x K-blocks x rows reads); a twin on other
+    slices lets the chains of two tiles stream side by side. An input's
+    twin is a second copy of the input (lpu-run fills both); another's a
+    VXM copy, which lpu-vectorize's chains (chains.py) take off the
+    producer's stream where they can."""
+    if len(pieces) > 1 or tiles < 2 or not long:
+        return [pieces]
+    x, first = pieces[0]
+    held = x.tensor
+    if (
+        held.kind.data == "input"
+        and held.arg is not None
+        and held.cols is None
+        and held.row_chunk is None
+        and x.offset == 0
+        and not x.splat
+    ):
+        twin = vz.chip.tensor(
+            x.shape,
+            x.element,
+            "input",
+            vz.fn,
+            arg=held.arg.data,
+            lanes=x.lanes,
+            prefix="in",
+        )
+    else:
+        twin = vz.chip.scratch_like(x, op)
+        every = np.arange(x.vectors, dtype=np.int64)
+        vz.copy_vectors(x, every, twin, every, op)
+    return [pieces, [(twin, first)]]
 
 
 def row_runs(groups: list[np.ndarray]) -> list[tuple[int, int]]:
