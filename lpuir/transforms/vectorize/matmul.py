@@ -619,6 +619,7 @@ def read_twins(
             "input",
             vz.fn,
             arg=held.arg.data,
+            lead=held.lead.data if held.lead is not None else None,
             lanes=x.lanes,
             prefix="in",
         )
