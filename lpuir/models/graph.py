@@ -220,9 +220,9 @@ class _Decoder:
         for a, shape, el in args:
             self.e.types[f"%{a}"] = (shape, el)
         self.p = rope_matrix(config)
-        # (x, out) -> (xq, max|x| / 127): every projection of one activation shares its
-        # int8 quantization (the same values, one row reduction instead of one
-        # per consumer: RoPE's two projections, gate and up, the LM head's chunks)
+        # (x, out) -> (xq, max|x| / 127): the projections of one activation
+        # share its int8 quantization (the same values, one row reduction
+        # instead of one per consumer: RoPE's pair, gate and up, the head's chunks)
         self.quantized: dict[tuple[str, str], tuple[str, str]] = {}
 
     def from_acc(self, v: str) -> str:
@@ -240,7 +240,8 @@ class _Decoder:
         (default: the activation type). f16: x cast to f16, f32 accumulation.
         i8: `w` holds the integers and `scale` [B or 1, 1, N] their f32 scales;
         x is quantized per row, xq = cast_i8(x * (127 / max|x|)), once for all
-        its projections (an i8 x is taken as it is), and x W = f32(xq wq) * (max|x| / 127) * scale.
+        its projections (an i8 x is taken as it is), and
+        x W = f32(xq wq) * (max|x| / 127) * scale.
         `w` and `scale` may be SSA names (timing mode's weight arguments)."""
         e, wt = self.e, self.c.weights
         out = out or self.c.activations
