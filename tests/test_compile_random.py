@@ -430,13 +430,18 @@ def test_random_programs_compile_bit_exact(program: Program, seed: int) -> None:
 
 @st.composite
 def last_axis_reductions(draw: st.DrawFn) -> Program:
-    """One reduction along the last axis of rows of up to three vectors, of
-    every kind and element type, and its result broadcast back over the rows
-    (adding -0, or or-ing false), so that every lane of the splat counts
+    """One reduction along the last axis of rows of up to three vectors, two
+    whole ones or more than the VXM has ALUs (the row's chain of combines
+    reuses them), of every kind and element type, and its result broadcast
+    back over the rows (adding -0, or or-ing false), so that every lane of the
+    splat counts
     (lpuir/transforms/vectorize/lanes.py: the lane tree keeps every fifth
     lane equal to lane 0, which then spreads to all)."""
     t = draw(st.sampled_from((*FLOATS, *FLOATS, *INTS, "i1")))
-    shape = (draw(st.integers(1, 4)), draw(st.sampled_from((1, 5, 319, 321, 700))))
+    shape = (
+        draw(st.integers(1, 4)),
+        draw(st.sampled_from((1, 5, 319, 321, 640, 700, 5500))),
+    )
     b = TensorBuilder("main")
     x = b.argument(shape, t)
     kinds = (tosa.ReduceAllOp, tosa.ReduceAnyOp) if t == "i1" else (*REDUCE, None)

@@ -220,6 +220,10 @@ class _Decoder:
         for a, shape, el in args:
             self.e.types[f"%{a}"] = (shape, el)
         self.p = rope_matrix(config)
+        # (x, out) -> (xq, max|x| / 127): the projections of one activation
+        # share its int8 quantization (the same values, one row reduction
+        # instead of one per consumer: RoPE's pair, gate and up, the head's chunks)
+        self.quantized: dict[tuple[str, str], tuple[str, str]] = {}
 
     def from_acc(self, v: str) -> str:
         return self.e.cast(v, self.c.activations)
@@ -235,8 +239,9 @@ class _Decoder:
         """x [B, M, K] times the weight w [B, K, N] on the MXM, as `out`
         (default: the activation type). f16: x cast to f16, f32 accumulation.
         i8: `w` holds the integers and `scale` [B or 1, 1, N] their f32 scales;
-        x is quantized per row, xq = cast_i8(x * (127 / max|x|)) (an i8 x is
-        taken as it is), and x W = f32(xq wq) * (max|x| / 127) * scale.
+        x is quantized per row, xq = cast_i8(x * (127 / max|x|)), once for all
+        its projections (an i8 x is taken as it is), and
+        x W = f32(xq wq) * (max|x| / 127) * scale.
         `w` and `scale` may be SSA names (timing mode's weight arguments)."""
         e, wt = self.e, self.c.weights
         out = out or self.c.activations
@@ -249,12 +254,15 @@ class _Decoder:
         one = (1, 1, 1)
         if e.types[x][1] == "i8":
             xq, back = x, None
+        elif (x, out) in self.quantized:
+            xq, back = self.quantized[x, out]
         else:
             amax = e.reduce("reduce_max", e.unary("abs", x), 2)
             amax = e.binary("maximum", amax, e.const(1e-30, one, out, "tiny"))
             inv = e.mul(e.unary("reciprocal", amax), e.const(QMAX, one, out, "qmax"))
             xq = e.cast(e.mul(x, inv), "i8")
             back = e.mul(amax, e.const(1.0 / QMAX, one, out, "inv_qmax"))
+            self.quantized[x, out] = xq, back
         wv = w if isinstance(w, str) else e.const(w, w.shape, "i8", hint)
         acc = e.cast(e.matmul(xq, wv), out)
         if back is not None:

@@ -102,32 +102,26 @@ def reduce_rows(
 
     acc = src
     if src.per_row > 1 or valid < spec.lanes:
-        # two whatever the burst (predates in_place_burst: one for a few rows
-        # would change every compiled softmax and norm to save a scratch tensor)
-        pair = accumulators(
-            vz,
-            op,
-            src.per_row,
-            vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op),
-            math.inf,
-        )
+        # the row's vectors in order on chained ALUs, never back through SRAM
+        # (one round trip per vector was most of a long row's latency). A
+        # chained operand is taken exactly `delay_vxm` after its producer's
+        # and a row's vectors share slices, so each read must come a step
+        # after the last: the first passes a copy before the second arrives,
+        # the accumulator a copy before a padded vector's select, and a burst
+        # holds at most `delay_vxm` rows (the read ports' busy cycles)
+        acc = vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
         every = np.arange(src.rows, dtype=np.int64)
-        for j in range(src.per_row):
-            acc, own = in_turn(pair, j), Operand(in_turn(pair, j - 1), every)
-            for a, b in vz.runs([own, Operand(src, rows.indices + j)]):
-                v = chunk(j, a, b - a)
-                v = (
-                    vz.vxm(
-                        combine,
-                        [vz.read(own, a, b - a, op), v],
-                        src.element,
-                        b - a,
-                        op,
-                    )
-                    if j
-                    else vz.vxm(lpu.CopyOp, [v], src.element, b - a, op)
-                )
-                vz.write(v, acc, a, 1, op)
+        parts = [Operand(src, rows.indices + j) for j in range(src.per_row)]
+        for a, b in vz.runs([Operand(acc, every), *parts], spec.delay("vxm")):
+            n = b - a
+            v = chunk(0, a, n)
+            for j in range(1, src.per_row):
+                if j == 1:
+                    v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
+                if j == src.per_row - 1 and valid < spec.lanes:
+                    v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
+                v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
+            vz.write(v, acc, a, 1, op)
     stages, width = [], spec.lanes
     while width % 2 == 0:
         width //= 2

@@ -1,7 +1,7 @@
 // lpu-vectorize's reductions (lpuir/transforms/vectorize/reductions.py). Along
-// the last axis: a row's vectors combine in order (padding lanes of the last
-// one replaced by the identity, -0 for a sum; the partial sums alternate
-// between two scratch tensors, so no group reads and writes one bank), then the lanes by the
+// the last axis: a row's vectors combine in order on chained ALUs, bursts of
+// two rows (padding lanes of the last one replaced by the identity, -0 for a
+// sum; copies keep the row's reads a step apart), then the lanes by the
 // numerics spec's tree (wrapping rotations by 160, 80, ... through both SXMs,
 // then left to right), which leaves the result in every fifth lane; a permute
 // puts one at lane 0 of each superlane and a distribute fills the superlanes:
@@ -16,37 +16,38 @@ func.func @main(%a: tensor<3x330xf32>) -> (tensor<3x1xf32>, tensor<1x330xf32>) {
 
 // CHECK:      tensor @c1 : 1x320xf32 weight = dense<-0.000000e+00>
 // CHECK-NEXT: tensor @tmp2 : 3x320xf32 scratch
-// CHECK-NEXT: tensor @tmp3 : 3x320xf32 scratch
-// CHECK:      %0 = mem.read @in0[0 step 2] : f32[3]
-// CHECK-NEXT: %1 = vxm.copy %0 : f32[3]
-// CHECK-NEXT: mem.write %1 -> @tmp2[0]
-// CHECK-NEXT: %2 = mem.read @in0[1 step 2] : f32[3]
-// CHECK-NEXT: %3 = mem.read @c4[0 step 0] : i32[3]
-// CHECK-NEXT: %4 = mem.read @c1[0 step 0] : f32[3]
-// CHECK-NEXT: %5 = vxm.select %3, %2, %4 : f32[3]
-// CHECK-NEXT: %6 = mem.read @tmp2[0] : f32[3]
-// CHECK-NEXT: %7 = vxm.add %6, %5 : f32[3]
-// CHECK-NEXT: mem.write %7 -> @tmp3[0]
-// CHECK-NEXT: %8 = mem.read @tmp3[0] : f32[3]
-// CHECK:      %11 = sxm.rotate 0 %9 : f32[3]
-// CHECK-NEXT: %12 = sxm.rotate 160 %10 : f32[3]
-// CHECK-NEXT: %13 = vxm.add %11, %12 : f32[3]
-// CHECK:      %16 = sxm.rotate 240 %14 : f32[3]
-// CHECK:      %36 = sxm.rotate 319 %34 : f32[3]
-// CHECK-NEXT: %37 = vxm.add %35, %36 : f32[3]
-// CHECK-NEXT: %38 = vxm.copy %36 : f32[3]
-// CHECK:      %49 = vxm.add %47, %48 : f32[3]
-// CHECK-NEXT: %50 = sxm.permute [0, 1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17, 18, 5, 19,
-// CHECK-NEXT: %51 = sxm.distribute [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] %50 : f32[3]
-// CHECK-NEXT: mem.write %51 -> @v5[0]
+// CHECK:      %0 = mem.read @in0[0 step 2] : f32[2]
+// CHECK-NEXT: %1 = vxm.copy %0 : f32[2]
+// CHECK-NEXT: %2 = vxm.copy %1 : f32[2]
+// CHECK-NEXT: %3 = mem.read @in0[1 step 2] : f32[2]
+// CHECK-NEXT: %4 = mem.read @c3[0 step 0] : i32[2]
+// CHECK-NEXT: %5 = mem.read @c1[0 step 0] : f32[2]
+// CHECK-NEXT: %6 = vxm.select %4, %3, %5 : f32[2]
+// CHECK-NEXT: %7 = vxm.add %2, %6 : f32[2]
+// CHECK-NEXT: mem.write %7 -> @tmp2[0]
+// CHECK-NEXT: %8 = mem.read @in0[4] : f32
+// CHECK:      %15 = vxm.add %10, %14 : f32
+// CHECK-NEXT: mem.write %15 -> @tmp2[2]
+// CHECK-NEXT: %16 = mem.read @tmp2[0] : f32[3]
+// CHECK:      %19 = sxm.rotate 0 %17 : f32[3]
+// CHECK-NEXT: %20 = sxm.rotate 160 %18 : f32[3]
+// CHECK-NEXT: %21 = vxm.add %19, %20 : f32[3]
+// CHECK:      %24 = sxm.rotate 240 %22 : f32[3]
+// CHECK:      %44 = sxm.rotate 319 %42 : f32[3]
+// CHECK-NEXT: %45 = vxm.add %43, %44 : f32[3]
+// CHECK-NEXT: %46 = vxm.copy %44 : f32[3]
+// CHECK:      %57 = vxm.add %55, %56 : f32[3]
+// CHECK-NEXT: %58 = sxm.permute [0, 1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17, 18, 5, 19,
+// CHECK-NEXT: %59 = sxm.distribute [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] %58 : f32[3]
+// CHECK-NEXT: mem.write %59 -> @v4[0]
 // the leading-axis maximum: a copy of row 0, then one max per further row
 // CHECK:      = mem.read @in0[0] : f32[2]
 // CHECK-NEXT: = vxm.copy
-// CHECK-NEXT: mem.write {{.*}} -> @v6[0]
-// CHECK-NEXT: = mem.read @v6[0] : f32[2]
+// CHECK-NEXT: mem.write {{.*}} -> @v5[0]
+// CHECK-NEXT: = mem.read @v5[0] : f32[2]
 // CHECK-NEXT: = mem.read @in0[2] : f32[2]
 // CHECK-NEXT: = vxm.max
-// CHECK-NEXT: mem.write {{.*}} -> @v6[0]
-// CHECK-NEXT: = mem.read @v6[0] : f32[2]
+// CHECK-NEXT: mem.write {{.*}} -> @v5[0]
+// CHECK-NEXT: = mem.read @v5[0] : f32[2]
 // CHECK-NEXT: = mem.read @in0[4] : f32[2]
 // CHECK-NEXT: = vxm.max
