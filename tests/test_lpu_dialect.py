@@ -446,9 +446,7 @@ def test_ops_built_while_sharing_share_equal_attributes_only() -> None:
         together = reads()
         assert shared(IntAttr(True)) is not shared(IntAttr(1))
         assert shared(FloatAttr(0.0, f32)) is not shared(FloatAttr(-0.0, f32))
-        streams = [
-            shared(ArrayAttr([lpu.StreamAttr((3, d))])) for d in ("E", "W", "E")
-        ]
+        streams = [shared(ArrayAttr([lpu.StreamAttr((3, d))])) for d in ("E", "W", "E")]
     assert together[0].index is together[2].index
     assert together[0].index is not together[1].index
     assert together[0].tensor is together[3].tensor
