@@ -93,9 +93,10 @@ class Flit:
     sender: Sender
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Step:
-    """One scheduled instruction and its static facts."""
+    """One scheduled instruction and its static facts (slotted: a chip plans
+    one per instruction, hundreds of thousands for a Llama layer)."""
 
     op: lpu.Instruction
     kind: str

@@ -427,3 +427,30 @@ def test_a_nested_error_is_located_at_its_own_op() -> None:
     assert message.startswith(
         "p.mlir:2:3: error: Region 'body' at position 0 expected a single block"
     )
+
+
+def test_ops_built_while_sharing_share_equal_attributes_only() -> None:
+    """lpu-compile builds its instructions inside `sharing`: one object per
+    attribute value (vector indices, streams, vector types, tensor names),
+    never two values that print differently (1 and True, 0.0 and -0.0)."""
+    from xdsl.dialects.builtin import FloatAttr, f32
+
+    from lpuir.dialects.lpu.structure import shared, sharing
+
+    def reads() -> list[lpu.ReadOp]:
+        return [lpu.ReadOp("w", i % 2, lpu.VectorType("i8", 2)) for i in range(4)]
+
+    apart = reads()
+    assert apart[0].index is not apart[2].index
+    with sharing():
+        together = reads()
+        assert shared(IntAttr(True)) is not shared(IntAttr(1))
+        assert shared(FloatAttr(0.0, f32)) is not shared(FloatAttr(-0.0, f32))
+        streams = [shared(ArrayAttr([lpu.StreamAttr((3, d))])) for d in ("E", "W", "E")]
+    assert together[0].index is together[2].index
+    assert together[0].index is not together[1].index
+    assert together[0].tensor is together[3].tensor
+    assert together[0].result.type is together[1].result.type
+    assert streams[0] is streams[2] and streams[0] is not streams[1]
+    assert [str(op) for op in together] == [str(op) for op in apart]
+    assert shared(IntAttr(5)) is not shared(IntAttr(5))  # only inside sharing

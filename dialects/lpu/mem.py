@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
@@ -59,6 +60,20 @@ def _index_props(
     return props
 
 
+@cache
+def _slices_footprint(
+    slices: tuple[str, ...], port: str, position: int, delay: int
+) -> Footprint:
+    """The footprint of a MEM instruction on `slices`: one object for all
+    of them (lpu-schedule keeps every instruction's while it schedules)."""
+    return Footprint(
+        f"MEM.{slices[0]}",
+        position,
+        tuple((f"MEM.{s}", f"MEM.{s} {port} port") for s in slices),
+        delay,
+    )
+
+
 class MemOp(Instruction):
     """Base of MEM instructions: they address a tensor of their chip. Each
     holds the `PORT` (read or write) of every byte-plane slice of the slice
@@ -74,10 +89,10 @@ class MemOp(Instruction):
     def footprint(self, spec: ChipSpec, place: Place) -> Footprint:
         tensor = self.tensor_op()
         slices = tensor.plane_slices(spec, self.slice_group(spec, tensor))
-        return Footprint(
-            f"MEM.{slices[0]}",
+        return _slices_footprint(
+            tuple(slices),
+            self.PORT,
             spec.mem_slices[slices[0]],
-            tuple((f"MEM.{s}", f"MEM.{s} {self.PORT} port") for s in slices),
             self.result_delay(spec),
         )
 

@@ -3,14 +3,17 @@ tensors resident in a chip's SRAM."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
 
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     IntAttr,
     StringAttr,
+    SymbolRefAttr,
     TensorType,
     i32,
     i64,
@@ -19,6 +22,7 @@ from xdsl.ir import (
     Attribute,
     Block,
     Operation,
+    ParametrizedAttribute,
     Region,
     SSAValue,
 )
@@ -40,9 +44,10 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 
 from lpuir.diagnostics import LocatedVerifyException
-from lpuir.dialects.lpu.attributes import SystemAttr
+from lpuir.dialects.lpu.attributes import AluAttr, StreamAttr, SystemAttr
 from lpuir.dialects.lpu.types import (
     WORD_PAIRS,
+    VectorType,
     element_bytes,
     tensor_element_name,
     word_element,
@@ -80,6 +85,61 @@ def tensor_layout(t: TensorType, lanes: int) -> tuple[int, int]:
     return rows, max(1, -(-cols // lanes))
 
 
+AttributeT = TypeVar("AttributeT", bound=Attribute)
+
+_shared: dict[Hashable, Attribute] | None = None
+"""The attributes `shared` has handed out inside `sharing`, by value."""
+_BY_PARAMETERS = (VectorType, SymbolRefAttr)
+
+
+def _value_key(attr: Attribute) -> Hashable:
+    """A key equal for two attributes only if they print alike: by value for
+    the kinds an instruction states by the million (its vector indices,
+    cycles, streams, tensor names and vector types), else by identity (a
+    float's -0.0 equals 0.0, IntAttr(True) equals IntAttr(1))."""
+    kind = type(attr)
+    if kind is IntAttr and type(attr.data) is int:  # type: ignore[attr-defined]
+        return attr.data  # type: ignore[attr-defined]
+    if kind is StringAttr:
+        return attr.data  # type: ignore[attr-defined]
+    if kind in (StreamAttr, AluAttr):
+        return (kind, attr.data)  # type: ignore[attr-defined]
+    if kind is ArrayAttr:
+        return (kind, *map(_value_key, attr.data))  # type: ignore[attr-defined]
+    if kind in _BY_PARAMETERS:
+        assert isinstance(attr, ParametrizedAttribute)
+        return (kind, *map(_value_key, attr.parameters))
+    return ("id", id(attr))
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """Make the lpu ops built meanwhile share equal attributes (`shared`);
+    the table is dropped at the end, the shared attributes stay with their
+    ops."""
+    global _shared
+    outer = _shared
+    _shared = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _shared = outer
+
+
+def shared(attr: AttributeT) -> AttributeT:
+    """Inside `sharing`, the one instance of `attr`'s value, as MLIR's
+    context uniques attributes: xDSL makes one object per construction, and a
+    Llama layer's program states few distinct indices, cycles, streams and
+    vector types over hundreds of thousands of instructions. Attributes are
+    immutable, so sharing one changes no IR."""
+    if _shared is None:
+        return attr
+    key = _value_key(attr)
+    if isinstance(key, tuple) and key[0] == "id":
+        return attr
+    return _shared.setdefault(key, attr)  # type: ignore[return-value]
+
+
 def construct(
     op: Operation,
     *,
@@ -87,12 +147,17 @@ def construct(
     result_types: Sequence[Attribute] = (),
     properties: dict[str, Attribute] | None = None,
 ) -> None:
-    """Initialise an op as `Operation.create` does. The lpu constructors know
-    their operand and result lists exactly, and IRDL's generic argument
-    checks cost more than the rest of building an instruction (lpu-vectorize
-    builds hundreds of thousands for a Llama layer)."""
+    """Initialise an op as `Operation.create` does, its attributes `shared`
+    inside `sharing`.
+    The lpu constructors know their operand and result lists exactly, and
+    IRDL's generic argument checks cost more than the rest of building an
+    instruction (lpu-vectorize builds hundreds of thousands for a Llama
+    layer)."""
     Operation.__init__(
-        op, operands=operands, result_types=result_types, properties=properties or {}
+        op,
+        operands=operands,
+        result_types=[shared(t) for t in result_types],
+        properties={k: shared(v) for k, v in (properties or {}).items()},
     )
 
 

@@ -8,6 +8,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from lpuir.dialects.lpu.structure import sharing
 from lpuir.transforms.allocate_sram import AllocateSramPass
 from lpuir.transforms.decompose import DecomposePass
 from lpuir.transforms.inline import InlinePass
@@ -41,17 +42,20 @@ class CompilePass(ModulePass):
     """Run lpu-verify-schedule at the end (verify=false skips the check run)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        InlinePass(entry=self.entry).apply(ctx, op)
-        DecomposePass().apply(ctx, op)
-        PartitionPass(
-            system=self.system, strategy=self.strategy, group=self.group
-        ).apply(ctx, op)
-        SplitKPass(system=self.system).apply(ctx, op)
-        VectorizePass(system=self.system).apply(ctx, op)
-        AllocateSramPass().apply(ctx, op)
-        SchedulePass(deskew=self.deskew).apply(ctx, op)
-        if self.verify:
-            VerifySchedulePass().apply(ctx, op)
+        """The passes in order, the instructions they build sharing equal
+        attributes (a Llama layer is hundreds of thousands of them)."""
+        with sharing():
+            InlinePass(entry=self.entry).apply(ctx, op)
+            DecomposePass().apply(ctx, op)
+            PartitionPass(
+                system=self.system, strategy=self.strategy, group=self.group
+            ).apply(ctx, op)
+            SplitKPass(system=self.system).apply(ctx, op)
+            VectorizePass(system=self.system).apply(ctx, op)
+            AllocateSramPass().apply(ctx, op)
+            SchedulePass(deskew=self.deskew).apply(ctx, op)
+            if self.verify:
+                VerifySchedulePass().apply(ctx, op)
 
     def partition(self, ctx: Context, op: ModuleOp) -> None:
         """The tensor-level passes (lpu-inline, lpu-decompose, lpu-partition):

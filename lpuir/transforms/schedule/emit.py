@@ -8,6 +8,7 @@ from xdsl.dialects.builtin import ArrayAttr, IntAttr, StringAttr
 from xdsl.ir import Attribute, SSAValue
 
 from lpuir.dialects import lpu
+from lpuir.dialects.lpu.structure import shared
 from lpuir.transforms.schedule.problem import Group, Problem
 
 
@@ -34,20 +35,20 @@ def _emit_group(system: lpu.SystemOp, group: Group) -> None:
     for node in group.nodes:
         op = node.op
         assert node.cycle is not None
-        op.properties["cycle"] = IntAttr(node.cycle)
+        op.properties["cycle"] = shared(IntAttr(node.cycle))
         if node.alu is not None:
-            op.properties["alu"] = IntAttr(node.alu)
+            op.properties["alu"] = shared(IntAttr(node.alu))
         if op.UNIT == "SXM":
-            op.properties["hemisphere"] = StringAttr(node.hemisphere)
+            op.properties["hemisphere"] = shared(StringAttr(node.hemisphere))
         if op.UNIT == "MXM":
             assert node.plane is not None
-            op.properties["hemisphere"] = StringAttr(node.hemisphere)
-            op.properties["plane"] = IntAttr(node.plane)
+            op.properties["hemisphere"] = shared(StringAttr(node.hemisphere))
+            op.properties["plane"] = shared(IntAttr(node.plane))
     for transfer in group.transfers:
         send, recv = transfer.send.op, transfer.recv.op
         assert isinstance(send, lpu.SendOp)
-        send.properties["port"] = IntAttr(transfer.route[0].port)
-        recv.properties["port"] = IntAttr(transfer.route[-1].peer_port)
+        send.properties["port"] = shared(IntAttr(transfer.route[0].port))
+        recv.properties["port"] = shared(IntAttr(transfer.route[-1].peer_port))
         for chip, cycle, in_port, out_port in transfer.forwards:
             forward = lpu.ForwardOp(send.channel, in_port, out_port, cycle=cycle)
             forward.location = send.location
@@ -58,18 +59,18 @@ def _emit_group(system: lpu.SystemOp, group: Group) -> None:
             alu = edge.producer.alu
             assert alu is not None
             for consumer in edge.consumers:
-                sources[(id(consumer.op), edge.value)] = lpu.AluAttr(alu)
+                sources[(id(consumer.op), edge.value)] = shared(lpu.AluAttr(alu))
             continue
         assert edge.stream is not None
-        stream = lpu.StreamAttr((edge.stream, edge.direction))
+        stream = shared(lpu.StreamAttr((edge.stream, edge.direction)))
         edge.producer.op.properties["dst"] = stream
         for consumer in edge.consumers:
             sources[(id(consumer.op), edge.value)] = stream
     for node in group.nodes:
         operands = node.op.stream_operands()
         if operands:
-            node.op.properties["srcs"] = ArrayAttr(
-                [sources[(id(node.op), v)] for v in operands]
+            node.op.properties["srcs"] = shared(
+                ArrayAttr([sources[(id(node.op), v)] for v in operands])
             )
 
 

@@ -43,7 +43,7 @@ ROUTE_CHOICES = 4
 """Routes kept per transfer (the fewest hops, then the lowest latency)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Access:
     """A MEM instruction's SRAM access: it touches `vectors[i]` of `tensor`
     between issue + `first[i]` and issue + `last[i]` (a read or write: burst
@@ -77,10 +77,11 @@ def bank_spans(
     ]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """One instruction: problem properties, then solution properties (set by
-    a solver), then a solver's working template."""
+    a solver), then a solver's working template. Slotted: a Llama layer has
+    hundreds of thousands, all alive while it is scheduled."""
 
     op: lpu.Instruction
     chip: int = 0
@@ -105,11 +106,18 @@ class Node:
     delay: int = 0
     footprints: dict[tuple, lpu.Footprint] = field(default_factory=dict)
     """The instruction's footprint at each placement tried (computed once)."""
+    _access: Access | None = field(default=None, init=False, repr=False)
+    _access_known: bool = field(default=False, init=False, repr=False)
 
-    @cached_property
+    @property
     def access(self) -> Access | None:
         """Its SRAM access, if it is a MEM instruction (computed when first
         asked: lpu-allocate-sram needs only the groups)."""
+        if not self._access_known:
+            self._access, self._access_known = self._find_access(), True
+        return self._access
+
+    def _find_access(self) -> Access | None:
         op = self.op
         if not isinstance(op, lpu.MemOp):
             return None
