@@ -810,3 +810,27 @@ def test_vxm_products_of_long_rows_compile_bit_exact(
     program: Program, seed: int
 ) -> None:
     check_program(program, seed)
+
+
+@pytest.mark.parametrize("kind", ["reduce_max", "reduce_min"])
+@pytest.mark.parametrize("cols", [1, 7, 320, 333])
+def test_an_all_nan_row_ignored_is_nan(kind: str, cols: int) -> None:
+    """nan_mode IGNORE: a row of NaNs gives NaN, whatever the row's padding
+    to whole vectors (the reference once gave the padding's identity, -inf
+    or +inf, for rows not a multiple of the lanes; the dev hypothesis
+    profile found it on a 1-column row)."""
+    ty = _t((3, cols), "f32")
+    out = _t((3, 1), "f32")
+    text = (
+        f"func.func @main(%x: {ty}) -> {out} {{\n"
+        f'  %0 = tosa.{kind} %x {{axis = 1 : i32, nan_mode = "IGNORE"}} : ({ty}) -> {out}\n'
+        f"  return %0 : {out}\n}}\n"
+    )
+    x = np.full((3, cols), np.nan, np.float32)
+    x[1, -1], x[2, 0] = 2.5, -np.inf
+    expected = run_function(parse_source(text, "nan.mlir"), None, [x])[0]
+    assert np.isnan(expected[0, 0]) and expected[1, 0] == 2.5
+    assert expected[2, 0] == -np.inf
+    result = simulate(compile_text(text), [x])
+    assert result.cycles == result.static_cycles
+    assert np.array_equal(result.outputs[0].view(np.uint32), expected.view(np.uint32))

@@ -1278,6 +1278,8 @@ def ref_reduce_row(row: list, kind: str, t: str, lanes: int, nan: str) -> object
             if nm.is_float(t)
             else int_range(t)[0 if kind == "max" else 1]
         )
+    if nan == "ignore" and kind in ("max", "min") and all(v != v for v in row):
+        return math.nan  # all NaN: NaN, whatever the padding
     chunks = [row[i : i + lanes] for i in range(0, len(row), lanes)]
     chunks[-1] = chunks[-1] + [identity] * (lanes - len(chunks[-1]))
     acc = chunks[0]
