@@ -45,6 +45,7 @@ from lpuir.dialects.lpu.instruction import (
     Place,
     argument_text,
     source_text,
+    stream_users,
 )
 from lpuir.dialects.lpu.mem import (
     GatherOp,
@@ -240,6 +241,7 @@ __all__ = [
     "machine_of",
     "routes",
     "source_text",
+    "stream_users",
     "tensor_layout",
     "verify_error",
     "verify_network",

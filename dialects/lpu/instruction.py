@@ -261,3 +261,14 @@ class Instruction(IRDLOperation):
                 )
         else:
             raise verify_error(self, f"a source is a stream or an ALU, not {src}")
+
+
+def stream_users(value: SSAValue) -> list[Instruction]:
+    """The instructions that take `value` off a stream (not by name, as a
+    matmul's weights or accumulator): with its producer, one scheduling group."""
+    return [
+        u.operation
+        for u in value.uses
+        if isinstance(u.operation, Instruction)
+        and value in u.operation.stream_operands()
+    ]

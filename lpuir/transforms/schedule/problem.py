@@ -349,12 +349,7 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
         for result in op.results:
             if not isinstance(result.type, lpu.VectorType):
                 continue
-            users = [
-                u.operation
-                for u in result.uses
-                if isinstance(u.operation, lpu.Instruction)
-                and result in u.operation.stream_operands()
-            ]
+            users = lpu.stream_users(result)
             if users:
                 edges.append((result, op, list(dict.fromkeys(users))))
                 for user in users:

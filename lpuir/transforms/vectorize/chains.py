@@ -34,11 +34,7 @@ def stream_group(op: Operation) -> set[Operation]:
         here = todo.pop()
         assert isinstance(here, lpu.Instruction)
         near = [v.owner for v in here.stream_operands()] + [
-            u.operation
-            for r in here.results
-            for u in r.uses
-            if isinstance(u.operation, lpu.Instruction)
-            and r in u.operation.stream_operands()
+            u for r in here.results for u in lpu.stream_users(r)
         ]
         for other in near:
             if isinstance(other, Operation) and other not in group:
