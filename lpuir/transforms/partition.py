@@ -43,8 +43,9 @@ Strategies:
   node, nested per node when a group spans nodes: `lpu.k_order`); ops on
   the leading axis (heads) are split by heads over as many of the group's
   chips as divide every leading axis involved, a reduce_sum over the heads
-  an all-reduce; the ops that are not split are pipelined over the group's
-  chips. A row
+  an all-reduce; the ops that are not split are pipelined over as few of
+  the group's chips as hold them in half a chip's SRAM each (every cut puts
+  a link latency on a decode step's path). A row
   split is chosen only where every part starts at a K-block of the left-hand
   side (the lowering multiplies whole K-blocks per chip); elsewhere the
   matmul runs whole on the group's first chip.
@@ -227,8 +228,8 @@ def _tensor_parallel(
     """Annotate `ops` Megatron-style over `chips` (the `tensor` strategy;
     with `spec`, the `hybrid` one: a row split is an all-reduce of K parts in
     a stated order, chosen only where each part starts at a K-block, and the
-    ops that are not split are pipelined over the chips as `pipeline` does,
-    so a group's chips share the attention's weights and pre-install them)."""
+    ops that are not split are pipelined as `pipeline` does over as few of
+    the chips as their SRAM footprint needs, `_stages_needed`)."""
     on: dict[Operation, list[int]] = {}
     if spec is not None:
         on.update(_heads(ops, chips, spec))
@@ -257,10 +258,28 @@ def _tensor_parallel(
         else:
             whole.append(o)
     if spec is not None:
-        cuts = [0, *_pipeline_cuts(whole, len(chips), spec.chip), len(whole)]
-        for chip, (lo, hi) in zip(chips, itertools.pairwise(cuts), strict=True):
+        stages = _stages_needed(whole, len(chips), spec.chip)
+        cuts = [0, *_pipeline_cuts(whole, stages, spec.chip), len(whole)]
+        for chip, (lo, hi) in zip(chips, itertools.pairwise(cuts), strict=False):
             for o in whole[lo:hi]:
                 set_chips(o, [chip])
+
+
+def _footprint(op: Operation, chip: ChipSpec) -> int:
+    """The SRAM bytes a pipeline stage holding `op` gives it: its resident
+    operands (weights and program inputs, declared where used) and results."""
+    tensors = [*(v for v in op.operands if _resident(v)), *op.results]
+    return sum(_sram_bytes(v, chip) for v in tensors)
+
+
+def _stages_needed(ops: list[Operation], most: int, chip: ChipSpec) -> int:
+    """How many of a group's chips the ops it leaves whole are pipelined over:
+    as few as hold their footprint in half a chip's SRAM each (the rest is the
+    split ops' shards), since each cut puts a link latency on the path of a
+    decode step (a norm's ops cut over 8 chips cost seven hops)."""
+    sram = chip.sram_addresses * len(chip.mem_slices) * chip.lanes
+    need = sum(_footprint(o, chip) for o in ops)
+    return max(1, min(most, math.ceil(2 * need / sram)))
 
 
 def _lead(value: SSAValue) -> int:
@@ -416,8 +435,7 @@ def _pipeline_cuts(
     inside = [False] * (len(ops) + 1)  # inside[i]: cut i divides a block
     for first, last in blocks or []:
         inside[first + 1 : last + 1] = [True] * (last - first)
-    tensors = [[v for v in o.operands if _resident(v)] + list(o.results) for o in ops]
-    cost = [sum(_sram_bytes(v, chip) for v in t) for t in tensors]
+    cost = [_footprint(o, chip) for o in ops]
     prefix = list(itertools.accumulate(cost, initial=0))  # before op i
     total = max(1, prefix[-1])
     index = {o: i for i, o in enumerate(ops)}
