@@ -122,28 +122,42 @@ def reduce_rows(
                     v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
                 v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
             vz.write(v, acc, a, 1, op)
-    stages, width = [], spec.lanes
-    while width % 2 == 0:
-        width //= 2
-        stages.append(lanes.Stage(combine, width, "tree"))
-    # every combine is commutative bit for bit (IEEE add and mul, min and max
-    # with -0 < +0 and one NaN, wrapping integers), so each rotation keeps the
-    # lanes periodic: every `width`-th lane ends with lane 0's result
-    if combine in ORDER_FREE:
-        # any order gives the spec's result: each lane combines with the next
-        # 1, 2, 4, ... until it has seen a whole period, so every lane has it
-        stages += [
-            lanes.Stage(combine, 1 << k, "tree")
-            for k in range((width - 1).bit_length())
-        ]
-        width = 1
-    else:
-        stages += [lanes.Stage(combine, 1, "seq") for _ in range(width - 1)]
+    passes, period = lane_passes(spec.lanes, combine in ORDER_FREE)
     target = vz.chip.tensor(
         (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
     )
-    lanes.pipeline(vz, op, acc, target, stages, period=width)
+    lanes.pipeline(vz, op, acc, target, passes, combine, period)
     return target
+
+
+def lane_passes(width: int, order_free: bool) -> tuple[list[lanes.Tree], int]:
+    """The numerics spec's lane tree over `width` lanes as SXM round trips
+    (`lanes.lane_pass`), and the period of the lanes holding the result.
+
+    Two halvings a pass: lane l's (v[l] + v[l + s]) + (v[l + s/2] + v[l + 3s/2])
+    is the spec's order for the lanes it keeps, and since every combine is
+    commutative bit for bit (IEEE add and mul, min and max with -0 < +0 and
+    one NaN, wrapping integers) the wrapping rotations keep the lanes
+    periodic: after the halvings to an odd width w, every w-th lane holds
+    lane 0's. Then one pass combines w lanes left to right: a max or min
+    (the same bits in any order) gets the result in every lane, any other
+    combine in every w-th lane, which `lanes.spread` copies to all."""
+    halvings = []
+    while width % 2 == 0:
+        width //= 2
+        halvings.append(width)
+    passes: list[lanes.Tree] = [
+        ((0, s), (h, h + s))
+        for s, h in zip(halvings[::2], halvings[1::2], strict=False)
+    ]
+    if len(halvings) % 2:
+        passes.append((0, halvings[-1]))
+    if width > 1:
+        tail: lanes.Tree = 0
+        for k in range(1, width):
+            tail = (tail, k)
+        passes.append(tail)
+    return passes, 1 if order_free else width
 
 
 def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
