@@ -25,6 +25,7 @@ from lpuir.diagnostics import verify_located
 from lpuir.dialects import tosa
 from lpuir.interpreter.reference import run_function
 from lpuir.interpreter.simulator import simulate
+from lpuir.machine import chip_from_params
 from lpuir.tensor_builder import TensorBuilder, element_type, shape_of, tensor_type
 from lpuir.transforms.annotations import set_k_split
 from lpuir.transforms.compile import CompilePass
@@ -403,17 +404,27 @@ def values(
     return numerics.as_carrier(np.where(rng.random(shape) < 0.5, small, x), t)
 
 
-def check(program: Program, seed: int, specials: float = 0.05) -> None:
+def check(
+    program: Program,
+    seed: int,
+    specials: float = 0.05,
+    chip: dict[str, int] | None = None,
+) -> None:
+    """Compiled for tsp-v1, or for it with the `chip` overrides (and the
+    reference run with the same)."""
     rng = np.random.default_rng(seed)
     inputs = [values(s, t, rng, specials) for s, t in program.args]
+    spec = chip_from_params("tsp-v1", chip or {})
     try:
-        expected = run_function(program.module, None, inputs)
+        expected = run_function(program.module, None, inputs, chip=spec)
     except Exception:  # the reference refuses these inputs (a shift's domain, ...)
         event("the reference refuses the inputs")
         return
     event(f"{sum(1 for _ in program.module.walk())} ops")
     compiled = program.module.clone()
-    CompilePass().apply(make_context(), compiled)
+    overrides = ", ".join(f"{k} = {v} : i64" for k, v in (chip or {}).items())
+    system = f'#lpu.system<"tsp-v1", {{chip = #lpu.chip<"tsp-v1", {{{overrides}}}>}}>'
+    CompilePass(system=system).apply(make_context(), compiled)
     verify_located(compiled)
     result = simulate(compiled, inputs)
     assert result.cycles == result.static_cycles, program.text
@@ -469,6 +480,23 @@ def test_last_axis_reductions_compile_bit_exact(
     rounding), a few, or nothing else (NaN, infinities, -0 and +0: where it
     could show in the sign of a zero sum or a min/max of zeros)."""
     check(program, seed, specials)
+
+
+@given(
+    last_axis_reductions(),
+    st.sampled_from(((320, 20), (160, 10), (96, 6), (64, 4), (48, 3), (16, 1))),
+    st.sampled_from((2, 3)),
+    st.integers(0, 2**16),
+)
+def test_lane_trees_of_other_chips_compile_bit_exact(
+    program: Program, lanes: tuple[int, int], delay_vxm: int, seed: int
+) -> None:
+    """The lane tree (reductions.lane_passes) on chips whose halvings pair up
+    (320, 64, 48, 16 lanes) or leave one over (160, 96), ending in an odd
+    width of 5, 3 or 1 (no left-to-right pass), and with a VXM step of 2 or 3
+    cycles, which spaces a pass's rotations and its operands' delays."""
+    chip = {"lanes": lanes[0], "superlanes": lanes[1], "delay_vxm": delay_vxm}
+    check(program, seed, chip=chip)
 
 
 @st.composite
