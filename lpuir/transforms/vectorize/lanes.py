@@ -118,9 +118,10 @@ def lane_pass(
     its input (`feed`, on two streams), its result on `outputs` streams.
 
     Every offset is a rotation (by 0 too, so that all return after the same
-    round trip): the SXMs, one per hemisphere, take them two at a time, the
-    k-th pair a slot of `skew` cycles after the first (a burst's length,
-    rounded up to VXM steps), from copies of `feed` as many steps later.
+    round trip): the SXMs, one per hemisphere and busy a burst's length per
+    instruction, take them two at a time, the k-th pair k `step`s after the
+    first (a burst's length rounded up to VXM steps: one in `pipeline`'s
+    bursts), each from a copy of `feed` as many VXM steps later.
     Combines that wait for a later pair take their earlier operand through
     copies (a VXM step each), so the tree's order, and with it the numerics
     spec's, is kept while its stages share one round trip. A VXM result goes
@@ -129,7 +130,7 @@ def lane_pass(
     chains = [[value] for value in feed]
 
     def fed(slot: int, side: int) -> SSAValue:
-        """Copy `slot * step` of feed[side], ready `slot` skews after feed."""
+        """feed[side] after `slot * step` copies (as many VXM steps later)."""
         chain = chains[side]
         while len(chain) <= slot * step:
             chain.append(vz.vxm(lpu.CopyOp, [chain[-1]], element, n, op))
