@@ -37,6 +37,7 @@ from xdsl.ir import Operation, SSAValue
 from lpuir.dialects.lpu import element_bytes
 from lpuir.frontend import parse_source
 from lpuir.machine import CHIP_PRESETS, ChipSpec
+from lpuir.transforms.vectorize import lanes
 from lpuir.transforms.vectorize.reductions import COMBINE, ORDER_FREE, lane_passes
 from lpuir.types import tensor_shape_and_element
 
@@ -57,13 +58,16 @@ dependent tosa ops, an elementwise op costing one VXM delay (the
 transcendental delay for exp, rsqrt, reciprocal, tanh, sigmoid) and a
 last-axis reduction of a row of v vectors (v - 1) VXM delays to combine them
 plus the lane tree's round trips through the SXM (the only unit that moves
-lanes): two halvings a pass (320 -> 160 -> ... -> 5: three passes), then one
-pass combining 5 lanes, and for a sum or product the result, then in every
-fifth lane, spread to all in one more pass (a permute and a distribute): 3 + 1
-+ 1 on 320 lanes, 3 + 1 for a max or min, which any order gives in every
-lane; each pass at one SXM rotation, one VXM delay and the round trip between
-the VXM and the nearest SXM (a pass's later rotations, its deeper combines and
-the spread's permute and distribute take longer). SRAM reads and
+lanes; reductions.lane_passes: for a few rows four halvings in one pass and
+the last two with the left-to-right pass over 5 lanes in another, for 64
+rows two halvings a pass and the 5 lanes in a fourth), and for a sum or
+product one more pass spreading the result, then in every fifth lane, to
+all (a permute and a distribute): 2 + 1 (a max or min, which any order gives
+in every lane: 2) for a few rows; each pass at one SXM rotation, the round
+trip between the VXM and the nearest SXM and one VXM delay per level of its
+tree (four for four halvings: the combines that must follow one another
+even if every rotation came back at once), the spread at one rotation, the
+trip and one VXM delay (its permute and distribute take longer). SRAM reads and
 writes are not counted, so it is a lower bound."""
 
 
@@ -199,11 +203,14 @@ def rmsnorm(rows: int = 2) -> Kernel:
     return Kernel(f"RMSNorm over 4096 ({rows} rows) f32", text, _rmsnorm)
 
 
-def tree_passes(lanes: int, order_free: bool) -> int:
-    """Round trips of the lane tree and its spread over `lanes` (LATENCY_DOC);
-    `order_free`: a max or min."""
-    passes, period = lane_passes(lanes, order_free)
-    return len(passes) + (period > 1)
+def lane_tree_latency(spec: ChipSpec, rows: int, order_free: bool) -> int:
+    """The least latency of the lane tree of `rows` rows and its spread
+    (LATENCY_DOC); `order_free`: a max or min."""
+    passes, period = lane_passes(spec, rows, order_free)
+    trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
+    step = spec.delay("sxm_rotate") + trip
+    depth = sum(lanes.ready(tree) for tree in passes) + (period > 1)
+    return (len(passes) + (period > 1)) * step + depth * spec.delay("vxm")
 
 
 def op_latency(op: Operation, spec: ChipSpec) -> int:
@@ -211,11 +218,9 @@ def op_latency(op: Operation, spec: ChipSpec) -> int:
     if op.name.startswith("tosa.reduce_"):
         shape = tensor_shape_and_element(op.operands[0].type)[0]
         vectors = -(-shape[-1] // spec.lanes)
-        trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
-        step = spec.delay("sxm_rotate") + spec.delay("vxm") + trip
-        return (vectors - 1) * spec.delay("vxm") + tree_passes(
-            spec.lanes, COMBINE.get(type(op)) in ORDER_FREE
-        ) * step
+        return (vectors - 1) * spec.delay("vxm") + lane_tree_latency(
+            spec, math.prod(shape[:-1]), COMBINE.get(type(op)) in ORDER_FREE
+        )
     if op.name in TRANSCENDENTAL:
         return spec.delay("vxm_transcendental")
     return spec.delay("vxm")

@@ -104,6 +104,41 @@ def needs(tree: Tree) -> list[int]:
     return [n for t in tree for n in ([start] if isinstance(t, int) else needs(t))]
 
 
+def ranks(tree: Tree) -> list[int]:
+    """Each offset's (left to right) turn on the SXMs: in the order the
+    combines need them, two a slot (`lane_pass`)."""
+    need = needs(tree)
+    order = sorted(range(len(need)), key=lambda position: need[position])
+    rank = {position: r for r, position in enumerate(order)}
+    return [rank[position] for position in range(len(need))]
+
+
+def steps(tree: Tree) -> int:
+    """VXM steps from a pass's first rotations' return to its result, with
+    bursts of at most `delay_vxm` rows (`lane_pass`)."""
+    slots = iter(rank // 2 for rank in ranks(tree))
+
+    def done(t: Tree) -> int:
+        return next(slots) if isinstance(t, int) else max(map(done, t)) + 1
+
+    return done(tree)
+
+
+def shifted(tree: Tree, offset: int) -> Tree:
+    """`tree` read `offset` lanes further."""
+    if isinstance(tree, int):
+        return tree + offset
+    return (shifted(tree[0], offset), shifted(tree[1], offset))
+
+
+def compose(outer: Tree, inner: Tree) -> Tree:
+    """`outer` applied to `inner`'s result, as one tree: each offset k of
+    `outer` becomes `inner` read k lanes further."""
+    if isinstance(outer, int):
+        return shifted(inner, outer)
+    return (compose(outer[0], inner), compose(outer[1], inner))
+
+
 def lane_pass(
     vz: Vectorizer,
     op: Operation,
@@ -136,10 +171,7 @@ def lane_pass(
             chain.append(vz.vxm(lpu.CopyOp, [chain[-1]], element, n, op))
         return chain[slot * step]
 
-    need = needs(tree)
-    order = sorted(range(len(need)), key=lambda position: need[position])
-    ranks = {position: rank for rank, position in enumerate(order)}
-    positions = iter(range(len(need)))
+    turns = iter(ranks(tree))
 
     def delayed(value: SSAValue, steps: int) -> SSAValue:
         for _ in range(steps):
@@ -150,7 +182,7 @@ def lane_pass(
         """`t`'s value(s) and when ready, in VXM steps after the first pair
         of rotations returns."""
         if isinstance(t, int):
-            rank = ranks[next(positions)]
+            rank = next(turns)
             value = vz.rotate(fed(rank // 2, rank % 2), -t, op)
             return [(value, rank // 2 * step)]
         (a, ta), (b, tb) = emit(t[0])[0], emit(t[1])[0]
