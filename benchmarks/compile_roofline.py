@@ -207,10 +207,9 @@ def lane_tree_latency(spec: ChipSpec, rows: int, order_free: bool) -> int:
     """The least latency of the lane tree of `rows` rows and its spread
     (LATENCY_DOC); `order_free`: a max or min."""
     passes, period = lane_passes(spec, rows, order_free)
-    trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
-    step = spec.delay("sxm_rotate") + trip
     depth = sum(lanes.ready(tree) for tree in passes) + (period > 1)
-    return (len(passes) + (period > 1)) * step + depth * spec.delay("vxm")
+    trips = len(passes) + (period > 1)
+    return trips * lanes.round_trip(spec) + depth * spec.delay("vxm")
 
 
 def op_latency(op: Operation, spec: ChipSpec) -> int:

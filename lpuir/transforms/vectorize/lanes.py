@@ -15,6 +15,7 @@ from lpuir.dialects import lpu
 from lpuir.transforms.vectorize.program import Operand, Placed
 
 if TYPE_CHECKING:
+    from lpuir.machine import ChipSpec
     from lpuir.transforms.vectorize.base import Vectorizer
 
 MAX_SPREAD_BURST = 64
@@ -88,6 +89,13 @@ def to_heads(lanes: int, heads: range, held: set[int]) -> list[int]:
     lane_map = {h: h if h in held else next(spare) for h in heads}
     rest = iter(sorted(set(range(lanes)).difference(lane_map.values())))
     return [lane_map[lane] if lane in lane_map else next(rest) for lane in range(lanes)]
+
+
+def round_trip(spec: ChipSpec) -> int:
+    """Cycles from the VXM through a rotation on the nearest SXM back to the
+    VXM: a lane pass's least latency but for its combines."""
+    trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
+    return trip + spec.delay("sxm_rotate")
 
 
 def ready(tree: Tree) -> int:

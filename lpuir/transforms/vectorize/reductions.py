@@ -160,8 +160,6 @@ def lane_passes(
         for k in range(1, width):
             tail = (tail, k)
         stages.append(tail)
-    trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
-    trip += spec.delay("sxm_rotate")
     behind = max(rows - spec.delay("vxm"), 0)
     # best[i]: the cheapest passes for the first i stages, and their cost
     best: list[tuple[float, list[lanes.Tree]]] = [(0.0, [])]
@@ -171,7 +169,7 @@ def lane_passes(
             tree = stages[first]
             for stage in stages[first + 1 : end]:
                 tree = lanes.compose(stage, tree)
-            cost = trip + lanes.steps(tree) * spec.delay("vxm")
+            cost = lanes.round_trip(spec) + lanes.steps(tree) * spec.delay("vxm")
             cost += behind * len(lanes.ranks(tree)) / 2
             options.append((best[first][0] + cost, [*best[first][1], tree]))
         best.append(min(options, key=lambda option: option[0]))
