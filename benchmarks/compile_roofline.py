@@ -37,7 +37,8 @@ from xdsl.ir import Operation, SSAValue
 from lpuir.dialects.lpu import element_bytes
 from lpuir.frontend import parse_source
 from lpuir.machine import CHIP_PRESETS, ChipSpec
-from lpuir.transforms.vectorize.reductions import COMBINE, ORDER_FREE
+from lpuir.transforms.vectorize import lanes
+from lpuir.transforms.vectorize.reductions import COMBINE, ORDER_FREE, lane_passes
 from lpuir.types import tensor_shape_and_element
 
 BIG_MACS = 10**9
@@ -56,14 +57,17 @@ LATENCY_DOC = """The latency bound of a few-row kernel: the longest chain of
 dependent tosa ops, an elementwise op costing one VXM delay (the
 transcendental delay for exp, rsqrt, reciprocal, tanh, sigmoid) and a
 last-axis reduction of a row of v vectors (v - 1) VXM delays to combine them
-plus the lane tree's stages (320 -> 160 -> ... -> 5 halvings by wrapping
-rotations; for a sum or product 5 -> 1 left to right, and the result, then
-in every fifth lane, spread to all in one more pass through the SXM, a
-permute and a distribute: 6 + 4 + 1 on 320 lanes; for a max or min, which
-any order gives, each lane combined with the next 1, 2 and 4 instead: 6 + 3)
-at one SXM rotation, one VXM delay and the round trip between the VXM and the
-nearest SXM (the only unit that moves lanes) each (the spread's permute and
-distribute take longer than a rotation and a VXM step). SRAM reads and
+plus the lane tree's round trips through the SXM (the only unit that moves
+lanes; reductions.lane_passes: for a few rows four halvings in one pass and
+the last two with the left-to-right pass over 5 lanes in another, for 64
+rows two halvings a pass and the 5 lanes in a fourth), and for a sum or
+product one more pass spreading the result, then in every fifth lane, to
+all (a permute and a distribute): 2 + 1 (a max or min, which any order gives
+in every lane: 2) for a few rows; each pass at one SXM rotation, the round
+trip between the VXM and the nearest SXM and one VXM delay per level of its
+tree (four for four halvings: the combines that must follow one another
+even if every rotation came back at once), the spread at one rotation, the
+trip and one VXM delay (its permute and distribute take longer). SRAM reads and
 writes are not counted, so it is a lower bound."""
 
 
@@ -199,16 +203,13 @@ def rmsnorm(rows: int = 2) -> Kernel:
     return Kernel(f"RMSNorm over 4096 ({rows} rows) f32", text, _rmsnorm)
 
 
-def tree_stages(lanes: int, order_free: bool) -> int:
-    """Stages of the lane tree and its spread over `lanes` (LATENCY_DOC);
-    `order_free`: a max or min."""
-    halvings = 0
-    while lanes % 2 == 0:
-        lanes //= 2
-        halvings += 1
-    if order_free:
-        return halvings + (lanes - 1).bit_length()
-    return halvings + (lanes - 1) + (lanes > 1)
+def lane_tree_latency(spec: ChipSpec, rows: int, order_free: bool) -> int:
+    """The least latency of the lane tree of `rows` rows and its spread
+    (LATENCY_DOC); `order_free`: a max or min."""
+    passes, period = lane_passes(spec, rows, order_free)
+    depth = sum(lanes.ready(tree) for tree in passes) + (period > 1)
+    trips = len(passes) + (period > 1)
+    return trips * lanes.round_trip(spec) + depth * spec.delay("vxm")
 
 
 def op_latency(op: Operation, spec: ChipSpec) -> int:
@@ -216,11 +217,9 @@ def op_latency(op: Operation, spec: ChipSpec) -> int:
     if op.name.startswith("tosa.reduce_"):
         shape = tensor_shape_and_element(op.operands[0].type)[0]
         vectors = -(-shape[-1] // spec.lanes)
-        trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
-        step = spec.delay("sxm_rotate") + spec.delay("vxm") + trip
-        return (vectors - 1) * spec.delay("vxm") + tree_stages(
-            spec.lanes, COMBINE.get(type(op)) in ORDER_FREE
-        ) * step
+        return (vectors - 1) * spec.delay("vxm") + lane_tree_latency(
+            spec, math.prod(shape[:-1]), COMBINE.get(type(op)) in ORDER_FREE
+        )
     if op.name in TRANSCENDENTAL:
         return spec.delay("vxm_transcendental")
     return spec.delay("vxm")

@@ -25,6 +25,7 @@ from lpuir.diagnostics import verify_located
 from lpuir.dialects import tosa
 from lpuir.interpreter.reference import run_function
 from lpuir.interpreter.simulator import simulate
+from lpuir.machine import chip_from_params
 from lpuir.tensor_builder import TensorBuilder, element_type, shape_of, tensor_type
 from lpuir.transforms.annotations import set_k_split
 from lpuir.transforms.compile import CompilePass
@@ -403,17 +404,27 @@ def values(
     return numerics.as_carrier(np.where(rng.random(shape) < 0.5, small, x), t)
 
 
-def check(program: Program, seed: int, specials: float = 0.05) -> None:
+def check(
+    program: Program,
+    seed: int,
+    specials: float = 0.05,
+    chip: dict[str, int] | None = None,
+) -> None:
+    """Compiled for tsp-v1, or for it with the `chip` overrides (and the
+    reference run with the same)."""
     rng = np.random.default_rng(seed)
     inputs = [values(s, t, rng, specials) for s, t in program.args]
+    spec = chip_from_params("tsp-v1", chip or {})
     try:
-        expected = run_function(program.module, None, inputs)
+        expected = run_function(program.module, None, inputs, chip=spec)
     except Exception:  # the reference refuses these inputs (a shift's domain, ...)
         event("the reference refuses the inputs")
         return
     event(f"{sum(1 for _ in program.module.walk())} ops")
     compiled = program.module.clone()
-    CompilePass().apply(make_context(), compiled)
+    overrides = ", ".join(f"{k} = {v} : i64" for k, v in (chip or {}).items())
+    system = f'#lpu.system<"tsp-v1", {{chip = #lpu.chip<"tsp-v1", {{{overrides}}}>}}>'
+    CompilePass(system=system).apply(make_context(), compiled)
     verify_located(compiled)
     result = simulate(compiled, inputs)
     assert result.cycles == result.static_cycles, program.text
@@ -429,19 +440,20 @@ def test_random_programs_compile_bit_exact(program: Program, seed: int) -> None:
 
 
 @st.composite
-def last_axis_reductions(draw: st.DrawFn) -> Program:
+def last_axis_reductions(
+    draw: st.DrawFn, rows: st.SearchStrategy[int] | None = None
+) -> Program:
     """One reduction along the last axis of rows of up to three vectors, two
     whole ones or more than the VXM has ALUs (the row's chain of combines
     reuses them), of every kind and element type, and its result broadcast
     back over the rows (adding -0, or or-ing false), so that every lane of the
     splat counts
     (lpuir/transforms/vectorize/lanes.py: the lane tree keeps every fifth
-    lane equal to lane 0, which then spreads to all)."""
+    lane equal to lane 0, which then spreads to all). `rows`: how many
+    (1 to 4 unless given)."""
     t = draw(st.sampled_from((*FLOATS, *FLOATS, *INTS, "i1")))
-    shape = (
-        draw(st.integers(1, 4)),
-        draw(st.sampled_from((1, 5, 319, 321, 640, 700, 5500))),
-    )
+    rows = st.integers(1, 4) if rows is None else rows
+    shape = (draw(rows), draw(st.sampled_from((1, 5, 319, 321, 640, 700, 5500))))
     b = TensorBuilder("main")
     x = b.argument(shape, t)
     kinds = (tosa.ReduceAllOp, tosa.ReduceAnyOp) if t == "i1" else (*REDUCE, None)
@@ -469,6 +481,24 @@ def test_last_axis_reductions_compile_bit_exact(
     rounding), a few, or nothing else (NaN, infinities, -0 and +0: where it
     could show in the sign of a zero sum or a min/max of zeros)."""
     check(program, seed, specials)
+
+
+@given(
+    last_axis_reductions(st.sampled_from((1, 2, 3, 4, 16, 40, 64))),
+    st.sampled_from(((320, 20), (160, 10), (96, 6), (64, 4), (48, 3), (16, 1))),
+    st.sampled_from((2, 3)),
+    st.integers(0, 2**16),
+)
+def test_lane_trees_of_other_chips_compile_bit_exact(
+    program: Program, lanes: tuple[int, int], delay_vxm: int, seed: int
+) -> None:
+    """The lane tree (reductions.lane_passes) on chips of 6, 5, 4 or 3
+    halvings ending in an odd width of 5, 3 or 1 (no left-to-right pass),
+    for a few rows (few passes of many stages, up to one of them all) or
+    many (two halvings a pass, or three), and with a VXM step of 2 or 3
+    cycles, which spaces a pass's rotations and its operands' delays."""
+    chip = {"lanes": lanes[0], "superlanes": lanes[1], "delay_vxm": delay_vxm}
+    check(program, seed, chip=chip)
 
 
 @st.composite

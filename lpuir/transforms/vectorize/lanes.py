@@ -5,7 +5,6 @@ permutes and distributes in one pass through an SXM."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -16,23 +15,15 @@ from lpuir.dialects import lpu
 from lpuir.transforms.vectorize.program import Operand, Placed
 
 if TYPE_CHECKING:
+    from lpuir.machine import ChipSpec
     from lpuir.transforms.vectorize.base import Vectorizer
 
-MAX_TREE_BURST = 64
-"""Rows per lane-reduction group: an SXM round trip (about 94 cycles on tsp-v1)
-must outlast a burst so one stage's rotation is done before the next's."""
+MAX_SPREAD_BURST = 64
+"""Rows per group of a spread alone (no lane passes)."""
 
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of a lane pipeline: v'[l] = combine(v[l], w[l + offset]) where w
-    is v itself ("tree") or the previous stage's rotated operand ("seq", the
-    numerics spec's left-to-right pass); `backwards` reads w[l - offset]."""
-
-    combine: type[lpu.VxmOp]
-    offset: int
-    mode: str
-    backwards: bool = False
+Tree = int | tuple["Tree", "Tree"]
+"""What one lane pass computes in every lane l: an offset k is the pass's
+input at lane l + k (a rotation, wrapping), a pair (a, b) is combine(a, b)."""
 
 
 def pipeline(
@@ -40,19 +31,32 @@ def pipeline(
     op: Operation,
     source: Placed,
     target: Placed,
-    stages: list[Stage],
+    passes: Sequence[Tree],
+    combine: type[lpu.VxmOp] | None = None,
     period: int | None = None,
 ) -> None:
-    """Run each row's vector through `stages`, whose result is then in every
-    lane that is a multiple of `period` (lane 0 only by default), and spread
-    it to every lane on the SXM (`spread`), writing one splat vector per row.
-    Bursts of at most MAX_TREE_BURST rows, one group each."""
+    """Run each row's vector through `passes` (`lane_pass`), whose result is
+    then in every lane that is a multiple of `period` (lane 0 only by
+    default), and spread it to every lane on the SXM (`spread`), writing one
+    splat vector per row. Bursts of at most `delay_vxm` rows (MAX_SPREAD_BURST
+    without passes), one group each: a pass's rotations take turns on the
+    SXMs a VXM step apart (`lane_pass`)."""
     moves = spread(vz.spec.lanes, vz.spec.lanes_per_superlane, period or vz.spec.lanes)
     rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
     dest = Operand(target, np.arange(source.rows, dtype=np.int64))
-    for first, end in vz.runs([rows, dest], MAX_TREE_BURST):
+    limit = vz.spec.delay("vxm") if passes else MAX_SPREAD_BURST
+    for first, end in vz.runs([rows, dest], limit):
         n = end - first
-        v = combine(vz, op, vz.read(rows, first, n, op), stages, source.element, n)
+        v = vz.read(rows, first, n, op)
+        if passes:
+            assert combine is not None
+            feed = [vz.vxm(lpu.CopyOp, [v], source.element, n, op) for _ in range(2)]
+            for i, tree in enumerate(passes):
+                last = i == len(passes) - 1
+                feed = lane_pass(
+                    vz, op, feed, tree, combine, source.element, n, 1 if last else 2
+                )
+            v = feed[0]
         for move in moves:
             v = vz.emit(move(v), op)
         vz.write(v, target, first, 1, op)
@@ -87,40 +91,113 @@ def to_heads(lanes: int, heads: range, held: set[int]) -> list[int]:
     return [lane_map[lane] if lane in lane_map else next(rest) for lane in range(lanes)]
 
 
-def combine(
+def round_trip(spec: ChipSpec) -> int:
+    """Cycles from the VXM through a rotation on the nearest SXM back to the
+    VXM: a lane pass's least latency but for its combines."""
+    trip = 2 * abs(spec.vxm_position - spec.unit_position("SXM", "W"))
+    return trip + spec.delay("sxm_rotate")
+
+
+def ready(tree: Tree) -> int:
+    """When `tree` is ready, in combine steps, every offset at step 0."""
+    return 0 if isinstance(tree, int) else max(map(ready, tree)) + 1
+
+
+def needs(tree: Tree) -> list[int]:
+    """The step at which each offset of `tree` (left to right) is combined,
+    if every rotation came back at once."""
+    if isinstance(tree, int):
+        return [0]
+    start = max(map(ready, tree))
+    return [n for t in tree for n in ([start] if isinstance(t, int) else needs(t))]
+
+
+def ranks(tree: Tree) -> list[int]:
+    """Each offset's (left to right) turn on the SXMs: in the order the
+    combines need them, two a slot (`lane_pass`)."""
+    need = needs(tree)
+    order = sorted(range(len(need)), key=lambda position: need[position])
+    rank = {position: r for r, position in enumerate(order)}
+    return [rank[position] for position in range(len(need))]
+
+
+def steps(tree: Tree) -> int:
+    """VXM steps from a pass's first rotations' return to its result, with
+    bursts of at most `delay_vxm` rows (`lane_pass`)."""
+    slots = iter(rank // 2 for rank in ranks(tree))
+
+    def done(t: Tree) -> int:
+        return next(slots) if isinstance(t, int) else max(map(done, t)) + 1
+
+    return done(tree)
+
+
+def shifted(tree: Tree, offset: int) -> Tree:
+    """`tree` read `offset` lanes further."""
+    if isinstance(tree, int):
+        return tree + offset
+    return (shifted(tree[0], offset), shifted(tree[1], offset))
+
+
+def compose(outer: Tree, inner: Tree) -> Tree:
+    """`outer` applied to `inner`'s result, as one tree: each offset k of
+    `outer` becomes `inner` read k lanes further."""
+    if isinstance(outer, int):
+        return shifted(inner, outer)
+    return (compose(outer[0], inner), compose(outer[1], inner))
+
+
+def lane_pass(
     vz: Vectorizer,
     op: Operation,
-    v: SSAValue,
-    stages: Sequence[Stage],
+    feed: Sequence[SSAValue],
+    tree: Tree,
+    combine: type[lpu.VxmOp],
     element: str,
     n: int,
-) -> SSAValue:
-    """Each stage combines a value with a rotation of it (tree) or of the
-    stage's other operand (seq). Both operands reach an SXM, the unrotated
-    one to rotate by 0, so the two arrive back at the VXM in one cycle; a
-    VXM result goes to one stream, so each stage computes on two ALUs, one
-    result for each SXM."""
-    if not stages:
-        return v
-    pair = (
-        vz.vxm(lpu.CopyOp, [v], element, n, op),
-        vz.vxm(lpu.CopyOp, [v], element, n, op),
-    )
-    for i, stage in enumerate(stages):
-        west = vz.rotate(pair[0], 0, op)
-        east = vz.rotate(
-            pair[1], stage.offset if stage.backwards else -stage.offset, op
-        )
-        combined = vz.vxm(stage.combine, [west, east], element, n, op)
-        if i == len(stages) - 1:
-            return combined
-        # the next stage's second operand: this result again, or (within the
-        # left-to-right pass) the source rotated one lane further
-        keep_sequence = stage.mode == "seq" and stages[i + 1].mode == "seq"
-        other = (
-            vz.vxm(lpu.CopyOp, [east], element, n, op)
-            if keep_sequence
-            else vz.vxm(stage.combine, [west, east], element, n, op)
-        )
-        pair = (combined, other)
-    raise AssertionError("unreachable")
+    outputs: int,
+) -> list[SSAValue]:
+    """One round trip through the SXMs computing `tree` from two copies of
+    its input (`feed`, on two streams), its result on `outputs` streams.
+
+    Every offset is a rotation (by 0 too, so that all return after the same
+    round trip): the SXMs, one per hemisphere and busy a burst's length per
+    instruction, take them two at a time, the k-th pair k `step`s after the
+    first (a burst's length rounded up to VXM steps: one in `pipeline`'s
+    bursts), each from a copy of `feed` as many VXM steps later.
+    Combines that wait for a later pair take their earlier operand through
+    copies (a VXM step each), so the tree's order, and with it the numerics
+    spec's, is kept while its stages share one round trip. A VXM result goes
+    to one stream, so each stream's value is computed once for it."""
+    step = -(-n // vz.spec.delay("vxm"))
+    chains = [[value] for value in feed]
+
+    def fed(slot: int, side: int) -> SSAValue:
+        """feed[side] after `slot * step` copies (as many VXM steps later)."""
+        chain = chains[side]
+        while len(chain) <= slot * step:
+            chain.append(vz.vxm(lpu.CopyOp, [chain[-1]], element, n, op))
+        return chain[slot * step]
+
+    turns = iter(ranks(tree))
+
+    def delayed(value: SSAValue, steps: int) -> SSAValue:
+        for _ in range(steps):
+            value = vz.vxm(lpu.CopyOp, [value], element, n, op)
+        return value
+
+    def emit(t: Tree, copies: int = 1) -> list[tuple[SSAValue, int]]:
+        """`t`'s value(s) and when ready, in VXM steps after the first pair
+        of rotations returns."""
+        if isinstance(t, int):
+            rank = next(turns)
+            value = vz.rotate(fed(rank // 2, rank % 2), -t, op)
+            return [(value, rank // 2 * step)]
+        (a, ta), (b, tb) = emit(t[0])[0], emit(t[1])[0]
+        start = max(ta, tb)
+        a, b = delayed(a, start - ta), delayed(b, start - tb)
+        return [
+            (vz.vxm(combine, [a, b], element, n, op), start + 1) for _ in range(copies)
+        ]
+
+    return [value for value, _ in emit(tree, outputs)]

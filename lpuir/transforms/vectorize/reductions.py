@@ -122,28 +122,58 @@ def reduce_rows(
                     v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
                 v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
             vz.write(v, acc, a, 1, op)
-    stages, width = [], spec.lanes
-    while width % 2 == 0:
-        width //= 2
-        stages.append(lanes.Stage(combine, width, "tree"))
-    # every combine is commutative bit for bit (IEEE add and mul, min and max
-    # with -0 < +0 and one NaN, wrapping integers), so each rotation keeps the
-    # lanes periodic: every `width`-th lane ends with lane 0's result
-    if combine in ORDER_FREE:
-        # any order gives the spec's result: each lane combines with the next
-        # 1, 2, 4, ... until it has seen a whole period, so every lane has it
-        stages += [
-            lanes.Stage(combine, 1 << k, "tree")
-            for k in range((width - 1).bit_length())
-        ]
-        width = 1
-    else:
-        stages += [lanes.Stage(combine, 1, "seq") for _ in range(width - 1)]
+    passes, period = lane_passes(spec, src.rows, combine in ORDER_FREE)
     target = vz.chip.tensor(
         (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
     )
-    lanes.pipeline(vz, op, acc, target, stages, period=width)
+    lanes.pipeline(vz, op, acc, target, passes, combine, period)
     return target
+
+
+def lane_passes(
+    spec: ChipSpec, rows: int, order_free: bool
+) -> tuple[list[lanes.Tree], int]:
+    """The numerics spec's lane tree over the chip's lanes for `rows` rows as
+    SXM round trips (`lanes.lane_pass`), and the period of the lanes holding
+    the result.
+
+    Its stages: each halving, lane l's v[l] + v[l + s], and at the odd width
+    w left, w lanes left to right. Since every combine is commutative bit for
+    bit (IEEE add and mul, min and max with -0 < +0 and one NaN, wrapping
+    integers), the wrapping rotations keep the lanes periodic: after the
+    halvings every w-th lane holds lane 0's, and after the last stage a max
+    or min (the same bits in any order) has the result in every lane, any
+    other combine in every w-th lane, which `lanes.spread` copies to all.
+    A pass computes a run of stages as one tree in their order (two
+    halvings: (v[l] + v[l + s]) + (v[l + s/2] + v[l + 3s/2])). A pass costs a
+    round trip and its tree's steps (`lanes.steps`), and its rotations keep
+    the SXMs busy for the rows behind the first burst: the runs are chosen
+    to spend least (few rows: fewer, bigger passes; many: four rotations a
+    row for two halvings, as many as two passes of one)."""
+    stages: list[lanes.Tree] = []
+    width = spec.lanes
+    while width % 2 == 0:
+        width //= 2
+        stages.append((0, width))
+    if width > 1:
+        tail: lanes.Tree = 0
+        for k in range(1, width):
+            tail = (tail, k)
+        stages.append(tail)
+    behind = max(rows - spec.delay("vxm"), 0)
+    # best[i]: the cheapest passes for the first i stages, and their cost
+    best: list[tuple[float, list[lanes.Tree]]] = [(0.0, [])]
+    for end in range(1, len(stages) + 1):
+        options = []
+        for first in range(end):
+            tree = stages[first]
+            for stage in stages[first + 1 : end]:
+                tree = lanes.compose(stage, tree)
+            cost = lanes.round_trip(spec) + lanes.steps(tree) * spec.delay("vxm")
+            cost += behind * len(lanes.ranks(tree)) / 2
+            options.append((best[first][0] + cost, [*best[first][1], tree]))
+        best.append(min(options, key=lambda option: option[0]))
+    return best[-1][1], 1 if order_free else width
 
 
 def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
