@@ -213,10 +213,11 @@ def matmul_parts(vz: Vectorizer, op: tosa.MatMulOp) -> None:
 
 def chunked(vz: Vectorizer, value: SSAValue) -> bool:
     """Whether a matmul right-hand side is stored as row chunks: it is only
-    ever the right-hand side of matmuls on one chip, of a type the MXM
-    multiplies, and either resident or a program input not sharded by
-    lpu-partition whose K-blocks (of each part, under a K split) split into
-    whole chunks (an input chunk holds its rows in order, docs/dialect.md)."""
+    ever the right-hand side of matmuls on one chip (or split by heads, each
+    chip its part: a KV cache), of a type the MXM multiplies, and either
+    resident or a program input not otherwise sharded by lpu-partition
+    whose K-blocks (of each part, under a K split) split into whole chunks
+    (an input chunk holds its rows in order, docs/dialect.md)."""
     shape, element = tensor_shape_and_element(value.type)
     uses = list(value.uses)
     if not uses or element not in ACCUMULATOR or len(shape) != 3:
@@ -229,13 +230,29 @@ def chunked(vz: Vectorizer, value: SSAValue) -> bool:
     return (
         value in vz.fn.args
         and len({tuple(chips_of(u.operation)) for u in uses}) == 1
-        and len(chips_of(uses[0].operation)) == 1
-        and all(split_of(u.operation) is None for u in uses)
+        and (
+            held_by_heads(value)
+            or (
+                len(chips_of(uses[0].operation)) == 1
+                and all(split_of(u.operation) is None for u in uses)
+            )
+        )
         and all(
             min(hi - lo, kb) % chunk_rows(vz, value, hi - lo) == 0
             for u in uses
             for lo, hi in k_ranges(vz, u.operation)  # type: ignore[arg-type]
         )
+    )
+
+
+def held_by_heads(value: SSAValue) -> bool:
+    """Whether every use of a value is split by heads and cuts it, so each
+    chip holds (and reads) only its part of the leading axis (`lead`)."""
+    shape = tensor_shape_and_element(value.type)[0]
+    return all(
+        split_of(u.operation) == "heads"
+        and shards.Heads(0, len(chips_of(u.operation))).cuts(shape)
+        for u in value.uses
     )
 
 
@@ -314,8 +331,7 @@ def long_multiplies(vz: Vectorizer, value: SSAValue) -> bool:
     shape, element = tensor_shape_and_element(value.type)
     tile_rows = min(shape[-2], vz.spec.mxm_k(element))
     return any(
-        math.prod(tensor_shape_and_element(u.operation.operands[0].type)[0][:-1])
-        >= tile_rows
+        math.prod(vz.shape_of(u.operation.operands[0])[:-1]) >= tile_rows
         for u in value.uses
     )
 
@@ -374,6 +390,12 @@ def row_chunks(vz: Vectorizer, value: SSAValue, lo: int, hi: int) -> RowChunks:
     chunk_of = offset // rows
     at = np.arange(k) // kb * rows + offset % rows
     kind, arg = ("weight", None) if vz.resident(value) else vz.argument(value)
+    win = vz.window
+    lead = (
+        win.part * batch
+        if arg is not None and isinstance(win, shards.Heads) and vz.windowed(value)
+        else None
+    )
     chunks = []
     for q in range(-(-tile_rows // rows)):
         extent = (blocks - 1) * rows + min(rows, max(0, last - q * rows))
@@ -389,6 +411,7 @@ def row_chunks(vz: Vectorizer, value: SSAValue, lo: int, hi: int) -> RowChunks:
                 kind,
                 vz.fn if const is None else const,
                 arg=arg,
+                lead=lead,
                 row_chunk=None if arg is None else (q, rows, kb, lo, hi),
                 value=held,  # type: ignore[arg-type]
                 prefix="c" if arg is None else "in",
