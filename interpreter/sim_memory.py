@@ -131,8 +131,7 @@ def _chunked_shape(ts: list[lpu.TensorOp], kind: str, arg: int) -> tuple[int, ..
         if (
             t.row_chunk is None
             or len(_shape(t)) != len(first)
-            or _shape(t)[batched:-2] + _shape(t)[-1:]
-            != first[batched:-2] + first[-1:]
+            or _shape(t)[batched:-2] + _shape(t)[-1:] != first[batched:-2] + first[-1:]
         ):
             raise LpuError(
                 f"{kind} {arg} is declared as {_describe(ts[0])} and as {_describe(t)}"
