@@ -2,9 +2,9 @@
 K-block, a weight tile is installed from the right-hand side's rows and the
 left-hand side's rows stream through, accumulating K-blocks in order
 (numerics.md). A right-hand side that only matmuls on one chip use (a
-constant, an `{lpu.weight}` argument or a program input) is stored as row
-chunks (`chunked`, `install_chunks`), so a tile installs from many slices
-side by side; an input left-hand side of many rows is stored as row chunks
+constant, an `{lpu.weight}` argument or a program input, a KV cache split
+by heads included) is stored as row chunks (`chunked`, `install_chunks`),
+so a tile installs from many slices side by side; an input left-hand side of many rows is stored as row chunks
 by its rows (`left_chunk_rows`), so the planes stream rows from several
 slices at once; the K-block chains of output tiles are interleaved (`mxm`),
 so the installs of one overlap the multiplies of another. A K split the
