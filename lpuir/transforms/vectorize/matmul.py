@@ -548,6 +548,16 @@ def mxm(
     planes = 2 * vz.spec.mxm_planes
     install_cycles = max(p.b.rows if isinstance(p.b, RowChunks) else kb for p in parts)
     twins = read_twins(vz, op, pieces, tiles, batch * m > install_cycles)
+    short = (parts[-1].hi - parts[-1].lo) % kb
+    masked = (
+        {
+            (x.name, x.offset): short_block(vz, op, x, (parts[-1].hi - 1) // kb, short)
+            for twin in twins
+            for x, _ in twin
+        }
+        if short and tiles > 1
+        else {}
+    )
     for bi in range(batch):
         # each tile's row runs keep every x vector and every result vector
         # of the tile in one slice group (a burst works on one group)
@@ -563,6 +573,8 @@ def mxm(
                 groups = [(here * x.per_row + v) // size for v in used] + [
                     (out * p.c.per_row + j) // size for p in parts
                 ]
+                if (x.name, x.offset) in masked:
+                    groups.append(here // size)
                 runs.append(
                     [
                         (j, Operand(x, here * x.per_row), int(out[lo]), lo, hi)
@@ -594,14 +606,20 @@ def mxm(
                         if r0 >= p.hi:
                             continue
                         weights = install(vz, op, p, bi, t, j, wtype, kb)
-                        x = vz.read(
-                            Operand(rows_x.placed, rows_x.indices + r0 // kb),
-                            lo,
-                            hi - lo,
-                            op,
-                        )
                         rows = min(kb, p.hi - r0)
-                        if rows < kb:
+                        held = rows_x.placed
+                        pre = masked.get((held.name, held.offset))
+                        if rows < kb and pre is not None:
+                            here = rows_x.indices // held.per_row
+                            x = vz.read(Operand(pre, here), lo, hi - lo, op)
+                        else:
+                            x = vz.read(
+                                Operand(held, rows_x.indices + r0 // kb),
+                                lo,
+                                hi - lo,
+                                op,
+                            )
+                        if rows < kb and pre is None:
                             x = layout.masked(vz, x, rows, element, hi - lo, op)
                         accs[i] = vz.emit(lpu.MatmulOp(weights, x, accs.get(i)), op)
                 for i, (p, (j, _, row, _, _)) in enumerate(flight):
@@ -651,6 +669,24 @@ def read_twins(
         every = np.arange(x.vectors, dtype=np.int64)
         vz.copy_vectors(x, every, twin, every, op)
     return [pieces, [(twin, first)]]
+
+
+def short_block(
+    vz: Vectorizer, op: tosa.MatMulOp, x: Placed, block: int, count: int
+) -> Placed:
+    """The vectors of a left-hand side's short last K-block (vector `block`
+    of each row), masked to their `count` lanes once, one vector per row:
+    every output tile multiplies them, and masking them again for each (a
+    select on the way to the plane) put a VXM pass and its stream between
+    every tile's install and multiply."""
+    rows = x.rows
+    out = vz.chip.tensor((rows, x.lanes), x.element, "scratch", op, lanes=x.lanes)
+    src = Operand(x, np.arange(rows, dtype=np.int64) * x.per_row + block)
+    dst = Operand(out, np.arange(rows, dtype=np.int64))
+    for a, b in vz.runs([src, dst]):
+        v = layout.masked(vz, vz.read(src, a, b - a, op), count, x.element, b - a, op)
+        vz.write(v, out, a, 1, op)
+    return out
 
 
 def row_runs(groups: list[np.ndarray]) -> list[tuple[int, int]]:
