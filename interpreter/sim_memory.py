@@ -120,31 +120,56 @@ def chunk_rows(tensor: lpu.TensorOp, k: int) -> np.ndarray:
 
 def _chunked_shape(ts: list[lpu.TensorOp], kind: str, arg: int) -> tuple[int, ...]:
     """The shape of an argument held as row chunks (of one or more parts of
-    its K): their rows add up to its K, each holds exactly the rows its
-    `row_chunk` names, and no two name the same rows."""
+    its K; with `lead`, of each part of its leading axis, as a KV cache cut
+    by heads): each part's chunks hold exactly the rows their `row_chunk`s
+    name, together each of its K rows once, and the parts hold every index
+    of the leading axis."""
     first = _shape(ts[0])
-    k = sum(_shape(t)[-2] for t in ts)
+    batched = len(first) > 2  # a leading axis other than the rows
+    parts: dict[tuple[int, int], list[lpu.TensorOp]] = {}
     for t in ts:
         if (
             t.row_chunk is None
-            or _shape(t)[:-2] + _shape(t)[-1:] != first[:-2] + first[-1:]
+            or len(_shape(t)) != len(first)
+            or _shape(t)[batched:-2] + _shape(t)[-1:] != first[batched:-2] + first[-1:]
         ):
             raise LpuError(
                 f"{kind} {arg} is declared as {_describe(ts[0])} and as {_describe(t)}"
             )
-        if len(chunk_rows(t, k)) != _shape(t)[-2]:
+        parts.setdefault(_spans(t)[0] if batched else (0, 1), []).append(t)
+    ks = set()
+    for chunks in parts.values():
+        k = sum(_shape(t)[-2] for t in chunks)
+        for t in chunks:
+            if len(chunk_rows(t, k)) != _shape(t)[-2]:
+                raise LpuError(
+                    f"{kind} {arg}: row chunk @{t.sym_name.data} has {_shape(t)[-2]} rows, but its row_chunk names {len(chunk_rows(t, k))} of the {k}"
+                )
+        held = np.zeros(k, np.int64)
+        for t in chunks:
+            held[chunk_rows(t, k)] += 1
+        if np.any(held != 1):
+            row = int(np.flatnonzero(held != 1)[0])
             raise LpuError(
-                f"{kind} {arg}: row chunk @{t.sym_name.data} has {_shape(t)[-2]} rows, but its row_chunk names {len(chunk_rows(t, k))} of the {k}"
+                f"{kind} {arg}: row {row} is held by {int(held[row])} of its row chunks"
             )
-    held = np.zeros(k, np.int64)
-    for t in ts:
-        held[chunk_rows(t, k)] += 1
-    if np.any(held != 1):
-        row = int(np.flatnonzero(held != 1)[0])
+        ks.add(k)
+    if len(ks) != 1:
         raise LpuError(
-            f"{kind} {arg}: row {row} is held by {int(held[row])} of its row chunks"
+            f"{kind} {arg}: its parts' row chunks hold {sorted(ks)} rows, not one count"
         )
-    return (*first[:-2], k, first[-1])
+    if not batched:
+        return (ks.pop(), first[-1])
+    extent = max(end for _, end in parts)
+    covered = np.zeros(extent, np.int64)
+    for lo, end in parts:
+        covered[lo:end] += 1
+    if not covered.all():
+        index = int(np.flatnonzero(covered == 0)[0])
+        raise LpuError(
+            f"{kind} {arg}: index {index} of the leading axis is held by none of its row chunks"
+        )
+    return (extent, *first[1:-2], ks.pop(), first[-1])
 
 
 def program_arguments(system: lpu.SystemOp, kind: str) -> dict[int, Argument]:

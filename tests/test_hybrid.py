@@ -212,6 +212,76 @@ def test_unknown_group_size_is_a_clear_error() -> None:
         )
 
 
+def _attention(heads: int, g: int, hd: int, ctx: int, element: str) -> Program:
+    """The attention matmuls of a decode step over a KV cache given as
+    program inputs: scores = q [H,G,hd] x Kt [H,hd,ctx] and o = p [H,G,ctx]
+    x V [H,ctx,hd] (p an input too: any element type)."""
+    acc = "i32" if element == "i8" else "f32"
+    t = lambda s, el=element: f"tensor<{'x'.join(map(str, s))}x{el}>"  # noqa: E731
+    q, kt, p, v = (heads, g, hd), (heads, hd, ctx), (heads, g, ctx), (heads, ctx, hd)
+    z, zero = t((1,)), "0" if element == "i8" else "0.0"
+    mm = lambda a, b, n: (  # noqa: E731
+        f"tosa.matmul %{a}, %{b}, %z, %z : ({t(q if a == 'q' else p)}, "
+        f"{t(kt if b == 'kt' else v)}, {z}, {z}) -> {t((heads, g, n), acc)}"
+    )
+    text = f"""func.func @attention(%q: {t(q)}, %kt: {t(kt)}, %p: {t(p)}, %v: {t(v)}) -> ({t((heads, g, ctx), acc)}, {t((heads, g, hd), acc)}) {{
+  %z = "tosa.const"() <{{values = dense<{zero}> : {z}}}> : () -> {z}
+  %s = {mm("q", "kt", ctx)}
+  %o = {mm("p", "v", hd)}
+  return %s, %o : {t((heads, g, ctx), acc)}, {t((heads, g, hd), acc)}
+}}
+"""
+    return Program(text, [(q, element), (kt, element), (p, element), (v, element)])
+
+
+@settings(max_examples=min(settings().max_examples, 8), deadline=None)
+@given(
+    heads=st.sampled_from([(2, 2), (4, 4), (8, 8), (8, 4)]),
+    g=st.integers(1, 5),
+    hd=st.sampled_from([5, 64, 128, 240]),
+    ctx=st.sampled_from([7, 160, 333, 640, 1001]),
+    element=st.sampled_from(["f16", "bf16", "i8"]),
+    seed=st.integers(0, 2**16),
+)
+def test_a_kv_cache_split_by_heads_installs_from_row_chunks(
+    heads: tuple[int, int], g: int, hd: int, ctx: int, element: str, seed: int
+) -> None:
+    """Attention over a KV cache given as program inputs, split by heads
+    (each chip its KV heads, `lead`): Kt and V are stored on each chip as
+    row chunks of its part (`lead` and `rows` together), so their tiles
+    install from many slices side by side, and lpu-run fills the chunks
+    from the whole inputs. Drawn head counts, group sizes, head dims and
+    context lengths (not multiples of a K-block or a tile included):
+    simulated == reference of the partitioned IR, static == simulated."""
+    from lpuir.dialects import lpu
+
+    kv, group = heads
+    program = _attention(kv, g, hd, ctx, element)
+    rng = np.random.default_rng(seed)
+    inputs = [
+        rng.integers(-128, 128, s).astype(np.int8)
+        if el == "i8"
+        else numerics.round_float(rng.standard_normal(s), el)
+        for s, el in program.args
+    ]
+    module = _lower(_partitioned(program.text, "node8", group), "node8")
+    cache = [
+        op
+        for op in module.walk()
+        if isinstance(op, lpu.TensorOp)
+        and op.kind.data == "input"
+        and op.arg is not None
+        and op.arg.data in (1, 3)
+    ]
+    assert all(op.row_chunk is not None and op.lead is not None for op in cache)
+    assert {op.lead.data for op in cache} == set(range(0, kv, kv // group))  # type: ignore[union-attr]
+    expected = run_function(_partitioned(program.text, "node8", group), None, inputs)
+    result = simulate(module, inputs)
+    assert result.cycles == result.static_cycles
+    for got, want in zip(result.outputs, expected, strict=True):
+        assert _same_bits(got, want)
+
+
 LAYER = {
     "name": "layer",
     "dim": 32,

@@ -319,6 +319,52 @@ chip 1 {
         verify_located(parse_lpu(weight, "heads.lpu", make_context()))
 
 
+def test_row_chunks_of_parts_of_the_leading_axis_are_filled_from_the_input() -> None:
+    """A KV cache cut by heads and stored as row chunks on each chip (`lead`
+    and `rows` together): each chip's chunks are filled with their rows of
+    its part; rows held twice within a part, an index of the leading axis no
+    part holds, and a rank-2 chunk with `lead` are named."""
+    text = """system "node8"
+chip 0 {
+  tensor @a : 1x2x320xf32 input 0 lead 0 rows 0 2 4 0 4
+  tensor @b : 1x2x320xf32 input 0 lead 0 rows 1 2 4 0 4
+  tensor @y : 1x4x320xf32 output 0 lead 0
+  %v = mem.read @a[0] : f32[2]
+  mem.write %v -> @y[0]
+  %w = mem.read @b[0] : f32[2]
+  mem.write %w -> @y[2]
+}
+chip 1 {
+  tensor @a : 1x2x320xf32 input 0 lead 1 rows 0 2 4 0 4
+  tensor @b : 1x2x320xf32 input 0 lead 1 rows 1 2 4 0 4
+  tensor @y : 1x4x320xf32 output 0 lead 1
+  %v = mem.read @a[0] : f32[2]
+  mem.write %v -> @y[0]
+  %w = mem.read @b[0] : f32[2]
+  mem.write %w -> @y[2]
+}
+"""
+    module = parse_lpu(text, "chunks.lpu", make_context())
+    assert "input 0 lead 1 rows 1 2 4 0 4" in _text(module)
+    x = np.arange(2 * 4 * 320, dtype=np.float32).reshape(2, 4, 320)
+    assert np.array_equal(execute_logical(module, [x])[0], x)
+    twice = text.replace("input 0 lead 0 rows 1", "input 0 lead 0 rows 0")
+    with pytest.raises(LpuError, match="input 0: row 0 is held by 2 of its row chunks"):
+        execute_logical(parse_lpu(twice, "chunks.lpu", make_context()), [x])
+    gap = text.replace("input 0 lead 1", "input 0 lead 2")
+    with pytest.raises(
+        LpuError, match="input 0: index 1 of the leading axis is held by none"
+    ):
+        execute_logical(parse_lpu(gap, "chunks.lpu", make_context()), [x])
+    flat = text.replace(
+        "1x2x320xf32 input 0 lead 0 rows 0", "2x320xf32 input 0 lead 0 rows 0"
+    )
+    with pytest.raises(
+        LpuError, match=r"chunks.lpu:3:3: .*3 or more if stored as row chunks"
+    ):
+        verify_located(parse_lpu(flat, "chunks.lpu", make_context()))
+
+
 def test_the_system_takes_as_long_as_its_longest_chip() -> None:
     module = compile_for(_mlp(1, 64, 640, 64, seed=3).text, "node8", "tensor")
     system = next(o for o in module.walk() if isinstance(o, lpu.SystemOp))

@@ -353,11 +353,12 @@ class TensorOp(IRDLOperation):
     `lead`, only the indices `lead .. lead + m - 1` of its leading axis (m its
     own leading size): a part cut by heads, e.g. one KV head of a KV cache. An
     input with `row_chunk = [q, r, b, lo, hi]` holds the rows (second-to-last
-    axis) k in lo..hi-1 of its argument with ((k - lo) mod b) div r = q, in
-    order: (part of) a matmul right-hand side stored as row chunks, so that
-    a weight tile installs from several slices side by side, or a matmul
-    left-hand side, so that the MXM planes stream rows from several slices
-    at once (docs/dialect.md)."""
+    axis) k in lo..hi-1 of its argument (of its part, with `lead`) with
+    ((k - lo) mod b) div r = q, in order: (part of) a matmul right-hand side
+    stored as row chunks, so that a weight tile installs from several slices
+    side by side (a KV cache's part too), or a matmul left-hand side, so
+    that the MXM planes stream rows from several slices at once
+    (docs/dialect.md)."""
 
     name = "lpu.tensor"
 
@@ -498,12 +499,11 @@ class TensorOp(IRDLOperation):
         if self.lead is not None and (
             self.arg is None
             or self.lead.data < 0
-            or len(self.type.get_shape()) < 2
-            or self.row_chunk is not None
+            or len(self.type.get_shape()) < (2 if self.row_chunk is None else 3)
         ):
             raise verify_error(
                 self,
-                "lead (the first index of a part along the leading axis) is a non-negative index of an input or output of rank 2 or more, not stored as row chunks",
+                "lead (the first index of a part along the leading axis) is a non-negative index of an input or output of rank 2 or more (3 or more if stored as row chunks: the leading axis is not the rows)",
             )
         if self.row_chunk is not None:
             chunk = [int(v) for v in self.row_chunk.get_values()]

@@ -2,9 +2,9 @@
 K-block, a weight tile is installed from the right-hand side's rows and the
 left-hand side's rows stream through, accumulating K-blocks in order
 (numerics.md). A right-hand side that only matmuls on one chip use (a
-constant, an `{lpu.weight}` argument or a program input) is stored as row
-chunks (`chunked`, `install_chunks`), so a tile installs from many slices
-side by side; an input left-hand side of many rows is stored as row chunks
+constant, an `{lpu.weight}` argument or a program input, a KV cache split
+by heads included) is stored as row chunks (`chunked`, `install_chunks`),
+so a tile installs from many slices side by side; an input left-hand side of many rows is stored as row chunks
 by its rows (`left_chunk_rows`), so the planes stream rows from several
 slices at once; the K-block chains of output tiles are interleaved (`mxm`),
 so the installs of one overlap the multiplies of another. A K split the
@@ -213,10 +213,11 @@ def matmul_parts(vz: Vectorizer, op: tosa.MatMulOp) -> None:
 
 def chunked(vz: Vectorizer, value: SSAValue) -> bool:
     """Whether a matmul right-hand side is stored as row chunks: it is only
-    ever the right-hand side of matmuls on one chip, of a type the MXM
-    multiplies, and either resident or a program input not sharded by
-    lpu-partition whose K-blocks (of each part, under a K split) split into
-    whole chunks (an input chunk holds its rows in order, docs/dialect.md)."""
+    ever the right-hand side of matmuls on one chip (or split by heads, each
+    chip its part: a KV cache), of a type the MXM multiplies, and either
+    resident or a program input not otherwise sharded by lpu-partition
+    whose K-blocks (of each part, under a K split) split into whole chunks
+    (an input chunk holds its rows in order, docs/dialect.md)."""
     shape, element = tensor_shape_and_element(value.type)
     uses = list(value.uses)
     if not uses or element not in ACCUMULATOR or len(shape) != 3:
@@ -229,13 +230,29 @@ def chunked(vz: Vectorizer, value: SSAValue) -> bool:
     return (
         value in vz.fn.args
         and len({tuple(chips_of(u.operation)) for u in uses}) == 1
-        and len(chips_of(uses[0].operation)) == 1
-        and all(split_of(u.operation) is None for u in uses)
+        and (
+            held_by_heads(value)
+            or (
+                len(chips_of(uses[0].operation)) == 1
+                and all(split_of(u.operation) is None for u in uses)
+            )
+        )
         and all(
             min(hi - lo, kb) % chunk_rows(vz, value, hi - lo) == 0
             for u in uses
             for lo, hi in k_ranges(vz, u.operation)  # type: ignore[arg-type]
         )
+    )
+
+
+def held_by_heads(value: SSAValue) -> bool:
+    """Whether every use of a value is split by heads and cuts it, so each
+    chip holds (and reads) only its part of the leading axis (`lead`)."""
+    shape = tensor_shape_and_element(value.type)[0]
+    return all(
+        split_of(u.operation) == "heads"
+        and shards.Heads(0, len(chips_of(u.operation))).cuts(shape)
+        for u in value.uses
     )
 
 
@@ -314,8 +331,7 @@ def long_multiplies(vz: Vectorizer, value: SSAValue) -> bool:
     shape, element = tensor_shape_and_element(value.type)
     tile_rows = min(shape[-2], vz.spec.mxm_k(element))
     return any(
-        math.prod(tensor_shape_and_element(u.operation.operands[0].type)[0][:-1])
-        >= tile_rows
+        math.prod(vz.shape_of(u.operation.operands[0])[:-1]) >= tile_rows
         for u in value.uses
     )
 
@@ -374,6 +390,12 @@ def row_chunks(vz: Vectorizer, value: SSAValue, lo: int, hi: int) -> RowChunks:
     chunk_of = offset // rows
     at = np.arange(k) // kb * rows + offset % rows
     kind, arg = ("weight", None) if vz.resident(value) else vz.argument(value)
+    win = vz.window
+    lead = (
+        win.part * batch
+        if arg is not None and isinstance(win, shards.Heads) and vz.windowed(value)
+        else None
+    )
     chunks = []
     for q in range(-(-tile_rows // rows)):
         extent = (blocks - 1) * rows + min(rows, max(0, last - q * rows))
@@ -389,6 +411,7 @@ def row_chunks(vz: Vectorizer, value: SSAValue, lo: int, hi: int) -> RowChunks:
                 kind,
                 vz.fn if const is None else const,
                 arg=arg,
+                lead=lead,
                 row_chunk=None if arg is None else (q, rows, kb, lo, hi),
                 value=held,  # type: ignore[arg-type]
                 prefix="c" if arg is None else "in",
@@ -525,6 +548,16 @@ def mxm(
     planes = 2 * vz.spec.mxm_planes
     install_cycles = max(p.b.rows if isinstance(p.b, RowChunks) else kb for p in parts)
     twins = read_twins(vz, op, pieces, tiles, batch * m > install_cycles)
+    short = (parts[-1].hi - parts[-1].lo) % kb
+    masked = (
+        {
+            (x.name, x.offset): short_block(vz, op, x, (parts[-1].hi - 1) // kb, short)
+            for twin in twins
+            for x, _ in twin
+        }
+        if short and tiles > 1
+        else {}
+    )
     for bi in range(batch):
         # each tile's row runs keep every x vector and every result vector
         # of the tile in one slice group (a burst works on one group)
@@ -540,6 +573,8 @@ def mxm(
                 groups = [(here * x.per_row + v) // size for v in used] + [
                     (out * p.c.per_row + j) // size for p in parts
                 ]
+                if (x.name, x.offset) in masked:
+                    groups.append(here // size)
                 runs.append(
                     [
                         (j, Operand(x, here * x.per_row), int(out[lo]), lo, hi)
@@ -571,14 +606,20 @@ def mxm(
                         if r0 >= p.hi:
                             continue
                         weights = install(vz, op, p, bi, t, j, wtype, kb)
-                        x = vz.read(
-                            Operand(rows_x.placed, rows_x.indices + r0 // kb),
-                            lo,
-                            hi - lo,
-                            op,
-                        )
                         rows = min(kb, p.hi - r0)
-                        if rows < kb:
+                        held = rows_x.placed
+                        pre = masked.get((held.name, held.offset))
+                        if rows < kb and pre is not None:
+                            here = rows_x.indices // held.per_row
+                            x = vz.read(Operand(pre, here), lo, hi - lo, op)
+                        else:
+                            x = vz.read(
+                                Operand(held, rows_x.indices + r0 // kb),
+                                lo,
+                                hi - lo,
+                                op,
+                            )
+                        if rows < kb and pre is None:
                             x = layout.masked(vz, x, rows, element, hi - lo, op)
                         accs[i] = vz.emit(lpu.MatmulOp(weights, x, accs.get(i)), op)
                 for i, (p, (j, _, row, _, _)) in enumerate(flight):
@@ -628,6 +669,24 @@ def read_twins(
         every = np.arange(x.vectors, dtype=np.int64)
         vz.copy_vectors(x, every, twin, every, op)
     return [pieces, [(twin, first)]]
+
+
+def short_block(
+    vz: Vectorizer, op: tosa.MatMulOp, x: Placed, block: int, count: int
+) -> Placed:
+    """The vectors of a left-hand side's short last K-block (vector `block`
+    of each row), masked to their `count` lanes once, one vector per row:
+    every output tile multiplies them, and masking them again for each (a
+    select on the way to the plane) put a VXM pass and its stream between
+    every tile's install and multiply."""
+    rows = x.rows
+    out = vz.chip.tensor((rows, x.lanes), x.element, "scratch", op, lanes=x.lanes)
+    src = Operand(x, np.arange(rows, dtype=np.int64) * x.per_row + block)
+    dst = Operand(out, np.arange(rows, dtype=np.int64))
+    for a, b in vz.runs([src, dst]):
+        v = layout.masked(vz, vz.read(src, a, b - a, op), count, x.element, b - a, op)
+        vz.write(v, out, a, 1, op)
+    return out
 
 
 def row_runs(groups: list[np.ndarray]) -> list[tuple[int, int]]:
