@@ -1,0 +1,406 @@
+"""A staged compile: lpu-compile of a partitioned function one stage at a
+time, in worker processes, stitched into one scheduled LPU program.
+
+lpu-compile holds every chip's program in one process, so a whole Llama
+decode step takes the memory and time of all its layers together. The
+`hybrid` strategy cuts the ops into one stage per group of chips; a stage
+needs only its own ops and the few values that cross into it (the residual
+stream). `compile_staged` partitions once (`CompilePass.partition`), cuts the
+function into one function per stage (`cut`: a crossing value is a result of
+the stage that makes it and an argument of each stage that takes it), lowers
+each stage in a worker (`CompilePass.lower`, which keeps lpu-partition's
+annotations), and stitches the scheduled stages (`stitch`): stage by stage,
+the crossing values are moved by a logical transfer program that
+lpu-schedule places (one `c2c.send`/`c2c.recv` per vector, from the producing
+stage's output tensor to the taking stage's input tensor), then the stage's
+chips are shifted in time (`ChipOp.shift`) to start after everything earlier
+on any chip it uses. Each block starts when its chips are free, so a stage
+does not overlap the one before it as the whole compile may (weights it
+could install early wait too): docs/compiler.md, "Many chips".
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
+from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.printer import Printer
+
+from lpuir import timing
+from lpuir.builder import ProgramBuilder
+from lpuir.context import make_context
+from lpuir.diagnostics import LpuError, op_location
+from lpuir.dialects import lpu, tosa
+from lpuir.dialects.lpu.structure import sharing
+from lpuir.frontend import parse_source
+from lpuir.machine import SystemSpec
+from lpuir.transforms.annotations import chips_of
+from lpuir.transforms.compile import CompilePass
+from lpuir.transforms.print_timing import act_span
+from lpuir.transforms.schedule import schedule_system
+
+_COPIED = (tosa.ConstOp, tosa.ConstShapeOp)
+"""Ops each stage that uses them gets its own copy of (lpu-partition places
+no constant)."""
+
+
+@dataclass
+class Stage:
+    """One stage's function and what its arguments and results are in the
+    whole function."""
+
+    index: int
+    """The group of chips (chip // group)."""
+    text: str
+    """The stage's tensor-level module, printed with its locations."""
+    inputs: list[tuple[str, int]] = field(default_factory=list)
+    """Per argument: ("arg", the whole function's argument) or ("value", a
+    crossing value's number)."""
+    outputs: list[tuple[list[int], int | None]] = field(default_factory=list)
+    """Per result: the whole function's results it is, and the crossing
+    value's number if later stages take it."""
+
+
+@dataclass
+class Staged:
+    """The stitched program and what the compile took."""
+
+    module: ModuleOp
+    stage_cycles: list[int]
+    """Each stage's own static cycles (compiled alone)."""
+    worker_rss: list[int]
+    """Peak resident memory (KiB) of the process that lowered each stage."""
+
+
+def _stage_of(op: Operation, group: int) -> int:
+    chips = chips_of(op)
+    stages = {c // group for c in chips}
+    if len(stages) != 1:
+        raise LpuError(
+            f"{op_location(op)}: error: staged compile: '{op.name}' runs on chips "
+            f"{chips}, of more than one stage (groups of {group} chips)"
+        )
+    return stages.pop()
+
+
+def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
+    """One function per stage of a partitioned function (the chips of its
+    ops' `lpu.chips`, `group` to a stage), in stage order, and the values
+    that cross from one stage to a later one (numbered as `Stage` refers to
+    them)."""
+    body = fn.body.block
+    placed = [o for o in body.ops if not isinstance(o, (*_COPIED, func.ReturnOp))]
+    stage_of = {o: _stage_of(o, group) for o in placed}
+    returned = list(body.last_op.operands) if body.last_op else []
+    crossing: dict[SSAValue, int] = {}
+    for o in placed:
+        for v in o.operands:
+            owner = v.owner
+            if owner not in stage_of:
+                continue
+            assert isinstance(owner, Operation)
+            if stage_of[owner] > stage_of[o]:
+                raise LpuError(
+                    f"{op_location(o)}: error: staged compile: '{o.name}' (stage "
+                    f"{stage_of[o]}) takes a value of a later stage ({stage_of[owner]}, "
+                    f"'{owner.name}' at {op_location(owner)})"
+                )
+            if stage_of[owner] < stage_of[o]:
+                crossing.setdefault(v, len(crossing))
+    for v in returned:
+        if v.owner not in stage_of:
+            raise LpuError(
+                f"{op_location(fn)}: error: staged compile: a result of "
+                f"@{fn.sym_name.data} is not computed by any stage"
+            )
+    attrs = fn.arg_attrs.data if fn.arg_attrs is not None else None
+    stages = []
+    for index in sorted(set(stage_of.values())):
+        ops = [o for o in placed if stage_of[o] == index]
+        stage = Stage(index, "")
+        block = Block()
+        mapping: dict[SSAValue, SSAValue] = {}
+        arg_attrs: list[DictionaryAttr] = []
+        for o in ops:
+            for v in o.operands:
+                if v in mapping:
+                    continue
+                owner = v.owner
+                if isinstance(owner, _COPIED):
+                    copy = owner.clone()
+                    block.add_op(copy)
+                    mapping.update(zip(owner.results, copy.results))
+                    continue
+                mapping[v] = block.insert_arg(v.type, len(block.args))
+                if isinstance(v, BlockArgument):
+                    stage.inputs.append(("arg", v.index))
+                    arg_attrs.append(attrs[v.index] if attrs else DictionaryAttr({}))
+                elif stage_of.get(owner) != index:  # type: ignore[arg-type]
+                    stage.inputs.append(("value", crossing[v]))
+                    arg_attrs.append(DictionaryAttr({}))
+            block.add_op(o.clone(mapping))
+            mapping.update(zip(o.results, block.last_op.results))  # type: ignore[union-attr]
+        results = [r for o in ops for r in o.results if r in crossing or r in returned]
+        for r in results:
+            whole = [i for i, v in enumerate(returned) if v is r]
+            stage.outputs.append((whole, crossing.get(r)))
+        block.add_op(func.ReturnOp(*(mapping[r] for r in results)))
+        stage_fn = func.FuncOp(
+            f"stage{index}",
+            ([a.type for a in block.args], [r.type for r in results]),
+            Region(block),
+            arg_attrs=ArrayAttr(arg_attrs),
+        )
+        stage_fn.location = fn.location
+        out = io.StringIO()
+        Printer(out, print_debuginfo=True).print_op(ModuleOp([stage_fn]))
+        stage.text = out.getvalue()
+        stages.append(stage)
+    return stages, list(crossing)
+
+
+def lower_stage(text: str, name: str, options: CompilePass) -> tuple[str, int]:
+    """A worker's job: one stage's module lowered (`CompilePass.lower`) as
+    .lpu text, and the process's peak resident memory (KiB)."""
+    from lpuir.grammar.printer import print_lpu
+
+    module = parse_source(text, name)
+    with sharing():
+        options.lower(make_context(), module)
+    out = io.StringIO()
+    print_lpu(module, out)
+    return out.getvalue(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Staged:
+    """lpu-compile (`options`) of `module`'s function, stage by stage, in
+    `jobs` worker processes (in this one for jobs=1), stitched."""
+    if options.deskew:
+        raise LpuError(
+            "staged compile: deskew=true is not supported (a shifted stage's "
+            "deskew would wait for another epoch boundary)"
+        )
+    options.partition(make_context(), module)
+    fns = [o for o in module.ops if isinstance(o, func.FuncOp) and not o.is_declaration]
+    if len(fns) != 1:
+        raise LpuError(
+            f"staged compile: the module needs exactly one function to compile after lpu-inline, found {len(fns)}"
+        )
+    stages, crossing = cut(fns[0], options.group)
+    names = [f"stage{s.index}.mlir" for s in stages]
+    texts = [s.text for s in stages]
+    if jobs <= 1:
+        lowered = list(map(lower_stage, texts, names, [options] * len(stages)))
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            lowered = list(pool.map(lower_stage, texts, names, [options] * len(stages)))
+    programs = [
+        parse_source(text, f"stage{s.index}.lpu")
+        for s, (text, _) in zip(stages, lowered, strict=True)
+    ]
+    cycles = [_system(p).static_cycles.data for p in programs]  # type: ignore[union-attr]
+    stitched = stitch(stages, [_system(p) for p in programs], crossing)
+    return Staged(stitched, cycles, [rss for _, rss in lowered])
+
+
+def _system(module: ModuleOp) -> lpu.SystemOp:
+    return next(o for o in module.ops if isinstance(o, lpu.SystemOp))
+
+
+@dataclass
+class _Stitcher:
+    """The stitched program so far: its chips and the cycle from which each
+    chip is free for the next block."""
+
+    machine: lpu.SystemAttr
+    chips: dict[int, lpu.ChipOp] = field(default_factory=dict)
+    free: dict[int, int] = field(default_factory=dict)
+    last: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> SystemSpec:
+        return self.machine.spec
+
+    def place(self, system: lpu.SystemOp) -> None:
+        """Shift a scheduled block's chips to start when every chip it uses is
+        free, and add them to the program."""
+        first = {
+            c.chip_id: min((op.cycle.data for op in c.instructions()), default=None)  # type: ignore[union-attr]
+            for c in system.chips
+        }
+        offset = max(
+            (self.free.get(c, 0) - f for c, f in first.items() if f is not None),
+            default=0,
+        )
+        for chip in list(system.chips):
+            chip.shift(max(offset, 0))
+            chip.detach()
+            ops = list(chip.body.block.ops)
+            for op in ops:
+                op.detach()
+            mine = self.chips.setdefault(chip.chip_id, lpu.ChipOp(chip.chip_id))
+            mine.body.block.add_ops(ops)
+            for op in ops:
+                if isinstance(op, lpu.Instruction):
+                    end = act_span(op, self.spec)[1]
+                    self.last[chip.chip_id] = max(self.last.get(chip.chip_id, -1), end)
+            if chip.chip_id in self.last:
+                # free after its last act and once its links are free again
+                self.free[chip.chip_id] = (
+                    timing.program_length(self.last[chip.chip_id], self.spec.chip)
+                    + self.spec.cycles_per_vector
+                )
+
+    def build(self) -> ModuleOp:
+        cycles = max(
+            (timing.program_length(a, self.spec.chip) for a in self.last.values()),
+            default=timing.program_length(0, self.spec.chip),
+        )
+        chips = [self.chips[c] for c in sorted(self.chips)]
+        return ModuleOp([lpu.SystemOp(self.machine, chips, cycles)])
+
+
+def _rebind(
+    system: lpu.SystemOp, stage: Stage
+) -> tuple[
+    dict[int, list[tuple[int, lpu.TensorOp]]], dict[int, list[tuple[int, lpu.TensorOp]]]
+]:
+    """Bind a stage's input and output tensors to the whole function's
+    arguments and results; those of crossing values become scratch. The
+    tensors taking and giving each crossing value, with their chips."""
+    takes: dict[int, list[tuple[int, lpu.TensorOp]]] = {}
+    gives: dict[int, list[tuple[int, lpu.TensorOp]]] = {}
+    for chip in system.chips:
+        for t in chip.tensors():
+            if t.arg is None or t.kind.data not in ("input", "output"):
+                continue
+            if t.kind.data == "input":
+                what, n = stage.inputs[t.arg.data]
+                if what == "arg":
+                    t.arg = type(t.arg)(n)
+                    continue
+                takes.setdefault(n, []).append((chip.chip_id, t))
+            else:
+                whole, value = stage.outputs[t.arg.data]
+                if value is not None:
+                    gives.setdefault(value, []).append((chip.chip_id, t))
+                if len(whole) > 1:
+                    raise LpuError(
+                        f"staged compile: stage {stage.index} returns one value as results {whole}"
+                    )
+                if whole:
+                    t.arg = type(t.arg)(whole[0])
+                    continue
+            _to_scratch(t)
+    return takes, gives
+
+
+def _to_scratch(t: lpu.TensorOp) -> None:
+    """A program input or output that is now a value inside the program."""
+    t.kind = type(t.kind)("scratch")
+    for name in ("arg", "lead", "cols", "row_chunk"):
+        t.properties.pop(name, None)
+
+
+def _layout(t: lpu.TensorOp) -> str:
+    lead = f" lead {t.lead.data}" if t.lead is not None else ""
+    cols = f" cols {t.cols.data}" if t.cols is not None else ""
+    lanes = f" lanes {t.row_lanes.data}" if t.row_lanes is not None else ""
+    return f"@{t.sym_name.data} : {t.type}{lead}{cols}{lanes}"
+
+
+def _transfers(
+    machine: lpu.SystemAttr,
+    takes: dict[int, list[tuple[int, lpu.TensorOp]]],
+    given: dict[int, tuple[int, lpu.TensorOp, dict[str, object]]],
+    crossing: Sequence[SSAValue],
+) -> lpu.SystemOp | None:
+    """The scheduled program moving each crossing value a stage takes from
+    the tensor of the stage that gives it (one send and receive per vector),
+    None when the stage takes none."""
+    if not takes:
+        return None
+    program = ProgramBuilder(machine)
+    lanes = machine.spec.chip.lanes
+    for value, targets in takes.items():
+        src_chip, src, placed = given[value]
+        sender = program.chip(src_chip)
+        name = src.sym_name.data
+        if name not in sender.tensors:
+            sender.tensor(name, src.type.get_shape(), src.element, "scratch", **placed)  # type: ignore[arg-type]
+        vectors = src.vector_count(lanes)
+        for dst_chip, dst in targets:
+            shape = list(src.type.get_shape())
+            dst_shape = list(dst.type.get_shape())
+            lead = dst.lead.data if dst.lead is not None else None
+            same = (
+                src.element == dst.element
+                and src.row_lanes == dst.row_lanes
+                and dst.cols is None
+                and dst.row_chunk is None
+                and (dst_shape == shape if lead is None else dst_shape[1:] == shape[1:])
+            )
+            if not same:
+                raise LpuError(
+                    f"{op_location(crossing[value].owner)}: error: staged compile: this value "  # type: ignore[arg-type]
+                    f"crosses from {_layout(src)} on chip {src_chip} to "
+                    f"{_layout(dst)} on chip {dst_chip}, another layout"
+                )
+            per_lead = vectors // shape[0] if shape else vectors
+            first = (lead or 0) * per_lead
+            receiver = program.chip(dst_chip)
+            target = dst.sym_name.data
+            receiver.tensor(
+                target,
+                dst_shape,
+                dst.element,
+                "scratch",
+                at=(dst.slice.data, dst.address.data),  # type: ignore[union-attr]
+                lanes=dst.row_lanes.data if dst.row_lanes else None,
+            )
+            for v in range(dst.vector_count(lanes)):
+                channel = f"x{value}_{dst_chip}_{v}"
+                vec = sender.read(name, first + v)
+                sender.send(vec, dst_chip, channel)
+                receiver.write(receiver.recv(src_chip, channel, dst.element), target, v)
+    system = _system(program.build())
+    schedule_system(system)
+    return system
+
+
+def stitch(
+    stages: Sequence[Stage],
+    systems: Sequence[lpu.SystemOp],
+    crossing: Sequence[SSAValue],
+) -> ModuleOp:
+    """One scheduled program of the stages' scheduled programs (module
+    docstring): each stage after the transfers of the values it takes, each
+    transfer after the stage that gives them."""
+    stitcher = _Stitcher(systems[0].machine)
+    given: dict[int, tuple[int, lpu.TensorOp, dict[str, object]]] = {}
+    for stage, system in zip(stages, systems, strict=True):
+        takes, gives = _rebind(system, stage)
+        transfer = _transfers(stitcher.machine, takes, given, crossing)
+        if transfer is not None:
+            stitcher.place(transfer)
+        for value, sources in gives.items():
+            chip, src = sources[0]
+            if len(sources) > 1 or src.lead is not None or src.cols is not None:
+                raise LpuError(
+                    f"{op_location(crossing[value].owner)}: error: staged compile: this value "  # type: ignore[arg-type]
+                    f"leaves its stage in parts ({', '.join(_layout(t) for _, t in sources)}); "
+                    "only a value whole on one chip can cross"
+                )
+            placed = {
+                "at": (src.slice.data, src.address.data),  # type: ignore[union-attr]
+                "lanes": src.row_lanes.data if src.row_lanes else None,
+            }
+            given[value] = (chip, src, placed)
+        stitcher.place(system)
+    return stitcher.build()
