@@ -135,7 +135,7 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
                 if isinstance(owner, _COPIED):
                     copy = owner.clone()
                     block.add_op(copy)
-                    mapping.update(zip(owner.results, copy.results))
+                    mapping.update(zip(owner.results, copy.results, strict=True))
                     continue
                 mapping[v] = block.insert_arg(v.type, len(block.args))
                 if isinstance(v, BlockArgument):
@@ -145,7 +145,7 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
                     stage.inputs.append(("value", crossing[v]))
                     arg_attrs.append(DictionaryAttr({}))
             block.add_op(o.clone(mapping))
-            mapping.update(zip(o.results, block.last_op.results))  # type: ignore[union-attr]
+            mapping.update(zip(o.results, block.last_op.results, strict=True))  # type: ignore[union-attr]
         results = [r for o in ops for r in o.results if r in crossing or r in returned]
         for r in results:
             whole = [i for i, v in enumerate(returned) if v is r]
