@@ -188,13 +188,18 @@ def measure(
     config: LlamaConfig = LLAMA3_8B,
     perf: str | None = None,
     strategy: str = "pipeline",
+    jobs: int | None = None,
+    out: str | None = None,
 ) -> dict[str, Any]:
     """Build, compile and analyse the first `layers` layers (plus the head);
-    with `perf` (a folder), also its static performance report (lpuir.perf):
+    with `jobs`, compiled stage by stage in that many worker processes
+    (`lpuir.staged`); with `out`, the program written there (.lpu); with
+    `perf` (a folder), also its static performance report (lpuir.perf):
     the table printed, perf.json and the plots written there."""
     from lpuir.context import make_context
     from lpuir.execute import lpu_system
     from lpuir.frontend import parse_source
+    from lpuir.staged import compile_staged
     from lpuir.transforms.compile import CompilePass
 
     cfg = LlamaConfig(**{**config.to_dict(), "context": context})
@@ -202,10 +207,21 @@ def measure(
     start = time.perf_counter()
     step = build_timing_step(cfg, layers=layers)
     module = parse_source(step.text, "llama3_8b.mlir")
-    CompilePass(
+    options = CompilePass(
         system=system, strategy=strategy, group=chips_per_layer, verify=False
-    ).apply(make_context(), module)
+    )
+    worker_rss = 0
+    if jobs is None:
+        options.apply(make_context(), module)
+    else:
+        staged = compile_staged(module, options, jobs)
+        module, worker_rss = staged.module, max(staged.worker_rss)
     seconds = time.perf_counter() - start
+    if out is not None:
+        from lpuir.grammar.printer import print_lpu
+
+        with open(out, "w") as f:
+            print_lpu(module, f)
     bound = partition_roofline(step.text, system, strategy, chips_per_layer)
     sys_op = lpu_system(module)
     assert sys_op is not None and sys_op.static_cycles is not None
@@ -225,6 +241,7 @@ def measure(
         "clock_mhz": clock,
         "compile_s": seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "worker_rss_gib": worker_rss / 2**20,
         "busy": unit_busy(module),
     }
 
@@ -256,7 +273,13 @@ def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
         f"{r['weight_bytes'] / 1e9:.3f} GB of int8 weights and scales"
     )
     print(
-        f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB; "
+        f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB"
+        + (
+            f" (largest worker {r['worker_rss_gib']:.2f} GiB)"
+            if r["worker_rss_gib"]
+            else ""
+        )
+        + "; "
         f"static {r['cycles']} cycles = {us:.1f} us per token = {1e6 / us:.1f} tokens/s per user"
     )
     print(
@@ -298,6 +321,19 @@ def main(argv: list[str] | None = None) -> None:
         metavar="FOLDER",
         help="also write each compiled step's static performance report (table, perf.json, plots) here",
     )
+    parser.add_argument(
+        "--staged",
+        action="store_true",
+        help="compile stage by stage in worker processes and stitch (lpuir.staged)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes of --staged"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the compiled program (.lpu) here (the last of --layers)",
+    )
     args = parser.parse_args(argv)
     results = []
     for n in args.layers:
@@ -307,6 +343,8 @@ def main(argv: list[str] | None = None) -> None:
             args.chips_per_layer,
             perf=args.perf,
             strategy=args.strategy,
+            jobs=args.jobs if args.staged else None,
+            out=args.out,
         )
         report(r)
         results.append(r)

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import io
 import resource
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
@@ -193,20 +194,30 @@ def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Sta
             f"staged compile: the module needs exactly one function to compile after lpu-inline, found {len(fns)}"
         )
     stages, crossing = cut(fns[0], options.group)
-    names = [f"stage{s.index}.mlir" for s in stages]
     texts = [s.text for s in stages]
+    names = [f"stage{s.index}.mlir" for s in stages]
+    cycles: list[int] = []
+    rss: list[int] = []
+
+    def scheduled(lowered: Iterator[tuple[str, int]]) -> Iterator[lpu.SystemOp]:
+        """Each stage's program as its worker hands it over (parsed one at a
+        time: the stitched program takes each one's ops over)."""
+        for stage, (text, kib) in zip(stages, lowered, strict=True):
+            rss.append(kib)
+            system = _system(parse_source(text, f"stage{stage.index}.lpu"))
+            assert system.static_cycles is not None
+            cycles.append(system.static_cycles.data)
+            yield system
+
     if jobs <= 1:
-        lowered = list(map(lower_stage, texts, names, [options] * len(stages)))
+        stitched = stitch(
+            stages, scheduled(map(lower_stage, texts, names, repeat(options))), crossing
+        )
     else:
         with ProcessPoolExecutor(jobs) as pool:
-            lowered = list(pool.map(lower_stage, texts, names, [options] * len(stages)))
-    programs = [
-        parse_source(text, f"stage{s.index}.lpu")
-        for s, (text, _) in zip(stages, lowered, strict=True)
-    ]
-    cycles = [_system(p).static_cycles.data for p in programs]  # type: ignore[union-attr]
-    stitched = stitch(stages, [_system(p) for p in programs], crossing)
-    return Staged(stitched, cycles, [rss for _, rss in lowered])
+            lowered = pool.map(lower_stage, texts, names, repeat(options))
+            stitched = stitch(stages, scheduled(lowered), crossing)
+    return Staged(stitched, cycles, rss)
 
 
 def _system(module: ModuleOp) -> lpu.SystemOp:
@@ -376,15 +387,17 @@ def _transfers(
 
 def stitch(
     stages: Sequence[Stage],
-    systems: Sequence[lpu.SystemOp],
+    systems: Iterable[lpu.SystemOp],
     crossing: Sequence[SSAValue],
 ) -> ModuleOp:
     """One scheduled program of the stages' scheduled programs (module
     docstring): each stage after the transfers of the values it takes, each
     transfer after the stage that gives them."""
-    stitcher = _Stitcher(systems[0].machine)
+    systems = iter(systems)
+    first = next(systems)
+    stitcher = _Stitcher(first.machine)
     given: dict[int, tuple[int, lpu.TensorOp, dict[str, object]]] = {}
-    for stage, system in zip(stages, systems, strict=True):
+    for stage, system in zip(stages, chain([first], systems), strict=True):
         takes, gives = _rebind(system, stage)
         transfer = _transfers(stitcher.machine, takes, given, crossing)
         if transfer is not None:
