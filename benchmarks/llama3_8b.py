@@ -199,50 +199,81 @@ def measure(
     from lpuir.context import make_context
     from lpuir.execute import lpu_system
     from lpuir.frontend import parse_source
-    from lpuir.staged import compile_staged
     from lpuir.transforms.compile import CompilePass
 
     cfg = LlamaConfig(**{**config.to_dict(), "context": context})
-    system, chips = system_for(layers, chips_per_layer)
+    system, _ = system_for(layers, chips_per_layer)
     start = time.perf_counter()
     step = build_timing_step(cfg, layers=layers)
-    module = parse_source(step.text, "llama3_8b.mlir")
     options = CompilePass(
         system=system, strategy=strategy, group=chips_per_layer, verify=False
     )
-    worker_rss = 0
-    if jobs is None:
-        options.apply(make_context(), module)
-    else:
-        staged = compile_staged(module, options, jobs)
-        module, worker_rss = staged.module, max(staged.worker_rss)
+    if jobs is not None:
+        staged = _measure_staged(step.text, options, jobs, out, start)
+        return {**_facts(step, options, layers, context), **staged}
+    module = parse_source(step.text, "llama3_8b.mlir")
+    options.apply(make_context(), module)
     seconds = time.perf_counter() - start
     if out is not None:
         from lpuir.grammar.printer import print_lpu
 
         with open(out, "w") as f:
             print_lpu(module, f)
-    bound = partition_roofline(step.text, system, strategy, chips_per_layer)
     sys_op = lpu_system(module)
     assert sys_op is not None and sys_op.static_cycles is not None
-    clock = sys_op.machine.spec.chip.clock_mhz
     if perf is not None:
         write_perf(sys_op, {"llama3_8b.mlir": step.text}, perf)
+    return {
+        **_facts(step, options, layers, context),
+        "chips_used": len(sys_op.chips),
+        "cycles": sys_op.static_cycles.data,
+        "compile_s": seconds,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "worker_rss_gib": 0.0,
+        "busy": unit_busy(module),
+    }
+
+
+def _facts(step: Any, options: Any, layers: int, context: int) -> dict[str, Any]:
+    """What a measurement states besides its compile: the step, the system,
+    the partition's roofline."""
+    from lpuir.dialects import lpu
+
+    system, strategy, group = options.system, options.strategy, options.group
     return {
         "layers": layers,
         "context": context,
         "strategy": strategy,
         "system": system,
-        "chips": chips,
-        "chips_used": len(sys_op.chips),
+        "chips": lpu.SystemAttr.from_option(system).spec.chips,
         "weight_bytes": step.weight_bytes,
-        "cycles": sys_op.static_cycles.data,
-        "partition_roofline": bound,
-        "clock_mhz": clock,
+        "partition_roofline": partition_roofline(step.text, system, strategy, group),
+        "clock_mhz": lpu.SystemAttr.from_option(system).spec.chip.clock_mhz,
+    }
+
+
+def _measure_staged(
+    text: str, options: Any, jobs: int, out: str | None, start: float
+) -> dict[str, Any]:
+    """`measure` with lpuir.staged: the stitched program stays text (a whole
+    step's ops would not fit in memory), so no busy-cycle breakdown."""
+    from lpuir.frontend import parse_source
+    from lpuir.staged import compile_staged
+
+    module = parse_source(text, "llama3_8b.mlir")
+    staged = compile_staged(module, options, jobs)
+    seconds = time.perf_counter() - start
+    if out is not None:
+        with open(out, "w") as f:
+            f.write(staged.text)
+    return {
+        "chips_used": staged.chips,
+        "cycles": staged.cycles,
+        "stage_cycles": staged.stage_cycles,
         "compile_s": seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "worker_rss_gib": worker_rss / 2**20,
-        "busy": unit_busy(module),
+        "worker_rss_gib": max(staged.worker_rss) / 2**20,
+        "busy": {},
     }
 
 

@@ -26,10 +26,16 @@ import resource
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import repeat
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+)
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
@@ -40,6 +46,7 @@ from lpuir.diagnostics import LpuError, op_location
 from lpuir.dialects import lpu, tosa
 from lpuir.dialects.lpu.structure import sharing
 from lpuir.frontend import parse_source
+from lpuir.grammar.printer import chip_lines, print_lpu, system_line
 from lpuir.machine import SystemSpec
 from lpuir.transforms.annotations import chips_of
 from lpuir.transforms.compile import CompilePass
@@ -70,13 +77,22 @@ class Stage:
 
 @dataclass
 class Staged:
-    """The stitched program and what the compile took."""
+    """The stitched program (.lpu text) and what the compile took."""
 
-    module: ModuleOp
+    text: str
+    cycles: int
+    """The stitched program's static cycles."""
+    chips: int
+    """Chips with a program."""
     stage_cycles: list[int]
     """Each stage's own static cycles (compiled alone)."""
     worker_rss: list[int]
     """Peak resident memory (KiB) of the process that lowered each stage."""
+
+    def module(self) -> ModuleOp:
+        """The program parsed (a small one: a whole Llama step takes more
+        memory as ops than as text)."""
+        return parse_source(self.text, "staged.lpu")
 
 
 def _stage_of(op: Operation, group: int) -> int:
@@ -169,8 +185,6 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
 def lower_stage(text: str, name: str, options: CompilePass) -> tuple[str, int]:
     """A worker's job: one stage's module lowered (`CompilePass.lower`) as
     .lpu text, and the process's peak resident memory (KiB)."""
-    from lpuir.grammar.printer import print_lpu
-
     module = parse_source(text, name)
     with sharing():
         options.lower(make_context(), module)
@@ -217,22 +231,82 @@ def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Sta
         with ProcessPoolExecutor(jobs) as pool:
             lowered = pool.map(lower_stage, texts, names, repeat(options))
             stitched = stitch(stages, scheduled(lowered), crossing)
-    return Staged(stitched, cycles, rss)
+    return Staged(stitched.text(), stitched.cycles, len(stitched.tensors), cycles, rss)
 
 
 def _system(module: ModuleOp) -> lpu.SystemOp:
     return next(o for o in module.ops if isinstance(o, lpu.SystemOp))
 
 
+@dataclass(frozen=True)
+class _Tensor:
+    """What a transfer needs of a stage's input or output tensor (a copy:
+    holding the op would keep its stage's whole program alive)."""
+
+    chip: int
+    name: str
+    shape: tuple[int, ...]
+    element: str
+    vectors: int
+    lanes: int | None
+    at: tuple[str, int]
+    lead: int | None
+    cols: int | None
+    chunked: bool
+
+    @staticmethod
+    def of(chip: int, t: lpu.TensorOp, lanes: int) -> _Tensor:
+        assert t.slice is not None and t.address is not None
+        return _Tensor(
+            chip,
+            t.sym_name.data,
+            tuple(t.type.get_shape()),
+            t.element,
+            t.vector_count(lanes),
+            t.row_lanes.data if t.row_lanes is not None else None,
+            (t.slice.data, t.address.data),
+            t.lead.data if t.lead is not None else None,
+            t.cols.data if t.cols is not None else None,
+            t.row_chunk is not None,
+        )
+
+    def layout(self) -> str:
+        shape = "x".join([*map(str, self.shape), self.element])
+        lead = f" lead {self.lead}" if self.lead is not None else ""
+        cols = f" cols {self.cols}" if self.cols is not None else ""
+        lanes = f" lanes {self.lanes}" if self.lanes is not None else ""
+        return f"@{self.name} : {shape}{lead}{cols}{lanes} on chip {self.chip}"
+
+    def declare(self, program: ProgramBuilder) -> None:
+        """The same tensor, at the same place, in a transfer program."""
+        chip = program.chip(self.chip)
+        if self.name not in chip.tensors:
+            chip.tensor(
+                self.name,
+                self.shape,
+                self.element,
+                "scratch",
+                at=self.at,
+                lanes=self.lanes,  # type: ignore[arg-type]
+            )
+
+
+_Crossing = dict[int, list[_Tensor]]
+"""Crossing value number -> the tensors that take (or give) it."""
+
+
 @dataclass
 class _Stitcher:
-    """The stitched program so far: its chips and the cycle from which each
-    chip is free for the next block."""
+    """The stitched program so far, as .lpu lines per chip (a whole Llama
+    step's ops would not fit in memory; its text does), and the cycle from
+    which each chip is free for the next block."""
 
     machine: lpu.SystemAttr
-    chips: dict[int, lpu.ChipOp] = field(default_factory=dict)
+    tensors: dict[int, list[str]] = field(default_factory=dict)
+    instructions: dict[int, list[str]] = field(default_factory=dict)
     free: dict[int, int] = field(default_factory=dict)
     last: dict[int, int] = field(default_factory=dict)
+    blocks: int = 0
 
     @property
     def spec(self) -> SystemSpec:
@@ -240,7 +314,7 @@ class _Stitcher:
 
     def place(self, system: lpu.SystemOp) -> None:
         """Shift a scheduled block's chips to start when every chip it uses is
-        free, and add them to the program."""
+        free, and add their lines to the program."""
         first = {
             c.chip_id: min((op.cycle.data for op in c.instructions()), default=None)  # type: ignore[union-attr]
             for c in system.chips
@@ -249,87 +323,80 @@ class _Stitcher:
             (self.free.get(c, 0) - f for c, f in first.items() if f is not None),
             default=0,
         )
-        for chip in list(system.chips):
+        for chip in system.chips:
+            chip_id = chip.chip_id
             chip.shift(max(offset, 0))
-            chip.detach()
-            ops = list(chip.body.block.ops)
-            for op in ops:
-                op.detach()
-            mine = self.chips.setdefault(chip.chip_id, lpu.ChipOp(chip.chip_id))
-            mine.body.block.add_ops(ops)
-            for op in ops:
-                if isinstance(op, lpu.Instruction):
-                    end = act_span(op, self.spec)[1]
-                    self.last[chip.chip_id] = max(self.last.get(chip.chip_id, -1), end)
-            if chip.chip_id in self.last:
-                # free after its last act and once its links are free again
-                self.free[chip.chip_id] = (
-                    timing.program_length(self.last[chip.chip_id], self.spec.chip)
+            tensors, lines = chip_lines(chip, f"b{self.blocks}_")
+            self.tensors.setdefault(chip_id, []).extend(tensors)
+            self.instructions.setdefault(chip_id, []).extend(lines)
+            for op in chip.instructions():
+                end = act_span(op, self.spec)[1]
+                self.last[chip_id] = max(self.last.get(chip_id, -1), end)
+            if chip_id in self.last:
+                # after its last act, and once its links are free again
+                self.free[chip_id] = (
+                    timing.program_length(self.last[chip_id], self.spec.chip)
                     + self.spec.cycles_per_vector
                 )
+        self.blocks += 1
 
-    def build(self) -> ModuleOp:
-        cycles = max(
+    @property
+    def cycles(self) -> int:
+        return max(
             (timing.program_length(a, self.spec.chip) for a in self.last.values()),
             default=timing.program_length(0, self.spec.chip),
         )
-        chips = [self.chips[c] for c in sorted(self.chips)]
-        return ModuleOp([lpu.SystemOp(self.machine, chips, cycles)])
+
+    def text(self) -> str:
+        out = [system_line(lpu.SystemOp(self.machine, [], self.cycles)), "\n"]
+        for chip in sorted(self.tensors):
+            out.append(f"\nchip {chip} {{\n")
+            out.extend(f"  {line}\n" for line in self.tensors[chip])
+            out.extend(f"  {line}\n" for line in self.instructions[chip])
+            out.append("}\n")
+        return "".join(out)
 
 
-def _rebind(
-    system: lpu.SystemOp, stage: Stage
-) -> tuple[
-    dict[int, list[tuple[int, lpu.TensorOp]]], dict[int, list[tuple[int, lpu.TensorOp]]]
-]:
+def _rebind(system: lpu.SystemOp, stage: Stage) -> tuple[_Crossing, _Crossing]:
     """Bind a stage's input and output tensors to the whole function's
     arguments and results; those of crossing values become scratch. The
-    tensors taking and giving each crossing value, with their chips."""
-    takes: dict[int, list[tuple[int, lpu.TensorOp]]] = {}
-    gives: dict[int, list[tuple[int, lpu.TensorOp]]] = {}
+    tensors taking and giving each crossing value."""
+    takes: _Crossing = {}
+    gives: _Crossing = {}
+    lanes = system.machine.spec.chip.lanes
     for chip in system.chips:
         for t in chip.tensors():
-            if t.arg is None or t.kind.data not in ("input", "output"):
+            if t.arg is None:
                 continue
             if t.kind.data == "input":
                 what, n = stage.inputs[t.arg.data]
                 if what == "arg":
-                    t.arg = type(t.arg)(n)
+                    t.arg = IntAttr(n)
                     continue
-                takes.setdefault(n, []).append((chip.chip_id, t))
+                takes.setdefault(n, []).append(_Tensor.of(chip.chip_id, t, lanes))
             else:
                 whole, value = stage.outputs[t.arg.data]
                 if value is not None:
-                    gives.setdefault(value, []).append((chip.chip_id, t))
+                    gives.setdefault(value, []).append(
+                        _Tensor.of(chip.chip_id, t, lanes)
+                    )
                 if len(whole) > 1:
                     raise LpuError(
                         f"staged compile: stage {stage.index} returns one value as results {whole}"
                     )
                 if whole:
-                    t.arg = type(t.arg)(whole[0])
+                    t.arg = IntAttr(whole[0])
                     continue
-            _to_scratch(t)
+            t.kind = StringAttr("scratch")
+            for name in ("arg", "lead", "cols", "row_chunk"):
+                t.properties.pop(name, None)
     return takes, gives
-
-
-def _to_scratch(t: lpu.TensorOp) -> None:
-    """A program input or output that is now a value inside the program."""
-    t.kind = type(t.kind)("scratch")
-    for name in ("arg", "lead", "cols", "row_chunk"):
-        t.properties.pop(name, None)
-
-
-def _layout(t: lpu.TensorOp) -> str:
-    lead = f" lead {t.lead.data}" if t.lead is not None else ""
-    cols = f" cols {t.cols.data}" if t.cols is not None else ""
-    lanes = f" lanes {t.row_lanes.data}" if t.row_lanes is not None else ""
-    return f"@{t.sym_name.data} : {t.type}{lead}{cols}{lanes}"
 
 
 def _transfers(
     machine: lpu.SystemAttr,
-    takes: dict[int, list[tuple[int, lpu.TensorOp]]],
-    given: dict[int, tuple[int, lpu.TensorOp, dict[str, object]]],
+    takes: _Crossing,
+    given: dict[int, _Tensor],
     crossing: Sequence[SSAValue],
 ) -> lpu.SystemOp | None:
     """The scheduled program moving each crossing value a stage takes from
@@ -338,48 +405,34 @@ def _transfers(
     if not takes:
         return None
     program = ProgramBuilder(machine)
-    lanes = machine.spec.chip.lanes
     for value, targets in takes.items():
-        src_chip, src, placed = given[value]
-        sender = program.chip(src_chip)
-        name = src.sym_name.data
-        if name not in sender.tensors:
-            sender.tensor(name, src.type.get_shape(), src.element, "scratch", **placed)  # type: ignore[arg-type]
-        vectors = src.vector_count(lanes)
-        for dst_chip, dst in targets:
-            shape = list(src.type.get_shape())
-            dst_shape = list(dst.type.get_shape())
-            lead = dst.lead.data if dst.lead is not None else None
+        src = given[value]
+        src.declare(program)
+        for dst in targets:
             same = (
                 src.element == dst.element
-                and src.row_lanes == dst.row_lanes
+                and src.lanes == dst.lanes
                 and dst.cols is None
-                and dst.row_chunk is None
-                and (dst_shape == shape if lead is None else dst_shape[1:] == shape[1:])
+                and not dst.chunked
+                and (
+                    dst.shape == src.shape
+                    if dst.lead is None
+                    else dst.shape[1:] == src.shape[1:]
+                )
             )
             if not same:
                 raise LpuError(
-                    f"{op_location(crossing[value].owner)}: error: staged compile: this value "  # type: ignore[arg-type]
-                    f"crosses from {_layout(src)} on chip {src_chip} to "
-                    f"{_layout(dst)} on chip {dst_chip}, another layout"
+                    f"{op_location(crossing[value].owner)}: error: staged compile: this "  # type: ignore[arg-type]
+                    f"value crosses from {src.layout()} to {dst.layout()}, another layout"
                 )
-            per_lead = vectors // shape[0] if shape else vectors
-            first = (lead or 0) * per_lead
-            receiver = program.chip(dst_chip)
-            target = dst.sym_name.data
-            receiver.tensor(
-                target,
-                dst_shape,
-                dst.element,
-                "scratch",
-                at=(dst.slice.data, dst.address.data),  # type: ignore[union-attr]
-                lanes=dst.row_lanes.data if dst.row_lanes else None,
-            )
-            for v in range(dst.vector_count(lanes)):
-                channel = f"x{value}_{dst_chip}_{v}"
-                vec = sender.read(name, first + v)
-                sender.send(vec, dst_chip, channel)
-                receiver.write(receiver.recv(src_chip, channel, dst.element), target, v)
+            dst.declare(program)
+            first = (dst.lead or 0) * (src.vectors // src.shape[0] if src.shape else 0)
+            sender, receiver = program.chip(src.chip), program.chip(dst.chip)
+            for v in range(dst.vectors):
+                channel = f"x{value}_{dst.chip}_{v}"
+                sender.send(sender.read(src.name, first + v), dst.chip, channel)
+                got = receiver.recv(src.chip, channel, dst.element)  # type: ignore[arg-type]
+                receiver.write(got, dst.name, v)
     system = _system(program.build())
     schedule_system(system)
     return system
@@ -389,31 +442,27 @@ def stitch(
     stages: Sequence[Stage],
     systems: Iterable[lpu.SystemOp],
     crossing: Sequence[SSAValue],
-) -> ModuleOp:
+) -> _Stitcher:
     """One scheduled program of the stages' scheduled programs (module
     docstring): each stage after the transfers of the values it takes, each
     transfer after the stage that gives them."""
-    systems = iter(systems)
-    first = next(systems)
-    stitcher = _Stitcher(first.machine)
-    given: dict[int, tuple[int, lpu.TensorOp, dict[str, object]]] = {}
-    for stage, system in zip(stages, chain([first], systems), strict=True):
+    stitcher: _Stitcher | None = None
+    given: dict[int, _Tensor] = {}
+    for stage, system in zip(stages, systems, strict=True):
+        stitcher = stitcher or _Stitcher(system.machine)
         takes, gives = _rebind(system, stage)
         transfer = _transfers(stitcher.machine, takes, given, crossing)
         if transfer is not None:
             stitcher.place(transfer)
         for value, sources in gives.items():
-            chip, src = sources[0]
+            src = sources[0]
             if len(sources) > 1 or src.lead is not None or src.cols is not None:
                 raise LpuError(
                     f"{op_location(crossing[value].owner)}: error: staged compile: this value "  # type: ignore[arg-type]
-                    f"leaves its stage in parts ({', '.join(_layout(t) for _, t in sources)}); "
+                    f"leaves its stage in parts ({', '.join(t.layout() for t in sources)}); "
                     "only a value whole on one chip can cross"
                 )
-            placed = {
-                "at": (src.slice.data, src.address.data),  # type: ignore[union-attr]
-                "lanes": src.row_lanes.data if src.row_lanes else None,
-            }
-            given[value] = (chip, src, placed)
+            given[value] = src
         stitcher.place(system)
-    return stitcher.build()
+    assert stitcher is not None
+    return stitcher
