@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import math
 import resource
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -252,16 +253,44 @@ def _facts(step: Any, options: Any, layers: int, context: int) -> dict[str, Any]
     }
 
 
+class _Log:
+    """Progress as lines on standard error, with the wall time (a long
+    staged compile's log)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def update(
+        self, task: str, done: int, total: int | None, unit: str, note: str
+    ) -> None:
+        if task == "staged compile":
+            seconds = time.perf_counter() - self.start
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+            print(
+                f"  {done}/{total} {unit} stitched, {seconds:.0f} s, RSS {rss:.2f} GiB",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def finish(self, task: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _measure_staged(
     text: str, options: Any, jobs: int, out: str | None, start: float
 ) -> dict[str, Any]:
     """`measure` with lpuir.staged: the stitched program stays text (a whole
     step's ops would not fit in memory), so no busy-cycle breakdown."""
+    from lpuir import progress
     from lpuir.frontend import parse_source
     from lpuir.staged import compile_staged
 
     module = parse_source(text, "llama3_8b.mlir")
-    staged = compile_staged(module, options, jobs)
+    with progress.reporting(_Log()):
+        staged = compile_staged(module, options, jobs)
     seconds = time.perf_counter() - start
     if out is not None:
         with open(out, "w") as f:

@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 
+import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -39,7 +40,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
-from lpuir import timing
+from lpuir import progress, timing
 from lpuir.builder import ProgramBuilder
 from lpuir.context import make_context
 from lpuir.diagnostics import LpuError, op_location
@@ -221,6 +222,7 @@ def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Sta
             system = _system(parse_source(text, f"stage{stage.index}.lpu"))
             assert system.static_cycles is not None
             cycles.append(system.static_cycles.data)
+            progress.update("staged compile", len(cycles), len(stages), "stages")
             yield system
 
     if jobs <= 1:
@@ -248,11 +250,13 @@ class _Tensor:
     shape: tuple[int, ...]
     element: str
     vectors: int
-    lanes: int | None
+    lanes: int
+    """Elements of a row per vector."""
     at: tuple[str, int]
     lead: int | None
     cols: int | None
-    chunked: bool
+    chunk: tuple[int, ...] | None
+    """`row_chunk` (q, r, b, lo, hi) of an input."""
 
     @staticmethod
     def of(chip: int, t: lpu.TensorOp, lanes: int) -> _Tensor:
@@ -263,19 +267,52 @@ class _Tensor:
             tuple(t.type.get_shape()),
             t.element,
             t.vector_count(lanes),
-            t.row_lanes.data if t.row_lanes is not None else None,
+            t.row_lanes.data if t.row_lanes is not None else lanes,
             (t.slice.data, t.address.data),
             t.lead.data if t.lead is not None else None,
             t.cols.data if t.cols is not None else None,
-            t.row_chunk is not None,
+            tuple(t.row_chunk.get_values()) if t.row_chunk is not None else None,
         )
 
     def layout(self) -> str:
         shape = "x".join([*map(str, self.shape), self.element])
         lead = f" lead {self.lead}" if self.lead is not None else ""
         cols = f" cols {self.cols}" if self.cols is not None else ""
-        lanes = f" lanes {self.lanes}" if self.lanes is not None else ""
-        return f"@{self.name} : {shape}{lead}{cols}{lanes} on chip {self.chip}"
+        rows = f" rows {' '.join(map(str, self.chunk))}" if self.chunk else ""
+        where = f"lanes {self.lanes} on chip {self.chip}"
+        return f"@{self.name} : {shape}{lead}{cols}{rows} {where}"
+
+    def vectors_from(self, src: _Tensor) -> list[int] | None:
+        """For each vector of this tensor (whole, a part by heads or a row
+        chunk), the vector of the whole tensor `src` holding the same
+        elements; None when the two hold them in other vectors (another
+        element, shards by columns, other elements per vector)."""
+        last = self.shape[-1] if self.shape else 1
+        if (
+            self.element != src.element
+            or self.cols is not None
+            or len(self.shape) != len(src.shape)
+            or self.shape[-1:] != src.shape[-1:]
+            or not (self.lanes == src.lanes or last <= min(self.lanes, src.lanes))
+        ):
+            return None
+        index = [a.reshape(-1) for a in np.indices(self.shape[:-1])]
+        if self.lead is not None:
+            index[0] = index[0] + self.lead
+        if self.chunk is not None:
+            q, r, b, lo, hi = self.chunk
+            rows = np.array([k for k in range(lo, hi) if (k - lo) % b // r == q])
+            if len(rows) != self.shape[-2]:
+                return None
+            index[-1] = rows[index[-1]]  # the rows axis: the shape's second-to-last
+        bounds = src.shape[:-1]
+        if any((i >= n).any() for i, n in zip(index, bounds, strict=True)):
+            return None
+        row = np.ravel_multi_index(tuple(index), bounds) if index else np.zeros(1, int)
+        per_row = -(-last // min(self.lanes, src.lanes))
+        if per_row * len(row) != self.vectors:
+            return None
+        return (row[:, None] * per_row + np.arange(per_row)).reshape(-1).tolist()
 
     def declare(self, program: ProgramBuilder) -> None:
         """The same tensor, at the same place, in a transfer program."""
@@ -409,28 +446,17 @@ def _transfers(
         src = given[value]
         src.declare(program)
         for dst in targets:
-            same = (
-                src.element == dst.element
-                and src.lanes == dst.lanes
-                and dst.cols is None
-                and not dst.chunked
-                and (
-                    dst.shape == src.shape
-                    if dst.lead is None
-                    else dst.shape[1:] == src.shape[1:]
-                )
-            )
-            if not same:
+            vectors = dst.vectors_from(src)
+            if vectors is None:
                 raise LpuError(
                     f"{op_location(crossing[value].owner)}: error: staged compile: this "  # type: ignore[arg-type]
                     f"value crosses from {src.layout()} to {dst.layout()}, another layout"
                 )
             dst.declare(program)
-            first = (dst.lead or 0) * (src.vectors // src.shape[0] if src.shape else 0)
             sender, receiver = program.chip(src.chip), program.chip(dst.chip)
-            for v in range(dst.vectors):
+            for v, from_v in enumerate(vectors):
                 channel = f"x{value}_{dst.chip}_{v}"
-                sender.send(sender.read(src.name, first + v), dst.chip, channel)
+                sender.send(sender.read(src.name, from_v), dst.chip, channel)
                 got = receiver.recv(src.chip, channel, dst.element)  # type: ignore[arg-type]
                 receiver.write(got, dst.name, v)
     system = _system(program.build())
