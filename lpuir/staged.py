@@ -215,8 +215,8 @@ def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Sta
     rss: list[int] = []
 
     def scheduled(lowered: Iterator[tuple[str, int]]) -> Iterator[lpu.SystemOp]:
-        """Each stage's program as its worker hands it over (parsed one at a
-        time: the stitched program takes each one's ops over)."""
+        """Each stage's program as its worker hands it over, parsed one at a
+        time (the stitcher keeps its text, not its ops)."""
         for stage, (text, kib) in zip(stages, lowered, strict=True):
             rss.append(kib)
             system = _system(parse_source(text, f"stage{stage.index}.lpu"))
@@ -349,9 +349,10 @@ class _Stitcher:
     def spec(self) -> SystemSpec:
         return self.machine.spec
 
-    def place(self, system: lpu.SystemOp) -> None:
+    def place(self, system: lpu.SystemOp, *, tensors: bool = True) -> None:
         """Shift a scheduled block's chips to start when every chip it uses is
-        free, and add their lines to the program."""
+        free, and add their lines to the program (without their tensors for
+        a transfer: it declares the stages' tensors again)."""
         first = {
             c.chip_id: min((op.cycle.data for op in c.instructions()), default=None)  # type: ignore[union-attr]
             for c in system.chips
@@ -363,8 +364,8 @@ class _Stitcher:
         for chip in system.chips:
             chip_id = chip.chip_id
             chip.shift(max(offset, 0))
-            tensors, lines = chip_lines(chip, f"b{self.blocks}_")
-            self.tensors.setdefault(chip_id, []).extend(tensors)
+            declared, lines = chip_lines(chip, f"b{self.blocks}_")
+            self.tensors.setdefault(chip_id, []).extend(declared if tensors else ())
             self.instructions.setdefault(chip_id, []).extend(lines)
             for op in chip.instructions():
                 end = act_span(op, self.spec)[1]
@@ -479,7 +480,7 @@ def stitch(
         takes, gives = _rebind(system, stage)
         transfer = _transfers(stitcher.machine, takes, given, crossing)
         if transfer is not None:
-            stitcher.place(transfer)
+            stitcher.place(transfer, tensors=False)
         for value, sources in gives.items():
             src = sources[0]
             if len(sources) > 1 or src.lead is not None or src.cols is not None:
