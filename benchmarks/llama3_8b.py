@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import math
 import resource
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -188,9 +189,13 @@ def measure(
     config: LlamaConfig = LLAMA3_8B,
     perf: str | None = None,
     strategy: str = "pipeline",
+    jobs: int | None = None,
+    out: str | None = None,
 ) -> dict[str, Any]:
     """Build, compile and analyse the first `layers` layers (plus the head);
-    with `perf` (a folder), also its static performance report (lpuir.perf):
+    with `jobs`, compiled stage by stage in that many worker processes
+    (`lpuir.staged`); with `out`, the program written there (.lpu); with
+    `perf` (a folder), also its static performance report (lpuir.perf):
     the table printed, perf.json and the plots written there."""
     from lpuir.context import make_context
     from lpuir.execute import lpu_system
@@ -198,34 +203,106 @@ def measure(
     from lpuir.transforms.compile import CompilePass
 
     cfg = LlamaConfig(**{**config.to_dict(), "context": context})
-    system, chips = system_for(layers, chips_per_layer)
+    system, _ = system_for(layers, chips_per_layer)
     start = time.perf_counter()
     step = build_timing_step(cfg, layers=layers)
-    module = parse_source(step.text, "llama3_8b.mlir")
-    CompilePass(
+    options = CompilePass(
         system=system, strategy=strategy, group=chips_per_layer, verify=False
-    ).apply(make_context(), module)
+    )
+    if jobs is not None:
+        staged = _measure_staged(step.text, options, jobs, out, start)
+        return {**_facts(step, options, layers, context), **staged}
+    module = parse_source(step.text, "llama3_8b.mlir")
+    options.apply(make_context(), module)
     seconds = time.perf_counter() - start
-    bound = partition_roofline(step.text, system, strategy, chips_per_layer)
+    if out is not None:
+        from lpuir.grammar.printer import print_lpu
+
+        with open(out, "w") as f:
+            print_lpu(module, f)
     sys_op = lpu_system(module)
     assert sys_op is not None and sys_op.static_cycles is not None
-    clock = sys_op.machine.spec.chip.clock_mhz
     if perf is not None:
         write_perf(sys_op, {"llama3_8b.mlir": step.text}, perf)
+    return {
+        **_facts(step, options, layers, context),
+        "chips_used": len(sys_op.chips),
+        "cycles": sys_op.static_cycles.data,
+        "compile_s": seconds,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "worker_rss_gib": 0.0,
+        "busy": unit_busy(module),
+    }
+
+
+def _facts(step: Any, options: Any, layers: int, context: int) -> dict[str, Any]:
+    """What a measurement states besides its compile: the step, the system,
+    the partition's roofline."""
+    from lpuir.dialects import lpu
+
+    system, strategy, group = options.system, options.strategy, options.group
     return {
         "layers": layers,
         "context": context,
         "strategy": strategy,
         "system": system,
-        "chips": chips,
-        "chips_used": len(sys_op.chips),
+        "chips": lpu.SystemAttr.from_option(system).spec.chips,
         "weight_bytes": step.weight_bytes,
-        "cycles": sys_op.static_cycles.data,
-        "partition_roofline": bound,
-        "clock_mhz": clock,
+        "partition_roofline": partition_roofline(step.text, system, strategy, group),
+        "clock_mhz": lpu.SystemAttr.from_option(system).spec.chip.clock_mhz,
+    }
+
+
+class _Log:
+    """Progress as lines on standard error, with the wall time (a long
+    staged compile's log)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def update(
+        self, task: str, done: int, total: int | None, unit: str, note: str
+    ) -> None:
+        if task == "staged compile":
+            seconds = time.perf_counter() - self.start
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+            print(
+                f"  {done}/{total} {unit} stitched, {seconds:.0f} s, RSS {rss:.2f} GiB",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def finish(self, task: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _measure_staged(
+    text: str, options: Any, jobs: int, out: str | None, start: float
+) -> dict[str, Any]:
+    """`measure` with lpuir.staged: the stitched program stays text (a whole
+    step's ops would not fit in memory), so no busy-cycle breakdown."""
+    from lpuir import progress
+    from lpuir.frontend import parse_source
+    from lpuir.staged import compile_staged
+
+    module = parse_source(text, "llama3_8b.mlir")
+    with progress.reporting(_Log()):
+        staged = compile_staged(module, options, jobs)
+    seconds = time.perf_counter() - start
+    if out is not None:
+        with open(out, "w") as f:
+            f.write(staged.text)
+    return {
+        "chips_used": staged.chips,
+        "cycles": staged.cycles,
+        "stage_cycles": staged.stage_cycles,
         "compile_s": seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "busy": unit_busy(module),
+        "worker_rss_gib": max(staged.worker_rss) / 2**20,
+        "busy": {},
     }
 
 
@@ -256,7 +333,13 @@ def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
         f"{r['weight_bytes'] / 1e9:.3f} GB of int8 weights and scales"
     )
     print(
-        f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB; "
+        f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB"
+        + (
+            f" (largest worker {r['worker_rss_gib']:.2f} GiB)"
+            if r["worker_rss_gib"]
+            else ""
+        )
+        + "; "
         f"static {r['cycles']} cycles = {us:.1f} us per token = {1e6 / us:.1f} tokens/s per user"
     )
     print(
@@ -298,6 +381,19 @@ def main(argv: list[str] | None = None) -> None:
         metavar="FOLDER",
         help="also write each compiled step's static performance report (table, perf.json, plots) here",
     )
+    parser.add_argument(
+        "--staged",
+        action="store_true",
+        help="compile stage by stage in worker processes and stitch (lpuir.staged)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes of --staged"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the compiled program (.lpu) here (the last of --layers)",
+    )
     args = parser.parse_args(argv)
     results = []
     for n in args.layers:
@@ -307,6 +403,8 @@ def main(argv: list[str] | None = None) -> None:
             args.chips_per_layer,
             perf=args.perf,
             strategy=args.strategy,
+            jobs=args.jobs if args.staged else None,
+            out=args.out,
         )
         report(r)
         results.append(r)

@@ -7,6 +7,7 @@ carry a name.
 
 from __future__ import annotations
 
+import io
 from typing import IO
 
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr
@@ -24,6 +25,20 @@ def print_lpu(module: ModuleOp, out: IO[str]) -> None:
             "the lpu target prints a module that holds exactly one lpu.system (and nothing else)"
         )
     _Printer(out).system(systems[0])
+
+
+def chip_lines(chip: lpu.ChipOp, prefix: str) -> tuple[list[str], list[str]]:
+    """A chip's tensor lines and instruction lines, every value's name
+    starting with `prefix`: one part of a chip whose program is printed in
+    parts (`lpuir.staged` prints each stage's chips as it stitches them)."""
+    return _Printer(io.StringIO(), prefix).chip_lines(chip)
+
+
+def system_line(system: lpu.SystemOp) -> str:
+    """The `system ...` line of a program (without its newline)."""
+    out = io.StringIO()
+    _Printer(out).header(system)
+    return out.getvalue()
 
 
 def _value(v: Attribute) -> str:
@@ -48,11 +63,20 @@ def _vtype(t: Attribute) -> str:
 
 
 class _Printer:
-    def __init__(self, out: IO[str]):
+    def __init__(self, out: IO[str], prefix: str = ""):
         self.out = out
+        self.prefix = prefix
+        """Put before every value's name (a chip printed in parts)."""
         self.names: dict[SSAValue, str] = {}
 
     def system(self, system: lpu.SystemOp) -> None:
+        self.header(system)
+        self.out.write("\n")
+        for op in system.body.ops:
+            assert isinstance(op, lpu.ChipOp)
+            self.chip(op)
+
+    def header(self, system: lpu.SystemOp) -> None:
         machine = system.machine
         line = f'system "{machine.preset.data}"{_overrides(machine)}'
         chip = machine.overrides.data.get("chip")
@@ -62,28 +86,29 @@ class _Printer:
             line += f' with chip "{chip.data}"'
         if system.static_cycles is not None:
             line += f" cycles {system.static_cycles.data}"
-        self.out.write(line + "\n")
-        for op in system.body.ops:
-            assert isinstance(op, lpu.ChipOp)
-            self.chip(op)
+        self.out.write(line)
 
     def chip(self, chip: lpu.ChipOp) -> None:
-        self.names = {}
+        tensors, instructions = self.chip_lines(chip)
         self.out.write(f"\nchip {chip.chip_id} {{\n")
+        self.out.writelines(f"  {line}\n" for line in [*tensors, *instructions])
+        self.out.write("}\n")
+
+    def chip_lines(self, chip: lpu.ChipOp) -> tuple[list[str], list[str]]:
+        """The lines of a chip's tensors and of its instructions."""
+        self.names = {}
         instrs = list(chip.instructions())
         width = max(
             (len(str(op.cycle.data)) + 3 for op in instrs if op.cycle is not None),
             default=0,
         )
-        for op in chip.body.ops:
-            if isinstance(op, lpu.TensorOp):
-                self.out.write(f"  {self.tensor(op)}\n")
-            else:
-                assert isinstance(op, lpu.Instruction)
-                cycle = f"@{op.cycle.data}" if op.cycle is not None else ""
-                prefix = cycle.ljust(width) if width > 0 else ""
-                self.out.write(f"  {prefix}{self.instruction(op)}\n")
-        self.out.write("}\n")
+        tensors = [self.tensor(op) for op in chip.tensors()]
+        lines = []
+        for op in instrs:
+            cycle = f"@{op.cycle.data}" if op.cycle is not None else ""
+            prefix = cycle.ljust(width) if width > 0 else ""
+            lines.append(f"{prefix}{self.instruction(op)}")
+        return tensors, lines
 
     def tensor(self, op: lpu.TensorOp) -> str:
         shape = "x".join([*(str(d) for d in op.type.get_shape()), op.holds])
@@ -107,11 +132,11 @@ class _Printer:
 
     def name(self, v: SSAValue) -> str:
         if v not in self.names:
-            hint = v.name_hint
+            hint = f"{self.prefix}{v.name_hint}" if v.name_hint else None
             self.names[v] = (
                 f"%{hint}"
                 if hint and f"%{hint}" not in self.names.values()
-                else f"%{len(self.names)}"
+                else f"%{self.prefix}{len(self.names)}"
             )
         return self.names[v]
 

@@ -45,17 +45,8 @@ class CompilePass(ModulePass):
         """The passes in order, the instructions they build sharing equal
         attributes (a Llama layer is hundreds of thousands of them)."""
         with sharing():
-            InlinePass(entry=self.entry).apply(ctx, op)
-            DecomposePass().apply(ctx, op)
-            PartitionPass(
-                system=self.system, strategy=self.strategy, group=self.group
-            ).apply(ctx, op)
-            SplitKPass(system=self.system).apply(ctx, op)
-            VectorizePass(system=self.system).apply(ctx, op)
-            AllocateSramPass().apply(ctx, op)
-            SchedulePass(deskew=self.deskew).apply(ctx, op)
-            if self.verify:
-                VerifySchedulePass().apply(ctx, op)
+            self.partition(ctx, op)
+            self.lower(ctx, op)
 
     def partition(self, ctx: Context, op: ModuleOp) -> None:
         """The tensor-level passes (lpu-inline, lpu-decompose, lpu-partition):
@@ -67,3 +58,14 @@ class CompilePass(ModulePass):
         PartitionPass(
             system=self.system, strategy=self.strategy, group=self.group
         ).apply(ctx, op)
+
+    def lower(self, ctx: Context, op: ModuleOp) -> None:
+        """The passes after lpu-partition (lpu-split-k to lpu-verify-schedule),
+        on a module whose placement is already annotated: `lpuir.staged`
+        lowers each stage of a partitioned function this way."""
+        SplitKPass(system=self.system).apply(ctx, op)
+        VectorizePass(system=self.system).apply(ctx, op)
+        AllocateSramPass().apply(ctx, op)
+        SchedulePass(deskew=self.deskew).apply(ctx, op)
+        if self.verify:
+            VerifySchedulePass().apply(ctx, op)

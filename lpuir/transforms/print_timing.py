@@ -38,6 +38,17 @@ def describe(system: lpu.SystemOp) -> str:
     return "\n".join(lines)
 
 
+def act_span(op: lpu.Instruction, machine: SystemSpec) -> tuple[int, int]:
+    """The first and the last cycle a scheduled instruction acts (its first
+    and last vector's result cycles; docs/dialect.md, "Program length")."""
+    assert op.cycle is not None
+    c = op.cycle.data
+    delay = op.footprint(machine.chip, op.place()).delay
+    if op.KIND == "deskew":
+        delay = timing.deskew_delay(c, machine.epoch)
+    return timing.result_cycle(c, 0, delay), timing.last_act(c, op.burst, delay)
+
+
 def _instruction(
     op: lpu.Instruction, chip: int, machine: SystemSpec
 ) -> tuple[str, int]:
@@ -45,10 +56,7 @@ def _instruction(
     spec, c, n = machine.chip, op.cycle.data, op.burst  # type: ignore[union-attr]
     place = op.place()
     footprint = op.footprint(spec, place)
-    delay = footprint.delay
-    if op.KIND == "deskew":
-        delay = timing.deskew_delay(c, machine.epoch)
-    first, last = timing.result_cycle(c, 0, delay), timing.last_act(c, n, delay)
+    first, last = act_span(op, machine)
     at = f" at {footprint.position}" if footprint.position is not None else ""
     text = f"{footprint.unit}{at}, acts {first}..{last}"
     dst = getattr(op, "dst", None)
@@ -58,7 +66,7 @@ def _instruction(
     if op.KIND in ("write", "scatter"):
         text += f", visible from {first}"
     elif op.KIND == "install":
-        text += f", usable from {timing.weights_ready(c, n, delay)}"
+        text += f", usable from {timing.weights_ready(c, n, footprint.delay)}"
     elif op.KIND in ("send", "forward"):
         port = op.out_port.data if op.KIND == "forward" else place.port  # type: ignore[attr-defined]
         depart = timing.forward_departure(c, spec) if op.KIND == "forward" else c

@@ -1,0 +1,495 @@
+"""A staged compile: lpu-compile of a partitioned function one stage at a
+time, in worker processes, stitched into one scheduled LPU program.
+
+lpu-compile holds every chip's program in one process, so a whole Llama
+decode step takes the memory and time of all its layers together. The
+`hybrid` strategy cuts the ops into one stage per group of chips; a stage
+needs only its own ops and the few values that cross into it (the residual
+stream). `compile_staged` partitions once (`CompilePass.partition`), cuts the
+function into one function per stage (`cut`: a crossing value is a result of
+the stage that makes it and an argument of each stage that takes it), lowers
+each stage in a worker (`CompilePass.lower`, which keeps lpu-partition's
+annotations), and stitches the scheduled stages (`stitch`): stage by stage,
+the crossing values are moved by a logical transfer program that
+lpu-schedule places (one `c2c.send`/`c2c.recv` per vector, from the producing
+stage's output tensor to the taking stage's input tensor), then the stage's
+chips are shifted in time (`ChipOp.shift`) to start after everything earlier
+on any chip it uses. Each block starts when its chips are free, so a stage
+does not overlap the one before it as the whole compile may (weights it
+could install early wait too): docs/compiler.md, "Many chips".
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import repeat
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+)
+from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.printer import Printer
+
+from lpuir import progress, timing
+from lpuir.builder import ProgramBuilder
+from lpuir.context import make_context
+from lpuir.diagnostics import LpuError, op_location
+from lpuir.dialects import lpu, tosa
+from lpuir.dialects.lpu.structure import sharing
+from lpuir.frontend import parse_source
+from lpuir.grammar.printer import chip_lines, print_lpu, system_line
+from lpuir.machine import SystemSpec
+from lpuir.transforms.annotations import chips_of
+from lpuir.transforms.compile import CompilePass
+from lpuir.transforms.print_timing import act_span
+from lpuir.transforms.schedule import schedule_system
+
+_COPIED = (tosa.ConstOp, tosa.ConstShapeOp)
+"""Ops each stage that uses them gets its own copy of (lpu-partition places
+no constant)."""
+
+
+@dataclass
+class Stage:
+    """One stage's function and what its arguments and results are in the
+    whole function."""
+
+    index: int
+    """The group of chips (chip // group)."""
+    text: str
+    """The stage's tensor-level module, printed with its locations."""
+    inputs: list[tuple[str, int]] = field(default_factory=list)
+    """Per argument: ("arg", the whole function's argument) or ("value", a
+    crossing value's number)."""
+    outputs: list[tuple[list[int], int | None]] = field(default_factory=list)
+    """Per result: the whole function's results it is, and the crossing
+    value's number if later stages take it."""
+
+
+@dataclass
+class Staged:
+    """The stitched program (.lpu text) and what the compile took."""
+
+    text: str
+    cycles: int
+    """The stitched program's static cycles."""
+    chips: int
+    """Chips with a program."""
+    stage_cycles: list[int]
+    """Each stage's own static cycles (compiled alone)."""
+    worker_rss: list[int]
+    """Peak resident memory (KiB) of the process that lowered each stage."""
+
+    def module(self) -> ModuleOp:
+        """The program parsed (a small one: a whole Llama step takes more
+        memory as ops than as text)."""
+        return parse_source(self.text, "staged.lpu")
+
+
+def _stage_of(op: Operation, group: int) -> int:
+    chips = chips_of(op)
+    stages = {c // group for c in chips}
+    if len(stages) != 1:
+        raise LpuError(
+            f"{op_location(op)}: error: staged compile: '{op.name}' runs on chips "
+            f"{chips}, of more than one stage (groups of {group} chips)"
+        )
+    return stages.pop()
+
+
+def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
+    """One function per stage of a partitioned function (the chips of its
+    ops' `lpu.chips`, `group` to a stage), in stage order, and the values
+    that cross from one stage to a later one (numbered as `Stage` refers to
+    them)."""
+    body = fn.body.block
+    placed = [o for o in body.ops if not isinstance(o, (*_COPIED, func.ReturnOp))]
+    stage_of = {o: _stage_of(o, group) for o in placed}
+    returned = list(body.last_op.operands) if body.last_op else []
+    crossing: dict[SSAValue, int] = {}
+    for o in placed:
+        for v in o.operands:
+            owner = v.owner
+            if owner not in stage_of:
+                continue
+            assert isinstance(owner, Operation)
+            if stage_of[owner] > stage_of[o]:
+                raise LpuError(
+                    f"{op_location(o)}: error: staged compile: '{o.name}' (stage "
+                    f"{stage_of[o]}) takes a value of a later stage ({stage_of[owner]}, "
+                    f"'{owner.name}' at {op_location(owner)})"
+                )
+            if stage_of[owner] < stage_of[o]:
+                crossing.setdefault(v, len(crossing))
+    for v in returned:
+        if v.owner not in stage_of:
+            raise LpuError(
+                f"{op_location(fn)}: error: staged compile: a result of "
+                f"@{fn.sym_name.data} is not computed by any stage"
+            )
+    attrs = fn.arg_attrs.data if fn.arg_attrs is not None else None
+    stages = []
+    for index in sorted(set(stage_of.values())):
+        ops = [o for o in placed if stage_of[o] == index]
+        stage = Stage(index, "")
+        block = Block()
+        mapping: dict[SSAValue, SSAValue] = {}
+        arg_attrs: list[DictionaryAttr] = []
+        for o in ops:
+            for v in o.operands:
+                if v in mapping:
+                    continue
+                owner = v.owner
+                if isinstance(owner, _COPIED):
+                    copy = owner.clone()
+                    block.add_op(copy)
+                    mapping.update(zip(owner.results, copy.results, strict=True))
+                    continue
+                mapping[v] = block.insert_arg(v.type, len(block.args))
+                if isinstance(v, BlockArgument):
+                    stage.inputs.append(("arg", v.index))
+                    arg_attrs.append(attrs[v.index] if attrs else DictionaryAttr({}))
+                elif stage_of.get(owner) != index:  # type: ignore[arg-type]
+                    stage.inputs.append(("value", crossing[v]))
+                    arg_attrs.append(DictionaryAttr({}))
+            block.add_op(o.clone(mapping))
+            mapping.update(zip(o.results, block.last_op.results, strict=True))  # type: ignore[union-attr]
+        results = [r for o in ops for r in o.results if r in crossing or r in returned]
+        for r in results:
+            whole = [i for i, v in enumerate(returned) if v is r]
+            stage.outputs.append((whole, crossing.get(r)))
+        block.add_op(func.ReturnOp(*(mapping[r] for r in results)))
+        stage_fn = func.FuncOp(
+            f"stage{index}",
+            ([a.type for a in block.args], [r.type for r in results]),
+            Region(block),
+            arg_attrs=ArrayAttr(arg_attrs),
+        )
+        stage_fn.location = fn.location
+        out = io.StringIO()
+        Printer(out, print_debuginfo=True).print_op(ModuleOp([stage_fn]))
+        stage.text = out.getvalue()
+        stages.append(stage)
+    return stages, list(crossing)
+
+
+def lower_stage(text: str, name: str, options: CompilePass) -> tuple[str, int]:
+    """A worker's job: one stage's module lowered (`CompilePass.lower`) as
+    .lpu text, and the process's peak resident memory (KiB)."""
+    module = parse_source(text, name)
+    with sharing():
+        options.lower(make_context(), module)
+    out = io.StringIO()
+    print_lpu(module, out)
+    return out.getvalue(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Staged:
+    """lpu-compile (`options`) of `module`'s function, stage by stage, in
+    `jobs` worker processes (in this one for jobs=1), stitched."""
+    if options.deskew:
+        raise LpuError(
+            "staged compile: deskew=true is not supported (a shifted stage's "
+            "deskew would wait for another epoch boundary)"
+        )
+    options.partition(make_context(), module)
+    fns = [o for o in module.ops if isinstance(o, func.FuncOp) and not o.is_declaration]
+    if len(fns) != 1:
+        raise LpuError(
+            f"staged compile: the module needs exactly one function to compile after lpu-inline, found {len(fns)}"
+        )
+    stages, crossing = cut(fns[0], options.group)
+    texts = [s.text for s in stages]
+    names = [f"stage{s.index}.mlir" for s in stages]
+    cycles: list[int] = []
+    rss: list[int] = []
+
+    def scheduled(lowered: Iterator[tuple[str, int]]) -> Iterator[lpu.SystemOp]:
+        """Each stage's program as its worker hands it over, parsed one at a
+        time (the stitcher keeps its text, not its ops)."""
+        for stage, (text, kib) in zip(stages, lowered, strict=True):
+            rss.append(kib)
+            system = _system(parse_source(text, f"stage{stage.index}.lpu"))
+            assert system.static_cycles is not None
+            cycles.append(system.static_cycles.data)
+            progress.update("staged compile", len(cycles), len(stages), "stages")
+            yield system
+
+    if jobs <= 1:
+        stitched = stitch(
+            stages, scheduled(map(lower_stage, texts, names, repeat(options))), crossing
+        )
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            lowered = pool.map(lower_stage, texts, names, repeat(options))
+            stitched = stitch(stages, scheduled(lowered), crossing)
+    return Staged(stitched.text(), stitched.cycles, len(stitched.tensors), cycles, rss)
+
+
+def _system(module: ModuleOp) -> lpu.SystemOp:
+    return next(o for o in module.ops if isinstance(o, lpu.SystemOp))
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    """What a transfer needs of a stage's input or output tensor (a copy:
+    holding the op would keep its stage's whole program alive)."""
+
+    chip: int
+    name: str
+    shape: tuple[int, ...]
+    element: str
+    vectors: int
+    lanes: int
+    """Elements of a row per vector."""
+    at: tuple[str, int]
+    lead: int | None
+    cols: int | None
+    chunk: tuple[int, ...] | None
+    """`row_chunk` (q, r, b, lo, hi) of an input."""
+
+    @staticmethod
+    def of(chip: int, t: lpu.TensorOp, lanes: int) -> _Tensor:
+        assert t.slice is not None and t.address is not None
+        return _Tensor(
+            chip,
+            t.sym_name.data,
+            tuple(t.type.get_shape()),
+            t.element,
+            t.vector_count(lanes),
+            t.row_lanes.data if t.row_lanes is not None else lanes,
+            (t.slice.data, t.address.data),
+            t.lead.data if t.lead is not None else None,
+            t.cols.data if t.cols is not None else None,
+            tuple(t.row_chunk.get_values()) if t.row_chunk is not None else None,
+        )
+
+    def layout(self) -> str:
+        shape = "x".join([*map(str, self.shape), self.element])
+        lead = f" lead {self.lead}" if self.lead is not None else ""
+        cols = f" cols {self.cols}" if self.cols is not None else ""
+        rows = f" rows {' '.join(map(str, self.chunk))}" if self.chunk else ""
+        where = f"lanes {self.lanes} on chip {self.chip}"
+        return f"@{self.name} : {shape}{lead}{cols}{rows} {where}"
+
+    def vectors_from(self, src: _Tensor) -> list[int] | None:
+        """For each vector of this tensor (whole, a part by heads or a row
+        chunk), the vector of the whole tensor `src` holding the same
+        elements; None when the two hold them in other vectors (another
+        element, shards by columns, other elements per vector)."""
+        last = self.shape[-1] if self.shape else 1
+        if (
+            self.element != src.element
+            or self.cols is not None
+            or len(self.shape) != len(src.shape)
+            or self.shape[-1:] != src.shape[-1:]
+            or not (self.lanes == src.lanes or last <= min(self.lanes, src.lanes))
+        ):
+            return None
+        index = [a.reshape(-1) for a in np.indices(self.shape[:-1])]
+        if self.lead is not None:
+            index[0] = index[0] + self.lead
+        if self.chunk is not None:
+            q, r, b, lo, hi = self.chunk
+            rows = np.array([k for k in range(lo, hi) if (k - lo) % b // r == q])
+            if len(rows) != self.shape[-2]:
+                return None
+            index[-1] = rows[index[-1]]  # the rows axis: the shape's second-to-last
+        bounds = src.shape[:-1]
+        if any((i >= n).any() for i, n in zip(index, bounds, strict=True)):
+            return None
+        row = np.ravel_multi_index(tuple(index), bounds) if index else np.zeros(1, int)
+        per_row = -(-last // min(self.lanes, src.lanes))
+        if per_row * len(row) != self.vectors:
+            return None
+        return (row[:, None] * per_row + np.arange(per_row)).reshape(-1).tolist()
+
+    def declare(self, program: ProgramBuilder) -> None:
+        """The same tensor, at the same place, in a transfer program."""
+        chip = program.chip(self.chip)
+        if self.name not in chip.tensors:
+            chip.tensor(
+                self.name,
+                self.shape,
+                self.element,
+                "scratch",
+                at=self.at,
+                lanes=self.lanes,  # type: ignore[arg-type]
+            )
+
+
+_Crossing = dict[int, list[_Tensor]]
+"""Crossing value number -> the tensors that take (or give) it."""
+
+
+@dataclass
+class _Stitcher:
+    """The stitched program so far, as .lpu lines per chip (a whole Llama
+    step's ops would not fit in memory; its text does), and the cycle from
+    which each chip is free for the next block."""
+
+    machine: lpu.SystemAttr
+    tensors: dict[int, list[str]] = field(default_factory=dict)
+    instructions: dict[int, list[str]] = field(default_factory=dict)
+    free: dict[int, int] = field(default_factory=dict)
+    last: dict[int, int] = field(default_factory=dict)
+    blocks: int = 0
+
+    @property
+    def spec(self) -> SystemSpec:
+        return self.machine.spec
+
+    def place(self, system: lpu.SystemOp, *, tensors: bool = True) -> None:
+        """Shift a scheduled block's chips to start when every chip it uses is
+        free, and add their lines to the program (without their tensors for
+        a transfer: it declares the stages' tensors again)."""
+        first = {
+            c.chip_id: min((op.cycle.data for op in c.instructions()), default=None)  # type: ignore[union-attr]
+            for c in system.chips
+        }
+        offset = max(
+            (self.free.get(c, 0) - f for c, f in first.items() if f is not None),
+            default=0,
+        )
+        for chip in system.chips:
+            chip_id = chip.chip_id
+            chip.shift(max(offset, 0))
+            declared, lines = chip_lines(chip, f"b{self.blocks}_")
+            self.tensors.setdefault(chip_id, []).extend(declared if tensors else ())
+            self.instructions.setdefault(chip_id, []).extend(lines)
+            for op in chip.instructions():
+                end = act_span(op, self.spec)[1]
+                self.last[chip_id] = max(self.last.get(chip_id, -1), end)
+            if chip_id in self.last:
+                # after its last act, and once its links are free again
+                self.free[chip_id] = (
+                    timing.program_length(self.last[chip_id], self.spec.chip)
+                    + self.spec.cycles_per_vector
+                )
+        self.blocks += 1
+
+    @property
+    def cycles(self) -> int:
+        return max(
+            (timing.program_length(a, self.spec.chip) for a in self.last.values()),
+            default=timing.program_length(0, self.spec.chip),
+        )
+
+    def text(self) -> str:
+        out = [system_line(lpu.SystemOp(self.machine, [], self.cycles)), "\n"]
+        for chip in sorted(self.tensors):
+            out.append(f"\nchip {chip} {{\n")
+            out.extend(f"  {line}\n" for line in self.tensors[chip])
+            out.extend(f"  {line}\n" for line in self.instructions[chip])
+            out.append("}\n")
+        return "".join(out)
+
+
+def _rebind(system: lpu.SystemOp, stage: Stage) -> tuple[_Crossing, _Crossing]:
+    """Bind a stage's input and output tensors to the whole function's
+    arguments and results; those of crossing values become scratch. The
+    tensors taking and giving each crossing value."""
+    takes: _Crossing = {}
+    gives: _Crossing = {}
+    lanes = system.machine.spec.chip.lanes
+    for chip in system.chips:
+        for t in chip.tensors():
+            if t.arg is None:
+                continue
+            if t.kind.data == "input":
+                what, n = stage.inputs[t.arg.data]
+                if what == "arg":
+                    t.arg = IntAttr(n)
+                    continue
+                takes.setdefault(n, []).append(_Tensor.of(chip.chip_id, t, lanes))
+            else:
+                whole, value = stage.outputs[t.arg.data]
+                if value is not None:
+                    gives.setdefault(value, []).append(
+                        _Tensor.of(chip.chip_id, t, lanes)
+                    )
+                if len(whole) > 1:
+                    raise LpuError(
+                        f"staged compile: stage {stage.index} returns one value as results {whole}"
+                    )
+                if whole:
+                    t.arg = IntAttr(whole[0])
+                    continue
+            t.kind = StringAttr("scratch")
+            for name in ("arg", "lead", "cols", "row_chunk"):
+                t.properties.pop(name, None)
+    return takes, gives
+
+
+def _transfers(
+    machine: lpu.SystemAttr,
+    takes: _Crossing,
+    given: dict[int, _Tensor],
+    crossing: Sequence[SSAValue],
+) -> lpu.SystemOp | None:
+    """The scheduled program moving each crossing value a stage takes from
+    the tensor of the stage that gives it (one send and receive per vector),
+    None when the stage takes none."""
+    if not takes:
+        return None
+    program = ProgramBuilder(machine)
+    for value, targets in takes.items():
+        src = given[value]
+        src.declare(program)
+        for dst in targets:
+            vectors = dst.vectors_from(src)
+            if vectors is None:
+                raise LpuError(
+                    f"{op_location(crossing[value].owner)}: error: staged compile: this "  # type: ignore[arg-type]
+                    f"value crosses from {src.layout()} to {dst.layout()}, another layout"
+                )
+            dst.declare(program)
+            sender, receiver = program.chip(src.chip), program.chip(dst.chip)
+            for v, from_v in enumerate(vectors):
+                channel = f"x{value}_{dst.chip}_{v}"
+                sender.send(sender.read(src.name, from_v), dst.chip, channel)
+                got = receiver.recv(src.chip, channel, dst.element)  # type: ignore[arg-type]
+                receiver.write(got, dst.name, v)
+    system = _system(program.build())
+    schedule_system(system)
+    return system
+
+
+def stitch(
+    stages: Sequence[Stage],
+    systems: Iterable[lpu.SystemOp],
+    crossing: Sequence[SSAValue],
+) -> _Stitcher:
+    """One scheduled program of the stages' scheduled programs (module
+    docstring): each stage after the transfers of the values it takes, each
+    transfer after the stage that gives them."""
+    stitcher: _Stitcher | None = None
+    given: dict[int, _Tensor] = {}
+    for stage, system in zip(stages, systems, strict=True):
+        stitcher = stitcher or _Stitcher(system.machine)
+        takes, gives = _rebind(system, stage)
+        transfer = _transfers(stitcher.machine, takes, given, crossing)
+        if transfer is not None:
+            stitcher.place(transfer, tensors=False)
+        for value, sources in gives.items():
+            src = sources[0]
+            if len(sources) > 1 or src.lead is not None or src.cols is not None:
+                raise LpuError(
+                    f"{op_location(crossing[value].owner)}: error: staged compile: this value "  # type: ignore[arg-type]
+                    f"leaves its stage in parts ({', '.join(t.layout() for t in sources)}); "
+                    "only a value whole on one chip can cross"
+                )
+            given[value] = src
+        stitcher.place(system)
+    assert stitcher is not None
+    return stitcher
