@@ -603,7 +603,21 @@ class _Builder:
         return self.chip_op(start, ops)
 
     def chip_op(self, chip_id: Token, ops: list[Operation]) -> lpu.ChipOp:
-        """A chip; `chip_id` is at the position of the word `chip`."""
+        """A chip; `chip_id` is at the position of the word `chip`. A tensor
+        declared twice is named at its second declaration (the symbol table's
+        own check would name only the chip)."""
+        first: dict[str, FileLineColLoc] = {}
+        for op in ops:
+            if isinstance(op, lpu.TensorOp):
+                where = op.location
+                assert isinstance(where, FileLineColLoc)
+                seen = first.setdefault(op.sym_name.data, where)
+                if seen is not where:
+                    raise LpuError(
+                        f"{self.filename}:{where.line.data}:{where.column.data}: error: "
+                        f"tensor @{op.sym_name.data} is declared twice on chip "
+                        f"{chip_id} (first at line {seen.line.data})"
+                    )
         chip = lpu.ChipOp(_int(chip_id), ops)
         return self.located(chip, chip_id.line, chip_id.column)  # type: ignore[return-value]
 
