@@ -22,13 +22,13 @@ could install early wait too): docs/compiler.md, "Many chips".
 from __future__ import annotations
 
 import io
+import math
 import resource
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 
-import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -49,7 +49,7 @@ from lpuir.dialects.lpu.structure import sharing
 from lpuir.frontend import parse_source
 from lpuir.grammar.printer import chip_lines, print_lpu, system_line
 from lpuir.machine import SystemSpec
-from lpuir.transforms.annotations import chips_of
+from lpuir.transforms.annotations import chips_of, set_chips
 from lpuir.transforms.compile import CompilePass
 from lpuir.transforms.print_timing import act_span
 from lpuir.transforms.schedule import schedule_system
@@ -162,6 +162,7 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
                 elif stage_of.get(owner) != index:  # type: ignore[arg-type]
                     stage.inputs.append(("value", crossing[v]))
                     arg_attrs.append(DictionaryAttr({}))
+                    mapping[v] = _taken(block, mapping[v], o)
             block.add_op(o.clone(mapping))
             mapping.update(zip(o.results, block.last_op.results, strict=True))  # type: ignore[union-attr]
         results = [r for o in ops for r in o.results if r in crossing or r in returned]
@@ -181,6 +182,21 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
         stage.text = out.getvalue()
         stages.append(stage)
     return stages, list(crossing)
+
+
+def _taken(block: Block, arg: SSAValue, user: Operation) -> SSAValue:
+    """A crossing value as its taking stage's ops see it: a copy
+    (`tosa.identity`) on the chip of its first user there, so the stage's
+    argument is one whole tensor on one chip, which a transfer fills vector
+    by vector, and the stage's own lowering moves it on (as parts by heads,
+    shards by columns at any offset, row chunks) as it would a value it
+    computed (an argument used by column shards would be declared as input
+    shards whose columns need not start at a vector)."""
+    copy = tosa.IdentityOp(operands=[arg], result_types=[arg.type])
+    copy.location = user.location
+    set_chips(copy, chips_of(user)[:1])
+    block.add_op(copy)
+    return copy.results[0]
 
 
 def lower_stage(text: str, name: str, options: CompilePass) -> tuple[str, int]:
@@ -283,36 +299,23 @@ class _Tensor:
         return f"@{self.name} : {shape}{lead}{cols}{rows} {where}"
 
     def vectors_from(self, src: _Tensor) -> list[int] | None:
-        """For each vector of this tensor (whole, a part by heads or a row
-        chunk), the vector of the whole tensor `src` holding the same
-        elements; None when the two hold them in other vectors (another
-        element, shards by columns, other elements per vector)."""
+        """For each vector of this whole tensor, the vector of the whole
+        tensor `src` holding the same elements; None when the two hold them
+        in other vectors (another element, a part or shard, other elements
+        per vector). A taking stage declares a crossing value whole (`_taken`)."""
         last = self.shape[-1] if self.shape else 1
         if (
             self.element != src.element
-            or self.cols is not None
-            or len(self.shape) != len(src.shape)
-            or self.shape[-1:] != src.shape[-1:]
+            or any(p is not None for p in (self.lead, self.cols, self.chunk))
+            or self.shape != src.shape
             or not (self.lanes == src.lanes or last <= min(self.lanes, src.lanes))
         ):
             return None
-        index = [a.reshape(-1) for a in np.indices(self.shape[:-1])]
-        if self.lead is not None:
-            index[0] = index[0] + self.lead
-        if self.chunk is not None:
-            q, r, b, lo, hi = self.chunk
-            rows = np.array([k for k in range(lo, hi) if (k - lo) % b // r == q])
-            if len(rows) != self.shape[-2]:
-                return None
-            index[-1] = rows[index[-1]]  # the rows axis: the shape's second-to-last
-        bounds = src.shape[:-1]
-        if any((i >= n).any() for i, n in zip(index, bounds, strict=True)):
-            return None
-        row = np.ravel_multi_index(tuple(index), bounds) if index else np.zeros(1, int)
         per_row = -(-last // min(self.lanes, src.lanes))
-        if per_row * len(row) != self.vectors:
+        rows = math.prod(self.shape[:-1])
+        if per_row * rows != self.vectors:
             return None
-        return (row[:, None] * per_row + np.arange(per_row)).reshape(-1).tolist()
+        return list(range(per_row * rows))
 
     def declare(self, program: ProgramBuilder) -> None:
         """The same tensor, at the same place, in a transfer program."""
