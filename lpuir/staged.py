@@ -49,7 +49,7 @@ from lpuir.dialects.lpu.structure import sharing
 from lpuir.frontend import parse_source
 from lpuir.grammar.printer import chip_lines, print_lpu, system_line
 from lpuir.machine import SystemSpec
-from lpuir.transforms.annotations import chips_of, set_chips
+from lpuir.transforms.annotations import chips_of, set_chips, weight_args
 from lpuir.transforms.compile import CompilePass
 from lpuir.transforms.print_timing import act_span
 from lpuir.transforms.schedule import schedule_system
@@ -69,8 +69,9 @@ class Stage:
     text: str
     """The stage's tensor-level module, printed with its locations."""
     inputs: list[tuple[str, int]] = field(default_factory=list)
-    """Per argument: ("arg", the whole function's argument) or ("value", a
-    crossing value's number)."""
+    """Per program input of the stage (its arguments that are not
+    `{lpu.weight}`, numbered as lpu-vectorize numbers `input N`): ("arg", the
+    whole program's input number) or ("value", a crossing value's number)."""
     outputs: list[tuple[list[int], int | None]] = field(default_factory=list)
     """Per result: the whole function's results it is, and the crossing
     value's number if later stages take it."""
@@ -138,6 +139,12 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
                 f"@{fn.sym_name.data} is not computed by any stage"
             )
     attrs = fn.arg_attrs.data if fn.arg_attrs is not None else None
+    weights = weight_args(fn)
+    input_number = {
+        i: i - sum(1 for w in weights if w < i)
+        for i in range(len(fn.args))
+        if i not in weights
+    }
     stages = []
     for index in sorted(set(stage_of.values())):
         ops = [o for o in placed if stage_of[o] == index]
@@ -157,7 +164,8 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
                     continue
                 mapping[v] = block.insert_arg(v.type, len(block.args))
                 if isinstance(v, BlockArgument):
-                    stage.inputs.append(("arg", v.index))
+                    if v.index in input_number:
+                        stage.inputs.append(("arg", input_number[v.index]))
                     arg_attrs.append(attrs[v.index] if attrs else DictionaryAttr({}))
                 elif stage_of.get(owner) != index:  # type: ignore[arg-type]
                     stage.inputs.append(("value", crossing[v]))

@@ -131,3 +131,30 @@ def test_deskew_is_refused() -> None:
     options = CompilePass(system="node8", strategy="hybrid", group=4, deskew=True)
     with pytest.raises(LpuError, match="deskew"):
         compile_staged(parse_source(step.text, step.filename), options)
+
+
+def test_inputs_are_bound_as_the_whole_compile_binds_them() -> None:
+    """A program whose weights are `{lpu.weight}` arguments among its inputs
+    (the timing step): lpu-vectorize numbers `input N` among the arguments
+    that are not weights, so the stitched program declares the same input
+    numbers, of the same types, as the whole compile (it bound them by
+    argument position before, naming inputs the program does not have)."""
+    from lpuir.dialects import lpu
+    from lpuir.models.llama import build_timing_step
+
+    cfg = LlamaConfig.from_dict({**LAYER, "n_layers": 2, "weights": "i8"})
+    step = build_timing_step(cfg, layers=2)
+    options = CompilePass(system="node8", strategy="hybrid", group=4, verify=False)
+    whole = parse_source(step.text, "timing.mlir")
+    options.apply(make_context(), whole)
+    staged = compile_staged(parse_source(step.text, "timing.mlir"), options).module()
+
+    def inputs(module) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = {}
+        for op in module.walk():
+            if isinstance(op, lpu.TensorOp) and op.kind.data == "input":
+                assert op.arg is not None
+                found.setdefault(op.arg.data, set()).add(str(op.type))
+        return found
+
+    assert inputs(staged) == inputs(whole)
