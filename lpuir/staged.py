@@ -306,24 +306,20 @@ class _Tensor:
         where = f"lanes {self.lanes} on chip {self.chip}"
         return f"@{self.name} : {shape}{lead}{cols}{rows} {where}"
 
-    def vectors_from(self, src: _Tensor) -> list[int] | None:
-        """For each vector of this whole tensor, the vector of the whole
-        tensor `src` holding the same elements; None when the two hold them
-        in other vectors (another element, a part or shard, other elements
-        per vector). A taking stage declares a crossing value whole (`_taken`)."""
+    def holds_like(self, src: _Tensor) -> bool:
+        """Whether this whole tensor holds the elements of the whole tensor
+        `src` in the same vectors (not another element, a part or shard, or
+        other elements per vector), so vector v fills vector v. A taking
+        stage declares a crossing value whole (`_taken`)."""
         last = self.shape[-1] if self.shape else 1
-        if (
-            self.element != src.element
-            or any(p is not None for p in (self.lead, self.cols, self.chunk))
-            or self.shape != src.shape
-            or not (self.lanes == src.lanes or last <= min(self.lanes, src.lanes))
-        ):
-            return None
         per_row = -(-last // min(self.lanes, src.lanes))
-        rows = math.prod(self.shape[:-1])
-        if per_row * rows != self.vectors:
-            return None
-        return list(range(per_row * rows))
+        return (
+            self.element == src.element
+            and all(p is None for p in (self.lead, self.cols, self.chunk))
+            and self.shape == src.shape
+            and (self.lanes == src.lanes or last <= min(self.lanes, src.lanes))
+            and per_row * math.prod(self.shape[:-1]) == self.vectors
+        )
 
     def declare(self, program: ProgramBuilder) -> None:
         """The same tensor, at the same place, in a transfer program."""
@@ -458,17 +454,16 @@ def _transfers(
         src = given[value]
         src.declare(program)
         for dst in targets:
-            vectors = dst.vectors_from(src)
-            if vectors is None:
+            if not dst.holds_like(src):
                 raise LpuError(
                     f"{op_location(crossing[value].owner)}: error: staged compile: this "  # type: ignore[arg-type]
                     f"value crosses from {src.layout()} to {dst.layout()}, another layout"
                 )
             dst.declare(program)
             sender, receiver = program.chip(src.chip), program.chip(dst.chip)
-            for v, from_v in enumerate(vectors):
+            for v in range(dst.vectors):
                 channel = f"x{value}_{dst.chip}_{v}"
-                sender.send(sender.read(src.name, from_v), dst.chip, channel)
+                sender.send(sender.read(src.name, v), dst.chip, channel)
                 got = receiver.recv(src.chip, channel, dst.element)  # type: ignore[arg-type]
                 receiver.write(got, dst.name, v)
     system = _system(program.build())
