@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import zlib
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from lpuir.interpreter.sim_memory import (
     to_vectors,
 )
 from lpuir.interpreter.sim_units import compute, element, lane_indices
+
+if TYPE_CHECKING:
+    from lpuir.interpreter.sim_stream import Feed
 
 Transmit = Callable[[int, int, int, Flit], None]
 """(chip, port, departure cycle, flit): a vector put on a link."""
@@ -411,15 +415,20 @@ def random_weights(seed: int, lanes: int) -> Images:
 class Runner:
     """Evaluates the chips of one process: one ready queue for all of them,
     ordered by (issue cycle, chip, step). Chips that take nothing from links
-    (`static`) need no queue: each evaluates in its plan's order."""
+    (`static`) need no queue: each evaluates in its plan's order. A streamed
+    run's `feed` (sim_stream) adds each of its chips when its first step is
+    due and takes it away after its last."""
 
-    def __init__(self, runs: dict[int, ChipRun], static: bool = False):
+    def __init__(
+        self, runs: dict[int, ChipRun], static: bool = False, feed: Feed | None = None
+    ):
         self.runs = runs
         self.ready: list[tuple[int, int, int]] = []
-        self.static = static
+        self.static = static and feed is None
+        self.feed = feed
         self.cycle = 0
         """The issue cycle of the latest step evaluated."""
-        if static:
+        if self.static:
             return
         for chip, run in runs.items():
             for step in run.initially_ready():
@@ -429,12 +438,28 @@ class Runner:
         heapq.heappush(self.ready, (step.cycle, chip, step.index))
 
     def next_cycle(self) -> int | None:
-        """The issue cycle of the earliest ready step, if any."""
-        return self.ready[0][0] if self.ready else None
+        """The issue cycle of the earliest ready step (or chip to load), if any."""
+        due = None if self.feed is None else self.feed.due()
+        if not self.ready:
+            return due
+        return self.ready[0][0] if due is None else min(due, self.ready[0][0])
+
+    def _load(self, until: int | None) -> None:
+        """Load the feed's chips that start no later than the earliest ready
+        step (and before `until`)."""
+        assert self.feed is not None
+        ready = self.ready
+        while (due := self.feed.due()) is not None and (
+            (not ready or due <= ready[0][0]) and (until is None or due < until)
+        ):
+            chip, run, made_ready = self.feed.load()
+            self.runs[chip] = run
+            for step in [*made_ready, *run.initially_ready()]:
+                self.push(chip, step)
 
     def run(self, until: int | None = None) -> int:
         """Evaluate ready steps issued before `until` (all: None); the count."""
-        ready, runs = self.ready, self.runs
+        ready, runs, feed = self.ready, self.runs, self.feed
         count = 0
         if self.static:
             self.static = False
@@ -446,7 +471,11 @@ class Runner:
                     if count % PROGRESS_EVERY == 0:
                         progress.update("simulate", steps[index].cycle)
             return count
-        while ready and (until is None or ready[0][0] < until):
+        while True:
+            if feed is not None:
+                self._load(until)
+            if not ready or (until is not None and ready[0][0] >= until):
+                return count
             cycle, chip, index = heapq.heappop(ready)
             run = runs[chip]
             steps = run.plan.steps
@@ -456,4 +485,5 @@ class Runner:
             if count % PROGRESS_EVERY == 0:
                 progress.update("simulate", cycle)
             self.cycle = cycle
-        return count
+            if feed is not None and run.evaluated == len(steps):
+                feed.retire(chip, runs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from lpuir.machine import SystemSpec
 
 if TYPE_CHECKING:
     from lpuir.interpreter.sim_mpi import Exchange
+    from lpuir.interpreter.sim_stream import Feed, Stream
 
 __all__ = [
     "Program",
@@ -126,6 +128,7 @@ class Network:
         self.log: list[LinkEvent] = []
         self.stray: list[Violation] = []
         self.remote: Exchange | None = None
+        self.feed: Feed | None = None
 
     def transmit(self, chip: int, port: int, depart: int, flit: Flit) -> None:
         link = self.machine.link_at(chip, port)
@@ -139,6 +142,8 @@ class Network:
         )
         if peer in self.runs:
             self.arrive(peer, peer_port, arrival, flit, name)
+        elif self.feed is not None and self.feed.holds(peer):
+            self.feed.arrive(peer, peer_port, arrival, flit, name)
         elif peer in self.programmed:
             assert self.remote is not None, "every programmed chip is simulated"
             self.remote.post(peer, peer_port, arrival, flit, name)
@@ -174,14 +179,27 @@ def program_system(module: ModuleOp) -> lpu.SystemOp:
 class Program:
     """A scheduled program, planned once: each chip's plan and the rules the
     plans break. `run` simulates it on inputs, as often as wanted. `chips`
-    limits the plans to some chips (a distributed run's rank)."""
+    limits the plans to some chips (a distributed run's rank). With a
+    `stream` (sim_stream.scan), `module` is the program's skeleton and the
+    chips of the stream are planned one at a time as the run reaches them."""
 
-    def __init__(self, module: ModuleOp, chips: Collection[int] | None = None):
+    def __init__(
+        self,
+        module: ModuleOp,
+        chips: Collection[int] | None = None,
+        stream: Stream | None = None,
+    ):
         self.system = program_system(module)
         self.machine = self.system.machine.spec
+        self.stream = stream
         ops = sorted(self.system.chips, key=lambda c: c.chip_id)
         self.programmed = [c.chip_id for c in ops]
-        mine = [c for c in ops if chips is None or c.chip_id in chips]
+        mine = [
+            c
+            for c in ops
+            if (chips is None or c.chip_id in chips)
+            and (stream is None or c.chip_id not in stream.chips)
+        ]
         self.static_cycles = (
             self.system.static_cycles.data
             if self.system.static_cycles is not None
@@ -255,16 +273,38 @@ class Program:
         network = Network(
             self.machine, runs, self.programmed, lambda c, s: runner.push(c, s)
         )
+
+        def start(plan: ChipSim) -> ChipRun:
+            return ChipRun(plan, images, network.transmit, report, keep_values)
+
         for chip, plan in self.plans.items():
-            runs[chip] = ChipRun(plan, images, network.transmit, report, keep_values)
+            runs[chip] = start(plan)
+        feed: Feed | None = None
+        if self.stream is not None:
+            from lpuir.interpreter.sim_stream import Feed
+
+            if exchange is not None or keep_values:
+                raise LpuError(
+                    "a streamed run is one process's and keeps no chip's values"
+                )
+            feed = network.feed = Feed(
+                self.stream,
+                self.machine,
+                start,
+                lambda chip, run: self._chip_account(chip, run, network, trace, True),
+                report,
+                network.stray,
+            )
         runner = Runner(
             runs,
             static=exchange is None and not any(p.takers for p in self.plans.values()),
+            feed=feed,
         )
         total = self.static_cycles or self.cycles
         progress.update("simulate", 0, total, "cycles", "running")
         if exchange is None:
-            _run(runner, network, report)
+            with nullcontext() if feed is None else feed.frozen():
+                _run(runner, network, report)
             for run in runs.values():
                 run.finish()
         else:
@@ -277,7 +317,19 @@ class Program:
                 failure = e
             exchange.agree(failure)
         progress.finish("simulate")
-        result = self._account(runs, network, trace, exchange is None)
+        whole = exchange is None
+        result = self._account(
+            {
+                **({} if feed is None else feed.retired),
+                **{
+                    chip: self._chip_account(chip, run, network, trace, whole)
+                    for chip, run in runs.items()
+                },
+            },
+            network,
+            trace,
+            whole,
+        )
         if keep_values:
             result.runs, result.link_log = runs, list(network.log)
         if exchange is not None:
@@ -296,73 +348,105 @@ class Program:
                 links[name].extend(pieces)
         return links
 
-    @cached_property
-    def _static_account(
+    def _chip_account(
+        self, chip: int, run: ChipRun, network: Network, trace: bool, whole: bool
+    ) -> ChipAccount:
+        """What a run reports of one chip (its outputs when this process ran
+        the `whole` system)."""
+        plan = run.plan
+        return ChipAccount(
+            cycles=plan.cycles,
+            ports=len(self.machine.ports_of(chip)),
+            busy=plan.busy,
+            spans=plan.link_spans,
+            instructions=run.evaluated,
+            outputs={
+                name: run.output(name)
+                for name, t in plan.tensors.items()
+                if t.kind.data == "output"
+            }
+            if whole
+            else {},
+            trace=chrome_trace(
+                {chip: plan},
+                sorted(
+                    (e for e in network.log if e.chip == chip),
+                    key=lambda e: (e.depart, e.link, e.arrival),
+                ),
+                self.machine.chip,
+            )
+            if trace
+            else None,
+        )
+
+    def _account(
         self,
-    ) -> tuple[dict[int, int], dict[str, int], dict[str, int], dict[str, int]]:
-        """What a run's account takes from the plans alone: cycles per chip,
-        busy cycles and capacity per unit, busy cycles per link."""
-        spec, machine = self.machine.chip, self.machine
-        chip_cycles = {i: plan.cycles for i, plan in self.plans.items()}
+        accounts: dict[int, ChipAccount],
+        network: Network,
+        trace: bool,
+        whole: bool,
+    ) -> SimulationResult:
+        """The run's result from each simulated chip's account: outputs (when
+        this process ran the `whole` system), cycles, busy units and links,
+        and the trace, every per-chip entry in chip order."""
+        chips = dict(sorted(accounts.items()))
+        chip_cycles = {i: a.cycles for i, a in chips.items()}
         busy: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
         capacity: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0)
+        spec = self.machine.chip
         per_kind = {
             "MEM": len(spec.mem_slices),
             "VXM": spec.vxm_alus,
             "SXM": 2,
             "MXM": 2 * spec.mxm_planes,
         }
-        for i, plan in self.plans.items():
-            for kind, count in {**per_kind, "C2C": len(machine.ports_of(i))}.items():
-                capacity[kind] += count * chip_cycles[i]
-            for unit, cycles_busy in plan.busy.items():
+        spans: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, a in chips.items():
+            for kind, count in {**per_kind, "C2C": a.ports}.items():
+                capacity[kind] += count * a.cycles
+            for unit, cycles_busy in a.busy.items():
                 busy[f"chip{i}/{unit}"] = cycles_busy
-                capacity[f"chip{i}/{unit}"] = chip_cycles[i]
+                capacity[f"chip{i}/{unit}"] = a.cycles
                 busy[unit.split(".")[0]] += cycles_busy
-        link_busy = {
-            name: union_length(pieces)
-            for name, pieces in sorted(self.link_spans().items())
-        }
-        return chip_cycles, busy, capacity, link_busy
-
-    def _account(
-        self, runs: dict[int, ChipRun], network: Network, trace: bool, whole: bool
-    ) -> SimulationResult:
-        """Outputs (when this process ran the `whole` system), cycles, busy
-        units and links, and the trace of this process's chips after a run."""
-        chip_cycles, busy, capacity, link_busy = self._static_account
-        outputs = (
-            assemble_outputs(
+            for name, pieces in a.spans.items():
+                spans[name].extend(pieces)
+        return SimulationResult(
+            outputs=assemble_outputs(
                 self.system,
-                lambda chip_id, tensor: runs[chip_id].output(tensor.sym_name.data),
+                lambda chip, tensor: chips[chip].outputs[tensor.sym_name.data],
                 self.arguments[1],
             )
             if whole
-            else []
-        )
-        events = sorted(
-            network.log, key=lambda e: (e.chip, e.depart, e.link, e.arrival)
-        )
-        return SimulationResult(
-            outputs=outputs,
+            else [],
             cycles=max(chip_cycles.values(), default=self.cycles),
-            chip_cycles=dict(chip_cycles),
+            chip_cycles=chip_cycles,
             static_cycles=self.static_cycles,
-            unit_busy=dict(busy),
-            link_busy=dict(link_busy),
+            unit_busy=busy,
+            link_busy={
+                name: union_length(pieces) for name, pieces in sorted(spans.items())
+            },
             link_bytes=dict(sorted(network.link_bytes.items())),
-            instructions=sum(run.evaluated for run in runs.values()),
-            capacity=dict(capacity),
-            trace_events=[
-                event
-                for i, run in runs.items()
-                for event in chrome_trace(
-                    {i: run.plan}, [e for e in events if e.chip == i], self.machine.chip
-                )
-            ]
+            instructions=sum(a.instructions for a in chips.values()),
+            capacity=capacity,
+            trace_events=[e for a in chips.values() for e in a.trace or []]
             if trace
             else None,
         )
+
+
+@dataclass
+class ChipAccount:
+    """What a run reports of one chip, kept when a streamed run drops the
+    chip: its cycles, link ports, busy cycles per unit, link spans,
+    instructions evaluated, output tensors and trace events."""
+
+    cycles: int
+    ports: int
+    busy: dict[str, int]
+    spans: dict[str, list[tuple[int, int]]]
+    instructions: int
+    outputs: dict[str, np.ndarray]
+    trace: list[dict[str, Any]] | None
 
 
 def simulate(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xdsl.dialects import func
@@ -23,6 +23,9 @@ from lpuir.diagnostics import LpuError, module_location, op_location
 from lpuir.dialects import lpu
 from lpuir.machine import ChipSpec, MachineError
 from lpuir.types import describe_tensor
+
+if TYPE_CHECKING:
+    from lpuir.interpreter.sim_stream import Stream
 
 TensorSig = tuple[tuple[int, ...], str]
 """A value's shape and element type name."""
@@ -230,6 +233,7 @@ def run_module(
     comm: Any = None,
     weights: str | None = None,
     perf: bool = False,
+    stream: Stream | None = None,
 ) -> RunResult:
     """Run a verified module at the level its IR is at, on inputs already in
     their numerics carriers (see `materialise`). A tensor-level function runs
@@ -239,7 +243,8 @@ def run_module(
     (`lpuir.interpreter.sim_mpi`), inputs given as functions made only where
     needed; `weights` (`random:SEED`) gives weights declared without a value
     random values. `perf`: a scheduled program's report holds its static performance
-    report (`lpuir.perf`)."""
+    report (`lpuir.perf`). With a `stream` (`sim_stream.scan`), `module` is
+    the program's skeleton and its chips are planned as the run reaches them."""
     sig = signature(module, function)
     system = lpu_system(module)
     if (weights is not None or comm is not None) and (
@@ -280,7 +285,7 @@ def run_module(
     lanes = system.machine.spec.chip.lanes
     filled = None if weights is None else random_weights(weight_seed(weights), lanes)
     if comm is None:
-        sim = Program(module).run(
+        sim = Program(module, stream=stream).run(
             inputs, collect_all=collect_all, trace=trace, weights=filled
         )
     else:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
@@ -36,11 +36,14 @@ from lpuir.execute import (
     run_module,
     signature,
 )
-from lpuir.frontend import FRONTENDS, parse_source
+from lpuir.frontend import FRONTENDS, as_text, parse_source
 from lpuir.onnx.options import add_import_options, import_model
 from lpuir.tools.errors import run_tool
 from lpuir.tools.outputs import check_output, replacing, write_text
 from lpuir.types import describe_tensor
+
+if TYPE_CHECKING:
+    from lpuir.interpreter.sim_stream import Stream
 
 PRINT_LIMIT = 1024
 """Outputs with more elements print summarised (--output writes them whole)."""
@@ -61,6 +64,27 @@ def load_module(
     module = parse_source(data, name, frontend=frontend)
     verify_located(module)
     return module
+
+
+def load_stream(args: argparse.Namespace, comm: Any) -> tuple[ModuleOp, Stream]:
+    """--stream: the program's skeleton and its chips' blocks
+    (`sim_stream.scan`), for the one-process cycle-level run."""
+    from lpuir.frontend import detect_frontend
+    from lpuir.interpreter.sim_stream import scan
+
+    for flag in ("debug", "reference"):
+        if getattr(args, flag):
+            raise LpuError(
+                f"--stream cannot --{flag}: that needs the whole program as IR"
+            )
+    if comm is not None:
+        raise LpuError("--stream runs in one process, not under mpiexec or --ranks")
+    if args.file == "-":
+        raise LpuError("--stream reads its program from a file, not standard input")
+    data = Path(args.file).read_bytes()
+    if (args.frontend or detect_frontend(data, args.file)) != "lpu":
+        raise LpuError(f"--stream runs .lpu text; {args.file} is not")
+    return scan(as_text(data, args.file), args.file)
 
 
 # ------------------------------------------------------------------ arguments
@@ -262,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="simulate distributed over P MPI ranks: runs mpiexec -n P lpu-run ... (needs lpuir[mpi]); under mpiexec lpu-run distributes by itself",
     )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="simulate a scheduled .lpu program too big to hold: each chip parsed and planned when its first instruction is due, dropped after its last (one process; the --report-file then holds no static perf report, which needs the whole program as IR)",
+    )
     add_import_options(p)
     p.add_argument(
         "--quiet",
@@ -320,7 +349,11 @@ def run_checked(args: argparse.Namespace, comm: Any = None) -> int:
     """Run with arguments whose output paths are known to be writable (on
     the ranks of `comm`, if given: the inputs made where needed, and only
     rank 0 reports and writes)."""
-    module = load_module(args.file, args.frontend, args)
+    stream = None
+    if args.stream:
+        module, stream = load_stream(args, comm)
+    else:
+        module = load_module(args.file, args.frontend, args)
     sig = signature(module, args.function)
     specs = list(enumerate(zip(input_specs(args, sig), sig.inputs, strict=True)))
     made: dict[int, np.ndarray] = {}
@@ -344,7 +377,8 @@ def run_checked(args: argparse.Namespace, comm: Any = None) -> int:
         machine=args.system,
         comm=comm,
         weights=args.weights,
-        perf=args.report_file is not None,
+        perf=args.report_file is not None and stream is None,
+        stream=stream,
     )
     if comm is not None and comm.Get_rank() > 0:
         return 0
