@@ -149,8 +149,9 @@ class Feed:
     @contextmanager
     def frozen(self) -> Iterator[None]:
         """While the run goes on, garbage collections skip what lives across
-        it (the skeleton, the inputs): each retired chip's IR is collected
-        at the cost of the live chips, not of the whole program."""
+        it (the skeleton, the inputs): the collector's own schedule frees
+        retired chips' IR (reference cycles) at the cost of the live chips,
+        not of the whole program."""
         gc.freeze()
         try:
             yield
@@ -200,11 +201,8 @@ class Feed:
 
     def retire(self, chip: int, runs: dict[int, ChipRun]) -> None:
         """A chip whose every instruction ran leaves `runs`: its last checks,
-        and what the run keeps of it; its IR, plan and SRAM go (the IR's
-        reference cycles collected now, while the live chips are few)."""
+        and what the run keeps of it; its IR, plan and SRAM go."""
         run = runs.pop(chip)
         run.finish()
         self.stray.extend(run.stray_violations())
         self.retired[chip] = self.keep(chip, run)
-        del run
-        gc.collect()
