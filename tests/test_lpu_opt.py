@@ -87,6 +87,22 @@ def test_a_valid_program_to_a_file(
     assert (code, out) == (0, source.read_text())
 
 
+@pytest.mark.parametrize(
+    ("extra", "wrote"),
+    [([], "lpu"), (["-t", "mlir"], "mlir"), (["--target=lpu"], "lpu")],
+)
+def test_an_lpu_output_file_gets_lpu_text_unless_a_target_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], wrote: str
+) -> None:
+    """`-o x.lpu` picks `-t lpu` as `x.lpu` as input picks its frontend."""
+    source = tmp_path / "p.lpu"
+    source.write_text('system "tsp-v1"\n\nchip 0 {\n  icu.notify\n}\n')
+    target = tmp_path / "out.lpu"
+    assert _run([str(source), "-o", str(target), *extra], capsys) == (0, "", "")
+    text = target.read_text()
+    assert text.startswith('system "tsp-v1"') == (wrote == "lpu"), text
+
+
 def test_an_internal_error_is_one_line_unless_asked_for_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -38,6 +38,12 @@ class LpuOptMain(xDSLOptMain):
 
     _outputs: ExitStack
 
+    def __init__(self, description: str, args: Sequence[str] | None = None):
+        super().__init__(
+            description=description,
+            args=target_of_output(list(sys.argv[1:] if args is None else args)),
+        )
+
     def register_all_dialects(self) -> None:
         for name, factory in LPUIR_DIALECTS.items():
             self.ctx.register_dialect(name, factory)
@@ -156,6 +162,19 @@ class LpuOptMain(xDSLOptMain):
             check_output(self.args.output_file, "-o")
         with ExitStack() as self._outputs, progress.shown(not self.args.quiet):
             super().run()
+
+
+def target_of_output(argv: list[str]) -> list[str]:
+    """`-o FILE.lpu` without `-t` writes .lpu text (`-t lpu`), as an input's
+    extension picks its frontend: MLIR under that name is a file lpu-run
+    would refuse."""
+    find = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    find.add_argument("-o", "--output-file")
+    find.add_argument("-t", "--target")
+    given, _ = find.parse_known_args(argv)
+    if given.target is None and (given.output_file or "").endswith(".lpu"):
+        return [*argv, "-t", "lpu"]
+    return argv
 
 
 def main(argv: Sequence[str] | None = None) -> int:
