@@ -191,10 +191,12 @@ def measure(
     strategy: str = "pipeline",
     jobs: int | None = None,
     out: str | None = None,
+    reuse: bool = True,
 ) -> dict[str, Any]:
     """Build, compile and analyse the first `layers` layers (plus the head);
     with `jobs`, compiled stage by stage in that many worker processes
-    (`lpuir.staged`); with `out`, the program written there (.lpu); with
+    (`lpuir.staged`, each stage of a form already lowered moved onto its
+    chips unless not `reuse`); with `out`, the program written there (.lpu); with
     `perf` (a folder), also its static performance report (lpuir.perf):
     the table printed, perf.json and the plots written there."""
     from lpuir.context import make_context
@@ -210,7 +212,7 @@ def measure(
         system=system, strategy=strategy, group=chips_per_layer, verify=False
     )
     if jobs is not None:
-        staged = _measure_staged(step.text, options, jobs, out, start)
+        staged = _measure_staged(step.text, options, jobs, out, start, reuse)
         return {**_facts(step, options, layers, context), **staged}
     module = parse_source(step.text, "llama3_8b.mlir")
     options.apply(make_context(), module)
@@ -280,7 +282,7 @@ class _Log:
 
 
 def _measure_staged(
-    text: str, options: Any, jobs: int, out: str | None, start: float
+    text: str, options: Any, jobs: int, out: str | None, start: float, reuse: bool
 ) -> dict[str, Any]:
     """`measure` with lpuir.staged: the stitched program stays text (a whole
     step's ops would not fit in memory), so no busy-cycle breakdown."""
@@ -290,7 +292,7 @@ def _measure_staged(
 
     module = parse_source(text, "llama3_8b.mlir")
     with progress.reporting(_Log()):
-        staged = compile_staged(module, options, jobs)
+        staged = compile_staged(module, options, jobs, reuse)
     seconds = time.perf_counter() - start
     if out is not None:
         with open(out, "w") as f:
@@ -302,6 +304,8 @@ def _measure_staged(
         "compile_s": seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "worker_rss_gib": max(staged.worker_rss) / 2**20,
+        "stages_lowered": len(set(staged.lowered_from)),
+        "stages": len(staged.lowered_from),
         "busy": {},
     }
 
@@ -335,7 +339,8 @@ def report(r: dict[str, Any], full_layers: int = 32) -> dict[str, float]:
     print(
         f"  compile {r['compile_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB"
         + (
-            f" (largest worker {r['worker_rss_gib']:.2f} GiB)"
+            f" (largest worker {r['worker_rss_gib']:.2f} GiB; "
+            f"{r['stages_lowered']} of {r['stages']} stages lowered, the others moved)"
             if r["worker_rss_gib"]
             else ""
         )
@@ -390,6 +395,11 @@ def main(argv: list[str] | None = None) -> None:
         "--jobs", type=int, default=1, help="worker processes of --staged"
     )
     parser.add_argument(
+        "--no-reuse",
+        action="store_true",
+        help="--staged: lower every stage, also those of a form already lowered",
+    )
+    parser.add_argument(
         "--out",
         metavar="FILE",
         help="write the compiled program (.lpu) here (the last of --layers)",
@@ -405,6 +415,7 @@ def main(argv: list[str] | None = None) -> None:
             strategy=args.strategy,
             jobs=args.jobs if args.staged else None,
             out=args.out,
+            reuse=not args.no_reuse,
         )
         report(r)
         results.append(r)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import math
 import resource
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ from lpuir.dialects.lpu.structure import sharing
 from lpuir.frontend import parse_source
 from lpuir.grammar.printer import chip_lines, print_lpu, system_line
 from lpuir.machine import SystemSpec
-from lpuir.transforms.annotations import chips_of, set_chips, weight_args
+from lpuir.transforms.annotations import CHIPS, chips_of, set_chips, weight_args
 from lpuir.transforms.compile import CompilePass
 from lpuir.transforms.print_timing import act_span
 from lpuir.transforms.schedule import schedule_system
@@ -75,6 +76,10 @@ class Stage:
     outputs: list[tuple[list[int], int | None]] = field(default_factory=list)
     """Per result: the whole function's results it is, and the crossing
     value's number if later stages take it."""
+    chips: list[int] = field(default_factory=list)
+    """The chips its ops are on."""
+    form: str = ""
+    """The stage as its lowering sees it up to where it is (`_form`)."""
 
 
 @dataclass
@@ -90,6 +95,9 @@ class Staged:
     """Each stage's own static cycles (compiled alone)."""
     worker_rss: list[int]
     """Peak resident memory (KiB) of the process that lowered each stage."""
+    lowered_from: list[int]
+    """Per stage, the stage whose lowering it is: itself, or an earlier
+    stage of the same form moved by whole nodes (`_reuse`)."""
 
     def module(self) -> ModuleOp:
         """The program parsed (a small one: a whole Llama step takes more
@@ -188,8 +196,29 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
         out = io.StringIO()
         Printer(out, print_debuginfo=True).print_op(ModuleOp([stage_fn]))
         stage.text = out.getvalue()
+        stage.chips = sorted({c for o in ops for c in chips_of(o)})
+        stage.form = _form(stage_fn, stage.chips[0] // group * group)
         stages.append(stage)
     return stages, list(crossing)
+
+
+def _form(stage_fn: func.FuncOp, base: int) -> str:
+    """A stage function as its lowering sees it up to where it is: without
+    locations or names (its own and its values'), its chips counted from
+    `base`. Two stages of one
+    form whose bases differ by whole nodes lower alike, moved (`_reuse`)."""
+    copy = stage_fn.clone()
+    copy.sym_name = StringAttr("stage")
+    for arg in copy.args:
+        arg.name_hint = None
+    for op in copy.walk():
+        for result in op.results:
+            result.name_hint = None
+        if CHIPS in op.attributes:
+            set_chips(op, [c - base for c in chips_of(op)])
+    out = io.StringIO()
+    Printer(out).print_op(ModuleOp([copy]))
+    return out.getvalue()
 
 
 def _taken(block: Block, arg: SSAValue, user: Operation) -> SSAValue:
@@ -218,9 +247,14 @@ def lower_stage(text: str, name: str, options: CompilePass) -> tuple[str, int]:
     return out.getvalue(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Staged:
+def compile_staged(
+    module: ModuleOp, options: CompilePass, jobs: int = 1, reuse: bool = True
+) -> Staged:
     """lpu-compile (`options`) of `module`'s function, stage by stage, in
-    `jobs` worker processes (in this one for jobs=1), stitched."""
+    `jobs` worker processes (in this one for jobs=1), stitched. With `reuse`,
+    a stage of the same form as an earlier one (`_form`: a decoder layer's
+    next copy in timing mode) takes that stage's lowering moved onto its
+    chips (`_reuse`) instead of its own."""
     if options.deskew:
         raise LpuError(
             "staged compile: deskew=true is not supported (a shifted stage's "
@@ -233,22 +267,41 @@ def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Sta
             f"staged compile: the module needs exactly one function to compile after lpu-inline, found {len(fns)}"
         )
     stages, crossing = cut(fns[0], options.group)
-    texts = [s.text for s in stages]
-    names = [f"stage{s.index}.mlir" for s in stages]
+    spec = lpu.SystemAttr.from_option(options.system).spec
+    first: dict[str, int] = {}
+    source = [first.setdefault(s.form, i) if reuse else i for i, s in enumerate(stages)]
+    users = Counter(source)
+    own = [i for i, j in enumerate(source) if i == j]
     cycles: list[int] = []
     rss: list[int] = []
+    kept: dict[int, tuple[str, int]] = {}
+    """Lowered stages later stages of their form still take."""
 
     def scheduled(lowered: Iterator[tuple[str, int]]) -> Iterator[lpu.SystemOp]:
-        """Each stage's program as its worker hands it over, parsed one at a
-        time (the stitcher keeps its text, not its ops)."""
-        for stage, (text, kib) in zip(stages, lowered, strict=True):
+        """Each stage's program as its worker hands it over (or as an earlier
+        stage of its form gave it, moved), parsed one at a time (the
+        stitcher keeps its text, not its ops)."""
+        for i, stage in enumerate(stages):
+            j = source[i]
+            text, kib = next(lowered) if i == j else kept[j]
+            users[j] -= 1
+            if users[j]:
+                kept[j] = (text, kib)
+            else:
+                kept.pop(j, None)
+            system = _system(parse_source(text, f"stage{stages[j].index}.lpu"))
+            if i != j and not _reuse(system, stages[j], stage, spec):
+                source[i] = i
+                text, kib = lower_stage(stage.text, f"stage{stage.index}.mlir", options)
+                system = _system(parse_source(text, f"stage{stage.index}.lpu"))
             rss.append(kib)
-            system = _system(parse_source(text, f"stage{stage.index}.lpu"))
             assert system.static_cycles is not None
             cycles.append(system.static_cycles.data)
             progress.update("staged compile", len(cycles), len(stages), "stages")
             yield system
 
+    texts = [stages[i].text for i in own]
+    names = [f"stage{stages[i].index}.mlir" for i in own]
     if jobs <= 1:
         stitched = stitch(
             stages, scheduled(map(lower_stage, texts, names, repeat(options))), crossing
@@ -257,7 +310,52 @@ def compile_staged(module: ModuleOp, options: CompilePass, jobs: int = 1) -> Sta
         with ProcessPoolExecutor(jobs) as pool:
             lowered = pool.map(lower_stage, texts, names, repeat(options))
             stitched = stitch(stages, scheduled(lowered), crossing)
-    return Staged(stitched.text(), stitched.cycles, len(stitched.tensors), cycles, rss)
+    return Staged(
+        stitched.text(), stitched.cycles, len(stitched.tensors), cycles, rss, source
+    )
+
+
+def _reuse(
+    system: lpu.SystemOp, lowered: Stage, stage: Stage, spec: SystemSpec
+) -> bool:
+    """Move the lowered program of a stage of `stage`'s form onto `stage`'s
+    chips (chip ids and the peers of sends and receives), if that program is
+    on the lowered stage's own chips and every link between them has its
+    twin, port for port and as fast, between the moved chips: then the
+    moved program is the same computation under the same timing law. False
+    (and `system` unusable) if not."""
+    offset = stage.chips[0] - lowered.chips[0]
+    used = {c.chip_id for c in system.chips}
+    if not used <= set(lowered.chips) or max(used) + offset >= spec.chips:
+        return False
+    for chip in used:
+        for port in spec.ports_of(chip):
+            link = spec.link_at(chip, port)
+            assert link is not None
+            peer = link.peer(chip, port)
+            if peer[0] not in used:
+                continue
+            twin = spec.link_at(chip + offset, port)
+            if twin is None or (
+                twin.peer(chip + offset, port),
+                twin.latency,
+                twin.cycles_per_vector,
+                twin.kind,
+            ) != (
+                (peer[0] + offset, peer[1]),
+                link.latency,
+                link.cycles_per_vector,
+                link.kind,
+            ):
+                return False
+    for chip in system.chips:
+        chip.id = IntAttr(chip.chip_id + offset)
+        for op in chip.instructions():
+            if isinstance(op, lpu.SendOp):
+                op.to = IntAttr(op.to.data + offset)
+            elif isinstance(op, lpu.RecvOp):
+                op.sender = IntAttr(op.sender.data + offset)
+    return True
 
 
 def _system(module: ModuleOp) -> lpu.SystemOp:

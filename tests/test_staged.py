@@ -5,6 +5,8 @@ partitioned IR, in the cycles it states, and passes lpu-verify-schedule."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,9 +18,12 @@ from xdsl.dialects import func
 from lpuir.api import check_schedule
 from lpuir.context import make_context
 from lpuir.diagnostics import LpuError
+from lpuir.dialects import lpu
 from lpuir.execute import machine_chip, run_module
 from lpuir.frontend import parse_source
+from lpuir.grammar.printer import chip_lines
 from lpuir.interpreter.reference import run_function
+from lpuir.machine import LinkSpec
 from lpuir.models.llama import (
     DecodeStep,
     LlamaConfig,
@@ -26,7 +31,7 @@ from lpuir.models.llama import (
     random_weights,
     step_inputs,
 )
-from lpuir.staged import compile_staged, cut
+from lpuir.staged import _reuse, _system, compile_staged, cut, lower_stage
 from lpuir.transforms.annotations import chips_of, set_chips
 from lpuir.transforms.compile import CompilePass
 
@@ -139,7 +144,6 @@ def test_inputs_are_bound_as_the_whole_compile_binds_them() -> None:
     that are not weights, so the stitched program declares the same input
     numbers, of the same types, as the whole compile (it bound them by
     argument position before, naming inputs the program does not have)."""
-    from lpuir.dialects import lpu
     from lpuir.models.llama import build_timing_step
 
     cfg = LlamaConfig.from_dict({**LAYER, "n_layers": 2, "weights": "i8"})
@@ -158,3 +162,63 @@ def test_inputs_are_bound_as_the_whole_compile_binds_them() -> None:
         return found
 
     assert inputs(staged) == inputs(whole)
+
+
+@pytest.mark.parametrize(
+    ("system", "group", "layers", "extra"),
+    [
+        ("dragonfly4 {nodes = 7, chips_per_node = 4}", 4, 6, {}),
+        (
+            "dragonfly4 {nodes = 3, chips_per_node = 8}",
+            4,
+            5,
+            {"dim": 64, "ffn_dim": 256},
+        ),
+    ],
+)
+def test_a_stage_of_a_form_already_lowered_is_that_lowering_moved(
+    system: str, group: int, layers: int, extra: dict[str, int]
+) -> None:
+    """Two stages of one form (timing-mode layers, in another node or in the
+    same node of 8): the first's lowering moved onto the second's chips is,
+    line for line, the second's own lowering."""
+    from lpuir.models.llama import build_timing_step
+
+    cfg = LlamaConfig.from_dict({**LAYER, **extra, "n_layers": layers, "weights": "i8"})
+    step = build_timing_step(cfg, layers=layers)
+    options = CompilePass(system=system, strategy="hybrid", group=group, verify=False)
+    module = parse_source(step.text, "timing.mlir")
+    options.partition(make_context(), module)
+    fn = next(o for o in module.ops if isinstance(o, func.FuncOp))
+    stages, _ = cut(fn, group)
+    forms = [s.form for s in stages]
+    a, b = next(
+        (stages[forms.index(f)], s)
+        for s in stages
+        if forms.index(f := s.form) != s.index
+    )
+    assert a.chips != b.chips
+
+    def lowered(stage) -> object:
+        text, _ = lower_stage(stage.text, f"stage{stage.index}.mlir", options)
+        return _system(parse_source(text, f"stage{stage.index}.lpu"))
+
+    moved, own = lowered(a), lowered(b)
+    assert _reuse(moved, a, b, lpu.SystemAttr.from_option(system).spec)
+    assert [(c.chip_id, chip_lines(c, "")) for c in moved.chips] == [
+        (c.chip_id, chip_lines(c, "")) for c in own.chips
+    ]
+    # moved where a link between its chips has no twin as fast, it is not
+    spec = lpu.SystemAttr.from_option(system).spec
+
+    class Slower:
+        def __getattr__(self, name: str) -> object:
+            return getattr(spec, name)
+
+        def link_at(self, chip: int, port: int) -> LinkSpec | None:
+            link = spec.link_at(chip, port)
+            if link is None or chip not in b.chips:
+                return link
+            return replace(link, latency=link.latency + 1)
+
+    assert not _reuse(lowered(a), a, b, Slower())  # type: ignore[arg-type]
