@@ -36,7 +36,6 @@ from lpuir.dialects import lpu
 from lpuir.machine import ChipSpec, SystemSpec
 from lpuir.transforms.schedule.problem import (
     ROUTE_CHOICES,
-    Edge,
     Group,
     Hop,
     Node,
@@ -49,10 +48,26 @@ from lpuir.transforms.schedule.resources import (
     IntraGroupConflict,
     Segment,
     SegmentSet,
+    overlaps,
 )
 
 SEARCH_LIMIT = 1 << 22
 """Start cycles tried for one group before giving up (a scheduler bug guard)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamClaim:
+    """A stream-borne edge's need, relative to its group's start: `width`
+    streams of `lanes` (chip, direction) free along `segment` shifted by the
+    start; `near`: the earlier claims on the same lanes whose segments
+    overlap it, so the two cannot share a stream."""
+
+    edge: int
+    lanes: tuple[int, str]
+    sets: list[SegmentSet]
+    width: int
+    segment: Segment
+    near: tuple[int, ...]
 
 
 @dataclass
@@ -89,7 +104,8 @@ class ListScheduler:
         self.machine: SystemSpec = problem.machine
         self.spec: ChipSpec = self.machine.chip
         self.units: dict[tuple, IntervalSet] = defaultdict(IntervalSet)
-        self.streams: dict[tuple[int, str, int], SegmentSet] = defaultdict(SegmentSet)
+        self.streams: dict[tuple[int, str], list[SegmentSet]] = {}
+        """Per (chip, direction), each stream's busy segments."""
         self.states: dict[int, ChipState] = {}
         self.last_act = problem.last_act
         self.alu_units = [lpu.VxmOp.alu_unit(a) for a in range(self.spec.vxm_alus)]
@@ -327,66 +343,79 @@ class ListScheduler:
                 return {}, max(1, move)
         return chosen, 0
 
-    def segment(self, edge: Edge, start: int) -> Segment:
-        u = edge.producer
-        t = timing.result_cycle(start + u.rel, 0, u.delay)
-        n = u.burst
-        far = max((c.pos for c in edge.consumers), key=lambda p: abs(p - u.pos))
-        diag = timing.diagonal(edge.direction, u.pos, t)
-        return Segment(diag, diag + n, min(u.pos, far), max(u.pos, far))
+    def stream_claims(self, group: Group) -> list[StreamClaim]:
+        """Each stream-borne edge's claim, from the group's template; which of
+        them block each other does not depend on the start (pick_streams)."""
+        claims: list[StreamClaim] = []
+        for i, edge in enumerate(group.edges):
+            if edge.chained:
+                continue
+            u = edge.producer
+            far = max((c.pos for c in edge.consumers), key=lambda p: abs(p - u.pos))
+            diag = timing.diagonal(
+                edge.direction, u.pos, timing.result_cycle(u.rel, 0, u.delay)
+            )
+            seg = Segment(diag, diag + u.burst, min(u.pos, far), max(u.pos, far))
+            lanes = (u.chip, edge.direction)
+            near = tuple(
+                j
+                for j, other in enumerate(claims)
+                if other.lanes == lanes and overlaps(seg, other.segment)
+            )
+            claims.append(
+                StreamClaim(i, lanes, self.stream_sets(*lanes), edge.width, seg, near)
+            )
+        return claims
+
+    def stream_sets(self, chip: int, direction: str) -> list[SegmentSet]:
+        """The busy segments of each stream of a chip in one direction."""
+        sets = self.streams.get((chip, direction))
+        if sets is None:
+            sets = [SegmentSet() for _ in range(self.spec.streams)]
+            self.streams[(chip, direction)] = sets
+        return sets
 
     def pick_streams(
-        self, group: Group, start: int
+        self, claims: list[StreamClaim], start: int
     ) -> tuple[dict[int, tuple[int, Segment]], int]:
         """A first stream (of as many as the element has bytes) for every
         edge, free along its segment; else ({}, how far to move before one
         can be)."""
         chosen: dict[int, tuple[int, Segment]] = {}
-        # the group's own segments, by (chip, direction) and stream
-        extra: dict[tuple[int, str], dict[int, list[Segment]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        firsts: list[int] = []  # each claim's first stream, so far
         count = self.spec.streams
-        for i, edge in enumerate(group.edges):
-            if edge.chained:
-                continue
-            seg = self.segment(edge, start)
-            d0, d1, p0, p1 = seg.d0, seg.d1, seg.p0, seg.p1
-            chip, direction, width = edge.producer.chip, edge.direction, edge.width
-            own = extra[(chip, direction)]
+        for claim in claims:
+            d0, d1, p0, p1 = claim.segment
+            seg = Segment(start + d0, start + d1, p0, p1)
+            width, sets = claim.width, claim.sets
+            # streams the group's own earlier values hold along this segment
             taken = {
                 t
-                for t, segs in own.items()
-                if any(
-                    d0 < o.d1 and o.d0 < d1 and p0 <= o.p1 and o.p0 <= p1 for o in segs
-                )
+                for j in claim.near
+                for t in range(firsts[j], firsts[j] + claims[j].width)
             }
-            busy = self.streams
             move = 1 << 62
             later = []  # first streams blocked by the group itself: checked last
             for s in range(0, count - width + 1):
-                if any(t in taken for t in range(s, s + width)):
+                if taken and any(t in taken for t in range(s, s + width)):
                     later.append(s)
                     continue
-                blocked = max(
-                    busy[(chip, direction, t)].conflict(seg)
-                    for t in range(s, s + width)
+                blocked = (
+                    sets[s].conflict(seg)
+                    if width == 1
+                    else max(sets[t].conflict(seg) for t in range(s, s + width))
                 )
                 if blocked:
                     move = min(move, blocked)
                 else:
-                    chosen[i] = (s, seg)
-                    for t in range(s, s + width):
-                        own[t].append(seg)
+                    chosen[claim.edge] = (s, seg)
+                    firsts.append(s)
                     break
             else:
                 # none free: a stream blocked only by this group's own
                 # values may free up one cycle on, else at the nearest shift
                 shifts = [
-                    max(
-                        busy[(chip, direction, t)].conflict(seg)
-                        for t in range(s, s + width)
-                    )
+                    max(sets[t].conflict(seg) for t in range(s, s + width))
                     for s in later
                 ]
                 move = 1 if 0 in shifts else min([move, *shifts])
@@ -547,6 +576,7 @@ class ListScheduler:
         claims = [c for n in group.nodes for c in self.unit_claims(n, plane)] + [
             c for t in group.transfers for c in self.link_claims(t)
         ]
+        lanes = self.stream_claims(group)
         try:
             checks = self.unit_checks(claims)
         except IntraGroupConflict as e:
@@ -560,7 +590,7 @@ class ListScheduler:
             if not move:
                 alus, move = self.pick_alus(group, start)
             if not move:
-                streams, move = self.pick_streams(group, start)
+                streams, move = self.pick_streams(lanes, start)
             if not move:
                 if not dry:
                     placed = [(key, start + lo, start + hi) for key, lo, hi in claims]
@@ -607,8 +637,9 @@ class ListScheduler:
                 continue
             s, seg = streams[i]
             edge.stream = s
+            sets = self.stream_sets(edge.producer.chip, edge.direction)
             for j in range(edge.width):
-                self.streams[(edge.producer.chip, edge.direction, s + j)].add(seg)
+                sets[s + j].add(seg)
 
     def acts(self, chip: int, cycle: int) -> None:
         self.last_act[chip] = max(self.last_act.get(chip, -1), cycle)
