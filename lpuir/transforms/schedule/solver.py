@@ -70,6 +70,18 @@ class StreamClaim:
     near: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where `search` found a group free: its start, and what it takes there
+    (its units' claims relative to the start, ALUs and streams by edge), so
+    the chosen option is committed without searching again."""
+
+    start: int
+    claims: list[tuple[tuple, int, int]]
+    alus: dict[int, int]
+    streams: dict[int, tuple[int, Segment]]
+
+
 @dataclass
 class ChipState:
     """Everything scheduled so far on one chip."""
@@ -517,7 +529,8 @@ class ListScheduler:
         return [chosen, {k: ("E" if h == "W" else "W") for k, h in chosen.items()}]
 
     def schedule_group(self, group: Group) -> None:
-        best: tuple[int, dict[int, str], tuple[str, int] | None, tuple] | None = None
+        best: tuple[Placement, dict[int, str], tuple[str, int] | None, tuple] | None
+        best, last = None, None
         for routes in self.route_options(group):
             self.take_routes(group, routes)
             for plane in self.plane_options(group):
@@ -525,18 +538,23 @@ class ListScheduler:
                     for node in group.nodes:
                         node.hemisphere = sides.get(id(node), "W")
                     self.template(group, plane)
-                    if best is not None and self.plane_bound(group, plane) >= best[0]:
+                    last = (sides, plane, routes)
+                    if (
+                        best is not None
+                        and self.plane_bound(group, plane) >= best[0].start
+                    ):
                         continue  # the search starts there: it cannot do better
-                    start = self.search(group, plane, dry=True)
-                    if best is None or start < best[0]:
-                        best = (start, sides, plane, routes)
+                    found = self.search(group, plane)
+                    if best is None or found.start < best[0].start:
+                        best = (found, *last)
         assert best is not None
-        start, sides, plane, routes = best
-        self.take_routes(group, routes)
-        for node in group.nodes:
-            node.hemisphere = sides.get(id(node), "W")
-        self.template(group, plane)
-        self.search(group, plane, dry=False, first=start)
+        placement, sides, plane, routes = best
+        if last != (sides, plane, routes):  # the template is another option's
+            self.take_routes(group, routes)
+            for node in group.nodes:
+                node.hemisphere = sides.get(id(node), "W")
+            self.template(group, plane)
+        self.commit(group, plane, placement)
 
     # -------------------------------------------------------------- network
 
@@ -560,19 +578,10 @@ class ListScheduler:
         state = self.states[installs[0].chip]
         return state.plane_free[plane] - min(n.rel for n in installs)
 
-    def search(
-        self,
-        group: Group,
-        plane: tuple[str, int] | None,
-        *,
-        dry: bool,
-        first: int | None = None,
-    ) -> int:
-        start = (
-            max(self.earliest(group), self.plane_bound(group, plane))
-            if first is None
-            else first
-        )
+    def search(self, group: Group, plane: tuple[str, int] | None) -> Placement:
+        """The earliest start, from the dependences' bound on, at which the
+        templated group finds every resource free (nothing is taken)."""
+        start = max(self.earliest(group), self.plane_bound(group, plane))
         claims = [c for n in group.nodes for c in self.unit_claims(n, plane)] + [
             c for t in group.transfers for c in self.link_claims(t)
         ]
@@ -592,26 +601,19 @@ class ListScheduler:
             if not move:
                 streams, move = self.pick_streams(lanes, start)
             if not move:
-                if not dry:
-                    placed = [(key, start + lo, start + hi) for key, lo, hi in claims]
-                    self.commit(group, start, plane, placed, alus, streams)
-                return start
+                return Placement(start, claims, alus, streams)
             start += move
         raise LpuError(
             f"{op_location(group.nodes[0].op)}: error: lpu-schedule found no free slot for this instruction group"
         )
 
     def commit(
-        self,
-        group: Group,
-        start: int,
-        plane: tuple[str, int] | None,
-        claims: list[tuple[tuple, int, int]],
-        alus: dict[int, int],
-        streams: dict[int, tuple[int, Segment]],
+        self, group: Group, plane: tuple[str, int] | None, placement: Placement
     ) -> None:
-        for key, lo, hi in claims:
-            self.units[key].add(lo, hi)
+        """Take what `placement` found free (the group templated as it was)."""
+        start, alus, streams = placement.start, placement.alus, placement.streams
+        for key, lo, hi in placement.claims:
+            self.units[key].add(start + lo, start + hi)
         if any(isinstance(n.op, lpu.InstallOp) for n in group.nodes):
             assert plane is not None
             key = self.side_key(group)
