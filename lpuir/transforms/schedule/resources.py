@@ -62,10 +62,6 @@ class Segment(NamedTuple):
     p1: int
 
 
-def overlaps(a: Segment, b: Segment) -> bool:
-    return a.d0 < b.d1 and b.d0 < a.d1 and a.p0 <= b.p1 and b.p0 <= a.p1
-
-
 class SegmentSet:
     """The segments of one stream, filed in buckets of DIAGONAL_BUCKET
     diagonals (a segment in every bucket it spans), so a query looks only at

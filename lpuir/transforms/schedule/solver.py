@@ -48,7 +48,6 @@ from lpuir.transforms.schedule.resources import (
     IntraGroupConflict,
     Segment,
     SegmentSet,
-    overlaps,
 )
 
 SEARCH_LIMIT = 1 << 22
@@ -359,6 +358,7 @@ class ListScheduler:
         """Each stream-borne edge's claim, from the group's template; which of
         them block each other does not depend on the start (pick_streams)."""
         claims: list[StreamClaim] = []
+        by_lanes: dict[tuple[int, str], list[tuple[int, Segment]]] = {}
         for i, edge in enumerate(group.edges):
             if edge.chained:
                 continue
@@ -369,11 +369,14 @@ class ListScheduler:
             )
             seg = Segment(diag, diag + u.burst, min(u.pos, far), max(u.pos, far))
             lanes = (u.chip, edge.direction)
+            d0, d1, p0, p1 = seg
+            before = by_lanes.setdefault(lanes, [])
             near = tuple(
                 j
-                for j, other in enumerate(claims)
-                if other.lanes == lanes and overlaps(seg, other.segment)
+                for j, (o0, o1, q0, q1) in before
+                if d0 < o1 and o0 < d1 and p0 <= q1 and q0 <= p1
             )
+            before.append((len(claims), seg))
             claims.append(
                 StreamClaim(i, lanes, self.stream_sets(*lanes), edge.width, seg, near)
             )
@@ -400,18 +403,20 @@ class ListScheduler:
             d0, d1, p0, p1 = claim.segment
             seg = Segment(start + d0, start + d1, p0, p1)
             width, sets = claim.width, claim.sets
-            # streams the group's own earlier values hold along this segment
-            taken = {
-                t
-                for j in claim.near
-                for t in range(firsts[j], firsts[j] + claims[j].width)
-            }
+            # streams the group's own earlier values hold along this segment,
+            # as bits; then the first streams they block, and the others
+            taken = 0
+            for j in claim.near:
+                taken |= ((1 << claims[j].width) - 1) << firsts[j]
+            blocks = 0
+            for k in range(width):
+                blocks |= taken >> k
+            free = ((1 << (count - width + 1)) - 1) & ~blocks
             move = 1 << 62
-            later = []  # first streams blocked by the group itself: checked last
-            for s in range(0, count - width + 1):
-                if taken and any(t in taken for t in range(s, s + width)):
-                    later.append(s)
-                    continue
+            while free:  # from the lowest first stream up
+                low = free & -free
+                free ^= low
+                s = low.bit_length() - 1
                 blocked = (
                     sets[s].conflict(seg)
                     if width == 1
@@ -428,7 +433,8 @@ class ListScheduler:
                 # values may free up one cycle on, else at the nearest shift
                 shifts = [
                     max(sets[t].conflict(seg) for t in range(s, s + width))
-                    for s in later
+                    for s in range(count - width + 1)
+                    if blocks >> s & 1
                 ]
                 move = 1 if 0 in shifts else min([move, *shifts])
                 return {}, max(1, move)
