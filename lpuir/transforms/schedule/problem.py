@@ -346,15 +346,13 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
             i = parent[i]
         return i
 
-    streamed = {id(op): op.stream_operands() for _, op in instrs}
+    takers = _stream_users(instrs)
     edges: list[tuple[SSAValue, lpu.Instruction, list[lpu.Instruction]]] = []
     for _, op in instrs:
         for result in op.results:
-            if not isinstance(result.type, lpu.VectorType):
-                continue
-            users = _stream_users(result, streamed)
-            if users:
-                edges.append((result, op, list(dict.fromkeys(users))))
+            users = takers.get(id(result))
+            if users and isinstance(result.type, lpu.VectorType):
+                edges.append((result, op, users))
                 for user in users:
                     parent[find(index[id(user)])] = find(index[id(op)])
     pairs = lpu.logical_pairs(system)
@@ -396,20 +394,28 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
 
 
 def _stream_users(
-    value: SSAValue, streamed: dict[int, list[SSAValue]]
-) -> list[lpu.Instruction]:
-    """`lpu.stream_users` (in the same order), with each instruction's stream
-    operands read once (`streamed`, by id) rather than once per use."""
-    users: list[lpu.Instruction] = []
-    for use in value.uses:
-        user = use.operation
-        operands = streamed.get(id(user))
-        if operands is None:
-            if not isinstance(user, lpu.Instruction):
-                continue
-            operands = streamed[id(user)] = user.stream_operands()
-        if value in operands:
-            users.append(user)  # type: ignore[arg-type]
+    instrs: list[tuple[int, lpu.Instruction]],
+) -> dict[int, list[lpu.Instruction]]:
+    """`lpu.stream_users` of every value (by id) some instruction takes off a
+    stream, each user once, in the order of the value's uses; found from each
+    instruction's stream operands, so a value's uses are walked only when
+    two or more instructions take it."""
+    found: dict[int, tuple[SSAValue, list[lpu.Instruction]]] = {}
+    for _, op in instrs:
+        for value in op.stream_operands():
+            entry = found.get(id(value))
+            if entry is None:
+                found[id(value)] = (value, [op])
+            elif entry[1][-1] is not op:
+                entry[1].append(op)
+    users: dict[int, list[lpu.Instruction]] = {}
+    for key, (value, ops) in found.items():
+        if len(ops) > 1:
+            ids = {id(op) for op in ops}
+            ops = list(
+                dict.fromkeys(u.operation for u in value.uses if id(u.operation) in ids)
+            )  # type: ignore[arg-type]
+        users[key] = ops
     return users
 
 
