@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import SSAValue
 
 from lpuir import timing
 from lpuir.diagnostics import LpuError, op_location
@@ -335,7 +335,9 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
         for chip in chips
     }
     instrs = [(chip.chip_id, op) for chip in chips for op in chip.instructions()]
-    index = {op: i for i, (_, op) in enumerate(instrs)}
+    # by id: hashing an xDSL operation is a Python call, and a Llama layer
+    # has hundreds of thousands
+    index = {id(op): i for i, (_, op) in enumerate(instrs)}
     parent = list(range(len(instrs)))
 
     def find(i: int) -> int:
@@ -344,42 +346,46 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
             i = parent[i]
         return i
 
+    takers = _stream_users(instrs)
     edges: list[tuple[SSAValue, lpu.Instruction, list[lpu.Instruction]]] = []
     for _, op in instrs:
         for result in op.results:
-            if not isinstance(result.type, lpu.VectorType):
-                continue
-            users = lpu.stream_users(result)
-            if users:
-                edges.append((result, op, list(dict.fromkeys(users))))
+            users = takers.get(id(result))
+            if users and isinstance(result.type, lpu.VectorType):
+                edges.append((result, op, users))
                 for user in users:
-                    parent[find(index[user])] = find(index[op])
+                    parent[find(index[id(user)])] = find(index[id(op)])
     pairs = lpu.logical_pairs(system)
     for send, recv in pairs:
-        parent[find(index[recv])] = find(index[send])
-    nodes = {op: Node(op, chip, max(1, op.burst), tensors[chip]) for chip, op in instrs}
-    for op, node in nodes.items():
+        parent[find(index[id(recv)])] = find(index[id(send)])
+    nodes = {
+        id(op): Node(op, chip, max(1, op.burst), tensors[chip]) for chip, op in instrs
+    }
+    for node in nodes.values():
+        op = node.op
         if op.KIND == "matmul":
             assert isinstance(op, lpu.MatmulOp)
-            node.weights = nodes.get(op.weights.owner)  # type: ignore[arg-type]
+            node.weights = nodes.get(id(op.weights.owner))
             if op.acc is not None:
-                node.acc = nodes.get(op.acc.owner)  # type: ignore[arg-type]
+                node.acc = nodes.get(id(op.acc.owner))
     members: dict[int, list[Node]] = defaultdict(list)
     for _, op in instrs:
-        members[find(index[op])].append(nodes[op])
+        members[find(index[id(op)])].append(nodes[id(op)])
     group_edges: dict[int, list[Edge]] = defaultdict(list)
     for value, producer, users in edges:
         chained = (
-            isinstance(producer, lpu.VxmOp)
-            and all(isinstance(u, lpu.VxmOp) for u in users)
-            and len(users) == 1
+            len(users) == 1
+            and isinstance(producer, lpu.VxmOp)
+            and isinstance(users[0], lpu.VxmOp)
         )
-        group_edges[find(index[producer])].append(
-            Edge(value, nodes[producer], [nodes[u] for u in users], chained)
+        group_edges[find(index[id(producer)])].append(
+            Edge(value, nodes[id(producer)], [nodes[id(u)] for u in users], chained)
         )
     transfers: dict[int, list[Transfer]] = defaultdict(list)
     for send, recv in pairs:
-        transfers[find(index[send])].append(Transfer(nodes[send], nodes[recv]))
+        transfers[find(index[id(send)])].append(
+            Transfer(nodes[id(send)], nodes[id(recv)])
+        )
     groups = {
         root: Group(ns, group_edges[root], transfers[root])
         for root, ns in members.items()
@@ -387,14 +393,41 @@ def build_problem(system: lpu.SystemOp, *, deskew: bool = False) -> Problem:
     return Problem(system, spec, _chip_order(groups, index), tensors, deskew)
 
 
-def _chip_order(groups: dict[int, Group], index: dict[Operation, int]) -> list[Group]:
+def _stream_users(
+    instrs: list[tuple[int, lpu.Instruction]],
+) -> dict[int, list[lpu.Instruction]]:
+    """`lpu.stream_users` of every value (by id) some instruction takes off a
+    stream, each user once, in the order of the value's uses; found from each
+    instruction's stream operands, so a value's uses are walked only when
+    two or more instructions take it."""
+    found: dict[int, tuple[SSAValue, list[lpu.Instruction]]] = {}
+    for _, op in instrs:
+        for value in op.stream_operands():
+            entry = found.get(id(value))
+            if entry is None:
+                found[id(value)] = (value, [op])
+            elif entry[1][-1] is not op:
+                entry[1].append(op)
+    users: dict[int, list[lpu.Instruction]] = {}
+    for key, (value, ops) in found.items():
+        if len(ops) > 1:
+            ids = {id(op) for op in ops}
+            ops = list(
+                dict.fromkeys(u.operation for u in value.uses if id(u.operation) in ids)
+            )  # type: ignore[arg-type]
+        users[key] = ops
+    return users
+
+
+def _chip_order(groups: dict[int, Group], index: dict[int, int]) -> list[Group]:
     """The groups in an order that keeps each chip's own order (by a group's
-    last instruction on that chip); the chips must agree on it."""
+    last instruction on that chip, `index` by its id); the chips must agree
+    on it."""
     lists: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for root, group in groups.items():
         last: dict[int, int] = {}
         for node in group.nodes:
-            last[node.chip] = max(last.get(node.chip, -1), index[node.op])
+            last[node.chip] = max(last.get(node.chip, -1), index[id(node.op)])
         for chip, i in last.items():
             lists[chip].append((i, root))
     queues = {

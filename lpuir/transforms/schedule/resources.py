@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DIAGONAL_BUCKET = 64
 """Diagonals per bucket of a stream's occupancy index (SegmentSet): about a
@@ -52,22 +52,14 @@ class IntervalSet:
             self.starts.pop(i + 1)
 
 
-@dataclass(frozen=True)
-class Segment:
-    """Slots a value holds on one stream: diagonals [d0, d1) x positions [p0, p1]."""
+class Segment(NamedTuple):
+    """Slots a value holds on one stream: diagonals [d0, d1) x positions [p0, p1]
+    (a tuple: pick_streams makes one per edge at every start it tries)."""
 
     d0: int
     d1: int
     p0: int
     p1: int
-
-    def overlaps(self, other: Segment) -> bool:
-        return (
-            self.d0 < other.d1
-            and other.d0 < self.d1
-            and self.p0 <= other.p1
-            and other.p0 <= self.p1
-        )
 
 
 class SegmentSet:
@@ -86,11 +78,12 @@ class SegmentSet:
         """0 if `seg` is free, else how many diagonals it must move on to
         clear every segment it overlaps (moving the group later moves all its
         segments by as many diagonals, and none can clear sooner)."""
+        d0, d1, p0, p1 = seg
         shift = 0
         for b in self.spanned(seg):
-            for other in self.buckets.get(b, ()):
-                if seg.overlaps(other):
-                    shift = max(shift, other.d1 - seg.d0)
+            for o0, o1, q0, q1 in self.buckets.get(b, ()):
+                if d0 < o1 and o0 < d1 and p0 <= q1 and q0 <= p1 and o1 - d0 > shift:
+                    shift = o1 - d0
         return shift
 
     def add(self, seg: Segment) -> None:

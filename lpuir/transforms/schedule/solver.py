@@ -36,7 +36,6 @@ from lpuir.dialects import lpu
 from lpuir.machine import ChipSpec, SystemSpec
 from lpuir.transforms.schedule.problem import (
     ROUTE_CHOICES,
-    Edge,
     Group,
     Hop,
     Node,
@@ -53,6 +52,33 @@ from lpuir.transforms.schedule.resources import (
 
 SEARCH_LIMIT = 1 << 22
 """Start cycles tried for one group before giving up (a scheduler bug guard)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamClaim:
+    """A stream-borne edge's need, relative to its group's start: `width`
+    streams of `lanes` (chip, direction) free along `segment` shifted by the
+    start; `near`: the earlier claims on the same lanes whose segments
+    overlap it, so the two cannot share a stream."""
+
+    edge: int
+    lanes: tuple[int, str]
+    sets: list[SegmentSet]
+    width: int
+    segment: Segment
+    near: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where `search` found a group free: its start, and what it takes there
+    (its units' claims relative to the start, ALUs and streams by edge), so
+    the chosen option is committed without searching again."""
+
+    start: int
+    claims: list[tuple[tuple, int, int]]
+    alus: dict[int, int]
+    streams: dict[int, tuple[int, Segment]]
 
 
 @dataclass
@@ -89,7 +115,8 @@ class ListScheduler:
         self.machine: SystemSpec = problem.machine
         self.spec: ChipSpec = self.machine.chip
         self.units: dict[tuple, IntervalSet] = defaultdict(IntervalSet)
-        self.streams: dict[tuple[int, str, int], SegmentSet] = defaultdict(SegmentSet)
+        self.streams: dict[tuple[int, str], list[SegmentSet]] = {}
+        """Per (chip, direction), each stream's busy segments."""
         self.states: dict[int, ChipState] = {}
         self.last_act = problem.last_act
         self.alu_units = [lpu.VxmOp.alu_unit(a) for a in range(self.spec.vxm_alus)]
@@ -327,67 +354,87 @@ class ListScheduler:
                 return {}, max(1, move)
         return chosen, 0
 
-    def segment(self, edge: Edge, start: int) -> Segment:
-        u = edge.producer
-        t = timing.result_cycle(start + u.rel, 0, u.delay)
-        n = u.burst
-        far = max((c.pos for c in edge.consumers), key=lambda p: abs(p - u.pos))
-        diag = timing.diagonal(edge.direction, u.pos, t)
-        return Segment(diag, diag + n, min(u.pos, far), max(u.pos, far))
+    def stream_claims(self, group: Group) -> list[StreamClaim]:
+        """Each stream-borne edge's claim, from the group's template; which of
+        them block each other does not depend on the start (pick_streams)."""
+        claims: list[StreamClaim] = []
+        by_lanes: dict[tuple[int, str], list[tuple[int, Segment]]] = {}
+        for i, edge in enumerate(group.edges):
+            if edge.chained:
+                continue
+            u = edge.producer
+            far = max((c.pos for c in edge.consumers), key=lambda p: abs(p - u.pos))
+            diag = timing.diagonal(
+                edge.direction, u.pos, timing.result_cycle(u.rel, 0, u.delay)
+            )
+            seg = Segment(diag, diag + u.burst, min(u.pos, far), max(u.pos, far))
+            lanes = (u.chip, edge.direction)
+            d0, d1, p0, p1 = seg
+            before = by_lanes.setdefault(lanes, [])
+            near = tuple(
+                j
+                for j, (o0, o1, q0, q1) in before
+                if d0 < o1 and o0 < d1 and p0 <= q1 and q0 <= p1
+            )
+            before.append((len(claims), seg))
+            claims.append(
+                StreamClaim(i, lanes, self.stream_sets(*lanes), edge.width, seg, near)
+            )
+        return claims
+
+    def stream_sets(self, chip: int, direction: str) -> list[SegmentSet]:
+        """The busy segments of each stream of a chip in one direction."""
+        sets = self.streams.get((chip, direction))
+        if sets is None:
+            sets = [SegmentSet() for _ in range(self.spec.streams)]
+            self.streams[(chip, direction)] = sets
+        return sets
 
     def pick_streams(
-        self, group: Group, start: int
+        self, claims: list[StreamClaim], start: int
     ) -> tuple[dict[int, tuple[int, Segment]], int]:
         """A first stream (of as many as the element has bytes) for every
         edge, free along its segment; else ({}, how far to move before one
         can be)."""
         chosen: dict[int, tuple[int, Segment]] = {}
-        # the group's own segments, by (chip, direction) and stream
-        extra: dict[tuple[int, str], dict[int, list[Segment]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        firsts: list[int] = []  # each claim's first stream, so far
         count = self.spec.streams
-        for i, edge in enumerate(group.edges):
-            if edge.chained:
-                continue
-            seg = self.segment(edge, start)
-            d0, d1, p0, p1 = seg.d0, seg.d1, seg.p0, seg.p1
-            chip, direction, width = edge.producer.chip, edge.direction, edge.width
-            own = extra[(chip, direction)]
-            taken = {
-                t
-                for t, segs in own.items()
-                if any(
-                    d0 < o.d1 and o.d0 < d1 and p0 <= o.p1 and o.p0 <= p1 for o in segs
-                )
-            }
-            busy = self.streams
+        for claim in claims:
+            d0, d1, p0, p1 = claim.segment
+            seg = Segment(start + d0, start + d1, p0, p1)
+            width, sets = claim.width, claim.sets
+            # streams the group's own earlier values hold along this segment,
+            # as bits; then the first streams they block, and the others
+            taken = 0
+            for j in claim.near:
+                taken |= ((1 << claims[j].width) - 1) << firsts[j]
+            blocks = 0
+            for k in range(width):
+                blocks |= taken >> k
+            free = ((1 << (count - width + 1)) - 1) & ~blocks
             move = 1 << 62
-            later = []  # first streams blocked by the group itself: checked last
-            for s in range(0, count - width + 1):
-                if any(t in taken for t in range(s, s + width)):
-                    later.append(s)
-                    continue
-                blocked = max(
-                    busy[(chip, direction, t)].conflict(seg)
-                    for t in range(s, s + width)
+            while free:  # from the lowest first stream up
+                low = free & -free
+                free ^= low
+                s = low.bit_length() - 1
+                blocked = (
+                    sets[s].conflict(seg)
+                    if width == 1
+                    else max(sets[t].conflict(seg) for t in range(s, s + width))
                 )
                 if blocked:
                     move = min(move, blocked)
                 else:
-                    chosen[i] = (s, seg)
-                    for t in range(s, s + width):
-                        own[t].append(seg)
+                    chosen[claim.edge] = (s, seg)
+                    firsts.append(s)
                     break
             else:
                 # none free: a stream blocked only by this group's own
                 # values may free up one cycle on, else at the nearest shift
                 shifts = [
-                    max(
-                        busy[(chip, direction, t)].conflict(seg)
-                        for t in range(s, s + width)
-                    )
-                    for s in later
+                    max(sets[t].conflict(seg) for t in range(s, s + width))
+                    for s in range(count - width + 1)
+                    if blocks >> s & 1
                 ]
                 move = 1 if 0 in shifts else min([move, *shifts])
                 return {}, max(1, move)
@@ -488,7 +535,8 @@ class ListScheduler:
         return [chosen, {k: ("E" if h == "W" else "W") for k, h in chosen.items()}]
 
     def schedule_group(self, group: Group) -> None:
-        best: tuple[int, dict[int, str], tuple[str, int] | None, tuple] | None = None
+        best: tuple[Placement, dict[int, str], tuple[str, int] | None, tuple] | None
+        best, last = None, None
         for routes in self.route_options(group):
             self.take_routes(group, routes)
             for plane in self.plane_options(group):
@@ -496,18 +544,23 @@ class ListScheduler:
                     for node in group.nodes:
                         node.hemisphere = sides.get(id(node), "W")
                     self.template(group, plane)
-                    if best is not None and self.plane_bound(group, plane) >= best[0]:
+                    last = (sides, plane, routes)
+                    if (
+                        best is not None
+                        and self.plane_bound(group, plane) >= best[0].start
+                    ):
                         continue  # the search starts there: it cannot do better
-                    start = self.search(group, plane, dry=True)
-                    if best is None or start < best[0]:
-                        best = (start, sides, plane, routes)
+                    found = self.search(group, plane)
+                    if best is None or found.start < best[0].start:
+                        best = (found, *last)
         assert best is not None
-        start, sides, plane, routes = best
-        self.take_routes(group, routes)
-        for node in group.nodes:
-            node.hemisphere = sides.get(id(node), "W")
-        self.template(group, plane)
-        self.search(group, plane, dry=False, first=start)
+        placement, sides, plane, routes = best
+        if last != (sides, plane, routes):  # the template is another option's
+            self.take_routes(group, routes)
+            for node in group.nodes:
+                node.hemisphere = sides.get(id(node), "W")
+            self.template(group, plane)
+        self.commit(group, plane, placement)
 
     # -------------------------------------------------------------- network
 
@@ -531,22 +584,14 @@ class ListScheduler:
         state = self.states[installs[0].chip]
         return state.plane_free[plane] - min(n.rel for n in installs)
 
-    def search(
-        self,
-        group: Group,
-        plane: tuple[str, int] | None,
-        *,
-        dry: bool,
-        first: int | None = None,
-    ) -> int:
-        start = (
-            max(self.earliest(group), self.plane_bound(group, plane))
-            if first is None
-            else first
-        )
+    def search(self, group: Group, plane: tuple[str, int] | None) -> Placement:
+        """The earliest start, from the dependences' bound on, at which the
+        templated group finds every resource free (nothing is taken)."""
+        start = max(self.earliest(group), self.plane_bound(group, plane))
         claims = [c for n in group.nodes for c in self.unit_claims(n, plane)] + [
             c for t in group.transfers for c in self.link_claims(t)
         ]
+        lanes = self.stream_claims(group)
         try:
             checks = self.unit_checks(claims)
         except IntraGroupConflict as e:
@@ -560,28 +605,21 @@ class ListScheduler:
             if not move:
                 alus, move = self.pick_alus(group, start)
             if not move:
-                streams, move = self.pick_streams(group, start)
+                streams, move = self.pick_streams(lanes, start)
             if not move:
-                if not dry:
-                    placed = [(key, start + lo, start + hi) for key, lo, hi in claims]
-                    self.commit(group, start, plane, placed, alus, streams)
-                return start
+                return Placement(start, claims, alus, streams)
             start += move
         raise LpuError(
             f"{op_location(group.nodes[0].op)}: error: lpu-schedule found no free slot for this instruction group"
         )
 
     def commit(
-        self,
-        group: Group,
-        start: int,
-        plane: tuple[str, int] | None,
-        claims: list[tuple[tuple, int, int]],
-        alus: dict[int, int],
-        streams: dict[int, tuple[int, Segment]],
+        self, group: Group, plane: tuple[str, int] | None, placement: Placement
     ) -> None:
-        for key, lo, hi in claims:
-            self.units[key].add(lo, hi)
+        """Take what `placement` found free (the group templated as it was)."""
+        start, alus, streams = placement.start, placement.alus, placement.streams
+        for key, lo, hi in placement.claims:
+            self.units[key].add(start + lo, start + hi)
         if any(isinstance(n.op, lpu.InstallOp) for n in group.nodes):
             assert plane is not None
             key = self.side_key(group)
@@ -607,8 +645,9 @@ class ListScheduler:
                 continue
             s, seg = streams[i]
             edge.stream = s
+            sets = self.stream_sets(edge.producer.chip, edge.direction)
             for j in range(edge.width):
-                self.streams[(edge.producer.chip, edge.direction, s + j)].add(seg)
+                sets[s + j].add(seg)
 
     def acts(self, chip: int, cycle: int) -> None:
         self.last_act[chip] = max(self.last_act.get(chip, -1), cycle)
