@@ -411,7 +411,7 @@ class ListScheduler:
             blocks = 0
             for k in range(width):
                 blocks |= taken >> k
-            free = ((1 << (count - width + 1)) - 1) & ~blocks
+            free = ((1 << max(0, count - width + 1)) - 1) & ~blocks
             move = 1 << 62
             while free:  # from the lowest first stream up
                 low = free & -free
