@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, SymbolRefAttr
 from xdsl.ir import Operation, SSAValue
 
 from lpuir.dialects import lpu
@@ -54,6 +54,8 @@ class Vectorizer:
         self.gathered: dict[int, dict[SSAValue, Placed]] = {}
         self.window: Window | Heads | None = None
         self.channels = 0
+        self.symbols: dict[str, SymbolRefAttr] = {}
+        self.vector_types: dict[tuple[str, int], VectorType] = {}
         self.lanes_wanted = layout.matmul_layouts(fn, spec)
         self.on(0)
 
@@ -190,13 +192,44 @@ class Vectorizer:
     ) -> SSAValue:
         idx = operand.indices[start : start + count]
         step = int(idx[1] - idx[0]) if count > 1 else 1
+        return self.read_at(operand.placed, int(idx[0]), count, step, loc)
+
+    def read_at(
+        self, placed: Placed, index: int, count: int, step: int, loc: Operation
+    ) -> SSAValue:
+        """Read vectors index, index+step, ... (`count` of them) of `placed`.
+        Its tensor's symbol and the vector type are built once per
+        vectorizer: a Llama layer reads hundreds of thousands of times."""
+        if placed.name not in self.symbols:
+            self.symbols[placed.name] = SymbolRefAttr(placed.name)
+        kind = (placed.element, count)
+        if kind not in self.vector_types:
+            self.vector_types[kind] = VectorType(*kind)
         read = lpu.ReadOp(
-            operand.placed.name,
-            int(idx[0]) + operand.placed.offset,
-            VectorType(operand.placed.element, count),
-            step=step if step != 1 else None,
+            self.symbols[placed.name],
+            index + placed.offset,
+            self.vector_types[kind],
+            step=step if count > 1 and step != 1 else None,
         )
         return self.emit(read, loc)
+
+    def read_progression(
+        self, placed: Placed, first: int, step: int, count: int, loc: Operation
+    ) -> list[SSAValue]:
+        """Reads of vectors first, first+step, ... (`count` of them, step at
+        least 1) of `placed`, one per slice group they fall in: the reads of
+        `runs` over such a sequence, found without its arrays (a weight
+        tile's rows, read for every install)."""
+        size = self.spec.sram_addresses
+        reads: list[SSAValue] = []
+        at = 0
+        while at < count:
+            index = first + at * step
+            group_end = (index + placed.offset) // size * size + size
+            end = min(count, at + -(-(group_end - index - placed.offset) // step))
+            reads.append(self.read_at(placed, index, end - at, step, loc))
+            at = end
+        return reads
 
     def write(
         self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation
