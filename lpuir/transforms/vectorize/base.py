@@ -24,6 +24,7 @@ from lpuir.transforms.vectorize.program import (
     constant_value,
     dense,
     not_held,
+    progression_runs,
     runs,
     unsupported,
 )
@@ -218,18 +219,14 @@ class Vectorizer:
     ) -> list[SSAValue]:
         """Reads of vectors first, first+step, ... (`count` of them, step at
         least 1) of `placed`, one per slice group they fall in: the reads of
-        `runs` over such a sequence, found without its arrays (a weight
-        tile's rows, read for every install)."""
-        size = self.spec.sram_addresses
-        reads: list[SSAValue] = []
-        at = 0
-        while at < count:
-            index = first + at * step
-            group_end = (index + placed.offset) // size * size + size
-            end = min(count, at + -(-(group_end - index - placed.offset) // step))
-            reads.append(self.read_at(placed, index, end - at, step, loc))
-            at = end
-        return reads
+        `runs` over such a sequence (`progression_runs`: a weight tile's
+        rows, read for every install)."""
+        return [
+            self.read_at(placed, first + a * step, b - a, step, loc)
+            for a, b in progression_runs(
+                first + placed.offset, step, count, self.spec.sram_addresses
+            )
+        ]
 
     def write(
         self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation
