@@ -834,3 +834,20 @@ def test_an_all_nan_row_ignored_is_nan(kind: str, cols: int) -> None:
     result = simulate(compile_text(text), [x])
     assert result.cycles == result.static_cycles
     assert np.array_equal(result.outputs[0].view(np.uint32), expected.view(np.uint32))
+
+
+@given(
+    st.integers(0, 3000),
+    st.integers(1, 40),
+    st.integers(0, 200),
+    st.sampled_from([1, 7, 64, 1024]),
+)
+def test_progression_runs_are_the_runs_of_the_progression(
+    first: int, step: int, count: int, size: int
+) -> None:
+    """An install's row reads split at slice groups by arithmetic
+    (`progression_runs`) exactly as `runs` splits the sequence's array."""
+    from lpuir.transforms.vectorize.program import progression_runs, runs
+
+    seq = first + step * np.arange(count, dtype=np.int64)
+    assert progression_runs(first, step, count, size) == runs([seq], [seq // size])

@@ -30,16 +30,40 @@ from lpuir.transforms.schedule.problem import Group, build_problem
 
 @dataclass
 class _Slice:
-    """Free space of one slice: a list of free [start, end) address ranges."""
+    """Free space of one slice: its free [start, end) address ranges in
+    address order, and the tensors placed in it."""
 
     free: list[tuple[int, int]]
     users: list[tuple[str, int, int]] = field(default_factory=list)
+    """(tensor, address, vectors) of each tensor placed here."""
+    names: set[str] = field(default_factory=set)
+    """The users' tensors, to tell a partner's slice at a glance."""
+    used: int = 0
+    """The users' vectors in all."""
 
 
 def _slice_order(spec: ChipSpec) -> list[str]:
     """MEM slices nearest the VXM first, alternating W and E."""
     per_side = sum(1 for name in spec.mem_slices if name[0] == "W")
     return [f"{side}{i}" for i in range(per_side) for side in ("W", "E")]
+
+
+def _common_free(slices: list[_Slice]) -> list[tuple[int, int]]:
+    """The address ranges free in every one of `slices`, in address order:
+    each the overlap of one free range of each slice."""
+    common = slices[0].free
+    for s in slices[1:]:
+        both, i, j = [], 0, 0
+        while i < len(common) and j < len(s.free):
+            (a, z), (b, y) = common[i], s.free[j]
+            if max(a, b) < min(z, y):
+                both.append((max(a, b), min(z, y)))
+            if z < y:
+                i += 1
+            else:
+                j += 1
+        common = both
+    return common
 
 
 class SramMap:
@@ -50,6 +74,24 @@ class SramMap:
         self.slices = {
             name: _Slice([(0, spec.sram_addresses)]) for name in spec.mem_slices
         }
+        self.order = _slice_order(spec)
+        self.bank_size = spec.sram_addresses // spec.sram_banks
+        self._planes: dict[tuple[str, int], list[_Slice] | None] = {}
+
+    def plane_slices(self, base: str, planes: int) -> list[_Slice] | None:
+        """The slices of `planes` byte planes from `base` (None if they run
+        past the side's last slice), looked up once: `place` asks for every
+        slice group for every tensor."""
+        key = (base, planes)
+        if key not in self._planes:
+            side, first = base[0], int(base[1:])
+            names = [f"{side}{first + b}" for b in range(planes)]
+            self._planes[key] = (
+                [self.slices[n] for n in names]
+                if all(n in self.slices for n in names)
+                else None
+            )
+        return self._planes[key]
 
     def reserve(
         self, name: str, base: str, address: int, count: int, planes: int
@@ -73,6 +115,8 @@ class SramMap:
                     if r[0] < r[1]
                 ]
                 s.users.append((name, lo, hi - lo))
+                s.names.add(name)
+                s.used += hi - lo
 
     def _spans(self, base: str, count: int, planes: int) -> bool:
         """Whether a tensor too big for one slice fits from address 0 of `base`
@@ -86,31 +130,17 @@ class SramMap:
         ]
         return all(n in self.slices and not self.slices[n].users for n in names)
 
-    def _fits(self, base: str, count: int, planes: int) -> int | None:
-        """Lowest address where `count` vectors fit in every plane slice from
-        `base`, avoiding a bank boundary when the tensor fits in one bank."""
-        side, first = base[0], int(base[1:])
-        names = [f"{side}{first + b}" for b in range(planes)]
-        if any(n not in self.slices for n in names):
-            return None
-        bank_size = self.spec.sram_addresses // self.spec.sram_banks
-        candidates = sorted(
-            {lo for n in names for lo, _ in self.slices[n].free}
-            | {k * bank_size for k in range(self.spec.sram_banks)}
-        )
-        for start in candidates:
-            if (
-                count <= bank_size
-                and start // bank_size != (start + count - 1) // bank_size
-            ):
-                continue
-            if all(
-                any(
-                    lo <= start and start + count <= hi
-                    for lo, hi in self.slices[n].free
-                )
-                for n in names
-            ):
+    def _fits(self, slices: list[_Slice], count: int) -> int | None:
+        """Lowest address where `count` vectors are free in every one of
+        `slices`, avoiding a bank boundary when the tensor fits in one bank:
+        the start of a common free range (where some slice's free range
+        starts), else the first bank start in it."""
+        bank = self.bank_size
+        for lo, hi in _common_free(slices):
+            start = lo
+            if count <= bank and lo // bank != (lo + count - 1) // bank:
+                start = (lo // bank + 1) * bank
+            if start + count <= hi:
                 return start
         return None
 
@@ -121,39 +151,40 @@ class SramMap:
         tensors spread over as many slices (read ports) as possible; a group
         holding one of `partners` (tensors used in the same instruction group)
         only if nothing else has room."""
-        best: tuple[bool, int, int, str, int] | None = None
-        for rank, base in enumerate(_slice_order(self.spec)):
-            if count > self.spec.sram_addresses:
+        if count > self.spec.sram_addresses:
+            for base in self.order:
                 if self._spans(base, count, planes):
                     self.reserve(name, base, 0, count, planes)
                     return base, 0
+            return None
+        best: tuple[bool, int, str, int] | None = None
+        for base in self.order:  # nearest first: a later group must be less used
+            slices = self.plane_slices(base, planes)
+            if slices is None:
                 continue
-            address = self._fits(base, count, planes)
-            if address is None:
+            shared = any(not partners.isdisjoint(s.names) for s in slices)
+            used = max(s.used for s in slices)
+            if best is not None and (shared, used) >= best[:2]:
                 continue
-            side, first = base[0], int(base[1:])
-            users = [self.slices[f"{side}{first + b}"].users for b in range(planes)]
-            shared = any(n in partners for u in users for n, _, _ in u)
-            used = max(sum(c for _, _, c in u) for u in users)
-            if best is None or (shared, used, rank) < best[:3]:
-                best = (shared, used, rank, base, address)
+            address = self._fits(slices, count)
+            if address is not None:
+                best = (shared, used, base, address)
         if best is None:
             return None
-        self.reserve(name, best[3], best[4], count, planes)
-        return best[3], best[4]
+        self.reserve(name, best[2], best[3], count, planes)
+        return best[2], best[3]
 
     def memory_map(self) -> str:
         """What takes how much, where: one line per used slice."""
         lines = []
         for name, s in self.slices.items():
             if s.users:
-                used = sum(c for _, _, c in s.users)
                 parts = ", ".join(
                     f"@{n} {a}..{a + c - 1}"
                     for n, a, c in sorted(s.users, key=lambda u: u[1])
                 )
                 lines.append(
-                    f"  {name}: {used}/{self.spec.sram_addresses} vectors: {parts}"
+                    f"  {name}: {s.used}/{self.spec.sram_addresses} vectors: {parts}"
                 )
         return "\n".join(lines) or "  (empty)"
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, SymbolRefAttr
 from xdsl.ir import Operation, SSAValue
 
 from lpuir.dialects import lpu
@@ -24,6 +24,7 @@ from lpuir.transforms.vectorize.program import (
     constant_value,
     dense,
     not_held,
+    progression_runs,
     runs,
     unsupported,
 )
@@ -54,6 +55,8 @@ class Vectorizer:
         self.gathered: dict[int, dict[SSAValue, Placed]] = {}
         self.window: Window | Heads | None = None
         self.channels = 0
+        self.symbols: dict[str, SymbolRefAttr] = {}
+        self.vector_types: dict[tuple[str, int], VectorType] = {}
         self.lanes_wanted = layout.matmul_layouts(fn, spec)
         self.on(0)
 
@@ -190,13 +193,40 @@ class Vectorizer:
     ) -> SSAValue:
         idx = operand.indices[start : start + count]
         step = int(idx[1] - idx[0]) if count > 1 else 1
+        return self.read_at(operand.placed, int(idx[0]), count, step, loc)
+
+    def read_at(
+        self, placed: Placed, index: int, count: int, step: int, loc: Operation
+    ) -> SSAValue:
+        """Read vectors index, index+step, ... (`count` of them) of `placed`.
+        Its tensor's symbol and the vector type are built once per
+        vectorizer: a Llama layer reads hundreds of thousands of times."""
+        if placed.name not in self.symbols:
+            self.symbols[placed.name] = SymbolRefAttr(placed.name)
+        kind = (placed.element, count)
+        if kind not in self.vector_types:
+            self.vector_types[kind] = VectorType(*kind)
         read = lpu.ReadOp(
-            operand.placed.name,
-            int(idx[0]) + operand.placed.offset,
-            VectorType(operand.placed.element, count),
-            step=step if step != 1 else None,
+            self.symbols[placed.name],
+            index + placed.offset,
+            self.vector_types[kind],
+            step=step if count > 1 and step != 1 else None,
         )
         return self.emit(read, loc)
+
+    def read_progression(
+        self, placed: Placed, first: int, step: int, count: int, loc: Operation
+    ) -> list[SSAValue]:
+        """Reads of vectors first, first+step, ... (`count` of them, step at
+        least 1) of `placed`, one per slice group they fall in: the reads of
+        `runs` over such a sequence (`progression_runs`: a weight tile's
+        rows, read for every install)."""
+        return [
+            self.read_at(placed, first + a * step, b - a, step, loc)
+            for a, b in progression_runs(
+                first + placed.offset, step, count, self.spec.sram_addresses
+            )
+        ]
 
     def write(
         self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation

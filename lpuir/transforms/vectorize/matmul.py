@@ -720,11 +720,6 @@ def install(
         here = min(per, rows - q * per)
         if here <= 0:
             break
-        w_rows = Operand(
-            chunk,
-            (bi * chunk.shape[1] + base + np.arange(here, dtype=np.int64))
-            * chunk.per_row
-            + j,
-        )
-        reads += [vz.read(w_rows, s, e - s, op) for s, e in vz.runs([w_rows])]
+        first = (bi * chunk.shape[1] + base) * chunk.per_row + j
+        reads += vz.read_progression(chunk, first, chunk.per_row, here, op)
     return vz.emit(lpu.InstallOp(reads, wtype), op)

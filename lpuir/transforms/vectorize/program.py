@@ -238,6 +238,22 @@ def runs(
     return out
 
 
+def progression_runs(
+    first: int, step: int, count: int, size: int
+) -> list[tuple[int, int]]:
+    """`runs` of the sequence first, first+step, ... (`count` of them, step
+    at least 1) keyed by the slice group (`// size`) of each, found without
+    its arrays: a run ends where the sequence enters the next group."""
+    out: list[tuple[int, int]] = []
+    at = 0
+    while at < count:
+        index = first + at * step
+        end = min(count, at + -(-(index // size * size + size - index) // step))
+        out.append((at, end))
+        at = end
+    return out
+
+
 VXM_TYPES = ("i16", "i32", "ui16", "ui32", "f16", "bf16", "f32")
 """Element types the VXM's ALUs compute on (unsigned: the signless bits, read
 unsigned where that matters: compare, max, min, divide, convert)."""
