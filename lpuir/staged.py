@@ -274,8 +274,9 @@ def compile_staged(
     own = [i for i, j in enumerate(source) if i == j]
     cycles: list[int] = []
     rss: list[int] = []
-    kept: dict[int, tuple[str, int]] = {}
-    """Lowered stages later stages of their form still take."""
+    kept: dict[int, tuple[lpu.SystemOp, int]] = {}
+    """Lowered stages, as parsed, that later stages of their form still take
+    (a copy is half the time of a parse)."""
 
     def scheduled(lowered: Iterator[tuple[str, int]]) -> Iterator[lpu.SystemOp]:
         """Each stage's program as its worker hands it over (or as an earlier
@@ -283,13 +284,12 @@ def compile_staged(
         stitcher keeps its text, not its ops)."""
         for i, stage in enumerate(stages):
             j = source[i]
-            text, kib = next(lowered) if i == j else kept[j]
+            if i == j:
+                text, kib = next(lowered)
+                kept[j] = (_system(parse_source(text, f"stage{stage.index}.lpu")), kib)
+            pristine, kib = kept[j]
             users[j] -= 1
-            if users[j]:
-                kept[j] = (text, kib)
-            else:
-                kept.pop(j, None)
-            system = _system(parse_source(text, f"stage{stages[j].index}.lpu"))
+            system = pristine.clone() if users[j] else kept.pop(j)[0]
             if i != j and not _reuse(system, stages[j], stage, spec):
                 source[i] = i
                 text, kib = lower_stage(stage.text, f"stage{stage.index}.mlir", options)
