@@ -97,7 +97,7 @@ class Staged:
     """Peak resident memory (KiB) of the process that lowered each stage."""
     lowered_from: list[int]
     """Per stage, the stage whose lowering it is: itself, or an earlier
-    stage of the same form moved by whole nodes (`_reuse`)."""
+    stage of the same form, moved onto its chips (`_reuse`)."""
 
     def module(self) -> ModuleOp:
         """The program parsed (a small one: a whole Llama step takes more
@@ -205,8 +205,8 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
 def _form(stage_fn: func.FuncOp, base: int) -> str:
     """A stage function as its lowering sees it up to where it is: without
     locations or names (its own and its values'), its chips counted from
-    `base`. Two stages of one
-    form whose bases differ by whole nodes lower alike, moved (`_reuse`)."""
+    `base`. Two stages of one form lower alike, moved by the difference of
+    their bases, where the links they use have twins there (`_reuse`)."""
     copy = stage_fn.clone()
     copy.sym_name = StringAttr("stage")
     for arg in copy.args:
@@ -326,7 +326,7 @@ def _reuse(
     (and `system` unusable) if not."""
     offset = stage.chips[0] - lowered.chips[0]
     used = {c.chip_id for c in system.chips}
-    if not used <= set(lowered.chips) or max(used) + offset >= spec.chips:
+    if not used <= set(lowered.chips) or max(used, default=0) + offset >= spec.chips:
         return False
     for chip in used:
         for port in spec.ports_of(chip):
