@@ -170,7 +170,7 @@ def _syntax_message(e: UnexpectedInput, filename: str, line_offset: int) -> str:
 _A = TypeVar("_A", bound=Attribute)
 
 
-def _int(token: Token) -> int:
+def _int(token: str) -> int:
     text = str(token)
     return int(text, 16) if text.startswith("0x") else int(text)
 
@@ -308,8 +308,13 @@ class _FastLines:
             rf"({value})(?:{s}\[{s}(?:({stream})|alu{s}({integer})){s}\])?"
         )
         self.integer = re.compile(integer)
-        self.chip_open = re.compile(rf"{s}chip{s}{t('INT', 'INT')}{s}\{{{tail}")
-        self.chip_close = re.compile(rf"{s}\}}{tail}")
+        chip_open = rf"{s}chip{s}{t('INT', 'INT')}{s}\{{{tail}"
+        chip_close = rf"{s}\}}{tail}"
+        self.chip_open, self.chip_close = re.compile(chip_open), re.compile(chip_close)
+        self.chip_opens, self.chip_closes = (
+            re.compile(rf"^{line}$", re.M) for line in (chip_open, chip_close)
+        )
+        """The same lines found in a whole text (`chip_lines`)."""
         self.blank = re.compile(tail)
 
     def rule(self, line: str) -> str | None:
@@ -391,6 +396,20 @@ class _FastLines:
 @cache
 def _fast_lines() -> _FastLines:
     return _FastLines()
+
+
+def chip_lines() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The lines that open (the chip id in group INT: `chip_id`) and close
+    a chip block, as the line-by-line reader reads them, to search a whole
+    text for: a scan of a text too long to split into lines
+    (sim_stream.scan) finds the blocks the parser reads."""
+    fast = _fast_lines()
+    return fast.chip_opens, fast.chip_closes
+
+
+def chip_id(line: re.Match[str]) -> int:
+    """The chip id of a line `chip_lines` found opening a chip block."""
+    return _int(line.group("INT"))
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:

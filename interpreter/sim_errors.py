@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lpuir.diagnostics import LpuError
+
+if TYPE_CHECKING:
+    from lpuir.interpreter.sim_chip import Flit
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,21 @@ class Violation:
     def order(self) -> tuple[int, int, str]:
         """Violations are reported earliest first."""
         return (self.cycle, self.chip, self.location)
+
+    @classmethod
+    def unconsumed(
+        cls, chip: int, port: int, cycle: int, flit: Flit, link: str, why: str
+    ) -> Violation:
+        """A vector arriving on `chip`'s `port` over `link` that no
+        instruction takes; `why` ends the message, located at the send."""
+        return cls(
+            chip,
+            cycle,
+            f"link {link}",
+            "unconsumed arrival",
+            f'the vector chip {flit.origin} sent on channel "{flit.channel}" arrives on chip {chip} port {port} at cycle {cycle}, {why}',
+            flit.sender.location,
+        )
 
 
 class SimulationError(LpuError):

@@ -264,13 +264,13 @@ class ChipRun:
     def stray_violations(self) -> Iterator[Violation]:
         """Arrivals nobody took; each is reported once."""
         for port, cycle, flit, link in self.stray[self.strays_reported :]:
-            yield Violation(
+            yield Violation.unconsumed(
                 self.id,
+                port,
                 cycle,
-                f"link {link}",
-                "unconsumed arrival",
-                f'the vector chip {flit.origin} sent on channel "{flit.channel}" arrives on chip {self.id} port {port} at cycle {cycle}, but no receive or forward takes it then ({self._port_activity(port)})',
-                flit.sender.location,
+                flit,
+                link,
+                f"but no receive or forward takes it then ({self._port_activity(port)})",
             )
         self.strays_reported = len(self.stray)
 

@@ -37,8 +37,6 @@ from lpuir.machine import SystemSpec
 if TYPE_CHECKING:
     from lpuir.interpreter.simulator import ChipAccount
 
-_CHIP_OPEN = re.compile(r"^[ \t]*chip[ \t]+(\d+)[ \t]*\{[ \t]*(?://[^\n]*)?$", re.M)
-_CHIP_CLOSE = re.compile(r"^[ \t]*\}[ \t]*(?://[^\n]*)?$", re.M)
 _INSTRUCTION = re.compile(r"^(?![ \t]*(?:tensor\b|chip\b|\}|//|$))[^\n]*", re.M)
 """A line of a chip block that is neither a tensor, the block's ends, a
 comment nor blank: an instruction."""
@@ -93,9 +91,10 @@ def scan(text: str, filename: str) -> tuple[ModuleOp, Stream]:
     """The program's skeleton (every chip with its tensors and no
     instructions, their lines blanked so that every line keeps its number)
     and the blocks a streamed run parses one at a time."""
-    from lpuir.grammar.parser import parse_lpu
+    from lpuir.grammar.parser import chip_id, chip_lines, parse_lpu
 
-    opens = list(_CHIP_OPEN.finditer(text))
+    chip_open, chip_close = chip_lines()
+    opens = list(chip_open.finditer(text))
     if not opens:
         raise LpuError(f"{filename}: error: no chip block found; {LAYOUT}")
     pieces: list[str] = []
@@ -104,17 +103,17 @@ def scan(text: str, filename: str) -> tuple[ModuleOp, Stream]:
     for m, nxt in zip(opens, [*opens[1:], None], strict=True):
         line += text.count("\n", counted, m.start())
         counted = m.start()
-        close = _CHIP_CLOSE.search(text, m.end())
+        close = chip_close.search(text, m.end())
         if close is None or (nxt is not None and nxt.start() < close.start()):
             raise LpuError(
-                f"{filename}:{line}:1: error: chip {m.group(1)} has no closing `}}` before the next chip; {LAYOUT}"
+                f"{filename}:{line}:1: error: chip {m.group('INT')} has no closing `}}` before the next chip; {LAYOUT}"
             )
         block = text[m.start() : close.end()]
         pieces += [text[done : m.start()], _INSTRUCTION.sub("", block)]
         done = close.end()
         if _INSTRUCTION.search(block) is not None:
             first = min((int(c) for c in _CYCLE.findall(block)), default=0)
-            chips[int(m.group(1))] = ChipText(m.start(), close.end(), line, first)
+            chips[chip_id(m)] = ChipText(m.start(), close.end(), line, first)
     pieces.append(text[done:])
     skeleton = parse_lpu("".join(pieces), filename)
     verify_located(skeleton)
@@ -189,13 +188,13 @@ class Feed:
             self.early.setdefault(chip, []).append((port, cycle, flit, link))
             return
         self.stray.append(
-            Violation(
+            Violation.unconsumed(
                 chip,
+                port,
                 cycle,
-                f"link {link}",
-                "unconsumed arrival",
-                f'the vector chip {flit.origin} sent on channel "{flit.channel}" arrives on chip {chip} port {port} at cycle {cycle}, after the last instruction of chip {chip}',
-                flit.sender.location,
+                flit,
+                link,
+                f"after the last instruction of chip {chip}",
             )
         )
 

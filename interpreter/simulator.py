@@ -148,15 +148,14 @@ class Network:
             assert self.remote is not None, "every programmed chip is simulated"
             self.remote.post(peer, peer_port, arrival, flit, name)
         else:
-            message = f'the vector chip {flit.origin} sent on channel "{flit.channel}" arrives on chip {peer} port {peer_port} at cycle {arrival}, but chip {peer} runs no program'
             self.stray.append(
-                Violation(
+                Violation.unconsumed(
                     peer,
+                    peer_port,
                     arrival,
-                    f"link {name}",
-                    "unconsumed arrival",
-                    message,
-                    flit.sender.location,
+                    flit,
+                    name,
+                    f"but chip {peer} runs no program",
                 )
             )
 
