@@ -212,10 +212,12 @@ class Exchange:
         runs: dict[int, ChipRun],
         result: SimulationResult,
         collected: list[Violation],
+        rank_spans: dict[str, list[tuple[int, int]]],
     ) -> SimulationResult:
-        """What a one-process run gives, from every rank's part: outputs put
-        together, accounts merged in chip order, every violation in order,
-        every chip's trace; plus the distributed account."""
+        """What a one-process run gives, from every rank's part (its link
+        spans: `simulator.link_spans`): outputs put together, accounts
+        merged in chip order, every violation in order, every chip's trace;
+        plus the distributed account."""
         from lpuir.interpreter.simulator import violation_order
 
         outputs = {
@@ -228,7 +230,7 @@ class Exchange:
             "busy": result.unit_busy,
             "capacity": result.capacity,
             "cycles": result.chip_cycles,
-            "spans": program.link_spans(),
+            "spans": rank_spans,
             "bytes": result.link_bytes,
             "instructions": result.instructions,
             "trace": result.trace_events,

@@ -13,7 +13,7 @@ docs/dialect.md is the contract for every op's semantics and timing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -317,35 +317,25 @@ class Program:
             exchange.agree(failure)
         progress.finish("simulate")
         whole = exchange is None
-        result = self._account(
-            {
-                **({} if feed is None else feed.retired),
-                **{
-                    chip: self._chip_account(chip, run, network, trace, whole)
-                    for chip, run in runs.items()
-                },
+        accounts = {
+            **({} if feed is None else feed.retired),
+            **{
+                chip: self._chip_account(chip, run, network, trace, whole)
+                for chip, run in runs.items()
             },
-            network,
-            trace,
-            whole,
-        )
+        }
+        result = self._account(accounts, network, trace, whole)
         if keep_values:
             result.runs, result.link_log = runs, list(network.log)
         if exchange is not None:
-            result = exchange.combine(self, runs, result, collected)
+            result = exchange.combine(
+                self, runs, result, collected, link_spans(accounts.values())
+            )
             collected = result.violations
         if collected:
             result.violations = sorted(collected, key=violation_order)
             raise SimulationError(result.violations, result)
         return result
-
-    def link_spans(self) -> dict[str, list[tuple[int, int]]]:
-        """The busy cycles of every link direction the planned chips send on."""
-        links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
-        for plan in self.plans.values():
-            for name, pieces in plan.link_spans.items():
-                links[name].extend(pieces)
-        return links
 
     def _chip_account(
         self, chip: int, run: ChipRun, network: Network, trace: bool, whole: bool
@@ -399,7 +389,6 @@ class Program:
             "SXM": 2,
             "MXM": 2 * spec.mxm_planes,
         }
-        spans: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, a in chips.items():
             for kind, count in {**per_kind, "C2C": a.ports}.items():
                 capacity[kind] += count * a.cycles
@@ -407,8 +396,6 @@ class Program:
                 busy[f"chip{i}/{unit}"] = cycles_busy
                 capacity[f"chip{i}/{unit}"] = a.cycles
                 busy[unit.split(".")[0]] += cycles_busy
-            for name, pieces in a.spans.items():
-                spans[name].extend(pieces)
         return SimulationResult(
             outputs=assemble_outputs(
                 self.system,
@@ -422,7 +409,8 @@ class Program:
             static_cycles=self.static_cycles,
             unit_busy=busy,
             link_busy={
-                name: union_length(pieces) for name, pieces in sorted(spans.items())
+                name: union_length(pieces)
+                for name, pieces in sorted(link_spans(chips.values()).items())
             },
             link_bytes=dict(sorted(network.link_bytes.items())),
             instructions=sum(a.instructions for a in chips.values()),
@@ -446,6 +434,16 @@ class ChipAccount:
     instructions: int
     outputs: dict[str, np.ndarray]
     trace: list[dict[str, Any]] | None
+
+
+def link_spans(accounts: Iterable[ChipAccount]) -> dict[str, list[tuple[int, int]]]:
+    """The busy cycles of every link direction the chips of `accounts`
+    send on."""
+    links: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+    for a in accounts:
+        for name, pieces in a.spans.items():
+            links[name].extend(pieces)
+    return links
 
 
 def simulate(

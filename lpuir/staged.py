@@ -284,12 +284,16 @@ def compile_staged(
         stitcher keeps its text, not its ops)."""
         for i, stage in enumerate(stages):
             j = source[i]
+            users[j] -= 1
             if i == j:
                 text, kib = next(lowered)
-                kept[j] = (_system(parse_source(text, f"stage{stage.index}.lpu")), kib)
-            pristine, kib = kept[j]
-            users[j] -= 1
-            system = pristine.clone() if users[j] else kept.pop(j)[0]
+                system = _system(parse_source(text, f"stage{stage.index}.lpu"))
+                if users[j]:
+                    kept[j] = (system, kib)
+            else:
+                system, kib = kept[j] if users[j] else kept.pop(j)
+            if users[j]:
+                system = system.clone()
             if i != j and not _reuse(system, stages[j], stage, spec):
                 source[i] = i
                 text, kib = lower_stage(stage.text, f"stage{stage.index}.mlir", options)
