@@ -103,6 +103,16 @@ def test_a_vector_that_reaches_a_retired_chip_is_a_violation() -> None:
     assert [v.rule for v in whole.value.violations] == ["unconsumed arrival"]
 
 
+def test_the_scan_finds_the_chip_blocks_the_parser_reads() -> None:
+    """Its chip lines are the parser's (grammar/parser.chip_lines): a chip id
+    in hex, a comment after the brace, a carriage return."""
+    text = TWO_CHIPS.replace("chip 1 {", "chip 0x1 {  // the receiver\r")
+    _, stream = scan(text, "two.lpu")
+    assert {chip: t.first for chip, t in stream.chips.items()} == {0: 0, 1: 263}
+    inputs = [np.ones((1, 320), np.float32)] * 2
+    _assert_same(*_both(text, inputs))
+
+
 def test_errors_in_a_streamed_chip_are_located_in_the_file() -> None:
     text = TWO_CHIPS.replace("@310 %s = vxm.add", "@310 %s = vxm.frobnicate")
     line = (
