@@ -533,6 +533,64 @@ def test_streamed_matmuls_compile_bit_exact(program: Program, seed: int) -> None
     check(program, seed)
 
 
+@st.composite
+def row_chains(draw: st.DrawFn) -> Program:
+    """Elementwise chains over many rows whose first op scales each row by
+    its own value (a last-axis broadcast, lowered row by row): every row's
+    write meets the next op's read of it only after the other rows' writes
+    (chains.py `_round_trips`). The next ops take a vector broadcast over
+    the rows, another per-row value or the input again; the intermediate is
+    sometimes read twice or returned too (its write then stays)."""
+    t = draw(st.sampled_from((*FLOATS, *FLOATS, "i32", "i16", "ui8")))
+    rows, cols = (
+        draw(st.sampled_from((2, 3, 9, 33))),
+        draw(st.sampled_from((5, 321, 700))),
+    )
+    ops = (*BINARY_NUMBER, None) if t in FLOATS else BINARY_NUMBER
+    b = TensorBuilder("main")
+    args = [((rows, cols), t), ((rows, 1), t), ((1, cols), t), ((rows, 1), t)]
+    x, s, w, s2 = (b.argument(*a) for a in args)
+
+    def apply(a: SSAValue, c: SSAValue) -> SSAValue:
+        kind = draw(st.sampled_from(ops))
+        return b.mul(a, c) if kind is None else b.binary(kind, a, c)
+
+    first = apply(x, s) if draw(st.booleans()) else apply(s, x)
+    value = first
+    for _ in range(draw(st.integers(1, 3))):
+        value = apply(value, draw(st.sampled_from((w, s2, x, s))))
+    outs = [value]
+    reuse = draw(st.sampled_from(("no", "no", "read", "returned")))
+    if reuse == "read":
+        outs.append(apply(first, w))
+    elif reuse == "returned":
+        outs.append(first)
+    return Program(b.module(outs), args)
+
+
+@given(row_chains(), st.integers(0, 2**16))
+def test_row_chains_compile_bit_exact(program: Program, seed: int) -> None:
+    check(program, seed)
+
+
+def test_a_row_by_row_chain_keeps_no_intermediate() -> None:
+    """RMSNorm's tail, x * q * w over 8 rows (q one value per row): the
+    first product's rows go to the second op on the VXM, so no scratch
+    tensor of the rows is left and each row is one pass."""
+    b = TensorBuilder("main")
+    x, q, w = (b.argument(s, "f32") for s in ((8, 700), (8, 1), (1, 700)))
+    module = b.module([b.mul(b.mul(x, q), w)])
+    CompilePass(system="node8").apply(make_context(), module)
+    scratch = [
+        op
+        for op in module.walk()
+        if op.name == "lpu.tensor"
+        and op.kind.data == "scratch"
+        and op.type.get_shape() == (8, 700)
+    ]
+    assert not scratch
+
+
 WORD_BINARY = (
     tosa.AddOp,
     tosa.SubOp,

@@ -11,9 +11,8 @@ cycle)."""
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from xdsl.ir import Operation
 
@@ -59,6 +58,44 @@ def _burst(op: lpu.ReadOp | lpu.WriteOp) -> tuple[int, int, int]:
     return op.index.data, step, op.burst
 
 
+def _span(op: lpu.ReadOp | lpu.WriteOp) -> tuple[int, int]:
+    """The first and last vector a read or write touches."""
+    first, step, count = _burst(op)
+    return first, first + step * (count - 1)
+
+
+def _touch(a: lpu.MemOp, b: lpu.MemOp) -> bool:
+    """Whether two accesses of one tensor may touch a common vector (a
+    gather, scatter or per-lane access: any)."""
+    if not isinstance(a, lpu.ReadOp | lpu.WriteOp) or not isinstance(
+        b, lpu.ReadOp | lpu.WriteOp
+    ):
+        return True
+    (a0, a1), (b0, b1) = _span(a), _span(b)
+    if a1 < b0 or b1 < a0:
+        return False
+    return not set(a.vector_indices()).isdisjoint(b.vector_indices())
+
+
+def _round_trips(
+    found: list[lpu.MemOp],
+) -> Iterator[tuple[lpu.WriteOp, lpu.ReadOp]]:
+    """(write, read) pairs of one tensor's accesses, in program order, where
+    the read's vectors are exactly those of the write and no access between
+    them touches any: a read takes the write's value. Accesses of other
+    vectors may come between (a row-by-row op writes every row before the
+    next op reads the first)."""
+    for i, r in enumerate(found):
+        if not isinstance(r, lpu.ReadOp):
+            continue
+        for j in range(i - 1, -1, -1):
+            w = found[j]
+            if _touch(w, r):
+                if isinstance(w, lpu.WriteOp) and _burst(w) == _burst(r):
+                    yield w, r
+                break
+
+
 def fuse(program: ChipProgram) -> None:
     """Take every write -> read round trip of a scratch tensor that can be
     (`_fusable`) off SRAM, in program order."""
@@ -77,17 +114,18 @@ def fuse(program: ChipProgram) -> None:
             kept.append(tensor)
             continue
         sources = set()
-        for w, r in itertools.pairwise(found):
-            if (
-                isinstance(w, lpu.WriteOp)
-                and isinstance(r, lpu.ReadOp)
-                and _burst(w) == _burst(r)
-                and _fusable(w, r, position, accesses)
-            ):
+        for w, r in _round_trips(found):
+            if _fusable(w, r, position, accesses):
                 r.result.replace_all_uses_with(w.value)
                 r.erase()
                 gone.add(r)
                 sources.add(w)
+                # the two groups are one now, at the reader's place (the
+                # scheduler orders a group by its last instruction)
+                merged = stream_group(w.value.owner)
+                last = max(position[op] for op in merged)
+                for op in merged:
+                    position[op] = last
         rest = [op for op in found if op not in gone]
         if rest and all(op in sources for op in rest):  # no read left
             for w in rest:
@@ -137,11 +175,17 @@ def _fusable(
         return False
     lo = min(position[op] for op in writer)
     hi = max(position[op] for op in reader)
+    mine = [op for op in writer if isinstance(op, lpu.MemOp)]
     return not any(
         lo < position[op] <= hi
         and op not in writer
         and op is not r
-        and (name in written or op.PORT == "write")
+        and any(
+            _tensor(m) == name
+            and (isinstance(m, lpu.WriteOp) or op.PORT == "write")
+            and _touch(m, op)
+            for m in mine
+        )
         for name in read | written
         for op in accesses.get(name, [])
     )
