@@ -591,6 +591,97 @@ def test_a_row_by_row_chain_keeps_no_intermediate() -> None:
     assert not scratch
 
 
+FOLDED_UNARY = (
+    tosa.ExpOp,
+    tosa.LogOp,
+    tosa.TanhOp,
+    tosa.SigmoidOp,
+    tosa.ErfOp,
+    tosa.RsqrtOp,
+    tosa.ReciprocalOp,
+    tosa.SinOp,
+    tosa.CosOp,
+    tosa.AbsOp,
+    tosa.NegateOp,
+)
+FOLDED_BINARY = (tosa.AddOp, tosa.SubOp, tosa.MulOp, tosa.PowOp)
+
+
+@st.composite
+def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
+    """An elementwise op (one VXM instruction: every float unary and binary
+    op of `reductions.folds_into`, the other operand the input itself, a
+    row, a per-row value or a whole tensor, on either side) reduced by every
+    kind along rows of two vectors and more (folded into the reduction), or
+    along the leading axis (of a small tensor), with NaN ignored, with its value also returned
+    or reduced twice (each not folded); rank 2 or 3, on tsp-v1 and chips of
+    other lanes and VXM steps."""
+    t = draw(st.sampled_from(FLOATS))
+    lead = draw(st.sampled_from(((), (), (2,))))
+    shape = (
+        *lead,
+        draw(st.sampled_from((1, 2, 5, 33))),
+        draw(st.sampled_from((321, 640, 700, 5500))),
+    )
+    rank = len(shape)
+    b = TensorBuilder("main")
+    args = [
+        (shape, t),
+        ((*shape[:-1], 1), t),
+        ((1,) * (rank - 1) + shape[-1:], t),
+        (shape, t),
+    ]
+    x, *others = (b.argument(*a) for a in args)
+    kind = draw(st.sampled_from((*FOLDED_UNARY, *FOLDED_BINARY)))
+    if kind in FOLDED_UNARY:
+        value = b.negate(x) if kind is tosa.NegateOp else b.unary(kind, x)
+    else:
+        y = draw(st.sampled_from((x, *others)))
+        a, c = (x, y) if draw(st.booleans()) else (y, x)
+        value = b.mul(a, c) if kind is tosa.MulOp else b.binary(kind, a, c)
+    reduce = draw(st.sampled_from(REDUCE))
+    # (a leading axis only of small tensors: its lowering moves the axis last
+    # with a permute, whose compile takes minutes at 33 x 5500)
+    axis = rank - 1 if draw(st.integers(0, 4)) or np.prod(shape) > 2000 else 0
+    made = b.reduce(reduce, value, axis)
+    if reduce in (tosa.ReduceMaxOp, tosa.ReduceMinOp) and not draw(st.integers(0, 3)):
+        made.owner.properties["nan_mode"] = tosa.NanModeAttr(tosa.NanMode.IGNORE)
+    outs = [made]
+    also = draw(st.sampled_from(("no", "no", "no", "returned", "reduced")))
+    if also == "returned":
+        outs.append(value)
+    elif also == "reduced":
+        outs.append(b.reduce(tosa.ReduceSumOp, value, rank - 1))
+    chip = draw(
+        st.sampled_from((None, {"lanes": 160, "superlanes": 10}, {"delay_vxm": 3}))
+    )
+    return Program(b.module(outs), args), chip
+
+
+@settings(max_examples=min(settings().max_examples, 40))
+@given(folded_reductions(), st.integers(0, 2**16), st.sampled_from((0, 0.05)))
+def test_folded_reductions_compile_bit_exact(
+    drawn: tuple[Program, dict[str, int] | None], seed: int, specials: float
+) -> None:
+    program, chip = drawn
+    check(program, seed, specials, chip)
+
+
+def test_a_sum_of_squares_keeps_no_squares() -> None:
+    """RMSNorm's sum of x * x over rows of 4096: the squares are computed on
+    the VXM as the reduction reads x, so no tensor holds them."""
+    b = TensorBuilder("main")
+    x = b.argument((4, 4096), "f32")
+    module = b.module([b.reduce(tosa.ReduceSumOp, b.mul(x, x), 1)])
+    CompilePass(system="tsp-v1").apply(make_context(), module)
+    held = [
+        op.type.get_shape()
+        for op in module.walk()
+        if op.name == "lpu.tensor" and op.kind.data == "scratch"
+    ]
+    assert (4, 4096) not in held, held
+
+
 WORD_BINARY = (
     tosa.AddOp,
     tosa.SubOp,

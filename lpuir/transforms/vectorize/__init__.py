@@ -140,7 +140,9 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
     for op in progress.track(ops, "lpu-vectorize", "ops"):
         chips = chips_of(op)
         vz.on(chips[0])
-        if split_of(op) == "heads":
+        if reductions.folds_into(vz, op):
+            vz.folded[op.results[0]] = op
+        elif split_of(op) == "heads":
             ksplit.by_heads(vz, op, chips, lowering(op))
         else:
             lowering(op)(vz, op)

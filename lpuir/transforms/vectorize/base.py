@@ -53,6 +53,9 @@ class Vectorizer:
         """Values split by heads (leading axis): the chips holding the parts,
         in order, each part in that chip's `placed` (`shards.by_heads`)."""
         self.gathered: dict[int, dict[SSAValue, Placed]] = {}
+        self.folded: dict[SSAValue, Operation] = {}
+        """Values of elementwise ops the reduction using them computes
+        (`reductions.folds_into`), by value, until it does."""
         self.window: Window | Heads | None = None
         self.channels = 0
         self.symbols: dict[str, SymbolRefAttr] = {}

@@ -446,3 +446,21 @@ SPECIAL: dict[type[Operation], Callable[[Steps], None]] = {
 
 OPS: tuple[type[Operation], ...] = (*elementwise.ELEMENTWISE, *SPECIAL)
 """Every op this module lowers (its entries in `LOWERINGS`)."""
+
+
+def one_instruction(op: Operation) -> bool:
+    """Whether an op is one VXM instruction per vector (`elementwise.lower`):
+    an op of `elementwise.ELEMENTWISE` on the VXM's float types that
+    `SPECIAL` does not spell out in steps (float mul and negate it hands
+    back)."""
+    if type(op) not in elementwise.ELEMENTWISE or SPECIAL.get(type(op)) not in (
+        None,
+        _mul,
+        _negate,
+    ):
+        return False
+    count = elementwise.ELEMENTWISE[type(op)][1]
+    return all(
+        element_of(v) in NATIVE and numerics.is_float(element_of(v))
+        for v in (*op.operands[:count], *op.results)
+    )

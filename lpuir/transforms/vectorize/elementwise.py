@@ -68,13 +68,7 @@ def elementwise(
 ) -> Placed:
     shape, out_element = vz.shape_of(out), tensor_shape_and_element(out.type)[1]
     shape = shape or (1,)
-    placed_in = [vz.get(v, op, splat=broadcasts_last_axis(v, shape)) for v in inputs]
-    for p in placed_in:
-        check_vxm_type(op, p.element)
-    placed_in = [
-        layout.ensure_splat(vz, p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p
-        for p in placed_in
-    ]
+    placed_in = broadcast_operands(vz, op, inputs, shape)
     if shape[-1] == 1 and any(p.splat for p in placed_in):
         # an op on per-row values stays a splat: no lane is special
         placed_in = [layout.ensure_splat(vz, p, op) for p in placed_in]
@@ -87,6 +81,33 @@ def elementwise(
     return elementwise_into(vz, op, cls, placed_in, result, out_element)
 
 
+def broadcast_operands(
+    vz: Vectorizer, op: Operation, inputs: Sequence[SSAValue], shape: tuple[int, ...]
+) -> list[Placed]:
+    """Where an elementwise op's operands live, each broadcast along the last
+    axis of the result `shape` held as a splat."""
+    placed_in = [vz.get(v, op, splat=broadcasts_last_axis(v, shape)) for v in inputs]
+    for p in placed_in:
+        check_vxm_type(op, p.element)
+    return [
+        layout.ensure_splat(vz, p, op) if p.shape[-1:] == (1,) and shape[-1] != 1 else p
+        for p in placed_in
+    ]
+
+
+def placed_operands(
+    vz: Vectorizer,
+    op: Operation,
+    placed_in: Sequence[Placed],
+    shape: tuple[int, ...],
+    lanes: int,
+) -> list[Operand]:
+    """The operands of a result of `shape` with `lanes` elements per vector:
+    each in that layout, with the vector it supplies for each result vector."""
+    placed_in = [layout.relayout(vz, p, lanes, op) for p in placed_in]
+    return [Operand(p, layout.operand_indices(p, shape, lanes)) for p in placed_in]
+
+
 def elementwise_into(
     vz: Vectorizer,
     op: Operation,
@@ -95,11 +116,7 @@ def elementwise_into(
     result: Placed,
     element: str,
 ) -> Placed:
-    placed_in = [layout.relayout(vz, p, result.lanes, op) for p in placed_in]
-    operands = [
-        Operand(p, layout.operand_indices(p, result.shape, result.lanes))
-        for p in placed_in
-    ]
+    operands = placed_operands(vz, op, placed_in, result.shape, result.lanes)
     return vector_map(vz, op, cls, operands, result, element)
 
 
@@ -116,16 +133,24 @@ def vector_map(
     out = Operand(result, np.arange(result.vectors, dtype=np.int64))
     operands = distinct_tensors(vz, operands, op)
     for a, b in vz.runs([out, *operands]):
-        values: list[SSAValue] = []
-        seen: dict[tuple[str, bytes], SSAValue] = {}
-        for o in operands:
-            key = (o.placed.name, o.indices[a:b].tobytes())
-            if key not in seen:
-                seen[key] = vz.read(o, a, b - a, op)
-            values.append(seen[key])
-        v = vz.vxm(cls, values, element, b - a, op)
+        v = vz.vxm(cls, read_operands(vz, operands, a, b, op), element, b - a, op)
         vz.write(v, result, a, 1, op)
     return result
+
+
+def read_operands(
+    vz: Vectorizer, operands: Sequence[Operand], a: int, b: int, op: Operation
+) -> list[SSAValue]:
+    """The operands' vectors a..b-1 of a run, one read per distinct operand
+    sequence (x * x reads x once)."""
+    values: list[SSAValue] = []
+    seen: dict[tuple[str, bytes], SSAValue] = {}
+    for o in operands:
+        key = (o.placed.name, o.indices[a:b].tobytes())
+        if key not in seen:
+            seen[key] = vz.read(o, a, b - a, op)
+        values.append(seen[key])
+    return values
 
 
 def distinct_tensors(

@@ -45,11 +45,6 @@ def last_axis(s: Steps, x: Placed, axis: int) -> Placed:
     return Placed(moved.tensor, (rows, moved.shape[-1]), x.element, moved.lanes)
 
 
-def nan_ignored(op: Operation) -> bool:
-    mode = op.properties.get("nan_mode")
-    return mode is not None and mode.data.value == "IGNORE"  # type: ignore[attr-defined]
-
-
 def place_rows(s: Steps, value: Placed, op: Operation) -> None:
     """A [rows, 1] splat as the op's result (of the same elements)."""
     shape = s.vz.shape_of(op.results[0]) or (1,)
@@ -67,7 +62,7 @@ def place_rows(s: Steps, value: Placed, op: Operation) -> None:
 def _reduce(vz: Vectorizer, op: Operation) -> None:
     assert isinstance(op, tosa.ReductionOperation)
     t = element_of(op.input)
-    ignore = nan_ignored(op) and numerics.is_float(t)
+    ignore = reductions.nan_ignored(op) and numerics.is_float(t)
     if type(op) in reductions.COMBINE and t in NATIVE and not ignore:
         reductions.lower(vz, op)
         return
@@ -103,7 +98,7 @@ def _argmax(vz: Vectorizer, op: Operation) -> None:
     t = element_of(op.input)
     x = s.widen(last_axis(s, s.get(op.input), op.axis.value.data))
     k = x.shape[-1]
-    ignore = nan_ignored(op) and numerics.is_float(t)
+    ignore = reductions.nan_ignored(op) and numerics.is_float(t)
     if ignore:
         is_nan = s(cmp("ne"), [x, x], "i1")
         top = reductions.reduce_rows(

@@ -1,11 +1,15 @@
 """Reductions (`tosa.reduce_sum/max/min/product`). Along the last axis a row's vectors
 combine in order, then the lanes reduce by the numerics spec's tree with SXM
 rotations (`lanes`), the result a splat; along another axis, one elementwise
-step per index, in index order."""
+step per index, in index order. An elementwise op whose one user is a
+last-axis reduction is computed as the reduction reads its vectors
+(`folds_into`: a sum of squares never writes the squares)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +18,8 @@ from xdsl.ir import Operation, SSAValue
 from lpuir import numerics
 from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
-from lpuir.transforms.vectorize import lanes
+from lpuir.transforms.annotations import chips_of, split_of
+from lpuir.transforms.vectorize import composite, elementwise, lanes
 from lpuir.transforms.vectorize.elementwise import vector_map
 from lpuir.transforms.vectorize.program import Operand, Placed, check_vxm_type, lowest
 from lpuir.types import tensor_shape_and_element
@@ -33,6 +38,79 @@ ORDER_FREE = (lpu.MaxOp, lpu.MinOp)
 """Combines that give the same bits in any order and with repeats
 (associative, commutative and idempotent: a NaN is the one canonical NaN and
 -0 < +0), so a lane may take the maximum of overlapping groups."""
+
+
+def nan_ignored(op: Operation) -> bool:
+    """A max or min with nan_mode IGNORE (lowered by `folds`, not here)."""
+    mode = op.properties.get("nan_mode")
+    return mode is not None and mode.data.value == "IGNORE"  # type: ignore[attr-defined]
+
+
+def folds_into(vz: Vectorizer, op: Operation) -> bool:
+    """Whether an elementwise op is computed inside the reduction that is its
+    one user instead of on its own (`reduce_last` reads the operands and
+    applies it on the ALU before the combine: one SRAM write and read less
+    per vector): one VXM instruction per vector (`composite.one_instruction`),
+    a reduction of the VXM's types along the last axis lowered here, rows
+    longer than a vector, all on one chip with nothing split or sharded."""
+    result = op.results[0] if len(op.results) == 1 else None
+    if result is None or not composite.one_instruction(op):
+        return False
+    uses = list(result.uses)
+    if len(uses) != 1 or uses[0].index != 0:
+        return False
+    user = uses[0].operation
+    shape = tensor_shape_and_element(result.type)[0]
+    return (
+        type(user) in COMBINE
+        and not nan_ignored(user)
+        and len(shape) > 0
+        and user.properties["axis"].value.data == len(shape) - 1  # type: ignore[attr-defined]
+        and shape[-1] > (vz.lanes_wanted.get(result) or vz.spec.lanes)
+        and len(chips_of(op)) == 1
+        and chips_of(op) == chips_of(user)
+        and split_of(op) is None
+        and split_of(user) is None
+        and not any(v in vz.shards or v in vz.heads for v in op.operands)
+    )
+
+
+@dataclass
+class Folded:
+    """An elementwise op computed as a reduction reads its vectors
+    (`folds_into`): its instruction and, for each vector of its value (which
+    no tensor holds), the vectors of its operands."""
+
+    op: Operation
+    make: type[lpu.VxmOp]
+    operands: list[Operand]
+    element: str
+
+    def parts(self, vectors: np.ndarray) -> list[Operand]:
+        """The operands' vectors for the value's `vectors`."""
+        return [Operand(o.placed, o.indices[vectors]) for o in self.operands]
+
+    def compute(self, vz: Vectorizer, vectors: np.ndarray, a: int, n: int) -> SSAValue:
+        """The value's vectors vectors[a..a+n-1] on the VXM."""
+        values = elementwise.read_operands(vz, self.parts(vectors), a, a + n, self.op)
+        return vz.vxm(self.make, values, self.element, n, self.op)
+
+
+def fold(vz: Vectorizer, op: Operation) -> tuple[Placed, Folded]:
+    """An op of `folds_into`: its value's layout (a Placed whose tensor, an
+    operand's, is never read) and how to compute its vectors."""
+    make, count = elementwise.ELEMENTWISE[type(op)]
+    result = op.results[0]
+    shape, element = vz.shape_of(result), tensor_shape_and_element(result.type)[1]
+    placed_in = elementwise.broadcast_operands(vz, op, op.operands[:count], shape)
+    lanes_of = vz.lanes_wanted.get(result) or vz.spec.lanes
+    operands = elementwise.distinct_tensors(
+        vz, elementwise.placed_operands(vz, op, placed_in, shape, lanes_of), op
+    )
+    like = dataclasses.replace(
+        placed_in[0], shape=shape, element=element, lanes=lanes_of, splat=False
+    )
+    return like, Folded(op, make, operands, element)
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
@@ -63,16 +141,27 @@ def identity(combine: type[lpu.VxmOp], element: str) -> float | int:
 def reduce_last(vz: Vectorizer, op: Operation) -> None:
     """Reduce along the last axis in the numerics spec's order (module
     docstring); the result is a splat."""
-    src = vz.get(op.operands[0], op)
+    producer = vz.folded.pop(op.operands[0], None)
+    folded = None
+    if producer is None:
+        src = vz.get(op.operands[0], op)
+    else:
+        src, folded = fold(vz, producer)
     check_vxm_type(op, src.element)
-    target = reduce_rows(vz, op, src, COMBINE[type(op)])
+    target = reduce_rows(vz, op, src, COMBINE[type(op)], folded)
     vz.values[op.results[0]] = target
 
 
 def reduce_rows(
-    vz: Vectorizer, op: Operation, src: Placed, combine: type[lpu.VxmOp]
+    vz: Vectorizer,
+    op: Operation,
+    src: Placed,
+    combine: type[lpu.VxmOp],
+    folded: Folded | None = None,
 ) -> Placed:
-    """src [..., C] reduced along its last axis with `combine`: a splat [..., 1]."""
+    """src [..., C] reduced along its last axis with `combine`: a splat
+    [..., 1]; `folded`: src is that op's value, computed vector by vector
+    (src only its layout, and more than one vector a row)."""
     shape, spec = src.shape, vz.spec
     rows = Operand(src, np.arange(src.rows, dtype=np.int64) * src.per_row)
     constant = np.zeros(src.rows, dtype=np.int64)
@@ -89,7 +178,10 @@ def reduce_rows(
 
     def chunk(j: int, a: int, n: int) -> SSAValue:
         """Vector j of rows a..a+n-1; padding lanes hold the identity."""
-        v = vz.read(Operand(src, rows.indices + j), a, n, op)
+        if folded is None:
+            v = vz.read(Operand(src, rows.indices + j), a, n, op)
+        else:
+            v = folded.compute(vz, rows.indices + j, a, n)
         count = valid if j == src.per_row - 1 else src.lanes
         if count == spec.lanes:
             return v
@@ -111,7 +203,15 @@ def reduce_rows(
         # holds at most `delay_vxm` rows (the read ports' busy cycles)
         acc = vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
         every = np.arange(src.rows, dtype=np.int64)
-        parts = [Operand(src, rows.indices + j) for j in range(src.per_row)]
+        parts = [
+            part
+            for j in range(src.per_row)
+            for part in (
+                [Operand(src, rows.indices + j)]
+                if folded is None
+                else folded.parts(rows.indices + j)
+            )
+        ]
         for a, b in vz.runs([Operand(acc, every), *parts], spec.delay("vxm")):
             n = b - a
             v = chunk(0, a, n)
