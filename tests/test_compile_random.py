@@ -591,31 +591,21 @@ def test_a_row_by_row_chain_keeps_no_intermediate() -> None:
     assert not scratch
 
 
-FOLDED_UNARY = (
-    tosa.ExpOp,
-    tosa.LogOp,
-    tosa.TanhOp,
-    tosa.SigmoidOp,
-    tosa.ErfOp,
-    tosa.RsqrtOp,
-    tosa.ReciprocalOp,
-    tosa.SinOp,
-    tosa.CosOp,
-    tosa.AbsOp,
-    tosa.NegateOp,
-)
+FOLDED_UNARY = (*UNARY_FLOAT, tosa.NegateOp)
 FOLDED_BINARY = (tosa.AddOp, tosa.SubOp, tosa.MulOp, tosa.PowOp)
 
 
 @st.composite
 def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
-    """An elementwise op (one VXM instruction: every float unary and binary
-    op of `reductions.folds_into`, the other operand the input itself, a
-    row, a per-row value or a whole tensor, on either side) reduced by every
+    """An elementwise op (every float unary and binary op of one VXM
+    instruction, which `reductions.folds_into` takes, and floor, ceil and
+    identity, which it leaves; the other operand the input itself, a row, a
+    per-row value or a whole tensor, on either side) reduced by every
     kind along rows of two vectors and more (folded into the reduction), or
-    along the leading axis (of a small tensor), with NaN ignored, with its value also returned
-    or reduced twice (each not folded); rank 2 or 3, on tsp-v1 and chips of
-    other lanes and VXM steps."""
+    along the leading axis (of a small tensor) or with NaN ignored (neither
+    folded); its value also returned or reduced again (folded, the value
+    kept for the later user) or used before the reduction (not folded);
+    rank 2 or 3, on tsp-v1 and chips of other lanes and VXM steps."""
     t = draw(st.sampled_from(FLOATS))
     lead = draw(st.sampled_from(((), (), (2,))))
     shape = (
@@ -639,6 +629,8 @@ def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
         y = draw(st.sampled_from((x, *others)))
         a, c = (x, y) if draw(st.booleans()) else (y, x)
         value = b.mul(a, c) if kind is tosa.MulOp else b.binary(kind, a, c)
+    also = draw(st.sampled_from(("no", "no", "no", "returned", "reduced", "before")))
+    outs = [b.add(value, value)] if also == "before" else []
     reduce = draw(st.sampled_from(REDUCE))
     # (a leading axis only of small tensors: its lowering moves the axis last
     # with a permute, whose compile takes minutes at 33 x 5500)
@@ -646,8 +638,7 @@ def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
     made = b.reduce(reduce, value, axis)
     if reduce in (tosa.ReduceMaxOp, tosa.ReduceMinOp) and not draw(st.integers(0, 3)):
         made.owner.properties["nan_mode"] = tosa.NanModeAttr(tosa.NanMode.IGNORE)
-    outs = [made]
-    also = draw(st.sampled_from(("no", "no", "no", "returned", "reduced")))
+    outs.append(made)
     if also == "returned":
         outs.append(value)
     elif also == "reduced":
@@ -680,6 +671,28 @@ def test_a_sum_of_squares_keeps_no_squares() -> None:
         if op.name == "lpu.tensor" and op.kind.data == "scratch"
     ]
     assert (4, 4096) not in held, held
+
+
+def test_softmax_exponentials_are_computed_in_their_sum() -> None:
+    """Softmax's exp(x - max) over rows of 4096: the reduce_sum computes
+    each exponential as it reads the differences and writes it off the
+    ALU's stream for the final mul, so every vxm.exp feeds the sum's chain
+    (a select, a copy or an add) as well as its write."""
+    b = TensorBuilder("main")
+    x = b.argument((4, 4096), "f32")
+    e = b.unary(tosa.ExpOp, b.sub(x, b.reduce(tosa.ReduceMaxOp, x, 1)))
+    total = b.reduce(tosa.ReduceSumOp, e, 1)
+    module = b.module([b.mul(e, b.unary(tosa.ReciprocalOp, total))])
+    CompilePass(system="tsp-v1").apply(make_context(), module)
+    exps = [op for op in module.walk() if op.name == "lpu.vxm.exp"]
+    assert exps
+    for op in exps:
+        users = {u.operation.name for u in op.results[0].uses}
+        assert "lpu.mem.write" in users and users & {
+            "lpu.vxm.add",
+            "lpu.vxm.copy",
+            "lpu.vxm.select",
+        }, users
 
 
 WORD_BINARY = (

@@ -48,21 +48,25 @@ def nan_ignored(op: Operation) -> bool:
 
 def folds_into(vz: Vectorizer, op: Operation) -> bool:
     """Whether an elementwise op is computed inside the reduction that is its
-    one user instead of on its own (`reduce_last` reads the operands and
-    applies it on the ALU before the combine: one SRAM write and read less
-    per vector): one VXM instruction per vector (`composite.one_instruction`),
-    a reduction of the VXM's types along the last axis lowered here, rows
-    longer than a vector, all on one chip with nothing split or sharded."""
+    first user instead of on its own (`reduce_last` reads the operands and
+    applies it on the ALU before the combine: a pass over SRAM less, and
+    with no other user no tensor for the value): one VXM instruction per
+    vector (`composite.one_instruction`), a reduction of the VXM's types
+    along the last axis lowered here, rows longer than a vector, all on one
+    chip with nothing split or sharded."""
     result = op.results[0] if len(op.results) == 1 else None
     if result is None or not composite.one_instruction(op):
         return False
     uses = list(result.uses)
-    if len(uses) != 1 or uses[0].index != 0:
-        return False
-    user = uses[0].operation
+    first = uses[0]
+    for use in uses[1:]:
+        if use.operation.is_before_in_block(first.operation):
+            first = use
+    user = first.operation
     shape = tensor_shape_and_element(result.type)[0]
     return (
-        type(user) in COMBINE
+        first.index == 0
+        and type(user) in COMBINE
         and not nan_ignored(user)
         and len(shape) > 0
         and user.properties["axis"].value.data == len(shape) - 1  # type: ignore[attr-defined]
@@ -78,39 +82,54 @@ def folds_into(vz: Vectorizer, op: Operation) -> bool:
 @dataclass
 class Folded:
     """An elementwise op computed as a reduction reads its vectors
-    (`folds_into`): its instruction and, for each vector of its value (which
-    no tensor holds), the vectors of its operands."""
+    (`folds_into`): its instruction, for each vector of its value the
+    vectors of its operands, and the tensor that keeps the value for its
+    other users (none if the reduction is its only one)."""
 
     op: Operation
     make: type[lpu.VxmOp]
     operands: list[Operand]
     element: str
+    kept: Placed | None
 
     def parts(self, vectors: np.ndarray) -> list[Operand]:
         """The operands' vectors for the value's `vectors`."""
         return [Operand(o.placed, o.indices[vectors]) for o in self.operands]
 
+    def accesses(self, vectors: np.ndarray) -> list[Operand]:
+        """Every SRAM access for the value's `vectors` (the runs a group
+        may take): the operands' reads and the kept value's writes."""
+        kept = [] if self.kept is None else [Operand(self.kept, vectors)]
+        return [*self.parts(vectors), *kept]
+
     def compute(self, vz: Vectorizer, vectors: np.ndarray, a: int, n: int) -> SSAValue:
-        """The value's vectors vectors[a..a+n-1] on the VXM."""
+        """The value's vectors vectors[a..a+n-1] on the VXM (and written to
+        the kept tensor off the ALU's stream)."""
         values = elementwise.read_operands(vz, self.parts(vectors), a, a + n, self.op)
-        return vz.vxm(self.make, values, self.element, n, self.op)
+        v = vz.vxm(self.make, values, self.element, n, self.op)
+        if self.kept is not None:
+            step = int(vectors[a + 1] - vectors[a]) if n > 1 else 1
+            vz.write(v, self.kept, int(vectors[a]), step, self.op)
+        return v
 
 
 def fold(vz: Vectorizer, op: Operation) -> tuple[Placed, Folded]:
-    """An op of `folds_into`: its value's layout (a Placed whose tensor, an
-    operand's, is never read) and how to compute its vectors."""
+    """An op of `folds_into`: its value's layout (the kept tensor, or a
+    Placed whose tensor, an operand's, is never read) and how to compute
+    its vectors."""
     make, count = elementwise.ELEMENTWISE[type(op)]
     result = op.results[0]
     shape, element = vz.shape_of(result), tensor_shape_and_element(result.type)[1]
     placed_in = elementwise.broadcast_operands(vz, op, op.operands[:count], shape)
-    lanes_of = vz.lanes_wanted.get(result) or vz.spec.lanes
+    kept = vz.place_new(result, op) if len(list(result.uses)) > 1 else None
+    lanes_of = kept.lanes if kept else vz.lanes_wanted.get(result) or vz.spec.lanes
     operands = elementwise.distinct_tensors(
         vz, elementwise.placed_operands(vz, op, placed_in, shape, lanes_of), op
     )
-    like = dataclasses.replace(
+    like = kept or dataclasses.replace(
         placed_in[0], shape=shape, element=element, lanes=lanes_of, splat=False
     )
-    return like, Folded(op, make, operands, element)
+    return like, Folded(op, make, operands, element, kept)
 
 
 def lower(vz: Vectorizer, op: Operation) -> None:
@@ -209,7 +228,7 @@ def reduce_rows(
             for part in (
                 [Operand(src, rows.indices + j)]
                 if folded is None
-                else folded.parts(rows.indices + j)
+                else folded.accesses(rows.indices + j)
             )
         ]
         for a, b in vz.runs([Operand(acc, every), *parts], spec.delay("vxm")):
