@@ -600,7 +600,8 @@ def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
     """An elementwise op (every float unary and binary op of one VXM
     instruction, which `reductions.folds_into` takes, and floor, ceil and
     identity, which it leaves; the other operand the input itself, a row, a
-    per-row value or a whole tensor, on either side) reduced by every
+    per-row value or a whole tensor, on either side), or a unary op of it
+    (both folded, the one inside the other), reduced by every
     kind along rows of two vectors and more (folded into the reduction), or
     along the leading axis (of a small tensor) or with NaN ignored (neither
     folded); its value also returned or reduced again (folded, the value
@@ -629,6 +630,9 @@ def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
         y = draw(st.sampled_from((x, *others)))
         a, c = (x, y) if draw(st.booleans()) else (y, x)
         value = b.mul(a, c) if kind is tosa.MulOp else b.binary(kind, a, c)
+    if draw(st.booleans()):  # a unary op of it, its one user: a chain of folds
+        outer = draw(st.sampled_from(FOLDED_UNARY))
+        value = b.negate(value) if outer is tosa.NegateOp else b.unary(outer, value)
     also = draw(st.sampled_from(("no", "no", "no", "returned", "reduced", "before")))
     outs = [b.add(value, value)] if also == "before" else []
     reduce = draw(st.sampled_from(REDUCE))
@@ -675,9 +679,10 @@ def test_a_sum_of_squares_keeps_no_squares() -> None:
 
 def test_softmax_exponentials_are_computed_in_their_sum() -> None:
     """Softmax's exp(x - max) over rows of 4096: the reduce_sum computes
-    each exponential as it reads the differences and writes it off the
-    ALU's stream for the final mul, so every vxm.exp feeds the sum's chain
-    (a select, a copy or an add) as well as its write."""
+    each difference and its exponential as it reads x and writes the
+    exponential off the ALU's stream for the final mul, so every vxm.exp
+    feeds the sum's chain (a select, a copy or an add) as well as its write,
+    and every vxm.sub only a vxm.exp."""
     b = TensorBuilder("main")
     x = b.argument((4, 4096), "f32")
     e = b.unary(tosa.ExpOp, b.sub(x, b.reduce(tosa.ReduceMaxOp, x, 1)))
@@ -693,6 +698,10 @@ def test_softmax_exponentials_are_computed_in_their_sum() -> None:
             "lpu.vxm.copy",
             "lpu.vxm.select",
         }, users
+    subs = [op for op in module.walk() if op.name == "lpu.vxm.sub"]
+    assert subs
+    for op in subs:
+        assert {u.operation.name for u in op.results[0].uses} == {"lpu.vxm.exp"}
 
 
 WORD_BINARY = (

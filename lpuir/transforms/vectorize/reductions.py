@@ -50,12 +50,20 @@ def folds_into(vz: Vectorizer, op: Operation) -> bool:
     """Whether an elementwise op is computed inside the reduction that is its
     first user instead of on its own (`reduce_last` reads the operands and
     applies it on the ALU before the combine: a pass over SRAM less, and
-    with no other user no tensor for the value): one VXM instruction per
-    vector (`composite.one_instruction`), a reduction of the VXM's types
-    along the last axis lowered here, rows longer than a vector, all on one
-    chip with nothing split or sharded."""
+    with no other user no tensor for the value), or inside the op of one
+    operand that is its one user and folds so (softmax's `x - max` inside
+    the exponentials of the sum): one VXM instruction per vector
+    (`composite.one_instruction`), a reduction of the VXM's types along the
+    last axis lowered here, rows longer than a vector, all on one chip with
+    nothing split or sharded."""
     result = op.results[0] if len(op.results) == 1 else None
-    if result is None or not composite.one_instruction(op):
+    if (
+        result is None
+        or not composite.one_instruction(op)
+        or len(chips_of(op)) != 1
+        or split_of(op) is not None
+        or any(v in vz.shards or v in vz.heads for v in op.operands)
+    ):
         return False
     uses = list(result.uses)
     first = uses[0]
@@ -63,6 +71,14 @@ def folds_into(vz: Vectorizer, op: Operation) -> bool:
         if use.operation.is_before_in_block(first.operation):
             first = use
     user = first.operation
+    if chips_of(user) != chips_of(op) or split_of(user) is not None:
+        return False
+    if type(user) in elementwise.ELEMENTWISE:
+        return (
+            len(uses) == 1
+            and elementwise.ELEMENTWISE[type(user)][1] == 1
+            and folds_into(vz, user)
+        )
     shape = tensor_shape_and_element(result.type)[0]
     return (
         first.index == 0
@@ -71,11 +87,6 @@ def folds_into(vz: Vectorizer, op: Operation) -> bool:
         and len(shape) > 0
         and user.properties["axis"].value.data == len(shape) - 1  # type: ignore[attr-defined]
         and shape[-1] > (vz.lanes_wanted.get(result) or vz.spec.lanes)
-        and len(chips_of(op)) == 1
-        and chips_of(op) == chips_of(user)
-        and split_of(op) is None
-        and split_of(user) is None
-        and not any(v in vz.shards or v in vz.heads for v in op.operands)
     )
 
 
@@ -83,29 +94,39 @@ def folds_into(vz: Vectorizer, op: Operation) -> bool:
 class Folded:
     """An elementwise op computed as a reduction reads its vectors
     (`folds_into`): its instruction, for each vector of its value the
-    vectors of its operands, and the tensor that keeps the value for its
-    other users (none if the reduction is its only one)."""
+    vectors of its operands (or the op folded into it that computes its one
+    operand), and the tensor that keeps the value for its other users (none
+    if the reduction is its only one)."""
 
     op: Operation
     make: type[lpu.VxmOp]
     operands: list[Operand]
     element: str
     kept: Placed | None
+    inner: Folded | None = None
 
     def parts(self, vectors: np.ndarray) -> list[Operand]:
         """The operands' vectors for the value's `vectors`."""
+        if self.inner is not None:
+            return self.inner.parts(vectors)
         return [Operand(o.placed, o.indices[vectors]) for o in self.operands]
 
     def accesses(self, vectors: np.ndarray) -> list[Operand]:
         """Every SRAM access for the value's `vectors` (the runs a group
         may take): the operands' reads and the kept value's writes."""
         kept = [] if self.kept is None else [Operand(self.kept, vectors)]
-        return [*self.parts(vectors), *kept]
+        inner = [] if self.inner is None else self.inner.accesses(vectors)
+        return [*(inner or self.parts(vectors)), *kept]
 
     def compute(self, vz: Vectorizer, vectors: np.ndarray, a: int, n: int) -> SSAValue:
         """The value's vectors vectors[a..a+n-1] on the VXM (and written to
         the kept tensor off the ALU's stream)."""
-        values = elementwise.read_operands(vz, self.parts(vectors), a, a + n, self.op)
+        if self.inner is not None:
+            values = [self.inner.compute(vz, vectors, a, n)]
+        else:
+            values = elementwise.read_operands(
+                vz, self.parts(vectors), a, a + n, self.op
+            )
         v = vz.vxm(self.make, values, self.element, n, self.op)
         if self.kept is not None:
             step = int(vectors[a + 1] - vectors[a]) if n > 1 else 1
@@ -113,16 +134,25 @@ class Folded:
         return v
 
 
-def fold(vz: Vectorizer, op: Operation) -> tuple[Placed, Folded]:
-    """An op of `folds_into`: its value's layout (the kept tensor, or a
-    Placed whose tensor, an operand's, is never read) and how to compute
-    its vectors."""
+def fold(
+    vz: Vectorizer, op: Operation, lanes: int | None = None
+) -> tuple[Placed, Folded]:
+    """An op of `folds_into` (its value in the layout of `lanes` elements a
+    vector, if given): the value's layout (the kept tensor, or a Placed
+    whose tensor, an operand's, is never read) and how to compute its
+    vectors."""
     make, count = elementwise.ELEMENTWISE[type(op)]
     result = op.results[0]
     shape, element = vz.shape_of(result), tensor_shape_and_element(result.type)[1]
-    placed_in = elementwise.broadcast_operands(vz, op, op.operands[:count], shape)
     kept = vz.place_new(result, op) if len(list(result.uses)) > 1 else None
-    lanes_of = kept.lanes if kept else vz.lanes_wanted.get(result) or vz.spec.lanes
+    lanes_of = kept.lanes if kept else lanes or vz.lanes_wanted.get(result)
+    lanes_of = lanes_of or vz.spec.lanes
+    inner = vz.folded.pop(op.operands[0], None) if count == 1 else None
+    if inner is not None:
+        layout_of, folded = fold(vz, inner, lanes_of)
+        like = kept or dataclasses.replace(layout_of, element=element)
+        return like, Folded(op, make, [], element, kept, folded)
+    placed_in = elementwise.broadcast_operands(vz, op, op.operands[:count], shape)
     operands = elementwise.distinct_tensors(
         vz, elementwise.placed_operands(vz, op, placed_in, shape, lanes_of), op
     )
