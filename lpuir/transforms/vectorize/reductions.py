@@ -1,9 +1,10 @@
 """Reductions (`tosa.reduce_sum/max/min/product`). Along the last axis a row's vectors
 combine in order, then the lanes reduce by the numerics spec's tree with SXM
 rotations (`lanes`), the result a splat; along another axis, one elementwise
-step per index, in index order. An elementwise op whose one user is a
-last-axis reduction is computed as the reduction reads its vectors
-(`folds_into`: a sum of squares never writes the squares)."""
+step per index, in index order. An elementwise op whose first user is a
+last-axis reduction is computed as the reduction reads its vectors, and so
+is an op whose one user is a unary op folded so (`folds_into`: a sum of
+squares never writes the squares)."""
 
 from __future__ import annotations
 
