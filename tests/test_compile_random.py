@@ -29,6 +29,7 @@ from lpuir.machine import chip_from_params
 from lpuir.tensor_builder import TensorBuilder, element_type, shape_of, tensor_type
 from lpuir.transforms.annotations import set_k_split
 from lpuir.transforms.compile import CompilePass
+from lpuir.transforms.vectorize import lanes, reductions
 from lpuir.types import element_type_name
 
 FLOATS = ("f32", "f16", "bf16")
@@ -779,3 +780,39 @@ def word_move(draw: st.DrawFn, b: TensorBuilder, x: SSAValue) -> SSAValue:
 @given(word_programs(), st.integers(0, 2**16))
 def test_word_pair_programs_compile_bit_exact(program: Program, seed: int) -> None:
     check(program, seed)
+
+
+@settings(max_examples=min(settings().max_examples, 20))  # about 8 s an example
+@given(
+    last_axis_reductions(st.integers(reductions.PACK_ROWS, 72)),
+    st.sampled_from(((320, 20), (160, 10), (96, 6), (64, 4), (16, 1))),
+    st.sampled_from((2, 3)),
+    st.integers(0, 2**16),
+)
+def test_packed_lane_trees_compile_bit_exact(
+    program: Program, chip_lanes: tuple[int, int], delay_vxm: int, seed: int
+) -> None:
+    """Many rows' lane trees packed several rows a vector after the first
+    halvings (reductions.packing, lanes.packed_pipeline): every reduction
+    kind and element type, rows that fill whole groups or leave some to the
+    unpacked pipeline, chips whose tree ends in an odd width of 5, 3 or 1
+    (none left after the packed halvings), a VXM step of 2 or 3 cycles."""
+    chip = {"lanes": chip_lanes[0], "superlanes": chip_lanes[1], "delay_vxm": delay_vxm}
+    check(program, seed, chip=chip)
+
+
+def test_many_rows_pack_their_lane_trees() -> None:
+    """A sum over 64 rows of 4096 on tsp-v1 packs 4 rows a vector after two
+    halvings: 16 rotations for the four rows' first pass and 18 for the
+    packed passes, half the 17 a row of the unpacked tree."""
+    b = TensorBuilder("main")
+    x = b.argument((64, 4096), "f32")
+    module = b.module([b.reduce(tosa.ReduceSumOp, x, 1)])
+    CompilePass(system="tsp-v1").apply(make_context(), module)
+    rotations = sum(op.name == "lpu.sxm.rotate" for op in module.walk())
+    packed = reductions.packing(chip_from_params("tsp-v1", {}), 64)
+    assert packed is not None
+    pack, first, after = packed
+    per_group = pack * len(lanes.ranks(first)) + sum(len(lanes.ranks(t)) for t in after)
+    assert (pack, per_group) == (4, 34)
+    assert rotations == 64 // (pack * 2) * per_group == 272

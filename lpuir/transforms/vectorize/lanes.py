@@ -34,16 +34,20 @@ def pipeline(
     passes: Sequence[Tree],
     combine: type[lpu.VxmOp] | None = None,
     period: int | None = None,
+    only: np.ndarray | None = None,
 ) -> None:
     """Run each row's vector through `passes` (`lane_pass`), whose result is
     then in every lane that is a multiple of `period` (lane 0 only by
     default), and spread it to every lane on the SXM (`spread`), writing one
-    splat vector per row. Bursts of at most `delay_vxm` rows (MAX_SPREAD_BURST
-    without passes), one group each: a pass's rotations take turns on the
-    SXMs a VXM step apart (`lane_pass`)."""
-    moves = spread(vz.spec.lanes, vz.spec.lanes_per_superlane, period or vz.spec.lanes)
-    rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
-    dest = Operand(target, np.arange(source.rows, dtype=np.int64))
+    splat vector per row (of the rows `only`, if given). Bursts of at most
+    `delay_vxm` rows (MAX_SPREAD_BURST without passes), one group each: a
+    pass's rotations take turns on the SXMs a VXM step apart
+    (`lane_pass`)."""
+    lanes = vz.spec.lanes
+    moves = spread(lanes, vz.spec.lanes_per_superlane, range(0, lanes, period or lanes))
+    every = np.arange(source.rows, dtype=np.int64) if only is None else only
+    rows = Operand(source, every * source.per_row)
+    dest = Operand(target, every)
     limit = vz.spec.delay("vxm") if passes else MAX_SPREAD_BURST
     for first, end in vz.runs([rows, dest], limit):
         n = end - first
@@ -59,20 +63,97 @@ def pipeline(
             v = feed[0]
         for move in moves:
             v = vz.emit(move(v), op)
-        vz.write(v, target, first, 1, op)
+        step = int(dest.indices[first + 1] - dest.indices[first]) if n > 1 else 1
+        vz.write(v, target, int(dest.indices[first]), step, op)
+
+
+def packed_pipeline(
+    vz: Vectorizer,
+    op: Operation,
+    source: Placed,
+    target: Placed,
+    first: Tree,
+    after: Sequence[Tree],
+    combine: type[lpu.VxmOp],
+    pack: int,
+) -> np.ndarray:
+    """`pipeline` for many rows with fewer SXM instructions a row: `pack`
+    rows, each through `first` (a pass of the lane tree's first halvings,
+    after which a row's result depends only on lanes 0..w-1, w = lanes /
+    pack), are packed into one vector by selects (row j in lanes j*w ..
+    j*w+w-1), which goes through the passes `after` (offsets below w, so
+    no block reads another's lanes): row j's result is then in lane j*w,
+    the same value as the unpacked tree's lane 0 (same operands, same
+    order). Written to a scratch tensor, each block is spread to a splat
+    in a group of its own. A group takes `pack` bursts of `delay_vxm` rows
+    (rows r, r+pack, ...), each read and rotated a pass's SXM turns after
+    the last. The rows of the groups that are not full: returned, for
+    `pipeline`."""
+    assert source.per_row == 1
+    spec, element = vz.spec, source.element
+    n, width = spec.delay("vxm"), spec.lanes // pack
+    pairs = -(-len(ranks(first)) // 2)
+    rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
+    dest = Operand(target, np.arange(source.rows, dtype=np.int64))
+    starts = [
+        a + g * pack * n
+        for a, b in vz.runs([rows, dest])
+        for g in range((b - a) // (pack * n))
+    ]
+    if not starts:
+        return np.arange(source.rows, dtype=np.int64)
+    packed = vz.chip.tensor((len(starts) * n, spec.lanes), element, "scratch", op)
+    blocks = np.arange(spec.lanes) // width
+    masks = [
+        vz.chip.constant_vector((blocks >= j).astype(np.int32), "i32", op)
+        for j in range(1, pack)
+    ]
+    fixed = np.zeros(n, dtype=np.int64)
+    # stream j is read j * pairs VXM steps after stream 0, so the streams'
+    # rotations and reads take turns; select j needs it j - 1 steps after
+    # stream 0's value, so stream j waits `late - j * pairs + j - 1` steps
+    late = max(j * pairs - max(j - 1, 0) for j in range(pack))
+    for g, start in enumerate(starts):
+        values = []
+        for j in range(pack):
+            v = vz.read_at(rows.placed, start + j, n, pack, op)
+            feed = [vz.vxm(lpu.CopyOp, [v], element, n, op) for _ in range(2)]
+            (v,) = lane_pass(vz, op, feed, first, combine, element, n, 1)
+            for _ in range(late - j * pairs + max(j - 1, 0)):
+                v = vz.vxm(lpu.CopyOp, [v], element, n, op)
+            values.append(v)
+        v = values[0]
+        for mask, value in zip(masks, values[1:], strict=True):
+            m = vz.read(Operand(mask, fixed), 0, n, op)
+            v = vz.vxm(lpu.SelectOp, [m, value, v], element, n, op)
+        feed = [vz.vxm(lpu.CopyOp, [v], element, n, op) for _ in range(2)]
+        for i, tree in enumerate(after):
+            last = i == len(after) - 1
+            feed = lane_pass(vz, op, feed, tree, combine, element, n, 1 if last else 2)
+        vz.write(feed[0], packed, g * n, 1, op)
+    for g, start in enumerate(starts):
+        for j in range(pack):
+            v = vz.read_at(packed, g * n, n, 1, op)
+            for move in spread(spec.lanes, spec.lanes_per_superlane, [j * width]):
+                v = vz.emit(move(v), op)
+            vz.write(v, target, start + j, pack, op)
+    done = np.zeros(source.rows, dtype=bool)
+    for start in starts:
+        done[start : start + pack * n] = True
+    return np.flatnonzero(~done)
 
 
 def spread(
-    lanes: int, width: int, period: int
+    lanes: int, width: int, held_lanes: Sequence[int]
 ) -> list[Callable[[SSAValue], lpu.SxmOp]]:
-    """The SXM instructions that copy a value held in every lane that is a
-    multiple of `period` to every lane, all in one pass through an SXM: a
-    distribute copies lane 0 of each superlane (of `width` lanes) to the
-    whole superlane, after a permute has moved a held lane to lane 0 of as
-    many superlanes as there are held lanes. Lane 0 alone takes five
-    instructions on tsp-v1 (1 -> 16 -> 256 -> 320 lanes); every fifth lane
-    (the lane tree's period), a permute and a distribute."""
-    held, moves = set(range(0, lanes, period)), []
+    """The SXM instructions that copy a value held in each of `held_lanes`
+    to every lane, all in one pass through an SXM: a distribute copies lane
+    0 of each superlane (of `width` lanes) to the whole superlane, after a
+    permute has moved a held lane to lane 0 of as many superlanes as there
+    are held lanes. One lane takes five instructions on tsp-v1 (1 -> 16 ->
+    256 -> 320 lanes); every fifth lane (the lane tree's period), a permute
+    and a distribute."""
+    held, moves = set(held_lanes), []
     while len(held) < lanes:
         heads = range(0, min(len(held), lanes // width) * width, width)
         if not held.issuperset(heads):

@@ -272,34 +272,30 @@ def reduce_rows(
                     v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
                 v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
             vz.write(v, acc, a, 1, op)
-    passes, period = lane_passes(spec, src.rows, combine in ORDER_FREE)
     target = vz.chip.tensor(
         (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
     )
-    lanes.pipeline(vz, op, acc, target, passes, combine, period)
+    rest = None
+    packed = packing(spec, src.rows)
+    if packed is not None:
+        rest = lanes.packed_pipeline(
+            vz, op, acc, target, *packed[1:], combine, packed[0]
+        )
+    passes, period = lane_passes(spec, src.rows, combine in ORDER_FREE)
+    if rest is None or len(rest):
+        lanes.pipeline(vz, op, acc, target, passes, combine, period, rest)
     return target
 
 
-def lane_passes(
-    spec: ChipSpec, rows: int, order_free: bool
-) -> tuple[list[lanes.Tree], int]:
-    """The numerics spec's lane tree over the chip's lanes for `rows` rows as
-    SXM round trips (`lanes.lane_pass`), and the period of the lanes holding
-    the result.
+PACK_ROWS = 16
+"""The fewest rows whose lane trees are packed (`packing`): with fewer, the
+SXMs have time for every row's rotations, and packing only adds its selects
+and a write and read to the latency."""
 
-    Its stages: each halving, lane l's v[l] + v[l + s], and at the odd width
-    w left, w lanes left to right. Since every combine is commutative bit for
-    bit (IEEE add and mul, min and max with -0 < +0 and one NaN, wrapping
-    integers), the wrapping rotations keep the lanes periodic: after the
-    halvings every w-th lane holds lane 0's, and after the last stage a max
-    or min (the same bits in any order) has the result in every lane, any
-    other combine in every w-th lane, which `lanes.spread` copies to all.
-    A pass computes a run of stages as one tree in their order (two
-    halvings: (v[l] + v[l + s]) + (v[l + s/2] + v[l + 3s/2])). A pass costs a
-    round trip and its tree's steps (`lanes.steps`), and its rotations keep
-    the SXMs busy for the rows behind the first burst: the runs are chosen
-    to spend least (few rows: fewer, bigger passes; many: four rotations a
-    row for two halvings, as many as two passes of one)."""
+
+def lane_stages(spec: ChipSpec) -> list[lanes.Tree]:
+    """The numerics spec's lane tree as stages (`lane_passes`): the halvings
+    (0, s), then the odd width left, left to right."""
     stages: list[lanes.Tree] = []
     width = spec.lanes
     while width % 2 == 0:
@@ -310,6 +306,78 @@ def lane_passes(
         for k in range(1, width):
             tail = (tail, k)
         stages.append(tail)
+    return stages
+
+
+def packing(
+    spec: ChipSpec, rows: int
+) -> tuple[int, lanes.Tree, list[lanes.Tree]] | None:
+    """How `lanes.packed_pipeline` packs the lane trees of `rows` rows, if
+    that takes fewer SXM instructions a row than `lane_passes`' trees and
+    their spread: (rows a vector, the pass of the first halvings, the
+    passes after). Packing `2^k` rows after `k` halvings costs a row the
+    first pass's `2^k` rotations, 1 / 2^k of the rest and a spread from one
+    lane (five instructions on tsp-v1, against the periodic result's two);
+    at 64 rows on tsp-v1, 4 rows a vector: 12.25 instead of 19."""
+    if not PACK_ROWS <= rows <= spec.sram_addresses:
+        return None  # more: the packed results could cross a slice group
+    stages = lane_stages(spec)
+    passes, period = lane_passes(spec, rows, False)
+    superlane = spec.lanes_per_superlane
+    best = (
+        sum(len(lanes.ranks(t)) for t in passes)
+        + len(lanes.spread(spec.lanes, superlane, range(0, spec.lanes, period))),
+        None,
+    )
+    one_lane = len(lanes.spread(spec.lanes, superlane, [0]))
+    first: lanes.Tree = 0
+    for k, stage in enumerate(stages, start=1):
+        if stage != (0, spec.lanes >> k):
+            break  # the odd tail
+        first = lanes.compose(stage, first)
+        pack = 2**k
+        after = cheapest_passes(spec, stages[k:], rows // pack)
+        cost = (
+            len(lanes.ranks(first))
+            + sum(len(lanes.ranks(t)) for t in after) / pack
+            + one_lane
+        )
+        if cost < best[0]:
+            best = (cost, (pack, first, after))
+    return best[1]
+
+
+def lane_passes(
+    spec: ChipSpec, rows: int, order_free: bool
+) -> tuple[list[lanes.Tree], int]:
+    """The numerics spec's lane tree over the chip's lanes for `rows` rows as
+    SXM round trips (`lanes.lane_pass`), and the period of the lanes holding
+    the result.
+
+    Its stages (`lane_stages`): each halving, lane l's v[l] + v[l + s], and
+    at the odd width w left, w lanes left to right. Since every combine is
+    commutative bit for bit (IEEE add and mul, min and max with -0 < +0 and
+    one NaN, wrapping integers), the wrapping rotations keep the lanes
+    periodic: after the halvings every w-th lane holds lane 0's, and after
+    the last stage a max or min (the same bits in any order) has the result
+    in every lane, any other combine in every w-th lane, which
+    `lanes.spread` copies to all."""
+    width = spec.lanes
+    while width % 2 == 0:
+        width //= 2
+    return cheapest_passes(spec, lane_stages(spec), rows), 1 if order_free else width
+
+
+def cheapest_passes(
+    spec: ChipSpec, stages: list[lanes.Tree], rows: int
+) -> list[lanes.Tree]:
+    """`stages` in passes (`lanes.lane_pass`). A pass computes a run of
+    stages as one tree in their order (two halvings: (v[l] + v[l + s]) +
+    (v[l + s/2] + v[l + 3s/2])). A pass costs a round trip and its tree's
+    steps (`lanes.steps`), and its rotations keep the SXMs busy for the
+    rows behind the first burst: the runs are chosen to spend least (few
+    rows: fewer, bigger passes; many: four rotations a row for two
+    halvings, as many as two passes of one)."""
     behind = max(rows - spec.delay("vxm"), 0)
     # best[i]: the cheapest passes for the first i stages, and their cost
     best: list[tuple[float, list[lanes.Tree]]] = [(0.0, [])]
@@ -323,7 +391,7 @@ def lane_passes(
             cost += behind * len(lanes.ranks(tree)) / 2
             options.append((best[first][0] + cost, [*best[first][1], tree]))
         best.append(min(options, key=lambda option: option[0]))
-    return best[-1][1], 1 if order_free else width
+    return best[-1][1]
 
 
 def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
