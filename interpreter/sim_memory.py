@@ -110,8 +110,9 @@ def _index(tensor: lpu.TensorOp) -> tuple[slice | EllipsisType, ...]:
 
 
 def chunk_rows(tensor: lpu.TensorOp, k: int) -> np.ndarray:
-    """The rows (second-to-last axis, of k) of its argument that an input
-    stored as a row chunk (`row_chunk = [q, r, b, lo, hi]`) holds, in order."""
+    """The rows (second-to-last axis, of k) of its argument that an input or
+    output stored as a row chunk (`row_chunk = [q, r, b, lo, hi]`) holds,
+    in order."""
     assert tensor.row_chunk is not None
     q, r, b, lo, hi = (int(v) for v in tensor.row_chunk.get_values())
     rows = np.arange(lo, min(hi, k), dtype=np.int64)
@@ -318,7 +319,13 @@ def assemble_outputs(
         for tensor in argument.pieces:
             chip = tensor.parent_op()
             assert isinstance(chip, lpu.ChipOp)
-            value[_index(tensor)] = read(chip.chip_id, tensor)
+            if tensor.row_chunk is None:
+                value[_index(tensor)] = read(chip.chip_id, tensor)
+            else:
+                part = value[_index(tensor)]
+                part[..., chunk_rows(tensor, part.shape[-2]), :] = read(
+                    chip.chip_id, tensor
+                )
         outputs.append(value)
     return outputs
 

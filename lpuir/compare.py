@@ -106,6 +106,7 @@ def first_divergence(
         1 for chip in system.chips for t in chip.tensors() if t.kind.data == "output"
     )
     watched: list[tuple[str, int, int]] = []
+    parted: dict[tuple[str, int, int], int] = {}
     for chip in system.chips:
         for t in chip.tensors():
             where = _where(t)
@@ -114,8 +115,12 @@ def first_divergence(
                 and t.sym_name.data.startswith("v")
                 and where in expected
             ):
-                t.kind, t.arg = StringAttr("output"), IntAttr(outputs + len(watched))
-                watched.append(where)
+                if t.row_chunk is None or where not in parted:
+                    watched.append(where)
+                    if t.row_chunk is not None:  # a value's row parts: one output
+                        parted[where] = len(watched) - 1
+                arg = len(watched) - 1 if t.row_chunk is None else parted[where]
+                t.kind, t.arg = StringAttr("output"), IntAttr(outputs + arg)
     values = simulate(module, inputs).outputs[outputs:]
     for where, got in zip(watched, values, strict=True):
         op, want = expected[where]

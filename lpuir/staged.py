@@ -37,6 +37,7 @@ from xdsl.dialects.builtin import (
     IntAttr,
     ModuleOp,
     StringAttr,
+    UnitAttr,
 )
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.printer import Printer
@@ -50,7 +51,13 @@ from lpuir.dialects.lpu.structure import sharing
 from lpuir.frontend import parse_source
 from lpuir.grammar.printer import chip_lines, print_lpu, system_line
 from lpuir.machine import SystemSpec
-from lpuir.transforms.annotations import CHIPS, chips_of, set_chips, weight_args
+from lpuir.transforms.annotations import (
+    CHIPS,
+    WHOLE,
+    chips_of,
+    set_chips,
+    weight_args,
+)
 from lpuir.transforms.compile import CompilePass
 from lpuir.transforms.print_timing import act_span
 from lpuir.transforms.schedule import schedule_system
@@ -177,7 +184,7 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
                     arg_attrs.append(attrs[v.index] if attrs else DictionaryAttr({}))
                 elif stage_of.get(owner) != index:  # type: ignore[arg-type]
                     stage.inputs.append(("value", crossing[v]))
-                    arg_attrs.append(DictionaryAttr({}))
+                    arg_attrs.append(DictionaryAttr({WHOLE: UnitAttr()}))
                     mapping[v] = _taken(block, mapping[v], o)
             block.add_op(o.clone(mapping))
             mapping.update(zip(o.results, block.last_op.results, strict=True))  # type: ignore[union-attr]
@@ -191,6 +198,12 @@ def cut(fn: func.FuncOp, group: int) -> tuple[list[Stage], list[SSAValue]]:
             ([a.type for a in block.args], [r.type for r in results]),
             Region(block),
             arg_attrs=ArrayAttr(arg_attrs),
+            res_attrs=ArrayAttr(
+                [
+                    DictionaryAttr({WHOLE: UnitAttr()} if r in crossing else {})
+                    for r in results
+                ]
+            ),
         )
         stage_fn.location = fn.location
         out = io.StringIO()

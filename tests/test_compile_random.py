@@ -816,3 +816,103 @@ def test_many_rows_pack_their_lane_trees() -> None:
     per_group = pack * len(lanes.ranks(first)) + sum(len(lanes.ranks(t)) for t in after)
     assert (pack, per_group) == (4, 34)
     assert rotations == 64 // (pack * 2) * per_group == 272
+
+
+@st.composite
+def row_part_passes(draw: st.DrawFn) -> Program:
+    """Passes over a value of many rows, as RMSNorm and softmax make them,
+    which lpu-vectorize holds in row parts in several slice groups
+    (vectorize/parts.py) once it has enough vectors: the input, then steps
+    that apply a float unary op, combine with the input again, a row
+    broadcast over the rows (an input: its copies for each part), a
+    per-row input, or the step's own last-axis reduction (a per-row value
+    held in parts too), rank 2 or a leading 1; the last value returned,
+    an intermediate sometimes too, or read by an op that does not go by
+    rows (a transpose or a reshape: it reads a copy in one tensor)."""
+    t = draw(st.sampled_from(FLOATS))
+    rows = draw(st.sampled_from((8, 9, 33, 64, 72)))
+    cols = draw(st.sampled_from((700, 1300, 4096)))
+    lead = (1,) if draw(st.booleans()) else ()
+    shape, column = (*lead, rows, cols), (*lead, rows, 1)
+    b = TensorBuilder("main")
+    args = [(shape, t), ((*lead, 1, cols), t), (column, t)]
+    x, w, s = (b.argument(*a) for a in args)
+    value, kept = x, []
+    for _ in range(draw(st.integers(1, 4))):
+        step = draw(st.sampled_from(("unary", "x", "w", "s", "reduced")))
+        kind = draw(st.sampled_from((tosa.AddOp, tosa.SubOp, tosa.MaximumOp, None)))
+        if step == "unary":
+            unary = draw(st.sampled_from((tosa.ExpOp, tosa.AbsOp, tosa.TanhOp)))
+            value = b.unary(unary, value)
+            continue
+        if step == "reduced":
+            reduced = b.reduce(draw(st.sampled_from(REDUCE[:3])), value, len(shape) - 1)
+            other = b.unary(tosa.AbsOp, reduced)
+        else:
+            other = {"x": x, "w": w, "s": s}[step]
+        value = b.mul(value, other) if kind is None else b.binary(kind, value, other)
+        if draw(st.booleans()):
+            kept.append(value)
+    outputs = [value]
+    if kept and draw(st.booleans()):
+        last = kept[draw(st.integers(0, len(kept) - 1))]
+        how = draw(st.sampled_from(("returned", "transposed", "reshaped")))
+        if how == "transposed":
+            last = b.transpose(
+                last, (*range(len(lead)), len(shape) - 1, len(shape) - 2)
+            )
+        elif how == "reshaped":
+            last = b.reshape(last, (rows * cols,))
+        outputs.append(last)
+    event(f"{rows} x {cols}")
+    return Program(b.module(outputs), args)
+
+
+@settings(max_examples=min(settings().max_examples, 30))
+@given(row_part_passes(), st.integers(0, 2**16), st.sampled_from((2, 3)))
+def test_row_parts_compile_bit_exact(
+    program: Program, seed: int, delay_vxm: int
+) -> None:
+    check(program, seed, chip={"delay_vxm": delay_vxm})
+
+
+def test_rmsnorm_rows_are_read_through_four_ports() -> None:
+    """RMSNorm over 64 rows of 4096 (benchmarks/compile_roofline.py): its
+    input and output are four row chunks each in a slice group of its own,
+    its per-row scale in four parts, and the weight row has a copy for each
+    part but the first."""
+    b = TensorBuilder("main")
+    x, w = b.argument((64, 4096), "f32"), b.argument((1, 4096), "f32")
+    total = b.reduce(tosa.ReduceSumOp, b.mul(x, x), 1)
+    q = b.unary(
+        tosa.RsqrtOp,
+        b.add(
+            b.mul(total, b.constant(1 / 4096, "f32", (1, 1))),
+            b.constant(1e-5, "f32", (1, 1)),
+        ),
+    )
+    module = b.module([b.mul(b.mul(x, q), w)])
+    CompilePass(system="tsp-v1").apply(make_context(), module)
+    tensors = [op for op in module.walk() if op.name == "lpu.tensor"]
+
+    def groups(kind: str, shape: tuple[int, ...]) -> set[tuple[str, int]]:
+        held = [
+            t
+            for t in tensors
+            if t.kind.data == kind and tuple(t.type.get_shape()) == shape
+        ]
+        assert all(t.row_chunk is not None for t in held)
+        return (
+            {(t.slice.data, t.address.data // 8192) for t in held}
+            if len(held) == 4
+            else set()
+        )
+
+    assert len(groups("input", (16, 4096))) == 4
+    assert len(groups("output", (16, 4096))) == 4
+    copies = [
+        t
+        for t in tensors
+        if t.kind.data == "scratch" and tuple(t.type.get_shape()) == (1, 4096)
+    ]
+    assert len(copies) == 3

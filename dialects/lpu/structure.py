@@ -367,7 +367,9 @@ class TensorOp(IRDLOperation):
     stored as row chunks, so that a weight tile installs from several slices
     side by side (a KV cache's part too), or a matmul left-hand side, so
     that the MXM planes stream rows from several slices at once
-    (docs/dialect.md)."""
+    (docs/dialect.md). An output so holds those rows of its result, and a
+    scratch tensor those of the value it holds part of (row parts of a
+    value of many rows, in several slice groups: docs/compiler.md)."""
 
     name = "lpu.tensor"
 
@@ -517,7 +519,7 @@ class TensorOp(IRDLOperation):
         if self.row_chunk is not None:
             chunk = [int(v) for v in self.row_chunk.get_values()]
             if (
-                self.kind.data != "input"
+                self.kind.data == "weight"
                 or len(chunk) != 5
                 or not 0 <= chunk[0] * chunk[1] < chunk[2]
                 or not 0 <= chunk[3] < chunk[4]
@@ -525,7 +527,7 @@ class TensorOp(IRDLOperation):
             ):
                 raise verify_error(
                     self,
-                    f"row_chunk [q, r, b, lo, hi] (rows k in lo..hi-1 with ((k - lo) mod b) div r = q) is for an input of rank 2 or more, with 0 <= q*r < b and 0 <= lo < hi, not {chunk}",
+                    f"row_chunk [q, r, b, lo, hi] (rows k in lo..hi-1 with ((k - lo) mod b) div r = q) is for an input, output or scratch of rank 2 or more, with 0 <= q*r < b and 0 <= lo < hi, not {chunk}",
                 )
         if self.value is not None and self.kind.data != "weight":
             raise verify_error(self, "only weight tensors carry a value")

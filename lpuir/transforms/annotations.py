@@ -37,12 +37,22 @@ CHIPS = "lpu.chips"
 SPLIT = "lpu.split"
 K_PARTS = "lpu.k_parts"
 K_ORDER = "lpu.k_order"
+WHOLE = "lpu.whole"
+"""On a function's argument or result: held in one tensor, never in row
+parts (vectorize/parts.py): a staged compile's values crossing between
+stages, which its transfers move whole."""
 
 
 def weight_args(fn: func.FuncOp) -> set[int]:
     """The arguments marked `{lpu.weight}`."""
     attrs = fn.arg_attrs.data if fn.arg_attrs is not None else ()
     return {i for i, a in enumerate(attrs) if WEIGHT in a.data}
+
+
+def held_whole(fn: func.FuncOp, index: int, result: bool = False) -> bool:
+    """Whether argument (or result) `index` of `fn` is marked `{lpu.whole}`."""
+    attrs = fn.res_attrs if result else fn.arg_attrs
+    return attrs is not None and WHOLE in attrs.data[index].data
 
 
 def chips_of(op: Operation) -> list[int]:

@@ -15,7 +15,7 @@ from lpuir.dialects import lpu
 from lpuir.dialects.lpu import VectorType
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import weight_args
-from lpuir.transforms.vectorize import layout, shards
+from lpuir.transforms.vectorize import layout, parts, shards
 from lpuir.transforms.vectorize.program import (
     ChipProgram,
     Operand,
@@ -86,13 +86,33 @@ class Vectorizer:
         shape, element = self.shape_of(ssa), tensor_shape_and_element(ssa.type)[1]
         kw.setdefault("lanes", self.lanes_wanted.get(ssa))
         kw.setdefault("prefix", "v")
-        placed = self.chip.tensor(shape, element, kind, op, **kw)  # type: ignore[arg-type]
+        count = parts.row_parts(self, ssa)
+        if count > 1:
+            placed = self.chip.row_parts(shape, element, kind, op, count, **kw)  # type: ignore[arg-type]
+        else:
+            placed = self.chip.tensor(shape, element, kind, op, **kw)  # type: ignore[arg-type]
         if self.windowed(ssa) and isinstance(self.window, Window):
             shard = Shard(self.current, self.window.lo, self.window.hi, placed)
             self.shards.setdefault(ssa, []).append(shard)
         else:
             self.values[ssa] = placed
         return placed
+
+    def splat_tensor(
+        self,
+        shape: tuple[int, ...],
+        element: str,
+        op: Operation,
+        like: Sequence[Placed],
+    ) -> Placed:
+        """A new splat for a per-row value computed from `like`, in row parts
+        if they are (`parts.per_row`)."""
+        count = parts.per_row(self, like)
+        if count > 1 and len(shape) >= 2:
+            return self.chip.row_parts(
+                shape, element, "scratch", op, count, splat=True, prefix="v"
+            )
+        return self.chip.tensor(shape, element, "scratch", op, splat=True, prefix="v")
 
     def windowed(self, value: SSAValue) -> bool:
         """Whether a value is cut to the current shard's columns, or heads."""
@@ -121,7 +141,7 @@ class Vectorizer:
         if value in self.heads:
             return shards.gather_heads(self, value, user)
         if value in self.values:
-            return self.values[value]
+            return parts.whole(self, self.values[value], user)
         if value in self.constants and splat:
             const = self.constants[value]
             values = constant_value(const)
@@ -183,7 +203,12 @@ class Vectorizer:
         size = self.spec.sram_addresses
         return runs(
             [o.indices for o in operands],
-            [(o.indices + o.placed.offset) // size for o in operands],
+            [
+                o.placed.part_of(o.indices)
+                if o.placed.parts
+                else (o.indices + o.placed.offset) // size
+                for o in operands
+            ],
             limit,
         )
 
@@ -204,6 +229,7 @@ class Vectorizer:
         """Read vectors index, index+step, ... (`count` of them) of `placed`.
         Its tensor's symbol and the vector type are built once per
         vectorizer: a Llama layer reads hundreds of thousands of times."""
+        placed, index = placed.part(index)
         if placed.name not in self.symbols:
             self.symbols[placed.name] = SymbolRefAttr(placed.name)
         kind = (placed.element, count)
@@ -234,6 +260,7 @@ class Vectorizer:
     def write(
         self, value: SSAValue, placed: Placed, index: int, step: int, loc: Operation
     ) -> None:
+        placed, index = placed.part(index)
         write = lpu.WriteOp(
             value, placed.name, index + placed.offset, step=step if step != 1 else None
         )

@@ -12,7 +12,7 @@ import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from lpuir.dialects import lpu, tosa
-from lpuir.transforms.vectorize import layout, shards
+from lpuir.transforms.vectorize import layout, parts, shards
 from lpuir.transforms.vectorize.program import Operand, Placed, check_vxm_type
 from lpuir.types import tensor_shape_and_element
 
@@ -80,9 +80,7 @@ def elementwise(
     if shape[-1] == 1 and any(p.splat for p in placed_in):
         # an op on per-row values stays a splat: no lane is special
         placed_in = [layout.ensure_splat(vz, p, op) for p in placed_in]
-        result = vz.chip.tensor(
-            shape, out_element, "scratch", op, splat=True, prefix="v"
-        )
+        result = vz.splat_tensor(shape, out_element, op, placed_in)
         vz.values[out] = result
     else:
         result = vz.place_new(out, op)
@@ -140,7 +138,9 @@ def vector_map(
     runs of constant steps (one read per distinct operand sequence), of at
     most SPLAT_BURST rows for a splat."""
     out = Operand(result, np.arange(result.vectors, dtype=np.int64))
-    operands = distinct_tensors(vz, operands, op)
+    operands = [
+        parts.replicated(vz, o, result, op) for o in distinct_tensors(vz, operands, op)
+    ]
     limit = SPLAT_BURST if result.splat else None
     for a, b in vz.runs([out, *operands], limit):
         v = vz.vxm(cls, read_operands(vz, operands, a, b, op), element, b - a, op)

@@ -35,18 +35,21 @@ def output(
     vz: Vectorizer, ret: func.ReturnOp, i: int, placed: Placed, cols: int | None
 ) -> None:
     """Make `placed` the program's output i (a shard of it from column
-    `cols`): the tensor itself if it is scratch of the right shape, else a
-    copy (a splat's lane 0 is the value: one vector per row either way)."""
+    `cols`): the tensor itself if it is scratch of the right shape (its row
+    parts, if held so), else a copy (a splat's lane 0 is the value: one
+    vector per row either way)."""
     declared = tuple(placed.tensor.stored_type.get_shape())
+    tensors = [p.tensor for p in placed.parts] or [placed.tensor]
     if (
         not placed.splat
-        and placed.tensor.kind.data == "scratch"
-        and declared == placed.shape
+        and all(t.kind.data == "scratch" for t in tensors)
+        and (declared == placed.shape or placed.parts)
     ):
-        placed.tensor.kind = StringAttr("output")
-        placed.tensor.arg = IntAttr(i)
-        if cols is not None:
-            placed.tensor.cols = IntAttr(cols)
+        for t in tensors:  # row parts: the output's row chunks
+            t.kind = StringAttr("output")
+            t.arg = IntAttr(i)
+            if cols is not None:
+                t.cols = IntAttr(cols)
         return
     out = vz.chip.tensor(
         words.element_shape(placed),

@@ -3,6 +3,7 @@ operands of instruction groups as sequences of their vectors."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -49,6 +50,13 @@ class Placed:
     offset: int = 0
     """The vector of the tensor where this value begins (a view of some
     heads of a whole input, `shards.get_head`)."""
+    parts: tuple[Placed, ...] = ()
+    """The value held as row parts (`parts.row_parts`): rows q*part_rows ..
+    of each in a tensor of its own (`tensor` is the first's), which
+    lpu-allocate-sram puts in different slice groups, so that passes over
+    different rows read and write through different ports. Only
+    `Vectorizer.runs`, `read_at` and `write` see them."""
+    part_rows: int = 0
 
     @property
     def name(self) -> str:
@@ -69,6 +77,19 @@ class Placed:
     @property
     def vectors(self) -> int:
         return self.rows * self.per_row
+
+    def part_of(self, indices: np.ndarray) -> np.ndarray:
+        """The row part holding each of these vectors (0 if not in parts)."""
+        if not self.parts:
+            return np.zeros_like(indices)
+        return indices // (self.part_rows * self.per_row)
+
+    def part(self, index: int) -> tuple[Placed, int]:
+        """The Placed holding vector `index`, and its index there."""
+        if not self.parts:
+            return self, index
+        q = index // (self.part_rows * self.per_row)
+        return self.parts[q], index - q * self.part_rows * self.per_row
 
 
 @dataclass
@@ -114,7 +135,7 @@ class ChipProgram:
         arg: int | None = None,
         lead: int | None = None,
         cols: int | None = None,
-        row_chunk: tuple[int, int, int] | None = None,
+        row_chunk: tuple[int, ...] | None = None,
         value: DenseIntOrFPElementsAttr | None = None,
         lanes: int | None = None,
         splat: bool = False,
@@ -147,6 +168,42 @@ class ChipProgram:
         self.tensors.append(op)
         held = tuple(shape) if splat else tuple(op.stored_type.get_shape())
         return Placed(op, held or (1,), op.element, lanes or self.spec.lanes, splat)
+
+    def row_parts(
+        self,
+        shape: Sequence[int],
+        element: str,
+        kind: str,
+        loc: Operation | None,
+        count: int,
+        *,
+        arg: int | None = None,
+        lanes: int | None = None,
+        splat: bool = False,
+        prefix: str = "tmp",
+    ) -> Placed:
+        """A value of `shape` (its rows along axis -2, every axis before it
+        1) held as `count` row parts (`Placed.parts`), each a `row_chunk`
+        of the value: an input's, which lpu-run fills from the whole input;
+        an output's, which it puts together."""
+        rows, size = shape[-2], -(-shape[-2] // count)
+        parts = tuple(
+            self.tensor(
+                (*shape[:-2], min(size, rows - lo), shape[-1]),
+                element,
+                kind,
+                loc,
+                arg=arg,
+                row_chunk=(q, size, rows, 0, rows),
+                lanes=lanes,
+                splat=splat,
+                prefix=prefix,
+            )
+            for q, lo in enumerate(range(0, rows, size))
+        )
+        return dataclasses.replace(
+            parts[0], shape=tuple(shape), parts=parts, part_rows=size
+        )
 
     def emit(self, op: Operation, loc: Operation) -> Operation:
         op.location = loc.location

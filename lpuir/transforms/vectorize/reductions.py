@@ -21,7 +21,6 @@ from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, split_of
 from lpuir.transforms.vectorize import composite, elementwise, lanes
-from lpuir.transforms.vectorize.elementwise import vector_map
 from lpuir.transforms.vectorize.program import Operand, Placed, check_vxm_type, lowest
 from lpuir.types import tensor_shape_and_element
 
@@ -272,9 +271,7 @@ def reduce_rows(
                     v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
                 v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
             vz.write(v, acc, a, 1, op)
-    target = vz.chip.tensor(
-        (*shape[:-1], 1), src.element, "scratch", op, splat=True, prefix="v"
-    )
+    target = vz.splat_tensor((*shape[:-1], 1), src.element, op, [src])
     rest = None
     packed = packing(spec, src.rows)
     if packed is not None:
@@ -424,10 +421,12 @@ def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
         prefix="v",
     )
     accs = accumulators(vz, op, steps, acc, acc.vectors)
-    vector_map(vz, op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element)
+    elementwise.vector_map(
+        vz, op, lpu.CopyOp, [Operand(src, slice_indices(0))], acc, src.element
+    )
     every = np.arange(acc.vectors, dtype=np.int64)
     for i in range(1, steps):
-        vector_map(
+        elementwise.vector_map(
             vz,
             op,
             COMBINE[type(op)],
