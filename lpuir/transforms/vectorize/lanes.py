@@ -93,15 +93,15 @@ def packed_pipeline(
     spec, element = vz.spec, source.element
     n, width = spec.delay("vxm"), spec.lanes // pack
     pairs = -(-len(ranks(first)) // 2)
-    rows = Operand(source, np.arange(source.rows, dtype=np.int64) * source.per_row)
-    dest = Operand(target, np.arange(source.rows, dtype=np.int64))
+    every = np.arange(source.rows, dtype=np.int64)
+    rows, dest = Operand(source, every), Operand(target, every)
     starts = [
         a + g * pack * n
         for a, b in vz.runs([rows, dest])
         for g in range((b - a) // (pack * n))
     ]
     if not starts:
-        return np.arange(source.rows, dtype=np.int64)
+        return every
     packed = vz.chip.tensor((len(starts) * n, spec.lanes), element, "scratch", op)
     blocks = np.arange(spec.lanes) // width
     masks = [

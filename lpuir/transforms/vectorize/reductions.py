@@ -115,8 +115,8 @@ class Folded:
         """Every SRAM access for the value's `vectors` (the runs a group
         may take): the operands' reads and the kept value's writes."""
         kept = [] if self.kept is None else [Operand(self.kept, vectors)]
-        inner = [] if self.inner is None else self.inner.accesses(vectors)
-        return [*(inner or self.parts(vectors)), *kept]
+        reads = self.inner.accesses(vectors) if self.inner else self.parts(vectors)
+        return [*reads, *kept]
 
     def compute(self, vz: Vectorizer, vectors: np.ndarray, a: int, n: int) -> SSAValue:
         """The value's vectors vectors[a..a+n-1] on the VXM (and written to
@@ -272,14 +272,13 @@ def reduce_rows(
                 v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
             vz.write(v, acc, a, 1, op)
     target = vz.splat_tensor((*shape[:-1], 1), src.element, op, [src])
-    rest = None
+    rest = np.arange(src.rows, dtype=np.int64)
     packed = packing(spec, src.rows)
     if packed is not None:
-        rest = lanes.packed_pipeline(
-            vz, op, acc, target, *packed[1:], combine, packed[0]
-        )
-    passes, period = lane_passes(spec, src.rows, combine in ORDER_FREE)
-    if rest is None or len(rest):
+        pack, first, after = packed
+        rest = lanes.packed_pipeline(vz, op, acc, target, first, after, combine, pack)
+    if len(rest):
+        passes, period = lane_passes(spec, len(rest), combine in ORDER_FREE)
         lanes.pipeline(vz, op, acc, target, passes, combine, period, rest)
     return target
 
