@@ -20,7 +20,7 @@ from xdsl.ir import Operation, SSAValue
 from lpuir.dialects.lpu import WORD_PAIRS
 from lpuir.transforms.annotations import chips_of, held_whole, split_of
 from lpuir.transforms.vectorize import composite, reductions
-from lpuir.transforms.vectorize.program import Operand, Placed
+from lpuir.transforms.vectorize.program import VXM_TYPES, Operand, Placed
 from lpuir.types import tensor_shape_and_element
 
 if TYPE_CHECKING:
@@ -84,14 +84,7 @@ def whole(vz: Vectorizer, placed: Placed, user: Operation) -> Placed:
         return placed
     key = (placed.name, -1, 0)
     if key not in vz.relayouts:
-        copy = vz.chip.tensor(
-            placed.shape,
-            placed.element,
-            "scratch",
-            user,
-            lanes=placed.lanes,
-            splat=placed.splat,
-        )
+        copy = vz.chip.scratch_like(placed, user)
         every = np.arange(placed.vectors, dtype=np.int64)
         vz.copy_vectors(placed, every, copy, every, user)
         vz.relayouts[key] = copy
@@ -109,16 +102,20 @@ def by_rows(vz: Vectorizer, op: Operation) -> bool:
     """Whether an op reads and writes its tensors only through the
     vectorizer's runs, reads and writes (which follow row parts): an
     elementwise op of one VXM instruction a vector or a last-axis
-    reduction lowered by `reductions.reduce_rows`, on this chip, not
-    split."""
+    reduction of a VXM type lowered by `reductions.reduce_rows`, on this
+    chip, not split."""
     if chips_of(op) != [vz.current] or split_of(op) is not None:
         return False
     if composite.one_instruction(op):
         return True
-    if type(op) not in reductions.COMBINE or reductions.nan_ignored(op):
+    if type(op) not in reductions.COMBINE:
         return False
-    rank = len(tensor_shape_and_element(op.operands[0].type)[0])
-    return op.properties["axis"].value.data == rank - 1  # type: ignore[attr-defined]
+    shape, element = tensor_shape_and_element(op.operands[0].type)
+    return (
+        element in VXM_TYPES  # else folds.py widens it first
+        and not reductions.nan_ignored(op)
+        and op.properties["axis"].value.data == len(shape) - 1  # type: ignore[attr-defined]
+    )
 
 
 def replicated(
@@ -148,7 +145,8 @@ def replicated(
             vz.copy_vectors(placed, every, copy, every, op)
             vz.relayouts[key] = copy
         copies.append(vz.relayouts[key])
-    whole = dataclasses.replace(
+    # the copies as the parts of one value: copy q's vectors follow q's
+    held = dataclasses.replace(
         placed,
         shape=(placed.rows * count, placed.cols),
         offset=0,
@@ -156,4 +154,4 @@ def replicated(
         part_rows=placed.rows,
     )
     part = result.part_of(np.arange(result.vectors, dtype=np.int64))
-    return Operand(whole, operand.indices + part * placed.vectors)
+    return Operand(held, operand.indices + part * placed.vectors)

@@ -57,6 +57,7 @@ class Placed:
     different rows read and write through different ports. Only
     `Vectorizer.runs`, `read_at` and `write` see them."""
     part_rows: int = 0
+    """Rows of each row part (the last may have fewer)."""
 
     @property
     def name(self) -> str:
