@@ -5,7 +5,9 @@ back), `tosa.reduce_all`/`reduce_any` (i1, as min/max of 0 and 1 in i32),
 the identity, all-NaN rows NaN), and `tosa.argmax` (the first index that
 holds the maximum, or the first NaN). Each of these is the same in any
 order, so the axis is moved last (`data.permute`) and reduced along the
-lanes (`reductions.reduce_rows`)."""
+lanes (`reductions.reduce_rows`); but a max or min ignoring NaN along a
+leading axis is reduced in place, one elementwise step per index
+(`_ignore_along`)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from lpuir.transforms.vectorize import data, movement, reductions
 from lpuir.transforms.vectorize.composite import NATIVE, Steps, cmp, element_of
 from lpuir.transforms.vectorize.movement import numbered
 from lpuir.transforms.vectorize.program import Placed, dense, lowest, unsupported
+from lpuir.types import tensor_shape_and_element
 
 if TYPE_CHECKING:
     from lpuir.transforms.vectorize.base import Vectorizer
@@ -67,19 +70,24 @@ def _reduce(vz: Vectorizer, op: Operation) -> None:
         reductions.lower(vz, op)
         return
     s = Steps(vz, op)
-    x = last_axis(s, s.get(op.input), op.axis.value.data)
+    axis = op.axis.value.data
     if not ignore:  # all/any as min/max of 0 and 1; narrow integers wrap back
         make = {
             tosa.ReduceAllOp: lpu.MinOp,
             tosa.ReduceAnyOp: lpu.MaxOp,
             **reductions.COMBINE,
         }[type(op)]
+        x = last_axis(s, s.get(op.input), axis)
         reduced = reductions.reduce_rows(vz, op, s.widen(x), make)
         place_rows(s, s.convert(reduced, t), op)
         return
     # max/min ignoring NaN: NaN lanes hold the identity; all NaN gives NaN
     make = lpu.MaxOp if isinstance(op, tosa.ReduceMaxOp) else lpu.MinOp
     identity = lowest(t) if make is lpu.MaxOp else math.inf
+    if axis < len(tensor_shape_and_element(op.input.type)[0]) - 1 and t in NATIVE:
+        _ignore_along(s, op, axis, make, identity)
+        return
+    x = last_axis(s, s.get(op.input), axis)
     is_nan = s(cmp("ne"), [x, x], "i1")
     clean = s.select(is_nan, s.scalar(identity, t), x)
     reduced = reductions.reduce_rows(vz, op, clean, make)
@@ -88,6 +96,25 @@ def _reduce(vz: Vectorizer, op: Operation) -> None:
     )
     none = s(cmp("eq"), [numbers, s.scalar(0, "i32")], "i1")
     place_rows(s, s.select(none, s.scalar(math.nan, t), reduced), op)
+
+
+def _ignore_along(
+    s: Steps, op: Operation, axis: int, make: type[lpu.VxmOp], identity: float
+) -> None:
+    """A max or min ignoring NaN along a leading axis, in place: one
+    elementwise step per index (`reductions.reduce_axis`) over the values
+    with NaN as the identity, and over which are numbers; a max or min has
+    the same bits in any order (numerics.md), so none of them moves the
+    axis last, which for a long axis is as many one-vector rows (a
+    33 x 5500 max took minutes to compile)."""
+    t = element_of(op.input)
+    x = s.get(op.input)
+    clean = s.select(s(cmp("ne"), [x, x], "i1"), s.scalar(identity, t), x)
+    reduced = reductions.reduce_axis(s.vz, op, axis, clean, make, "tmp")
+    counted = s.convert(s(cmp("eq"), [x, x], "i1"), "i32")
+    numbers = reductions.reduce_axis(s.vz, op, axis, counted, lpu.MaxOp, "tmp")
+    none = s(cmp("eq"), [numbers, s.scalar(0, "i32")], "i1")
+    s.select(none, s.scalar(math.nan, t), reduced, op.results[0])
 
 
 def _argmax(vz: Vectorizer, op: Operation) -> None:

@@ -169,7 +169,9 @@ def lower(vz: Vectorizer, op: Operation) -> None:
     if axis == rank - 1:
         reduce_last(vz, op)
     else:
-        reduce_axis(vz, op, axis)
+        src = vz.get(op.operands[0], op)
+        check_vxm_type(op, src.element)
+        vz.values[op.results[0]] = reduce_axis(vz, op, axis, src, COMBINE[type(op)])
 
 
 def identity(combine: type[lpu.VxmOp], element: str) -> float | int:
@@ -390,14 +392,19 @@ def cheapest_passes(
     return best[-1][1]
 
 
-def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
-    """Reduce along a leading axis: sequentially in index order (numerics.md),
-    one elementwise step per index, accumulating in a scratch tensor."""
-    src = vz.get(op.operands[0], op)
-    out = op.results[0]
-    check_vxm_type(op, src.element)
-    shape = tensor_shape_and_element(out.type)[0]
+def reduce_axis(
+    vz: Vectorizer,
+    op: Operation,
+    axis: int,
+    src: Placed,
+    combine: type[lpu.VxmOp],
+    prefix: str = "v",
+) -> Placed:
+    """src reduced along a leading axis with `combine`: sequentially in index
+    order (numerics.md), one elementwise step per index, accumulating in a
+    scratch tensor (named with `prefix`: v for the op's value)."""
     lead = list(src.shape[:-1])
+    shape = tuple(1 if k == axis else d for k, d in enumerate(src.shape))
     out_lead = [1 if k == axis else d for k, d in enumerate(lead)]
     grid = np.indices(out_lead, dtype=np.int64).reshape(len(out_lead), -1)
     strides = np.array(
@@ -417,7 +424,7 @@ def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
         op,
         lanes=src.lanes,
         splat=src.splat,
-        prefix="v",
+        prefix=prefix,
     )
     accs = accumulators(vz, op, steps, acc, acc.vectors)
     elementwise.vector_map(
@@ -428,12 +435,12 @@ def reduce_axis(vz: Vectorizer, op: Operation, axis: int) -> None:
         elementwise.vector_map(
             vz,
             op,
-            COMBINE[type(op)],
+            combine,
             [Operand(in_turn(accs, i - 1), every), Operand(src, slice_indices(i))],
             in_turn(accs, i),
             src.element,
         )
-    vz.values[out] = in_turn(accs, steps - 1)
+    return in_turn(accs, steps - 1)
 
 
 def in_place_burst(spec: ChipSpec) -> int:
