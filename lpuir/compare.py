@@ -102,8 +102,13 @@ def first_divergence(
     module = compiled.clone()
     system = next(op for op in module.walk() if isinstance(op, lpu.SystemOp))
     lanes = system.machine.spec.chip.lanes
-    outputs = sum(
-        1 for chip in system.chips for t in chip.tensors() if t.kind.data == "output"
+    outputs = len(  # results, each of one or more tensors (shards, row chunks)
+        {
+            t.arg.data
+            for chip in system.chips
+            for t in chip.tensors()
+            if t.kind.data == "output" and t.arg is not None
+        }
     )
     watched: list[tuple[str, int, int]] = []
     parted: dict[tuple[str, int, int], int] = {}

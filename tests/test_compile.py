@@ -458,18 +458,21 @@ def test_schedule_verifier_rejects_streams_moved_onto_busy_ones() -> None:
     assert rejected > 0
 
 
-def test_first_divergence_names_the_tensor_op() -> None:
-    """A compiled softmax whose exp became a sigmoid diverges first at tosa.exp."""
+@pytest.mark.parametrize(("rows", "cols"), [(2, 700), (64, 4096)])
+def test_first_divergence_names_the_tensor_op(rows: int, cols: int) -> None:
+    """A compiled softmax whose exp became a sigmoid diverges first at tosa.exp;
+    at 64 rows of 4096 the exponentials are held in row parts (four row
+    chunks, vectorize/parts.py), watched as one value."""
     from lpuir.compare import first_divergence
     from lpuir.dialects import lpu
 
     path = EXAMPLES[0].parent / "softmax.mlir"
     text = (
         path.read_text()
-        .replace("4x4096", "2x700")
-        .replace("tensor<4x1xf32>", "tensor<2x1xf32>")
+        .replace("4x4096", f"{rows}x{cols}")
+        .replace("tensor<4x1xf32>", f"tensor<{rows}x1xf32>")
     )
-    inputs = [np.random.default_rng(5).standard_normal((2, 700)).astype(np.float32)]
+    inputs = [np.random.default_rng(5).standard_normal((rows, cols)).astype(np.float32)]
     source = parse_source(text, "softmax.mlir")
     compiled = compile_text(text, name="softmax.mlir")
     assert first_divergence(compiled, source, inputs) is None
