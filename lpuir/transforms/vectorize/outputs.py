@@ -43,7 +43,7 @@ def output(
     if (
         not placed.splat
         and all(t.kind.data == "scratch" for t in tensors)
-        and (declared == placed.shape or placed.parts)
+        and (bool(placed.parts) or declared == placed.shape)
     ):
         for t in tensors:  # row parts: the output's row chunks
             t.kind = StringAttr("output")
