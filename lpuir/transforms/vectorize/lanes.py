@@ -113,10 +113,13 @@ def packed_pipeline(
     # rotations and reads take turns; select j needs it j - 1 steps after
     # stream 0's value, so stream j waits `late - j * pairs + j - 1` steps
     late = max(j * pairs - max(j - 1, 0) for j in range(pack))
+    moves = [
+        spread(spec.lanes, spec.lanes_per_superlane, [j * width]) for j in range(pack)
+    ]
     for g, start in enumerate(starts):
         values = []
         for j in range(pack):
-            v = vz.read_at(rows.placed, start + j, n, pack, op)
+            v = vz.read_at(source, start + j, n, pack, op)
             feed = [vz.vxm(lpu.CopyOp, [v], element, n, op) for _ in range(2)]
             (v,) = lane_pass(vz, op, feed, first, combine, element, n, 1)
             for _ in range(late - j * pairs + max(j - 1, 0)):
@@ -132,9 +135,9 @@ def packed_pipeline(
             feed = lane_pass(vz, op, feed, tree, combine, element, n, 1 if last else 2)
         vz.write(feed[0], packed, g * n, 1, op)
     for g, start in enumerate(starts):
-        for j in range(pack):
+        for j, block in enumerate(moves):
             v = vz.read_at(packed, g * n, n, 1, op)
-            for move in spread(spec.lanes, spec.lanes_per_superlane, [j * width]):
+            for move in block:
                 v = vz.emit(move(v), op)
             vz.write(v, target, start + j, pack, op)
     done = np.zeros(source.rows, dtype=bool)

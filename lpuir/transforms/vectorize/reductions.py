@@ -360,10 +360,9 @@ def lane_passes(
     the last stage a max or min (the same bits in any order) has the result
     in every lane, any other combine in every w-th lane, which
     `lanes.spread` copies to all."""
-    width = spec.lanes
-    while width % 2 == 0:
-        width //= 2
-    return cheapest_passes(spec, lane_stages(spec), rows), 1 if order_free else width
+    odd_width = spec.lanes // (spec.lanes & -spec.lanes)  # what the halvings leave
+    passes = cheapest_passes(spec, lane_stages(spec), rows)
+    return passes, 1 if order_free else odd_width
 
 
 def cheapest_passes(
