@@ -5,7 +5,11 @@ first, nearest the VXM on a tie, alternating hemispheres; never beside a
 tensor that an instruction group of the same program also uses, unless
 nothing else has room), so the reads of one instruction group use
 different slices (each slice reads one vector per cycle) and travel short
-distances. A tensor never straddles a bank boundary when it fits in one bank,
+distances. The tensors one weight install reads side by side (a matmul
+right-hand side's row chunks) go on one side of the chip where they can: an
+install's reads arrive at its MXM together, so a far-side chunk is read
+some 60 cycles before a near one, and an install reading both sides held
+ports and streams over that whole span and kept the next from starting. A tensor never straddles a bank boundary when it fits in one bank,
 so a burst touches one bank; one too big for a slice takes several empty
 slice groups, from address 0 (so the vectorizer knows where each group
 starts). A program that does not fit fails with a memory
@@ -77,6 +81,8 @@ class SramMap:
         self.order = _slice_order(spec)
         self.bank_size = spec.sram_addresses // spec.sram_banks
         self._planes: dict[tuple[str, int], list[_Slice] | None] = {}
+        self.sides: dict[str, str] = {}
+        """The side (W or E) of each placed tensor."""
 
     def plane_slices(self, base: str, planes: int) -> list[_Slice] | None:
         """The slices of `planes` byte planes from `base` (None if they run
@@ -99,6 +105,7 @@ class SramMap:
         """Mark a placed tensor's addresses as used in each of its plane slices,
         continuing into the next slice groups outward when it spans several."""
         side, first = base[0], int(base[1:])
+        self.sides[name] = side
         size = self.spec.sram_addresses
         end = address + count
         for g in range(address // size, -(-end // size)):
@@ -144,35 +151,50 @@ class SramMap:
                 return start
         return None
 
+    def side_of(self, names: set[str]) -> str | None:
+        """The side holding most of the placed ones of `names` (W on a tie),
+        None if none is placed."""
+        held = [self.sides[n] for n in names if n in self.sides]
+        if not held:
+            return None
+        return "W" if held.count("W") >= held.count("E") else "E"
+
     def place(
-        self, name: str, count: int, planes: int, partners: set[str] = frozenset()
+        self,
+        name: str,
+        count: int,
+        planes: int,
+        partners: set[str] = frozenset(),
+        side: str | None = None,
     ) -> tuple[str, int] | None:  # type: ignore[assignment]
         """The least used slice group with room, nearest the VXM on a tie, so
         tensors spread over as many slices (read ports) as possible; a group
         holding one of `partners` (tensors used in the same instruction group)
-        only if nothing else has room."""
+        only if nothing else has room, one on the other `side` only if
+        nothing on it has."""
         if count > self.spec.sram_addresses:
             for base in self.order:
                 if self._spans(base, count, planes):
                     self.reserve(name, base, 0, count, planes)
                     return base, 0
             return None
-        best: tuple[bool, int, str, int] | None = None
+        best: tuple[bool, bool, int, str, int] | None = None
         for base in self.order:  # nearest first: a later group must be less used
             slices = self.plane_slices(base, planes)
             if slices is None:
                 continue
             shared = any(not partners.isdisjoint(s.names) for s in slices)
+            away = side is not None and base[0] != side
             used = max(s.used for s in slices)
-            if best is not None and (shared, used) >= best[:2]:
+            if best is not None and (shared, away, used) >= best[:3]:
                 continue
             address = self._fits(slices, count)
             if address is not None:
-                best = (shared, used, base, address)
+                best = (shared, away, used, base, address)
         if best is None:
             return None
-        self.reserve(name, best[2], best[3], count, planes)
-        return best[2], best[3]
+        self.reserve(name, best[3], best[4], count, planes)
+        return best[3], best[4]
 
     def memory_map(self) -> str:
         """What takes how much, where: one line per used slice."""
@@ -189,11 +211,18 @@ class SramMap:
         return "\n".join(lines) or "  (empty)"
 
 
-def group_partners(groups: list[Group]) -> dict[int, dict[str, set[str]]]:
+def group_partners(
+    groups: list[Group], holding: type[lpu.Instruction] | None = None
+) -> dict[int, dict[str, set[str]]]:
     """Per chip, the tensors each tensor is read or written beside in some
-    instruction group (its partners)."""
+    instruction group (its partners); with `holding`, in a group holding
+    such an instruction."""
     partners: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for group in groups:
+        if holding is not None and not any(
+            isinstance(n.op, holding) for n in group.nodes
+        ):
+            continue
         for chip, on_chip in group.tensors().items():
             for name in on_chip:
                 partners[chip][name] |= on_chip - {name}
@@ -201,10 +230,14 @@ def group_partners(groups: list[Group]) -> dict[int, dict[str, set[str]]]:
 
 
 def allocate_chip(
-    chip: lpu.ChipOp, spec: ChipSpec, partners: dict[str, set[str]]
+    chip: lpu.ChipOp,
+    spec: ChipSpec,
+    partners: dict[str, set[str]],
+    installed: dict[str, set[str]],
 ) -> None:
     """Place every unplaced tensor of a chip; placed ones stay where they are.
-    `partners`: the chip's `group_partners` (kept on different slices)."""
+    `partners`: the chip's `group_partners` (kept on different slices);
+    `installed`: its partners in weight installs (kept on one side)."""
     sram = SramMap(spec)
     tensors = list(chip.tensors())
     for t in tensors:
@@ -221,8 +254,13 @@ def allocate_chip(
         key=lambda t: -t.vector_count(spec.lanes) * element_bytes(t.element),
     ):
         count, planes = t.vector_count(spec.lanes), element_bytes(t.element)
+        name = t.sym_name.data
         placed = sram.place(
-            t.sym_name.data, count, planes, partners.get(t.sym_name.data, set())
+            name,
+            count,
+            planes,
+            partners.get(name, set()),
+            sram.side_of(installed.get(name, set())),
         )
         if placed is None:
             need = count * planes * spec.lanes
@@ -242,6 +280,10 @@ class AllocateSramPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for system in lpu_programs(op, self.name):
             spec = system.machine.spec.chip
-            partners = group_partners(build_problem(system).groups)
+            groups = build_problem(system).groups
+            partners = group_partners(groups)
+            installed = group_partners(groups, lpu.InstallOp)
             for chip in system.chips:
-                allocate_chip(chip, spec, partners[chip.chip_id])
+                allocate_chip(
+                    chip, spec, partners[chip.chip_id], installed[chip.chip_id]
+                )
