@@ -9,11 +9,11 @@ distances. The tensors one weight install reads side by side (a matmul
 right-hand side's row chunks) go on one side of the chip where they can: an
 install's reads arrive at its MXM together, so a far-side chunk is read
 some 60 cycles before a near one, and an install reading both sides held
-ports and streams over that whole span and kept the next from starting. A tensor never straddles a bank boundary when it fits in one bank,
-so a burst touches one bank; one too big for a slice takes several empty
-slice groups, from address 0 (so the vectorizer knows where each group
-starts). A program that does not fit fails with a memory
-map: what takes how much, where.
+ports and streams over that whole span and kept the next from starting. A
+tensor never straddles a bank boundary when it fits in one bank, so a burst
+touches one bank; one too big for a slice takes several empty slice groups,
+from address 0 (so the vectorizer knows where each group starts). A program
+that does not fit fails with a memory map: what takes how much, where.
 """
 
 from __future__ import annotations
