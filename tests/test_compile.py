@@ -350,13 +350,14 @@ def test_an_install_bound_integer_matmul_is_split_over_both_hemispheres(
         assert np.array_equal(result.outputs[0], expected[0])
 
 
-@pytest.mark.parametrize(("m", "element"), [(1, "i8"), (1, "f16"), (200, "f16")])
+@pytest.mark.parametrize(("m", "element"), [(1, "i8"), (1, "f16"), (4, "bf16")])
 def test_the_chunks_an_install_reads_lie_on_one_side(m: int, element: str) -> None:
-    """lpu-allocate-sram keeps the row chunks one install reads on one side
-    of the chip (a far chunk is read some 60 cycles before a near one, so an
-    install reading both sides holds ports and streams over that span), and
-    the two parts of K of a split GEMV (i8) on the two sides. Alternating the
-    sides, as other tensors are spread, put every install on both."""
+    """lpu-allocate-sram keeps the row chunks an install-bound install reads
+    on one side of the chip (a far chunk is read some 60 cycles before a
+    near one, so an install reading both sides holds ports and streams over
+    that span), and the two parts of K of a split GEMV (i8) on the two
+    sides. Alternating the sides, as other tensors are spread, put every
+    install on both."""
     compiled = compile_text(_split_matmul(m, 1300, 700, element, "", "weight"))
     slices = {
         t.sym_name.data: t.slice.data

@@ -5,8 +5,9 @@ first, nearest the VXM on a tie, alternating hemispheres; never beside a
 tensor that an instruction group of the same program also uses, unless
 nothing else has room), so the reads of one instruction group use
 different slices (each slice reads one vector per cycle) and travel short
-distances. The tensors one weight install reads side by side (a matmul
-right-hand side's row chunks) go on one side of the chip where they can: an
+distances. The tensors an install-bound weight install reads side by side
+(a GEMV's row chunks, `Group.install_bound`), whose installs lpu-schedule
+keeps on one hemisphere, go on one side of the chip where they can: an
 install's reads arrive at its MXM together, so a far-side chunk is read
 some 60 cycles before a near one, and an install reading both sides held
 ports and streams over that whole span and kept the next from starting. A
@@ -211,18 +212,11 @@ class SramMap:
         return "\n".join(lines) or "  (empty)"
 
 
-def group_partners(
-    groups: list[Group], holding: type[lpu.Instruction] | None = None
-) -> dict[int, dict[str, set[str]]]:
+def group_partners(groups: list[Group]) -> dict[int, dict[str, set[str]]]:
     """Per chip, the tensors each tensor is read or written beside in some
-    instruction group (its partners); with `holding`, in a group holding
-    such an instruction."""
+    instruction group (its partners)."""
     partners: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for group in groups:
-        if holding is not None and not any(
-            isinstance(n.op, holding) for n in group.nodes
-        ):
-            continue
         for chip, on_chip in group.tensors().items():
             for name in on_chip:
                 partners[chip][name] |= on_chip - {name}
@@ -237,7 +231,8 @@ def allocate_chip(
 ) -> None:
     """Place every unplaced tensor of a chip; placed ones stay where they are.
     `partners`: the chip's `group_partners` (kept on different slices);
-    `installed`: its partners in weight installs (kept on one side)."""
+    `installed`: its partners in install-bound weight installs (kept on
+    one side)."""
     sram = SramMap(spec)
     tensors = list(chip.tensors())
     for t in tensors:
@@ -282,7 +277,7 @@ class AllocateSramPass(ModulePass):
             spec = system.machine.spec.chip
             groups = build_problem(system).groups
             partners = group_partners(groups)
-            installed = group_partners(groups, lpu.InstallOp)
+            installed = group_partners([g for g in groups if g.install_bound])
             for chip in system.chips:
                 allocate_chip(
                     chip, spec, partners[chip.chip_id], installed[chip.chip_id]

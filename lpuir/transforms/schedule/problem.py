@@ -187,6 +187,23 @@ class Group:
     edges: list[Edge]
     transfers: list[Transfer] = field(default_factory=list)
 
+    @property
+    def install_bound(self) -> bool:
+        """Whether the group installs weights whose matmuls multiply fewer
+        rows than it installs (a GEMV's K-blocks): such installs stay on one
+        hemisphere (the solver's `side_key`), and lpu-allocate-sram keeps
+        the tensors they read on that side of the chip."""
+        install = next(
+            (n.op for n in self.nodes if isinstance(n.op, lpu.InstallOp)), None
+        )
+        if install is None:
+            return False
+        uses = [u.operation for u in install.result.uses]
+        matmuls = [m for m in uses if isinstance(m, lpu.MatmulOp)]
+        return bool(matmuls) and all(
+            max(1, m.burst) < max(1, install.burst) for m in matmuls
+        )
+
     def tensors(self) -> dict[int, set[str]]:
         """The tensors the group reads or writes, per chip."""
         found: dict[int, set[str]] = defaultdict(set)

@@ -487,14 +487,7 @@ class ListScheduler:
         MXM, so the two templates block each other's read ports (one install
         per 23 cycles instead of 15 on the planes of one hemisphere). Matmuls
         of many rows outlast their installs and use both hemispheres."""
-        install = next(n for n in group.nodes if isinstance(n.op, lpu.InstallOp))
-        assert isinstance(install.op, lpu.InstallOp)
-        uses = [
-            u.operation
-            for u in install.op.result.uses
-            if isinstance(u.operation, lpu.MatmulOp)
-        ]
-        if not uses or any(max(1, m.burst) >= install.burst for m in uses):
+        if not group.install_bound:
             return None
         return frozenset(n.access.tensor for n in group.nodes if n.access is not None)
 
