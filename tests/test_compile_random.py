@@ -610,9 +610,16 @@ def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
     along the leading axis (of a small tensor) or with NaN ignored (neither
     folded); its value also returned or reduced again (folded, the value
     kept for the later user) or used before the reduction (not folded);
-    rank 2 or 3, on tsp-v1 and chips of other lanes and VXM steps."""
+    rank 2 or 3, on tsp-v1 and chips of other lanes and VXM steps; or the
+    left-hand side of a matmul (rank 3), which lays it out in K-blocks of
+    half a vector, so a row's chunks of the spec are two vectors each."""
     t = draw(st.sampled_from(FLOATS))
-    lead = draw(st.sampled_from(((), (), (2,))))
+    also = draw(
+        st.sampled_from(
+            ("no", "no", "no", "returned", "reduced", "before", "multiplied")
+        )
+    )
+    lead = (2,) if also == "multiplied" else draw(st.sampled_from(((), (), (2,))))
     shape = (
         *lead,
         draw(st.sampled_from((1, 2, 5, 33))),
@@ -637,7 +644,6 @@ def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
     if draw(st.booleans()):  # a unary op of it, its one user: a chain of folds
         outer = draw(st.sampled_from(FOLDED_UNARY))
         value = b.negate(value) if outer is tosa.NegateOp else b.unary(outer, value)
-    also = draw(st.sampled_from(("no", "no", "no", "returned", "reduced", "before")))
     outs = [b.add(value, value)] if also == "before" else []
     reduce = draw(st.sampled_from(REDUCE))
     axis = rank - 1 if draw(st.integers(0, 4)) else 0
@@ -649,6 +655,10 @@ def folded_reductions(draw: st.DrawFn) -> tuple[Program, dict[str, int] | None]:
         outs.append(value)
     elif also == "reduced":
         outs.append(b.reduce(tosa.ReduceSumOp, value, rank - 1))
+    elif also == "multiplied":
+        half = "f16" if t == "f32" else t
+        args.append(((shape[0], shape[-1], 8), half))
+        outs.append(b.matmul(b.cast(value, half), b.argument(*args[-1])))
     chip = draw(
         st.sampled_from((None, {"lanes": 160, "superlanes": 10}, {"delay_vxm": 3}))
     )
@@ -662,6 +672,20 @@ def test_folded_reductions_compile_bit_exact(
 ) -> None:
     program, chip = drawn
     check(program, seed, specials, chip)
+
+
+def test_a_sum_over_a_matmuls_k_blocks_keeps_the_spec_order() -> None:
+    """A row sum of a value that is also (cast) a matmul's left-hand side:
+    the value is laid out in K-blocks of 160, half a vector, so the spec's
+    first chunk of a 640-element row is vectors 0 and 1 side by side; the
+    sum adds vectors 0 and 2, 1 and 3, then the two (the lane tree's first
+    halving), not 0, 1, 2, 3 in order (which rounds otherwise: every seed
+    here failed so)."""
+    b = TensorBuilder("main")
+    x = b.argument((4, 2, 640), "f32")
+    w = b.argument((4, 640, 64), "f16")
+    outs = [b.reduce(tosa.ReduceSumOp, x, 2), b.matmul(b.cast(x, "f16"), w)]
+    check(Program(b.module(outs), [((4, 2, 640), "f32"), ((4, 640, 64), "f16")]), 3, 0)
 
 
 def test_a_sum_of_squares_keeps_no_squares() -> None:

@@ -282,6 +282,79 @@ def test_a_kv_cache_split_by_heads_installs_from_row_chunks(
         assert _same_bits(got, want)
 
 
+def _softmax_attention(heads: int, g: int, hd: int, ctx: int, kept: bool) -> Program:
+    """A decode step's attention over a KV cache given as program inputs:
+    scores, scale, mask, softmax (max, exp(x - max), sum), and with `kept`
+    the probabilities (the exponentials' second user) times V; else the
+    sums and maxima alone."""
+    t = lambda s, el="f16": f"tensor<{'x'.join(map(str, s))}x{el}>"  # noqa: E731
+    q, kt, v, mask = (heads, g, hd), (heads, hd, ctx), (heads, ctx, hd), (1, 1, ctx)
+    s, r, z = t((heads, g, ctx), "f32"), t((heads, g, 1), "f32"), t((1,))
+    out = t((heads, g, hd), "f32") if kept else r
+    i8 = "tensor<1xi8>"
+    tail = (
+        f"""  %r = tosa.reciprocal %sum : ({r}) -> {r}
+  %p = tosa.mul %e, %r, %shift : ({s}, {r}, {i8}) -> {s}
+  %ph = tosa.cast %p : ({s}) -> {t((heads, g, ctx))}
+  %o = tosa.matmul %ph, %v, %z, %z : ({t((heads, g, ctx))}, {t(v)}, {z}, {z}) -> {out}
+  return %o, %mx : {out}, {r}"""
+        if kept
+        else f"  return %sum, %mx : {r}, {r}"
+    )
+    text = f"""func.func @attention(%q: {t(q)}, %kt: {t(kt)}, %v: {t(v)}, %mask: {t(mask, "f32")}) -> ({out}, {r}) {{
+  %z = "tosa.const"() <{{values = dense<0.0> : {z}}}> : () -> {z}
+  %shift = "tosa.const"() <{{values = dense<0> : {i8}}}> : () -> {i8}
+  %scale = "tosa.const"() <{{values = dense<0.125> : tensor<1x1x1xf32>}}> : () -> tensor<1x1x1xf32>
+  %s = tosa.matmul %q, %kt, %z, %z : ({t(q)}, {t(kt)}, {z}, {z}) -> {s}
+  %sc = tosa.mul %s, %scale, %shift : ({s}, tensor<1x1x1xf32>, {i8}) -> {s}
+  %a = tosa.add %sc, %mask : ({s}, {t(mask, "f32")}) -> {s}
+  %mx = tosa.reduce_max %a {{axis = 2 : i32}} : ({s}) -> {r}
+  %d = tosa.sub %a, %mx : ({s}, {r}) -> {s}
+  %e = tosa.exp %d : ({s}) -> {s}
+  %sum = tosa.reduce_sum %e {{axis = 2 : i32}} : ({s}) -> {r}
+{tail}
+}}
+"""
+    return Program(text, [(q, "f16"), (kt, "f16"), (v, "f16"), (mask, "f32")])
+
+
+@settings(max_examples=min(settings().max_examples, 6), deadline=None)
+@given(
+    heads=st.sampled_from([(2, 2), (4, 4), (4, 2), (8, 4)]),
+    g=st.integers(1, 4),
+    ctx=st.sampled_from([333, 640, 1001]),
+    kept=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_softmax_split_by_heads_folds_on_each_chip(
+    heads: tuple[int, int], g: int, ctx: int, kept: bool, seed: int
+) -> None:
+    """A softmax split by heads folds `x - max` and its exponential into the
+    sum on every chip of the group, as on one chip (each exponential feeds
+    the sum's chain, not SRAM alone; every difference only an exponential):
+    drawn head counts, group sizes, rows longer than a vector and whether
+    the exponentials are kept for V; simulated == reference of the
+    partitioned IR, static == simulated."""
+    from lpuir.dialects import lpu
+
+    kv, group = heads
+    program = _softmax_attention(kv, g, 64, ctx, kept)
+    module = _lower(_partitioned(program.text, "node8", group), "node8")
+    folded = set()
+    for chip in module.walk():
+        if not isinstance(chip, lpu.ChipOp):
+            continue
+        for op in chip.walk():
+            users = {u.operation.name for r in op.results for u in r.uses}
+            if op.name == "lpu.vxm.sub":
+                assert users <= {"lpu.vxm.exp"}, users
+            if op.name == "lpu.vxm.exp":
+                assert users & {"lpu.vxm.add", "lpu.vxm.copy", "lpu.vxm.select"}
+                folded.add(chip.id.data)
+    assert len(folded) == group
+    _bit_exact(program.text, "node8", group, _inputs(program, seed))
+
+
 LAYER = {
     "name": "layer",
     "dim": 32,

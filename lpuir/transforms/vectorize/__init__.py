@@ -48,6 +48,7 @@ from lpuir.transforms.vectorize import (
     outputs,
     products,
     reductions,
+    shards,
     table,
     windows,
     words,
@@ -141,7 +142,11 @@ def vectorize(fn: func.FuncOp, spec: ChipSpec) -> list[lpu.ChipOp]:
         chips = chips_of(op)
         vz.on(chips[0])
         if reductions.folds_into(vz, op):
-            vz.folded[op.results[0]] = op
+            for chip in chips:
+                vz.on(chip)
+                vz.folded[op.results[0]] = op
+            if split_of(op) == "heads":
+                shards.record_heads(vz, op, chips)
         elif split_of(op) == "heads":
             ksplit.by_heads(vz, op, chips, lowering(op))
         else:

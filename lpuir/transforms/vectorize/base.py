@@ -53,9 +53,10 @@ class Vectorizer:
         """Values split by heads (leading axis): the chips holding the parts,
         in order, each part in that chip's `placed` (`shards.by_heads`)."""
         self.gathered: dict[int, dict[SSAValue, Placed]] = {}
-        self.folded: dict[SSAValue, Operation] = {}
+        self.folds: dict[int, dict[SSAValue, Operation]] = {}
         """Values of elementwise ops the reduction using them computes
-        (`reductions.folds_into`), by value, until it does."""
+        (`reductions.folds_into`), by chip and value, until it does there
+        (an op split by heads folds on each of its chips)."""
         self.window: Window | Heads | None = None
         self.channels = 0
         self.symbols: dict[str, SymbolRefAttr] = {}
@@ -71,9 +72,11 @@ class Vectorizer:
             self.relayout_cache[chip] = {}
             self.window_cache[chip] = {}
             self.chunk_cache[chip] = {}
+            self.folds[chip] = {}
         self.current = chip
         self.chip = self.programs[chip]
         self.values = self.placed[chip]
+        self.folded = self.folds[chip]
         self.relayouts = self.relayout_cache[chip]
 
     # ---------------------------------------------------------------- values

@@ -21,7 +21,13 @@ from lpuir.dialects import lpu, tosa
 from lpuir.machine import ChipSpec
 from lpuir.transforms.annotations import chips_of, split_of
 from lpuir.transforms.vectorize import composite, elementwise, lanes
-from lpuir.transforms.vectorize.program import Operand, Placed, check_vxm_type, lowest
+from lpuir.transforms.vectorize.program import (
+    Operand,
+    Placed,
+    check_vxm_type,
+    lowest,
+    unsupported,
+)
 from lpuir.types import tensor_shape_and_element
 
 if TYPE_CHECKING:
@@ -54,15 +60,20 @@ def folds_into(vz: Vectorizer, op: Operation) -> bool:
     operand that is its one user and folds so (softmax's `x - max` inside
     the exponentials of the sum): one VXM instruction per vector
     (`composite.one_instruction`), a reduction of the VXM's types along the
-    last axis lowered here, rows longer than a vector, all on one chip with
-    nothing split or sharded."""
+    last axis lowered here, rows longer than a vector, on one chip or split
+    by heads like its user (each chip folds its part), nothing sharded."""
     result = op.results[0] if len(op.results) == 1 else None
+    chips, split = chips_of(op), split_of(op)
     if (
         result is None
         or not composite.one_instruction(op)
-        or len(chips_of(op)) != 1
-        or split_of(op) is not None
-        or any(v in vz.shards or v in vz.heads for v in op.operands)
+        or split not in (None, "heads")
+        or (split is None and len(chips) != 1)
+        or any(
+            v in vz.shards
+            or (v in vz.heads and (split is None or vz.heads[v] != chips))
+            for v in op.operands
+        )
     ):
         return False
     uses = list(result.uses)
@@ -71,7 +82,7 @@ def folds_into(vz: Vectorizer, op: Operation) -> bool:
         if use.operation.is_before_in_block(first.operation):
             first = use
     user = first.operation
-    if chips_of(user) != chips_of(op) or split_of(user) is not None:
+    if chips_of(user) != chips or split_of(user) != split:
         return False
     if type(user) in elementwise.ELEMENTWISE:
         return (
@@ -243,6 +254,18 @@ def reduce_rows(
         f = vz.read(Operand(fill, constant), a, n, op)
         return vz.vxm(lpu.SelectOp, [m, v, f], src.element, n, op)
 
+    # the spec's chunks are whole vectors of the chip's lanes: in a layout of
+    # fewer (a matmul's K-blocks), a chunk is `sub` vectors side by side,
+    # so vectors r, r + sub, ... combine in order apart, and the first
+    # halvings of the lane tree are the pairs of those (`pair`); a combine
+    # in any order (max, min, integers) takes the row in one chain
+    exact = combine not in ORDER_FREE and numerics.is_float(src.element)
+    sub = spec.lanes // src.lanes if exact and src.per_row > 1 else 1
+    if sub > 1 and (sub * src.lanes != spec.lanes or sub & (sub - 1)):
+        raise unsupported(
+            op,
+            f"a float reduction over vectors of {src.lanes} elements, which do not split the chip's {spec.lanes} lanes by halvings",
+        )
     acc = src
     if src.per_row > 1 or valid < spec.lanes:
         # the row's vectors in order on chained ALUs, never back through SRAM
@@ -252,27 +275,40 @@ def reduce_rows(
         # after the last: the first passes a copy before the second arrives,
         # the accumulator a copy before a padded vector's select, and a burst
         # holds at most `delay_vxm` rows (the read ports' busy cycles)
-        acc = vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
         every = np.arange(src.rows, dtype=np.int64)
-        parts = [
-            part
-            for j in range(src.per_row)
-            for part in (
-                [Operand(src, rows.indices + j)]
-                if folded is None
-                else folded.accesses(rows.indices + j)
-            )
-        ]
-        for a, b in vz.runs([Operand(acc, every), *parts], spec.delay("vxm")):
-            n = b - a
-            v = chunk(0, a, n)
-            for j in range(1, src.per_row):
-                if j == 1:
-                    v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
-                if j == src.per_row - 1 and valid < spec.lanes:
-                    v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
-                v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
-            vz.write(v, acc, a, 1, op)
+
+        def chain(js: range) -> Placed:
+            """Vectors `js` of each row combined in order, in a new scratch."""
+            out = vz.chip.tensor((src.rows, spec.lanes), src.element, "scratch", op)
+            parts = [
+                part
+                for j in js
+                for part in (
+                    [Operand(src, rows.indices + j)]
+                    if folded is None
+                    else folded.accesses(rows.indices + j)
+                )
+            ]
+            for a, b in vz.runs([Operand(out, every), *parts], spec.delay("vxm")):
+                n = b - a
+                v = chunk(js[0], a, n)
+                for k, j in enumerate(js[1:], start=1):
+                    if k == 1:
+                        v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
+                    if j == src.per_row - 1 and valid < spec.lanes:
+                        v = vz.vxm(lpu.CopyOp, [v], src.element, n, op)
+                    v = vz.vxm(combine, [v, chunk(j, a, n)], src.element, n, op)
+                vz.write(v, out, a, 1, op)
+            return out
+
+        accs = [chain(range(r, src.per_row, sub)) for r in range(sub)]
+        while len(accs) > 1:
+            half = len(accs) // 2
+            accs = [
+                pair(vz, op, combine, x, y)
+                for x, y in zip(accs[:half], accs[half:], strict=True)
+            ]
+        acc = accs[0]
     target = vz.splat_tensor((*shape[:-1], 1), src.element, op, [src])
     rest = np.arange(src.rows, dtype=np.int64)
     packed = packing(spec, src.rows)
@@ -283,6 +319,29 @@ def reduce_rows(
         passes, period = lane_passes(spec, len(rest), combine in ORDER_FREE)
         lanes.pipeline(vz, op, acc, target, passes, combine, period, rest)
     return target
+
+
+def pair(
+    vz: Vectorizer, op: Operation, combine: type[lpu.VxmOp], x: Placed, y: Placed
+) -> Placed:
+    """x and y [rows, lanes] combined lanewise in a new scratch: one halving
+    of the lane tree, when x and y hold the two halves' lanes."""
+    out = vz.chip.tensor(x.shape, x.element, "scratch", op)
+    every = Operand(out, np.arange(x.rows, dtype=np.int64))
+    for a, b in vz.runs([every, Operand(x, every.indices), Operand(y, every.indices)]):
+        n = b - a
+        v = vz.vxm(
+            combine,
+            [
+                vz.read(Operand(x, every.indices), a, n, op),
+                vz.read(Operand(y, every.indices), a, n, op),
+            ],
+            x.element,
+            n,
+            op,
+        )
+        vz.write(v, out, a, 1, op)
+    return out
 
 
 PACK_ROWS = 16

@@ -114,6 +114,11 @@ def by_heads(
             lower(vz, op)
         finally:
             vz.window = None
+    record_heads(vz, op, chips)
+
+
+def record_heads(vz: Vectorizer, op: Operation, chips: Sequence[int]) -> None:
+    """Record the op's results cut by heads as held in parts on `chips`."""
     cut = Heads(0, len(chips))
     for r in op.results:
         if cut.cuts(tensor_shape_and_element(r.type)[0]):
