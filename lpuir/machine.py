@@ -183,10 +183,15 @@ class ChipSpec:
         )
         return next(p for p in span if self.positions[p] == kind)
 
+    def port_side(self, port: int) -> str:
+        """The hemisphere a chip-to-chip port meets the streams in: ports
+        0..n/2-1 at the west SXM, the rest at the east SXM (assumed; see
+        docs/machine.md)."""
+        return "W" if port < self.link_ports // 2 else "E"
+
     def port_position(self, port: int) -> int:
-        """Where a chip-to-chip port meets the streams: ports 0..n/2-1 at the west SXM,
-        the rest at the east SXM (assumed; see docs/machine.md)."""
-        return self.unit_position("SXM", "W" if port < self.link_ports // 2 else "E")
+        """Where a chip-to-chip port meets the streams (`port_side`'s SXM)."""
+        return self.unit_position("SXM", self.port_side(port))
 
     def bank(self, address: int) -> int:
         """SRAM bank of an address: banks are contiguous halves of a slice."""

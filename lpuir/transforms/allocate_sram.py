@@ -10,7 +10,10 @@ distances. The tensors an install-bound weight install reads side by side
 keeps on one hemisphere, go on one side of the chip where they can: an
 install's reads arrive at its MXM together, so a far-side chunk is read
 some 60 cycles before a near one, and an install reading both sides held
-ports and streams over that whole span and kept the next from starting. A
+ports and streams over that whole span and kept the next from starting.
+Otherwise a tensor that an instruction group sends to or receives from
+another chip goes on the side of the ports its routes use (`port_sides`),
+so its vectors do not cross the chip to reach the link. A
 tensor never straddles a bank boundary when it fits in one bank, so a burst
 touches one bank; one too big for a slice takes several empty slice groups,
 from address 0 (so the vectorizer knows where each group starts). A program
@@ -30,7 +33,7 @@ from lpuir.diagnostics import LpuError, lpu_programs, op_location
 from lpuir.dialects import lpu
 from lpuir.dialects.lpu import element_bytes
 from lpuir.machine import ChipSpec
-from lpuir.transforms.schedule.problem import Group, build_problem
+from lpuir.transforms.schedule.problem import Group, Problem, build_problem
 
 
 @dataclass
@@ -223,16 +226,46 @@ def group_partners(groups: list[Group]) -> dict[int, dict[str, set[str]]]:
     return partners
 
 
+def port_sides(problem: Problem) -> dict[int, dict[str, str]]:
+    """Per chip, the side of the ports the tensors of groups with transfers
+    send from or receive on, where every candidate route of a transfer
+    agrees (by majority over a tensor's transfers, W on a tie)."""
+    spec = problem.machine.chip
+    votes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for group in problem.groups:
+        if not group.transfers:
+            continue
+        tensors = group.tensors()
+        for transfer in group.transfers:
+            routes = problem.routes(transfer)
+            ends = (
+                (transfer.send.chip, {spec.port_side(r[0].port) for r in routes}),
+                (transfer.recv.chip, {spec.port_side(r[-1].peer_port) for r in routes}),
+            )
+            for chip, sides in ends:
+                if len(sides) == 1:
+                    for name in tensors.get(chip, ()):
+                        votes[chip][name].extend(sides)
+    return {
+        chip: {
+            name: "W" if held.count("W") >= held.count("E") else "E"
+            for name, held in by_name.items()
+        }
+        for chip, by_name in votes.items()
+    }
+
+
 def allocate_chip(
     chip: lpu.ChipOp,
     spec: ChipSpec,
     partners: dict[str, set[str]],
     installed: dict[str, set[str]],
+    ports: dict[str, str],
 ) -> None:
     """Place every unplaced tensor of a chip; placed ones stay where they are.
     `partners`: the chip's `group_partners` (kept on different slices);
     `installed`: its partners in install-bound weight installs (kept on
-    one side)."""
+    one side); `ports`: the side of the links its transfers use (`port_sides`)."""
     sram = SramMap(spec)
     tensors = list(chip.tensors())
     for t in tensors:
@@ -255,7 +288,7 @@ def allocate_chip(
             count,
             planes,
             partners.get(name, set()),
-            sram.side_of(installed.get(name, set())),
+            sram.side_of(installed.get(name, set())) or ports.get(name),
         )
         if placed is None:
             need = count * planes * spec.lanes
@@ -275,10 +308,16 @@ class AllocateSramPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for system in lpu_programs(op, self.name):
             spec = system.machine.spec.chip
-            groups = build_problem(system).groups
+            problem = build_problem(system)
+            groups = problem.groups
             partners = group_partners(groups)
             installed = group_partners([g for g in groups if g.install_bound])
+            ports = port_sides(problem)
             for chip in system.chips:
                 allocate_chip(
-                    chip, spec, partners[chip.chip_id], installed[chip.chip_id]
+                    chip,
+                    spec,
+                    partners[chip.chip_id],
+                    installed[chip.chip_id],
+                    ports.get(chip.chip_id, {}),
                 )
