@@ -36,6 +36,11 @@ from lpuir.machine import ChipSpec
 from lpuir.transforms.schedule.problem import Group, Problem, build_problem
 
 
+def majority(sides: list[str]) -> str:
+    """The side (W or E) most of `sides` name, W on a tie."""
+    return "W" if sides.count("W") >= sides.count("E") else "E"
+
+
 @dataclass
 class _Slice:
     """Free space of one slice: its free [start, end) address ranges in
@@ -156,12 +161,10 @@ class SramMap:
         return None
 
     def side_of(self, names: set[str]) -> str | None:
-        """The side holding most of the placed ones of `names` (W on a tie),
+        """The side holding most of the placed ones of `names` (`majority`),
         None if none is placed."""
         held = [self.sides[n] for n in names if n in self.sides]
-        if not held:
-            return None
-        return "W" if held.count("W") >= held.count("E") else "E"
+        return majority(held) if held else None
 
     def place(
         self,
@@ -229,7 +232,7 @@ def group_partners(groups: list[Group]) -> dict[int, dict[str, set[str]]]:
 def port_sides(problem: Problem) -> dict[int, dict[str, str]]:
     """Per chip, the side of the ports the tensors of groups with transfers
     send from or receive on, where every candidate route of a transfer
-    agrees (by majority over a tensor's transfers, W on a tie)."""
+    agrees (the `majority` of a tensor's transfers)."""
     spec = problem.machine.chip
     votes: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for group in problem.groups:
@@ -247,10 +250,7 @@ def port_sides(problem: Problem) -> dict[int, dict[str, str]]:
                     for name in tensors.get(chip, ()):
                         votes[chip][name].extend(sides)
     return {
-        chip: {
-            name: "W" if held.count("W") >= held.count("E") else "E"
-            for name, held in by_name.items()
-        }
+        chip: {name: majority(held) for name, held in by_name.items()}
         for chip, by_name in votes.items()
     }
 

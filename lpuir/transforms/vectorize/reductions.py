@@ -326,22 +326,10 @@ def pair(
 ) -> Placed:
     """x and y [rows, lanes] combined lanewise in a new scratch: one halving
     of the lane tree, when x and y hold the two halves' lanes."""
+    every = np.arange(x.rows, dtype=np.int64)
     out = vz.chip.tensor(x.shape, x.element, "scratch", op)
-    every = Operand(out, np.arange(x.rows, dtype=np.int64))
-    for a, b in vz.runs([every, Operand(x, every.indices), Operand(y, every.indices)]):
-        n = b - a
-        v = vz.vxm(
-            combine,
-            [
-                vz.read(Operand(x, every.indices), a, n, op),
-                vz.read(Operand(y, every.indices), a, n, op),
-            ],
-            x.element,
-            n,
-            op,
-        )
-        vz.write(v, out, a, 1, op)
-    return out
+    operands = [Operand(x, every), Operand(y, every)]
+    return elementwise.vector_map(vz, op, combine, operands, out, x.element)
 
 
 PACK_ROWS = 16
