@@ -27,11 +27,16 @@ def print_lpu(module: ModuleOp, out: IO[str]) -> None:
     _Printer(out).system(systems[0])
 
 
-def chip_lines(chip: lpu.ChipOp, prefix: str) -> tuple[list[str], list[str]]:
+def chip_lines(
+    chip: lpu.ChipOp, prefix: str, delay: int = 0
+) -> tuple[list[str], list[str]]:
     """A chip's tensor lines and instruction lines, every value's name
-    starting with `prefix`: one part of a chip whose program is printed in
-    parts (`lpuir.staged` prints each stage's chips as it stitches them)."""
-    return _Printer(io.StringIO(), prefix).chip_lines(chip)
+    starting with `prefix` and every instruction `delay` cycles later: one
+    part of a chip whose program is printed in parts (`lpuir.staged` prints
+    each stage's chips as it stitches them, where they start; the timing law
+    is invariant under a delay, except a deskew's wait for the epoch
+    boundary)."""
+    return _Printer(io.StringIO(), prefix, delay).chip_lines(chip)
 
 
 def system_line(system: lpu.SystemOp) -> str:
@@ -63,10 +68,12 @@ def _vtype(t: Attribute) -> str:
 
 
 class _Printer:
-    def __init__(self, out: IO[str], prefix: str = ""):
+    def __init__(self, out: IO[str], prefix: str = "", delay: int = 0):
         self.out = out
         self.prefix = prefix
         """Put before every value's name (a chip printed in parts)."""
+        self.delay = delay
+        """Added to every instruction's cycle (a chip printed in parts)."""
         self.names: dict[SSAValue, str] = {}
 
     def system(self, system: lpu.SystemOp) -> None:
@@ -99,13 +106,17 @@ class _Printer:
         self.names = {}
         instrs = list(chip.instructions())
         width = max(
-            (len(str(op.cycle.data)) + 3 for op in instrs if op.cycle is not None),
+            (
+                len(str(op.cycle.data + self.delay)) + 3
+                for op in instrs
+                if op.cycle is not None
+            ),
             default=0,
         )
         tensors = [self.tensor(op) for op in chip.tensors()]
         lines = []
         for op in instrs:
-            cycle = f"@{op.cycle.data}" if op.cycle is not None else ""
+            cycle = f"@{op.cycle.data + self.delay}" if op.cycle is not None else ""
             prefix = cycle.ljust(width) if width > 0 else ""
             lines.append(f"{prefix}{self.instruction(op)}")
         return tensors, lines

@@ -13,7 +13,7 @@ annotations), and stitches the scheduled stages (`stitch`): stage by stage,
 the crossing values are moved by a logical transfer program that
 lpu-schedule places (one `c2c.send`/`c2c.recv` per vector, from the producing
 stage's output tensor to the taking stage's input tensor), then the stage's
-chips are shifted in time (`ChipOp.shift`) to start after everything earlier
+chips are printed delayed (`chip_lines`) to start after everything earlier
 on any chip it uses. Each block starts when its chips are free, so a stage
 does not overlap the one before it as the whole compile may (weights it
 could install early wait too): docs/compiler.md, "Many chips".
@@ -39,7 +39,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     UnitAttr,
 )
-from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
 from lpuir import progress, timing
@@ -104,7 +104,7 @@ class Staged:
     """Peak resident memory (KiB) of the process that lowered each stage."""
     lowered_from: list[int]
     """Per stage, the stage whose lowering it is: itself, or an earlier
-    stage of the same form, moved onto its chips (`_reuse`)."""
+    stage of the same form, moved onto its chips (`_Lowered.move`)."""
 
     def module(self) -> ModuleOp:
         """The program parsed (a small one: a whole Llama step takes more
@@ -219,7 +219,7 @@ def _form(stage_fn: func.FuncOp, base: int) -> str:
     """A stage function as its lowering sees it up to where it is: without
     locations or names (its own and its values'), its chips counted from
     `base`. Two stages of one form lower alike, moved by the difference of
-    their bases, where the links they use have twins there (`_reuse`)."""
+    their bases, where the links they use have twins there (`_Lowered.move`)."""
     copy = stage_fn.clone()
     copy.sym_name = StringAttr("stage")
     for arg in copy.args:
@@ -267,7 +267,7 @@ def compile_staged(
     `jobs` worker processes (in this one for jobs=1), stitched. With `reuse`,
     a stage of the same form as an earlier one (`_form`: a decoder layer's
     next copy in timing mode) takes that stage's lowering moved onto its
-    chips (`_reuse`) instead of its own."""
+    chips (`_Lowered.move`) instead of its own."""
     if options.deskew:
         raise LpuError(
             "staged compile: deskew=true is not supported (a shifted stage's "
@@ -287,11 +287,11 @@ def compile_staged(
     own = [i for i, j in enumerate(source) if i == j]
     cycles: list[int] = []
     rss: list[int] = []
-    kept: dict[int, tuple[lpu.SystemOp, int]] = {}
+    kept: dict[int, _Lowered] = {}
     """Lowered stages, as parsed, that later stages of their form still take
-    (a copy is half the time of a parse)."""
+    (one program per form, moved from stage to stage: no copy, no reparse)."""
 
-    def scheduled(lowered: Iterator[tuple[str, int]]) -> Iterator[lpu.SystemOp]:
+    def scheduled(lowered: Iterator[tuple[str, int]]) -> Iterator[_Lowered]:
         """Each stage's program as its worker hands it over (or as an earlier
         stage of its form gave it, moved), parsed one at a time (the
         stitcher keeps its text, not its ops)."""
@@ -300,22 +300,17 @@ def compile_staged(
             users[j] -= 1
             if i == j:
                 text, kib = next(lowered)
-                system = _system(parse_source(text, f"stage{stage.index}.lpu"))
-                if users[j]:
-                    kept[j] = (system, kib)
-            else:
-                system, kib = kept[j] if users[j] else kept.pop(j)
-            if users[j]:
-                system = system.clone()
-            if i != j and not _reuse(system, stages[j], stage, spec):
+                kept[j] = _Lowered.parse(text, kib, stage)
+            low = kept[j] if users[j] else kept.pop(j)
+            if i != j and not low.move(stage, spec):
                 source[i] = i
                 text, kib = lower_stage(stage.text, f"stage{stage.index}.mlir", options)
-                system = _system(parse_source(text, f"stage{stage.index}.lpu"))
-            rss.append(kib)
-            assert system.static_cycles is not None
-            cycles.append(system.static_cycles.data)
+                low = _Lowered.parse(text, kib, stage)
+            rss.append(low.kib)
+            assert low.system.static_cycles is not None
+            cycles.append(low.system.static_cycles.data)
             progress.update("staged compile", len(cycles), len(stages), "stages")
-            yield system
+            yield low
 
     texts = [stages[i].text for i in own]
     names = [f"stage{stages[i].index}.mlir" for i in own]
@@ -332,51 +327,103 @@ def compile_staged(
     )
 
 
-def _reuse(
-    system: lpu.SystemOp, lowered: Stage, stage: Stage, spec: SystemSpec
-) -> bool:
-    """Move the lowered program of a stage of `stage`'s form onto `stage`'s
-    chips (chip ids and the peers of sends and receives), if that program is
-    on the lowered stage's own chips and every link between them has its
-    twin, port for port and as fast, between the moved chips: then the
-    moved program is the same computation under the same timing law. False
-    (and `system` unusable) if not."""
-    offset = stage.chips[0] - lowered.chips[0]
-    used = {c.chip_id for c in system.chips}
-    if not used <= set(lowered.chips) or max(used, default=0) + offset >= spec.chips:
-        return False
-    for chip in used:
-        for port in spec.ports_of(chip):
-            link = spec.link_at(chip, port)
-            assert link is not None
-            peer = link.peer(chip, port)
-            if peer[0] not in used:
-                continue
-            twin = spec.link_at(chip + offset, port)
-            if twin is None or (
-                twin.peer(chip + offset, port),
-                twin.latency,
-                twin.cycles_per_vector,
-                twin.kind,
-            ) != (
-                (peer[0] + offset, peer[1]),
-                link.latency,
-                link.cycles_per_vector,
-                link.kind,
-            ):
-                return False
-    for chip in system.chips:
-        chip.id = IntAttr(chip.chip_id + offset)
-        for op in chip.instructions():
-            if isinstance(op, lpu.SendOp):
-                op.to = IntAttr(op.to.data + offset)
-            elif isinstance(op, lpu.RecvOp):
-                op.sender = IntAttr(op.sender.data + offset)
-    return True
-
-
 def _system(module: ModuleOp) -> lpu.SystemOp:
     return next(o for o in module.ops if isinstance(o, lpu.SystemOp))
+
+
+_Spans = dict[lpu.ChipOp, tuple[int, int] | None]
+"""Per chip of a scheduled program, its first instruction's cycle and its
+last act (None without instructions)."""
+
+
+def _spans(system: lpu.SystemOp) -> _Spans:
+    """The times of a scheduled program's chips (one pass over its ops: the
+    stitcher delays the chips, it does not change them)."""
+    spec = system.machine.spec
+    spans: _Spans = {}
+    for chip in system.chips:
+        instrs = list(chip.instructions())
+        spans[chip] = (
+            (
+                min(op.cycle.data for op in instrs),  # type: ignore[union-attr]
+                max(act_span(op, spec)[1] for op in instrs),
+            )
+            if instrs
+            else None
+        )
+    return spans
+
+
+@dataclass
+class _Lowered:
+    """A stage's lowered program as the stitcher takes it, and what later
+    stages of its form need to take it in turn: it is moved from stage to
+    stage in place (`move`), its times are kept (`spans`; the stitcher delays
+    each chip as it prints it), and its tensors' properties as lowered
+    (`_rebind` changes them for the stage that takes it)."""
+
+    system: lpu.SystemOp
+    kib: int
+    """Peak resident memory of the process that lowered it."""
+    on: Stage
+    """The stage whose chips it is on."""
+    spans: _Spans
+    lowered: list[tuple[lpu.TensorOp, dict[str, Attribute]]]
+
+    @staticmethod
+    def parse(text: str, kib: int, stage: Stage) -> _Lowered:
+        system = _system(parse_source(text, f"stage{stage.index}.lpu"))
+        lowered = [
+            (t, dict(t.properties)) for chip in system.chips for t in chip.tensors()
+        ]
+        return _Lowered(system, kib, stage, _spans(system), lowered)
+
+    def move(self, stage: Stage, spec: SystemSpec) -> bool:
+        """Move the program onto `stage`'s chips (chip ids and the peers of
+        sends and receives; its tensors as lowered), if it is on its stage's
+        own chips and every link between them has its twin, port for port
+        and as fast, between the moved chips: then the moved program is the
+        same computation under the same timing law. False (and nothing
+        changed) if not."""
+        offset = stage.chips[0] - self.on.chips[0]
+        used = {c.chip_id for c in self.system.chips}
+        if (
+            not used <= set(self.on.chips)
+            or max(used, default=0) + offset >= spec.chips
+        ):
+            return False
+        for chip in used:
+            for port in spec.ports_of(chip):
+                link = spec.link_at(chip, port)
+                assert link is not None
+                peer = link.peer(chip, port)
+                if peer[0] not in used:
+                    continue
+                twin = spec.link_at(chip + offset, port)
+                if twin is None or (
+                    twin.peer(chip + offset, port),
+                    twin.latency,
+                    twin.cycles_per_vector,
+                    twin.kind,
+                ) != (
+                    (peer[0] + offset, peer[1]),
+                    link.latency,
+                    link.cycles_per_vector,
+                    link.kind,
+                ):
+                    return False
+        for chip in self.system.chips:
+            chip.id = IntAttr(chip.chip_id + offset)
+            for op in chip.instructions():
+                if isinstance(op, lpu.SendOp):
+                    op.to = IntAttr(op.to.data + offset)
+                elif isinstance(op, lpu.RecvOp):
+                    op.sender = IntAttr(op.sender.data + offset)
+        for t, properties in self.lowered:
+            t.properties.clear()
+            t.properties.update(properties)
+        self.on = stage
+        return True
 
 
 @dataclass(frozen=True)
@@ -471,32 +518,30 @@ class _Stitcher:
     def spec(self) -> SystemSpec:
         return self.machine.spec
 
-    def place(self, system: lpu.SystemOp, *, tensors: bool = True) -> None:
-        """Shift a scheduled block's chips to start when every chip it uses is
-        free, and add their lines to the program (without their tensors for
-        a transfer: it declares the stages' tensors again)."""
-        first = {
-            c.chip_id: min((op.cycle.data for op in c.instructions()), default=None)  # type: ignore[union-attr]
-            for c in system.chips
-        }
-        offset = max(
-            (self.free.get(c, 0) - f for c, f in first.items() if f is not None),
-            default=0,
+    def place(
+        self, system: lpu.SystemOp, spans: _Spans, *, tensors: bool = True
+    ) -> None:
+        """Add a scheduled block's chips, delayed to start when every chip it
+        uses is free (`spans`: its own times), to the program's lines
+        (without their tensors for a transfer: it declares the stages'
+        tensors again)."""
+        spec = self.spec
+        delay = max(
+            [0, *(self.free.get(c.chip_id, 0) - s[0] for c, s in spans.items() if s)]
         )
         for chip in system.chips:
             chip_id = chip.chip_id
-            chip.shift(max(offset, 0))
-            declared, lines = chip_lines(chip, f"b{self.blocks}_")
+            declared, lines = chip_lines(chip, f"b{self.blocks}_", delay)
             self.tensors.setdefault(chip_id, []).extend(declared if tensors else ())
             self.instructions.setdefault(chip_id, []).extend(lines)
-            for op in chip.instructions():
-                end = act_span(op, self.spec)[1]
-                self.last[chip_id] = max(self.last.get(chip_id, -1), end)
+            span = spans[chip]
+            if span is not None:
+                self.last[chip_id] = max(self.last.get(chip_id, -1), span[1] + delay)
             if chip_id in self.last:
                 # after its last act, and once its links are free again
                 self.free[chip_id] = (
-                    timing.program_length(self.last[chip_id], self.spec.chip)
-                    + self.spec.cycles_per_vector
+                    timing.program_length(self.last[chip_id], spec.chip)
+                    + spec.cycles_per_vector
                 )
         self.blocks += 1
 
@@ -588,7 +633,7 @@ def _transfers(
 
 def stitch(
     stages: Sequence[Stage],
-    systems: Iterable[lpu.SystemOp],
+    lowered: Iterable[_Lowered],
     crossing: Sequence[SSAValue],
 ) -> _Stitcher:
     """One scheduled program of the stages' scheduled programs (module
@@ -596,12 +641,13 @@ def stitch(
     transfer after the stage that gives them."""
     stitcher: _Stitcher | None = None
     given: dict[int, _Tensor] = {}
-    for stage, system in zip(stages, systems, strict=True):
+    for stage, low in zip(stages, lowered, strict=True):
+        system = low.system
         stitcher = stitcher or _Stitcher(system.machine)
         takes, gives = _rebind(system, stage)
         transfer = _transfers(stitcher.machine, takes, given, crossing)
         if transfer is not None:
-            stitcher.place(transfer, tensors=False)
+            stitcher.place(transfer, _spans(transfer), tensors=False)
         for value, sources in gives.items():
             src = sources[0]
             if len(sources) > 1 or src.lead is not None or src.cols is not None:
@@ -611,6 +657,6 @@ def stitch(
                     "only a value whole on one chip can cross"
                 )
             given[value] = src
-        stitcher.place(system)
+        stitcher.place(system, low.spans)
     assert stitcher is not None
     return stitcher

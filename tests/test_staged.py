@@ -31,7 +31,7 @@ from lpuir.models.llama import (
     random_weights,
     step_inputs,
 )
-from lpuir.staged import _reuse, _system, compile_staged, cut, lower_stage
+from lpuir.staged import Stage, _Lowered, compile_staged, cut, lower_stage
 from lpuir.transforms.annotations import chips_of, set_chips
 from lpuir.transforms.compile import CompilePass
 
@@ -199,17 +199,19 @@ def test_a_stage_of_a_form_already_lowered_is_that_lowering_moved(
     )
     assert a.chips != b.chips
 
-    def lowered(stage) -> object:
-        text, _ = lower_stage(stage.text, f"stage{stage.index}.mlir", options)
-        return _system(parse_source(text, f"stage{stage.index}.lpu"))
+    spec = lpu.SystemAttr.from_option(system).spec
+
+    def lowered(stage: Stage) -> _Lowered:
+        text, kib = lower_stage(stage.text, f"stage{stage.index}.mlir", options)
+        return _Lowered.parse(text, kib, stage)
 
     moved, own = lowered(a), lowered(b)
-    assert _reuse(moved, a, b, lpu.SystemAttr.from_option(system).spec)
-    assert [(c.chip_id, chip_lines(c, "")) for c in moved.chips] == [
-        (c.chip_id, chip_lines(c, "")) for c in own.chips
+    assert moved.move(b, spec)
+    assert [(c.chip_id, chip_lines(c, "")) for c in moved.system.chips] == [
+        (c.chip_id, chip_lines(c, "")) for c in own.system.chips
     ]
+    assert list(moved.spans.values()) == list(own.spans.values())
     # moved where a link between its chips has no twin as fast, it is not
-    spec = lpu.SystemAttr.from_option(system).spec
 
     class Slower:
         def __getattr__(self, name: str) -> object:
@@ -221,4 +223,30 @@ def test_a_stage_of_a_form_already_lowered_is_that_lowering_moved(
                 return link
             return replace(link, latency=link.latency + 1)
 
-    assert not _reuse(lowered(a), a, b, Slower())  # type: ignore[arg-type]
+    assert not lowered(a).move(b, Slower())  # type: ignore[arg-type]
+
+
+def test_a_form_taken_by_many_stages_stitches_as_every_stage_lowered() -> None:
+    """One lowering moved from stage to stage in place (its chips, its
+    tensors rebound for each, its times delayed as printed) gives the text
+    of every stage lowered on its own."""
+    from lpuir.models.llama import build_timing_step
+
+    cfg = LlamaConfig.from_dict({**LAYER, "n_layers": 8, "weights": "i8"})
+    text = build_timing_step(cfg, layers=8).text
+    options = CompilePass(
+        system="dragonfly4 {nodes = 9, chips_per_node = 4}",
+        strategy="hybrid",
+        group=4,
+        verify=False,
+    )
+
+    def staged(reuse: bool):
+        return compile_staged(parse_source(text, "timing.mlir"), options, 1, reuse)
+
+    moved, own = staged(True), staged(False)
+    taken = [j for i, j in enumerate(moved.lowered_from) if i != j]
+    assert len(taken) >= 2 and len(set(taken)) < len(taken)
+    assert own.lowered_from == list(range(len(own.lowered_from)))
+    assert moved.text == own.text
+    assert moved.cycles == own.cycles

@@ -293,15 +293,6 @@ class ChipOp(IRDLOperation):
             found = index.get(name)
         return found
 
-    def shift(self, cycles: int) -> None:
-        """Delay every instruction of this scheduled chip by `cycles`: the
-        one way to move a chip's schedule in time (`lpuir.staged` places each
-        stage's chips after the values it takes arrive); the timing law is
-        invariant under it, except a deskew's wait for the epoch boundary."""
-        for op in self.instructions():
-            assert op.cycle is not None, "shift takes a scheduled chip"
-            op.cycle = shared(IntAttr(op.cycle.data + cycles))
-
     def verify_(self) -> None:
         from lpuir.dialects.lpu.icu import NopOp
         from lpuir.dialects.lpu.instruction import Instruction
