@@ -31,7 +31,7 @@ from lpuir.models.llama import (
     random_weights,
     step_inputs,
 )
-from lpuir.staged import Stage, _Lowered, compile_staged, cut, lower_stage
+from lpuir.staged import Stage, Staged, _Lowered, compile_staged, cut, lower_stage
 from lpuir.transforms.annotations import chips_of, set_chips
 from lpuir.transforms.compile import CompilePass
 
@@ -241,7 +241,7 @@ def test_a_form_taken_by_many_stages_stitches_as_every_stage_lowered() -> None:
         verify=False,
     )
 
-    def staged(reuse: bool):
+    def staged(reuse: bool) -> Staged:
         return compile_staged(parse_source(text, "timing.mlir"), options, 1, reuse)
 
     moved, own = staged(True), staged(False)
