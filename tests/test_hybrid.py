@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from test_compile import Program, _inputs
 from test_llama import _model, _same_bits, _steps_bit_exact
 from test_multichip import _mlp
-from xdsl.dialects import func
 
 from lpuir import numerics
 from lpuir.context import make_context
@@ -181,37 +180,6 @@ def test_a_stage_cut_keeps_a_column_and_row_split_block_on_one_group() -> None:
     _one_block(_partitioned(program.text, "node8", 4))
     result = _bit_exact(program.text, "node8", 4, _inputs(program, 2))
     assert sum(result.link_bytes.values()) > 0
-
-
-def test_cuts_of_equal_layers_stay_on_the_layer_boundaries() -> None:
-    """Six Llama-3-8B layers (timing mode, context 1024) and the head over 7
-    groups of 8: the head's footprint is not a layer's, and cuts aimed at k / 7
-    of the whole drifted off the layer boundaries (stage 3 took a layer and a
-    half). Aimed at an equal share of what the cuts before left, every middle
-    stage is one layer of one form, which lpuir.staged lowers once."""
-    from lpuir.models.llama import build_timing_step
-    from lpuir.staged import cut
-
-    config = LlamaConfig(
-        dim=4096,
-        n_layers=6,
-        n_heads=32,
-        n_kv_heads=8,
-        ffn_dim=14336,
-        vocab=128256,
-        context=1024,
-        weights="i8",
-        name="llama3-8b-shapes",
-    )
-    module = parse_source(build_timing_step(config, layers=6).text, "step.mlir")
-    options = CompilePass(
-        system="dragonfly4 {nodes = 7}", strategy="hybrid", group=8, verify=False
-    )
-    options.partition(make_context(), module)
-    fn = next(o for o in module.ops if isinstance(o, func.FuncOp))
-    stages, _ = cut(fn, 8)
-    assert len(stages) == 7
-    assert len({s.form for s in stages[1:5]}) == 1
 
 
 @settings(max_examples=4, deadline=None)

@@ -200,11 +200,7 @@ def partition(fn: func.FuncOp, spec: SystemSpec, strategy: str, group: int = 8) 
     elif strategy == "hybrid":
         groups = [chips[g : g + group] for g in range(0, len(chips) - group + 1, group)]
         blocks = _blocks(ops, splittable, matmuls)
-        cuts = [
-            0,
-            *_pipeline_cuts(ops, len(groups), spec.chip, blocks, rebase=True),
-            len(ops),
-        ]
+        cuts = [0, *_pipeline_cuts(ops, len(groups), spec.chip, blocks), len(ops)]
         split: dict[Operation, str] = {}
         for members, (lo, hi) in zip(groups, itertools.pairwise(cuts), strict=True):
             stage = ops[lo:hi]
@@ -430,18 +426,12 @@ def _pipeline_cuts(
     stages: int,
     chip: ChipSpec,
     blocks: list[tuple[int, int]] | None = None,
-    rebase: bool = False,
 ) -> list[int]:
     """Where stages 1.. begin (op indices, non-decreasing): near equal SRAM
     footprint per stage (`_sram_bytes` of weights and program inputs, declared
     where used, and of results), and there where the fewest bytes of values cross
     the cut; never inside one of `blocks` (spans of op indices, first and
-    last: `_blocks`). With `rebase`, each cut aims at an equal share of what
-    the cuts before it left (not at k / stages of the whole), so a cut off
-    the grid does not pull the next ones off it: `hybrid`'s stages repeat a
-    decoder layer, and a drift of a few MB a layer took the cuts off the
-    layer boundaries after 22 of Llama-3-8B's 32 layers (stages of new forms,
-    each lowered again by lpuir.staged)."""
+    last: `_blocks`)."""
     inside = [False] * (len(ops) + 1)  # inside[i]: cut i divides a block
     for first, last in blocks or []:
         inside[first + 1 : last + 1] = [True] * (last - first)
@@ -460,12 +450,8 @@ def _pipeline_cuts(
     slack = total / stages / 4
     cuts: list[int] = []
     for k in range(1, stages):
+        target = k * total / stages
         first = cuts[-1] if cuts else 0
-        target = (
-            prefix[first] + (total - prefix[first]) / (stages - k + 1)
-            if rebase
-            else k * total / stages
-        )
         start = max(first, bisect_left(prefix, target))
         window = [
             i
