@@ -368,15 +368,16 @@ class _Lowered:
     on: Stage
     """The stage whose chips it is on."""
     spans: _Spans
-    lowered: list[tuple[lpu.TensorOp, dict[str, Attribute]]]
+    tensors: list[tuple[lpu.TensorOp, dict[str, Attribute]]]
+    """Its tensors and their properties as lowered (`move` restores them)."""
 
     @staticmethod
     def parse(text: str, kib: int, stage: Stage) -> _Lowered:
         system = _system(parse_source(text, f"stage{stage.index}.lpu"))
-        lowered = [
+        tensors = [
             (t, dict(t.properties)) for chip in system.chips for t in chip.tensors()
         ]
-        return _Lowered(system, kib, stage, _spans(system), lowered)
+        return _Lowered(system, kib, stage, _spans(system), tensors)
 
     def move(self, stage: Stage, spec: SystemSpec) -> bool:
         """Move the program onto `stage`'s chips (chip ids and the peers of
@@ -419,7 +420,7 @@ class _Lowered:
                     op.to = IntAttr(op.to.data + offset)
                 elif isinstance(op, lpu.RecvOp):
                     op.sender = IntAttr(op.sender.data + offset)
-        for t, properties in self.lowered:
+        for t, properties in self.tensors:
             t.properties.clear()
             t.properties.update(properties)
         self.on = stage
